@@ -155,7 +155,19 @@ from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapO
 from .paths import parse_path, records_path_keys, split_paths, to_dot_notation
 from .report import location_text, not_an_item_reason, not_an_object_reason, plural
 from .sink import check_sink
-from .types import GO_SPACE, ROW_LIMIT, ColumnType, ConversionError, IdType, IntType, OutOfRangeNumber, column_type, go_float_text, go_trim, parse_decimal_text
+from .types import (
+    GO_SPACE,
+    ROW_LIMIT,
+    ColumnType,
+    ConversionError,
+    IdType,
+    IntType,
+    OutOfRangeNumber,
+    column_type,
+    go_float_text,
+    go_trim,
+    parse_decimal_text_ex,
+)
 
 __all__ = ["InferError", "InferResult", "infer", "add_infer_parser", "cmd_infer", "column_name"]
 
@@ -325,6 +337,8 @@ class _PathStats:
         "dmax_text",
         "dscale",
         "dscales",
+        "d_dropped",
+        "d_dropped_first",
         "bool_text",
         "not_bool",
         "s_split",
@@ -422,6 +436,10 @@ class _PathStats:
         self.dmax_text = ""
         self.dscale = 0
         self.dscales: dict[int, int] = {}  # decimal strings per digits after the point (a Scale 19 below refuses them)
+        # of those, the strings beyond 19 significant digits, which the endpoint cuts to 19 whatever the Scale
+        # (pql.ParseDecimal; validate warns decimal_truncated), per digits after the point of what it keeps; the first
+        self.d_dropped: dict[int, int] = {}
+        self.d_dropped_first: str | None = None
         self.bool_text = True
         self.not_bool: str | None = None  # the first string that is no bool word (what a bool column refuses)
         self.s_split = 0  # strings a strings column splits (commas, or [a b]): stored changed
@@ -718,12 +736,16 @@ class _PathStats:
         """A string that may be decimal text (it starts as one does): when it is, counted with its
         scale and range (the texts of the least and greatest kept); else the first that is not."""
         try:
-            mant, scale = parse_decimal_text(v)
+            mant, scale, dropped = parse_decimal_text_ex(v)
         except (ValueError, OverflowError):
             if self.dec_text:
                 self.dec_text, self.not_dec = False, v
             return
         self.n_dec += 1
+        if dropped:
+            self.d_dropped[scale] = self.d_dropped.get(scale, 0) + 1
+            if self.d_dropped_first is None:
+                self.d_dropped_first = v
         d = Decimal(mant).scaleb(-scale)
         if scale > self.dscale:
             self.dscale = scale
@@ -1290,6 +1312,13 @@ def _decimal_choice(st: _PathStats, with_text: bool) -> _Choice | None:
                     f"Scale capped at {scale} (values have up to {need} digits after the point) so that the largest "
                     f"value{largest} times 10^Scale fits a signed 64-bit integer; extra digits are truncated"
                 )
+            if with_text and st.d_dropped:
+                dropped = sum(st.d_dropped.values())
+                note += "; " if note else ""
+                note += (
+                    f"{plural(dropped, 'decimal string')} beyond 19 significant digits (e.g. {show(st.d_dropped_first)}): the endpoint "
+                    "keeps 19 of them whatever the Scale and cuts the rest (validate warns decimal_truncated); type string to keep them as written"
+                )
             return _Choice("decimal", {"Scale": scale}, note=note)
     return None
 
@@ -1422,6 +1451,7 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
             values = [t for t in (st.dmin_text, st.dmax_text) if t]
             scale = choice.config.get("Scale", 0)
             cut = sum(n for digits, n in st.dscales.items() if scale < digits < scale + 19)
+            cut += sum(n for digits, n in st.d_dropped.items() if digits <= scale)  # (cut to 19 digits: stored changed at any Scale)
             taken -= _beyond(st, scale) + cut
         elif ctype == "strings":
             cut = st.s_split

@@ -60,3 +60,27 @@ def test_a_suggested_type_option_on_a_key_that_is_another_columns_name_types_tha
         entries = {tuple(e["path"]): e["type"] for e in typed.body["schema"]["definition"]}
         assert entries[(key,)] == ctype, (offer, entries)
         assert mapper.check_sink(typed.body).valid
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.1, "0.123456789012345678901"],  # 21 digits after the point: 19 kept, at Scale 19
+        [1, "12345678901.123456789"],  # 20 significant digits: 19 kept, at Scale 8
+        ["1.5", 2, "1.00000000000000000001"],  # 21 significant digits
+    ],
+)
+def test_decimal_strings_beyond_19_significant_digits_are_counted_changed_and_said(values: list[Any]) -> None:
+    # the endpoint keeps 19 significant digits of a decimal string (pql.ParseDecimal drops the rest,
+    # validate warns decimal_truncated), whatever the Scale: infer counted them stored as sent and said
+    # nothing of them
+    data = ndjson(*({"id": i, "v": v} for i, v in enumerate(values)))
+    r = infer(data)
+    e = next(e for e in r.body["schema"]["definition"] if e["path"] == ["v"])
+    assert e["type"] == "decimal", e
+    report = mapper.compile_sink(r.body).validate(data)
+    warned = sum(n for (_col, kind), n in report.warning_counts.items() if kind == "decimal_truncated")
+    assert warned == 1, report.warning_counts
+    tally = r.conflicts["v"]["alternatives"][0]
+    assert (tally["type"], tally["changed"], tally["refused"]) == ("decimal", 1, 0), tally
+    assert any(n.startswith("v: ") and "19 significant digits" in n for n in r.notes), r.notes
