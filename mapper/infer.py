@@ -375,6 +375,7 @@ class _PathStats:
         "pipe",
         "i_far",
         "i_rows",
+        "t_rows",
         "i_int_out",
         "i_far_in",
         "option",
@@ -489,6 +490,7 @@ class _PathStats:
         self.i_far = 0
         # integers of 2^44 and more: those an id column keeps wrapped (row_wrapped), the others as sent
         self.i_rows = 0
+        self.t_rows = 0  # unsigned integer texts of 2^44 or more: an id column keeps them wrapped, as i_rows
         # integers an int column refuses (beyond int64 as the endpoint reads them), and those beyond 2^53
         # it stores changed: --type PATH=int takes integers beyond int64 (the others are stored)
         self.i_int_out = 0
@@ -721,6 +723,8 @@ class _PathStats:
             if self.signed is None:
                 self.signed = v
         n = int(t)
+        if n >= ROW_LIMIT and t[0] != "+":
+            self.t_rows += 1
         if self.uniq is not None and -(2**63) <= n < 2**63:
             canonical = str(n) == v
             if self.unique_int:
@@ -1432,6 +1436,9 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
         taken = {"string": rest, "int": st.n_int, "id": unsigned, "ids": unsigned + st.s_ids[0], "decimal": st.n_dec, "bool": st.n_bool}.get(ctype)
         if ctype == "ids":
             cut = st.s_ids[1]  # split at commas, with a warning
+        elif ctype == "id":
+            cut = st.t_rows  # (kept as a row modulo 2^44, row_wrapped)
+            taken = unsigned - cut
         epoch = ctype == "timestamp" and "Unit" in choice.config
         if epoch:  # (an epoch column takes integer texts as the numbers they write, "007" as 7: as an int column does)
             taken = st.n_int

@@ -84,3 +84,16 @@ def test_decimal_strings_beyond_19_significant_digits_are_counted_changed_and_sa
     tally = r.conflicts["v"]["alternatives"][0]
     assert (tally["type"], tally["changed"], tally["refused"]) == ("decimal", 1, 0), tally
     assert any(n.startswith("v: ") and "19 significant digits" in n for n in r.notes), r.notes
+
+
+def test_integer_strings_an_id_column_keeps_wrapped_are_counted_changed() -> None:
+    # --type v=id over integers and integer strings of 2^44 or more: FeatureBase keeps an id as a
+    # row modulo 2^44 (validate warns row_wrapped), but the tally said the strings stored as sent
+    values = [1, str(2**44 + 5), "7", 2**44 + 9]
+    data = ndjson(*({"id": i, "v": v} for i, v in enumerate(values)))
+    r = infer(data, types={"v": "id"})
+    tally = r.conflicts["v"]["alternatives"][0]
+    report = mapper.compile_sink(r.body).validate(data)
+    warned = sum(n for (col, kind), n in report.warning_counts.items() if col == "v")
+    assert warned == 2 and report.failed_records == 0, report.summary()
+    assert (tally["type"], tally["exact"], tally["changed"], tally["refused"]) == ("id", 2, 2, 0), tally
