@@ -2154,6 +2154,10 @@ def _verify(body: dict[str, Any], sources: list[Any], options: MapOptions, notes
     # floats a decimal column stores changed (float64 times 10^Scale, truncated): no Scale avoids
     # it; the scan's tally counts them, the validation names the first for a note
     cut: dict[str, list[Any]] = {}  # column -> [count, first warning]
+    # integers likewise, at a Scale above 0: the float64 times 10^Scale beyond 2^53 is no longer exact
+    # (int_precision; at Scale 0 only integers beyond 2^53 are, which their own note says)
+    scaled = {e["name"] for e in body["schema"]["definition"] if e["type"] == "decimal" and e.get("config", {}).get("Scale", 0) > 0}
+    icut: dict[str, list[Any]] = {}
     for src in sources:
         if hasattr(src, "seek"):
             src.seek(0)
@@ -2165,9 +2169,12 @@ def _verify(body: dict[str, Any], sources: list[Any], options: MapOptions, notes
         for (column, kind), n in report.warning_counts.items():
             if kind == "float_decimal" and column is not None:
                 cut.setdefault(column, [0, None])[0] += n
+            elif kind == "int_precision" and column is not None and column in scaled:
+                icut.setdefault(column, [0, None])[0] += n
         for w in report.warnings:
-            if w.kind == "float_decimal" and w.column in cut and cut[w.column][1] is None:
-                cut[w.column][1] = w
+            for kind, held in (("float_decimal", cut), ("int_precision", icut)):
+                if w.kind == kind and w.column in held and held[w.column][1] is None:
+                    held[w.column][1] = w
     if notes is not None:
         entries = {e["name"]: e for e in body["schema"]["definition"]}
         for column, (n, w) in cut.items():
@@ -2176,6 +2183,14 @@ def _verify(body: dict[str, Any], sources: list[Any], options: MapOptions, notes
             notes.append(
                 f"{_dot(tuple(e['path']))}: {plural(n, 'float')} stored changed at Scale {e.get('config', {}).get('Scale', 0)}: the endpoint "
                 f"multiplies the float64 by 10^Scale and truncates{eg}; no Scale avoids it: send such numbers as strings to store them exactly"
+            )
+        for column, (n, w) in icut.items():
+            e = entries[column]
+            eg = f"; e.g. sent {int_text(w.sent) if isinstance(w.sent, int) else w.sent}, stored {w.stored}" if w is not None else ""
+            notes.append(
+                f"{_dot(tuple(e['path']))}: {plural(n, 'integer')} stored changed at Scale {e['config']['Scale']}: the endpoint decodes numbers "
+                f"as float64 and multiplies by 10^Scale, which beyond 2^53 is not exact, and truncates{eg}; send such numbers as strings "
+                "to store them exactly"
             )
     top = dict(sorted(errors.items(), key=lambda kv: -kv[1])[:3])
     return {"records": records, "refused": refused, "errors": top}

@@ -97,3 +97,19 @@ def test_integer_strings_an_id_column_keeps_wrapped_are_counted_changed() -> Non
     warned = sum(n for (col, kind), n in report.warning_counts.items() if col == "v")
     assert warned == 2 and report.failed_records == 0, report.summary()
     assert (tally["type"], tally["exact"], tally["changed"], tally["refused"]) == ("id", 2, 2, 0), tally
+
+
+def test_integers_a_decimal_column_stores_changed_are_said() -> None:
+    # found by a tally round-trip: [576460752305, 0.015625] is decimal Scale 6, and the endpoint
+    # stores 576460752305 as 576460752304.999936 (the float64 times 10^6 is beyond 2^53, truncated;
+    # validate warns int_precision), but infer said nothing of it
+    data = ndjson({"id": 0, "v": 576460752305}, {"id": 1, "v": 0.015625}, {"id": 2, "v": 3})
+    r = infer(data)
+    assert r.body["schema"]["definition"][1]["config"] == {"Scale": 6}
+    report = mapper.compile_sink(r.body).validate(data)
+    assert report.warning_counts == {("v", "int_precision"): 1}, report.warning_counts
+    note = next((n for n in r.notes if n.startswith("v: ")), "")
+    assert note.startswith("v: 1 integer stored changed at Scale 6") and "sent 576460752305, stored 576460752304.999936" in note, r.notes
+    # integers beyond 2^53 at Scale 0: said once, by the note of such integers
+    r = infer(ndjson({"id": 0, "v": 2**60 + 1}, {"id": 1, "v": 2.0}))
+    assert [n.split(":")[1].split("(")[0].strip() for n in r.notes if n.startswith("v: ")] == ["integers beyond 2^53"], r.notes
