@@ -549,14 +549,16 @@ def test_only_mapper_errors_escape(tmp_path: Path) -> None:
 # Property: whatever the records, the draft checks and validates
 
 
-_keys = st.sampled_from(["id", "a", "b", "created_at", "ts", "x.y"])
+# (keys whose column names meet: a_b beside a.b, A beside a, and keys no name can be)
+_keys = st.sampled_from(["id", "a", "b", "created_at", "ts", "x.y", "A", "a_b", "", 'q"', "0a", "n\nl", "é", "x" * 231])
 _scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**66), max_value=2**66),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=6),
-    st.sampled_from(["2020-01-01T00:00:00Z", "2020-01-01 10:00:00", "2020-01-01", "ground", "12", "1.5", "true", ""]),
+    st.sampled_from(["2020-01-01T00:00:00Z", "2020-01-01 10:00:00", "2020-01-01", "ground", "12", "1.5", "true", "", "0.123456789012345678901"]),
+    st.sampled_from([576460752305, 2**44 + 1, 0.015625]),
     st.sampled_from([1700000000, 1700000000123, 1700000000.5]),
 )
 _values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_keys, inner, max_size=3)), max_leaves=6)
