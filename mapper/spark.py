@@ -1574,16 +1574,30 @@ def _confs(items: list[str]) -> dict[str, str]:
     return out
 
 
-#: Spark's master URLs (SparkContext.createTaskScheduler): local[N] with N a number or *, and F retries
-_MASTER = re.compile(r"local(\[\s*(\d+|\*)\s*(,\s*\d+\s*)?\])?|local-cluster\[\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\]|yarn|(spark|k8s)://\S+")
+#: Spark's master URLs (SparkContext.createTaskScheduler, SparkMasterRegex): local[N] with N a number
+#: or *, no space inside the brackets, and local[N,F] with F retries, spaces allowed around the comma
+#: only; ASCII digits and whitespace, as Java's [0-9] and \s
+_MASTER = re.compile(
+    r"local(?:\[(?P<n>[0-9]+|\*)\]|\[(?P<nf>[0-9]+|\*)\s*,\s*(?P<f>[0-9]+)\])?"
+    r"|local-cluster\[\s*[0-9]+\s*,\s*[0-9]+\s*,\s*[0-9]+\s*\]|yarn|(spark|k8s)://\S+",
+    re.ASCII,
+)
+#: The largest count Spark reads (Scala's toInt: a larger one was a NumberFormatException's stack trace).
+_INT_MAX = (1 << 31) - 1
 
 
 def _check_master(args: argparse.Namespace, confs: dict[str, str]) -> None:
     """Spark's own rule for a master URL, checked before spark-submit prints a Java trace for it."""
     for source, master in (("--master", args.master), ("spark.master", confs.get("spark.master")), ("MASTER", os.environ.get("MASTER"))):
         if master:  # the first one given is the one Spark takes
-            if not _MASTER.fullmatch(master):
+            found = _MASTER.fullmatch(master)
+            if not found:
                 raise OptionError(f"{source} {master!r}: Spark takes local, local[N], local[*], local[N,F], spark://HOST:PORT, yarn or k8s://URL")
+            threads, retries = found.group("n") or found.group("nf"), found.group("f")
+            if threads not in (None, "*") and not 0 < int(threads) <= _INT_MAX:  # ("Asked to run locally with 0 threads", a Java stack trace)
+                raise OptionError(f"{source} {master!r}: the number of threads in local[N] must be from 1 to {_INT_MAX:,} (or *, one per core)")
+            if retries is not None and int(retries) > _INT_MAX:
+                raise OptionError(f"{source} {master!r}: the number of task failures in local[N,F] must be at most {_INT_MAX:,}")
             return
 
 

@@ -1456,7 +1456,21 @@ def test_partitions_fifos_codecs_and_outputs_are_checked_as_spark_reads_them(tmp
         with pytest.raises(OutputError, match="reads it"):
             check_output_apart(str(inputs / "out"), [str(tmp_path / "link" / pattern)])
     ns = argparse.Namespace
-    for master in ("local[x]", "localhost", "local[2"):
+    # Spark's own patterns (SparkMasterRegex): no space inside local[...] but around the comma of
+    # local[N,F]; a thread count of 0 (or one past an int) is refused too: each printed a Java stack trace
+    for master in (
+        "local[x]",
+        "localhost",
+        "local[2",
+        "local[ 2]",
+        "local[2 ]",
+        "local[ *]",
+        "local[2,3 ]",
+        "local[0]",
+        "local[00]",
+        "local[99999999999]",
+        "local[\u0662]",
+    ):
         with pytest.raises(mapper.OptionError, match="--master"):
             _check_master(ns(master=master), {})
     for master in ("local", "local[2]", "local[*]", "local[2,3]", "local[4, 2]", "local-cluster[2, 1, 1024]", "spark://h:7077", "yarn", "k8s://https://h:443"):
