@@ -1757,8 +1757,6 @@ def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, lo
 
     builder = SparkSession.builder.appName("mapper spark-validate")
     master = _master(args, confs)
-    if master:
-        builder = builder.master(master)
     if master and master.startswith("local") and "spark.pyspark.python" not in confs and not os.environ.get("PYSPARK_PYTHON"):
         os.environ["PYSPARK_PYTHON"] = sys.executable  # local workers: this interpreter, which has this mapper (pyspark reads the variable)
     if args.quiet:
@@ -1772,6 +1770,8 @@ def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, lo
             builder = builder.config(key, value)
     for key, value in confs.items():
         builder = builder.config(key, value)
+    if master:  # (after --conf: --master beats --conf spark.master, as spark-submit and _check_master have it; the --conf set last was Spark's, unchecked)
+        builder = builder.master(master)
     if local_dir:
         builder = builder.config("spark.local.dir", directory)
     # the driver JVM reads its log4j2 file when it starts (a JVM already running keeps its own)

@@ -237,3 +237,28 @@ def test_a_file_read_twice_in_one_partition_numbers_each_copy_from_one(spark: An
     assert counts.refused_records == 5
     got = sorted((r["file"].rsplit("/", 1)[-1], r["record"], r["line"], r["raw"]) for r in refused)
     assert got == [("a.ndjson", 1, 3, '{"id": "x"}')] * 2 + [("a.ndjson", 2, 4, "{bad")] * 2 + [("c.ndjson", 11, 12, '{"id": "c"}')]
+
+
+@pytest.mark.parametrize(
+    ("master", "confs", "expected"), [("local[1]", {"spark.master": "local[2]"}, "local[1]"), (None, {"spark.master": "local[2]"}, "local[2]")]
+)
+def test_the_master_spark_takes_is_the_one_checked(monkeypatch: Any, tmp_path: Path, master: str | None, confs: dict[str, str], expected: str) -> None:
+    # --master beats --conf spark.master, as spark-submit has it and as _check_master and _master
+    # judge them; the session was given both, the --conf last, so Spark took an unchecked one
+    # (--master local[1] --conf spark.master=localhost: a Java stack trace)
+    import argparse
+    import sys
+
+    pyspark_sql = pytest.importorskip("pyspark.sql", reason="pyspark is not installed")
+
+    def stop(self: Any) -> Any:
+        raise RuntimeError(self._options.get("spark.master"))
+
+    monkeypatch.setattr(pyspark_sql.SparkSession.Builder, "getOrCreate", stop)
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))  # (no spark-defaults.conf)
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # (_session sets it for a local master: not past this test)
+    args = argparse.Namespace(master=master, quiet=True)
+    assert ms._master(args, confs) == expected
+    with pytest.raises(RuntimeError) as raised:
+        ms._session(args, confs, str(tmp_path))
+    assert str(raised.value) == expected
