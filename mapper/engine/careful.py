@@ -11,6 +11,7 @@ when its vector form cannot vouch for them.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
@@ -377,7 +378,7 @@ class CarefulPath:
                     texts.append(full_stack(_key_text, v))
                 except (ConversionError, RecursionError) as exc:  # the error names the key field that holds the value
                     b.put_missing(pos)
-                    reason = exc.reason if isinstance(exc, ConversionError) else "a key value nested too deeply"
+                    reason = located(exc, self.keys[ci]) if isinstance(exc, ConversionError) else "a key value nested too deeply"
                     self.error(ci, pos, line, "invalid_id", reason)
                     return
             key = "|".join(texts)
@@ -417,7 +418,34 @@ def _stored(ct: ColumnType, v: Any) -> tuple[Any, list[Lossy]]:
     except ConversionError as exc:
         if first is not None and exc.reason == first.reason:  # (the same problem, a string column's printing found the key: said with its place)
             raise first from None
+        if cls not in _SCALARS:  # (an array or object a string column prints: a NaN in it said with its place)
+            _place_non_finite(exc, v)
         raise
+
+
+def _place_non_finite(exc: ConversionError, value: Any) -> None:
+    """Give ``exc`` the place in ``value`` (an array or object a column prints as text, as
+    :func:`~mapper.types.go_text` walks it: arrays in order, objects by sorted key) of the
+    non-finite float it refuses, a Python caller's NaN or infinity (``nan is not a JSON number
+    (at $.s[1])``), as :func:`~mapper.types.as_json` places a value with no JSON form; left as
+    it is when it names another problem or has a place. On the error path only."""
+    if exc.keys is not None or not exc.reason.endswith(" is not a JSON number"):
+        return
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    while stack:
+        keys, v = stack.pop()
+        if isinstance(v, float):
+            if not math.isfinite(v) and exc.reason == f"{show(v)} is not a JSON number":
+                exc.keys = keys
+                return
+        elif isinstance(v, (list, tuple)):
+            stack.extend(((*keys, i), v[i]) for i in range(len(v) - 1, -1, -1))
+        elif isinstance(v, Mapping):
+            try:
+                names = sorted(v)
+            except TypeError:  # (keys of no one type: go_text refused the mapping for them first)
+                return
+            stack.extend(((*keys, k), v[k]) for k in reversed(names))
 
 
 def _flat(v: Any, cls: type) -> bool:
@@ -446,8 +474,13 @@ def _key_values(raw: list[Any]) -> tuple[list[Any], list[list[Lossy]]]:
 
 
 def _key_text(v: Any) -> str:
-    """A primary key value as Go prints it into the key."""
-    return go_text(as_json(v, exact=True))
+    """A primary key value as Go prints it into the key (a NaN in it: the error says where, see :func:`_place_non_finite`)."""
+    value = as_json(v, exact=True)
+    try:
+        return go_text(value)
+    except ConversionError as exc:
+        _place_non_finite(exc, value)
+        raise
 
 
 #: Values taken as they are; anything else (a Python caller's tuple, mapping,
