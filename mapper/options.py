@@ -7,6 +7,7 @@ a bad value raises :class:`~mapper.errors.OptionError` before anything is read.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from .errors import OptionError
@@ -71,6 +72,9 @@ class MapOptions:
         if self.on_error not in ON_ERROR:
             raise OptionError(f"on_error must be one of {', '.join(map(repr, ON_ERROR))}, not {self.on_error!r}")
         m = self.max_errors
+        if isinstance(m, numbers.Integral) and not isinstance(m, (bool, int)):  # (numpy's np.int64(3): a count; np.bool_ is no Integral)
+            m = int(m)
+            object.__setattr__(self, "max_errors", m)
         if m is not None and (
             isinstance(m, bool) or not isinstance(m, (int, float)) or (isinstance(m, float) and not (math.isfinite(m) and m <= 1.0)) or m < 0
         ):

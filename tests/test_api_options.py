@@ -252,3 +252,15 @@ def test_a_stream_read_as_text_is_measured_and_not_noted(m: mapper.Mapper) -> No
     data = _ndjson([_big(0), _records(1)[0]])
     report = m.validate(io.BytesIO(data), max_record_size=2048)
     assert report.error_counts and report.errors[0].code == "too_large" and report.notes == []
+
+
+def test_max_errors_given_as_a_numpy_integer_is_that_count(m: mapper.Mapper) -> None:
+    # a count computed with numpy (np.int64) was refused as "not a count"; np.bool_ is still no count
+    import numpy as np
+
+    lines = b'{"id": "a", "lat": 1}\n{"id": "b", "lat": "x"}\n{"id": "c", "lat": "y"}\n'
+    assert m.validate(lines, on_error="skip", max_errors=np.int64(2)).summary() == m.validate(lines, on_error="skip", max_errors=2).summary()
+    with pytest.raises(mapper.BatchRejected):
+        m.map(lines, on_error="skip", max_errors=np.uint8(1))
+    with pytest.raises(mapper.OptionError, match="max_errors must be a count"):
+        m.validate(lines, on_error="skip", max_errors=np.True_)
