@@ -371,7 +371,7 @@ class Strings:
 
     @property
     def utf8(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(data, offsets)``: uint8 UTF-8 bytes and int64 offsets (``n + 1`` of them)."""
+        """``(data, offsets)``: uint8 UTF-8 bytes and int64 offsets (``n + 1`` of them, from 0 to ``len(data)``)."""
         data = self._data
         if data is None:
             if self._chunks is not None:
@@ -381,8 +381,23 @@ class Strings:
                 data, offsets = objects_to_utf8(self._objects, self.valid)
             self._offsets = offsets
             self._data = data  # last: a thread that finds it held finds the offsets too
-        assert self._offsets is not None
-        return data, self._offsets
+        held = self._offsets
+        assert held is not None
+        if len(held) and (held[0] or len(data) != held[-1]):
+            # strings cut from a longer text (a batch made by hand: Batch.check takes offsets from
+            # past 0 to short of the end): the bytes they cover, offsets from 0, as mapping's own
+            # are. Every reader takes them so: joined, taken and written parts read text of no
+            # string as theirs (row 0 "XXab" for "ab"), and a .npz file so written was refused.
+            a, b = int(held[0]), int(held[-1])
+            return data[a:b], held - a
+        return data, held
+
+    @property
+    def held_utf8(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(data, offsets)`` as held (None: not held as UTF-8), offsets perhaps cutting a longer
+        text (a hand-built batch's, a file's: what ``read_batch`` looks at), where :attr:`utf8` gives
+        only the bytes the strings cover."""
+        return None if self._data is None or self._offsets is None else (self._data, self._offsets)
 
     def take(self, keep: np.ndarray) -> Strings:
         """The strings where the bool mask ``keep`` is True, in whichever forms are held."""
@@ -398,8 +413,7 @@ class Strings:
         if self._objects is not None:
             out._objects = self._objects[keep]
         if self._data is not None:
-            assert self._offsets is not None
-            out._data, out._offsets = utf8_take(self._data, self._offsets, keep)
+            out._data, out._offsets = utf8_take(*self.utf8, keep)
         return out
 
     def slice(self, start: int, stop: int) -> Strings:

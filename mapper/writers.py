@@ -2040,7 +2040,7 @@ def _check_text(batch: Batch) -> None:
     held += [(f"column {name!r}", col.stored, col.offsets) for name, col in batch.columns.items()]
     for what, values, rows in held:
         if isinstance(values, Strings):
-            data, offsets = values.utf8
+            data, offsets = values.held_utf8 or values.utf8  # (as the file holds them: utf8 gives the bytes they cover)
             if len(offsets) and (offsets[0] != 0 or offsets[-1] != len(data)):  # (a batch's may cut a longer text; a file's, as mapper writes it, may not)
                 raise ValueError(
                     f"{what} cannot be read: its string offsets run from {int(offsets[0])} to {int(offsets[-1])}, "

@@ -211,3 +211,25 @@ def test_write_npz_checks_a_hand_edited_batch_as_to_arrow_does(tmp_path: Path) -
     with pytest.raises(OutputError, match=r"column 'ss' cannot be read: its set offsets go back at row 1"):
         write_npz(batch, str(tmp_path / "out.npz"))
     assert not (tmp_path / "out.npz").exists()
+
+
+def _cut_from_longer_text() -> mapper.Batch:
+    """:func:`_text_batch` with its strings ``ab``, ``cd``, ``ef`` held as UTF-8 cut from ``XXabcdefYY``
+    (offsets from 2 to 8 of 10 bytes: a hand-built batch's, which ``Batch.check`` takes)."""
+    batch = _text_batch()
+    text = np.frombuffer(b"XXabcdefYY", np.uint8)
+    batch["s"].stored = mapper.batch.Strings.from_utf8(text, np.array([2, 4, 6, 8]), batch["s"].valid.copy())
+    return batch
+
+
+def test_strings_cut_from_a_longer_text_read_as_the_strings_everywhere(tmp_path: Path) -> None:
+    # found in review: such strings read right alone, but joined (concat), taken or written to .npz the
+    # text before the first string and after the last was read as theirs: the joined column's utf8 had
+    # row 0 "XXab", Strings.take raised IndexError, and write_npz wrote a file read_batch refused
+    joined = mapper.concat([_cut_from_longer_text(), _cut_from_longer_text()])
+    data, offsets = joined["s"].utf8  # (not to_rows first: it makes the objects, which concat then joins)
+    assert data.tobytes() == b"abcdefabcdef" and offsets.tolist() == [0, 2, 4, 6, 8, 10, 12]
+    taken = _cut_from_longer_text()["s"].stored.take(np.array([True, False, True]))
+    assert taken.utf8[0].tobytes() == b"abef" and taken.utf8[1].tolist() == [0, 2, 4]
+    write_npz(_cut_from_longer_text(), tmp_path / "cut.npz")
+    assert [r.get("s") for r in mapper.read_batch(tmp_path / "cut.npz").to_rows()] == ["ab", "cd", "ef"]
