@@ -1009,7 +1009,7 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
         used.add(key)
         meta: dict[str, Any] = {"name": name, "key": key, **col.ctype.meaning()}
         cols = [p.columns[name] for p in parts]
-        strings = _put_values(pieces, key, [c.stored for c in cols])
+        strings = _put_values(pieces, key, [c._held() for c in cols])  # (objects given by hand read by their valid mask, as to_arrow reads them)
         if strings:
             meta["strings"] = strings
         pieces[f"{key}.valid"] = [c.valid for c in cols]

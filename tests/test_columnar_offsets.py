@@ -233,3 +233,17 @@ def test_strings_cut_from_a_longer_text_read_as_the_strings_everywhere(tmp_path:
     assert taken.utf8[0].tobytes() == b"abef" and taken.utf8[1].tolist() == [0, 2, 4]
     write_npz(_cut_from_longer_text(), tmp_path / "cut.npz")
     assert [r.get("s") for r in mapper.read_batch(tmp_path / "cut.npz").to_rows()] == ["ab", "cd", "ef"]
+
+
+def test_string_objects_given_by_hand_are_written_to_npz_by_their_valid_mask(tmp_path: Path) -> None:
+    # found in review: a column given objects by hand (col.stored = ..., as ColumnData.values says)
+    # holding no str in a row without a value (np.zeros(n, dtype=object) holds int 0 in each) is taken
+    # by check, to_rows, to_arrow and the Arrow and Parquet writers, which read it by its valid mask;
+    # write_npz encoded every row and raised "TypeError: sequence item 1: expected str instance, int found"
+    batch = _text_batch()
+    batch["s"].valid[1] = batch["s"].present[1] = False
+    edited = np.zeros(3, dtype=object)
+    edited[0], edited[2] = "ab", "ef"
+    batch["s"].stored = edited
+    write_npz(batch, tmp_path / "edited.npz")
+    assert [r.get("s", "-") for r in mapper.read_batch(tmp_path / "edited.npz").to_rows()] == ["ab", "-", "ef"]
