@@ -534,12 +534,8 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     batch returned is None: the writer is closed if the batch is accepted, aborted
     (nothing written under the output's name) if not.
     """
-    try:
+    with _unwritten_if_failing(args.rejects):  # (a FIFO for the refused records, not opened yet: its reader given its end of file)
         compiled, inputs, options, parallel = _prepare_run(args, output)
-    except BaseException:  # (a FIFO for the refused records, not opened yet: its reader given its end of file, not left waiting)
-        if args.rejects:
-            end_unwritten(args.rejects)
-        raise
     # The refused records' file is kept only with the rows (renamed into place with them, _write_all): a run
     # that fails (exit 2) leaves both outputs as they were, not the new rows beside the old letters.
     rejects = RejectsWriter(args.rejects) if args.rejects else None

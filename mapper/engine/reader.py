@@ -198,7 +198,7 @@ class _Unpacking(io.BufferedReader):
     """A bzip2 or xz input's text (:class:`_Streams`), read as a buffered file."""
 
 
-#: Compressed bytes read at a time (8 KiB, the standard library's, measured no quicker).
+#: Compressed bytes read at a time (64 KiB; the standard library's 8 KiB measured no quicker).
 _PACKED_BLOCK = 1 << 16
 #: The streams those make (:func:`stream_units` counts their lines: their reads can fail midway).
 _COMPRESSED = (gzip.GzipFile, _Unpacking)
