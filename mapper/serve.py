@@ -443,6 +443,9 @@ class App:
                 raise refusal
             if not raw.startswith("/"):  # (foo:bar, a scheme and an opaque rest: Go's URL has no path, its ServeMux cleans it to / and redirects)
                 return _no_path_redirect(target, query)
+            clean = go_clean_path(raw)
+            if clean != raw and method != "CONNECT":  # (//v2/sinks, /v2/./sinks: Go's ServeMux redirects before any route or token)
+                return _clean_path_redirect(raw, clean, query)
             wanted = "GET" if method == "HEAD" else method
             found = None
             allowed = set()
@@ -583,6 +586,37 @@ def _no_path_redirect(target: str, query: str) -> Response:
     return Response(301, why.encode(), "text/plain; charset=utf-8", headers={"Location": "/" + (f"?{query}" if query else "")})
 
 
+def go_clean_path(path: str) -> str:
+    """A request path (starting with ``/``) as Go's ServeMux cleans it (net/http ``cleanPath``):
+    ``path.Clean`` (no empty or ``.`` segments, each ``..`` taking the segment before it, none
+    above the root), a trailing slash kept. Segments are the path's as sent (an escaped ``/``,
+    ``%2F``, or dot, ``%2e``, is no separator nor dot segment: routes match the path as sent)."""
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if kept:
+                kept.pop()
+            continue
+        kept.append(segment)
+    clean = "/" + "/".join(kept)
+    return clean + "/" if path.endswith("/") and clean != "/" else clean
+
+
+def _clean_path_redirect(raw: str, clean: str, query: str) -> Response:
+    """The answer to a path Go's ServeMux (the service's) cleans (``//v2/sinks``, ``/v2/./sinks``,
+    ``/v2/x/../sinks``), as it answers one before any route or token, for any method: a 301
+    Moved Permanently to the cleaned path, the query kept (a ``#``, which the path holds as sent,
+    escaped: in a Location it would start a fragment); the body says why."""
+    location = clean.replace("#", "%23") + (f"?{query}" if query else "")
+    why = (
+        f"the path {printable(_as_sent(raw))[:100]!r} is not clean (an empty segment, . or ..): moved to {printable(_as_sent(location))[:100]!r},"
+        " as the service's Go ServeMux redirects it (a client that follows a 301 with a POST may send it as a GET: send to that path)\n"
+    )
+    return Response(301, why.encode(), "text/plain; charset=utf-8", headers={"Location": location})
+
+
 def _escaped_target(target: str) -> str:
     """The request target with its bytes beyond ASCII percent-escaped, as a browser escapes them.
 
@@ -704,6 +738,9 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         if not super().parse_request():
             return False
+        words = self.requestline.split()
+        if len(words) == 3 and words[1].startswith("//"):  # (http.server took all but one of its leading slashes off: the target as sent, for Go's 301)
+            self.path = words[1]
         if self.request_version == "HTTP/0.9":  # (http.server would answer it without a status line)
             self.send_error(400, "the request line has no HTTP version (HTTP/0.9 is not taken)")
             return False
