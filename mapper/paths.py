@@ -609,7 +609,26 @@ def records_path_keys(value: Any) -> tuple[str, ...]:
     literal = skipped_spaces(path)
     if literal is not None:  # (refused, not read: an option has no warning to carry, and a sink path string gets one)
         raise OptionError(spaces_reason(value, path.keys, literal, records_path=True))
+    rest = root_dollar(value)
+    if rest is not None:  # ($.items: a sink's path string gets a path-root warning; refused here, as spaces are)
+        raise OptionError(_root_reason(value, rest, path.keys))
     return _not_too_deep(path.keys)
+
+
+def _root_reason(text: str, rest: str, keys: tuple[str, ...]) -> str:
+    """Why a records path written from the document's root, as JSONPath and mapper's messages
+    write paths (``$.items``, ``$``), is refused: it would read a key named ``$`` first; what to
+    write instead (``rest``: the path without ``$.``; ``""`` for ``$`` alone)."""
+    if rest:
+        instead = f"write it {preview(rest, 200)!r}"
+    else:
+        instead = "leave the records path out (a document that is itself an array of records is read so)"
+    quoted = preview(chr(34) + "$" + chr(34) + text[1:], 200)
+    return (
+        f"records_path {preview(text, 200)!r} would read a key named '$' first: a records path starts at the document's first key, "
+        f"not at the document itself as JSONPath's $ (which mapper's messages write); {instead}, or, if the document has a key '$', "
+        f"quote it: {quoted!r} (in Python, or give the list {preview(json_text(list(keys)), 200)})"
+    )
 
 
 def spaces_reason(text: str, keys: tuple[str, ...], literal: tuple[str, ...], records_path: bool = False) -> str:

@@ -1,13 +1,17 @@
-"""Small gaps left at stop 54: serve's unclean paths."""
+"""Small gaps left at stop 54: serve's unclean paths, a records path from the document's root."""
 
 from __future__ import annotations
 
+import json
 import socket
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cli_inproc import run_main
 
+import mapper
 from mapper.serve import App, Server, go_clean_path
 from mapper.store import Store
 
@@ -86,3 +90,40 @@ def test_a_post_to_an_unclean_path_is_moved_its_body_read_away_and_the_connectio
     finally:
         server.stop(timeout=5.0)
         store.close()
+
+
+# ---------------------------------------------------------------------------------------
+# a records path from the document's root ($.items) is refused saying what to write, as a sink's
+# path string so written is a path-root warning (it read a key '$' and found no records)
+
+RECORDS_SINK = {
+    "primary_key_fields": ["k"],
+    "allow_missing_fields": True,
+    "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": ["v"], "type": "int"}],
+}
+DOCUMENT = b'{"items": [{"k": "a", "v": 1}]}'
+
+
+@pytest.mark.parametrize(("given", "says"), [("$.items", "write it 'items'"), ("$.data.items", "write it 'data.items'"), ("$", "leave the records path out")])
+def test_a_records_path_from_the_documents_root_is_refused_saying_what_to_write(given: str, says: str) -> None:
+    m = mapper.compile_sink(RECORDS_SINK)
+    with pytest.raises(mapper.OptionError) as exc:
+        m.validate(DOCUMENT, records_path=given)
+    message = str(exc.value)
+    assert message.startswith(f"records_path {given!r} would read a key named '$' first") and says in message, message
+    assert repr('"$"' + given[1:]) in message  # (a key '$' is quoted)
+
+
+def test_a_records_path_from_the_root_is_a_usage_error_on_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "s.json").write_text(json.dumps(RECORDS_SINK))
+    (tmp_path / "d.json").write_bytes(DOCUMENT)
+    ran = run_main("validate", "s.json", "d.json", "--records-path", "$.items", cwd=tmp_path)
+    assert ran.returncode == 2 and ran.err.startswith("mapper: --records-path '$.items' would read a key named '$' first") and "'items'" in ran.err, ran.err
+    assert run_main("validate", "s.json", "d.json", "--records-path", "items", cwd=tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize("given", ['"$".items', ["$", "items"], "items.$", "$x.items"])
+def test_a_key_named_dollar_written_so_is_read(given: Any) -> None:
+    m = mapper.compile_sink(RECORDS_SINK)
+    document = b'{"$": {"items": [{"k": "a"}]}, "$x": {"items": [{"k": "b"}]}, "items": {"$": [{"k": "c"}]}}'
+    assert m.validate(document, records_path=given).records == 1, given
