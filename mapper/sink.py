@@ -855,6 +855,10 @@ def _unwritable(value: Any) -> tuple[str, str] | None:
         return "long-integer", "holds an integer of thousands of digits"
     if value is None or isinstance(value, (str, bool, int)):
         return None
+    if isinstance(value, LongFloat):  # (as written: "holds inf" said what Python read, not the number given)
+        return "not-json", (
+            f"holds the number {preview(value.text, 80)}, beyond the float64 range the service decodes numbers into (its POST /v1/sinks refuses the body)"
+        )
     if isinstance(value, float):
         return None if math.isfinite(value) else ("not-json", f"holds {value!r}, which JSON has no text for")
     if isinstance(value, Mapping):

@@ -1,4 +1,5 @@
-"""Small gaps left at stop 54: serve's unclean paths, a records path from the document's root."""
+"""Small gaps left at stop 54: serve's unclean paths, a records path from the document's root,
+a sink_details number beyond float64."""
 
 from __future__ import annotations
 
@@ -127,3 +128,20 @@ def test_a_key_named_dollar_written_so_is_read(given: Any) -> None:
     m = mapper.compile_sink(RECORDS_SINK)
     document = b'{"$": {"items": [{"k": "a"}]}, "$x": {"items": [{"k": "b"}]}, "items": {"$": [{"k": "c"}]}}'
     assert m.validate(document, records_path=given).records == 1, given
+
+
+# ---------------------------------------------------------------------------------------
+# a sink_details number beyond float64 is said as written, not as Python's inf
+
+
+def test_a_sink_details_number_beyond_float64_is_said_as_written() -> None:
+    body = (
+        b'{"name": "x", "sink_details": {"database_id": "<uuid>", "table": "t", "n": 1E+400, "m": {"a": [-1e400]}},'
+        b' "schema": {"primary_key_fields": ["k"], "allow_missing_fields": true, "definition": [{"name": "k", "path": ["k"], "type": "string"}]}}'
+    )
+    result = mapper.check_sink(body)
+    said = {p.pointer: p.message for p in result.problems if p.code == "not-json"}
+    assert said["/sink_details/n"].startswith("sink_details.n holds the number 1E+400, beyond the float64 range"), said
+    assert said["/sink_details/m"].startswith("sink_details.m holds the number -1e400, beyond the float64 range"), said
+    assert all("inf" not in m for m in said.values()), said
+    assert result.sink is not None and result.sink.sink_details is not None and "n" not in result.sink.sink_details
