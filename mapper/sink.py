@@ -448,15 +448,16 @@ def read_limited(stream: Any) -> bytes:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str | None, Escaped, bool]:
+def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str | None, Escaped, bool, bool]:
     """Turn any accepted source into (parsed JSON value, display name, where a time is written with
-    an escape, whether it may hold a lone surrogate); ``written`` gets the numbers of a JSON text
-    written otherwise than Python writes them (:func:`read_json_document`).
+    an escape, whether it may hold a lone surrogate, whether its text starts with a UTF-8 byte order
+    mark); ``written`` gets the numbers of a JSON text written otherwise than Python writes them
+    (:func:`read_json_document`).
 
     UTF-8 bytes with no surrogate escape hold none (a 50 MB definition's walk for them took
     longer than reading it), a str or Python objects may."""
     if isinstance(source, (dict, list, tuple, Mapping)):
-        return source, None, {}, True
+        return source, None, {}, True, False
     if isinstance(source, (bytearray, memoryview)):  # bytes-like, as records may be
         source = bytes(source)
     if isinstance(source, bytes) and len(source) > MAX_SINK_BYTES:
@@ -466,7 +467,8 @@ def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str 
     if isinstance(source, bytes) or (isinstance(source, str) and not names_a_file(source)):
         surrogates = not isinstance(source, bytes) or _SURROGATE_ESCAPE.search(source) is not None
         try:
-            return read_json_document(source, "sink definition", written), None, escaped_values(source, TIME_KEYS), surrogates
+            bom = source.startswith(b"\xef\xbb\xbf") if isinstance(source, bytes) else source.startswith("\ufeff")
+            return read_json_document(source, "sink definition", written), None, escaped_values(source, TIME_KEYS), surrogates, bom
         except DefinitionError as exc:
             if isinstance(source, str) and _is_file(source):
                 # a file named like JSON text ([prod].json) was meant: say how to give it
@@ -495,7 +497,7 @@ def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str 
             raise DefinitionError(_too_large(f"sink file {shown_name(preview(str(path), 200))}").problems, str(path))
         try:
             doc = read_json_document(data, f"sink file {shown_name(preview(str(path), 200))}", written, str(path))
-            return doc, str(path), escaped_values(data, TIME_KEYS), _SURROGATE_ESCAPE.search(data) is not None
+            return doc, str(path), escaped_values(data, TIME_KEYS), _SURROGATE_ESCAPE.search(data) is not None, data.startswith(b"\xef\xbb\xbf")
         except DefinitionError as exc:
             raise DefinitionError(exc.problems, str(path)) from None
     raise DefinitionError(  # (named by its class, as a value with no JSON form is: "a int" read wrong)
@@ -528,10 +530,12 @@ def check_sink(
     """
     try:
         written: WrittenNumbers = {}
-        doc, display, escaped, surrogates = _read_source(source, written)
+        doc, display, escaped, surrogates, bom = _read_source(source, written)
     except DefinitionError as exc:
         return CheckResult(None, exc.problems, exc.source)
     ck = Checker(escaped, written)
+    if bom:
+        ck.warning((), "bom", _bom_said(display))
     overrides = {
         "id_field": id_field,
         "primary_key_fields": _names_option(primary_key_fields),
@@ -559,6 +563,19 @@ def check_sink(
         object.__setattr__(sink, "_checked", True)  # (its columns checked: compiling does not check them again)
         return CheckResult(sink, problems, display)
     return CheckResult(None, problems, display)
+
+
+def _bom_said(file: str | None) -> str:
+    """The warning for a definition whose text starts with a UTF-8 byte order mark: taken off, as a
+    records file's is, but the service's decoder (Go's encoding/json, as idk's ParseHeader) refuses
+    the text so (``file``: the sink file's name; None: the text was given)."""
+    what = f"sink file {shown_name(preview(file, 200))}" if file is not None else "the sink definition's text"
+    fix = f" (`sed -i '1s/^\\xEF\\xBB\\xBF//' {shell_file(file)}`)" if file is not None else ""
+    return (
+        f"{what} starts with a UTF-8 byte order mark (U+FEFF, the bytes EF BB BF at offset 0): mapper takes it off, as it takes one off a"
+        " records file, but the service's JSON decoder refuses a definition so (Go: invalid character 'ï' looking for beginning of value)"
+        f" when it is sent as the POST /v1/sinks body or given to the ingester: save it without the mark{fix}"
+    )
 
 
 def _names_option(value: Any) -> Any:

@@ -1,5 +1,5 @@
 """Small gaps left at stop 54: serve's unclean paths, a records path from the document's root,
-a sink_details number beyond float64."""
+a sink_details number beyond float64, a sink file's byte order mark."""
 
 from __future__ import annotations
 
@@ -145,3 +145,24 @@ def test_a_sink_details_number_beyond_float64_is_said_as_written() -> None:
     assert said["/sink_details/m"].startswith("sink_details.m holds the number -1e400, beyond the float64 range"), said
     assert all("inf" not in m for m in said.values()), said
     assert result.sink is not None and result.sink.sink_details is not None and "n" not in result.sink.sink_details
+
+
+# ---------------------------------------------------------------------------------------
+# a sink file opening with a byte order mark: read (as a records file's), with a warning naming the file
+
+
+def test_a_sink_file_with_a_byte_order_mark_is_read_with_a_warning_naming_it(tmp_path: Path) -> None:
+    text = json.dumps(RECORDS_SINK).encode()
+    path = tmp_path / "sink.json"
+    path.write_bytes(b"\xef\xbb\xbf" + text)
+    result = mapper.check_sink(path)
+    assert result.valid and [(p.severity, p.pointer, p.code) for p in result.problems] == [("warning", "", "bom")]
+    message = result.problems[0].message
+    assert message.startswith(f"sink file {path} starts with a UTF-8 byte order mark") and "offset 0" in message, message
+    assert "invalid character 'ï' looking for beginning of value" in message and f"sed -i '1s/^\\xEF\\xBB\\xBF//' {path}" in message
+    for given in (b"\xef\xbb\xbf" + text, "\ufeff" + text.decode()):  # (a text given: no file to name)
+        (problem,) = mapper.check_sink(given).problems
+        assert problem.code == "bom" and problem.message.startswith("the sink definition's text starts with"), problem
+    assert mapper.check_sink(path.read_bytes()[3:]).problems == ()
+    ran = run_main("check", "sink.json", cwd=tmp_path)
+    assert ran.returncode == 0 and "warning: (document): sink file sink.json starts with a UTF-8 byte order mark" in ran.out, ran.out
