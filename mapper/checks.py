@@ -453,7 +453,9 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
         # names repeat whether or not the entries check (every problem in one pass)
         fields = _fields_of(entry) if col is None else {}
         name = col.name if col is not None else fields.get("name")
-        if isinstance(name, str) and name:
+        if isinstance(name, str) and (
+            name or (col.type if col is not None else fields.get("type")) == "recordTime"
+        ):  # (two nameless recordTimes: Go's duplicate names)
             ctype = col.type if col is not None else fields.get("type")
             indices = named.setdefault(name, ([], ctype if isinstance(ctype, str) and ctype in TYPES else None))[0]
             if indices:
@@ -465,6 +467,13 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
             continue
         if col.type == "recordTime":
             record_times.append(i)
+            if not col.name:
+                ck.note(
+                    where + (i,),
+                    "nameless-record-time",
+                    "a recordTime entry without a name, as the ingester takes one (it sets the record's time, no column of the table):"
+                    " mapper's batches name its column '' (its presence '.present'; polars, in to_polars, calls it column_N)",
+                )
         columns.append(col)
     if len(record_times) > 1:
         for i in record_times[1:]:
@@ -596,7 +605,11 @@ def check_entry(
         return where + (spelled.get(key, key),)
 
     name = entry.get("name")
-    if "name" not in entry:
+    if entry.get("type") == "recordTime" and name in ("", None):
+        # (idk: a recordTime field "doesn't have a name": it sets the record's time and is no column;
+        # ParseHeader takes it nameless, as Go's decoder reads a name missing or null, "")
+        name = ""
+    elif "name" not in entry:
         ck.error(at("name"), "missing", "the column entry has no name")
         ok = False
     elif not isinstance(name, str) or not name:

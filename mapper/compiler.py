@@ -987,7 +987,7 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
             error(at, f"the column's index must be an int (its place in columns, {place}), not {preview(repr(c.index))}")
         elif c.index != place:
             error(at, f"the column's index is {preview(repr(c.index))}, its place in columns {place}")
-        if not isinstance(c.name, str) or not c.name:  # (before it is looked up: a list's is a TypeError)
+        if not isinstance(c.name, str) or not (c.name or c.type == "recordTime"):  # (before it is looked up: a list's is a TypeError)
             error(f"{at}/name", f"the column name must be a non-empty str, not {preview(repr(c.name))}")
         elif c.name in places:  # (its values went under the first one's name)
             error(at, f"the column name {preview(repr(c.name))} is given twice (columns {places[c.name]} and {place})")

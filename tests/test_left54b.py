@@ -1,5 +1,5 @@
 """Small gaps left at stop 54: serve's unclean paths, a records path from the document's root,
-a sink_details number beyond float64, a sink file's byte order mark."""
+a sink_details number beyond float64, a sink file's byte order mark, a nameless recordTime entry."""
 
 from __future__ import annotations
 
@@ -166,3 +166,33 @@ def test_a_sink_file_with_a_byte_order_mark_is_read_with_a_warning_naming_it(tmp
     assert mapper.check_sink(path.read_bytes()[3:]).problems == ()
     ran = run_main("check", "sink.json", cwd=tmp_path)
     assert ran.returncode == 0 and "warning: (document): sink file sink.json starts with a UTF-8 byte order mark" in ran.out, ran.out
+
+
+# ---------------------------------------------------------------------------------------
+# a recordTime entry may be nameless, as idk's ParseHeader takes it (it sets the record's time: no column)
+
+TIMED = [{"name": "k", "path": ["k"], "type": "string"}, {"name": "q", "path": ["q"], "type": "string", "config": {"Quantum": "YMD"}}]
+
+
+@pytest.mark.parametrize("entry", [{"name": ""}, {}, {"name": None}, {"Name": ""}])
+def test_a_nameless_record_time_entry_is_taken_as_the_ingester_takes_it(entry: dict[str, Any]) -> None:
+    doc = {"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": [*TIMED, {**entry, "path": ["t"], "type": "recordTime"}]}
+    result = mapper.check_sink(doc)
+    assert result.valid and result.sink is not None, result.problems
+    assert [p.code for p in result.problems if p.code not in ("key-case", "record-time-carried")] == ["nameless-record-time"]
+    assert result.sink.columns[2].name == ""
+    batch = mapper.compile_sink(result.sink).map([{"k": "a", "q": "x", "t": "2022-01-02T03:04:05Z"}, {"k": "b", "q": "y", "t": "bad"}], on_error="skip")
+    (row,) = batch.to_rows()
+    assert row[""] is not None and batch.columns[""].null_count == 0  # (its values are in the column '')
+
+
+def test_two_nameless_record_time_entries_share_a_name_as_in_go_and_other_types_need_one() -> None:
+    doc = {
+        "primary_key_fields": ["k"],
+        "allow_missing_fields": True,
+        "definition": [*TIMED, {"path": ["t"], "type": "recordTime"}, {"name": "", "path": ["u"], "type": "recordTime"}],
+    }
+    result = mapper.check_sink(doc)
+    assert not result.valid and [(p.pointer, p.code) for p in result.problems if p.severity == "error"] == [("/definition/3/name", "duplicate-name")]
+    for entry in ({"name": "", "path": ["t"], "type": "timestamp"}, {"path": ["t"], "type": "int"}):
+        assert not mapper.check_sink({**doc, "definition": [*TIMED, entry]}).valid, entry
