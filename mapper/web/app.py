@@ -131,11 +131,14 @@ def _decoded(data: bytes) -> Any:
 _FIELDS: dict[tuple[str, ...], str] = {("text",): "the records", ("sample",): "the sample record", ("name",): "the name"}
 
 
-def _in_field(keys: tuple[str, ...], value: str, at: int, message: str) -> ServiceError:
+def _in_field(keys: tuple[str, ...], value: str, at: int, message: str, key: bool = False) -> ServiceError:
     """400 ``InvalidBody`` for what a field of a UI request holds at ``at``, the message after the
     field's name and place; in the records pasted (the ``text`` of Send records), with that place as
-    numbers too (:class:`~mapper.web.draft.PasteError`: the page selects the line)."""
+    numbers too (:class:`~mapper.web.draft.PasteError`: the page selects the line). ``key``: ``value``
+    is a key of the object at ``keys``, not a field's value (said without the key: it is no text)."""
     line, char = _line_char(value, at)
+    if key:
+        return ServiceError(400, INVALID_BODY, f"a key of {_field_named(keys) if keys else 'the request'}: line {line} char {char} holds {message}")
     said = f"{_field_named(keys)}: line {line} char {char} holds {message}"
     if keys == ("text",):
         return PasteError(f"{said}; nothing was sent", line, char)
@@ -157,28 +160,32 @@ def _lone_surrogate(data: bytes) -> ServiceError | None:
     found = _first_string_match(doc, SURROGATE)
     if found is None:
         return None
-    keys, value, m = found
+    keys, value, m, key = found
     return _in_field(
         keys,
         value,
         m.start(),
         f"U+{ord(m.group()):04X}, half of a UTF-16 surrogate pair (a character cut in two when it was copied), "
         "which no UTF-8 text can carry: delete it, or copy the character whole",
+        key,
     )
 
 
-def _first_string_match(doc: Any, pattern: re.Pattern[str]) -> tuple[tuple[str, ...], str, re.Match[str]] | None:
+def _first_string_match(doc: Any, pattern: re.Pattern[str]) -> tuple[tuple[str, ...], str, re.Match[str], bool] | None:
     """The first string of a UI request's JSON ``doc``, in document order, that ``pattern`` finds
-    something in: its keys from the top, the string and the match; None when none does."""
-    todo: list[tuple[tuple[str, ...], Any]] = [((), doc)]
+    something in, a key too (one in a column's name was said in orjson's words, "no low surrogate
+    in string: line 1 column 25 (char 24)"): the keys from the top to it (to the object holding
+    it, for a key), the string, the match, and whether it is a key; None when none does."""
+    todo: list[tuple[tuple[str, ...], Any, bool]] = [((), doc, False)]
     while todo:
-        keys, value = todo.pop()
+        keys, value, key = todo.pop()
         if isinstance(value, dict):
-            todo.extend(((*keys, str(k)), v) for k, v in reversed(value.items()))
+            for k, v in reversed(value.items()):
+                todo += [((*keys, str(k)), v, False), (keys, k, True)]  # (popped: the key, then its value)
         elif isinstance(value, list):
-            todo.extend(((*keys, str(i)), v) for i, v in reversed(list(enumerate(value))))
+            todo.extend(((*keys, str(i)), v, False) for i, v in reversed(list(enumerate(value))))
         elif isinstance(value, str) and (m := pattern.search(value)) is not None:
-            return keys, value, m
+            return keys, value, m, key
     return None
 
 
@@ -210,12 +217,13 @@ def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> ServiceError:
         doc = None
     found = _first_string_match(doc, _ESCAPED_BYTE)
     if found is not None:
-        keys, value, m = found
+        keys, value, m, key = found
         return _in_field(
             keys,
             value,
             m.start(),
             f"the byte 0x{ord(m.group()) - 0xDC00:02X}, which is not UTF-8 (text saved in another encoding, or cut inside a character): the request must be UTF-8",
+            key,
         )
     return ServiceError(400, INVALID_BODY, f"the request body is not UTF-8: at byte {exc.start:,} it holds {byte}")
 
@@ -236,7 +244,9 @@ def _without_a_broken_sample(data: bytes, err: ServiceError) -> tuple[dict[str, 
     try:
         orjson.dumps(rest)  # (refuses a lone surrogate: another field holds one too)
     except (TypeError, orjson.JSONEncodeError):
-        raise err from None
+        # that field's refusal, which stops the form (the sample's, said instead, was left out of a
+        # draft once fixed, and the form refused again for the other field)
+        raise _lone_surrogate(json.dumps(rest).encode()) or err from None
     return rest | {"sample": ""}, err.message
 
 

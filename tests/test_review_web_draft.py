@@ -1,0 +1,93 @@
+"""A review of the New Source form, its preview and the UI's request handling (``mapper.web``), in-process.
+
+Each request goes through :meth:`mapper.serve.App.dispatch` as the server hands it over (no
+socket, no browser): what a caller of the UI's routes is answered for a form or a body the
+page itself would not send, and for a form the page would call valid.
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from mapper.endpoint import TOO_LARGE, ServiceError
+from mapper.serve import App
+from mapper.store import Store
+from mapper.web import database_id, install, load_catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = ROOT / "examples" / "aircraft" / "table.sql"
+AIRCRAFT = {
+    "_id": {"path": "id"},
+    "ts": {"path": "timestamp", "unit": "ms"},
+    "lat": {"path": "data.lat"},
+    "reg": {"path": "data.reg"},
+}
+
+
+def form(**over: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": "planes",
+        "database_id": database_id("local"),
+        "table": "aircraft",
+        "columns": AIRCRAFT,
+        "allow_missing_fields": True,
+        "sample": "",
+    }
+    out.update(over)
+    return out
+
+
+def ui_app(**kw: Any) -> App:
+    app = App(Store(":memory:"), create_delay=0, **kw)
+    install(app, load_catalog([str(TABLE)]))
+    return app
+
+
+def post(app: App, path: str, data: bytes) -> tuple[int, Any]:
+    """The answer to a POST of ``data``, its body read as the server reads it (413 past the route's limit)."""
+    headers = Message()
+    headers["Content-Type"] = "application/json"
+
+    def read_body(limit: int) -> bytes:
+        if len(data) > limit:
+            raise ServiceError(413, TOO_LARGE, f"the body is {len(data):,} bytes; this endpoint takes at most {limit:,}")
+        return data
+
+    resp = app.dispatch("POST", path, headers, read_body)
+    return resp.status, orjson.loads(resp.body)
+
+
+# ---------------------------------------------------------------------------------------
+# A request's key that is no text: said naming the field, not in orjson's words
+
+
+@pytest.mark.parametrize(
+    "data, said",
+    [
+        # half a surrogate pair in a column's name (a key), not in a value
+        (b'{"name": "a", "columns": {"\\ud800x": {"path": "a"}}}', "a key of the form's columns: line 1 char 1 holds U+D800, half of a UTF-16 surrogate pair"),
+        (b'{"x\\udc00": 1}', "a key of the request: line 1 char 2 holds U+DC00, half of a UTF-16 surrogate pair"),
+        # a byte that is no UTF-8 in a key
+        (b'{"name": "a", "columns": {"ab\xff": {"path": "a"}}}', "a key of the form's columns: line 1 char 3 holds the byte 0xFF, which is not UTF-8"),
+    ],
+)
+def test_a_key_that_is_no_text_is_named_as_a_value_is(data: bytes, said: str) -> None:
+    status, answer = post(ui_app(), "/ui/api/draft", data)
+    assert status == 400
+    assert answer["code"] == "InvalidBody"
+    assert answer["message"].startswith(said), answer["message"]
+    assert "column" not in answer["message"].split(said)[0]  # (orjson's "line 1 column 25 (char 24)" of the request)
+
+
+def test_half_a_pair_in_a_path_is_said_though_the_sample_holds_one_too() -> None:
+    # the sample's alone is left out of a draft (only previewed); the path's stops the form:
+    # the error said must be the one that stops it, not the sample's, which fixing alone changed nothing
+    data = b'{"name": "a", "sample": "\\udc00", "columns": {"lat": {"path": "data.l\\ud800"}}}'
+    status, answer = post(ui_app(), "/ui/api/draft", data)
+    assert status == 400
+    assert answer["message"].startswith("the form's columns.lat.path: line 1 char 7 holds U+D800"), answer["message"]
