@@ -17,7 +17,7 @@ import pytest
 from mapper.endpoint import TOO_LARGE, ServiceError
 from mapper.serve import App
 from mapper.store import Store
-from mapper.web import database_id, install, load_catalog
+from mapper.web import database_id, draft, install, load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "examples" / "aircraft" / "table.sql"
@@ -91,3 +91,23 @@ def test_half_a_pair_in_a_path_is_said_though_the_sample_holds_one_too() -> None
     status, answer = post(ui_app(), "/ui/api/draft", data)
     assert status == 400
     assert answer["message"].startswith("the form's columns.lat.path: line 1 char 7 holds U+D800"), answer["message"]
+
+
+# ---------------------------------------------------------------------------------------
+# The form's own fields: a typo is refused, not ignored
+
+
+def test_a_columns_unknown_field_is_refused_as_the_forms_are() -> None:
+    # "units" for "unit": the Unit was dropped silently, and the timestamp read as RFC 3339 text
+    columns = AIRCRAFT | {"ts": {"path": "timestamp", "units": "ms"}}
+    status, answer = post(ui_app(), "/ui/api/draft", orjson.dumps(form(columns=columns)))
+    assert status == 400
+    assert answer["code"] == "InvalidParameter"
+    assert answer["message"] == "unknown field 'units' of column 'ts' (fields: path, unit)"
+
+
+def test_a_sample_that_is_no_string_is_refused_not_ignored() -> None:
+    status, answer = post(ui_app(), "/ui/api/draft", orjson.dumps(form(sample={"id": "a"})))
+    assert (status, answer["code"]) == (400, "InvalidParameter")
+    assert answer["message"] == "sample must be a string (the record's JSON text), not an object"
+    assert draft(form(sample=None), load_catalog([str(TABLE)]))["preview"] is None  # (none given: no preview)

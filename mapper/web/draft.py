@@ -69,6 +69,7 @@ TIME_UNITS = ("s", "ms", "us", "ns", "m", "h", "d")
 #: Characters of a value shown in the preview (the rest is cut, with "...").
 SHOW_LIMIT = 300
 _FORM_KEYS = ("name", "database_id", "table", "columns", "allow_missing_fields", "sample")
+_COLUMN_KEYS = ("path", "unit")
 
 
 def _show(value: Any) -> str:
@@ -194,6 +195,7 @@ def form_document(form: Any, catalog: Catalog) -> tuple[dict[str, Any], CatalogT
     table_name = _form_field(form, "table", (str,), "a string")
     columns = _form_field(form, "columns", (dict,), "an object")
     allow = _form_field(form, "allow_missing_fields", (bool,), "true or false")
+    _form_field(form, "sample", (str,), "a string (the record's JSON text)")  # (previewed by draft; one of another type was ignored)
     problems: list[dict[str, Any]] = []
     entry: CatalogTable | None = None
     if not db_id:
@@ -211,6 +213,11 @@ def form_document(form: Any, catalog: Catalog) -> tuple[dict[str, Any], CatalogT
     for key, spec in (columns or {}).items():
         if not isinstance(spec, dict):
             raise ServiceError(400, INVALID_PARAMETER, f'columns.{preview(key)} must be an object {{"path", "unit"}}, not {json_type(spec)}')
+        unknown = [k for k in spec if k not in _COLUMN_KEYS]
+        if unknown:  # ("units": the Unit was dropped, as the form's own unknown fields are not)
+            raise ServiceError(
+                400, INVALID_PARAMETER, f"unknown field {preview(str(unknown[0]))!r} of column {preview(key)!r} (fields: {', '.join(_COLUMN_KEYS)})"
+            )
         path = spec.get("path")
         unit = spec.get("unit")
         if path is not None and not isinstance(path, str):
