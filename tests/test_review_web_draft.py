@@ -111,3 +111,26 @@ def test_a_sample_that_is_no_string_is_refused_not_ignored() -> None:
     assert (status, answer["code"]) == (400, "InvalidParameter")
     assert answer["message"] == "sample must be a string (the record's JSON text), not an object"
     assert draft(form(sample=None), load_catalog([str(TABLE)]))["preview"] is None  # (none given: no preview)
+
+
+# ---------------------------------------------------------------------------------------
+# Valid on the page, refused by the API
+
+
+def test_a_form_whose_body_is_over_the_services_body_limit_is_not_called_valid() -> None:
+    app = ui_app(max_body_bytes=300)
+    status, answer = post(app, "/ui/api/draft", orjson.dumps(form()))
+    assert status == 200
+    assert answer["valid"] is False and answer["body_text"] is None
+    [problem] = answer["problems"]
+    assert problem["field"] == "form" and problem["code"] == "too-large"
+    assert "this service takes at most 300 bytes in a request (--max-body-bytes)" in problem["message"]
+    # what "Create source" would have been answered: the same limit
+    body = draft(form(), load_catalog([str(TABLE)]))["body_text"].encode()
+    status, refused = post(app, "/v1/sinks", body)
+    assert len(body) > 300 and status == 413, refused
+    # within the limit: valid, and the API takes that very body
+    app = ui_app(max_body_bytes=len(body))
+    status, answer = post(app, "/ui/api/draft", orjson.dumps(form()))
+    assert answer["valid"] is True and answer["problems"] == []
+    assert post(app, "/v1/sinks", answer["body_text"].encode())[0] == 200

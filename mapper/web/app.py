@@ -250,6 +250,23 @@ def _without_a_broken_sample(data: bytes, err: ServiceError) -> tuple[dict[str, 
     return rest | {"sample": ""}, err.message
 
 
+def _within_the_body_limit(out: dict[str, Any], app: App) -> None:
+    """A draft valid but for its body, which "Create source" posts to ``POST /v1/sinks``, being over
+    the service's body limit: not valid, said why (the page called it valid, then creating it was
+    answered 413, "the body is 1,519 bytes", of a body the user never saw sent)."""
+    if not out["valid"]:
+        return
+    size = len(out["body_text"].encode())
+    if size <= app.max_body_bytes:
+        return
+    message = (
+        f'the source\'s definition, the POST /v1/sinks body "Create source" sends, is {size:,} bytes: this service takes at most '
+        f"{app.max_body_bytes:,} bytes in a request (--max-body-bytes): start mapper serve with a larger --max-body-bytes to create it"
+    )
+    out["problems"].append({"severity": "error", "code": "too-large", "message": message, "field": "form", "column": None})
+    out.update(valid=False, body=None, body_text=None, body_shown=None)
+
+
 def _in_paste(item: RecordError | ValueWarning, index: int, line: int | None) -> dict[str, Any]:
     """An error or warning of the body sent, placed in the paste: its record as the page numbers
     records (``index`` in the paste; "record 2" in the message, from 1, as the page's headings),
@@ -340,6 +357,7 @@ class _Routes:
             form, broken_sample = _without_a_broken_sample(data, err)
         try:
             out = draft(form, self.catalog, self.taken)
+            _within_the_body_limit(out, app)
             if broken_sample is not None:
                 out["preview"] = {"error": broken_sample, "record_errors": [], "stored": None, "id": None, "columns": []}
             return json_response(200, out)
