@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from mapper.endpoint import TOO_LARGE, ServiceError
+from mapper.errors import MapperError
 from mapper.serve import App
 from mapper.store import Store
 from mapper.web import database_id, draft, install, load_catalog
@@ -134,3 +135,18 @@ def test_a_form_whose_body_is_over_the_services_body_limit_is_not_called_valid()
     status, answer = post(app, "/ui/api/draft", orjson.dumps(form()))
     assert answer["valid"] is True and answer["problems"] == []
     assert post(app, "/v1/sinks", answer["body_text"].encode())[0] == 200
+
+
+# ---------------------------------------------------------------------------------------
+# The catalog: --table [DATABASE=]FILE
+
+
+def test_a_table_spec_too_long_for_a_file_name_is_read_as_database_equals_file() -> None:
+    # Path.exists() raised ENAMETOOLONG: "mapper: aaa...=table.sql: File name too long", not the database's rule
+    with pytest.raises(MapperError, match=r"^database name 'a{20}.*: lowercase letters, digits, '-' and '_'.*at most 230 characters"):
+        load_catalog(["a" * 300 + f"={TABLE}"])
+
+
+def test_a_table_file_name_holding_a_nul_is_said_not_raised() -> None:
+    with pytest.raises(MapperError, match=r"^--table .*: cannot read .*: embedded null byte"):
+        load_catalog([str(TABLE) + "\0"])

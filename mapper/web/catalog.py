@@ -145,12 +145,13 @@ def load_catalog(specs: list[str]) -> Catalog:
     for spec in specs:
         database, path = DEFAULT_DATABASE, spec
         m = re.fullmatch(r"([^=/\\]+)=(.+)", spec, re.S)
-        if m is not None and not Path(spec).exists():
+        if m is not None and not _exists(spec):
             database, path = m.group(1), m.group(2)
         try:
             data = Path(path).read_bytes()
-        except OSError as exc:
-            raise MapperError(f"--table {shown_name(preview(spec, 200))}: cannot read {shown_name(preview(path, 200))}: {exc.strerror or exc}") from None
+        except (OSError, ValueError) as exc:  # (ValueError: a name holding a NUL, given in Python)
+            reason = getattr(exc, "strerror", None) or exc
+            raise MapperError(f"--table {shown_name(preview(spec, 200))}: cannot read {shown_name(preview(path, 200))}: {reason}") from None
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -161,3 +162,13 @@ def load_catalog(specs: list[str]) -> Catalog:
             raise MapperError(f"--table {shown_name(preview(spec, 200))}: {shown_name(preview(path, 200))} is not UTF-8: {where}") from None
         catalog.add(database, text, path)
     return catalog
+
+
+def _exists(name: str) -> bool:
+    """Whether a file ``name`` exists; False for a name no file can have (a part too long for a
+    file name, a NUL): ``DATABASE=FILE`` with a long database name raised ENAMETOOLONG, said as
+    "File name too long" of the whole spec rather than the database name's rule."""
+    try:
+        return Path(name).exists()
+    except (OSError, ValueError):
+        return False
