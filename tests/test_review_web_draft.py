@@ -150,3 +150,27 @@ def test_a_table_spec_too_long_for_a_file_name_is_read_as_database_equals_file()
 def test_a_table_file_name_holding_a_nul_is_said_not_raised() -> None:
     with pytest.raises(MapperError, match=r"^--table .*: cannot read .*: embedded null byte"):
         load_catalog([str(TABLE) + "\0"])
+
+
+# ---------------------------------------------------------------------------------------
+# The sample record
+
+
+def test_a_sample_of_a_byte_order_mark_alone_is_no_sample() -> None:
+    # taken off as a paste takes it off, nothing was left: "Invalid JSON: unexpected end of the
+    # record (truncated)" of a box that shows nothing (a paste of it is "nothing to send")
+    catalog = load_catalog([str(TABLE)])
+    assert draft(form(sample="\ufeff \n"), catalog)["preview"] is None
+    assert draft(form(sample="\ufeff{}"), catalog)["preview"]["error"] is None
+
+
+def test_a_sample_that_is_a_record_in_a_json_string_says_to_paste_the_record() -> None:
+    # a record as a log line or a message queue shows it, JSON text in a string
+    record = '{"id": "a", "timestamp": 1659981468260, "data": {"reg": "G-ZBJA"}}'
+    said = draft(form(sample=orjson.dumps(record).decode()), load_catalog([str(TABLE)]))["preview"]["error"]
+    assert said == (
+        "the sample record must be a JSON object, not a string: the string holds a JSON object, "
+        "written in it with its quotes escaped; paste that object (`jq -r . FILE` prints it)"
+    )
+    # a string holding no object: said as before
+    assert draft(form(sample='"abc"'), load_catalog([str(TABLE)]))["preview"]["error"] == "the sample record must be a JSON object, not a string"

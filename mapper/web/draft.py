@@ -338,7 +338,9 @@ def draft(form: Any, catalog: Catalog, taken: Any = None) -> dict[str, Any]:
         "body_shown": format_body(body) if valid and body is not None else None,
         "preview": None,
     }
-    if isinstance(sample, str) and sample.strip(" \t\r\n") and entry is not None:  # (JSON's whitespace: a no-break space is previewed, refused)
+    # (JSON's whitespace: a no-break space is previewed, refused; a byte order mark opening the box is taken
+    # off as the preview and a paste take it off: one alone is no sample, not "Invalid JSON: ... (truncated)")
+    if isinstance(sample, str) and sample.removeprefix("\ufeff").strip(" \t\r\n") and entry is not None:
         out["preview"] = preview_record(sample, entry, doc["mapping"], sink if body is not None else None, body)
     return out
 
@@ -407,6 +409,9 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
     record = service_loads(raw)  # (json_problem passed it: as the service reads it)
     if not isinstance(record, dict):
         out["error"] = f"the sample record must be a JSON object, not {json_type(record)}"
+        if isinstance(record, str) and isinstance(_decoded_or_none(record.encode("utf-8", "surrogatepass")), dict):
+            # a record as a log line or a message queue shows it: JSON text in a string
+            out["error"] += ": the string holds a JSON object, written in it with its quotes escaped; paste that object (`jq -r . FILE` prints it)"
         if isinstance(record, list) and record and isinstance(record[0], dict):
             out["error"] += (
                 ": the array holds 1 record; paste it without the brackets (`jq -c '.[0]' FILE` prints it)"
