@@ -86,6 +86,8 @@ _BETWEEN_ITEMS = _ITEM_TAIL + b"," + _ITEM_HEAD
 ITEM_OVERHEAD = len(_ITEM_HEAD) + len(_ITEM_TAIL) + 1
 #: Bytes of an empty body.
 BODY_OVERHEAD = len(_BODY_HEAD) + len(_BODY_TAIL)
+#: The body's shape, as messages say it.
+BODY_SHAPE = '{"records": [{"value": {...}}, ...]}'
 
 
 def encode_body(raws: list[bytes]) -> bytes:
@@ -122,6 +124,8 @@ def parse_body(data: bytes) -> int:
     ``"Records"`` is ``records`` too, and of several the last counts.
     (An item that is not ``{"value": {...}}`` is refused alone, in the per-record answer.)
     """
+    if not data.strip(b" \t\r\n"):  # (said "truncated": nothing was cut, nothing was sent)
+        raise ServiceError(400, INVALID_BODY, f"the request body is empty{' (white space only)' if data else ''}: send {BODY_SHAPE}")
     try:
         doc = _loads(data)
     except orjson.JSONDecodeError as exc:
@@ -129,7 +133,7 @@ def parse_body(data: bytes) -> int:
         raise ServiceError(400, INVALID_BODY, _not_json(data, f"the request body is not valid JSON: {exc}", deep)) from None
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         raise ServiceError(400, INVALID_BODY, "the request body is nested too deeply") from None
-    shape = 'the request body must be {"records": [{"value": {...}}, ...]}'
+    shape = f"the request body must be {BODY_SHAPE}"
     if not isinstance(doc, dict):
         raise ServiceError(400, INVALID_BODY, shape)
     try:  # "records" found as the engine finds it (as Go's decoder matches a struct's field: "Records" too, the last given)
@@ -385,8 +389,9 @@ class TokenBucket:
     """
 
     def __init__(self, rate: float, capacity: float, *, clock: Callable[[], float] = time.monotonic):
-        if rate <= 0 or capacity <= 0:
-            raise OptionError("a token bucket needs a positive rate and capacity")
+        # (NaN passed `rate <= 0`: every wait nan, every take refused; an infinite capacity admitted all)
+        if not (0 < rate < math.inf and 0 < capacity < math.inf):
+            raise OptionError(f"a token bucket needs a positive rate and capacity, finite numbers, not rate {rate!r} and capacity {capacity!r}")
         self.rate = float(rate)
         self.capacity = float(capacity)
         self.clock = clock
@@ -397,10 +402,15 @@ class TokenBucket:
     def _refill(self, now: float) -> None:
         if now > self.stamp:
             self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
+        # (a clock stepped back is read on from where it now is: kept at the later time, the bucket
+        # refilled nothing until the clock had caught up with it, an hour for a clock set back an hour)
+        self.stamp = now
 
     def wait_time(self, amount: float) -> float:
-        """Seconds until ``amount`` tokens are there (0 when they are now)."""
+        """Seconds until ``amount`` tokens are there (0 when they are now; ``math.inf`` for more than
+        the bucket holds: they never are, where a finite wait was answered, slept, and asked again)."""
+        if amount > self.capacity:
+            return math.inf
         with self.lock:
             self._refill(self.clock())
             return max(0.0, (amount - self.tokens) / self.rate)
@@ -413,6 +423,13 @@ class TokenBucket:
                 self.tokens -= amount
                 return True
             return False
+
+    def take(self, amount: float) -> None:
+        """Take ``amount`` tokens whether or not they are all there: what is short is owed, waited
+        for by the next taker (:class:`Pacer`, once it has waited what the bucket asked)."""
+        with self.lock:
+            self._refill(self.clock())
+            self.tokens -= amount
 
 
 class Pacer:
@@ -434,6 +451,7 @@ class Pacer:
         self.limits = limits
         self.records = TokenBucket(limits.records_per_s, limits.max_records, clock=clock)
         self.bytes = TokenBucket(limits.bytes_per_s, limits.max_bytes, clock=clock)
+        self.clock = clock
         self.sleep = sleep
         self.lock = threading.Lock()  # one waiter at a time: bodies leave in the order they asked
 
@@ -452,8 +470,16 @@ class Pacer:
                     self.records.try_take(records)
                     self.bytes.try_take(nbytes)
                     return waited
+                before = self.clock()
                 self.sleep(wait)
                 waited += wait
+                if not self.clock() > before:
+                    # The clock did not move over the wait: one shorter than it can tell, for a sliver of a
+                    # token that rounding left short (1e-11 s of a clock at 1e6 s). The wait was kept: the
+                    # tokens are taken, the sliver owed (asked again, the same wait was slept for ever).
+                    self.records.take(records)
+                    self.bytes.take(nbytes)
+                    return waited
 
 
 def env_token(var: str) -> str:
