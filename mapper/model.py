@@ -7,6 +7,7 @@ is :mod:`mapper.types`). Everything above reads the definition through these cla
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -147,6 +148,12 @@ class Sink:
     #: compiling checks again (:func:`mapper.compiler.hand_built_problems`)
     _checked: bool = field(default=False, init=False, repr=False, compare=False)
 
+    def __hash__(self) -> int:
+        # (the generated hash raised "unhashable type: 'mappingproxy'" for every loaded sink, its sink_details
+        # a read-only mapping: no sink as a dict key, in a set, or to a functools.lru_cache'd function; equal
+        # sinks have equal fields, so hashing those that always hash keeps equal sinks' hashes equal)
+        return hash((self.columns, self.allow_missing_fields, self.id_field, self.primary_key_fields, self.name, self.form))
+
     def __reduce__(self) -> Any:
         """Pickled (``multiprocessing``, ``copy.deepcopy``) with ``sink_details`` as a dict, restored read-only:
         a ``types.MappingProxyType``, as :func:`mapper.load_sink` keeps it, cannot be pickled."""
@@ -205,7 +212,8 @@ class Sink:
         """The full ``POST /v1/sinks`` body."""
         return {
             "name": self.name or "unnamed",
-            "sink_details": dict(self.sink_details or {"database_id": "<database_id>", "table": "<table>"}),
+            # (a copy of its nested values too: the body edited before posting it changed the sink)
+            "sink_details": copy.deepcopy(dict(self.sink_details or {"database_id": "<database_id>", "table": "<table>"})),
             "schema": self.to_schema(),
         }
 

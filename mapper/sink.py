@@ -18,6 +18,7 @@ the single input of the compile stage.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -856,7 +857,7 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
             else:
                 found = _unwritable(v)
             if found is None:
-                kept[k] = v
+                kept[k] = copy.deepcopy(v)  # (its own: a view of the caller's nested values changed with them)
                 continue
             code, why = found
             ck.warning(("sink_details", int_text(k)), code, f"sink_details.{escape_controls(preview(int_text(k)))} {why}: it is left out")

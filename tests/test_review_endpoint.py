@@ -6,6 +6,7 @@ Each test names what was wrong before it; all in-process, no sockets, no sleeps 
 from __future__ import annotations
 
 import math
+import pickle
 
 import pytest
 
@@ -114,3 +115,34 @@ def test_body_size_is_the_encoded_size_and_a_body_may_fill_max_bytes_exactly():
     short = mapper.Batcher(SINK, max_bytes=len(body) - 1)
     short.add_many(texts)
     assert [b.count for b in short.flush()] == [1, 1]
+
+
+# ---------------------------------------------------------------------------------------
+# The Sink model
+
+
+def test_a_loaded_sink_is_hashable_and_equal_sinks_hash_the_same():
+    # Found by review: a frozen dataclass whose hash raised "TypeError: unhashable type:
+    # 'mappingproxy'" (its sink_details) for every sink loaded from a body or a UI mapping: no
+    # sink as a dict key, in a set, or as an argument of a functools.lru_cache'd function
+    a, b = mapper.load_sink(SINK), mapper.load_sink(SINK)
+    assert a == b and hash(a) == hash(b)
+    assert len({a, b}) == 1
+    ui = mapper.load_sink("examples/aircraft/table-mapping.json")
+    assert hash(ui) == hash(pickle.loads(pickle.dumps(ui)))
+    assert {a: 1}[b] == 1
+
+
+def test_a_sinks_details_are_its_own_not_the_callers_nor_to_bodys():
+    # Found by review: sink_details was a read-only view of the caller's own nested values, so
+    # the "immutable" sink changed when the definition dict it was loaded from changed, or when
+    # the body to_body() returned was edited before posting it
+    doc = {**SINK, "sink_details": {"database_id": "x", "table": "t", "tags": {"env": "prod", "teams": ["a"]}}}
+    sink = mapper.load_sink(doc)
+    doc["sink_details"]["tags"]["env"] = "changed"
+    doc["sink_details"]["tags"]["teams"].append("b")
+    body = sink.to_body()
+    body["sink_details"]["tags"]["env"] = "edited"
+    body["sink_details"]["tags"]["teams"].append("c")
+    assert dict(sink.sink_details) == {"database_id": "x", "table": "t", "tags": {"env": "prod", "teams": ["a"]}}
+    assert sink.to_body()["sink_details"]["tags"] == {"env": "prod", "teams": ["a"]}
