@@ -336,8 +336,8 @@ class Limits:
         # each said naming the option, as the Python keyword and the command line's (mapper send's and
         # serve's): "the limits must be positive ..., not 0 and 1e+06" named neither
         for value, option, unit in ((self.records_per_s, "records_per_s", "records"), (self.bytes_per_s, "bytes_per_s", "bytes")):
-            if not value > 0 or math.isinf(value):
-                raise OptionError(f"the {unit} per second limit ({_said(option)}) must be a positive finite number, not {value:g}")
+            if not positive_finite(value):
+                raise OptionError(f"the {unit} per second limit ({_said(option)}) must be a positive finite number, not {number_said(value)}")
         # a bucket holds one second of each: below one record, or one body of "{}", nothing is ever admitted
         smallest = BODY_OVERHEAD + ITEM_OVERHEAD + 1
         if self.records_per_s < 1:
@@ -345,14 +345,14 @@ class Limits:
         if self.bytes_per_s < smallest:
             raise OptionError(f"the bytes per second limit ({_said('bytes_per_s')}) must admit a body: at least {smallest} bytes, not {self.bytes_per_s:g}")
         if self.body_records is not None and self.body_records < 1:
-            raise OptionError(f"a body holds at least one record ({_said('body_records')}), not {self.body_records}")
+            raise OptionError(f"a body holds at least one record ({_said('body_records')}), not {number_said(self.body_records)}")
         if self.body_bytes is not None and self.body_bytes < smallest:
-            raise OptionError(f"a body of {self.body_bytes} bytes ({_said('body_bytes')}) cannot hold a record: it takes at least {smallest}")
+            raise OptionError(f"a body of {number_said(self.body_bytes)} bytes ({_said('body_bytes')}) cannot hold a record: it takes at least {smallest}")
         # (the service admits one second's worth at most: a bigger body is throttled however long it
         # waits, or refused 413; mapper send's options said so, a Sender made in Python let it be sent)
         # (each limit a body passes, alone: the other, met, named an option the user may not have given)
         over = [
-            f"--body-{unit} ({size:,}) <= --{unit}-per-s ({_number(limit)})"
+            f"--body-{unit} ({number_said(size)}) <= --{unit}-per-s ({number_said(limit)})"
             for unit, size, limit in (("records", self.max_records, self.records_per_s), ("bytes", self.max_bytes, self.bytes_per_s))
             if size > limit
         ]
@@ -375,9 +375,25 @@ def _said(option: str) -> str:
     return f"{option}, --{option.replace('_', '-')}"
 
 
-def _number(x: float) -> str:
-    """A limit as its option was written: ``1,000,000``, ``2.5``."""
-    return f"{x:,.0f}" if x == int(x) and abs(x) < 1e18 else f"{x:,g}"
+def number_said(x: float) -> str:
+    """A number as its option was written: ``1,000,000``, ``2.5``, ``nan``; an integer past a float's
+    range (of 31 digits or more) by its size: ``:g`` of ``10**400`` raised OverflowError, ``:,`` past 4,300 digits ValueError."""
+    if isinstance(x, int) and abs(x) >= 10**30:
+        return f"{'a negative' if x < 0 else 'an'} integer of {int(math.log10(abs(x))) + 1:,} digits"
+    if isinstance(x, int):
+        return f"{x:,}"
+    if not isinstance(x, float):
+        return preview(repr(x))
+    return f"{x:,.0f}" if math.isfinite(x) and x == int(x) and abs(x) < 1e18 else f"{x:,g}"
+
+
+def positive_finite(x: float) -> bool:
+    """Whether ``x`` is a number above 0 and below a float's infinity (False for an integer past a
+    float's range, ``10**400``, which ``math.isfinite`` refused with an OverflowError)."""
+    try:
+        return 0 < float(x) < math.inf
+    except (OverflowError, TypeError, ValueError):
+        return False
 
 
 class TokenBucket:
@@ -390,8 +406,10 @@ class TokenBucket:
 
     def __init__(self, rate: float, capacity: float, *, clock: Callable[[], float] = time.monotonic):
         # (NaN passed `rate <= 0`: every wait nan, every take refused; an infinite capacity admitted all)
-        if not (0 < rate < math.inf and 0 < capacity < math.inf):
-            raise OptionError(f"a token bucket needs a positive rate and capacity, finite numbers, not rate {rate!r} and capacity {capacity!r}")
+        if not (positive_finite(rate) and positive_finite(capacity)):
+            raise OptionError(
+                f"a token bucket needs a positive rate and capacity, finite numbers, not rate {number_said(rate)} and capacity {number_said(capacity)}"
+            )
         self.rate = float(rate)
         self.capacity = float(capacity)
         self.clock = clock

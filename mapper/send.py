@@ -77,6 +77,7 @@ from .endpoint import (
     body_data,
     env_token,
     error_of,
+    number_said,
     parse_body,
     printable,
     retryable,
@@ -2537,7 +2538,11 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
 def finite_options(**values: float) -> None:
     """Refuse NaN and infinities (argparse's float takes "nan" and "inf"), naming the option."""
     for name, value in values.items():
-        if not math.isfinite(value):
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # (an integer past a float's range, 10**400)
+            raise OptionError(f"--{name.replace('_', '-')} must be a finite number, not {number_said(value)}: past a float's range") from None
+        if not finite:
             raise OptionError(f"--{name.replace('_', '-')} must be a finite number, not {value!r}")
 
 

@@ -62,6 +62,23 @@ def test_a_token_bucket_refuses_a_rate_or_capacity_that_is_not_a_positive_finite
         TokenBucket(rate, capacity, clock=lambda: 0.0)
 
 
+@pytest.mark.parametrize("option", ["records_per_s", "bytes_per_s", "timeout", "backoff", "max_backoff"])
+def test_an_integer_beyond_a_floats_range_is_an_option_error_naming_the_option(option):
+    # Found by review: Sender(bytes_per_s=10**400) (and Limits, TokenBucket) raised "OverflowError: int
+    # too large to convert to float" from math.isfinite: no option named, a traceback
+    with pytest.raises(OptionError, match=f"--{option.replace('_', '-')}.* an integer of 401 digits"):
+        mapper.Sender("http://127.0.0.1:9/v2/sinks/x", **{option: 10**400})
+
+
+@pytest.mark.parametrize("given", [{"records_per_s": 10**400}, {"bytes_per_s": -(10**5000)}, {"body_records": 10**5000}])
+def test_limits_of_integers_beyond_a_floats_range_are_option_errors(given):
+    # (Limits' own messages formatted them with :g, an OverflowError, or :, past 4,300 digits a ValueError)
+    with pytest.raises(OptionError, match="integer of [0-9,]+ digits"):
+        Limits(**given)
+    with pytest.raises(OptionError, match="positive rate and capacity"):
+        TokenBucket(10**400, 1)
+
+
 def test_a_token_bucket_says_an_amount_over_its_capacity_never_fits():
     # Found by review: wait_time answered (amount - tokens) / rate, a finite wait after which the
     # tokens were still not there (the bucket never holds more than its capacity): a caller that
