@@ -279,8 +279,15 @@ class ServiceError(MapperError):
         super().__init__(f"{status} {code}: {message}")
 
     def to_json(self) -> bytes:
-        """The service's error body."""
-        return orjson.dumps({"code": self.code, "message": self.message})
+        """The service's error body (a lone surrogate of its words written U+FFFD, as Go writes one:
+        orjson refused it with a TypeError, and the answer itself failed)."""
+        try:
+            return orjson.dumps({"code": self.code, "message": self.message})
+        except TypeError:
+            return orjson.dumps({"code": _SURROGATES.sub("\ufffd", self.code), "message": _SURROGATES.sub("\ufffd", self.message)})
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def retryable(status: int, code: str | None) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import pickle
 
+import orjson
 import pytest
 
 import mapper
@@ -132,6 +133,13 @@ def test_body_size_is_the_encoded_size_and_a_body_may_fill_max_bytes_exactly():
     short = mapper.Batcher(SINK, max_bytes=len(body) - 1)
     short.add_many(texts)
     assert [b.count for b in short.flush()] == [1, 1]
+
+
+def test_a_service_error_with_a_lone_surrogate_in_its_words_is_still_answered():
+    # Found by review: to_json raised "TypeError: str is not valid UTF-8: surrogates not allowed"
+    # (orjson) for a message quoting a Python str with a lone surrogate: the error answer itself failed
+    err = ServiceError(400, "InvalidParameter", "sink 'a\ud800b' is unknown")
+    assert orjson.loads(err.to_json()) == {"code": "InvalidParameter", "message": "sink 'a\ufffdb' is unknown"}
 
 
 # ---------------------------------------------------------------------------------------
