@@ -188,7 +188,7 @@ def not_json_said(data: bytes, fallback: str, deep: bool = False) -> str:
     ``fallback`` where they are not of its JSON text (an ingest body's shape: ``no key `records```).
     ``deep``: orjson refused it for its nesting (:func:`~mapper.engine.gojson.too_deep`), said where it
     passes orjson's :data:`BODY_DEPTH` levels, as an ingest body's (``nested too deeply at char 1033``)."""
-    if not data.strip():
+    if not data.strip(b" \t\r\n"):  # (JSON's white space: a \v or \f is a character the decoder refuses)
         return "the request body is empty"
     said = _not_json(data, fallback, deep, BODY_DEPTH)
     if said.startswith("the request body is "):

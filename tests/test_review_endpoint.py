@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 import mapper
-from mapper.endpoint import Limits, Pacer, ServiceError, TokenBucket, body_size, encode_body, parse_body
+from mapper.endpoint import Limits, Pacer, ServiceError, TokenBucket, body_size, encode_body, not_json_said, parse_body
 from mapper.errors import OptionError
 
 SINK = {
@@ -116,6 +116,14 @@ def test_an_empty_request_body_is_said_empty_not_truncated(data):
     assert (info.value.status, info.value.code) == (400, "InvalidBody")
     assert "empty" in info.value.message
     assert "truncated" not in info.value.message
+
+
+@pytest.mark.parametrize("data", [b"\x0c", b" \x0b "])
+def test_a_form_feed_or_vertical_tab_is_no_empty_body_to_the_web_uis_words(data):
+    # Found by review: not_json_said stripped Python's white space (bytes.strip: \v and \f too), not
+    # JSON's, and said "the request body is empty" of a body the decoder refuses for its character
+    said = not_json_said(data, "fallback")
+    assert "empty" not in said and "invalid character U+000" in said
 
 
 def test_body_size_is_the_encoded_size_and_a_body_may_fill_max_bytes_exactly():
