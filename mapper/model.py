@@ -160,7 +160,7 @@ class Sink:
         state = dict(self.__dict__)
         if state.get("sink_details") is not None:
             state["sink_details"] = dict(state["sink_details"])
-        return (_sink_of_state, (state,))
+        return (_sink_of_state, (state, type(self)))  # (its own class: a subclass's copy was a plain Sink)
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -280,10 +280,10 @@ class CheckResult:
         return out
 
 
-def _sink_of_state(state: dict[str, Any]) -> Sink:
-    """A :class:`Sink` unpickled (see :meth:`Sink.__reduce__`)."""
+def _sink_of_state(state: dict[str, Any], cls: type[Sink] = Sink) -> Sink:
+    """A :class:`Sink` (or a subclass's) unpickled (see :meth:`Sink.__reduce__`)."""
     if state.get("sink_details") is not None:
         state["sink_details"] = MappingProxyType(state["sink_details"])
-    sink = object.__new__(Sink)
+    sink = object.__new__(cls)
     sink.__dict__.update(state)
     return sink

@@ -5,6 +5,8 @@ Each test names what was wrong before it; all in-process, no sockets, no sleeps 
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 import pickle
 
@@ -14,6 +16,7 @@ import pytest
 import mapper
 from mapper.endpoint import Limits, Pacer, ServiceError, TokenBucket, body_size, encode_body, not_json_said, parse_body
 from mapper.errors import OptionError
+from mapper.model import Sink
 
 SINK = {
     "name": "s",
@@ -179,3 +182,20 @@ def test_a_sinks_details_are_its_own_not_the_callers_nor_to_bodys():
     body["sink_details"]["tags"]["teams"].append("c")
     assert dict(sink.sink_details) == {"database_id": "x", "table": "t", "tags": {"env": "prod", "teams": ["a"]}}
     assert sink.to_body()["sink_details"]["tags"] == {"env": "prod", "teams": ["a"]}
+
+
+class _NamedSink(Sink):
+    """A subclass of Sink, as a program may make one to add its own methods."""
+
+    def shout(self) -> str:
+        return (self.name or "").upper()
+
+
+def test_a_sink_subclass_stays_itself_when_copied_or_pickled():
+    # Found by review: Sink.__reduce__ made every copy a plain Sink: a subclass's deepcopy, or its
+    # pickled copy in a worker process, lost the subclass's methods (AttributeError there)
+    loaded = mapper.load_sink(SINK)
+    mine = _NamedSink(**{f.name: getattr(loaded, f.name) for f in dataclasses.fields(Sink) if f.init})
+    for copied in (copy.deepcopy(mine), pickle.loads(pickle.dumps(mine))):
+        assert type(copied) is _NamedSink and copied.shout() == "S" and copied == mine
+    assert type(pickle.loads(pickle.dumps(loaded))) is Sink
