@@ -106,7 +106,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
     ``names``: the inputs' file names, which the notes' commands name (as validate's; None: bytes, ``FILE``).
 
     The median of an even count is the lower middle run (a run's stages go with its total).
-    With ``workers`` (one input only) the stages are not measured: ``stages`` is None.
+    With ``workers`` (one input cut into several ranges) the stages are not measured: ``stages`` is None.
     ``workers``: the processes that mapped (one per range the input is cut into: at most
     one per CPU, fewer for a small input; 1 in one process).
     """
@@ -116,6 +116,9 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
     parallel = options.workers > 1 and len(parts) == 1
     # (as the run cuts the input: one process maps each range)
     workers = len(cuts_for(parts[0], options.workers)) - 1 if parallel and can_fork() and splittable(parts[0], options) else 1
+    # an input of one range (one line) is mapped in this process, no worker started: measured as one
+    # process is, its stages and paths too (it was said "1 worker process", "stages: not measured")
+    parallel = parallel and workers > 1
     runs = []
     notes: list[str] = []
     null_at: str | None = None

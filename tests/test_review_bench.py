@@ -1,0 +1,47 @@
+"""A review of ``mapper bench`` (mapper/bench.py), path by path: what it says of an input it
+maps in one process though ``--workers`` was given, of a cut compressed standard input, ..."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mapper import bench
+from mapper.cli import main
+from mapper.compiler import compile_definition
+from mapper.options import MapOptions
+from mapper.sink import load_sink
+
+ROOT = Path(__file__).resolve().parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+RECORDS = ROOT / "examples" / "aircraft" / "records.ndjson"
+LINES = RECORDS.read_bytes().splitlines(keepends=True)
+
+
+def _bench(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    code = main(["bench", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("data", [LINES[0], b"\n\n" + LINES[0] + b"\n\n"])
+def test_workers_on_an_input_of_one_range_measure_one_process(data: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # one line cannot be cut into ranges: the run maps it in this process, no worker started, yet
+    # the table said "(median of 1, 1 worker process)" and "stages: not measured with --workers
+    # (each worker times its own range)", the JSON stages null and stats {} (no path counts)
+    path = tmp_path / "one.ndjson"
+    path.write_bytes(data)
+    code, out, err = _bench(capsys, SINK, path, "--repeat", "1", "--workers", "2")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].endswith("(median of 1)") and "worker" not in out, out
+    assert lines[1].startswith("  stages: decode ") and lines[2].startswith("  fast path: "), out
+    code, out, err = _bench(capsys, SINK, path, "--repeat", "1", "--workers", "2", "--json", "-")
+    figures = json.loads(out)["mapper"]
+    assert figures["workers"] == 1 and figures["stages"] is not None and figures["stats"]["fast_records"] + figures["stats"]["careful_records"] == 1, figures
+    # (in the API too: measure_mapper's figures of one range)
+    measured = bench.measure_mapper(compile_definition(load_sink(str(SINK))), data, 1, MapOptions(workers=2))
+    assert measured.figures["workers"] == 1 and measured.figures["stages"] is not None
+
