@@ -83,7 +83,9 @@ def _read_all(names: list[str]) -> list[bytes]:
                 fh.close()
         unpack = unpacker(data[:MAGIC_SIZE])
         if unpack is not None:
-            data = read_input(unpack(io.BytesIO(data)))
+            packed = io.BytesIO(data)
+            packed.name = "<stdin>" if name == "-" else name  # (what read_input's errors name)
+            data = read_input(unpack(packed))
         parts.append(data)
     return parts
 

@@ -3,6 +3,7 @@ maps in one process though ``--workers`` was given, of a cut compressed standard
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -45,3 +46,13 @@ def test_workers_on_an_input_of_one_range_measure_one_process(data: bytes, tmp_p
     measured = bench.measure_mapper(compile_definition(load_sink(str(SINK))), data, 1, MapOptions(workers=2))
     assert measured.figures["workers"] == 1 and measured.figures["stages"] is not None
 
+
+def test_a_cut_gzip_on_stdin_is_said_of_standard_input(tmp_path: Path) -> None:
+    # "mapper: cannot read the input: Compressed file ended before ...": validate says "cannot read
+    # standard input", and bench of a cut .gz file names the file
+    from tests.cli_inproc import run_main
+
+    packed = gzip.compress(b"".join(LINES))
+    ran = run_main("bench", SINK, "-", "--repeat", "1", input=packed[: len(packed) // 2])
+    assert ran.returncode == 2 and ran.out == ""
+    assert ran.err.startswith("mapper: cannot read standard input: Compressed file ended before the end-of-stream marker was reached"), ran.err
