@@ -11,7 +11,8 @@ named one of two ways:
   boot and pid namespace as the judging process (so the pid means the same process), and no
   such process any more, or another one under that pid (its start time differs).
 * ``flock.<32 hex>`` where ``/proc`` does not say (macOS, the BSDs, a container with ``/proc``
-  hidden): a random token, and a lock file the process made for it,
+  hidden, or a ``/proc`` of another pid namespace than the process's, whose ``self`` is not its
+  pid: ``unshare --pid --fork`` without ``--mount-proc``): a random token, and a lock file the process made for it,
   ``$TMPDIR/mapper-owners-<uid>/<token hex>.lock`` (``/tmp`` without ``TMPDIR``; the directory
   this user's alone, mode 0700), which it holds (an exclusive ``flock``) as long as it runs: the
   kernel lets go of the lock when the process ends, however it ends. Gone: that lock file is in
@@ -58,8 +59,11 @@ _PROC = "/proc"
 LOCKED = "flock."
 
 #: An owner, either way: ``<boot id, 32 hex>.<pid namespace inode>.<pid>.<start time in clock
-#: ticks since boot>`` (groups 1 to 4), or ``flock.<32 hex>`` (group 5).
-OWNER = re.compile(r"(?:([0-9a-f]{32})\.(\d+)\.(\d+)\.(\d+)|flock\.([0-9a-f]{32}))")
+#: ticks since boot>`` (groups 1 to 4), or ``flock.<32 hex>`` (group 5). Only as :func:`owner`
+#: writes them: each number in ASCII digits, no zero before it (``\d`` took any script's digits,
+#: which ``int`` reads, and a start time ``026`` is no process's ``26``: a file named so, a
+#: user's, was judged its running owner's left-over, and removed).
+OWNER = re.compile(r"(?:([0-9a-f]{32})\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)|flock\.([0-9a-f]{32}))")
 
 #: Seconds a killed owner's lock file is kept (its lock free) before a new owner removes it.
 LOCK_KEPT = 7 * 24 * 3600
@@ -79,6 +83,10 @@ def owner(pid: int | None = None) -> str | None:
     mine = pid is None or pid == os.getpid()
     pid = os.getpid() if pid is None else pid
     try:
+        if os.readlink(f"{_PROC}/self") != str(os.getpid()):
+            # a /proc of another pid namespace (one entered without a /proc of its own: unshare
+            # --pid --fork): its pids are not this process's, /proc/PID another process, or none
+            raise ValueError(_PROC)
         with open(f"{_PROC}/sys/kernel/random/boot_id", encoding="ascii") as f:
             boot = f.read().strip().replace("-", "")
         found = re.fullmatch(r"pid:\[(\d+)\]", os.readlink(f"{_PROC}/self/ns/pid"))

@@ -1,0 +1,88 @@
+"""Review of mapper.owners, mapper.stack and mapper._start (their callers too): the cases found wrong.
+
+* an owner in a temporary's name that no run writes (a number zero-padded, or in other
+  digits than ASCII's) was read as one, and judged gone while the process it names runs;
+* a ``/proc`` that is not this process's pid namespace's (a pid namespace entered without a
+  ``/proc`` of its own: ``unshare --pid --fork``) was read for this process's start time (another
+  process's), so that the owner named its temporaries wrongly and judged others' by it;
+* ``full_stack`` where a thread cannot be started (a memory limit, a system without threads)
+  raised the RuntimeError instead of the call's own RecursionError;
+* a number printed as text (a string column's ``values_as_text``) was rounded to, or trapped
+  by, the caller's ``decimal`` context (``decimal.getcontext().prec = 3``: 1.234567 stored as
+  ``"1.23"``), and the second run of :func:`full_stack`, on a new thread, used another one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from mapper import owners, writers
+
+ME = owners.owner()
+needs_owner = pytest.mark.skipif(ME is None or ME.startswith(owners.LOCKED), reason="no /proc boot id or pid namespace here")
+
+
+def _with(owner: str, *, pid: str | None = None, start: str | None = None) -> str:
+    b, n, p, s = owner.split(".")
+    return ".".join((b, n, pid or p, start or s))
+
+
+# --- owners: only names a run writes are owners --------------------------------------------
+
+
+@needs_owner
+@pytest.mark.parametrize("how", ["start zero-padded", "pid zero-padded", "start in other digits", "pid in other digits"])
+def test_an_owner_no_run_writes_is_not_judged_gone(tmp_path: Path, how: str) -> None:
+    assert ME is not None
+    _b, _n, pid, start = ME.split(".")
+    other = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")  # (Arabic-Indic digits: \d matched them, int() read them)
+    odd = {
+        "start zero-padded": _with(ME, start="0" + start),
+        "pid zero-padded": _with(ME, pid="0" + pid),
+        "start in other digits": _with(ME, start=start.translate(other)),
+        "pid in other digits": _with(ME, pid=pid.translate(other)),
+    }[how]
+    assert owners.owner_gone(odd, ME) is None  # (this very process runs: it was judged gone)
+    assert owners.OWNER.fullmatch(odd) is None
+    kept = tmp_path / f".o.ndjson.{odd}.0123abcd.mapper-tmp"  # (a file no run made: a user's, named alike)
+    kept.write_bytes(b"mine")
+    writers.clean_stale(str(tmp_path / "o.ndjson"))
+    assert kept.exists()
+
+
+# --- owners: a /proc of another pid namespace is not read -----------------------------------
+
+
+@pytest.fixture()
+def foreign_proc(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A ``/proc`` mounted for another pid namespace than this process's (a pid namespace entered
+    without mounting its own, ``unshare --pid --fork``): its ``self`` is another pid than
+    ``os.getpid()``, and ``/proc/<os.getpid()>`` is another process (start time 77)."""
+    tmp = tmp_path_factory.mktemp("foreign")
+    proc = tmp / "proc"
+    (proc / "sys/kernel/random").mkdir(parents=True)
+    (proc / "sys/kernel/random/boot_id").write_text("0123abcd-0123-4567-89ab-0123456789ab\n")
+    seen_as = str(os.getpid() + 1000)
+    (proc / seen_as / "ns").mkdir(parents=True)
+    os.symlink("pid:[4026531836]", proc / seen_as / "ns/pid")
+    os.symlink(seen_as, proc / "self")
+    (proc / str(os.getpid())).mkdir()
+    (proc / str(os.getpid()) / "stat").write_text(f"{os.getpid()} (other one) S" + " 0" * 18 + " 77 0 0\n")
+    monkeypatch.setattr(owners, "_PROC", str(proc))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp))  # (a lock token's file: the test's own)
+    monkeypatch.setattr(owners, "_mine", None)
+    yield proc
+    owners._release()
+
+
+def test_a_proc_of_another_pid_namespace_names_no_owner(foreign_proc: Path) -> None:
+    me = owners.owner()
+    assert me is None or me.startswith(owners.LOCKED)  # was 0123abcd....4026531836.<pid>.77: another process's start
+    # a temporary named as that /proc would name this running process, another start time: not judged gone by it
+    theirs = f"0123abcd0123456789ab0123456789ab.4026531836.{os.getpid()}.78"
+    assert owners.owner_gone(theirs, me) is None
+    assert owners.owner(1) is None  # (another pid: nothing read of it either)
