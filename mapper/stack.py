@@ -49,12 +49,13 @@ def full_stack(fn: Callable[..., T], *args: Any) -> T:
     Only for calls that can be made twice (decoding, converting, encoding): a caller's
     mapping read by ``fn`` is read again, its ``get`` called on the new thread. The second run's result is returned and its exception
     raised here, :class:`RecursionError` included (a value that holds itself, or one
-    deeper than the recursion limit allows from the bottom of a stack).
+    deeper than the recursion limit allows from the bottom of a stack). Where no thread can be
+    started, the first run's :class:`RecursionError` is raised, as ``fn`` alone would have.
     """
     try:
         return fn(*args)
-    except RecursionError:
-        pass
+    except RecursionError as exc:
+        first = exc.with_traceback(None)  # (its frames let go: they may hold much of a half-made value)
     outcome: list[Any] = []
     done = _thread.allocate_lock()
     done.acquire()
@@ -68,11 +69,17 @@ def full_stack(fn: Callable[..., T], *args: Any) -> T:
             done.release()
 
     with _starting:  # (the size is process-wide: set for this thread's start, then given back)
-        size = _thread.stack_size(STACK_BYTES)
+        try:
+            size: int | None = _thread.stack_size(STACK_BYTES)
+        except (RuntimeError, ValueError):  # (a system where it cannot be set: its threads' own size)
+            size = None
         try:
             _thread.start_new_thread(run, ())
+        except RuntimeError:  # no thread can be started (a memory or thread limit; no threads at all): as if called here alone
+            raise first from None
         finally:
-            _thread.stack_size(size)
+            if size is not None:
+                _thread.stack_size(size)
     done.acquire()
     ok, value = outcome[0]
     if ok:

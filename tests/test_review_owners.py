@@ -14,13 +14,15 @@
 
 from __future__ import annotations
 
+import _thread
 import os
+import types
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
-from mapper import owners, writers
+from mapper import owners, stack, writers
 
 ME = owners.owner()
 needs_owner = pytest.mark.skipif(ME is None or ME.startswith(owners.LOCKED), reason="no /proc boot id or pid namespace here")
@@ -86,3 +88,43 @@ def test_a_proc_of_another_pid_namespace_names_no_owner(foreign_proc: Path) -> N
     theirs = f"0123abcd0123456789ab0123456789ab.4026531836.{os.getpid()}.78"
     assert owners.owner_gone(theirs, me) is None
     assert owners.owner(1) is None  # (another pid: nothing read of it either)
+
+
+# --- full_stack ------------------------------------------------------------------------------
+
+
+def _too_deep_here_first() -> Any:
+    calls = []
+
+    def fn(x: int) -> int:
+        calls.append(x)
+        if len(calls) == 1:
+            raise RecursionError("maximum recursion depth exceeded")
+        return x * 2
+
+    return fn, calls
+
+
+def test_full_stack_where_no_thread_can_start_raises_the_call_s_recursion_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any) -> None:
+        raise RuntimeError("can't start new thread")
+
+    fake = types.SimpleNamespace(stack_size=_thread.stack_size, allocate_lock=_thread.allocate_lock, start_new_thread=refuse)
+    monkeypatch.setattr(stack, "_thread", fake)
+    fn, calls = _too_deep_here_first()
+    with pytest.raises(RecursionError):
+        stack.full_stack(fn, 3)
+    assert calls == [3]
+
+
+def test_full_stack_where_the_stack_size_cannot_be_set_runs_on_a_thread_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unsupported(*args: Any) -> int:
+        if args:
+            raise RuntimeError("setting stack size not supported")
+        return 0
+
+    fake = types.SimpleNamespace(stack_size=unsupported, allocate_lock=_thread.allocate_lock, start_new_thread=_thread.start_new_thread)
+    monkeypatch.setattr(stack, "_thread", fake)
+    fn, calls = _too_deep_here_first()
+    assert stack.full_stack(fn, 3) == 6
+    assert calls == [3, 3]
