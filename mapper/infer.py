@@ -156,6 +156,7 @@ from .paths import parse_path, records_path_keys, split_paths, to_dot_notation
 from .report import location_text, not_an_item_reason, not_an_object_reason, plural
 from .sink import check_sink
 from .types import (
+    EXACT_DECIMALS,
     GO_SPACE,
     ROW_LIMIT,
     ColumnType,
@@ -750,7 +751,7 @@ class _PathStats:
             self.d_dropped[scale] = self.d_dropped.get(scale, 0) + 1
             if self.d_dropped_first is None:
                 self.d_dropped_first = v
-        d = Decimal(mant).scaleb(-scale)
+        d = Decimal(mant).scaleb(-scale, EXACT_DECIMALS)  # (never the caller's context: 3 digits, or a rounding trapped)
         if scale > self.dscale:
             self.dscale = scale
         self.dscales[scale] = self.dscales.get(scale, 0) + 1
@@ -916,7 +917,7 @@ def _frac_digits(v: float) -> int:
     r = repr(v)
     if "e" in r or "n" in r:  # exponent form (or inf/nan, which JSON has not)
         try:
-            exp = Decimal(r).normalize().as_tuple().exponent
+            exp = Decimal(r).normalize(EXACT_DECIMALS).as_tuple().exponent
         except ArithmeticError:  # pragma: no cover
             return 0
         return max(0, -exp) if isinstance(exp, int) else 0
@@ -1308,9 +1309,9 @@ def _decimal_choice(st: _PathStats, with_text: bool) -> _Choice | None:
             note = ""
             need = max(st.frac, st.dscale if with_text else 0)
             if scale < need:
-                sized: list[tuple[Decimal, Any]] = [(abs(Decimal(repr(v) if isinstance(v, float) else v)), v) for v in _numbers(st)]
+                sized: list[tuple[Decimal, Any]] = [(Decimal(repr(v) if isinstance(v, float) else v).copy_abs(), v) for v in _numbers(st)]
                 if with_text:
-                    sized += [(abs(d), t) for d, t in ((st.dmin, st.dmin_text), (st.dmax, st.dmax_text)) if d is not None]
+                    sized += [(d.copy_abs(), t) for d, t in ((st.dmin, st.dmin_text), (st.dmax, st.dmax_text)) if d is not None]
                 largest = f" ({show(max(sized, key=lambda sv: sv[0])[1])})" if sized else ""
                 note = (
                     f"Scale capped at {scale} (values have up to {need} digits after the point) so that the largest "

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import _thread
+import decimal
 import os
 import types
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any, Iterator
 
 import pytest
 
+import mapper
 from mapper import owners, stack, writers
 
 ME = owners.owner()
@@ -128,3 +130,49 @@ def test_full_stack_where_the_stack_size_cannot_be_set_runs_on_a_thread_as_it_is
     fn, calls = _too_deep_here_first()
     assert stack.full_stack(fn, 3) == 6
     assert calls == [3, 3]
+
+
+# --- the caller's decimal context ---------------------------------------------------------------
+
+SINK = {
+    "name": "s",
+    "sink_details": {"database_id": "x", "table": "t"},
+    "schema": {
+        "type": "json",
+        "primary_key_fields": ["id"],
+        "allow_missing_fields": True,
+        "definition": [{"name": "id", "path": ["id"], "type": "string"}, {"name": "s", "path": ["s"], "type": "string"}],
+    },
+}
+
+
+@pytest.fixture()
+def coarse_decimals() -> Iterator[None]:
+    """A program's own decimal context: 3 digits, and a rounding trapped; new threads' too."""
+    saved = decimal.DefaultContext.prec, dict(decimal.DefaultContext.traps)
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3
+        ctx.traps[decimal.Rounded] = True
+        decimal.DefaultContext.prec = 3
+        try:
+            yield
+        finally:
+            decimal.DefaultContext.prec = saved[0]
+            decimal.DefaultContext.traps.update(saved[1])
+
+
+def test_numbers_printed_as_text_are_not_the_caller_s_decimal_context_s(coarse_decimals: None) -> None:
+    m = mapper.compile_sink(SINK)
+    batch = m.map(b'{"id": "a", "s": 1.234567}\n{"id": "b", "s": [[1.234567e-7]]}\n')
+    assert batch["s"].values.tolist() == ["1.234567", "[[1.234567e-07]]"]
+    assert decimal.getcontext().prec == 3  # (left as it was)
+
+
+def test_infer_is_not_the_caller_s_decimal_context_s() -> None:
+    records = [{"id": str(i), "d": t, "f": f} for i, (t, f) in enumerate([("1.23456", 1.5e-7), ("1.23459", 2.5e-9), ("99999.12345678", 3.0)])]
+    alone = mapper.infer(records)
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3
+        ctx.traps[decimal.Rounded] = True  # (raised out of infer: decimal.Rounded)
+        coarse = mapper.infer(records)
+    assert coarse.body == alone.body and coarse.notes == alone.notes

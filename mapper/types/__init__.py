@@ -17,6 +17,7 @@ from ..model import Column
 from .base import (
     CLEARED,
     DEEPEST_JSON,
+    EXACT_DECIMALS,
     GO_SPACE,
     INT64_MAX,
     INT64_MIN,
@@ -137,6 +138,7 @@ __all__ = [
     "expected",
     "format_decimal",
     "go_float_text",
+    "EXACT_DECIMALS",
     "DEEPEST_JSON",
     "as_json",
     "located",

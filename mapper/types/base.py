@@ -29,7 +29,7 @@ import importlib.util
 import math
 import re
 import sys
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, NamedTuple, Protocol, Sequence
 
 import numpy as np
@@ -698,6 +698,16 @@ def expected(what: str, value: Any) -> ConversionError:
     return ConversionError.showing("invalid_value", f"Expected {what}, got `{type_name(value)}` ", value)
 
 
+#: The decimal context of mapper's own Decimal arithmetic: never the caller's (``decimal.getcontext()``,
+#: which a program may have set to 3 digits, or to trap a rounding: a number printed as text was
+#: ``1.23`` for 1.234567, or a ``decimal.Rounded`` raised), nor the one a new thread starts
+#: with (:data:`decimal.DefaultContext`, a program's too: :func:`mapper.stack.full_stack`'s second
+#: run). Every field given, none copied from DefaultContext; enough digits for any float's text.
+EXACT_DECIMALS = Context(
+    prec=64, rounding=ROUND_HALF_EVEN, Emin=-999999, Emax=999999, capitals=1, clamp=0, flags=[], traps=[InvalidOperation, DivisionByZero, Overflow]
+)
+
+
 def go_float_text(f: float) -> str:
     """Go's ``fmt.Sprint(float64)``.
 
@@ -712,7 +722,7 @@ def go_float_text(f: float) -> str:
     if f == 0:
         return "-0" if math.copysign(1.0, f) < 0 else "0"
     sign = "-" if f < 0 else ""
-    _, digits_t, exponent = Decimal(repr(abs(f))).normalize().as_tuple()
+    _, digits_t, exponent = Decimal(repr(abs(f))).normalize(EXACT_DECIMALS).as_tuple()
     digits = "".join(map(str, digits_t))
     assert isinstance(exponent, int)
     nd = len(digits)
