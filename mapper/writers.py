@@ -841,8 +841,13 @@ def _complete_pair(marker: str) -> None:
     planter's file over any of this user's, and remove any file named ``*.mapper-pair``."""
     markers, paths = [marker], []
     try:
-        with open(marker, "rb") as fh:
-            if not _this_users(os.fstat(fh.fileno())):  # (another user's, or planted: obeyed, it would move their files over this user's)
+        # never a link (followed, its target's owner is checked, not the link's), nor a FIFO (any
+        # user may make one in /tmp named so: opened to be read, it waited for ever): not opened
+        # as one, nor read, for a marker is a regular file a run made (new_temp)
+        fd = os.open(marker, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or not _this_users(st):  # (another user's, or planted: obeyed, it would move their files over this user's)
                 raise ValueError(marker)
             said = json.loads(fh.read().decode("utf-8", "surrogateescape"))
         outputs = said["outputs"]

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import _thread
 import decimal
+import json
 import os
+import threading
 import types
 from pathlib import Path
 from typing import Any, Iterator
@@ -176,3 +178,48 @@ def test_infer_is_not_the_caller_s_decimal_context_s() -> None:
         ctx.traps[decimal.Rounded] = True  # (raised out of infer: decimal.Rounded)
         coarse = mapper.infer(records)
     assert coarse.body == alone.body and coarse.notes == alone.notes
+
+
+# --- a killed run's pair markers: only a regular file of this user's is read -------------------
+
+
+def _gone_owner() -> str:
+    assert ME is not None
+    return _with(ME, start=str(int(ME.split(".")[3]) + 1))  # (this pid, another start: its owner is gone)
+
+
+@needs_owner
+def test_a_fifo_named_as_a_pair_marker_does_not_hang_the_next_run(tmp_path: Path) -> None:
+    """Any user may make a FIFO in /tmp named as a killed run's pair marker beside an output there:
+    the next run writing that output opened it to read it, and waited for ever."""
+    fifo = tmp_path / f".o.ndjson.{_gone_owner()}.0123abcd.mapper-pair"
+    os.mkfifo(fifo)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (writers.clean_stale(str(tmp_path / "o.ndjson")), done.set()), daemon=True)
+    worker.start()
+    worker.join(2)
+    hung = not done.is_set()
+    if hung:  # (a writer lets the reader's open return)
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(5)
+    assert not hung
+
+
+@needs_owner
+def test_a_link_named_as_a_pair_marker_is_not_followed(tmp_path: Path) -> None:
+    """A pair marker is a file a run made (O_EXCL): a link named as one, planted where others may
+    write (the link's owner is never checked, only its target's), is not obeyed."""
+    out = tmp_path / "o.ndjson"
+    out.write_bytes(b"new\n")
+    temp = tmp_path / f".o.ndjson.{_gone_owner()}.0123abcd.mapper-tmp"
+    temp.write_bytes(b"old\n")
+    st = temp.stat()
+    body = {"outputs": [{"temp": str(temp), "path": str(out), "temp_id": [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns], "was": None}], "markers": []}
+    elsewhere = tmp_path / "sub"
+    elsewhere.mkdir()
+    (elsewhere / "said.json").write_text(json.dumps(body))
+    out.unlink()  # (as the marker says: no file there then)
+    link = tmp_path / f".o.ndjson.{_gone_owner()}.0123abcd.mapper-pair"
+    os.symlink(elsewhere / "said.json", link)
+    writers.clean_stale(str(out))
+    assert not out.exists()  # the planted link had the temporary renamed into place
