@@ -42,15 +42,17 @@ def command_line() -> bool:
 
 
 def _runs_the_cli(path: str) -> bool:
-    """Whether the script at ``path`` is the installed one (pip writes ``from mapper.cli import
-    main`` into it), not a program of the user's that happens to be named ``mapper``: that one
-    keeps Python's KeyboardInterrupt (its own cleanup runs)."""
+    """Whether the script at ``path`` is the installed one (pip, uv and installer write ``from
+    mapper.cli import main`` into it, and end it with ``sys.exit(main())``), not a program of the
+    user's that happens to be named ``mapper``: that one keeps Python's KeyboardInterrupt (its
+    own cleanup runs), and what it does once ``main()`` returns (the command line's ends the
+    process at once, :func:`exit_at_once`)."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(4096)
+            head = fh.read(4097)
     except OSError:
         return False
-    return f"from {_PACKAGE}.cli import main".encode() in head
+    return len(head) <= 4096 and f"from {_PACKAGE}.cli import main".encode() in head and head.rstrip().endswith(b"sys.exit(main())")
 
 
 def interrupted(signum: int, frame: Any) -> None:

@@ -223,3 +223,71 @@ def test_a_link_named_as_a_pair_marker_is_not_followed(tmp_path: Path) -> None:
     os.symlink(elsewhere / "said.json", link)
     writers.clean_stale(str(out))
     assert not out.exists()  # the planted link had the temporary renamed into place
+
+
+# --- _start: which process is the command line ------------------------------------------------
+
+PIP_SCRIPT = """#!/usr/bin/python3
+# -*- coding: utf-8 -*-
+import re
+import sys
+from mapper.cli import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
+UV_SCRIPT = """#!/usr/bin/python3
+# -*- coding: utf-8 -*-
+import sys
+from mapper.cli import main
+if __name__ == "__main__":
+    if sys.argv[0].endswith("-script.pyw"):
+        sys.argv[0] = sys.argv[0][:-11]
+    elif sys.argv[0].endswith(".exe"):
+        sys.argv[0] = sys.argv[0][:-4]
+    sys.exit(main())
+"""
+WRAPPER = """#!/usr/bin/python3
+import os
+import sys
+from mapper.cli import main
+os.environ.setdefault("MAPPER_SITE", "1")
+code = main()
+print("mapped; now uploading", file=sys.stderr)  # (never run: map ended the process inside main, os._exit)
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize(("text", "expected"), [(PIP_SCRIPT, True), (UV_SCRIPT, True), (WRAPPER, False)])
+def test_the_command_line_is_the_installed_script_not_a_program_named_mapper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: bool
+) -> None:
+    """``mapper.cli.main()`` of the command line ends the process at once (map, validate: os._exit
+    once the outputs are written): a program of the user's named ``mapper`` that goes on after
+    ``main()`` returns lost the rest of its run."""
+    from mapper import _start
+
+    script = tmp_path / "mapper"
+    script.write_text(text)
+    monkeypatch.setattr("sys.argv", [str(script), "map", "x"])
+    monkeypatch.setattr("sys.orig_argv", ["/usr/bin/python3", str(script), "map", "x"], raising=False)
+    assert _start.command_line() is expected
+
+
+@pytest.mark.parametrize(
+    ("orig", "argv", "expected"),
+    [
+        (["python", "-m", "mapper", "map"], ["-m", "map"], True),
+        (["python", "-X", "dev", "-mmapper", "map"], ["-m", "map"], True),
+        (["python", "-Im", "mapper.cli"], ["-m"], True),
+        (["python", "-m", "mapperx", "map"], ["-m", "map"], False),
+        (["python", "-m", "otherpkg", "-m"], ["-m", "-m"], False),
+        (["python", "-c", "import mapper", "-m"], ["-c", "-m"], False),
+    ],
+)
+def test_python_m_mapper_is_the_command_line_and_nothing_else(monkeypatch: pytest.MonkeyPatch, orig: list[str], argv: list[str], expected: bool) -> None:
+    from mapper import _start
+
+    monkeypatch.setattr("sys.argv", argv)
+    monkeypatch.setattr("sys.orig_argv", orig, raising=False)
+    assert _start.command_line() is expected
