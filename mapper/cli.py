@@ -400,6 +400,29 @@ class _Closed:
         raise OSError(errno.EBADF, f"standard {'output' if self.name == 'stdout' else 'input'} is closed")
 
 
+class _Unsaid:
+    """Standard error whose descriptor is closed (``2>&-``): what is written to it goes nowhere.
+    Python leaves ``sys.stderr`` None, and ``print(..., file=None)`` writes to standard output:
+    ``map -o - 2>&-`` ended its rows with the verdict line (no JSON), and a message, a note or
+    a progress bar went into what ``-o -`` or ``check`` writes there."""
+
+    @property
+    def buffer(self) -> _Unsaid:
+        return self
+
+    def write(self, data: Any) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "standard error is closed")
+
+
 class _Stdout:
     """Standard output as a command writes it (``sys.stdout`` while :func:`main` runs it in the
     main thread; its ``buffer`` too): an OSError its writing raises is kept, so that main says
@@ -514,7 +537,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     it takes SIGINT and SIGTERM once (:func:`_settle`): an interruption at any moment up to
     its return is ``interrupted`` (``terminated``) and 130 (143), and the teardown after it
     keeps the status returned (that of send and serve too, which take signals their own way
-    while they run)."""
+    while they run). Standard error closed (``2>&-``, where Python leaves ``sys.stderr``
+    None): what is said there goes nowhere (:class:`_Unsaid`)."""
+    if sys.stderr is not None:
+        return _main(argv)
+    sys.stderr = _Unsaid()  # type: ignore[assignment]
+    try:
+        return _main(argv)
+    finally:
+        sys.stderr = None  # type: ignore[assignment]
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    """:func:`main`, standard error there (open, or :class:`_Unsaid`)."""
     global _owner
     try:
         args = parse(argv)  # which imports the command's module (send: http.client and ssl; spark-validate: Spark's helpers)

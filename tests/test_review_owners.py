@@ -18,6 +18,7 @@ import _thread
 import decimal
 import json
 import os
+import sys
 import threading
 import types
 from pathlib import Path
@@ -250,6 +251,7 @@ if __name__ == "__main__":
 WRAPPER = """#!/usr/bin/python3
 import os
 import sys
+import sys
 from mapper.cli import main
 os.environ.setdefault("MAPPER_SITE", "1")
 code = main()
@@ -291,3 +293,23 @@ def test_python_m_mapper_is_the_command_line_and_nothing_else(monkeypatch: pytes
     monkeypatch.setattr("sys.argv", argv)
     monkeypatch.setattr("sys.orig_argv", orig, raising=False)
     assert _start.command_line() is expected
+
+
+# --- standard error closed ------------------------------------------------------------------------
+
+
+def test_with_standard_error_closed_nothing_meant_for_it_goes_into_the_rows_on_standard_output(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``mapper map SINK RECORDS -o - 2>&-``: Python leaves ``sys.stderr`` None, and ``print(...,
+    file=None)`` writes to standard output: the verdict line ended the rows (not JSON)."""
+    from mapper import cli
+
+    examples = Path(__file__).parents[1] / "examples" / "aircraft"
+    monkeypatch.setattr("sys.stderr", None)
+    code = cli.main(["map", str(examples / "sink.json"), str(examples / "records.ndjson"), "-o", "-"])
+    out = capfd.readouterr().out
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 3 and all(line.startswith("{") for line in lines), out
+    assert sys.stderr is None  # (as it was)
