@@ -1657,10 +1657,19 @@ class Checkpoint:
             return
         assert self.path is not None
         target = self._target()
+        name = target.parent / f"{temp_stem(target.name)}lock"
+        # never through a link, nor a FIFO's open waited on (any user may make either first in
+        # /tmp: a FIFO held the run for ever, a link was followed and its target made): a regular file
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            lock = open(target.parent / f"{temp_stem(target.name)}lock", "ab", buffering=0)  # noqa: SIM115 - (kept open while the run holds it)
+            fd = os.open(name, flags, 0o666)
         except OSError as exc:
-            raise InputError(f"cannot lock the checkpoint {shown_name(self.path)}: {exc.strerror}") from None
+            why = "it is a symbolic link" if exc.errno == errno.ELOOP else "it is a FIFO" if exc.errno == errno.ENXIO else exc.strerror
+            raise InputError(f"cannot lock the checkpoint {shown_name(self.path)} with {shown_name(str(name))}: {why}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise InputError(f"cannot lock the checkpoint {shown_name(self.path)} with {shown_name(str(name))}: it is not a regular file")
+        lock = open(fd, "ab", buffering=0)  # noqa: SIM115 - (kept open while the run holds it)
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:

@@ -313,3 +313,40 @@ def test_with_standard_error_closed_nothing_meant_for_it_goes_into_the_rows_on_s
     lines = out.splitlines()
     assert len(lines) == 3 and all(line.startswith("{") for line in lines), out
     assert sys.stderr is None  # (as it was)
+
+
+# --- a send checkpoint's lock file ------------------------------------------------------------------
+
+
+def test_a_fifo_or_link_at_a_checkpoint_s_lock_is_said_not_waited_on_or_followed(tmp_path: Path) -> None:
+    """``send --checkpoint /tmp/c.json``: any user may make ``/tmp/.c.json.lock`` first. A FIFO
+    there was opened to be written, and the run waited for ever; a link was followed (and its
+    target made, where there was none)."""
+    from mapper.errors import InputError
+    from mapper.send import Checkpoint
+
+    lock = tmp_path / ".c.json.lock"
+    os.mkfifo(lock)
+    said: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            Checkpoint(str(tmp_path / "c.json")).load()
+        except BaseException as exc:  # noqa: BLE001 - looked at below
+            said.append(exc)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(2)
+    hung = worker.is_alive()
+    if hung:  # (a reader lets the writer's open return)
+        os.close(os.open(lock, os.O_RDONLY | os.O_NONBLOCK))
+        worker.join(5)
+    assert not hung
+    assert len(said) == 1 and isinstance(said[0], InputError) and ".c.json.lock" in str(said[0])
+    lock.unlink()
+    target = tmp_path / "elsewhere"
+    os.symlink(target, lock)
+    with pytest.raises(InputError, match=r"\.c\.json\.lock"):
+        Checkpoint(str(tmp_path / "c.json")).load()
+    assert not target.exists()
