@@ -179,6 +179,12 @@ def check_output(path: str, replaced: bool = True) -> None:
     the one there, not opened in place (``mapper send``'s dead letters, which are appended to)."""
     if path == "-":
         return
+    planted = _planted_link(path)
+    if planted is not None:
+        raise OutputError(
+            f"cannot write {shown_name(path)}: it is a symbolic link of another user's in {shown_name(planted)}, a directory any user may write to "
+            "(anyone may have made it, to have this run write where it points): name the file itself"
+        )
     if _special(path):
         try:
             socket = _descriptor(path) is None and stat.S_ISSOCK(os.stat(path).st_mode)
@@ -210,6 +216,39 @@ def check_output(path: str, replaced: bool = True) -> None:
         raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
     if replaced:
         _replaceable(path, there, directory)
+
+
+def _planted_link(path: str) -> str | None:
+    """The directory of a symbolic link on ``path``'s way (the name itself, or a link it names)
+    that the system's own rule (Linux's ``fs.protected_symlinks``) would not follow: another
+    user's, in a sticky directory any user may write to (``/tmp``), not of that directory's
+    owner. The output's name is resolved here (:func:`os.path.realpath`, which reads links,
+    never follows them), then written where it points: a link planted in /tmp, followed, had
+    this user's run write over a file of theirs anywhere (``/tmp/out.ndjson`` pointing to
+    ``~/.bashrc``). None: no such link (or no users here)."""
+    if not hasattr(os, "geteuid"):  # pragma: no cover - Windows
+        return None
+    euid = os.geteuid()
+    at = path
+    for _ in range(40):  # (the system's own limit on links followed)
+        try:
+            st = os.lstat(at)
+        except OSError:
+            return None
+        if not stat.S_ISLNK(st.st_mode):
+            return None
+        directory = os.path.dirname(os.path.abspath(at)) or "."
+        try:
+            st_dir = os.stat(directory)
+        except OSError:
+            return None
+        if st.st_uid != euid and st.st_uid != st_dir.st_uid and st_dir.st_mode & stat.S_ISVTX and st_dir.st_mode & stat.S_IWOTH:
+            return directory
+        try:
+            at = os.path.join(directory, os.readlink(at))
+        except OSError:
+            return None
+    return None
 
 
 def _replaceable(path: str, there: os.stat_result, directory: str) -> None:

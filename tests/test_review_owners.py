@@ -350,3 +350,31 @@ def test_a_fifo_or_link_at_a_checkpoint_s_lock_is_said_not_waited_on_or_followed
     with pytest.raises(InputError, match=r"\.c\.json\.lock"):
         Checkpoint(str(tmp_path / "c.json")).load()
     assert not target.exists()
+
+
+# --- an output named by another user's link in /tmp -------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="a link of another user's is made by root alone")
+def test_an_output_that_is_another_user_s_link_in_a_shared_directory_is_not_followed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``mapper map ... -o /tmp/out.ndjson`` where another user made ``/tmp/out.ndjson`` a link to a
+    file of this user's: the output's name was resolved by reading the link (the system's own
+    rule against following it, ``fs.protected_symlinks``, never asked) and the file overwritten."""
+    from mapper import cli
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine\n")
+    link = shared / "out.ndjson"
+    os.symlink(victim, link)
+    os.lchown(link, 12345, 12345)
+    examples = Path(__file__).parents[1] / "examples" / "aircraft"
+    code = cli.main(["map", str(examples / "sink.json"), str(examples / "records.ndjson"), "-o", str(link)])
+    err = capsys.readouterr().err
+    assert code == 2 and "symbolic link of another user's" in err and str(link) in err
+    assert victim.read_text() == "mine\n"
+    os.lchown(link, os.geteuid(), -1)  # (this user's own link: followed, as ever)
+    assert cli.main(["map", str(examples / "sink.json"), str(examples / "records.ndjson"), "-o", str(link)]) == 0
+    assert victim.read_text().startswith("{") and link.is_symlink()
