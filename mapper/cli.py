@@ -52,11 +52,27 @@ class _Parser(argparse.ArgumentParser):
     def add_mutually_exclusive_group(self, **kwargs: Any) -> Any:
         return _unicode_group(super().add_mutually_exclusive_group(**kwargs))
 
+    #: The arguments :func:`_intermixed` is parsing (those after ``--`` marked), for :meth:`_unknown`.
+    given: Sequence[str] = ()
+
     def error(self, message: str) -> Any:  # exit 2 with a short usage line, as argparse does, but via our printer
         self.print_usage(sys.stderr)
         message = self._required(message.replace(_AFTER_DASHES, ""))
-        print(f"{self.prog}: error: {escape_controls(message + self._near_miss(message))}", file=sys.stderr)
+        print(f"{self.prog}: error: {escape_controls(message + self._near_miss(message) + self._unknown(message))}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+    def _unknown(self, message: str) -> str:
+        """With a required option missing, the unknown options given (``--ouput=out.npz``), which
+        argparse names only once every required one is there: the one meant was typed, misspelt,
+        and the message ("required: -o/--output") said nothing of it. Else ``""``."""
+        if not message.startswith("the following arguments are required: "):
+            return ""
+        known = {o for a in self._actions for o in a.option_strings}
+        unknown = [w for w in self.given if w.startswith("--") and len(w) > 2 and w.split("=", 1)[0] not in known]
+        if not unknown:
+            return ""
+        said = f"unrecognized arguments: {' '.join(unknown)}"
+        return f"; {said}{self._near_miss(said)}"
 
     def _near_miss(self, message: str) -> str:
         """`` (did you mean '--records-path'?)`` for an unknown option (``--record-path``) or a
@@ -279,6 +295,8 @@ def _intermixed(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Na
     if "--" in argv:
         at = argv.index("--")
         argv = argv[:at] + [_AFTER_DASHES + a for a in argv[at + 1 :]]
+    if isinstance(parser, _Parser):
+        parser.given = argv
     args = parser.parse_intermixed_args(argv)
     for name, value in vars(args).items():
         if isinstance(value, str) and value.startswith(_AFTER_DASHES):
