@@ -82,6 +82,8 @@ from .writers import (
     keep_together,
     names_stdin,
     names_stdout,
+    ndjson_name,
+    not_ndjson,
     open_writer,
     replaces_stdout,
     same_file,
@@ -336,6 +338,11 @@ def check_paths(inputs: list[str], outputs: list[tuple[str, str]], in_place: Seq
         for flag2, other in outputs[:i]:
             if same_file(path, other):
                 raise OutputError(f"{flag2} and {flag} name the same file {shown_name(path)}")
+        if flag == "--rejects" and (said := not_ndjson(path)) is not None:  # (-o's format is its extension's: open_writer)
+            raise OutputError(
+                f"--rejects {shown_name(path)}: the name says {said}, but the refused records are written as NDJSON text, uncompressed: "
+                f"name the file {shown_name(ndjson_name(path))}"
+            )
 
 
 # ---------------------------------------------------------------------------------------

@@ -1679,6 +1679,26 @@ def open_writer(out: str) -> BatchWriter:
     raise OutputError(f"cannot tell the output format of {out!r}: use .npz, .ndjson, .parquet, .arrow or - (NDJSON on stdout)")
 
 
+#: What an output's extension says it holds, of the formats that are not NDJSON text (:func:`not_ndjson`).
+_NOT_NDJSON = {".npz": "npz", ".parquet": "Parquet", ".arrow": "Arrow"}
+
+
+def not_ndjson(name: str) -> str | None:
+    """What the name of an output written as plain NDJSON (``--rejects``) says it holds instead:
+    another format (``Parquet`` for ``bad.parquet``) or a compression (``gzip-compressed`` for
+    ``bad.ndjson.gz``); None for any other name (``.ndjson``, ``.json``, ``.log``, none, ``-``)."""
+    if name == "-":
+        return None
+    ext = _extension(name)
+    packed = _COMPRESSED.get(ext)
+    return _NOT_NDJSON.get(ext) or (f"{packed}-compressed" if packed else None)
+
+
+def ndjson_name(name: str) -> str:
+    """``name`` with ``.ndjson`` for the extension :func:`not_ndjson` found (``bad.ndjson.gz``: ``bad.ndjson``), as a message suggests it."""
+    return _renamed(name, ".ndjson")
+
+
 # ---------------------------------------------------------------------------------------
 # Reading a written batch back
 

@@ -4,6 +4,7 @@ bug found so, failing before its fix. In this process (tests/cli_inproc.py) to s
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,26 @@ def test_a_required_option_missing_alone_is_said_as_before(files: tuple[Path, Pa
     assert p.returncode == 2
     assert p.err.rstrip("\n").splitlines()[-1] == "mapper map: error: the following arguments are required: -o/--output"
 
+
+@pytest.mark.parametrize(
+    ("name", "said"), [("bad.parquet", "Parquet"), ("bad.npz", "npz"), ("bad.arrow", "Arrow"), ("bad.ndjson.gz", "gzip"), ("bad.zst", "zstd")]
+)
+@pytest.mark.parametrize("command", ["validate", "map"])
+def test_rejects_named_as_another_format_is_refused(files: tuple[Path, Path], name: str, said: str, command: str) -> None:
+    # --rejects writes NDJSON whatever the name: `--rejects bad.parquet` (a run's rows go to
+    # -o out.parquet) wrote NDJSON under a Parquet name, and `--rejects bad.ndjson.gz` plain text
+    # under a gzip one (zcat: "not in gzip format"), found only by whoever read them later
+    sink, records = files
+    out = ["-o", "out.ndjson"] if command == "map" else []
+    p = run_main(command, sink, records, *out, "--rejects", name, cwd=sink.parent)
+    assert p.returncode == 2 and p.out == ""
+    assert f"--rejects {name}" in p.err and said in p.err and "NDJSON" in p.err, p.err
+    assert sorted(os.listdir(sink.parent)) == ["r.ndjson", "s.json"]
+
+
+@pytest.mark.parametrize("name", ["bad.ndjson", "bad.jsonl", "bad.json", "bad.log", "bad", ".parquet-rejects"])
+def test_rejects_named_for_text_are_written(files: tuple[Path, Path], name: str) -> None:
+    sink, records = files
+    p = run_main("validate", sink, records, "--rejects", name, "-q", cwd=sink.parent)
+    assert p.returncode == 1, p.err
+    assert [json.loads(line)["record"] for line in (sink.parent / name).read_text().splitlines()] == [1]
