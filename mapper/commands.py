@@ -578,7 +578,7 @@ def _prepare_run(args: argparse.Namespace, output: bool) -> tuple[Any, list[str]
         raise OptionError(f"--rejects {shown_name(args.rejects)} is standard output, which -o - writes the rows to; name another file (/dev/stderr works)")
     if args.rejects and not output and replaces_stdout(args.rejects):  # (validate's report goes to standard output)
         raise OptionError(
-            f"--rejects {shown_name(args.rejects)} is the file standard output is redirected to: writing it would replace the report; name another file (--rejects /dev/stdout writes them after the report)"
+            f"--rejects {shown_name(args.rejects)} is the file standard output is redirected to: writing it would replace the report; name another file (--rejects /dev/stdout writes them before the report, through standard output, as the records are read)"
         )
     if args.rejects:
         outputs.append(("--rejects", args.rejects))

@@ -404,7 +404,7 @@ def test_map_to_standard_output_refuses_rejects_that_go_there_too(tmp_path: Path
 
 def test_validate_refuses_rejects_that_would_replace_the_file_its_report_goes_to(tmp_path: Path, capsys: Any) -> None:
     # validate prints its report to standard output: `--rejects f > f` renamed the rejects over
-    # f, the report lost; /dev/stdout is written through, after the report, as documented
+    # f, the report lost; /dev/stdout is written through, before the report, as documented
     sink, recs = _one_good_one_bad(tmp_path)
     out = tmp_path / "report.txt"
     with _descriptor_1_to(out):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,30 @@ def test_rejects_named_for_text_are_written(files: tuple[Path, Path], name: str)
     p = run_main("validate", sink, records, "--rejects", name, "-q", cwd=sink.parent)
     assert p.returncode == 1, p.err
     assert [json.loads(line)["record"] for line in (sink.parent / name).read_text().splitlines()] == [1]
+
+
+def test_rejects_to_the_file_of_the_report_names_the_way_that_works_as_it_works(
+    files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `validate ... --rejects f > f` is refused, its message offering --rejects /dev/stdout, which
+    # "writes them after the report": they are written as the records are read, the report last
+    from mapper import cli
+
+    sink, records = files
+    out = tmp_path / "report.txt"
+    saved = os.dup(1)
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(fd, 1)
+        os.close(fd)
+        monkeypatch.setattr("sys.stdout", open(1, "w", closefd=False))  # noqa: SIM115 - as Python's own over descriptor 1
+        codes = [cli.main(["validate", str(sink), str(records), "--rejects", rejects, "--report", "json"]) for rejects in (str(out), "/dev/stdout")]
+        sys.stdout.flush()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    assert codes == [2, 1]
+    said = capsys.readouterr().err
+    assert "is the file standard output is redirected to" in said and "--rejects /dev/stdout writes them before the report" in said, said
+    first, second = out.read_text().splitlines()
+    assert json.loads(first)["record"] == 1 and json.loads(second)["failed_records"] == 1  # (the rejects, then the report)
