@@ -475,7 +475,9 @@ def one_process_reason(names: list[str], options: MapOptions) -> str | None:
     cuts the input into ranges, one per worker (validate, map and bench alike)."""
     if len(names) > 1:
         return "several inputs"
-    if names[0] == "-" or not Path(names[0]).is_file():
+    if names[0] == "-":  # (redirected from a regular file too: read from where the descriptor stands)
+        return "standard input is read as it comes, not cut into ranges (name the file instead of -)"
+    if not Path(names[0]).is_file():
         return "the input is not a regular file, so it cannot be cut into ranges"
     if not splittable(Path(names[0]), options):
         return "the input is not NDJSON (a JSON document, a request body or a compressed file cannot be cut at line ends)"

@@ -433,7 +433,7 @@ def test_max_errors_without_skip_is_a_usage_error_and_workers_on_stdin_says_what
     p = run("validate", SINK, SEED, "--max-errors", "3")
     assert p.returncode == 2 and "--max-errors only applies with --on-error skip" in p.err
     p = run("validate", SINK, "--workers", "2", input=SEED.read_bytes())
-    assert p.returncode == 0 and "--workers 2: the input is not a regular file" in p.err and "mapping in one process" in p.err
+    assert p.returncode == 0 and "--workers 2: standard input is read as it comes" in p.err and "mapping in one process" in p.err
 
 
 def test_help_and_usage_say_what_the_commands_take() -> None:

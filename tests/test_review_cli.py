@@ -102,3 +102,11 @@ def test_rejects_to_the_file_of_the_report_names_the_way_that_works_as_it_works(
     assert "is the file standard output is redirected to" in said and "--rejects /dev/stdout writes them before the report" in said, said
     first, second = out.read_text().splitlines()
     assert json.loads(first)["record"] == 1 and json.loads(second)["failed_records"] == 1  # (the rejects, then the report)
+
+
+def test_workers_on_standard_input_say_it_is_standard_input(files: tuple[Path, Path]) -> None:
+    # `validate SINK --workers 2 < r.ndjson`: "the input is not a regular file", of a regular file
+    sink, records = files
+    p = run_main("validate", sink, "--workers", "2", "--report", "json", input=records.read_bytes(), cwd=sink.parent)
+    assert p.returncode == 1 and json.loads(p.out)["records"] == 3
+    assert "mapper: --workers 2: standard input is read as it comes, not cut into ranges (name the file instead of -): mapping in one process" in p.err, p.err
