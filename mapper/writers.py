@@ -1287,7 +1287,7 @@ class BatchWriter:
     def _open(self) -> Any:
         if self.fh is None:
             if self.out == "-":
-                self.fh = sys.stdout.buffer
+                self.fh = binary_stdout()
             else:
                 self._file = AtomicFile(self.out, "wb", self.holds)
                 self.fh = self._file.fh
@@ -1439,6 +1439,32 @@ class NdjsonWriter(BatchWriter):
 
     def _drop(self) -> None:
         self.held = []
+
+
+class _TextOnly:
+    """Standard output that is a text stream alone, without the ``buffer`` Python's has (a
+    ``StringIO`` a program calling :func:`mapper.cli.main` redirected it to, a notebook's
+    stream): the bytes written to it are UTF-8 text, written as text."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, data: Any) -> int:
+        self.stream.write(bytes(data).decode("utf-8", "surrogateescape"))
+        return len(data)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def binary_stdout() -> Any:
+    """Standard output to write bytes to: ``sys.stdout.buffer``, or over a text stream without
+    one, :class:`_TextOnly` (``map -o -`` raised AttributeError, a traceback, out of ``main``)."""
+    out = sys.stdout
+    if out is None:  # (started without one: said as a failed write of standard output)
+        raise OSError(errno.EBADF, "standard output is closed")
+    buffer = getattr(out, "buffer", None)
+    return buffer if buffer is not None else _TextOnly(out)
 
 
 def write_whole(fh: Any, data: bytes) -> None:

@@ -110,3 +110,20 @@ def test_workers_on_standard_input_say_it_is_standard_input(files: tuple[Path, P
     p = run_main("validate", sink, "--workers", "2", "--report", "json", input=records.read_bytes(), cwd=sink.parent)
     assert p.returncode == 1 and json.loads(p.out)["records"] == 3
     assert "mapper: --workers 2: standard input is read as it comes, not cut into ranges (name the file instead of -): mapping in one process" in p.err, p.err
+
+
+def test_map_to_standard_output_that_is_text_only_writes_the_rows(files: tuple[Path, Path]) -> None:
+    # mapper.cli.main called by a program whose sys.stdout is text alone (contextlib.redirect_stdout
+    # to a StringIO, a notebook's stream): map -o - raised AttributeError ('StringIO' object has
+    # no attribute 'buffer') out of main, a traceback; validate's report was written
+    import contextlib
+    import io
+
+    from mapper import cli
+
+    sink, records = files
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli.main(["map", str(sink), str(records), "-o", "-", "-q"])
+    assert code == 1
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == [{"_id": 1, "i": 2}, {"_id": 3, "i": 4}]
