@@ -79,7 +79,7 @@ def _read_all(names: list[str]) -> list[bytes]:
         try:
             data = read_input(fh)
         finally:
-            if fh is not sys.stdin.buffer:
+            if fh is not getattr(sys.stdin, "buffer", None):
                 fh.close()
         unpack = unpacker(data[:MAGIC_SIZE])
         if unpack is not None:

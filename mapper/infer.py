@@ -2423,7 +2423,7 @@ def infer(
                     try:
                         scanner.feed(spool or fh, label if len(sources) > 1 else None, options, len(sources) > 1, label)
                     finally:
-                        if fh is not sys.stdin.buffer:
+                        if fh is not getattr(sys.stdin, "buffer", None):
                             fh.close()
                     again.append(spool.again() if spool is not None else src)
                 elif hasattr(src, "read"):

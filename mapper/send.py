@@ -1169,7 +1169,7 @@ def read_records(
             if group:
                 yield group
         finally:
-            if fh is not sys.stdin.buffer:
+            if fh is not getattr(sys.stdin, "buffer", None):
                 fh.close()
 
 
@@ -1178,7 +1178,7 @@ def _regular(fh: BinaryIO) -> bool:
     unpacked): one a next run reads again, at the same offsets. A cut last line is held only there
     (elsewhere no run would read it again: a compressed input's done checkpoint is not read on), and
     only its tell() says where it was read to (a pipe's raises: Illegal seek)."""
-    if type(fh) is not io.BufferedReader or fh is sys.stdin.buffer:
+    if type(fh) is not io.BufferedReader or fh is getattr(sys.stdin, "buffer", None):
         return False
     try:
         return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)

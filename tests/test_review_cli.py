@@ -127,3 +127,46 @@ def test_map_to_standard_output_that_is_text_only_writes_the_rows(files: tuple[P
         code = cli.main(["map", str(sink), str(records), "-o", "-", "-q"])
     assert code == 1
     assert [json.loads(line) for line in out.getvalue().splitlines()] == [{"_id": 1, "i": 2}, {"_id": 3, "i": 4}]
+
+
+@pytest.mark.parametrize("command", [["check", "-"], ["check", "-", "--format", "json"], ["explain", "-"], ["validate", "-", "RECORDS", "-q"]])
+def test_sink_from_a_text_only_standard_input_is_read(
+    files: tuple[Path, Path], command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # main called by a program whose sys.stdin is a StringIO: SINK '-' raised AttributeError
+    # ('StringIO' object has no attribute 'buffer') out of main, a traceback
+    import io
+
+    from mapper import cli
+
+    sink, records = files
+    monkeypatch.setattr("sys.stdin", io.StringIO(sink.read_text()))
+    code = cli.main([str(records) if a == "RECORDS" else a for a in command])
+    said = capsys.readouterr()
+    assert code == (1 if command[0] == "validate" else 0), said.err
+    assert ("sink 't'" in said.out) if command[0] != "validate" else said.out.startswith("PARTIAL")
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        (["validate", "SINK", "RECORDS", "-q"], 1),
+        (["map", "SINK", "RECORDS", "-o", "OUT", "-q"], 1),
+        (["infer", "RECORDS"], 0),
+        (["bench", "SINK", "RECORDS", "--repeat", "1"], 0),
+        (["send", "SINK", "RECORDS", "--dry-run"], 1),
+    ],
+)
+def test_record_files_are_read_under_a_text_only_standard_input(
+    files: tuple[Path, Path], command: list[str], code: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the same program's sys.stdin a StringIO: every run reading a RECORDS file raised
+    # AttributeError as it closed the file (`fh is not sys.stdin.buffer`), standard input unread
+    import io
+
+    from mapper import cli
+
+    sink, records = files
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    names = {"SINK": str(sink), "RECORDS": str(records), "OUT": str(sink.parent / "out.ndjson")}
+    assert cli.main([names.get(a, a) for a in command]) == code, capsys.readouterr().err
