@@ -101,7 +101,7 @@ from .endpoint import (
 from .errors import MapperError, OptionError, closest, shown_name
 from .report import plural
 from .store import Store, stored_sinks_problem
-from .writers import write_whole
+from .writers import binary_stdout, write_whole
 
 __all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "query_int"]
 
@@ -1868,7 +1868,7 @@ def _query(store: Store, args: argparse.Namespace) -> int:
     if args.offset < 0 or (args.limit is not None and args.limit < 0):
         print("mapper serve: --offset and --limit cannot be negative", file=sys.stderr)
         return 2
-    out = sys.stdout.buffer
+    out = binary_stdout()  # (a text-only sys.stdout, a StringIO, has no buffer)
     try:
         for row in store.iter_rows(args.query, offset=args.offset, limit=args.limit):  # streamed: a big table is not held
             write_whole(out, orjson.dumps(row) + b"\n")  # (a raw file, PYTHONUNBUFFERED=1, may take part of it)

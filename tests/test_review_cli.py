@@ -170,3 +170,22 @@ def test_record_files_are_read_under_a_text_only_standard_input(
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     names = {"SINK": str(sink), "RECORDS": str(records), "OUT": str(sink.parent / "out.ndjson")}
     assert cli.main([names.get(a, a) for a in command]) == code, capsys.readouterr().err
+
+
+def test_serve_query_to_a_text_only_standard_output_writes_the_rows(files: tuple[Path, Path], tmp_path: Path) -> None:
+    # as map -o - above: serve --query raised AttributeError ('StringIO' has no attribute 'buffer')
+    import contextlib
+    import io
+
+    from mapper import cli
+    from mapper.store import Store
+
+    sink, _ = files
+    db = tmp_path / "fb.db"
+    store = Store(str(db))
+    store.create_sink(sink)
+    store.close()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli.main(["serve", "--db", str(db), "--query", "t"])
+    assert code == 0 and out.getvalue() == ""
