@@ -58,8 +58,24 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # exit 2 with a short usage line, as argparse does, but via our printer
         self.print_usage(sys.stderr)
         message = self._required(message.replace(_AFTER_DASHES, ""))
-        print(f"{self.prog}: error: {escape_controls(message + self._near_miss(message) + self._unknown(message))}", file=sys.stderr)
+        said = message + self._near_miss(message) + self._unknown(message) + self._dash_value(message)
+        print(f"{self.prog}: error: {escape_controls(said)}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+    def _dash_value(self, message: str) -> str:
+        """For an option's value taken for an option (``--max-errors -5%``, ``-o -x.npz``: "expected
+        one argument", the value there), how to give it: ``--max-errors=-5%``. Else ``""`` (the
+        next word an option of this command: the value left out)."""
+        m = _EXPECTED_ONE.match(message)
+        if m is None:
+            return ""
+        names = m.group(1).split("/")
+        known = {o for a in self._actions for o in a.option_strings}
+        for word, value in zip(self.given, self.given[1:]):
+            if word in names and value.startswith("-") and len(value) > 1 and value.split("=", 1)[0] not in known:
+                spelt = next((n for n in names if n.startswith("--")), names[0])
+                return f" ({value} is taken for an option: a value beginning with '-' is written {spelt}={value})"
+        return ""
 
     def _unknown(self, message: str) -> str:
         """With a required option missing, the unknown options given (``--ouput=out.npz``), which
@@ -141,6 +157,9 @@ _OFTEN_CONFUSED = ("check", "explain", "validate", "map", "infer")
 
 #: Other names of a choice, which a spelling's near miss would not find (``jsonl`` is nearest ``json``).
 _SYNONYMS = {"jsonl": "ndjson", "jsonlines": "ndjson", "json-lines": "ndjson", "ldjson": "ndjson"}
+
+#: argparse's words for an option given without its value: the option's names.
+_EXPECTED_ONE = re.compile(r"argument (\S+): expected one argument$")
 
 #: argparse's words for a value not among an argument's choices: the argument's name, the value's repr.
 _INVALID_CHOICE = re.compile(r"argument (.+?): invalid choice: ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")

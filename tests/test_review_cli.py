@@ -189,3 +189,23 @@ def test_serve_query_to_a_text_only_standard_output_writes_the_rows(files: tuple
     with contextlib.redirect_stdout(out):
         code = cli.main(["serve", "--db", str(db), "--query", "t"])
     assert code == 0 and out.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        (["--on-error", "skip", "--max-errors", "-5%"], "(-5% is taken for an option: a value beginning with '-' is written --max-errors=-5%)"),
+        (["-o", "-x.npz"], "(-x.npz is taken for an option: a value beginning with '-' is written --output=-x.npz)"),
+    ],
+)
+def test_a_value_beginning_with_a_dash_is_said_how_to_give(files: tuple[Path, Path], given: list[str], hint: str) -> None:
+    # "argument --max-errors: expected one argument" of `--max-errors -5%`: the value was there
+    sink, records = files
+    p = run_main("map", sink, records, *given, cwd=sink.parent)
+    assert p.returncode == 2 and p.err.rstrip("\n").endswith(f"expected one argument {hint}"), p.err
+
+
+def test_an_option_missing_its_value_before_another_option_gets_no_such_hint(files: tuple[Path, Path]) -> None:
+    sink, records = files
+    p = run_main("validate", sink, records, "--records-path", "--strict", cwd=sink.parent)
+    assert p.returncode == 2 and p.err.rstrip("\n").endswith("argument --records-path: expected one argument"), p.err
