@@ -240,7 +240,12 @@ def _add_records_command(sub: Any, name: str, helptext: str) -> None:
         p.add_argument("--report", choices=("text", "json", "endpoint"), default="text", help="report format (default: text)")
     else:
         p.add_argument(
-            "-o", "--output", required=True, type=file_name, metavar="OUT", help="output file: .npz, .ndjson, .parquet, .arrow; '-' for NDJSON rows on stdout"
+            "-o",
+            "--output",
+            required=True,
+            type=file_name,
+            metavar="OUT",
+            help="output file: .npz, .ndjson, .parquet, .arrow; '-' for NDJSON rows on stdout; /dev/null: none kept",
         )
     _report_options(p)
     _shared_options(p, quiet="its text report is its verdict line" if name == "validate" else "the report on stderr is left out")

@@ -1687,7 +1687,7 @@ def open_writer(out: str) -> BatchWriter:
     or if ``out`` cannot be written (:func:`check_output`: a directory is said to be one)."""
     check_output(out)
     suffix = _extension(out)
-    if out == "-" or suffix in (".ndjson", ".jsonl"):
+    if out == "-" or suffix in (".ndjson", ".jsonl") or (not suffix and _null_device(out)):  # (/dev/null: nothing kept, in any format)
         return NdjsonWriter(out)
     if suffix in (".parquet", ".arrow"):
         return ArrowWriter(out, parquet=suffix == ".parquet")

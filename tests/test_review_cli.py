@@ -209,3 +209,13 @@ def test_an_option_missing_its_value_before_another_option_gets_no_such_hint(fil
     sink, records = files
     p = run_main("validate", sink, records, "--records-path", "--strict", cwd=sink.parent)
     assert p.returncode == 2 and p.err.rstrip("\n").endswith("argument --records-path: expected one argument"), p.err
+
+
+def test_map_to_the_null_device_maps_and_writes_nothing(files: tuple[Path, Path]) -> None:
+    # `-o /dev/null` (map for the report alone, or to time it): "cannot tell the output format of
+    # '/dev/null'", exit 2; a link to it named .ndjson was the way. Nothing is kept there, whatever the format
+    sink, records = files
+    p = run_main("map", sink, records, "-o", os.devnull, cwd=sink.parent)
+    assert p.returncode == 1 and p.out == "", p.err
+    assert p.err.rstrip("\n").endswith(f"2 rows written to {os.devnull}"), p.err
+    assert sorted(os.listdir(sink.parent)) == ["r.ndjson", "s.json"]
