@@ -84,7 +84,7 @@ class _Parser(argparse.ArgumentParser):
         if not message.startswith("the following arguments are required: "):
             return ""
         known = {o for a in self._actions for o in a.option_strings}
-        unknown = [w for w in self.given if w.startswith("--") and len(w) > 2 and w.split("=", 1)[0] not in known]
+        unknown = [w for w in self.given if _OPTION_LIKE.match(w) and w.split("=", 1)[0] not in known]
         if not unknown:
             return ""
         said = f"unrecognized arguments: {' '.join(unknown)}"
@@ -157,6 +157,9 @@ _OFTEN_CONFUSED = ("check", "explain", "validate", "map", "infer")
 
 #: Other names of a choice, which a spelling's near miss would not find (``jsonl`` is nearest ``json``).
 _SYNONYMS = {"jsonl": "ndjson", "jsonlines": "ndjson", "json-lines": "ndjson", "ldjson": "ndjson"}
+
+#: A word that is an option's name (``--ouput``, ``-O``), not a negative number or ``-``.
+_OPTION_LIKE = re.compile(r"--[^-=]|-[A-Za-z]")
 
 #: argparse's words for an option given without its value: the option's names.
 _EXPECTED_ONE = re.compile(r"argument (\S+): expected one argument$")

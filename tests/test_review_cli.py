@@ -48,9 +48,11 @@ def test_a_required_option_misspelt_is_named_with_the_one_meant(files: tuple[Pat
 
 def test_a_required_option_missing_alone_is_said_as_before(files: tuple[Path, Path]) -> None:
     sink, records = files
-    p = run_main("map", sink, records, "-q", cwd=sink.parent)
+    p = run_main("map", sink, records, "-q", "--examples", "-1", cwd=sink.parent)  # (-1: a value, not an option)
     assert p.returncode == 2
     assert p.err.rstrip("\n").splitlines()[-1] == "mapper map: error: the following arguments are required: -o/--output"
+    p = run_main("map", sink, records, "-O", "out.npz", cwd=sink.parent)  # (a short option unknown: named too)
+    assert p.err.rstrip("\n").splitlines()[-1] == "mapper map: error: the following arguments are required: -o/--output; unrecognized arguments: -O"
 
 
 @pytest.mark.parametrize(
