@@ -108,7 +108,7 @@ class _Parser(argparse.ArgumentParser):
             this = self.prog.rsplit(" ", 1)[-1]
             if this in ("check", "explain") and not words[0].startswith("-"):
                 elsewhere.append(f" ({this} takes one SINK: records are checked by mapper validate SINK RECORDS)")
-            said = "".join(elsewhere)
+            said = "".join(elsewhere) + self._before_command(words)
             if len(found) == 1:
                 return f" (did you mean {found[0][0]!r}?){said}"
             return (f" (did you mean {', '.join(f'{hint!r} for {name}' for hint, name in found)}?)" if found else "") + said
@@ -126,6 +126,15 @@ class _Parser(argparse.ArgumentParser):
         if isinstance(value, str) and _SYNONYMS.get(value.lower()) in choices:
             return f" (did you mean {_SYNONYMS[value.lower()]!r}?)"
         return suggest(value, choices)
+
+    def _before_command(self, words: list[str]) -> str:
+        """`` (options go after the command: mapper validate -q ...)`` for a command's options given
+        before it (``mapper -q validate``), which the top level, taking none, calls unrecognized; else ``""``."""
+        if self.prog != "mapper":
+            return ""
+        command = next((i for i, w in enumerate(self.given) if w in _COMMANDS), None)
+        moved = [w for w in self.given[:command] if w in words and _OPTION_LIKE.match(w)] if command is not None else []
+        return f" (options go after the command: mapper {self.given[command]} {' '.join(moved)} ...)" if moved and command is not None else ""
 
     def _whose(self, option: str) -> str:
         """Which other commands take ``option`` (``-o`` given to validate is map's), said as a hint; else ``""``.
@@ -346,6 +355,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.command = argv[0]
         args.argv = ["mapper", *argv]  # (what bench --json records as its command: not the host's sys.argv when main(argv) is called)
         return args
+    if isinstance(parser, _Parser):
+        parser.given = argv
     args = parser.parse_args(argv)
     if args.command is None:  # a usage error: on stderr, as argparse's own (stdout is for an asked-for --help)
         parser.print_help(sys.stderr)  # the whole help: its list of commands says what to type

@@ -221,3 +221,11 @@ def test_map_to_the_null_device_maps_and_writes_nothing(files: tuple[Path, Path]
     assert p.returncode == 1 and p.out == "", p.err
     assert p.err.rstrip("\n").endswith(f"2 rows written to {os.devnull}"), p.err
     assert sorted(os.listdir(sink.parent)) == ["r.ndjson", "s.json"]
+
+
+def test_an_option_before_the_command_is_said_to_go_after_it(files: tuple[Path, Path]) -> None:
+    # `mapper -q validate ...`: "unrecognized arguments: -q" alone, -q being validate's own
+    sink, records = files
+    p = run_main("-q", "validate", sink, records, cwd=sink.parent)
+    assert p.returncode == 2 and p.out == ""
+    assert p.err.rstrip("\n").splitlines()[-1] == "mapper: error: unrecognized arguments: -q (options go after the command: mapper validate -q ...)", p.err
