@@ -225,7 +225,9 @@ def _check_command(shown: str, args: argparse.Namespace) -> str:
     identity and policy options it was given (``--primary-key-fields id,id`` is warned of, and a
     plain ``mapper check SINK`` said the sink was ok, without a warning)."""
     given = identity_overrides(args)
-    words = ["mapper", "check", shown]
+    # (the name quoted for a shell, one word however it is spelt: `my sink.json`; ./ before a
+    # name that would read as an option)
+    words = ["mapper", "check", shlex.quote(f"./{shown}" if shown.startswith("-") and shown != "-" else shown)]
     if given["id_field"] is not None:
         words += ["--id-field", shlex.quote(given["id_field"])]
     if given["primary_key_fields"] is not None:

@@ -229,3 +229,13 @@ def test_an_option_before_the_command_is_said_to_go_after_it(files: tuple[Path, 
     p = run_main("-q", "validate", sink, records, cwd=sink.parent)
     assert p.returncode == 2 and p.out == ""
     assert p.err.rstrip("\n").splitlines()[-1] == "mapper: error: unrecognized arguments: -q (options go after the command: mapper validate -q ...)", p.err
+
+
+def test_the_check_command_said_for_a_sinks_warnings_runs_as_copied(files: tuple[Path, Path]) -> None:
+    # "1 warning about my sink.json (see: mapper check my sink.json)": pasted, two arguments
+    sink, records = files
+    definition = json.loads(sink.read_text())
+    definition["schema"]["definition"][1]["config"] = {"bogus": 1}
+    (sink.parent / "my sink.json").write_text(json.dumps(definition))
+    p = run_main("validate", "my sink.json", records, "--id-field", "id", cwd=sink.parent)
+    assert "mapper: 1 warning about my sink.json (see: mapper check 'my sink.json' --id-field id)" in p.err, p.err
