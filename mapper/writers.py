@@ -1702,7 +1702,19 @@ def open_writer(out: str) -> BatchWriter:
             f"cannot write {out!r}: mapper writes no {packed}-compressed output; write {shown_name(plain)}"
             f" and compress it afterwards ({packed} {shown_name(plain)})"
         )
-    raise OutputError(f"cannot tell the output format of {out!r}: use .npz, .ndjson, .parquet, .arrow or - (NDJSON on stdout)")
+    near = _NEAR_FORMATS.get(suffix)
+    meant = f" (did you mean {shown_name(_renamed(out, near[0]))}? {near[1]})" if near else ""
+    raise OutputError(f"cannot tell the output format of {out!r}: use .npz, .ndjson, .parquet, .arrow or - (NDJSON on stdout){meant}")
+
+
+#: Extensions of formats near one mapper writes: that one's, and what it is.
+_NEAR_FORMATS = {
+    ".json": (".ndjson", "JSON rows, one a line"),
+    ".feather": (".arrow", "the Arrow IPC file, which Feather v2 is"),
+    ".ipc": (".arrow", "the Arrow IPC file"),
+    ".pq": (".parquet", "Parquet"),
+    ".npy": (".npz", "numpy arrays, one per column"),
+}
 
 
 #: What an output's extension says it holds, of the formats that are not NDJSON text (:func:`not_ndjson`).

@@ -239,3 +239,11 @@ def test_the_check_command_said_for_a_sinks_warnings_runs_as_copied(files: tuple
     (sink.parent / "my sink.json").write_text(json.dumps(definition))
     p = run_main("validate", "my sink.json", records, "--id-field", "id", cwd=sink.parent)
     assert "mapper: 1 warning about my sink.json (see: mapper check 'my sink.json' --id-field id)" in p.err, p.err
+
+
+@pytest.mark.parametrize(("out", "meant"), [("x.json", "x.ndjson"), ("x.feather", "x.arrow"), ("x.pq", "x.parquet"), ("x.npy", "x.npz")])
+def test_an_output_named_for_a_near_format_is_told_the_name_to_give(files: tuple[Path, Path], out: str, meant: str) -> None:
+    # -o x.json: "cannot tell the output format", with no word that .ndjson is JSON rows (x.feather: .arrow is Feather v2)
+    sink, records = files
+    p = run_main("map", sink, records, "-o", out, cwd=sink.parent)
+    assert p.returncode == 2 and f"(did you mean {meant}?" in p.err, p.err
