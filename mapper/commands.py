@@ -931,12 +931,14 @@ def cmd_map(args: argparse.Namespace) -> int:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE
     report = result.report
+    target = "stdout" if out == "-" else shown_name(out)
     if not report.accepted:
-        if not args.quiet:
+        if not args.quiet:  # (exit 1, as a partial batch's whose rows are written: said, an earlier run's file not taken for this one's)
             print_report(report, sys.stderr, columns=result.column_paths(), **style)
+            left = f"; {target} is left as it was" if out != "-" and os.path.isfile(out) else ""
+            print(f"mapper: the batch is discarded: nothing written to {target}{left}", file=sys.stderr)
         return EXIT_REJECTED
     if not args.quiet:
-        target = "stdout" if out == "-" else shown_name(out)
         if report.failed_records:
             print_report(report, sys.stderr, columns=result.column_paths(), **style)
         else:  # (an input of several that held no records)

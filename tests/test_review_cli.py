@@ -247,3 +247,19 @@ def test_an_output_named_for_a_near_format_is_told_the_name_to_give(files: tuple
     sink, records = files
     p = run_main("map", sink, records, "-o", out, cwd=sink.parent)
     assert p.returncode == 2 and f"(did you mean {meant}?" in p.err, p.err
+
+
+@pytest.mark.parametrize("there", [False, True])
+def test_map_of_a_discarded_batch_says_nothing_was_written(files: tuple[Path, Path], there: bool) -> None:
+    # the report's DISCARDED line alone, exit 1 as for a partial batch whose rows are written: an
+    # out.npz of an earlier run, left as it was, looked like this run's
+    sink, records = files
+    out = sink.parent / "out.npz"
+    if there:
+        out.write_bytes(b"an earlier run's")
+    p = run_main("map", sink, records, "-o", "out.npz", "--on-error", "reject", cwd=sink.parent)
+    assert p.returncode == 1
+    left = "; out.npz is left as it was" if there else ""
+    assert p.err.rstrip("\n").splitlines()[-1] == f"mapper: the batch is discarded: nothing written to out.npz{left}", p.err
+    assert (out.read_bytes() == b"an earlier run's") if there else not out.exists()
+    assert run_main("map", sink, records, "-o", "out.npz", "--on-error", "reject", "-q", cwd=sink.parent).err == ""
