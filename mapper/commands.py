@@ -590,11 +590,12 @@ def _prepare_run(args: argparse.Namespace, output: bool) -> tuple[Any, list[str]
         )
     if args.rejects:
         outputs.append(("--rejects", args.rejects))
-    if outputs[:1] == [("-o", "-")]:  # (the shell emptied it, > FILE, before the run: it read no records and said so, exit 0)
+    if outputs[:1] == [("-o", "-")] or not output:  # (the shell emptied it, > FILE, before the run: it read no records and said so, exit 0)
         for name in (args.sink, *inputs):
             if same_file("/dev/stdout", "/dev/stdin" if name == "-" else name):
                 shown = "the file standard input reads" if name == "-" else shown_name(name)
-                raise OutputError(f"-o - writes the rows to standard output, which is redirected to {shown}, an input: write them elsewhere")
+                what = "-o - writes the rows" if output else "validate writes its report"
+                raise OutputError(f"{what} to standard output, which is redirected to {shown}, an input: write {'them' if output else 'it'} elsewhere")
     check_paths([args.sink, *inputs], outputs)
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:

@@ -263,3 +263,30 @@ def test_map_of_a_discarded_batch_says_nothing_was_written(files: tuple[Path, Pa
     assert p.err.rstrip("\n").splitlines()[-1] == f"mapper: the batch is discarded: nothing written to out.npz{left}", p.err
     assert (out.read_bytes() == b"an earlier run's") if there else not out.exists()
     assert run_main("map", sink, records, "-o", "out.npz", "--on-error", "reject", "-q", cwd=sink.parent).err == ""
+
+
+@pytest.mark.parametrize("append", [False, True])
+def test_validate_whose_report_goes_to_an_input_is_refused(
+    files: tuple[Path, Path], append: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `mapper validate SINK r.ndjson > r.ndjson`: the shell empties r.ndjson first, and validate said
+    # "ACCEPTED: no records", exit 0, of records it never saw (>> appended the report to the
+    # records); map -o - refused it so already
+    from mapper import cli
+
+    sink, records = files
+    saved = os.dup(1)
+    try:
+        fd = os.open(records, os.O_WRONLY | (os.O_APPEND if append else os.O_TRUNC))
+        os.dup2(fd, 1)
+        os.close(fd)
+        monkeypatch.setattr("sys.stdout", open(1, "w", closefd=False))  # noqa: SIM115 - as Python's own over descriptor 1
+        code = cli.main(["validate", str(sink), str(records)])
+        sys.stdout.flush()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    assert code == 2
+    said = capsys.readouterr().err
+    assert said == f"mapper: validate writes its report to standard output, which is redirected to {records}, an input: write it elsewhere\n", said
+    assert records.read_bytes() == (RECORDS if append else b"")
