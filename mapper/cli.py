@@ -333,6 +333,10 @@ def _intermixed(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Na
         argv = argv[:at] + [_AFTER_DASHES + a for a in argv[at + 1 :]]
     if isinstance(parser, _Parser):
         parser.given = argv
+    long = {o for a in parser._actions for o in a.option_strings if o.startswith("--")}
+    for word in argv:  # (a Go-style flag, -output=out.npz: -o with the value 'utput=out.npz', a file so named written)
+        if word[:1] == "-" and word[:2] != "--" and f"-{word.split('=', 1)[0]}" in long:
+            parser.error(f"{word}: a long option takes two dashes: -{word}")
     args = parser.parse_intermixed_args(argv)
     for name, value in vars(args).items():
         if isinstance(value, str) and value.startswith(_AFTER_DASHES):

@@ -290,3 +290,23 @@ def test_validate_whose_report_goes_to_an_input_is_refused(
     said = capsys.readouterr().err
     assert said == f"mapper: validate writes its report to standard output, which is redirected to {records}, an input: write it elsewhere\n", said
     assert records.read_bytes() == (RECORDS if append else b"")
+
+
+@pytest.mark.parametrize(
+    ("given", "word"),
+    [
+        (["-output=out.npz"], "-output=out.npz"),
+        (["-output", "out.npz"], "-output"),
+        (["-o", "out.npz", "-workers", "2"], "-workers"),
+        (["-o", "out.npz", "-quiet"], "-quiet"),
+    ],
+)
+def test_a_long_option_given_with_one_dash_is_refused_naming_it_with_two(files: tuple[Path, Path], given: list[str], word: str) -> None:
+    # a Go-style flag: `-output=out.npz` was -o with the value 'utput=out.npz', a file of that name
+    # written without a word; `-output out.npz` "cannot tell the output format of 'utput'";
+    # `-quiet` "ignored explicit argument 'uiet'"
+    sink, records = files
+    p = run_main("map", sink, records, *given, cwd=sink.parent)
+    assert p.returncode == 2 and p.out == ""
+    assert p.err.rstrip("\n").splitlines()[-1] == f"mapper map: error: {word}: a long option takes two dashes: -{word}", p.err
+    assert sorted(os.listdir(sink.parent)) == ["r.ndjson", "s.json"]
