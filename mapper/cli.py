@@ -349,7 +349,8 @@ def _intermixed(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Na
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line's arguments; a command's options may come after its files (``validate SINK FILE --strict``),
     and every argument after ``--`` is a file (``infer -- -w.ndjson``)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    # (a path given as a Path, as subprocess.run takes it: argparse read it as text, a TypeError)
+    argv = [os.fspath(a) if isinstance(a, os.PathLike) else a for a in (sys.argv[1:] if argv is None else argv)]
     if argv[:1] == ["help"]:  # (git's and pip's way; no command is named help: `mapper help validate` is `mapper validate --help`)
         argv = [*argv[1:2], "--help"]
     parser = build_parser(argv[0] if argv and argv[0] in _COMMANDS else None)

@@ -310,3 +310,14 @@ def test_a_long_option_given_with_one_dash_is_refused_naming_it_with_two(files: 
     assert p.returncode == 2 and p.out == ""
     assert p.err.rstrip("\n").splitlines()[-1] == f"mapper map: error: {word}: a long option takes two dashes: -{word}", p.err
     assert sorted(os.listdir(sink.parent)) == ["r.ndjson", "s.json"]
+
+
+def test_main_takes_paths_among_its_arguments(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    # main(["validate", Path("s.json"), ...]) from a program: TypeError ('PosixPath' object is not
+    # subscriptable) from argparse, a traceback; subprocess.run takes them so
+    from mapper import cli
+
+    sink, records = files
+    assert cli.main(["validate", sink, records, "--rejects", sink.parent / "rej.ndjson", "-q"]) == 1  # type: ignore[list-item]
+    assert capsys.readouterr().out.startswith("PARTIAL")
+    assert json.loads((sink.parent / "rej.ndjson").read_text())["record"] == 1
