@@ -1734,6 +1734,9 @@ def not_ndjson(name: str) -> str | None:
 
 def ndjson_name(name: str) -> str:
     """``name`` with ``.ndjson`` for the extension :func:`not_ndjson` found (``bad.ndjson.gz``: ``bad.ndjson``), as a message suggests it."""
+    stem = os.path.basename(name)[: -len(_extension(name))]
+    if _extension(name) in _COMPRESSED and _extension(stem) in (".ndjson", ".jsonl", ".json"):  # (bad.jsonl.gz: bad.jsonl)
+        return stem
     return _renamed(name, ".ndjson")
 
 

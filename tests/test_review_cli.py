@@ -68,6 +68,13 @@ def test_rejects_named_as_another_format_is_refused(files: tuple[Path, Path], na
     p = run_main(command, sink, records, *out, "--rejects", name, cwd=sink.parent)
     assert p.returncode == 2 and p.out == ""
     assert f"--rejects {name}" in p.err and said in p.err and "NDJSON" in p.err, p.err
+    assert p.err.rstrip("\n").endswith("name the file bad.ndjson"), p.err
+
+
+def test_rejects_named_as_compressed_json_lines_is_told_the_name_without_the_compression(files: tuple[Path, Path]) -> None:
+    sink, records = files
+    p = run_main("validate", sink, records, "--rejects", "bad.jsonl.gz", cwd=sink.parent)
+    assert p.returncode == 2 and p.err.rstrip("\n").endswith("name the file bad.jsonl"), p.err
     assert sorted(os.listdir(sink.parent)) == ["r.ndjson", "s.json"]
 
 
