@@ -3309,7 +3309,7 @@ class _Counted:
         if self.failed is not None:
             said = self.failed
             self.failed = InputError(f"{said} (after line {self.lines:,})" if self.lines else f"{said} (in line 1)")
-            if not data:
+            if not data or n < 0:  # (a read of it all, a document's, has no next read to say it: its part was read as the whole)
                 raise self.failed from None
         return data
 
