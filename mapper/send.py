@@ -60,6 +60,7 @@ from collections import deque
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import timezone
+from itertools import repeat
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple, TypeVar
 
@@ -84,6 +85,7 @@ from .endpoint import (
     service_loads,
 )
 from .engine.reader import (
+    BOM,
     CHUNK_SIZE,
     HEAD_SIZE,
     MAGIC_SIZE,
@@ -92,7 +94,9 @@ from .engine.reader import (
     Notice,
     OversizedRecord,
     RawRecords,
+    Readable,
     Unit,
+    counted,
     document_units,
     endpoint_units,
     format_head,
@@ -105,7 +109,6 @@ from .engine.reader import (
     lone_object_notice,
     open_input,
     read_head,
-    read_input,
     stream_units,
     unpacked,
     unpacker,
@@ -1198,14 +1201,17 @@ def _plain(
 ) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
     """The records of an input read without a records path (see :func:`read_records`): NDJSON line
     by line, a document or a request body read whole."""
-    head = read_head(fh, HEAD_SIZE + 1)
+    # (read as the engine's reader reads: a compressed input's read error names the last line read whole, the text before it given first)
+    reader = counted(fh)
+    head = read_head(reader, HEAD_SIZE + 1)
     text = unpacked(head, fh)  # gzip, bzip2 or xz on stdin (files are unwrapped by open_input)
     rest = fh if text is None else text
     if text is not None:
-        head = read_head(rest, HEAD_SIZE + 1)
+        reader = counted(text)
+        head = read_head(reader, HEAD_SIZE + 1)
     fmt = input_format
     if input_format == "auto":
-        head = format_head(rest, head)  # (more than HEAD_SIZE when the first line runs on past it)
+        head = format_head(reader, head)  # (more than HEAD_SIZE when the first line runs on past it)
         fmt = format_of(head)
         notice = format_notice(head)
         if notice is not None and notices is not None:
@@ -1214,8 +1220,8 @@ def _plain(
         kept = None
         if heads is not None and not resume.offset:
             kept = heads[fi] = FirstLines()
-        return _ndjson(fi, head, rest, resume, index, kept, notices if hold_cut else None)
-    data = head + read_input(rest, -1)
+        return _ndjson(fi, head, rest, resume, index, kept, notices if hold_cut else None, reader)
+    data = head + reader.read()
     del head  # (not held while the document is read: a first line followed to its end may be megabytes)
     if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark is the file's, not the document's (as validate reads it)
         data = data[3:]
@@ -1230,8 +1236,10 @@ def _ndjson(
     index: int,
     kept: FirstLines | None = None,
     held: list[tuple[int, Notice]] | None = None,
+    reader: Readable | None = None,
 ) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
-    """NDJSON from ``resume`` on; ``kept``: where its first lines go (see :func:`read_records`).
+    """NDJSON from ``resume`` on; ``kept``: where its first lines go (see :func:`read_records`);
+    ``reader``: what ``rest`` is read by (:func:`~mapper.engine.reader.counted`: the head was read by it).
 
     The last line, when it has no line end, is a record all the same (a file written without
     the final one), its position marked ``unended``; ``held``: where the note goes on such a line
@@ -1246,10 +1254,17 @@ def _ndjson(
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot resume inside this input: {exc}") from None
         offset, line, record, buf = resume.offset, resume.line, resume.record, b""
+        reader = counted(rest, line)  # (its lines counted from the resume's: the head read before is not the input's there)
+    if reader is None and rest is not None:
+        reader = counted(rest)
     parts = [buf]  # the text not yet split: joined once a line end is in (a line of 100 MB, 100 blocks, was
     # copied and scanned again with each block: seconds per 100 MB, growing with the square of its length)
+    failed: InputError | None = None
     while True:
-        block = read_input(rest, _BLOCK) if rest is not None else b""
+        try:
+            block = reader.read(_BLOCK) if reader is not None else b""
+        except InputError as exc:  # (a compressed input cut or damaged: the whole lines before are records, as validate maps them)
+            failed, block = exc, b""
         if block:
             parts.append(block)
             if b"\n" not in block:
@@ -1259,7 +1274,9 @@ def _ndjson(
         else:
             buf = b"".join(parts)
             lines = buf.split(b"\n") if buf else []
-        unended = len(lines) - 1 if not block else -1  # (at the end: the last piece has no line end; b"" after a final one)
+            if failed is not None and lines:
+                lines.pop()  # (what follows the last line end: a line the failure cut, never read whole)
+        unended = len(lines) - 1 if not block and failed is None else -1  # (at the end: the last piece has no line end; b"" after a final one)
         for i, text in enumerate(lines):
             if kept is not None and kept.keep:  # (the first lines only)
                 kept.take(text)
@@ -1279,6 +1296,8 @@ def _ndjson(
             yield text, Position(fi, offset, line, record, index, unended=i == unended), None
             index += 1
         if not block:
+            if failed is not None:
+                raise failed
             return
 
 
@@ -2343,7 +2362,12 @@ class SendRun:
         # (judged with as many blanks before it as characters stand before it on its line: an
         # error's char counts from the line's start, as validate's; the blanks are not sent)
         # (raw is None only with a problem: None, were it given, would be refused not_an_object)
-        verdicts = self.batcher.add_many([b" " * pos.column + raw if pos.column and raw else raw for raw, pos in texts], [pos for _raw, pos in texts])  # type: ignore[misc]
+        judged = [b" " * pos.column + raw if pos.column and raw else raw for raw, pos in texts]
+        if any(map(bytes.startswith, judged, repeat(BOM))):  # type: ignore[arg-type]
+            # (a mark opening a record inside an input is refused, as validate refuses it: the batcher takes
+            # one off a text given alone, its own, so a second stands first; the input's own the reader took off)
+            judged = [BOM + raw if raw.startswith(BOM) else raw for raw in judged]  # type: ignore[union-attr,operator]
+        verdicts = self.batcher.add_many(judged, [pos for _raw, pos in texts])  # type: ignore[arg-type]
         for v, (raw, pos) in zip(verdicts, texts):
             if v.accepted:
                 self._unacked.append(pos.index)

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import lzma
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 
 import mapper
+from mapper.cli import main
 
 SINK = {"primary_key_fields": ["id"], "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "int"}]}
 PACKERS: dict[str, Callable[[bytes], bytes]] = {"gzip": gzip.compress, "xz": lambda text: lzma.compress(text, preset=0)}
@@ -41,3 +43,74 @@ def test_a_compressed_document_cut_short_is_an_input_error_naming_the_last_line_
         for auto in (True, False):
             with pytest.raises(mapper.InputError, match=r"^cannot read .* \((?:after|in) line [\d,]+\)$"):
                 m.validate(given(), input_format="auto" if auto else fmt)
+
+
+def _send(capsys: pytest.CaptureFixture[str], *args: Any) -> tuple[int, str, str]:
+    code = main(["send", *[str(a) for a in args], "--dry-run"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Path:
+    path = tmp_path / "sink.json"
+    path.write_text(json.dumps({"name": "s", "sink_details": {"database_id": "d", "table": "t"}, "schema": {"type": "json", **SINK}}))
+    return path
+
+
+@pytest.mark.parametrize(("fmt", "kind"), [("json", "gzip"), ("endpoint", "gzip"), ("ndjson", "gzip"), ("ndjson", "xz")])
+def test_send_of_a_compressed_input_cut_short_names_the_last_line_read_as_validate_does(
+    fmt: str, kind: str, sink: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # send's own reader read a document (or NDJSON's 1 MiB blocks) with a buffered read: its error named
+    # no line, and the lines unpacked before the failing read were dropped (0 records read of 1,994);
+    # xz, damaged in the first read after the head: the head's whole lines were dropped too
+    text = ARRAY if fmt == "json" else BODY if fmt == "endpoint" else ARRAY[2:-3].replace(b",\n", b"\n") + b"\n"
+    path = tmp_path / "r.z"
+    if kind == "gzip":
+        path.write_bytes(_cut("gzip", text))
+    else:
+        packed = bytearray(PACKERS["xz"](text))
+        packed[len(packed) * 9 // 10] ^= 0xFF  # (past the first 64 KiB of text: the head read first is whole)
+        path.write_bytes(packed)
+    code, _out, err = _send(capsys, sink, path, "--input-format", fmt)
+    with pytest.raises(mapper.InputError) as caught:
+        mapper.compile_sink(SINK).validate(path, input_format=fmt)
+    line = str(caught.value).rpartition(" (after line ")[2]
+    assert line[:1].isdigit() and line.endswith(")"), caught.value
+    said = (
+        "Compressed file ended before the end-of-stream marker was reached" if kind == "gzip" else "its xz data is corrupt, damaged (`xz -t` on it fails too)"
+    )
+    assert code == 2 and f"an input could not be read: cannot read {path}: {said} (after line {line}\n" in err, err
+    if fmt == "ndjson":  # (the records before the cut are judged and counted, as validate's stream maps them before its error)
+        lines = int(line.rstrip(")").replace(",", ""))
+        assert f"dry run: {lines:,} records read, {lines:,} would be sent" in err, err
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        (b'{"id": 1}\n' + BOM + b'{"id": 2}\n', "ndjson"),  # a line after the first opening with a mark
+        (BOM + BOM + b'{"id": 1}\n{"id": 2}\n', "ndjson"),  # the first line with a second mark
+        (b'{"id": 1}\n' + BOM + b'{"id": 2}\n', "json"),  # objects one after another (files joined, each with its mark)
+        (b'{"id": 1} ' + BOM + b'{"id": 2}\n', "json"),  # the same on one line
+    ],
+)
+def test_send_refuses_a_record_opening_with_a_byte_order_mark_inside_an_input_as_validate_does(
+    text: bytes, fmt: str, sink: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # send gave each record's text to the batcher, which takes a mark off a text given alone: the
+    # record validate refuses (invalid_json, "a byte order mark ... but not a record within one") was sent
+    path, rejects = tmp_path / "r.json", tmp_path / "rejects.ndjson"
+    path.write_bytes(text)
+    report = mapper.compile_sink(SINK).validate(path, input_format=fmt)
+    assert [e.code for e in report.errors] == ["invalid_json"], report.errors
+    code, _out, err = _send(capsys, sink, path, "--input-format", fmt, "--rejects", rejects)
+    assert code == 1 and "2 records read, 1 would be sent in 1 body" in err and ", 1 refused by pre-validation" in err, err
+    (letter,) = [json.loads(line) for line in rejects.read_text().splitlines()]
+    error = report.errors[0]
+    said = f"{error.reason} (record {error.record}, line {error.line})"
+    assert [(e["code"], e["message"], e["line"]) for e in letter["errors"]] == [(error.code, said, error.line)], letter

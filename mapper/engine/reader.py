@@ -3314,11 +3314,21 @@ class _Counted:
         return data
 
 
+def counted(stream: Any, lines: int = 0) -> Readable:
+    """``stream`` read through :func:`read_input`: a compressed one (gzip, bzip2, xz) by :class:`_Counted`,
+    its read error naming the last line read whole (``lines`` read before), the text before it given
+    first. Lines are counted only where a read can fail midway: the count is a pass over the text."""
+    if not isinstance(stream, _COMPRESSED):
+        return _Reader(stream)
+    reader = _Counted(stream)
+    reader.lines = lines
+    return reader
+
+
 def stream_units(
     stream: BinaryIO, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE, records_path: tuple[str, ...] | None = None
 ) -> Iterator[Unit]:
-    # (lines counted only where a read fails midway: a cut or damaged compressed stream; the count is a pass over the text)
-    reader: Readable = _Counted(stream) if isinstance(stream, _COMPRESSED) else _Reader(stream)
+    reader = counted(stream)
     origin = _file_origin(stream)
     head = read_head(reader, HEAD_SIZE + 1)
     text = unpacked(head, stream)
