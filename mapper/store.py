@@ -260,6 +260,34 @@ def _unread_why(path: str, exc: sqlite3.Error) -> str:
     )
 
 
+#: SQLite's (extended) codes of a database it cannot make, and of one it may not write for its directory's sake.
+_CANTOPEN, _READONLY_DIRECTORY = 14, 1544
+
+
+def _directory_unwritten(path: str, exc: sqlite3.Error) -> str | None:
+    """What to say of a database SQLite could not open for writing (``exc``) because the directory
+    it is in cannot be written: a new one is made there, and an existing one's ``-wal`` and ``-shm``
+    files are (SQLite said "unable to open database file", "attempt to write a readonly database");
+    None for any other cause."""
+    code = getattr(exc, "sqlite_errorcode", None)  # (Python 3.11+)
+    folder = os.path.dirname(path) or os.getcwd()
+    if code != _READONLY_DIRECTORY:
+        if not (code == _CANTOPEN or (code is None and ("unable to open" in str(exc) or _read_only(exc)))):
+            return None
+        try:  # (as this process may write: its effective ids, where the system checks by them)
+            if os.access(folder, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
+                return None
+        except OSError:
+            return None
+    made = os.path.exists(path)
+    name = shown_name(os.path.basename(path))
+    why = f"SQLite writes its journal beside it, {name}-wal and {name}-shm" if made else "the new database file is made in it"
+    return (
+        f"cannot {'write' if made else 'create'} the database {shown_name(path)}: its directory {shown_name(folder)} cannot be written"
+        f" by this process ({why}): give a database file in a directory it may write" + ("; mapper serve --query reads one where it may not" if made else "")
+    )
+
+
 def _sinks_table(uri: str) -> Any:
     """The row saying the database at ``uri`` holds mapper serve's sinks table (None if not)."""
     con = sqlite3.connect(uri, uri=True)
@@ -359,7 +387,8 @@ class Store:
             # a database only read, in a directory it may not write: read as a file nothing writes, if that reads it all
             unwritten = None if writable or self.path in ("", ":memory:") or not _read_only(exc) else _unwritten_uri(self.path)
             if unwritten is None:
-                raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: {_unread_why(self.path, exc)}") from None
+                said = _directory_unwritten(self.path, exc) if writable and self.path not in ("", ":memory:") else None
+                raise ServiceError(500, INTERNAL, said or f"cannot open the database {shown}: {_unread_why(self.path, exc)}") from None
             try:
                 self._open(unwritten, shown, uri=True)
             except sqlite3.Error as again:

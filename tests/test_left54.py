@@ -114,3 +114,82 @@ def test_send_refuses_a_record_opening_with_a_byte_order_mark_inside_an_input_as
     error = report.errors[0]
     said = f"{error.reason} (record {error.record}, line {error.line})"
     assert [(e["code"], e["message"], e["line"]) for e in letter["errors"]] == [(error.code, said, error.line)], letter
+
+
+def _unprivileged(call: Callable[[], Any]) -> Any:
+    """``call()`` as a process without the right to write where permissions say no: as it is for a
+    user; for root, in a thread whose effective capabilities lack the overrides of file permissions
+    (Linux's are a thread's own: the rest of the test process keeps them)."""
+    import os
+    import threading
+
+    if os.geteuid() != 0:
+        return call()
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        capget, capset = libc.capget, libc.capset
+    except (OSError, AttributeError):
+        pytest.skip("no capget/capset: root writes where permissions say no")
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        header, data = Header(0x20080522, 0), (Data * 2)()  # (_LINUX_CAPABILITY_VERSION_3)
+        if capget(ctypes.byref(header), data) != 0:
+            out["skip"] = True
+            return
+        kept = data[0].effective
+        data[0].effective &= ~0b1110  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
+        if capset(ctypes.byref(header), data) != 0:
+            out["skip"] = True
+            return
+        try:
+            out["result"] = call()
+        except BaseException as exc:  # (raised in the test's thread)
+            out["error"] = exc
+        finally:
+            data[0].effective = kept
+            capset(ctypes.byref(header), data)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if out.get("skip"):
+        pytest.skip("capabilities cannot be set: root writes where permissions say no")
+    if "error" in out:
+        raise out["error"]
+    return out.get("result")
+
+
+def test_a_store_in_a_directory_it_cannot_write_says_so_naming_the_directory(tmp_path: Path) -> None:
+    # Store(path) said SQLite's "attempt to write a readonly database" of a database whose directory it
+    # may not write (SQLite writes the -wal and -shm files beside it), and "unable to open database
+    # file" of a new one there: neither named the directory, nor what to do
+    from mapper.endpoint import ServiceError
+    from mapper.store import Store
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "serve.db"
+    Store(path).close()
+    folder.chmod(0o555)
+    try:
+        for name, verb in (("serve.db", "write"), ("new.db", "create")):
+            with pytest.raises(ServiceError) as caught:
+                _unprivileged(lambda: Store(folder / name))  # noqa: B023 - (called at once)
+            said = caught.value.message
+            assert said.startswith(f"cannot {verb} the database {folder / name}: its directory {folder} cannot be written"), said
+            assert "readonly" not in said and "unable to open" not in said, said
+        store = _unprivileged(lambda: Store(path, writable=False))  # (what serve --query opens: read all the same)
+        assert store.list_sinks() == []
+        store.close()
+        assert sorted(p.name for p in folder.iterdir()) == ["serve.db"]
+    finally:
+        folder.chmod(0o755)
