@@ -25,6 +25,7 @@ import os
 import re
 import shlex
 import stat
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -556,12 +557,37 @@ def _head_compression(name: str, _dev: int, _ino: int, _size: int, _mtime: int) 
         return "?"
 
 
+#: Standard input as mapper's reader last found it: the stream, and its compression (gzip, bzip2,
+#: xz: unpacked as read), or None (see :func:`stdin_read`).
+_STDIN: list[Any] = [None, None]
+
+
+def stdin_read(stream: Any, packed: str | None) -> None:
+    """Note how the reader found standard input, ``stream``: compressed as ``packed`` or not (None),
+    for the command a hint on it gives (:func:`text_command`); it cannot be read again to tell."""
+    _STDIN[:] = [stream, packed]
+
+
+def _read_once(text: str) -> bool:
+    """Whether the input named ``text`` is a stream read once (standard input, a ``/dev/`` name, a
+    ``<(...)`` pipe), whose text a hint's command takes through a pipe, as it came."""
+    return text == "-" or text.startswith(("/dev/", "<"))
+
+
 def text_command(command: str, file: str | os.PathLike[Any] | None, stdin: bool = False) -> str:
     """The shell command a hint gives that runs ``command`` (``jq -c '.[]'``, ``iconv -f UTF-16 -t UTF-8``)
     on the text of the input ``file``, named as :func:`shell_file` names it: ``jq -c '.[]' 'a 1.ndjson'``
     (``stdin``: a command that reads standard input only, ``tr '\\r' '\\n' < 'a 1.ndjson'``). Of a compressed
     file (:func:`file_compression`: mapper reads its text unpacked, and those tools cannot), its
-    text unpacked into it: ``gzip -dc 'a 1.ndjson.gz' | jq -c '.[]'``. ``FILE`` without a name."""
+    text unpacked into it: ``gzip -dc 'a 1.ndjson.gz' | jq -c '.[]'``. Of standard input (or another
+    stream read once, no file to name), what it came from piped through it, unpacked first if it came
+    compressed (:func:`stdin_read`): ``... | gzip -dc | jq -c '.[]'``. ``FILE`` without a name."""
+    text = None if file is None else os.fsdecode(file)
+    if text and _read_once(text):
+        stream, packed = _STDIN
+        if text not in ("-", "/dev/stdin", "<stdin>") or stream is None or stream is not getattr(sys.stdin, "buffer", None):
+            packed = None  # (not standard input, or not the one the reader found so)
+        return f"... | {packed} -dc | {command}" if packed else f"... | {command}"
     shown = shell_file(file)
     packed = None if file is None or shown == "FILE" else file_compression(file)
     if packed is not None:

@@ -154,7 +154,8 @@ def test_lines_ending_in_a_lone_cr_are_said_first(data: bytes) -> None:
 def test_lone_cr_on_the_command_line() -> None:
     run = _cli("infer", "-", stdin=b'{"a":1}\r{"a":2}\r')
     assert run.returncode == 2 and run.stdout == b""
-    assert run.stderr.decode().startswith(f"mapper: no records to infer a sink from: {LONE_CR} (1 record read, not valid JSON; record 0, line 1: Invalid JSON:")
+    piped = LONE_CR.replace("`tr '\\r' '\\n' < FILE`", "`... | tr '\\r' '\\n'`")  # (standard input: piped through it, no file to name)
+    assert run.stderr.decode().startswith(f"mapper: no records to infer a sink from: {piped} (1 record read, not valid JSON; record 0, line 1: Invalid JSON:")
 
 
 @pytest.mark.parametrize(

@@ -193,3 +193,35 @@ def test_a_store_in_a_directory_it_cannot_write_says_so_naming_the_directory(tmp
         assert sorted(p.name for p in folder.iterdir()) == ["serve.db"]
     finally:
         folder.chmod(0o755)
+
+
+ARRAYS = b'[{"id": 1}, {"id": 2}]\n[{"id": 3}]\n'  # NDJSON whose lines hold arrays of the records (the note's jq puts them one a line)
+
+
+@pytest.mark.parametrize(("packer", "command"), [(None, "... | jq -c '.[]'"), (gzip.compress, "... | gzip -dc | jq -c '.[]'")])
+def test_a_hint_on_standard_input_gives_the_command_to_pipe_it_through_not_a_file_placeholder(
+    packer: Callable[[bytes], bytes] | None, command: str, sink: Path, tmp_path: Path
+) -> None:
+    # `gzip -c r.ndjson | mapper validate sink.json -` was told to run `jq -c '.[]' FILE`: no file to
+    # name, and jq of the file the user has would read gzip data; standard input's text goes through
+    # the command as it came, unpacked first when it came compressed
+    from cli_inproc import run_main
+
+    data = ARRAYS if packer is None else packer(ARRAYS)
+    ran = run_main("validate", sink, "-", input=data)
+    assert ran.returncode == 1 and f"put them one a line (`{command}`, NDJSON of records)" in ran.out, ran.out
+    assert "FILE" not in ran.out + ran.err
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(data)  # (a file is named as before: gzip -dc r.ndjson | jq -c '.[]')
+    named = f"gzip -dc {path} | jq -c '.[]'" if packer else f"jq -c '.[]' {path}"
+    assert f"(`{named}`, NDJSON of records)" in run_main("validate", sink, path).out
+
+
+def test_hints_named_and_text_command_of_standard_input() -> None:
+    from mapper.engine.reader import LONE_CR_NOTE, hints_named
+    from mapper.errors import text_command
+
+    assert text_command("tr '\\r' '\\n'", "-", stdin=True) == "... | tr '\\r' '\\n'"
+    assert LONE_CR_NOTE.endswith("`tr '\\r' '\\n' < FILE`")
+    assert hints_named(LONE_CR_NOTE, "-").endswith("`... | tr '\\r' '\\n'`")
+    assert hints_named(LONE_CR_NOTE, None) == LONE_CR_NOTE  # (bytes given to the library: no input to name)

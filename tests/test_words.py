@@ -90,7 +90,7 @@ def test_a_file_given_twice_among_the_inputs_is_noted_with_its_places(tmp_path: 
     assert report["notes"] == []
 
 
-def test_the_zstd_and_utf16_hints_name_the_file_shell_quoted_and_file_only_for_stdin(tmp_path: Path) -> None:
+def test_the_zstd_and_utf16_hints_name_the_file_shell_quoted_and_pipe_stdin(tmp_path: Path) -> None:
     sink = tmp_path / "sink.json"
     sink.write_text(json.dumps(SINK))
     wide, packed = tmp_path / "my wide.ndjson", tmp_path / "it's.ndjson.zst"
@@ -98,7 +98,7 @@ def test_the_zstd_and_utf16_hints_name_the_file_shell_quoted_and_file_only_for_s
     packed.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(20))
     said = run_main("validate", "sink.json", "my wide.ndjson", cwd=tmp_path).out
     assert "convert it first, e.g. `iconv -f UTF-16 -t UTF-8 'my wide.ndjson'`" in said
-    assert "`iconv -f UTF-16 -t UTF-8 FILE`" in run_main("validate", "sink.json", input=wide.read_bytes(), cwd=tmp_path).out
+    assert "`... | iconv -f UTF-16 -t UTF-8`" in run_main("validate", "sink.json", input=wide.read_bytes(), cwd=tmp_path).out
     assert "`iconv -f UTF-16 -t UTF-8 'my wide.ndjson'`" in run_main("infer", "my wide.ndjson", cwd=tmp_path).err
     refused = run_main("validate", "sink.json", "it's.ndjson.zst", cwd=tmp_path)
     assert (
@@ -106,7 +106,7 @@ def test_the_zstd_and_utf16_hints_name_the_file_shell_quoted_and_file_only_for_s
         == "mapper: it's.ndjson.zst is zstd-compressed, which mapper cannot unpack: give it unpacked (zstd -dc 'it'\"'\"'s.ndjson.zst' | mapper ... -)\n"
     )
     from_stdin = run_main("validate", "sink.json", "-", input=packed.read_bytes(), cwd=tmp_path)
-    assert "the input is zstd-compressed, which mapper cannot unpack: give it unpacked (zstd -dc FILE | mapper ... -)" in from_stdin.err
+    assert "the input is zstd-compressed, which mapper cannot unpack: give it unpacked (... | zstd -dc | mapper ... -)" in from_stdin.err
     (tmp_path / "sink 16.json").write_bytes(sink.read_text().encode("utf-16"))
     assert "`iconv -f UTF-16 -t UTF-8 'sink 16.json'`" in run_main("check", "sink 16.json", cwd=tmp_path).out
 

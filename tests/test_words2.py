@@ -46,7 +46,7 @@ def test_send_and_infer_note_a_file_given_twice(tmp_path: Path) -> None:
     assert "given twice" not in once.err
 
 
-def test_the_reader_s_jq_hints_name_the_file_and_say_file_only_for_stdin(tmp_path: Path) -> None:
+def test_the_reader_s_jq_hints_name_the_file_and_pipe_stdin_through_the_command(tmp_path: Path) -> None:
     sink = tmp_path / "sink.json"
     sink.write_text(json.dumps(SINK))
     inputs = {
@@ -58,7 +58,8 @@ def test_the_reader_s_jq_hints_name_the_file_and_say_file_only_for_stdin(tmp_pat
         (tmp_path / name).write_bytes(data)
         named = run_main("validate", "sink.json", name, cwd=tmp_path).out
         assert command.format(shlex.quote(name)) in named, named
-        assert command.format("FILE") in run_main("validate", "sink.json", "-", input=data, cwd=tmp_path).out
+        piped = run_main("validate", "sink.json", "-", input=data, cwd=tmp_path).out  # (no file to name: ... | jq)
+        assert command.split(" {}")[0].lstrip("`") in piped and "`... | jq -c " in piped and "FILE" not in piped, piped
 
 
 def test_infer_s_min_presence_note_says_its_base() -> None:
@@ -119,7 +120,7 @@ def test_the_lone_cr_hint_names_the_file(tmp_path: Path) -> None:
     sink, lone = tmp_path / "sink.json", tmp_path / "mac lines.ndjson"
     sink.write_text(json.dumps(SINK))
     lone.write_bytes(b'{"id": 1, "v": 1}\r{"id": 2, "v": 2}\r')
-    named, unnamed = "`tr '\\r' '\\n' < 'mac lines.ndjson'`", "`tr '\\r' '\\n' < FILE`"
+    named, unnamed = "`tr '\\r' '\\n' < 'mac lines.ndjson'`", "`... | tr '\\r' '\\n'`"
     assert named in run_main("validate", "sink.json", "mac lines.ndjson", cwd=tmp_path).out
     assert unnamed in run_main("validate", "sink.json", "-", input=lone.read_bytes(), cwd=tmp_path).out
     assert named in run_main("infer", "mac lines.ndjson", cwd=tmp_path).err
@@ -127,7 +128,7 @@ def test_the_lone_cr_hint_names_the_file(tmp_path: Path) -> None:
     hint = named.replace("'mac lines.ndjson'", f"'{lone}'")
     assert m.validate(lone).errors[0].reason.endswith(hint)
     assert next(m.iter_batches(lone, records=10)).report.errors[0].reason.endswith(hint)
-    assert m.validate(lone.read_bytes()).errors[0].reason.endswith(unnamed)
+    assert m.validate(lone.read_bytes()).errors[0].reason.endswith("`tr '\\r' '\\n' < FILE`")  # (bytes: no input to name)
     size = lone.stat().st_size  # (a worker's range of the file: --workers N)
     part = _map_range(m.compiled, FileRange(lone, 0, size), MapOptions(), False, True, whole=True)
     assert part.report.errors[0].reason.endswith(hint)
@@ -151,7 +152,7 @@ def test_a_document_s_hints_and_notes_name_the_file(tmp_path: Path) -> None:
     out = run_main("validate", "sink.json", "my arrays.json", "--report", "json", "--rejects", "r.ndjson", cwd=tmp_path).out
     assert jq.format("'my arrays.json'") + " instead" in json.loads(out)["errors"][0]["message"]
     assert jq.format("'my arrays.json'") in json.loads((tmp_path / "r.ndjson").read_text())["errors"][0]["message"]
-    assert jq.format("FILE") in run_main("validate", "sink.json", "-", input=arrays.read_bytes(), cwd=tmp_path).out
+    assert jq.replace("jq -c '.[]' {}", "... | jq -c '.[]'") in run_main("validate", "sink.json", "-", input=arrays.read_bytes(), cwd=tmp_path).out
     m = mapper.compile_sink(SINK)
     assert m.validate(arrays).errors[0].reason.endswith(jq.format(shlex.quote(str(arrays))) + " instead")
     assert m.validate(arrays.read_bytes()).errors[0].reason.endswith(jq.format("FILE") + " instead")
@@ -177,7 +178,7 @@ def test_send_s_lone_cr_hint_names_the_file(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "dead.ndjson").read_text())["errors"][0]["message"].startswith(
         f"Invalid JSON: trailing characters at char 19; the lines end in a lone CR (carriage return) and NDJSON lines end in LF (\\n): convert them first, e.g. {named}"
     ), sent.err
-    assert "< FILE`" in run_main("send", "sink.json", "-", "--dry-run", input=lone.read_bytes(), cwd=tmp_path).err
+    assert "`... | tr '\\r' '\\n'`" in run_main("send", "sink.json", "-", "--dry-run", input=lone.read_bytes(), cwd=tmp_path).err
 
 
 def test_validate_s_note_on_the_first_lines_of_several_inputs_names_the_file(tmp_path: Path) -> None:
@@ -273,7 +274,7 @@ def test_text_command_reads_a_file_s_text() -> None:
         assert text_command("tr a b", plain, stdin=True) == f"tr a b < {shlex.quote(plain)}"
         assert text_command("tr a b", packed, stdin=True) == f"gzip -dc {shlex.quote(packed)} | tr a b"
         assert text_command("jq .", os.path.join(tmp, "gone.zst")) == f"zstd -dc {shlex.quote(os.path.join(tmp, 'gone.zst'))} | jq ."  # (by its name: no bytes)
-        assert text_command("jq .", "-") == text_command("jq .", None) == "jq . FILE"
+        assert (text_command("jq .", "-"), text_command("jq .", None)) == ("... | jq .", "jq . FILE")  # (standard input: piped through it)
         assert unpacked_file(plain, ".db") == ("", shlex.quote(plain))
         Path(plain).unlink()  # (the name without .gz, when no file holds it: never written over)
         assert unpacked_file(packed, ".db") == (f"gzip -dc {shlex.quote(packed)} > {shlex.quote(plain)}, then ", shlex.quote(plain))

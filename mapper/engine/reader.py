@@ -59,6 +59,7 @@ from ..errors import (
     preview,
     shell_file,
     shown_name,
+    stdin_read,
     text_command,
     type_name,
 )
@@ -224,7 +225,9 @@ def unpacker(head: bytes, file: str | os.PathLike[Any] | None = None) -> Callabl
     name = compression_of(head)
     if name == "zstd":
         said = "the input" if shell_file(file) == "FILE" else shown_name(file)  # type: ignore[arg-type]
-        raise InputError(f"{said} is zstd-compressed, which mapper cannot unpack: give it unpacked (zstd -dc {shell_file(file)} | mapper ... -)")
+        # (standard input: what it came from, piped through zstd; text_command's form)
+        unpack = "... | zstd -dc" if file is not None and os.fsdecode(file) == "-" else f"zstd -dc {shell_file(file)}"
+        raise InputError(f"{said} is zstd-compressed, which mapper cannot unpack: give it unpacked ({unpack} | mapper ... -)")
     return next((opener for _magic, known, opener in _UNPACKERS if known == name), None)
 
 
@@ -3097,12 +3100,12 @@ _UNNAMED_COMMAND = re.compile(r"`(jq -c '\.\[\]'|tr '\\r' '\\n' <) FILE(`(?:\) a
 
 def hints_named(text: str, file: str | os.PathLike[Any] | None) -> str:
     """``text`` (an error's message or hint, a note) with the command its ending hint gives naming
-    ``file`` (shell-quoted, :func:`~mapper.errors.shell_file`) where the reader wrote ``FILE``; as
-    it is without a name to give (None, standard input). Only the command that ends ``text``
+    ``file`` (shell-quoted, :func:`~mapper.errors.shell_file`) where the reader wrote ``FILE``, or
+    standard input piped through it (``... | jq -c '.[]'``); as it is without a name to give (None). Only the command that ends ``text``
     (a hint comes last): a record's own text quoted before it keeps its words. Asked by those
     that know the input's name (the engine's :attr:`~mapper.report.ReportBuilder.input_name`,
     send's inputs) when a document failed or a note is given: a run pays nothing for it."""
-    if shell_file(file) == "FILE" or "FILE`" not in text:
+    if file is None or not os.fsdecode(file) or "FILE`" not in text:  # (standard input too: text_command pipes it)
         return text
     return _UNNAMED_COMMAND.sub(lambda m: f"`{_named_command(m[1], file)}{m[2]}", text, count=1)
 
@@ -3362,7 +3365,10 @@ def unpacked(head: bytes, stream: BinaryIO) -> BinaryIO | None:
     already (gzip, bzip2 or xz on stdin: files are unwrapped by :func:`open_input`), or None when it
     is not compressed; zstd is an :class:`InputError` (:func:`unpacker`). Every reader of records
     tells them so (send's read only gzip on stdin: bzip2 or xz was one record of binary, refused)."""
-    unpack = unpacker(head[:MAGIC_SIZE])
+    stdin = stream is getattr(sys.stdin, "buffer", None) or _name_of(stream) == "<stdin>"  # (or a stream reading it: infer's copy)
+    unpack = unpacker(head[:MAGIC_SIZE], "-" if stdin else None)
+    if stdin:  # (for the command a hint on it gives)
+        stdin_read(getattr(sys.stdin, "buffer", None), compression_of(head[:MAGIC_SIZE]) if unpack is not None else None)
     return None if unpack is None else unpack(_Prepend(head, stream))
 
 
