@@ -26,7 +26,7 @@ import re
 import shlex
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
@@ -131,14 +131,63 @@ def closest(word: object, choices: tuple[str, ...] | list[str], cutoff: float = 
     return close[0] if close else ""
 
 
+#: The characters that reorder or hide the text around them, shown as their escapes (``\\u202e``) by
+#: messages and reports (with the C0 controls: :data:`_CONTROL`) and by the web UI's pages (its
+#: ``safeText``: mapper/web/app.py writes this list into app.js as it serves it), one list for both:
+#: DEL and the C1 controls; bidirectional controls (a name or a value could make the rest of a
+#: message read backwards, "Trojan Source": U+202A-U+202E, U+2066-U+2069, the marks); zero-width and
+#: invisible characters (U+200B, the word joiner and invisible operators, the soft hyphen, the
+#: combining grapheme joiner, the Hangul fillers drawn as a blank, the Khmer and Mongolian vowel
+#: signs and separator drawn as nothing, the deprecated format controls); the line and paragraph
+#: separators; the byte order mark; the interlinear annotation controls; tag characters (text no one
+#: sees) and the musical formatting controls. Joiners (ZWJ, ZWNJ) and variation selectors, which
+#: emoji and scripts need, are left. Inclusive ranges of code points.
+HIDDEN_RANGES: tuple[tuple[int, int], ...] = (
+    (0x7F, 0x9F),
+    (0xAD, 0xAD),
+    (0x34F, 0x34F),
+    (0x61C, 0x61C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180E, 0x180E),
+    (0x200B, 0x200B),
+    (0x200E, 0x200F),
+    (0x2028, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0x3164, 0x3164),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF9, 0xFFFB),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE007F),
+)
+
+
+def _range_class(ranges: Iterable[tuple[int, int]], char: Callable[[int], str]) -> str:
+    """The inside of a regular expression's character class matching ``ranges``, each code point written by ``char``."""
+    return "".join(char(lo) if lo == hi else f"{char(lo)}-{char(hi)}" for lo, hi in ranges)
+
+
+def hidden_js() -> str:
+    """:data:`HIDDEN_RANGES` as a JavaScript regular expression literal (global), as the web UI's
+    ``safeText`` matches them: a string's characters are UTF-16 units there, so a code point past
+    U+FFFF is its surrogate pair (those of one range share their high surrogate)."""
+    bmp = [r for r in HIDDEN_RANGES if r[1] <= 0xFFFF]
+    out = "[" + _range_class(bmp, lambda n: f"\\x{n:02x}" if n <= 0xFF else f"\\u{n:04x}") + "]"
+    for lo, hi in (r for r in HIDDEN_RANGES if r[0] > 0xFFFF):
+        high, low = (lo - 0x10000) >> 10, [0xDC00 + ((n - 0x10000) & 0x3FF) for n in (lo, hi)]
+        assert high == (hi - 0x10000) >> 10  # (one high surrogate a range: true of these)
+        out += f"|\\u{0xD800 + high:04x}[\\u{low[0]:04x}-\\u{low[1]:04x}]"
+    return f"/{out}/g"
+
+
 #: Control characters, escaped in a shown value as JSON escapes them: a record's ESC, CR or BEL
 #: printed as such moved the terminal's cursor, cleared its screen or set its title (a report
 #: is read on a terminal), and a tab or a CR made the line show other than it is. With them,
-#: the characters that reorder or hide the text around them, as the web UI shows them
-#: (``safeText`` in mapper/web/static/app.js): bidirectional controls (a name or a value could
-#: make the rest of a message read backwards, "Trojan Source"), zero-width and invisible
-#: characters, the line and paragraph separators, the byte order mark, and tag characters.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
+#: the characters that reorder or hide the text around them, as the web UI shows them: :data:`HIDDEN_RANGES`
+#: (a key named with U+202E made a message name another key; "admin\\u00ad" showed as "admin").
+_CONTROL = re.compile("[\x00-\x1f" + _range_class(HIDDEN_RANGES, chr) + "]")
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

@@ -225,3 +225,47 @@ def test_hints_named_and_text_command_of_standard_input() -> None:
     assert LONE_CR_NOTE.endswith("`tr '\\r' '\\n' < FILE`")
     assert hints_named(LONE_CR_NOTE, "-").endswith("`... | tr '\\r' '\\n'`")
     assert hints_named(LONE_CR_NOTE, None) == LONE_CR_NOTE  # (bytes given to the library: no input to name)
+
+
+def test_messages_escape_the_characters_the_web_ui_escapes_one_list_for_both(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the web UI's safeText escaped the soft hyphen, the Hangul fillers, the deprecated format controls,
+    # the musical formatting ones...; messages (errors._CONTROL) did not: a column "admin\u00ad" showed as "admin"
+    import re
+
+    app_js = Path(mapper.__file__).parent / "web" / "static" / "app.js"
+    hidden = {  # (the web UI's, tests/test_serve_security.py's HIDDEN_TEXTS: those messages let through first)
+        "a\u202eb": "a\\u202eb",
+        "zero\u200bwidth\ufeff": "zero\\u200bwidth\\ufeff",
+        "line\u2028para\u2029": "line\\u2028para\\u2029",
+        "tag\U000e0041": "tag\\udb40\\udc41",
+        "soft\u00adhyphen\u034f": "soft\\u00adhyphen\\u034f",
+        "hangul\u3164\u115f\u1160\uffa0": "hangul\\u3164\\u115f\\u1160\\uffa0",
+        "\u17b4\u17b5\u180e\u206a\u206f": "\\u17b4\\u17b5\\u180e\\u206a\\u206f",
+        "\ufff9shown\ufffahidden\ufffb": "\\ufff9shown\\ufffahidden\\ufffb",
+        "music\U0001d173\U0001d17a": "music\\ud834\\udd73\\ud834\\udd7a",
+        "\U0001f468\u200d\U0001f469 \u2764\ufe0f \u0644\u0627\u200c": "\U0001f468\u200d\U0001f469 \u2764\ufe0f \u0644\u0627\u200c",  # (joiners, selectors)
+    }
+    from mapper.errors import _CONTROL, escape_controls, hidden_js
+    from mapper.web.app import load_assets
+
+    for text, shown in hidden.items():
+        assert escape_controls(text) == shown, text
+    # the served script's list is the messages' (and the file's own is the same)
+    served = load_assets()["app.js"][0].decode()
+    assert f"  var HIDDEN = {hidden_js()};" in served and f"  var HIDDEN = {hidden_js()};" in app_js.read_text()
+    # read as JavaScript reads it (UTF-16 units), that list is the messages' but for C0 (which the pages show as text)
+    js = re.compile(hidden_js()[1:-2])
+    bmp = "".join(map(chr, range(0x10000)))  # (lone surrogates too: JavaScript's strings hold them)
+    assert [m.start() for m in js.finditer(bmp)] == [m.start() for m in _CONTROL.finditer(bmp) if m.start() >= 0x20]
+    for c in [*range(0x1D170, 0x1D17E), *range(0xDFFF0, 0xE0082)]:
+        units = chr(0xD800 + ((c - 0x10000) >> 10)) + chr(0xDC00 + ((c - 0x10000) & 0x3FF))
+        assert bool(js.fullmatch(units)) is bool(_CONTROL.fullmatch(chr(c))), hex(c)
+    # on the command line: a column named with a soft hyphen and a Hangul filler
+    name = "admin\u00ad\u3164"
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps({"id_field": name, "allow_missing_fields": True, "definition": [{"name": name, "path": ["id"], "type": "id"}]}))
+    records = tmp_path / "r.ndjson"
+    records.write_text('{"x": 1}\n')
+    assert main(["validate", str(sink), str(records)]) == 1
+    out = capsys.readouterr().out
+    assert "admin\\u00ad\\u3164" in out and "\u00ad" not in out and "\u3164" not in out, out

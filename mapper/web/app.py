@@ -53,7 +53,7 @@ from .._version import __version__
 from ..checks import NAME_MAX, NAME_TOO_LONG
 from ..commands import EXIT_USAGE, file_name
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, not_json_said, printable, refused_for_depth
-from ..errors import SURROGATE, MapperError, preview
+from ..errors import SURROGATE, MapperError, hidden_js, preview
 from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, answered_error, location_text, plural
 from ..serve import App, Request, Response, json_response, query_int, require_json
@@ -84,13 +84,23 @@ _DRAFT_ADVICE = "leave the sample record out (it is only previewed, never part o
 _UI_BODY_FACTOR = 4
 
 
+#: The line of app.js that holds the characters its ``safeText`` shows escaped: served holding :func:`~mapper.errors.hidden_js`.
+_HIDDEN_LINE = re.compile(rb"^  var HIDDEN = /.*/g;", re.M)
+
+
 def load_assets() -> dict[str, tuple[bytes, str]]:
-    """The page files shipped in the package (``mapper/web/static``): name -> (bytes, content type)."""
+    """The page files shipped in the package (``mapper/web/static``): name -> (bytes, content type).
+    app.js's ``safeText`` escapes the characters messages escape, one list (:data:`~mapper.errors.HIDDEN_RANGES`)."""
     out = {}
     for item in resources.files("mapper.web").joinpath("static").iterdir():
         suffix = "." + item.name.rsplit(".", 1)[-1]
         if item.is_file() and suffix in _TYPES:
-            out[item.name] = (item.read_bytes(), _TYPES[suffix])
+            data = item.read_bytes()
+            if item.name == "app.js":
+                data, n = _HIDDEN_LINE.subn(lambda _m: f"  var HIDDEN = {hidden_js()};".encode(), data, count=1)
+                if n != 1:  # pragma: no cover - the script lost the line (tests/test_left54.py fails first)
+                    raise RuntimeError("mapper/web/static/app.js holds no 'var HIDDEN = /.../g;' line to write the hidden characters into")
+            out[item.name] = (data, _TYPES[suffix])
     return out
 
 

@@ -18,8 +18,8 @@
   // ones), the interlinear annotation controls, tag characters (text no one sees), line and
   // paragraph separators, DEL and the C1 controls. Joiners (ZWJ, ZWNJ) and variation selectors,
   // which emoji and scripts need, are left. Every text the pages show goes through safeText();
-  // what a user types in a field is left as typed.
-  var HIDDEN = /[\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb]|\udb40[\udc00-\udc7f]|\ud834[\udd73-\udd7a]/g;
+  // what a user types in a field is left as typed. The command line's messages escape the same list.
+  var HIDDEN = /[\x7f-\x9f\xad\u034f\u061c\u115f-\u1160\u17b4-\u17b5\u180e\u200b\u200e-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb]|\ud834[\udd73-\udd7a]|\udb40[\udc00-\udc7f]/g;  // (mapper.errors.HIDDEN_RANGES: served as written there, see mapper/web/app.py)
 
   function safeText(text) {
     return String(text).replace(HIDDEN, function (c) {
