@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests import test_web_browser as wb
-from tests.test_web_browser import api, by_id, css, text_of, ui_server, wait
+from tests.test_web_browser import api, by_id, css, text_of, ui_server, wait, wait_shown, watch_text
 
 browser = wb.browser  # (the fixtures: one chromium for this module, every test bounded in time)
 bounded = wb.bounded
@@ -58,10 +58,11 @@ def test_a_page_of_rows_that_cannot_be_fetched_is_said_and_asked_again(browser: 
         clicks_source(server, rows=60)
         driver.get(server.url + "/ui/sources/c")
         wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 60.", "the first page")
+        watch_text(driver, "rows-summary")  # (said until the next poll, a fraction of a second in these tests)
         driver.execute_script(_FAIL_NEXT_FETCH, "/rows?")
         by_id(driver, "rows-next").click()
         assert driver.current_url.endswith("/ui/sources/c?page=2")
-        wait(driver, lambda d: "Cannot reach the service" in text_of(d, "rows-summary"), "the failed page said")
+        wait_shown(driver, "rows-summary", lambda t: "Cannot reach the service" in t, "the failed page said")
         # the service back: the next poll shows the page the address names
         wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 26 to 50 of 60.", "page 2", timeout=10)
         assert css(driver, "#rows tbody th")[0].text == "25"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 
 from mapper.web import check_name
 from tests.test_serve_http import raw, serving, status_of
@@ -19,6 +20,34 @@ from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import by_id, css, paste, text_of, wait
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
 from tests.test_web_browser import ui_server as browser_server
+
+# ---------------------------------------------------------------------------------------
+# 0. How often the pages refresh: the service says it (install's refresh=, 3 s unless given)
+
+
+def test_the_config_says_how_often_the_pages_refresh_and_install_refuses_an_interval_that_is_none() -> None:
+    from email.message import Message
+
+    from mapper.errors import OptionError
+    from mapper.serve import App
+    from mapper.store import Store
+    from mapper.web import install, load_catalog
+
+    def served(**kw: Any) -> Any:
+        store = Store(":memory:")
+        try:
+            app = App(store)
+            install(app, load_catalog([]), **kw)
+            return orjson.loads(app.dispatch("GET", "/ui/api/config", Message(), lambda _n: b"").body)["refresh_seconds"]
+        finally:
+            store.close()
+
+    assert served() == 3.0
+    assert served(refresh=0.25) == 0.25
+    for bad in (0, -1.0, float("inf"), float("nan"), True, "1"):
+        with pytest.raises(OptionError, match=r"^the pages' refresh interval \(refresh=\) must be a number of seconds > 0, not "):
+            served(refresh=bad)
+
 
 # ---------------------------------------------------------------------------------------
 # 1. A name too long: the rule's message, said by the page in the service's words

@@ -164,11 +164,17 @@ def aircraft_catalog() -> Catalog:
     return cat
 
 
+#: The pages' refresh interval in these tests (``install(refresh=)``; 3 s served): the tests that
+#: wait for a page to refresh itself (the list, a source's details and rows, a request asked
+#: again after an error) waited up to 3 s a refresh, ~20-25 s of the file.
+REFRESH_SECONDS = 0.5
+
+
 @contextmanager
-def ui_server(token: str | None = None, create_delay: float = 0.0, store_clock: Any = None, **kw: Any) -> Iterator[Server]:
+def ui_server(token: str | None = None, create_delay: float = 0.0, store_clock: Any = None, refresh: float = REFRESH_SECONDS, **kw: Any) -> Iterator[Server]:
     store = Store(":memory:") if store_clock is None else Store(":memory:", clock=store_clock)
     app = App(store, token=token, create_delay=create_delay, **kw)
-    install(app, aircraft_catalog())
+    install(app, aircraft_catalog(), refresh=refresh)
     server = Server(app, idle_timeout=5.0).start()
     try:
         yield server
@@ -230,6 +236,28 @@ def text_of(driver: Any, element_id: str) -> str:
 def texts(driver: Any, selector: str) -> list[str]:
     """The text of each element ``selector`` matches, read in one script call."""
     return [str(t) for t in driver.execute_script("return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim())", selector)]
+
+
+def watch_text(driver: Any, element_id: str) -> None:
+    """Keep every text the element shows from now on (as ``text_of`` reads it: "" while it is
+    hidden), for :func:`wait_shown`: a state the page shows only until its next refresh (an
+    error said, then cleared by the request asked again) is seen however briefly it lasted."""
+    driver.execute_script(
+        """
+        var id = arguments[0], e = document.getElementById(id);
+        var read = function () { return e.checkVisibility() ? e.innerText.trim() : ""; };
+        window.shownTexts = window.shownTexts || {};
+        var seen = window.shownTexts[id] = [read()];
+        new MutationObserver(function () { seen.push(read()); }).observe(e, {childList: true, characterData: true, subtree: true, attributes: true});
+        """,
+        element_id,
+    )
+
+
+def wait_shown(driver: Any, element_id: str, ok: Callable[[str], bool], what: str, timeout: float = WAIT_SECONDS) -> str:
+    """The first text the element showed since :func:`watch_text` that satisfies ``ok``."""
+    script = "return (window.shownTexts || {})[arguments[0]] || []"
+    return str(read_when(driver, lambda d: [t for t in d.execute_script(script, element_id) if ok(str(t))], bool, what, timeout)[0])
 
 
 def read_when(driver: Any, read: Callable[[Any], Any], ok: Callable[[Any], bool], what: str, timeout: float = WAIT_SECONDS) -> Any:
@@ -817,24 +845,30 @@ def test_the_list_keeps_refreshing_after_an_error_answer(browser: Any) -> None:
     # An error answer to the list's refresh (a 500 while the database was busy) stopped the
     # refreshing for good: the page showed that error and the old list until reloaded
     driver = browser
-    with ui_server() as server:
+    with ui_server(refresh=0.4) as server:
         driver.get(server.url + "/ui/")
         wait(driver, lambda d: by_id(d, "empty").is_displayed(), "the empty list")
+        watch_text(driver, "load-error")
         driver.execute_script(
             """
-            var real = window.fetch, failed = false;
+            var real = window.fetch, failed = false, setTimer = window.setTimeout;
             window.fetch = function (path, init) {
               if (String(path) !== "/v2/sinks" || failed) return real(path, init);
               failed = true;
               return Promise.resolve(new Response('{"code": "InternalError", "message": "internal error"}', {status: 500}));
             };
+            window.delays = [];  // each refresh the page schedules, and after how long
+            window.setTimeout = function (f, ms) { window.delays.push(ms); return setTimer.apply(window, arguments); };
             """
         )
-        wait(driver, lambda d: text_of(d, "load-error") == "The service answered 500 InternalError: internal error", "the error answer")
+        wait_shown(driver, "load-error", lambda t: t == "The service answered 500 InternalError: internal error", "the error answer")
         body = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
         assert api(server, "POST", "/v1/sinks", body)[0] == 200
         wait(driver, lambda d: [e.text for e in css(d, "#sources tbody th")] == [body["name"]], "the list refreshed again")
         assert text_of(driver, "load-error") == ""
+        # every 0.4 s, as the service said (install's refresh=; 3 s unless given), after an error answer too
+        delays = driver.execute_script("return window.delays")
+        assert delays and set(delays) == {400}, delays
 
 
 def test_back_to_the_form_after_create_checks_the_name_again(browser: Any) -> None:
@@ -876,6 +910,7 @@ def test_the_source_page_keeps_asking_after_an_error_answer(browser: Any) -> Non
         assert status == 200
         driver.get(server.url + "/ui/sources/" + created["id"])
         wait(driver, lambda d: "CREATING" in text_of(d, "status"), "CREATING")
+        watch_text(driver, "load-error")
         driver.execute_script(
             """
             var real = window.fetch, failed = false;
@@ -886,7 +921,7 @@ def test_the_source_page_keeps_asking_after_an_error_answer(browser: Any) -> Non
             };
             """
         )
-        wait(driver, lambda d: text_of(d, "load-error") == "The service answered 500 InternalError: internal error", "the error answer")
+        wait_shown(driver, "load-error", lambda t: t == "The service answered 500 InternalError: internal error", "the error answer")
         now[0] += 10
         wait(driver, lambda d: "ACTIVE" in text_of(d, "status"), "ACTIVE after the error", timeout=10)
         assert text_of(driver, "load-error") == ""
@@ -991,24 +1026,27 @@ def test_the_source_page_follows_what_others_send(browser: Any) -> None:
     # The list refreshed itself but a source's page did not: records another client (or tab)
     # sent left its counts and rows stale until reloaded, and the two pages disagreed
     driver = browser
-    with ui_server() as server:
+    with ui_server(refresh=0.4) as server:
         body = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
         sid = body["name"]
         assert api(server, "POST", "/v1/sinks", body)[0] == 200
         driver.get(server.url + f"/ui/sources/{sid}")
         wait(driver, lambda d: text_of(d, "rows-summary") == "No rows stored yet.", "no rows")
+        watch_text(driver, "load-error")
         # the service out of reach for a moment (restarted): said, and asked again
         driver.execute_script(
             """
-            var real = window.fetch, failed = false;
+            var real = window.fetch, failed = false, setTimer = window.setTimeout;
             window.fetch = function (path, init) {
               if (String(path).indexOf("/ui/api/sinks/") < 0 || failed) return real(path, init);
               failed = true;
               return Promise.reject(new TypeError("Failed to fetch"));
             };
+            window.delays = [];  // each poll the page schedules, and after how long
+            window.setTimeout = function (f, ms) { window.delays.push(ms); return setTimer.apply(window, arguments); };
             """
         )
-        wait(driver, lambda d: text_of(d, "load-error") == "Cannot reach the service: TypeError: Failed to fetch", "the failure said", timeout=10)
+        wait_shown(driver, "load-error", lambda t: t == "Cannot reach the service: TypeError: Failed to fetch", "the failure said", timeout=10)
         bad = SEED.replace("37996", '"high"').replace(":0:0", ":0:9")
         answer = api(server, "POST", f"/v2/sinks/{sid}", {"records": [{"value": json.loads(SEED)}, {"value": json.loads(bad)}]})[1]
         assert (answer["success_count"], answer["error_count"]) == (1, 1)
@@ -1016,6 +1054,9 @@ def test_the_source_page_follows_what_others_send(browser: Any) -> None:
         wait(driver, lambda d: "1 stored, 1 refused, in 1 request" in text_of(d, "config"), "the counts", timeout=10)
         assert "1 requests" not in text_of(driver, "config")
         assert text_of(driver, "load-error") == ""
+        # polled every 0.4 s, as the service said (install's refresh=; 3 s unless given), after the failure too
+        delays = driver.execute_script("return window.delays")
+        assert delays and set(delays) == {400}, delays
         # why the record was refused, not only that one was ("1 refused", "Last error: none")
         refused = answer["records"][1]["error_message"]
         assert "$.data.altitude" in refused

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 import urllib.parse
@@ -53,7 +54,7 @@ from .._version import __version__
 from ..checks import NAME_MAX, NAME_TOO_LONG
 from ..commands import EXIT_USAGE, file_name
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, not_json_said, printable, refused_for_depth
-from ..errors import SURROGATE, MapperError, hidden_js, preview
+from ..errors import SURROGATE, MapperError, OptionError, hidden_js, preview
 from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, answered_error, location_text, plural
 from ..serve import App, Request, Response, json_response, query_int, require_json
@@ -80,6 +81,8 @@ _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=
 CELL_LIMIT = 1000
 #: What to do about a draft over the UI's cap (the page itself leaves out a sample record that big; then a path is).
 _DRAFT_ADVICE = "leave the sample record out (it is only previewed, never part of the source), or shorten the paths"
+#: Seconds between a page's refreshes (:func:`install`'s default).
+REFRESH_SECONDS = 3.0
 #: Bytes of a UI request (a draft with its sample record, pasted records): JSON text escapes grow what it carries.
 _UI_BODY_FACTOR = 4
 
@@ -289,8 +292,15 @@ def _in_paste(item: RecordError | ValueWarning, index: int, line: int | None) ->
     }
 
 
-def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | None = None) -> None:
-    """Add the UI's pages and JSON routes to ``app``."""
+def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | None = None, *, refresh: float = REFRESH_SECONDS) -> None:
+    """Add the UI's pages and JSON routes to ``app``.
+
+    ``refresh``: seconds between a page's refreshes of what it shows (the list, a source's
+    details and rows; a request the service failed is asked again after as long; a CREATING
+    source is followed every 0.5 s, or every ``refresh`` if that is shorter). The pages read
+    it from ``GET /ui/api/config``; the browser tests give a fraction of a second."""
+    if isinstance(refresh, bool) or not isinstance(refresh, (int, float)) or not 0 < refresh < math.inf:
+        raise OptionError(f"the pages' refresh interval (refresh=) must be a number of seconds > 0, not {refresh!r}")
     ui = _Routes(app, catalog, load_assets() if assets is None else assets)
     app.add_route("GET", r"/", _root, auth=False)
     app.add_route("GET", r"/ui/?", ui.page("sources.html"), auth=False)
@@ -299,7 +309,7 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
     app.add_route("GET", r"/ui/new/", _without_slash, auth=False)
     app.add_route("GET", r"/ui/sources/(?P<sink_id>[^/]+)/", _without_slash, auth=False)
     app.add_route("GET", r"/ui/static/(?P<name>[^/]+)", ui.static, auth=False)
-    app.add_route("GET", r"/ui/api/config", _config, auth=False)
+    app.add_route("GET", r"/ui/api/config", lambda app, req: _config(app, req, refresh), auth=False)
     app.add_route("GET", r"/ui/api/catalog", ui.catalog_route)
     app.add_route("GET", r"/ui/api/name", ui.name_route)
     app.add_route("POST", r"/ui/api/draft", ui.draft_route)
@@ -434,7 +444,7 @@ def _without_slash(app: App, req: Request) -> Response:
     return Response(302, b"", "text/plain; charset=utf-8", headers={"Location": target})
 
 
-def _config(app: App, req: Request) -> Response:
+def _config(app: App, req: Request, refresh: float = REFRESH_SECONDS) -> Response:
     """What the pages need to know of the service: whether a token is needed, its version and limits."""
     # ui_body_bytes: the most a UI request may be; the New Source page leaves out a sample record that would pass it
     return json_response(
@@ -443,6 +453,7 @@ def _config(app: App, req: Request) -> Response:
             "token_required": app.token is not None,
             "version": __version__,
             "create_delay": app.create_delay,
+            "refresh_seconds": refresh,  # (install's refresh=: how often the pages refresh what they show)
             "time_units": TIME_UNITS,
             "max_body_bytes": app.max_body_bytes,
             "ui_body_bytes": app.max_body_bytes * _UI_BODY_FACTOR,

@@ -212,6 +212,17 @@
     });
   }
 
+  // How often a page refreshes what it shows (the service's refresh_seconds, 3 s unless
+  // mapper.web.install was given another), and how often while a source is CREATING.
+  function refreshMs() {
+    var s = Number(config.refresh_seconds);
+    return s > 0 && s < Infinity ? s * 1000 : 3000;
+  }
+
+  function creatingMs() {
+    return Math.min(500, refreshMs());
+  }
+
   function loadConfig() {
     return api("GET", "/ui/api/config", undefined, { token_required: "any" }).then(function (res) {
       if (res.ok && res.data) config = res.data;
@@ -344,7 +355,7 @@
         if (!res.ok) {  // said, and asked again: the list shown is the last one the service gave
           setText("load-error", serviceError(res));
           clearTimeout(timer);
-          timer = setTimeout(refresh, 3000);
+          timer = setTimeout(refresh, refreshMs());
           return;
         }
         setText("load-error", "");
@@ -356,11 +367,11 @@
         $("empty").hidden = sinks.length > 0;
         $("sources").hidden = sinks.length === 0;
         clearTimeout(timer);
-        timer = setTimeout(refresh, creating ? 500 : 3000);
+        timer = setTimeout(refresh, creating ? creatingMs() : refreshMs());
       }).catch(function (err) {
         setText("load-error", "Cannot reach the service: " + err);
         clearTimeout(timer);
-        timer = setTimeout(refresh, 3000);
+        timer = setTimeout(refresh, refreshMs());
       });
     }
 
@@ -912,7 +923,7 @@
       var key = JSON.stringify(s);
       clearTimeout(timer);
       // polled: CREATING turns ACTIVE within moments; records others send change the counts
-      timer = setTimeout(loadSink, s.state !== "ACTIVE" ? 500 : 3000);
+      timer = setTimeout(loadSink, s.state !== "ACTIVE" ? creatingMs() : refreshMs());
       var counts = JSON.stringify(s.counts);
       if (counts !== counted) {
         counted = counts;
@@ -966,7 +977,7 @@
         if (res.status === 404) return noSource(serviceError(res));
         if (!res.ok) {  // said; a failing service (5xx) is asked again: the state shown may still be CREATING
           setText("load-error", serviceError(res));
-          if (res.status >= 500) timer = setTimeout(loadSink, 3000);
+          if (res.status >= 500) timer = setTimeout(loadSink, refreshMs());
           return;
         }
         setText("load-error", "");
@@ -974,7 +985,7 @@
       }, function (err) {  // the service gone for a moment (restarted): said, and asked again
         setText("load-error", "Cannot reach the service: " + err);
         clearTimeout(timer);
-        timer = setTimeout(loadSink, 3000);
+        timer = setTimeout(loadSink, refreshMs());
       });
     }
 
@@ -1211,7 +1222,7 @@
         else if (page === "source") sourcePage();
       }, function (err) {
         setText("load-error", "Cannot reach the service: " + err);
-        setTimeout(begin, 3000);
+        setTimeout(begin, refreshMs());  // (3 s: the config never came)
       });
     }
     begin();
