@@ -10,6 +10,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: What a file's text holds if any string in it holds a surrogate: an escape of one (``\\ud83d``,
+#: ``\\U0000DC00``; no other escape reaches U+D800 and UTF-8 text holds none as itself). Only
+#: such files are parsed (59 of 292, 2026-12-06): parsing all took 6.6 s of the test's 6.6 s.
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u[dD][89a-fA-F]|U0000[dD][89a-fA-F])")
 
 
 def _sources() -> list[Path]:
@@ -23,13 +27,29 @@ def test_no_docstring_holds_a_surrogate_code_point() -> None:
     3.12 compile it. A docstring shows such an escape as text (``\\\\ud83d``) instead."""
     found = []
     for path in _sources():
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                doc = ast.get_docstring(node, clean=False)
-                if doc is not None and _SURROGATE.search(doc):
-                    found.append(f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 1)} {getattr(node, 'name', '(module)')}")
+        found += [f"{path.relative_to(ROOT)}:{at}" for at in _surrogate_docstrings(path.read_text(encoding="utf-8"), str(path))]
     assert found == []
+
+
+def _surrogate_docstrings(text: str, filename: str = "<text>") -> list[str]:
+    """``LINE NAME`` of each docstring in ``text`` that holds a surrogate."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return []  # (no string in it can hold one)
+    found = []
+    for node in ast.walk(ast.parse(text, filename)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            doc = ast.get_docstring(node, clean=False)
+            if doc is not None and _SURROGATE.search(doc):
+                found.append(f"{getattr(node, 'lineno', 1)} {getattr(node, 'name', '(module)')}")
+    return found
+
+
+def test_the_docstring_check_sees_each_escape_of_a_surrogate() -> None:
+    assert _surrogate_docstrings('"""a \\ud83d b"""\n') == ["1 (module)"]
+    assert _surrogate_docstrings('class C:\n    """\\uDFFF"""\n') == ["1 C"]
+    assert _surrogate_docstrings('def f():\n    """\\U0000DC00"""\n') == ["1 f"]
+    # shown as text, a string not a docstring, a code point beyond the surrogates: none
+    assert _surrogate_docstrings('"""\\\\ud83d"""\nX = "\\ud83d"\ndef g():\n    """\\ue000 \\U0001F600"""\n') == []
 
 
 def test_a_bzip2_or_xz_stream_whose_name_is_read_only_keeps_its_files_name() -> None:
