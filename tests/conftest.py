@@ -20,6 +20,7 @@ modules' coverage without them: 95.9-96.1% (96.7% with them).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from typing import Any, Iterator
 
@@ -204,3 +205,51 @@ def _ignored_in_c() -> list[str]:
         return []
     bits = int(line.split()[1], 16)
     return [signal.Signals(s).name for s in _GIVEN_BACK if bits >> (s - 1) & 1 and signal.getsignal(s) is not signal.SIG_IGN]
+
+
+def _browser_unavailable(reason: str) -> None:
+    if os.environ.get("MAPPER_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason}; MAPPER_REQUIRE_BROWSER=1 says the browser tests must run (.ci/run installs chromium and chromium-driver)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's chromium driven by selenium through Debian's chromedriver, headless, for the browser
+    tests (tests/test_web_browser.py): one a test process, started when a test first needs it (each
+    file of them started its own before: 11 files, ~2 s a start under load); each file's
+    ``browser`` fixture sets the window's size its tests start from."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _browser_unavailable("selenium is not installed (pip install -e '.[test]')")
+    binary = os.environ.get("MAPPER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = os.environ.get("MAPPER_CHROMEDRIVER") or shutil.which("chromedriver")
+    if not binary or not driver_path:
+        _browser_unavailable("chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",  # CI runs as root
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,1000",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # nothing but the test server resolves
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, read by no_script_errors
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_page_load_timeout(20)
+    driver.set_script_timeout(10)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -66,48 +65,12 @@ AIRCRAFT_PATHS = {
 # The browser, the server, the bounds
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("MAPPER_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason}; MAPPER_REQUIRE_BROWSER=1 says the browser tests must run (.ci/run installs chromium and chromium-driver)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        _unavailable("selenium is not installed (pip install -e '.[test]')")
-    chromium = os.environ.get("MAPPER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = os.environ.get("MAPPER_CHROMEDRIVER") or shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        _unavailable("chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",  # CI runs as root
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--window-size=1280,1000",
-        "--no-first-run",
-        "--disable-extensions",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-default-apps",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # nothing but the test server resolves
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, read by no_script_errors
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    driver.set_page_load_timeout(20)
-    driver.set_script_timeout(10)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+def browser(chromium: Any) -> Iterator[Any]:
+    """The test process's chromium (``tests/conftest.py``'s ``chromium``: one for every file
+    of browser tests, ~2 s a start under load), at the size each file's tests start from."""
+    chromium.set_window_size(1280, 1000)
+    yield chromium
 
 
 @pytest.fixture(autouse=True)
