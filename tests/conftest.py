@@ -50,8 +50,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 #: ~12 s; every other file took under 1% of the run). The Spark files follow test_spark.py, with
 #: which they run as one unit (:data:`SPARK_TOGETHER`): ~170 s in one process (282 s of the
 #: processes' time when each started its own JVM). test_python_versions and
-#: test_hypothesis_profiles, not listed before, each hold one test that parses every test file
-#: (~2-3.5 s of CPU alone, 14-36 s beside the others): not one to start last.
+#: test_hypothesis_profiles, listed for a day, parse only the files that can hold what they look
+#: for since 2026-12-06 (1.8 s and 0.3 s alone, against 5.6-7.6 s for the files that end this
+#: list): no longer long.
 LONGEST_FIRST = (
     "test_spark.py",
     "test_spark_leftovers.py",
@@ -64,7 +65,6 @@ LONGEST_FIRST = (
     "test_cli.py",
     "test_signals.py",
     "test_parallel.py",
-    "test_python_versions.py",
     "test_columnar.py",
     "test_fuzz_definitions.py",
     "test_quick_vouch.py",
@@ -85,7 +85,6 @@ LONGEST_FIRST = (
     "test_golayout.py",
     "test_vectors.py",
     "test_hunt_web.py",
-    "test_hypothesis_profiles.py",
     "test_slice_files.py",
     "test_definitions.py",
     "test_pyjson_quick.py",
