@@ -13,7 +13,7 @@ from typing import Any
 from tests import test_web_browser as wb
 from tests.test_web_browser import api, by_id, css, text_of, ui_server, wait, wait_shown, watch_text
 
-browser = wb.browser  # (the fixtures: one chromium for this module, every test bounded in time)
+browser = wb.browser  # (the fixtures: the test process's chromium, tests/conftest.py's, every test bounded in time)
 bounded = wb.bounded
 no_script_errors = wb.no_script_errors  # (no exception left uncaught in the page)
 
