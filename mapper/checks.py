@@ -736,7 +736,9 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
                 ck.error(
                     pw,
                     "path-syntax",
-                    exc.render() if len(raw) < 2000 else f"{exc.message} at character {exc.position + 1}" + (f"; {exc.hint}" if exc.hint else ""),
+                    exc.render()
+                    if len(raw) < 2000
+                    else exc.message + ("" if exc.whole else f" at character {exc.position + 1}") + (f"; {exc.hint}" if exc.hint else ""),
                 )
             return None
         if path.keys is not None and len(path.keys) > MAX_PATH_KEYS:

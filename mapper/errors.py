@@ -412,15 +412,19 @@ class PathSyntaxError(MapperError):
     """A path string that does not parse; ``position`` is the 0-based character index (the message
     says it counted from 1, as an editor's column: ``at character 6`` of ``data..lat``)."""
 
-    def __init__(self, message: str, expression: str, position: int, hint: str = ""):
+    def __init__(self, message: str, expression: str, position: int, hint: str = "", *, whole: bool = False):
         self.message = message
         self.expression = expression
         self.position = max(0, min(position, len(expression)))
         #: how to write what was meant, when that is known (a line of its own, after the caret)
         self.hint = hint
+        #: the error is the expression's as a whole (its length), at no one character: said without a place
+        self.whole = whole
         super().__init__(self.render())
 
     def render(self) -> str:
+        if self.whole:  # (its start, to tell which path)
+            return f"{self.message}\n  {escape_controls(preview(self.expression, 80))}"
         # Draw the caret under the offending character; for very long expressions
         # show a window around it so the caret still lines up.
         expr, pos = self.expression, self.position

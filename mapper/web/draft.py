@@ -14,7 +14,7 @@ import re
 import shlex
 import threading
 from collections import OrderedDict
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import jmespath
 import orjson
@@ -305,9 +305,12 @@ def draft(form: Any, catalog: Catalog, taken: Any = None) -> dict[str, Any]:
     elif taken is not None and taken(name):
         problems.append(_problem("error", "exists", f"a source named {name!r} exists already: choose another name", "name"))
     sink: Sink | None = None
+    bad_paths: dict[str, str] = {}  # mapping key -> why the check refused its path (the preview does not parse it again)
     if entry is not None:
         result = check_sink(doc)
         for p in result.problems:
+            if p.code in _PATH_REFUSED and p.severity == "error" and p.pointer.startswith("/mapping/"):
+                bad_paths.setdefault(_unescape(p.pointer.split("/")[2]), p.message.splitlines()[0])
             if p.pointer == "/name":
                 continue  # said above, in the same words
             shown = _form_problem(p)
@@ -341,7 +344,7 @@ def draft(form: Any, catalog: Catalog, taken: Any = None) -> dict[str, Any]:
     # (JSON's whitespace: a no-break space is previewed, refused; a byte order mark opening the box is taken
     # off as the preview and a paste take it off: one alone is no sample, not "Invalid JSON: ... (truncated)")
     if isinstance(sample, str) and sample.removeprefix("\ufeff").strip(" \t\r\n") and entry is not None:
-        out["preview"] = preview_record(sample, entry, doc["mapping"], sink if body is not None else None, body)
+        out["preview"] = preview_record(sample, entry, doc["mapping"], sink if body is not None else None, body, bad_paths)
     return out
 
 
@@ -379,8 +382,22 @@ def _found(record: Any, path_text: str) -> dict[str, Any]:
     return {"kind": "null", "text": "null"} if cur is None else {"kind": "value", "text": _show(cur)}
 
 
-def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], sink: Sink | None, body: dict[str, Any] | None) -> dict[str, Any]:
+#: The codes of a path the check refused (:func:`mapper.checks.check_path`).
+_PATH_REFUSED = frozenset({"path-syntax", "path-too-deep"})
+
+
+def preview_record(
+    sample: str,
+    entry: CatalogTable,
+    mapping: dict[str, Any],
+    sink: Sink | None,
+    body: dict[str, Any] | None,
+    bad_paths: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Per column of the table: the value its path finds in ``sample``, and what the endpoint would store (or the error).
+
+    ``bad_paths``: why the check refused the path of a mapping key, said as that column's ``found``
+    (``bad_path``) without parsing it again (a path of megabytes took seconds each time).
 
     ``{"error": str | None, "record_errors": [...], "stored": bool | None, "id": str | None,
     "columns": [{"column", "path", "found": {"kind", "text"}, "stored": {"kind", "text"} | null,
@@ -435,10 +452,13 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
     targets = {RECORD_TIME_NAME.lower(): RECORD_TIME_NAME}
     targets.update((n, n) for n in names)  # (a column named _timequantum is that column)
     paths: dict[str, Any] = {}
+    refused: dict[str, str] = {}  # column -> why its path was refused
     for key, value in mapping.items():
         target = targets.get(str(key).lower())
         if target is not None and target not in paths:
             paths[target] = value["path"] if isinstance(value, dict) else value
+            if bad_paths and key in bad_paths:
+                refused[target] = bad_paths[key]
     if RECORD_TIME_NAME in paths:
         names.append(RECORD_TIME_NAME)
     messages: dict[str, list[dict[str, Any]]] = {}
@@ -471,6 +491,8 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
         col: dict[str, Any] = {"column": name, "path": path_text, "found": None, "stored": None, "messages": messages.get(name, [])}
         if path_text is None:
             col["found"] = {"kind": "unmapped", "text": "not mapped"}
+        elif name in refused:
+            col["found"] = {"kind": "bad_path", "text": refused[name]}
         else:
             col["found"] = _found(record, path_text)
         if sink is not None and path_text is not None:
