@@ -49,6 +49,7 @@ __all__ = [
     "parse_body",
     "refused_for_depth",
     "retryable",
+    "token_problem",
     "TOKEN_SPACE",
 ]
 
@@ -343,7 +344,9 @@ class Limits:
         # each said naming the option, as the Python keyword and the command line's (mapper send's and
         # serve's): "the limits must be positive ..., not 0 and 1e+06" named neither
         for value, option, unit in ((self.records_per_s, "records_per_s", "records"), (self.bytes_per_s, "bytes_per_s", "bytes")):
-            if not positive_finite(value):
+            # (a bool is no number here, as Sender says: True was a limit of 1 record/s; a str passed
+            # positive_finite, "5", then failed comparing with 1, a TypeError)
+            if not isinstance(value, (int, float)) or not positive_finite(value):
                 raise OptionError(f"the {unit} per second limit ({_said(option)}) must be a positive finite number, not {number_said(value)}")
         # a bucket holds one second of each: below one record, or one body of "{}", nothing is ever admitted
         smallest = BODY_OVERHEAD + ITEM_OVERHEAD + 1
@@ -351,6 +354,9 @@ class Limits:
             raise OptionError(f"the records per second limit ({_said('records_per_s')}) must admit a body: at least 1 record, not {self.records_per_s:g}")
         if self.bytes_per_s < smallest:
             raise OptionError(f"the bytes per second limit ({_said('bytes_per_s')}) must admit a body: at least {smallest} bytes, not {self.bytes_per_s:g}")
+        for size, option in ((self.body_records, "body_records"), (self.body_bytes, "body_bytes")):
+            if size is not None and (isinstance(size, bool) or not isinstance(size, (int, float))):  # (True was a body of 1 record)
+                raise OptionError(f"a body's limit ({_said(option)}) is a whole number (or None), not {preview(repr(size))}")
         if self.body_records is not None and self.body_records < 1:
             raise OptionError(f"a body holds at least one record ({_said('body_records')}), not {number_said(self.body_records)}")
         if self.body_bytes is not None and self.body_bytes < smallest:
@@ -385,6 +391,8 @@ def _said(option: str) -> str:
 def number_said(x: float) -> str:
     """A number as its option was written: ``1,000,000``, ``2.5``, ``nan``; an integer past a float's
     range (of 31 digits or more) by its size: ``:g`` of ``10**400`` raised OverflowError, ``:,`` past 4,300 digits ValueError."""
+    if isinstance(x, bool):  # (no number: said as given, not as 1)
+        return repr(x)
     if isinstance(x, int) and abs(x) >= 10**30:
         return f"{'a negative' if x < 0 else 'an'} integer of {int(math.log10(abs(x))) + 1:,} digits"
     if isinstance(x, int):
@@ -396,7 +404,10 @@ def number_said(x: float) -> str:
 
 def positive_finite(x: float) -> bool:
     """Whether ``x`` is a number above 0 and below a float's infinity (False for an integer past a
-    float's range, ``10**400``, which ``math.isfinite`` refused with an OverflowError)."""
+    float's range, ``10**400``, which ``math.isfinite`` refused with an OverflowError; and for a bool,
+    which is no number of anything: ``True`` was taken as 1)."""
+    if isinstance(x, bool):
+        return False
     try:
         return 0 < float(x) < math.inf
     except (OverflowError, TypeError, ValueError):
@@ -413,7 +424,7 @@ class TokenBucket:
 
     def __init__(self, rate: float, capacity: float, *, clock: Callable[[], float] = time.monotonic):
         # (NaN passed `rate <= 0`: every wait nan, every take refused; an infinite capacity admitted all)
-        if not (positive_finite(rate) and positive_finite(capacity)):
+        if not (positive_finite(rate) and positive_finite(capacity)):  # (a bool too: True was a rate of 1)
             raise OptionError(
                 f"a token bucket needs a positive rate and capacity, finite numbers, not rate {number_said(rate)} and capacity {number_said(capacity)}"
             )
@@ -505,6 +516,35 @@ class Pacer:
                     self.records.take(records)
                     self.bytes.take(nbytes)
                     return waited
+
+
+#: What a bearer token is said to be, where one is refused for a character outside it.
+TOKEN_CHARACTERS = "a bearer token is visible ASCII: letters, digits and punctuation (a FeatureBase IdToken, a JWT, is so: RFC 6750's b64token)"
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` (the white space around it already dropped: :data:`TOKEN_SPACE`) cannot be sent as
+    ``Authorization: Bearer <token>``, never quoting it (a secret): ``holds a space (character 4)``; None
+    when it can. A token is visible ASCII (RFC 9110's ``field-vchar`` without ``obs-text``; RFC 6750's
+    ``b64token``, a JWT, is within it): a line break would end the header, a control character is refused
+    by http.client, and a character beyond ASCII (``U+2028``, ``é``, a lone surrogate) has no one encoding
+    in a header (sent as UTF-8, a server reading latin-1, as http.server does, matches another token)."""
+    if not token:
+        return "is empty"
+    at = next((i for i, c in enumerate(token) if not "!" <= c <= "~"), None)
+    if at is None:
+        return None
+    c = token[at]
+    kind = (
+        "a line break"
+        if c in "\r\n\u2028\u2029"
+        else "a control character"
+        if c < " " or "\x7f" <= c <= "\x9f"
+        else "a space"
+        if c == " "
+        else "a character beyond ASCII"
+    )
+    return f"holds {kind} (character {at + 1:,})"
 
 
 def env_token(var: str) -> str:

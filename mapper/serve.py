@@ -404,6 +404,13 @@ class App:
                 )
             rec, byt = buckets
             wait = max(rec.wait_time(records), byt.wait_time(nbytes))
+            if wait == math.inf:  # more than a bucket ever holds: no wait admits it (its Retry-After, math.ceil(inf), was an OverflowError)
+                over, size, most = ("record", records, rec.capacity) if records > rec.capacity else ("byte", nbytes, byt.capacity)
+                raise ServiceError(
+                    413,
+                    TOO_LARGE,
+                    f"the request is {plural(size, over)}; this endpoint admits at most {plural(int(most), over)} at once: it could never be admitted",
+                )
             if wait > 0:
                 # Retry-After: the buckets know when the request would fit; whole seconds (RFC 9110
                 # 10.2.3 takes no fraction), rounded up so a client that waits them is admitted
