@@ -71,6 +71,7 @@ from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths,
 from .endpoint import (
     DEFAULT_BYTES_PER_S,
     DEFAULT_RECORDS_PER_S,
+    TOKEN_CHARACTERS,
     TOKEN_SPACE,
     Limits,
     Pacer,
@@ -83,6 +84,7 @@ from .endpoint import (
     printable,
     retryable,
     service_loads,
+    token_problem,
 )
 from .engine.reader import (
     BOM,
@@ -548,11 +550,12 @@ class Sender:
             self._headers["Host"] = host_header  # (given, http.client writes no Host of its own)
         if token:
             token = token.strip(TOKEN_SPACE)  # (read from a file with its line end: no header value has one)
-            if not token or any(c < " " or c == "\x7f" for c in token):
-                # http.client refuses such a header (ValueError) at the first request
-                raise OptionError("the token is empty or holds a line break or another control character: give the token alone")
-            # http.client sends a str header as latin-1; a token beyond it goes as UTF-8 (as serve reads it)
-            self._headers["Authorization"] = b"Bearer " + token.encode("utf-8", "surrogateescape")
+            problem = token_problem(token)
+            if problem is not None:
+                # (a line break or a control character: http.client's ValueError at the first request; U+2028,
+                # a character beyond ASCII, went as UTF-8 without a word, a lone surrogate was a UnicodeEncodeError)
+                raise OptionError(f"the token (token=) {problem}: {TOKEN_CHARACTERS}; give the token alone")
+            self._headers["Authorization"] = b"Bearer " + token.encode("ascii")
         self._token = token or None  # (only to keep it out of what an answer says: see _hide)
         self._local = threading.local()
         self._reuse = True  # False once the server wrote what no request asked for: a new connection per request
@@ -1646,12 +1649,18 @@ class Checkpoint:
     def load(self) -> dict[str, Any] | None:
         if self.path is None:
             return None
+        self._regular(lambda: os.stat(self.path or ""))  # (before a lock file is made beside it: /dev/.null.lock)
         self._lock()
         self._clean()
         if not os.path.exists(self.path):
             return None
         try:
-            data = Path(self.path).read_bytes()
+            # never a FIFO's open waited on, nor a device read for ever (any user may make a FIFO first in /tmp):
+            # opened without waiting, and read only once it is seen to be a regular file (a link to one is the user's: followed)
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+            with open(fd, "rb") as fh:
+                self._regular(lambda: os.fstat(fh.fileno()))
+                data = fh.read()
             try:
                 state = orjson.loads(data)
             except orjson.JSONDecodeError:  # (an input name's byte that is not UTF-8, saved as its escape: see _save)
@@ -1661,6 +1670,26 @@ class Checkpoint:
         if not isinstance(state, dict) or state.get("version") != 1:
             raise InputError(f"{shown_name(self.path)} is not a mapper send checkpoint")
         return state
+
+    def _regular(self, status: Callable[[], os.stat_result]) -> None:
+        """Refuse a checkpoint that is there but no regular file (``status``: its stat; not there is fine, the run makes it)."""
+        try:
+            mode = status().st_mode
+        except OSError:  # (not there: the run makes it; another failure is said as the read says it)
+            return
+        if not stat.S_ISREG(mode):
+            kind = (
+                "a FIFO"
+                if stat.S_ISFIFO(mode)
+                else "a directory"
+                if stat.S_ISDIR(mode)
+                else "a socket"
+                if stat.S_ISSOCK(mode)
+                else "a device"
+                if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a special file"
+            )
+            raise InputError(f"cannot use {shown_name(self.path or '')} as the checkpoint: it is {kind}, not a regular file")
 
     def _lock(self) -> None:
         """Hold the checkpoint for this run: two runs on one checkpoint each sent the same records
@@ -2588,9 +2617,18 @@ def _dry_run_out(args: argparse.Namespace) -> IO[str] | None:
 
 
 def _token(args: argparse.Namespace) -> str | None:
+    """The token send is given (``--token-env VAR``, or :data:`DEFAULT_TOKEN_ENV` if set), or an OptionError
+    naming the variable of one no header can carry (:func:`~mapper.endpoint.token_problem`; never its value)."""
     if args.token_env:
-        return env_token(args.token_env)
-    return os.environ.get(DEFAULT_TOKEN_ENV) or None
+        token: str | None = env_token(args.token_env)
+        where = f"{args.token_env} (--token-env)"
+    else:
+        token = os.environ.get(DEFAULT_TOKEN_ENV) or None
+        where = f"{DEFAULT_TOKEN_ENV} (read when no --token-env is given)"
+    problem = None if token is None else token_problem(token.strip(TOKEN_SPACE))
+    if problem is not None:
+        raise OptionError(f"the token in the environment variable {where} {problem}: {TOKEN_CHARACTERS}")
+    return token
 
 
 def cmd_send(args: argparse.Namespace) -> int:

@@ -371,8 +371,13 @@ def test_a_token_with_white_space_around_it_matches_what_a_header_can_carry(toke
     for blank in ("", " ", "\t\r\n"):  # nothing to compare with: no token is not any empty one
         with pytest.raises(mapper.OptionError, match="token"):
             mapper.serve.App(Store(), token=blank)
-    for odd in (" \t ", "s3c\nret", "s3c\x00ret", "s3cret\x7f"):  # what no header can carry: said before sending
-        with pytest.raises(mapper.OptionError, match="the token is empty or holds a line break or another control character"):
+    for odd, said in (
+        (" \t ", "is empty"),
+        ("s3c\nret", "holds a line break"),
+        ("s3c\x00ret", "holds a control character"),
+        ("s3cret\x7f", "holds a control character"),
+    ):
+        with pytest.raises(mapper.OptionError, match=f"the token \\(token=\\) {said}"):  # what no header can carry: said before sending
             mapper.Sender("http://127.0.0.1:9/v2/sinks/x", token=odd)
 
 
@@ -383,19 +388,13 @@ def test_a_non_ascii_token_matches_a_client_sending_it_in_utf8_or_latin1() -> No
         assert request(server, "GET", "/v2/sinks", headers=utf8)[0] == 200  # (401 before)
         latin = {"Authorization": b"Bearer " + "s\u00e9cr\u00e8t".encode("latin-1")}
         assert request(server, "GET", "/v2/sinks", headers=latin)[0] == 401  # another token
-        # mapper's own Sender (http.client) could not send it at all (UnicodeEncodeError)
-        ack = mapper.Sender(f"{server.url}/v2/sinks/nope", token=token, retries=0)
-        with pytest.raises(mapper.ServiceError) as info:
-            ack.send(encode_body([b'{"id": 1}']))
-        assert info.value.status == 404
+        # mapper's own Sender refuses it (a bearer token is visible ASCII: tests/test_left54d.py); curl sends it as UTF-8
+        with pytest.raises(mapper.OptionError, match="holds a character beyond ASCII"):
+            mapper.Sender(f"{server.url}/v2/sinks/nope", token=token, retries=0)
     with serving(token="s\u00e9cr\u00e8t") as server:  # browsers and http.client send it as latin-1, curl as UTF-8
         assert request(server, "GET", "/v2/sinks", headers={"Authorization": b"Bearer s\xe9cr\xe8t"})[0] == 200
         status, _h, _b = request(server, "GET", "/v2/sinks", headers={"Authorization": "Bearer s\u00e9cr\u00e8t".encode()})
         assert status == 200
-        ack = mapper.Sender(f"{server.url}/v2/sinks/nope", token="s\u00e9cr\u00e8t", retries=0)
-        with pytest.raises(mapper.ServiceError) as info:
-            ack.send(encode_body([b'{"id": 1}']))
-        assert info.value.status == 404  # past the token (401 in the commit before)
         # UTF-8 whose last byte is one str.strip() would take for white space (U+00E0: C3 A0)
         assert request(server, "GET", "/v2/sinks", headers={"Authorization": "Bearer s\u00e9cr\u00e8t\u00e0".encode()})[0] == 401
 
