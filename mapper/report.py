@@ -16,7 +16,7 @@ import math
 import threading
 import uuid
 from array import array
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Literal, TypeVar
 
 import numpy as np
@@ -160,6 +160,19 @@ class RecordError:
         if self.file is not None:
             out["file"] = self.file
         return out
+
+
+class _ErrorSlots:
+    """:class:`RecordError`'s slots, without its frozen ``__setattr__``: :meth:`ReportBuilder.errors_at`
+    fills one per error and makes it a RecordError (``__class__`` assignment, which Python allows
+    between classes of one layout: the same slots, in the same order, on ``object``). The frozen
+    dataclass's ``__init__`` calls ``object.__setattr__`` for each of its 9 fields, a call with a
+    tuple of arguments each: 1.7 us an error against 0.5 (a batch missing 65,000 values made as many)."""
+
+    __slots__ = tuple(f.name for f in fields(RecordError))
+
+
+assert RecordError.__slots__ == _ErrorSlots.__slots__  # (the layouts __class__ assignment needs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -745,6 +758,35 @@ class ReportBuilder:
         shown: ShownFloat | None = None,
     ) -> None:
         self.add_error(RecordError(record, line, column, path, code, reason, self.source, pointer, shown=shown))
+
+    def errors_at(
+        self, records: list[int], lines: list[int | None], column: str | None, path: str | None, code: str, reason: str, pointer: str | None = None
+    ) -> None:
+        """:meth:`error` at each of ``records`` (each once; ``lines``: theirs), in one loop: the
+        fast path's one error of one column at many records (its missing values)."""
+        if not records:
+            return
+        rep = self.report
+        key = (column, code)
+        rep.error_counts[key] = rep.error_counts.get(key, 0) + len(records)
+        bad, source, slots, error = self.bad, self.source, _ErrorSlots, RecordError
+        for record, line in zip(records, lines):
+            err: Any = slots()
+            err.record = record
+            err.line = line
+            err.column = column
+            err.path = path
+            err.code = code
+            err.reason = reason
+            err.file = source
+            err.pointer = pointer
+            err.shown = None
+            err.__class__ = error
+            errs = bad.get(record)
+            if errs is None:
+                bad[record] = [err]
+            else:
+                errs.append(err)
 
     def add_error(self, err: RecordError) -> None:
         rep = self.report

@@ -153,3 +153,25 @@ def test_missing_and_null_reported_as_the_careful_path_reports_them(
     refused = {r.record: tuple(replace(e, line=None) for e in r.errors) for r in want.rejected}
     if not policy["strict"]:  # (under strict the batcher judges each record by check: see Batcher._judge)
         assert {v.index: v.errors for v in verdicts if not v.accepted} == refused
+
+
+def test_errors_made_at_once_are_record_errors_as_any_other() -> None:
+    """``ReportBuilder.errors_at`` makes its errors without RecordError's ``__init__``: each is a
+    RecordError like one made by it, frozen, hashed, compared, copied and pickled alike."""
+    import dataclasses
+    import pickle
+
+    from mapper.report import RecordError, ReportBuilder
+
+    rb = ReportBuilder()
+    rb.source = "in.ndjson"
+    rb.errors_at([3, 5], [4, None], "lat", "$.data.lat", "missing", "Missing value (allow_missing_fields is false)", "/schema/definition/3")
+    made = [RecordError(3, 4, "lat", "$.data.lat", "missing", "Missing value (allow_missing_fields is false)", "in.ndjson", "/schema/definition/3")]
+    made.append(dataclasses.replace(made[0], record=5, line=None))
+    got = [e for errs in rb.bad.values() for e in errs]
+    assert got == made and [type(e) for e in got] == [RecordError, RecordError]
+    assert [hash(e) for e in got] == [hash(e) for e in made] and [repr(e) for e in got] == [repr(e) for e in made]
+    assert pickle.loads(pickle.dumps(got)) == made and got[0].shown is None and got[1].message == made[1].message
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        got[0].record = 7  # type: ignore[misc]
+    assert rb.report.error_counts == {("lat", "missing"): 2}

@@ -42,6 +42,9 @@ from .gojson import (
 from .output import RunOutput
 from .reader import NotAnItem
 
+#: Why a record missing a mapped value is refused under ``allow_missing_fields: false`` (code ``missing``).
+MISSING_REASON = "Missing value (allow_missing_fields is false)"
+
 
 class CarefulPath:
     """Maps single records (raw JSON text or decoded objects) into a run's output."""
@@ -215,7 +218,7 @@ class CarefulPath:
             if v is MISSING or v is UNSET:
                 if not self.allow_missing:
                     b.put_missing(pos)
-                    self.error(ci, pos, line, "missing", "Missing value (allow_missing_fields is false)")
+                    self.error(ci, pos, line, "missing", MISSING_REASON)
                     return
                 effect = ct.on_missing
                 if effect == "clear":
@@ -305,6 +308,14 @@ class CarefulPath:
         _members, offset, escape = max(found)  # (the first of the value read: the last member of a name given twice)
         return f"escape {escape} {record_place(raw, -offset, self.column_of(pos))}"
 
+    def id_absent(self, what: str) -> str:
+        """Why a record whose id is ``what`` (null, missing) is refused (code ``invalid_id``)."""
+        return f"the record's id ({escape_controls(preview(self.c.sink.id_field or ''))}) is {what}"
+
+    def key_absent(self, ci: int, what: str) -> str:
+        """Why a record whose primary key field ``ci`` is ``what`` (null, missing) is refused (code ``invalid_id``)."""
+        return f"primary key field {self.names[ci]!r} is {what}"
+
     def id_element(self, v: Any, pos: int, line: int | None) -> None:
         """The ``id_field`` value of one record: the record's unsigned ``_id``."""
         ci = self.id_col
@@ -312,8 +323,7 @@ class CarefulPath:
         b = self.out.id_builder
         if v is None or v is MISSING or v is UNSET:
             b.put_missing(pos)
-            what = "null" if v is None else "missing"
-            self.error(ci, pos, line, "invalid_id", f"the record's id ({escape_controls(preview(self.c.sink.id_field or ''))}) is {what}")
+            self.error(ci, pos, line, "invalid_id", self.id_absent("null" if v is None else "missing"))
             return
         if isinstance(v, PathFailure):  # (as element and pk_element say it: never the marker's class name)
             b.put_missing(pos)
@@ -349,9 +359,8 @@ class CarefulPath:
         b = self.out.id_builder
         for ci, v in zip(self.pk_cols, raw):
             if v is None or v is MISSING or v is UNSET:
-                what = "null" if v is None else "missing"
                 b.put_missing(pos)
-                self.error(ci, pos, line, "invalid_id", f"primary key field {self.names[ci]!r} is {what}")
+                self.error(ci, pos, line, "invalid_id", self.key_absent(ci, "null" if v is None else "missing"))
                 return
             if isinstance(v, PathFailure):
                 b.put_missing(pos)

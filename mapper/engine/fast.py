@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import sys
 import typing
+from bisect import bisect_left
 from itertools import chain
 from time import perf_counter
 from typing import Any, Callable, Iterator, Sequence, Union
@@ -28,14 +29,14 @@ import numpy as np
 from msgspec import UNSET
 
 from ..batch import ColumnBuilder
-from ..compiler import CompiledSink, CompiledTier, exec_generated
+from ..compiler import CompiledSink, CompiledTier, PathFailure, exec_generated
 from ..errors import has_lone_surrogate
 from ..model import MISSING
 from ..options import MapOptions
 from ..tiers import Tier
 from ..types import Quick, quick_always, quick_inline, type_set
 from ..types.base import ROW_LIMIT
-from .careful import CarefulPath
+from .careful import MISSING_REASON, CarefulPath
 from .gojson import neg_zero_at, surrogate_rows
 from .output import RunOutput
 from .reader import line_text
@@ -71,9 +72,25 @@ class Seg:
             return self.lines[i]
         return None if self.first_line is None else self.first_line + i
 
+    def lines_of(self, rows: list[int]) -> list[int | None]:
+        """:meth:`line` of each of ``rows``."""
+        if self.lines is not None:
+            lines = self.lines
+            return [lines[i] for i in rows]
+        first = self.first_line
+        return [None] * len(rows) if first is None else [first + i for i in rows]
+
 
 _ONLY_STR: set[type] = {str}
 _ABSENT = frozenset({type(None), type(UNSET)})
+#: The types of a null or missing value (each has that one instance).
+_ABSENT_TYPES = frozenset({type(None), type(UNSET), type(MISSING)})
+
+#: What the careful path does with a null or missing value of a column: "clear" (the stored
+#: value cleared), "keep" (left alone), or the error refusing the record (code, reason).
+Absent = Union[str, tuple[str, str]]
+#: Errors the fast path adds at once (see FastPath.settle): per column, code and reason, the rows (ascending, none twice).
+Failed = list[tuple[int, str, str, list[int]]]
 _ONLY_UNSET = {type(UNSET)}
 
 
@@ -778,9 +795,17 @@ class FastPath:
         self.dict_forms = plan.dict_forms
         # set columns have no vector form: their plain rows are taken here, the rest by the careful path
         self.quick_sets = {ci: _QUICK_SETS[t.storage] for ci, t in enumerate(careful.ctypes) if t.storage in _QUICK_SETS}
-        # what the careful path would do with each column's null and missing values when it
-        # only marks them (clears the stored value, or leaves it), never errs (see absent_at_once)
-        self.absent_writes = [(_marked(t.on_null), _marked(t.on_missing) if careful.allow_missing else None) for t in careful.ctypes]
+        # what the careful path does with each column's null and missing values: marks them
+        # (clears the stored value, or leaves it) or refuses the record (see absent_at_once)
+        self.absent_writes: list[tuple[Absent, Absent]] = [
+            (
+                _absent(t.on_null, t.null_error),
+                _absent(t.on_missing, t.missing_error) if careful.allow_missing else ("missing", MISSING_REASON),
+            )
+            for t in careful.ctypes
+        ]
+        #: ... and with the id_field's (see CarefulPath.id_element)
+        self.absent_id: tuple[Absent, Absent] = (("invalid_id", careful.id_absent("null")), ("invalid_id", careful.id_absent("missing")))
 
     # ------------------------------------------------------------------ runs
 
@@ -1118,8 +1143,11 @@ class FastPath:
         where the caller has them (a list of a caller's dicts: see :func:`_all_unset`).
         """
         careful = self.careful
-        if not identity and k and lst[0] is UNSET and self.absent_writes[ci][1] is not None and _all_unset(lst, k, types):
-            b.put_absent_range(seg.pos, k, self.absent_writes[ci][1] == "clear")  # no record has it (wide, sparse sinks: most columns)
+        if not identity and k and lst[0] is UNSET and _all_unset(lst, k, types):  # no record has it (wide, sparse sinks: most columns)
+            on_missing = self.absent_writes[ci][1]
+            b.put_absent_range(seg.pos, k, on_missing == "clear")
+            if on_missing.__class__ is tuple:  # (each record refused for it)
+                self.fail_rows(ci, list(range(k)), seg, *on_missing)
             return
         b.mark_present(seg.pos, k)
         element: Callable[[Any, int, int | None], None]
@@ -1130,55 +1158,98 @@ class FastPath:
         start = seg.pos - b.base
         result = vec(lst if vec_input is None else vec_input, b.values[start : start + k]) if vec is not None and b.sets is None else None
         if result is None:  # no vector form for this list: element by element
-            rows = self.absent_at_once(ci, lst, range(k), seg, b) if not identity else range(k)
+            rows, failed = self.absent_at_once(ci, lst, range(k), seg, b, identity)
             quick = self.quick_sets.get(ci) if not identity else None
-            if quick is not None:
-                put = b.put
-                for i in rows:
-                    v = lst[i]
-                    stored = quick(v)
-                    if stored is None:
-                        element(v, seg.pos + i, seg.line(i))
-                    else:
-                        put(seg.pos + i, stored)
-                return
-            for i in rows:
-                element(lst[i], seg.pos + i, seg.line(i))
+            if failed:
+                self.settle(rows, failed, seg, lambda rows: self.redo(lst, rows, seg, b, element, quick))
+            else:
+                self.redo(lst, rows, seg, b, element, quick)
             return
         ok, lossy = result
         if ok is not None:
-            redo = np.flatnonzero(~ok).tolist()
-            if not identity:
-                redo = self.absent_at_once(ci, lst, redo, seg, b)
-            for i in redo:
-                element(lst[i], seg.pos + i, seg.line(i))
+            rows, failed = self.absent_at_once(ci, lst, np.flatnonzero(~ok).tolist(), seg, b, identity)
+            if failed:
+                self.settle(rows, failed, seg, lambda rows: self.redo(lst, rows, seg, b, element))
+            else:
+                for i in rows:
+                    element(lst[i], seg.pos + i, seg.line(i))
         if lossy:
             self.lossy(ci, lst, seg, lossy, element)
 
-    def absent_at_once(self, ci: int, lst: list[Any], rows: Sequence[int], seg: Seg, b: ColumnBuilder) -> Sequence[int]:
-        """Write the rows of ``rows`` whose value is null or missing at once, where the column
-        only marks them, cleared or left alone (the careful path would do only that, one row
-        at a time: a sparse column, most of whose rows lack it or hold null, went cell by
-        cell: GitHub payloads are full of nulls); the other rows, to redo.
+    @staticmethod
+    def redo(lst: list[Any], rows: Sequence[int], seg: Seg, b: ColumnBuilder, element: Callable[[Any, int, int | None], None], quick: Any = None) -> None:
+        """Redo the values of ``rows`` one by one: the careful path's ``element``, but for a set
+        column's plain rows, which its ``quick`` form stores (see ``_QUICK_SETS``)."""
+        if quick is None:
+            for i in rows:
+                element(lst[i], seg.pos + i, seg.line(i))
+            return
+        put = b.put
+        for i in rows:
+            v = lst[i]
+            stored = quick(v)
+            if stored is None:
+                element(v, seg.pos + i, seg.line(i))
+            else:
+                put(seg.pos + i, stored)
+
+    def absent_at_once(self, ci: int, lst: list[Any], rows: Sequence[int], seg: Seg, b: ColumnBuilder, identity: bool = False) -> tuple[Sequence[int], Failed]:
+        """Write the rows of ``rows`` whose value is null or missing at once, as the careful path
+        would one row at a time (``identity``: as the id_field's): cleared, left alone, or left
+        alone with the error that refuses the record (a sparse column, most of whose rows lack it
+        or hold null, went cell by cell: GitHub payloads are full of nulls; a batch missing a
+        column under ``allow_missing_fields: false`` spent ~9 us a cell). Returns the other rows,
+        to redo, and the errors to add (see :meth:`settle`).
         """
-        on_null, on_missing = self.absent_writes[ci]
-        if (on_null is None and on_missing is None) or len(rows) < 8:
-            return rows
+        if len(rows) < 8:
+            return rows, []
+        on_null, on_missing = self.absent_id if identity else self.absent_writes[ci]
         cleared: list[int] = []
         left: list[int] = []
         rest: list[int] = []
-        marks = {"clear": cleared, "keep": left, None: rest}
-        to_null, to_missing = marks[on_null], marks[on_missing]
+        failed: dict[tuple[str, str], list[int]] = {}
+
+        def rows_of(effect: Absent) -> list[int]:
+            return failed.setdefault(effect, []) if isinstance(effect, tuple) else cleared if effect == "clear" else left
+
+        to_null, to_missing = rows_of(on_null), rows_of(on_missing)
         for i in rows:
             v = lst[i]
             (to_null if v is None else to_missing if v is UNSET or v is MISSING else rest).append(i)
         if len(rest) == len(rows):
-            return rows
+            return rows, []
         if cleared:
             b.put_null_rows(np.array(cleared, dtype=np.int64) + seg.pos)
-        if left:
-            b.put_missing_rows(np.array(left, dtype=np.int64) + seg.pos)
-        return rest
+        absent = left + [i for failing in failed.values() for i in failing]
+        if absent:
+            b.put_missing_rows(np.array(absent, dtype=np.int64) + seg.pos)
+        return rest, [(ci, code, reason, failing) for (code, reason), failing in failed.items() if failing]
+
+    def settle(self, rest: Sequence[int], failed: Failed, seg: Seg, redo: Callable[[Sequence[int]], None]) -> None:
+        """Redo the rows of ``rest`` (ascending) with ``redo`` and add the errors ``failed`` at once
+        (:meth:`fail_rows`), as if row by row: a record gets at most one error of a column (or
+        of its key) here, so its errors keep their order whichever rows come first; and each
+        (column, code) of the report's counts comes where its first row would have brought it
+        (the rows before it redone first), so that their order is the one of row by row too."""
+        counts = self.rb.report.error_counts
+        names = self.careful.names
+        done = 0
+        for first, ci, code in sorted((rows[0], ci, code) for ci, code, _reason, rows in failed):
+            cut = bisect_left(rest, first, done)
+            if cut > done:
+                redo(rest[done:cut])
+                done = cut
+            counts.setdefault((names[ci], code), 0)
+        if done < len(rest):
+            redo(rest[done:])
+        for ci, code, reason, rows in failed:
+            self.fail_rows(ci, rows, seg, code, reason)
+
+    def fail_rows(self, ci: int, rows: list[int], seg: Seg, code: str, reason: str) -> None:
+        """The careful path's error of column ``ci`` (``code``, ``reason``) at each of ``rows``, in one loop."""
+        careful = self.careful
+        pos = seg.pos
+        self.rb.errors_at([pos + i for i in rows], seg.lines_of(rows), careful.names[ci], careful.paths[ci], code, reason, careful.pointers[ci])
 
     def lossy(self, ci: int, lst: list[Any], seg: Seg, lossy: list[tuple[str, np.ndarray]], element: Any) -> None:
         """Report values the vector form computed right but the endpoint stores differently from how they were sent."""
@@ -1213,8 +1284,43 @@ class FastPath:
             if b.keeps_rows:  # (validate's keys, never read back, are not joined)
                 b.values[start : start + k] = lists[0] if self.careful.pk_single_str else ["|".join(t) for t in zip(*lists)]
             return
+        pk_element = self.careful.pk_element
+
+        def redo(rows: Sequence[int]) -> None:
+            for i in rows:
+                pk_element([lst[i] for lst in lists], seg.pos + i, seg.line(i))
+
+        if k >= 8 and not all(_ABSENT_TYPES.isdisjoint(map(type, lst)) for lst in lists):  # (by type: a caller's value may say == to anything)
+            rest, failed = self.key_absent_at_once(lists, seg, k)
+            if failed:
+                self.settle(rest, failed, seg, redo)
+                return
+        redo(range(k))
+
+    def key_absent_at_once(self, lists: list[list[Any]], seg: Seg, k: int) -> tuple[list[int], Failed]:
+        """The records whose key is refused for a null or missing field, written at once (see
+        :meth:`absent_at_once`): each for the first field of its key that is null or missing,
+        where no field before it fails (:meth:`~mapper.engine.careful.CarefulPath.pk_element`
+        refuses a record for its first field that does). Returns the other records, to redo,
+        and the errors to add (see :meth:`settle`)."""
+        failed: dict[tuple[int, bool], list[int]] = {}
+        rest: list[int] = []
         for i in range(k):
-            self.careful.pk_element([lst[i] for lst in lists], seg.pos + i, seg.line(i))
+            for j, lst in enumerate(lists):
+                v = lst[i]
+                if v is None or v is UNSET or v is MISSING:
+                    failed.setdefault((j, v is None), []).append(i)
+                    break
+                if isinstance(v, PathFailure):
+                    rest.append(i)
+                    break
+            else:
+                rest.append(i)
+        if not failed:
+            return rest, []
+        self.out.id_builder.put_missing_rows(np.array([i for failing in failed.values() for i in failing], dtype=np.int64) + seg.pos)
+        key_absent, pk_cols = self.careful.key_absent, self.pk_cols
+        return rest, [(pk_cols[j], "invalid_id", key_absent(pk_cols[j], "null" if null else "missing"), failing) for (j, null), failing in failed.items()]
 
 
 def _plain_keys(lst: list[Any], python: bool, only_str: bool = False) -> bool:
@@ -1227,11 +1333,10 @@ def _plain_keys(lst: list[Any], python: bool, only_str: bool = False) -> bool:
     return types == _ONLY_STR and all(lst) and not (python and surrogate_rows(lst, types))
 
 
-def _marked(effect: str) -> str | None:
-    """A null or missing value's effect (ColumnType.on_null / on_missing) when the fast path
-    writes it at once: "clear" (the stored value cleared) or "keep" (left alone); None for
-    "error", the careful path's, which words it."""
-    return effect if effect in ("clear", "keep") else None
+def _absent(effect: str, error: Callable[[], str]) -> Absent:
+    """A null or missing value's :data:`Absent` (``effect``: ColumnType.on_null or on_missing;
+    ``error``: the type's words for it, when it is ``error``)."""
+    return effect if effect in ("clear", "keep") else ("invalid_value", error())
 
 
 def _quick_strings(v: Any) -> list[str] | None:
