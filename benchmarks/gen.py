@@ -13,9 +13,12 @@ with varied, realistic values (about 330 bytes a record). Variants:
 * ``clean`` - every value well typed;
 * ``lax`` - numeric strings and integral floats in the int columns everywhere
   (``"track": "250"``, ``"altitude": 37996.0``), which the endpoint accepts;
-* ``bad`` - 1% of records broken: a missing value or a wrongly typed one.
+* ``bad`` - 1% of records broken: a missing value or a wrongly typed one;
+* ``missing`` - every record holds its ``id`` and ``data.aircraftId`` alone: 12 mapped
+  values missing each, under ``allow_missing_fields: false`` (the error path: a producer
+  sending another shape).
 
-Usage: ``python -m benchmarks.gen N [--variant clean|lax|bad] > records.ndjson``.
+Usage: ``python -m benchmarks.gen N [--variant clean|lax|bad|missing] > records.ndjson``.
 """
 
 from __future__ import annotations
@@ -119,13 +122,19 @@ def generate(n: int, variant: str = "clean", seed: int = 42) -> bytes:
 
 
 def variant_record(i: int, rnd: random.Random, variant: str) -> dict[str, Any]:
-    """Record ``i`` of a variant: lax everywhere, or bad for about 1 in 100."""
+    """Record ``i`` of a variant: lax everywhere, bad for about 1 in 100, or missing most values."""
     rec = record(i, rnd)
+    if variant == "missing":
+        return {"id": rec["id"], "data": {"aircraftId": rec["data"]["aircraftId"]}}
     if variant == "lax":
         make_lax(rec, rnd)
     elif variant == "bad" and rnd.random() < 0.01:
         make_bad(rec, rnd)
     return rec
+
+
+#: The variants :func:`generate` makes.
+VARIANTS = ("clean", "lax", "bad", "missing")
 
 
 def positive_int(text: str) -> int:
@@ -153,7 +162,7 @@ def positive_float(text: str) -> float:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.gen", description=__doc__.splitlines()[0])
     p.add_argument("n", type=int)
-    p.add_argument("--variant", choices=("clean", "lax", "bad"), default="clean")
+    p.add_argument("--variant", choices=VARIANTS, default="clean")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--sink", action="store_true", help="print the sink definition instead")
     args = p.parse_args(argv)

@@ -28,7 +28,9 @@ start, imports and setup are not counted. Workloads (seed records of
   bytes, or the same records as dicts);
 * ``check_dict``, ``validate_line``: ``--calls`` calls on one record each (a producer's
   per-message check);
-* ``batcher``: ``Batcher.add`` of each dict, then ``flush``.
+* ``batcher``: ``Batcher.add`` of each dict, then ``flush``;
+* ``validate_missing``: ``validate`` of ``--records`` records of the ``missing`` variant
+  (12 mapped values missing in each: the error path, every record refused).
 
 A workload the base tree cannot run (an API it does not have yet) is shown as such.
 Needs valgrind on the PATH (``apt-get install valgrind``); without it the command says so
@@ -51,7 +53,7 @@ from typing import Any
 from .gen import SINK, generate, positive_int
 
 REPO = Path(__file__).resolve().parent.parent
-WORKLOADS = ("map_bytes", "map_dicts", "validate_bytes", "check_dict", "validate_line", "batcher")
+WORKLOADS = ("map_bytes", "map_dicts", "validate_bytes", "check_dict", "validate_line", "batcher", "validate_missing")
 
 #: The child process: runs each workload once to warm up, then once inside functools.reduce
 #: (the region callgrind collects and dumps after); prints one JSON line per workload.
@@ -61,6 +63,7 @@ import orjson
 import mapper
 
 sink_path, data_path, calls, names = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split(",")
+missing_path = sys.argv[5] if len(sys.argv) > 5 else None
 print(json.dumps({"mapper": mapper.__file__}), flush=True)
 m = mapper.compile_sink(sink_path)
 data = open(data_path, "rb").read()
@@ -82,6 +85,9 @@ work = {
     "validate_line": lambda: [m.validate(line) for _ in range(calls)],
     "batcher": batcher,
 }
+if missing_path is not None:
+    missing = open(missing_path, "rb").read()
+    work["validate_missing"] = lambda: m.validate(missing)
 
 def attempt(_acc, name):
     try:
@@ -110,8 +116,9 @@ def dump_totals(path: Path) -> int:
     return int(found.group(1))
 
 
-def count(tree: Path, sink: Path, data: Path, names: list[str], calls: int, python: str = sys.executable) -> dict[str, Any]:
-    """Instructions of each workload in ``tree`` (a directory holding the ``mapper`` package)."""
+def count(tree: Path, sink: Path, data: Path, names: list[str], calls: int, python: str = sys.executable, missing: Path | None = None) -> dict[str, Any]:
+    """Instructions of each workload in ``tree`` (a directory holding the ``mapper`` package);
+    ``missing``: the records of ``validate_missing``."""
     with tempfile.TemporaryDirectory(prefix="mapper-cg-") as tmp:
         out = Path(tmp) / "cg.out"
         # (not coverage's subprocess tracing, which pytest-cov's variables would start in it)
@@ -131,6 +138,7 @@ def count(tree: Path, sink: Path, data: Path, names: list[str], calls: int, pyth
             str(data),
             str(calls),
             ",".join(names),
+            *([str(missing)] if missing is not None else []),
         ]
         proc = subprocess.run(cmd, env=env, capture_output=True, cwd=tmp, check=False)
         if proc.returncode != 0:
@@ -173,7 +181,7 @@ def compare(base: dict[str, Any], new: dict[str, Any], per: dict[str, int]) -> l
 def format_rows(rows: list[dict[str, Any]], ref: str) -> str:
     out = [f"{'workload':<16}{'unit':>10}{'base ' + ref:>18}{'this tree':>14}{'this/base':>11}"]
     for r in rows:
-        unit = "record" if r["workload"] in ("map_bytes", "map_dicts", "validate_bytes", "batcher") else "call"
+        unit = "record" if r["workload"] in ("map_bytes", "map_dicts", "validate_bytes", "batcher", "validate_missing") else "call"
         shown = [f"{r[k]:,.0f}" if r[k] is not None else "n/a" for k in ("base", "this")]
         ratio = f"{r['ratio']:.3f}" if r["ratio"] is not None else "-"
         out.append(f"{r['workload']:<16}{unit:>10}{shown[0]:>18}{shown[1]:>14}{ratio:>11}")
@@ -204,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         sink, data = Path(tmp) / "sink.json", Path(tmp) / "records.ndjson"
         sink.write_text(json.dumps(SINK))
         data.write_bytes(generate(args.records, "clean"))
+        missing = Path(tmp) / "missing.ndjson"
+        missing.write_bytes(generate(args.records, "missing"))
         # both trees as copies side by side, under paths of one length ("base", "this"): the
         # interpreter lays out memory the same way for both (a longer path moved it enough to
         # change a workload's count by 1-2% with the code the same)
@@ -211,8 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         base_dir.mkdir()
         shutil.copytree(REPO / "mapper", this_dir / "mapper", ignore=shutil.ignore_patterns("__pycache__"))
         print(f"counting {', '.join(names)} under valgrind: base {args.base}, then this tree", file=sys.stderr, flush=True)
-        base = count(base_tree(args.base, base_dir), sink, data, names, args.calls)
-        new = count(this_dir, sink, data, names, args.calls)
+        base = count(base_tree(args.base, base_dir), sink, data, names, args.calls, missing=missing)
+        new = count(this_dir, sink, data, names, args.calls, missing=missing)
     rows = compare(base, new, per)
     print(format_rows(rows, args.base))
     if args.json is not None:
