@@ -83,6 +83,7 @@ class Seg:
 
 _ONLY_STR: set[type] = {str}
 _ABSENT = frozenset({type(None), type(UNSET)})
+_ONLY_UNSET = {type(UNSET)}
 #: The types of a null or missing value (each has that one instance).
 _ABSENT_TYPES = frozenset({type(None), type(UNSET), type(MISSING)})
 
@@ -91,7 +92,6 @@ _ABSENT_TYPES = frozenset({type(None), type(UNSET), type(MISSING)})
 Absent = Union[str, tuple[str, str]]
 #: Errors the fast path adds at once (see FastPath.settle): per column, code and reason, the rows (ascending, none twice).
 Failed = list[tuple[int, str, str, list[int]]]
-_ONLY_UNSET = {type(UNSET)}
 
 
 def _python_types(shape: Any) -> frozenset[type]:
