@@ -366,6 +366,7 @@ class Store:
     def __init__(self, path: str | Path = ":memory:", *, clock: Callable[[], float] = time.time, writable: bool = True):
         if writable is not True and writable is not False:
             raise OptionError(f"writable= is True or False, not {writable!r}")
+        check_function("clock", clock, optional=False)  # (a TypeError at the first sink created)
         if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):  # (str(None) made a database named "None")
             raise OptionError(f"Store takes a database file (a str or os.PathLike, or ':memory:'), not {type(path).__name__}")
         self.path = os.fspath(path)
@@ -1059,3 +1060,7 @@ def _whole_options(**values: Any) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) and not (value is None and name == "limit"):
             raise OptionError(f"{name}= is an integer{' (or None)' if name == 'limit' else ''}, not {value!r}")
+        # (a negative one was read as 0, and a page of limit=-1 said so: what GET .../rows and serve --query refuse)
+        least = 1 if name == "page" else 0
+        if value is not None and value < least:
+            raise OptionError(f"{name}= is {'a number of rows, at least 1' if least else 'a count of rows, 0 or more'}, not {value!r}")

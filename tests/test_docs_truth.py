@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,37 @@ def test_a_token_variable_of_white_space_is_named(command: str, monkeypatch: pyt
     assert "the environment variable MAPPER_TEST_TOKEN (--token-env) holds only white space" in capsys.readouterr().err
     monkeypatch.setenv("MAPPER_TEST_TOKEN", " tok ")
     assert env_token("MAPPER_TEST_TOKEN") == " tok "  # (a token's surrounding blanks are the sender's to strip, as before)
+
+
+@pytest.mark.parametrize(
+    ("call", "said"),
+    [
+        (lambda s: s.rows("a", offset=-1), "offset= is a count of rows, 0 or more, not -1"),
+        (lambda s: s.rows("a", limit=-1), "limit= is a count of rows, 0 or more, not -1"),
+        (lambda s: list(s.iter_rows("a", 0)), "page= is a number of rows, at least 1, not 0"),
+        (lambda s: list(s.iter_rows("a", offset=-2)), "offset= is a count of rows, 0 or more, not -2"),
+        (lambda s: list(s.iter_rows("a", limit=-1)), "limit= is a count of rows, 0 or more, not -1"),
+    ],
+)
+def test_a_negative_count_of_rows_is_an_option_error(call: Any, said: str) -> None:
+    # docs/python-api.md: "a negative count ... is an OptionError naming the parameter"; Store.rows
+    # read offset=-1 as 0 and answered limit=-1 with no rows and a page saying limit -1, where
+    # GET /v2/sinks/<id>/rows and serve --query refuse them
+    with mapper.Store() as store:
+        store.create_sink(
+            {
+                "name": "a",
+                "sink_details": {"database_id": "d", "table": "a"},
+                "schema": {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]},
+            }
+        )
+        store.ingest("a", b'{"records": [{"value": {"id": 1}}]}')
+        with pytest.raises(mapper.OptionError, match=re.escape(said)):
+            call(store)
+        assert store.rows("a", offset=0, limit=0).rows == [] and [r["_id"] for r in store.iter_rows("a", 1)] == [1]
+
+
+def test_a_store_clock_that_is_no_function_is_refused_when_given() -> None:
+    # Store(clock=5) was taken, and create_sink then raised TypeError: 'int' object is not callable
+    with pytest.raises(mapper.OptionError, match=r"clock= is a function, not 5"):
+        mapper.Store(clock=5)  # type: ignore[arg-type]
