@@ -237,6 +237,12 @@ class InferError(MapperError):
     """``infer`` cannot produce a draft: no records, no identity, a bad option."""
 
 
+class _OptionRefused(InferError, OptionError):
+    """A parameter of :func:`infer` of the wrong type or out of its range (``max_depth=-1``,
+    ``min_presence=nan``, ``input_format=None``): an :class:`OptionError`, as every public
+    parameter's is (docs/python-api.md), and still the :class:`InferError` it was."""
+
+
 # ---------------------------------------------------------------------------------------
 # ColumnTypes of candidate columns, built through the real loader
 
@@ -2300,19 +2306,22 @@ def _named_paths(texts: Iterable[str]) -> list[tuple[str, ...]]:
 
 
 def _check_options(id_field: Any, primary_key_fields: Any, max_depth: Any, min_presence: Any, name: Any, input_format: str) -> None:
+    # (each named as the caller gave it: the keyword from Python, the option from mapper infer)
     if id_field is not None and primary_key_fields is not None:
-        raise InferError("give either --id-field or --primary-key-fields, not both")
+        raise _OptionRefused("give either id_field or primary_key_fields (--id-field or --primary-key-fields), not both")
     if primary_key_fields is not None and (not primary_key_fields or not all(isinstance(p, str) and p.strip() for p in primary_key_fields)):
-        raise InferError("--primary-key-fields needs one or more paths, separated by commas")
+        raise _OptionRefused("primary_key_fields (--primary-key-fields) needs one or more paths, separated by commas")
     if max_depth is not None and (isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1):
-        raise InferError(f"--max-depth must be a whole number >= 1, not {max_depth!r}")
+        raise _OptionRefused(f"max_depth (--max-depth) must be a whole number >= 1, not {max_depth!r}")
     if isinstance(min_presence, bool) or not isinstance(min_presence, (int, float)) or not 0.0 <= min_presence <= 1.0:
-        raise InferError(f"--min-presence must be a ratio between 0 and 1, not {min_presence!r}")
+        raise _OptionRefused(f"min_presence (--min-presence) must be a ratio between 0 and 1, not {min_presence!r}")
     if name is not None and (not isinstance(name, str) or not NAME_RE.fullmatch(name)):
         hint = sink_name(str(name))
-        raise InferError(f"invalid sink name {name!r}: lowercase letters, digits, '-' and '_', starting with a letter, at most 230 characters (e.g. {hint!r})")
+        raise _OptionRefused(
+            f"invalid sink name {name!r} (name, --name): lowercase letters, digits, '-' and '_', starting with a letter, at most 230 characters (e.g. {hint!r})"
+        )
     if input_format not in INPUT_FORMATS:
-        raise InferError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
+        raise _OptionRefused(f"unknown input format {input_format!r} (input_format, --input-format); use one of {', '.join(INPUT_FORMATS)}")
 
 
 class _Globs:

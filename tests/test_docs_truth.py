@@ -143,3 +143,31 @@ def test_a_store_clock_that_is_no_function_is_refused_when_given() -> None:
     # Store(clock=5) was taken, and create_sink then raised TypeError: 'int' object is not callable
     with pytest.raises(mapper.OptionError, match=r"clock= is a function, not 5"):
         mapper.Store(clock=5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ({"max_depth": "2"}, "max_depth (--max-depth) must be a whole number >= 1, not '2'"),
+        ({"max_depth": -1}, "max_depth (--max-depth) must be a whole number >= 1, not -1"),
+        ({"min_presence": None}, "min_presence (--min-presence) must be a ratio between 0 and 1, not None"),
+        ({"min_presence": float("nan")}, "min_presence (--min-presence) must be a ratio between 0 and 1, not nan"),
+        ({"name": 5}, "invalid sink name 5 (name, --name)"),
+        ({"input_format": None}, "unknown input format None (input_format, --input-format)"),
+        ({"id_field": "id", "primary_key_fields": ["id"]}, "give either id_field or primary_key_fields"),
+    ],
+)
+def test_a_bad_parameter_of_infer_is_an_option_error_naming_it(options: dict[str, Any], said: str) -> None:
+    # docs/python-api.md (and infer's docstring): a wrong type, None where none is taken, a negative
+    # count or a NaN is an OptionError naming the parameter; infer raised a bare InferError naming
+    # only the command line's option (--max-depth), not a ValueError (still an InferError, as it was)
+    with pytest.raises(mapper.OptionError, match=re.escape(said)) as caught:
+        mapper.infer([b'{"id": 1}'], **options)
+    assert isinstance(caught.value, mapper.InferError) and isinstance(caught.value, ValueError)
+
+
+def test_a_bad_option_of_mapper_infer_still_names_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    from mapper.cli import main
+
+    assert main(["infer", str(ROOT / "examples" / "aircraft" / "records.ndjson"), "--max-depth", "0"]) == 2
+    assert capsys.readouterr().err == "mapper: max_depth (--max-depth) must be a whole number >= 1, not 0\n"
