@@ -171,3 +171,18 @@ def test_a_bad_option_of_mapper_infer_still_names_the_option(capsys: pytest.Capt
 
     assert main(["infer", str(ROOT / "examples" / "aircraft" / "records.ndjson"), "--max-depth", "0"]) == 2
     assert capsys.readouterr().err == "mapper: max_depth (--max-depth) must be a whole number >= 1, not 0\n"
+
+
+def test_string_ids_are_read_only_only_where_held_as_utf8_too(tmp_path: Path) -> None:
+    # docs/python-api.md said "a string column's values, ids and .utf8 are read-only": ids held as
+    # objects alone are writable, and an edit shows everywhere (batch.check() names a non-str one)
+    m = mapper.compile_sink(ROOT / "examples" / "aircraft" / "sink.json")
+    batch = m.map(ROOT / "examples" / "aircraft" / "records.ndjson")
+    assert not batch["reg"].values.flags.writeable
+    batch.ids[0] = "edited"
+    assert batch.to_rows()[0]["_id"] == "edited" and batch.to_arrow().column("_id")[0].as_py() == "edited"
+    from mapper.writers import write_npz
+
+    write_npz(batch, tmp_path / "b.npz")
+    back = mapper.read_batch(tmp_path / "b.npz")
+    assert back.ids[0] == "edited" and not back.ids.flags.writeable
