@@ -186,3 +186,19 @@ def test_string_ids_are_read_only_only_where_held_as_utf8_too(tmp_path: Path) ->
     write_npz(batch, tmp_path / "b.npz")
     back = mapper.read_batch(tmp_path / "b.npz")
     assert back.ids[0] == "edited" and not back.ids.flags.writeable
+
+
+def test_a_records_text_opening_with_a_byte_order_mark_is_taken_off_and_sent_without_it() -> None:
+    # docs/python-api.md said a byte order mark before a record's text given to check or
+    # Batcher.add "is invalid JSON there ... and the error says so"; both take it off (and the
+    # Batcher sends the text without it); only a mark further on is refused
+    sink = ROOT / "examples" / "aircraft" / "sink.json"
+    text = (ROOT / "examples" / "aircraft" / "records.ndjson").read_bytes().splitlines()[1]
+    m = mapper.compile_sink(sink)
+    assert m.check(b"\xef\xbb\xbf" + text) == m.check(text) == []
+    (problem,) = m.check(b" \xef\xbb\xbf" + text)
+    assert problem.code == "invalid_json" and "a byte order mark (U+FEFF), which may open an input" in problem.reason
+    with mapper.Batcher(sink) as batcher:
+        assert batcher.add(b"\xef\xbb\xbf" + text).accepted
+        (body,) = batcher.flush()
+    assert b"\xef\xbb\xbf" not in body.data
