@@ -10,7 +10,6 @@ when its vector form cannot vouch for them.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import replace
@@ -20,7 +19,7 @@ from msgspec import UNSET
 
 from ..batch import ColumnBuilder
 from ..compiler import CompiledSink, NotObject, PathFailure
-from ..errors import escape_controls, preview, show, type_name
+from ..errors import escape_controls, json_text, preview, show, type_name
 from ..model import MISSING
 from ..options import MapOptions
 from ..report import RecordError, ValueWarning, not_an_item_reason, not_an_object_reason
@@ -195,8 +194,9 @@ class CarefulPath:
                 self.pk_element(raw_vals, pos, line)
 
     def not_object(self, ci: int, v: NotObject, pos: int, line: int | None) -> None:
-        # The ingester's wording: element at ["data"] is not an object
-        keys = json.dumps(list(v.keys), ensure_ascii=False)
+        # The ingester's wording: element at ["data"] is not an object (its keys' hidden
+        # characters escaped, as every message quotes a name: a U+202E read the rest backwards)
+        keys = json_text(list(v.keys))
         self.error(ci, pos, line, "not_an_object", f"element at {keys} is not an object (got `{type_name(v.value)}` {show(v.value)})")
 
     # ------------------------------------------------------------------ single values
