@@ -373,7 +373,9 @@ class ValueWarning:
         return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        # (not what was sent and what is stored: an array's or an object's, a comma_split's
+        # parts, are unhashable; equal warnings are still alike in where and what kind)
+        return hash((self.record, self.line, self.column, self.path, self.kind, self.file))
 
     def __repr__(self) -> str:
         return (

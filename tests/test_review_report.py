@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +29,15 @@ def test_a_not_an_object_error_escapes_the_hidden_characters_of_the_key_it_names
         assert error.code == "not_an_object"
         assert not has_controls(error.message), ascii(error.message)
         assert '["k\\u202e\\u009b"]' in error.reason, error.reason
+
+
+def test_a_warning_on_an_array_or_object_hashes() -> None:
+    # ValueWarning defines __hash__ (an equal one hashes alike), but hashed what was sent and what
+    # is stored: a set of warnings, or one as a dict key, raised "unhashable type: 'list'" for a
+    # string_from_value of an array or a comma_split (its stored parts are a list).
+    m = mapper.compile_sink(_sink({"name": "s", "path": ["s"], "type": "string"}, {"name": "ss", "path": ["ss"], "type": "strings"}))
+    report = m.validate([{"id": "a", "s": [1, 2]}, {"id": "b", "s": {"k": 1}}, {"id": "c", "ss": "x,y"}])
+    assert sorted(w.kind for w in report.warnings) == ["comma_split", "string_from_value", "string_from_value"]
+    copies = pickle.loads(pickle.dumps(report.warnings))
+    assert {*report.warnings} == {*copies} and len({*report.warnings, *copies}) == 3
+    assert all(hash(w) == hash(c) and w == c for w, c in zip(report.warnings, copies))
