@@ -457,7 +457,8 @@ class Report:
     reject_reason: str | None = None
     on_error: str = "endpoint"
     strict: bool = False
-    #: record index -> its errors, for the first KEEP failed records
+    #: record index -> the error its endpoint answer quotes (:func:`answered_error`, in a list of
+    #: one), for the first KEEP failed records
     failed_index: dict[int, list[RecordError]] = field(default_factory=dict)
     #: the index of every failed record, ascending, and per record whether only missing
     #: values failed it (1) or an error of its own (0); kept when the run needs them (a
@@ -890,8 +891,8 @@ class ReportBuilder:
             if self.keep_failed:
                 rep.failed.append(rec)
                 rep.failed_only_missing.append(all(e.code == "missing" for e in errs))
-            if len(rep.failed_index) < KEEP:
-                rep.failed_index[rec] = errs
+            if len(rep.failed_index) < KEEP:  # (the one error its answer quotes: a record of a wide sink may have thousands)
+                rep.failed_index[rec] = [answered_error(errs)]
             raw = raw_of(rec) if raw_of is not None else None
             rejected = RejectedRecord(rec, errs[0].line, errs, raw)
             if self.on_reject is not None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import mapper
 from mapper.errors import has_controls
+from mapper.report import KEEP, ReportBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,3 +42,22 @@ def test_a_warning_on_an_array_or_object_hashes() -> None:
     copies = pickle.loads(pickle.dumps(report.warnings))
     assert {*report.warnings} == {*copies} and len({*report.warnings, *copies}) == 3
     assert all(hash(w) == hash(c) and w == c for w, c in zip(report.warnings, copies))
+
+
+def test_the_failed_index_holds_one_error_per_record() -> None:
+    # The first KEEP failed records were kept with every error of theirs, for the endpoint answer's
+    # message, which quotes one: a wide sink's records failing every column (4,000 columns, 1,500
+    # records, 82 MB of NDJSON) held 4,000,000 errors, 1.35 GB, in a validate -q that prints none.
+    rb = ReportBuilder(keep_rejected=False)
+    for rec in range(KEEP + 5):
+        rb.error(rec, rec + 1, "a", "$.a", "missing", "Missing value")
+        for col in range(40):
+            rb.error(rec, rec + 1, f"c{col}", f"$.c{col}", "invalid_value", f"bad c{col}")
+    rb.close_records()
+    report = rb.report
+    report.records = KEEP + 5
+    assert len(report.failed_index) == KEEP and report.failed_records == KEEP + 5
+    assert sum(len(errs) for errs in report.failed_index.values()) <= KEEP
+    answer = report.endpoint_answer()["records"]
+    assert answer[0]["error_code"] == "InvalidBody" and answer[0]["error_message"].endswith('bad c0 - at `$.c0` (record 0, line 1, column "c0")')
+    assert answer[-1] == {"status": "error", "error_code": "InvalidBody", "error_message": "Incorrect values for one or more of record fields"}
