@@ -988,6 +988,8 @@ def print_report(
         _print_groups("warnings (values the endpoint stores differently from how they were sent):", report.warnings_by_column(), out, n, columns)
     if report.total_errors > len(report.errors):
         print(f"(counts cover all {plural(report.total_errors, 'error')}; the first {len(report.errors):,} are kept in full)", file=out)
+    if report.total_warnings > len(report.warnings):  # (a group past them shows no example: said why)
+        print(f"(counts cover all {plural(report.total_warnings, 'warning')}; the first {len(report.warnings):,} are kept in full)", file=out)
     if report.silenced_warnings:
         silenced = ", ".join(f"{kind} {count:,}" for kind, count in sorted(report.silenced_warnings.items()))
         print(f"silenced warnings (--ignore-warning): {silenced}", file=out)

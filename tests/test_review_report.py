@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 from pathlib import Path
 from typing import Any
 
 import mapper
+from mapper.commands import print_report
 from mapper.errors import has_controls
-from mapper.report import KEEP, ReportBuilder
+from mapper.report import KEEP, Report, ReportBuilder, ValueWarning
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,3 +63,22 @@ def test_the_failed_index_holds_one_error_per_record() -> None:
     answer = report.endpoint_answer()["records"]
     assert answer[0]["error_code"] == "InvalidBody" and answer[0]["error_message"].endswith('bad c0 - at `$.c0` (record 0, line 1, column "c0")')
     assert answer[-1] == {"status": "error", "error_code": "InvalidBody", "error_message": "Incorrect values for one or more of record fields"}
+
+
+def test_the_text_report_says_when_warnings_are_past_the_ones_kept() -> None:
+    # Past the first 1,000 errors the text report says the counts cover more than the examples;
+    # past the first 1,000 warnings it said nothing: groups counted "600 times" showed no example,
+    # and --group record's "... and N more records" counted only records with kept entries.
+    report = Report(records=2400)
+    report.warnings = [ValueWarning(i, i + 1, "a", "$.a", "string_from_value", 5, "5") for i in range(KEEP)]
+    report.warning_counts = {("a", "string_from_value"): 1800, ("a", "empty_string"): 600}
+    for group in ("column", "record"):
+        out = io.StringIO()
+        print_report(report, out, group=group)
+        text = out.getvalue()
+        assert "(counts cover all 2,400 warnings; the first 1,000 are kept in full)" in text, text
+        assert "errors;" not in text
+    report.warning_counts = {("a", "string_from_value"): KEEP}
+    out = io.StringIO()
+    print_report(report, out)
+    assert "counts cover" not in out.getvalue()
