@@ -397,10 +397,10 @@ class DefinitionError(MapperError):
         self.source = source
         errors = [p for p in self.problems if p.severity == "error"]
         head = f"invalid sink definition{f' {shown_name(source)}' if source else ''}"
-        lines = [f"{head}: {len(errors)} error{'' if len(errors) == 1 else 's'}"]
+        lines = [f"{head}: {len(errors):,} error{'' if len(errors) == 1 else 's'}"]
         lines += [f"  {p}" for p in errors[:20]]
         if len(errors) > 20:
-            lines.append(f"  ... and {len(errors) - 20} more")
+            lines.append(f"  ... and {len(errors) - 20:,} more")
         super().__init__("\n".join(lines))
 
     @property

@@ -10,7 +10,7 @@ from typing import Any
 
 import mapper
 from mapper.commands import print_report
-from mapper.errors import has_controls
+from mapper.errors import DefinitionError, Problem, has_controls
 from mapper.report import KEEP, Report, ReportBuilder, ValueWarning
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,3 +82,11 @@ def test_the_text_report_says_when_warnings_are_past_the_ones_kept() -> None:
     out = io.StringIO()
     print_report(report, out)
     assert "counts cover" not in out.getvalue()
+
+
+def test_a_definition_error_counts_its_errors_as_every_count_is_written() -> None:
+    # Counts in messages are written 1,200 (the verdict, the groups); an invalid definition said "1200 errors".
+    exc = DefinitionError([Problem("error", f"/schema/definition/{i}", "bad", "c") for i in range(1200)], "sink.json")
+    lines = str(exc).splitlines()
+    assert lines[0] == "invalid sink definition sink.json: 1,200 errors" and lines[-1] == "  ... and 1,180 more"
+    assert str(DefinitionError([Problem("error", "", "bad", "c")])).splitlines()[0] == "invalid sink definition: 1 error"
