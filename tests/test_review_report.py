@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,37 @@ def test_a_definition_error_counts_its_errors_as_every_count_is_written() -> Non
     lines = str(exc).splitlines()
     assert lines[0] == "invalid sink definition sink.json: 1,200 errors" and lines[-1] == "  ... and 1,180 more"
     assert str(DefinitionError([Problem("error", "", "bad", "c")])).splitlines()[0] == "invalid sink definition: 1 error"
+
+
+def _doc_keys(text: str) -> list[str]:
+    """The keys a docs list of an object names: ``{"a", "b": [...], "c"}`` -> ``["a", "b", "c"]``, nested objects left out."""
+    depth, top = 0, []
+    for m in re.finditer(r'"(\w+)"|[\[{]|[\]}]', text[1:-1]):
+        tok = m.group()
+        if tok in "[{":
+            depth += 1
+        elif tok in "]}":
+            depth -= 1
+        elif depth == 0:
+            top.append(m.group(1))
+    return top
+
+
+def test_the_json_report_writes_the_keys_and_types_docs_cli_md_lists() -> None:
+    # docs/cli.md gave the warnings as "[...]" and error_counts, warning_counts with no shape: every
+    # key of every object --report json writes is listed there now, each the type it is.
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    said = doc[doc.index("### `--report text|json|endpoint` (validate)") :]
+    top = said[said.index("`json`: one object `") + len("`json`: one object `") :]
+    top = top[: top.index("`")]
+    item = {name: re.search(rf'"{name}": \[(\{{[^}}]*\}})\]', top) for name in ("errors", "warnings", "error_counts", "warning_counts")}
+    assert all(item.values()), top
+    m = mapper.compile_sink(_sink({"name": "n", "path": ["n"], "type": "int"}, {"name": "s", "path": ["s"], "type": "string"}))
+    got = m.validate([{"id": "a", "n": "x", "s": 5}]).to_dict()
+    assert _doc_keys(top) == list(got)
+    for name, found in item.items():
+        assert found is not None and _doc_keys(found.group(1)) == list(got[name][0]), name
+    kinds = {"verdict": str, "accepted": bool, "policy": str, "records": int, "success_count": int, "error_count": int, "failed_records": int}
+    kinds |= {"errors": list, "warnings": list, "error_counts": list, "warning_counts": list, "truncated": bool, "notes": list, "silenced_warnings": dict}
+    assert all(isinstance(got[k], t) for k, t in kinds.items())
+    assert got["reject_reason"] is got["document_error"] is got["null_records_at"] is None
