@@ -63,7 +63,7 @@ def preview(text: str, limit: int = 60) -> str:
     """
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}...({len(text)} characters)"
+    return f"{text[:limit]}...({len(text):,} characters)"
 
 
 def long_int(value: Any) -> bool:
@@ -303,9 +303,9 @@ def show(value: object, limit: int = 60, escaped: bool = False) -> str:
         # str() of an int of more than 4,300 digits raises; such a number is not worth printing
         text = str(value) if value.bit_length() < 4000 else long_int_text(value)
     elif isinstance(value, (list, tuple)):
-        text = f"[...] ({len(value)} item{'' if len(value) == 1 else 's'})" if value else "[]"
+        text = f"[...] ({len(value):,} item{'' if len(value) == 1 else 's'})" if value else "[]"
     elif isinstance(value, Mapping):  # (any mapping is a JSON object, as a record's: never its repr)
-        text = f"{{...}} ({len(value)} key{'' if len(value) == 1 else 's'})" if value else "{}"
+        text = f"{{...}} ({len(value):,} key{'' if len(value) == 1 else 's'})" if value else "{}"
     else:
         text = repr(value)
     if len(text) > limit:

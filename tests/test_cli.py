@@ -1307,7 +1307,7 @@ def test_the_text_report_cuts_a_long_path_in_its_headers(tmp_path: Path) -> None
         proc = run("validate", sink, records, "--group", group)
         assert proc.returncode == EXIT_REJECTED
         (header,) = [line for line in proc.out.splitlines() if "(path " in line]
-        assert len(header) < 300 and "...(3007 characters))" in header, header
+        assert len(header) < 300 and "...(3,007 characters))" in header, header
     assert json_out(run("validate", sink, records, "--report", "json"))["errors"][0]["path"] == "$." + path
 
 

@@ -705,7 +705,7 @@ def test_no_records_names_the_path_as_written_and_cuts_a_long_key():
     key = "k" * 100_000
     for given in (doc, json.loads(doc), (doc + "\n") * 3):
         for e in m.validate(given, records_path=[key, "b"]).errors:
-            assert len(e.reason) < 500 and "(100002 characters)" in e.reason and "(100000 characters)" in e.reason, type(given)
+            assert len(e.reason) < 500 and "(100,002 characters)" in e.reason and "(100,000 characters)" in e.reason, type(given)
 
 
 def test_the_head_kept_to_explain_failures_leaves_out_a_line_its_end_cuts():

@@ -11,7 +11,7 @@ from typing import Any
 
 import mapper
 from mapper.commands import print_report
-from mapper.errors import DefinitionError, Problem, has_controls
+from mapper.errors import DefinitionError, Problem, has_controls, preview, show
 from mapper.report import KEEP, Report, ReportBuilder, ValueWarning
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,6 +91,12 @@ def test_a_definition_error_counts_its_errors_as_every_count_is_written() -> Non
     lines = str(exc).splitlines()
     assert lines[0] == "invalid sink definition sink.json: 1,200 errors" and lines[-1] == "  ... and 1,180 more"
     assert str(DefinitionError([Problem("error", "", "bad", "c")])).splitlines()[0] == "invalid sink definition: 1 error"
+
+
+def test_a_long_text_or_array_shown_cut_gives_its_size_as_every_count_is_written() -> None:
+    # preview said "...(200002 characters)" and show "[...] (1500 items)" where the report says "1,500 records".
+    assert preview("x" * 1234) == "x" * 60 + "...(1,234 characters)" and preview("x" * 999, 10).endswith("...(999 characters)")
+    assert show([0] * 1500) == "[...] (1,500 items)" and show(dict.fromkeys(range(2000))) == "{...} (2,000 keys)"
 
 
 def _doc_keys(text: str) -> list[str]:

@@ -293,8 +293,8 @@ def test_the_rows_page_shows_a_long_value_cut_and_says_its_length() -> None:
         page = orjson.loads(answer)
         assert status == 200 and len(answer) < 20_000, len(answer)
         reg = page["rows"][0]["cells"][[c["name"] for c in page["columns"]].index("reg")]["text"]
-        assert reg == '"' + "r" * 999 + "...(200002 characters)"
-        assert page["rows"][0]["id"].endswith("...(100002 characters)")
+        assert reg == '"' + "r" * 999 + "...(200,002 characters)"
+        assert page["rows"][0]["id"].endswith("...(100,002 characters)")
         # the API itself gives the value whole
         status, _, answer = request(server, "GET", f"/v2/sinks/{SINK_ID}/rows")
         assert orjson.loads(answer)["rows"][0]["reg"] == "r" * 200_000

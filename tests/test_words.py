@@ -72,7 +72,7 @@ def test_an_error_answer_that_is_no_json_says_its_status_type_and_words() -> Non
     assert str(not_found.value) == 'the endpoint answered 404 Not Found (text/html): "502 Bad Gateway 502 Bad Gateway nginx"'
     assert (not_found.value.status, not_found.value.code) == (404, "HTTP404")
     said = str(forbidden.value)
-    assert said.startswith('the endpoint answered 403 Forbidden (text/plain): "no no no') and said.endswith('...(1499 characters)"') and len(said) < 300
+    assert said.startswith('the endpoint answered 403 Forbidden (text/plain): "no no no') and said.endswith('...(1,499 characters)"') and len(said) < 300
 
 
 def test_a_file_given_twice_among_the_inputs_is_noted_with_its_places(tmp_path: Path) -> None:
