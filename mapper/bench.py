@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from .commands import check_paths, explain_first, file_name, load_cli_sink, map_options, no_records_held, one_process_reason, stdin_note, stdin_once
+from .commands import check_paths, explain_first, file_name, integer, load_cli_sink, map_options, no_records_held, one_process_reason, stdin_note, stdin_once
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.parallel import Keep, can_fork, cuts_for, run_parallel, splittable
@@ -44,7 +44,7 @@ def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser
     p.add_argument("sink", metavar="SINK", type=file_name, help="sink definition file")
     p.add_argument("records", metavar="RECORDS", nargs="+", type=file_name, help="record files (read into memory first), '-' for stdin")
     p.add_argument(
-        "--repeat", type=int, default=5, metavar="N", help=f"timed runs after one warm-up (default 5, at most {MAX_REPEAT:,}); the median is reported"
+        "--repeat", type=integer, default=5, metavar="N", help=f"timed runs after one warm-up (default 5, at most {MAX_REPEAT:,}); the median is reported"
     )
     p.add_argument(
         "--json",

@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 
 from . import _start
 from ._version import DISTRIBUTION, __version__
-from .commands import EXIT_USAGE, ReaderGone, field_option, fields_option, file_name, unicode_values
+from .commands import EXIT_USAGE, ReaderGone, field_option, fields_option, file_name, integer, unicode_values
 from .errors import InputError, MapperError, closest, escape_controls, shown_name, suggest
 from .writers import remove_left_temps, write_whole
 
@@ -277,7 +277,7 @@ def _report_options(p: argparse.ArgumentParser) -> None:
         help="column (default): errors and warnings grouped by column and code, with counts; record: each record's errors and warnings together",
     )
     g.add_argument(
-        "--examples", type=int, metavar="N", help="examples per group (default 3), or records listed with --group record (default 10); 0: counts only"
+        "--examples", type=integer, metavar="N", help="examples per group (default 3), or records listed with --group record (default 10); 0: counts only"
     )
     g.add_argument(
         "--ignore-warning",
@@ -307,7 +307,9 @@ def _shared_options(p: argparse.ArgumentParser, rejects: bool = True, quiet: str
         help='the records are the array at PATH of each JSON document (aircraft for dump1090\'s {"now": ..., "aircraft": [...]}; data.items)',
     )
     p.add_argument("--strict", action="store_true", help="values the endpoint would store differently are errors, not warnings")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default 1; needs one regular file: otherwise one process is used)")
+    p.add_argument(
+        "--workers", type=integer, default=1, metavar="N", help="worker processes (default 1; needs one regular file: otherwise one process is used)"
+    )
     p.add_argument(
         "--max-record-size",
         metavar="BYTES",

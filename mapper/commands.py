@@ -153,8 +153,33 @@ def unicode_values(action: _Action) -> _Action:
     this). File names are exempt (``type=file_name``): a file may be named by any bytes."""
     if action.nargs != 0 and action.type is not file_name and not isinstance(action.type, _UnicodeText):
         assert action.type is None or callable(action.type), action.type  # (argparse's registered type names are not used)
+        # (one reader of integers for every option: int() took 1_0, Arabic-Indic digits, ' 5')
+        assert action.type is not int, f"{action.option_strings}: type=int takes what int() takes; use mapper.commands.integer"
         action.type = _UnicodeText(action.type)
     return action
+
+
+#: An integer option's value: ASCII digits, a minus sign before them taken (its option's own check
+#: then says what the value must be: ``--workers -1`` is ">= 1").
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def integer_text(text: str) -> int | None:
+    """``text`` as an integer written in ASCII digits (``-`` before them taken), else None: Python's
+    ``int()`` also took ``1_0``, ``\u0663`` (Arabic-Indic three), ``\uff15`` (a full-width 5),
+    ``+5`` and blanks around them (``' 5'``), which no option's help promises and no other
+    program reading the same value takes."""
+    return int(text) if _INTEGER.fullmatch(text) else None
+
+
+def integer(text: str) -> int:
+    """Every integer option's value (argparse ``type``; :func:`unicode_values` takes no other
+    reader of integers): :func:`integer_text`, or a usage error naming the option (argparse
+    puts it first: ``argument --workers: ...``)."""
+    value = integer_text(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r} (a whole number, written in ASCII digits 0-9)")
+    return value
 
 
 def glob_option(text: str) -> str:
@@ -252,19 +277,17 @@ def parse_max_errors(text: str | None) -> int | float | None:
     """``--max-errors``: a count (``10``) or a percentage from 0 to 100 (``5%``)."""
     if text is None:
         return None
-    t = text.strip()
-    try:
-        if t.endswith("%"):
-            value = float(t[:-1]) / 100.0
-            if not 0 <= value <= 1:
-                raise ValueError
+    if text.endswith("%") and _SHARE.fullmatch(text[:-1]):  # (ASCII digits, as every integer option's: integer_text)
+        value = float(text[:-1]) / 100.0
+        if 0 <= value <= 1:
             return value
-        n = int(t)
-        if n < 0:
-            raise ValueError
+    elif (n := integer_text(text)) is not None and n >= 0:
         return n
-    except ValueError:
-        raise OptionError(f"--max-errors takes a count (10) or a percentage from 0 to 100 (5%), not {text!r}") from None
+    raise OptionError(f"--max-errors takes a count (10) or a percentage from 0 to 100 (5%), in ASCII digits, not {text!r}")
+
+
+#: ``--max-errors``' percentage: ASCII digits, a decimal point among them taken (``2.5``, ``.5``).
+_SHARE = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 
 
 def max_record_size_option(text: str | None) -> int:
@@ -272,9 +295,9 @@ def max_record_size_option(text: str | None) -> int:
     1024; 16M when not given), at least 1K."""
     if text is None:
         return MAX_RECORD_SIZE
-    m = re.fullmatch(r"\s*([0-9]+)\s*([kKmMgG]?)(?:i?[bB])?\s*", text)
+    m = re.fullmatch(r"([0-9]+)([kKmMgG]?)(?:i?[bB])?", text)  # (ASCII digits, no blanks: as every integer option's, integer_text)
     if not m:
-        raise OptionError(f"--max-record-size takes a number of bytes (1048576, 512K, 16M, 1G), not {text!r}")
+        raise OptionError(f"--max-record-size takes a number of bytes in ASCII digits (1048576, 512K, 16M, 1G), not {text!r}")
     size = int(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
     if size < MIN_RECORD_SIZE:
         raise OptionError(f"--max-record-size must be at least 1K (1024 bytes), not {text!r}")

@@ -104,6 +104,7 @@ from .commands import (
     file_name,
     glob_option,
     inputs_twice,
+    integer,
     max_record_size_option,
     no_records_held,
     records_path_option,
@@ -3466,7 +3467,7 @@ def add_infer_parser(subparsers: Any) -> None:
     g.add_argument("--primary-key-fields", type=_paths_option, metavar="PATHS", help="comma-separated paths joined with | into a string _id")
     p.add_argument(
         "--max-depth",
-        type=int,
+        type=integer,
         metavar="N",
         help="leave out paths more than N keys deep (but an --id-field / --primary-key-fields path, which is read whatever its depth)",
     )

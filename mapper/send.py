@@ -67,7 +67,19 @@ from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple, 
 import orjson
 
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
-from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, file_name, inputs_twice, load_cli_sink, records_path_option, stdin_once
+from .commands import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_USAGE,
+    Progress,
+    check_paths,
+    file_name,
+    inputs_twice,
+    integer,
+    load_cli_sink,
+    records_path_option,
+    stdin_once,
+)
 from .endpoint import (
     DEFAULT_BYTES_PER_S,
     DEFAULT_RECORDS_PER_S,
@@ -2571,14 +2583,14 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
     p.add_argument(
         "--bytes-per-s", type=float, default=DEFAULT_BYTES_PER_S, metavar="N", help=f"the endpoint's bytes/s limit (default {DEFAULT_BYTES_PER_S:,})"
     )
-    p.add_argument("--body-records", type=int, metavar="N", help="records per body at most (default: half the records/s limit, at most 500)")
+    p.add_argument("--body-records", type=integer, metavar="N", help="records per body at most (default: half the records/s limit, at most 500)")
     p.add_argument(
         "--body-bytes",
-        type=int,
+        type=integer,
         metavar="N",
         help="bytes per body at most (default: half the bytes/s limit, at most 500,000, at least 64 unless the limit is less)",
     )
-    p.add_argument("--retries", type=int, default=8, metavar="N", help="retries of one body before the run stops (default 8)")
+    p.add_argument("--retries", type=integer, default=8, metavar="N", help="retries of one body before the run stops (default 8)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait to connect and for an answer (default 30)")
     p.add_argument("--backoff", type=float, default=0.5, metavar="S", help="first retry delay, doubled each retry, with jitter (default 0.5)")
     p.add_argument("--max-backoff", type=float, default=30.0, metavar="S", help="longest retry delay (default 30)")
