@@ -273,7 +273,6 @@ def _report_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--group",
         choices=("column", "record"),
-        default="column",
         help="column (default): errors and warnings grouped by column and code, with counts; record: each record's errors and warnings together",
     )
     g.add_argument(

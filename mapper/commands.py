@@ -62,6 +62,7 @@ from .errors import (
     encoding_note,
     escape_controls,
     escaped_json,
+    option_text,
     preview,
     shown_name,
     suggest,
@@ -897,9 +898,19 @@ def _unit_size(unit: Any) -> int:
 def _report_style(args: argparse.Namespace) -> dict[str, Any]:
     """How the text report is laid out: ``--group``, ``--examples``, ``-q``."""
     examples = getattr(args, "examples", None)
+    group = getattr(args, "group", None)
+    report = getattr(args, "report", "text")
+    if report != "text" and (group is not None or examples is not None):
+        # (they were ignored: the JSON and the endpoint's answer hold every error kept, each with its record and column)
+        given = and_list([option_text(flag, str(value)) for flag, value in (("--group", group), ("--examples", examples)) if value is not None])
+        raise OptionError(
+            f"{given} {'does' if ' and ' not in given else 'do'} not go with --report {report}: "
+            f"{'it lays' if ' and ' not in given else 'they lay'} out the text report only, and --report {report} lists every error kept, "
+            f"each with its record; drop {'it' if ' and ' not in given else 'them'}, or give --report text"
+        )
     if examples is not None and examples < 0:
         raise OptionError(f"--examples takes a count >= 0, not {examples}")
-    return {"group": getattr(args, "group", "column"), "examples": examples, "inputs": len(_inputs(args))}
+    return {"group": group or "column", "examples": examples, "inputs": len(_inputs(args))}
 
 
 @contextmanager
