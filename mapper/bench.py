@@ -136,7 +136,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
         if parallel:
             start = time.perf_counter()
             with gc_paused():  # (as run() and validate --workers run it)
-                result, report = run_parallel(compiled, parts[0], options, output=True, keep=AS_MAP)
+                result, report = run_parallel(compiled, parts[0], options, output=True, keep=AS_MAP, cli=True)  # (bench's notes: the command's)
             total = time.perf_counter() - start
             stages = None
             stats = {}

@@ -871,7 +871,7 @@ def _parallel_parts(
     """
     keep = Keep(rejected=False, failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
     with gc_paused():
-        return run_parallel_parts(compiled, path, options, output=output, keep=keep, ended=ended, to_writer=output and to_writer)
+        return run_parallel_parts(compiled, path, options, output=output, keep=keep, ended=ended, to_writer=output and to_writer, cli=True)
 
 
 @contextmanager

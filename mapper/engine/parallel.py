@@ -89,13 +89,15 @@ def most_workers() -> int:
     return max(2, cpus)
 
 
-def workers_note(asked: int, used: int) -> str | None:
+def workers_note(asked: int, used: int, cli: bool = False) -> str | None:
     """What a report says when fewer processes than ``asked`` may start (see :func:`most_workers`):
-    ``used``, the processes that mapped (one per range: a small input has fewer ranges)."""
+    ``used``, the processes that mapped (one per range: a small input has fewer ranges). ``cli``:
+    the option named as the command line spells it, ``--workers 5`` (else the API's, ``workers=5``),
+    as the command line's other words on it do (``mapper: --workers 5: several inputs: ...``)."""
     most = most_workers()
     if asked <= most:
         return None
-    return f"workers={asked}: mapped with {used} process{'es' if used != 1 else ''}, at most one per CPU this process may run on ({most}; more would only take turns)"
+    return f"{f'--workers {asked}' if cli else f'workers={asked}'}: mapped with {used} process{'es' if used != 1 else ''}, at most one per CPU this process may run on ({most}; more would only take turns)"
 
 
 def splittable(records: Any, options: MapOptions) -> bool:
@@ -874,16 +876,19 @@ def _parked_by_the_collector() -> int:
 _FROZEN = SharedHold(_freeze_first, gc.unfreeze, each=gc.freeze)
 
 
-def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool, keep: Keep = _KEEP_ALL) -> tuple[Batch | None, Report]:
+def run_parallel(
+    compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool, keep: Keep = _KEEP_ALL, cli: bool = False
+) -> tuple[Batch | None, Report]:
     """Map ``records`` (see :func:`splittable`) with ``options.workers`` processes, each taking a range of lines.
 
     ``keep``: what the report keeps of the refused records (everything by default, as one
     process keeps it); with an ``on_reject`` they are handed to it in record order as
     the run goes (``mapper validate --workers N --rejects FILE``: memory bounded however
     many are refused): the caller's own as it finds them, each worker's from a spool file
-    it writes, passed on once the parts before it are done.
+    it writes, passed on once the parts before it are done. ``cli``: the command line's run, its
+    notes naming its options as typed (:func:`workers_note`).
     """
-    parts, report = run_parallel_parts(compiled, records, options, output=output, keep=keep, ended=_ENDING)
+    parts, report = run_parallel_parts(compiled, records, options, output=output, keep=keep, ended=_ENDING, cli=cli)
     return (concat_batches(parts) if parts is not None else None), report
 
 
@@ -903,6 +908,7 @@ def run_parallel_parts(
     keep: Keep = _KEEP_ALL,
     ended: list[Any] | None = None,
     to_writer: bool = False,
+    cli: bool = False,
 ) -> tuple[list[Batch] | None, Report]:
     """:func:`run_parallel`'s batch as the processes' parts, in order, not joined: each part's
     rows (its failed records left out) with record indices of the whole input, and the whole
@@ -916,7 +922,7 @@ def run_parallel_parts(
     ``to_writer``: the parts go to a writer, which wants every string as UTF-8: this process
     makes its own part's while a worker is still busy, its range cut smaller for it
     (:data:`WRITER_CALLER_SHARE`, else :data:`CALLER_SHARE`). (Otherwise they stay objects, as
-    one process leaves them, until a form of the whole is asked for.)"""
+    one process leaves them, until a form of the whole is asked for.) ``cli``: as :func:`run_parallel`'s."""
     _ENDING[:] = [p for p in _ENDING if p.is_alive()]  # (is_alive reaps one that has ended)
     if isinstance(records, (bytearray, memoryview)):
         records = bytes(records)
@@ -1033,7 +1039,7 @@ def run_parallel_parts(
     merged.notes[:0] = notes_given([notice] if notice is not None else [], merged)
     if options.records_path is not None:  # (the parts' note, kept where the whole run is so)
         note_records_path_off(merged, hinted=True)
-    note = workers_note(options.workers, len(cuts) - 1)
+    note = workers_note(options.workers, len(cuts) - 1, cli)
     if note is not None:
         merged.notes.append(note)
     if not output or not merged.accepted:
