@@ -19,7 +19,19 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from .commands import check_paths, explain_first, file_name, integer, load_cli_sink, map_options, no_records_held, one_process_reason, stdin_note, stdin_once
+from .commands import (
+    check_inputs,
+    check_paths,
+    explain_first,
+    file_name,
+    inputs_twice,
+    integer,
+    load_cli_sink,
+    map_options,
+    no_records_held,
+    one_process_reason,
+    stdin_note,
+)
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.parallel import Keep, can_fork, cuts_for, run_parallel, splittable
@@ -195,11 +207,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         # the JSON's atomic rename then replaced
         args.json_out = "-"
     try:
-        stdin_once(args.records)
+        check_inputs(args.records)  # (every file readable, before any is read)
         if args.json_out and args.json_out != "-":
             check_paths([args.sink, *args.records], [("--json", args.json_out)])
         options = map_options(args)
         stdin_note(args.records, args.quiet)  # (reading a terminal looks like a hang otherwise)
+        # (before reading: a file named twice is read twice, its records counted twice, as validate notes it)
+        twice = inputs_twice(args.records)
         parts = _read_all(args.records)
         why = one_process_reason(args.records, options) if options.workers > 1 else None
         if why is not None:  # what validate would do with them: measured as it runs
@@ -212,6 +226,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 2
     nbytes = sum(len(p) for p in parts)
     own = measured.figures
+    own["notes"][:0] = twice
     if not own["records"]:  # a records/s of nothing is no figure of the sink: said, not printed as 0 (validate accepts it)
         print(f"mapper: no records to measure: {no_records_held(len(parts), measured.null_records_at)}", file=sys.stderr)
         if not args.quiet:
@@ -221,6 +236,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if own["stored"] < own["records"] and not args.quiet:  # (a wrong sink or --records-path maps nothing, fast)
         print(f"mapper: note: {refused_note(own['stored'], own['refused'], own['records'])} (mapper validate says why)", file=sys.stderr)
         for note in own["notes"]:
+            print(f"mapper: note: {note}", file=sys.stderr)
+    elif not args.quiet:
+        for note in twice:
             print(f"mapper: note: {note}", file=sys.stderr)
     result = {"records": own["records"], "bytes": nbytes, "mapper": own, "command": getattr(args, "argv", None) or ["mapper", *sys.argv[1:]]}
     if args.json_out == "-":

@@ -44,6 +44,7 @@ from .engine.reader import (
     chunk_size_for,
     explain_failures,
     head_lines,
+    input_problem,
     mistyped_paths_notes,
     open_input,
     read_head,
@@ -355,6 +356,19 @@ def stdin_once(records: list[str]) -> None:
         raise OptionError(f"RECORDS name standard input more than once ({given}): it is one stream, read once; name it once")
 
 
+def check_inputs(records: list[str]) -> None:
+    """Refuse, before any is read, RECORDS naming standard input more than once (:func:`stdin_once`)
+    or a file that cannot be read (none there, a directory, not readable: :func:`~mapper.engine.reader.input_problem`),
+    every such file said at once: a missing second file was found only once the first had been read
+    and mapped (``send``: sent), and a run fixed for it found the next. (validate, map, bench, infer, send)"""
+    stdin_once(records)
+    problems = [said for said in map(input_problem, records) if said is not None]
+    if len(problems) == 1:
+        raise InputError(problems[0])
+    if problems:
+        raise InputError(f"{len(problems)} of the {len(records)} RECORDS cannot be read: {'; '.join(problems)}")
+
+
 def check_paths(inputs: list[str], outputs: list[tuple[str, str]], in_place: Sequence[str] = ()) -> None:
     """Refuse, before reading, outputs that cannot be written or that would overwrite an input (the sink
     file among them) or each other. ``in_place``: the flags whose files are opened and written
@@ -602,7 +616,7 @@ def _prepare_run(args: argparse.Namespace, output: bool) -> tuple[Any, list[str]
     cut into ranges (``--workers N``)."""
     options = map_options(args)
     inputs = _inputs(args)
-    stdin_once(inputs)
+    check_inputs(inputs)
     outputs = [("-o", args.output)] if getattr(args, "output", None) else []
     if args.rejects == "-":  # not stdout: that carries the report or the rows
         raise OptionError("--rejects takes a file name, not '-' (standard output carries the report or the rows); /dev/stderr works")

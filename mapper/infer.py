@@ -100,6 +100,7 @@ from .api import Records  # (at run time too: typing.get_type_hints(infer))
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, MAX_PATH_TREE_KEYS, NAME_RE
 from .commands import (
     Progress,
+    check_inputs,
     field_option,
     file_name,
     glob_option,
@@ -109,7 +110,6 @@ from .commands import (
     no_records_held,
     records_path_option,
     stdin_note,
-    stdin_once,
 )
 from .engine.gojson import LONE_CR_HINT, RecordDecodeError, decode_record, lone_cr_words
 from .engine.reader import (
@@ -3528,7 +3528,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     progress = Progress(not args.quiet, sys.stderr)  # the stderr of now, not the one of import time
     twice: list[str] = []
     try:
-        stdin_once(args.records or [])
+        check_inputs(args.records or [])  # (every file readable, before any is read)
         stdin_note(args.records or ["-"], args.quiet)  # (reading a terminal looks like a hang otherwise)
         # (before reading: a file named twice is read twice, its records counted twice: an identity's values repeat)
         twice = inputs_twice(args.records or [], "read and counted")

@@ -72,13 +72,13 @@ from .commands import (
     EXIT_REJECTED,
     EXIT_USAGE,
     Progress,
+    check_inputs,
     check_paths,
     file_name,
     inputs_twice,
     integer,
     load_cli_sink,
     records_path_option,
-    stdin_once,
 )
 from .endpoint import (
     DEFAULT_BYTES_PER_S,
@@ -2653,7 +2653,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     try:
         if "-" in (args.rejects, args.checkpoint):
             raise OptionError("--rejects and --checkpoint take file names, not '-'")
-        stdin_once(args.records)
+        check_inputs(args.records)  # (every file readable, before any is read, and sent)
         # neither may write over an input, the sink file or each other (as validate and map refuse)
         outputs = [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path]
         check_paths([args.sink, *args.records], outputs, in_place=("--rejects",))  # (the dead letters are appended to: _DeadLetters)

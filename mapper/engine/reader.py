@@ -3145,14 +3145,8 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
     p = Path(path)
     try:
         fh: BinaryIO = open(p, "rb")  # noqa: SIM115 - returned to the caller, who closes it
-    except FileNotFoundError:
-        raise InputError(f"no such file: {shown_name(path)}{near_file(path)}") from None
-    except IsADirectoryError:
-        raise InputError(f"{shown_name(path)} is a directory, not a records file") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {shown_name(path)}: {exc.strerror}") from None
-    except ValueError:  # the OS takes no NUL in a file name
-        raise InputError(f"{path!r} cannot be a file name: it holds a NUL byte") from None
+    except (OSError, ValueError) as exc:  # (ValueError: the OS takes no NUL in a file name)
+        raise InputError(_cannot_open(path, exc)) from None
     try:
         try:
             head = fh.peek(MAGIC_SIZE)[:MAGIC_SIZE]  # type: ignore[attr-defined]  # peek, not seek: FIFOs and pipes work too
@@ -3163,6 +3157,37 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
     except BaseException:
         fh.close()
         raise
+
+
+def _cannot_open(path: str, exc: OSError | ValueError) -> str:
+    """Why the records file ``path`` cannot be opened, ``exc`` the error opening it (or looking it up) gave."""
+    if isinstance(exc, FileNotFoundError):
+        return f"no such file: {shown_name(path)}{near_file(path)}"
+    if isinstance(exc, IsADirectoryError):
+        return f"{shown_name(path)} is a directory, not a records file"
+    if isinstance(exc, ValueError):
+        return f"{path!r} cannot be a file name: it holds a NUL byte"
+    return f"cannot read {shown_name(path)}: {exc.strerror}"
+
+
+def input_problem(path: str | os.PathLike[Any]) -> str | None:
+    """Why :func:`open_input` would refuse ``path`` (``-`` is standard input: none), in its words, or
+    None, found without reading it: a command checks every input so before it reads any (a missing
+    second file was found once the first had been read, mapped, sent). A regular file is opened
+    and closed (its permissions, an ACL); a FIFO or a device is not (opening a FIFO waits for a
+    writer, and its reader's end, closed, would be its writer's broken pipe): read as it comes."""
+    text = os.fsdecode(path)
+    if text == "-":
+        return None
+    try:
+        st = os.stat(text)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError
+        if stat.S_ISREG(st.st_mode):
+            os.close(os.open(text, os.O_RDONLY))
+    except (OSError, ValueError) as exc:
+        return _cannot_open(text, exc)
+    return None
 
 
 def _closing(stream: BinaryIO, fh: BinaryIO) -> BinaryIO:
