@@ -12,7 +12,6 @@ the same sink and data.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 import time
@@ -35,7 +34,7 @@ from .commands import (
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.parallel import Keep, can_fork, cuts_for, run_parallel, splittable
-from .engine.reader import HEAD_BYTES, MAGIC_SIZE, chunk_size_for, format_of, open_input, read_input, unexplained, units_for, unpacker
+from .engine.reader import HEAD_BYTES, chunk_size_for, format_of, open_input, read_input, unexplained, units_for, unpacked
 from .engine.runner import gc_paused
 from .errors import MapperError, OptionError
 from .options import MapOptions
@@ -82,22 +81,22 @@ def check_repeat(repeat: int) -> None:
 
 
 def _read_all(names: list[str]) -> list[bytes]:
-    """Each input's bytes as read, one part per input: several inputs are one batch, each
-    read in its own format. A compressed input is unpacked here, on stdin as :func:`open_input` unpacks
-    a file: the figures count the records' text, and the timed runs do not unpack."""
+    """Each input's text as read, one part per input: several inputs are one batch, each
+    read in its own format. A compressed input is unpacked here, one layer, as every command
+    unpacks it (a file's by :func:`open_input`, standard input's as the engine's reader unpacks
+    it: :func:`unpacked`): the figures count the records' text, and the timed runs do not
+    unpack (:func:`measure_mapper`)."""
     parts = []
     for name in names:
         fh = open_input(name)
         try:
             data = read_input(fh)
+            text = unpacked(data, fh)  # (standard input's; a file's text, its one layer unpacked, is not unpacked again)
+            if text is not None:
+                data = read_input(text)
         finally:
             if fh is not getattr(sys.stdin, "buffer", None):
                 fh.close()
-        unpack = unpacker(data[:MAGIC_SIZE])
-        if unpack is not None:
-            packed = io.BytesIO(data)
-            packed.name = "<stdin>" if name == "-" else name  # (what read_input's errors name)
-            data = read_input(unpack(packed))
         parts.append(data)
     return parts
 
@@ -124,6 +123,8 @@ class Measured:
 def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: int, options: MapOptions, names: list[str] | None = None) -> Measured:
     """The median run of ``repeat`` (after a warm-up) over ``data`` (one input, or each of
     several in turn, as one batch): its total and stage times, records and path counts.
+    ``data`` is the records' text, unpacked already (:func:`_read_all`): bytes that are compressed
+    data are read as the text they are, not unpacked again (an input compressed twice is no JSON).
     ``names``: the inputs' file names, which the notes' commands name (as validate's; None: bytes, ``FILE``).
 
     The median of an even count is the lower middle run (a run's stages go with its total).
@@ -159,7 +160,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
             engine.rb.input_name = names[0] if names is not None and len(names) == 1 else None  # (a note's tr command names it)
             start = time.perf_counter()
             for part in parts:
-                for unit in units_for(part, options, chunk_size_for(len(compiled.stored_index))):
+                for unit in units_for(part, options, chunk_size_for(len(compiled.stored_index)), unpack=False):
                     engine.feed(unit)
             result, report = engine.finish()
             total = time.perf_counter() - start

@@ -696,7 +696,15 @@ def binary_note(head: bytes, subject: str = "the input", file: str | os.PathLike
     at char 1", which says nothing of why): a file mapper map wrote (.npz, .parquet, .arrow), a
     serve database, or bytes holding NUL; else ``""``. Asked after :func:`encoding_note` (UTF-16
     text holds NULs too). ``head``: the input's first bytes; ``file``: its name, for the command
-    that reads it (:func:`shell_file`)."""
+    that reads it (:func:`shell_file`). Compressed data (a records input's text, its one layer of
+    compression unpacked, as every command unpacks one: gzip in gzip) is said so, with the command
+    that unpacks the rest (the outer layer's tool first, as :func:`text_command` gives it)."""
+    packed = compression_of(head)
+    if packed is not None:
+        return (
+            f"{subject} is compressed twice: its text, once unpacked, is {packed}-compressed data again, not JSON text "
+            f"(mapper unpacks one layer of compression): unpack both first, e.g. `{text_command(f'{packed} -dc', file)} > records.ndjson`"
+        )
     what, instead = binary_kind(head, file=file)
     if not what:
         return ""

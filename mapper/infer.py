@@ -125,11 +125,13 @@ from .engine.reader import (
     documents_note,
     hints_named,
     input_note,
+    one_layer,
     open_input,
     oversized,
     read_input,
     records_path_off_note,
     units_for,
+    unpacked_already,
 )
 from .errors import (
     InputError,
@@ -2111,6 +2113,9 @@ class _Spool:
         self.name = getattr(src, "name", None)
         self.label = label
         self.copy = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 - read again, then closed by infer
+        if one_layer(src):  # (a compressed FIFO's text, open_input's: it and its copy are not unpacked again, as a file's is not)
+            unpacked_already(self)
+            unpacked_already(self.copy)
         held.append(self)
 
     def read(self, n: int = -1, /) -> bytes:

@@ -3042,9 +3042,18 @@ def _starts_with_value(text: bytes) -> bool:
 
 
 def bytes_units(
-    data: bytes, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE, records_path: tuple[str, ...] | None = None
+    data: bytes,
+    input_format: str,
+    chunk_size: int,
+    max_record: int = MAX_RECORD_SIZE,
+    records_path: tuple[str, ...] | None = None,
+    unpack: bool = True,
 ) -> Iterator[Unit]:
-    if unpacker(data[:MAGIC_SIZE]) is not None:  # compressed bytes, as a .gz file read into memory
+    """The units of an input given as bytes. ``unpack``: compressed bytes (a .gz file read into
+    memory) are unpacked, one layer; False: ``data`` is an input's text, unpacked already (a
+    stream's document read whole), its layer not unpacked again: text that is compressed data
+    once more (an input compressed twice) is read as the text it is, no JSON (:func:`~mapper.errors.binary_note` says so)."""
+    if unpack and unpacker(data[:MAGIC_SIZE]) is not None:  # compressed bytes, as a .gz file read into memory
         yield from stream_units(io.BytesIO(data), input_format, chunk_size, max_record, records_path)
         return
     fmt = format_of(data) if input_format == "auto" else input_format  # (the bytes it needs only: see _head_end)
@@ -3190,6 +3199,24 @@ def input_problem(path: str | os.PathLike[Any]) -> str | None:
     return None
 
 
+#: The attribute marking a stream as an input's text, its one layer of compression unpacked (:func:`one_layer`).
+_ONE_LAYER = "_mapper_one_layer"
+
+
+def one_layer(stream: Any) -> bool:
+    """Whether ``stream`` is an input's text already unpacked, one layer (by :func:`open_input`, or
+    a copy of such text: :func:`unpacked_already`): no reader unpacks it again. Every command
+    unpacks one layer, of a file as of standard input: a file's text that is compressed data
+    again is read as it is, text that is no JSON, and said so (:func:`~mapper.errors.binary_note`)."""
+    return getattr(stream, _ONE_LAYER, False) is True
+
+
+def unpacked_already(stream: Any) -> Any:
+    """``stream`` marked as :func:`one_layer`'s (an unpacker's text, or a copy of it)."""
+    setattr(stream, _ONE_LAYER, True)
+    return stream
+
+
 def _closing(stream: BinaryIO, fh: BinaryIO) -> BinaryIO:
     """``stream`` (an unpacker reading ``fh``) closing ``fh`` too when it is closed: a GzipFile,
     BZ2File or LZMAFile given a file object leaves it open (each compressed input's file was
@@ -3203,7 +3230,7 @@ def _closing(stream: BinaryIO, fh: BinaryIO) -> BinaryIO:
             fh.close()
 
     setattr(stream, "close", close_both)  # noqa: B010 - (mypy: a method is not assigned to)
-    return stream
+    return unpacked_already(stream)  # (its one layer: no reader unpacks its text again)
 
 
 def _name_of(stream: Any) -> Any:
@@ -3382,14 +3409,18 @@ def stream_units(
     else:  # (a byte order mark left on: bytes_units takes it off, one only, as of the same bytes given so)
         held = [head]
         del head  # (held by _whole alone, which lets it go: a first line followed to its end may be megabytes)
-        yield from bytes_units(_whole(stream, origin, held, reader), fmt, chunk_size, max_record, records_path)
+        yield from bytes_units(_whole(stream, origin, held, reader), fmt, chunk_size, max_record, records_path, unpack=False)
 
 
 def unpacked(head: bytes, stream: BinaryIO) -> BinaryIO | None:
     """The unpacked text of a compressed stream whose first bytes, ``head``, were read from it
     already (gzip, bzip2 or xz on stdin: files are unwrapped by :func:`open_input`), or None when it
     is not compressed; zstd is an :class:`InputError` (:func:`unpacker`). Every reader of records
-    tells them so (send's read only gzip on stdin: bzip2 or xz was one record of binary, refused)."""
+    tells them so (send's read only gzip on stdin: bzip2 or xz was one record of binary, refused).
+    None too for the text :func:`open_input` unpacked (:func:`one_layer`): one layer is unpacked,
+    of a file as of standard input (a file's second layer was unpacked here, stdin's not)."""
+    if one_layer(stream):
+        return None
     stdin = stream is getattr(sys.stdin, "buffer", None) or _name_of(stream) == "<stdin>"  # (or a stream reading it: infer's copy)
     unpack = unpacker(head[:MAGIC_SIZE], "-" if stdin else None)
     if stdin:  # (for the command a hint on it gives)
@@ -3446,12 +3477,12 @@ def chunk_size_for(columns: int) -> int:
     return min(max(CHUNK_SIZE, columns * 2048), 4 << 20)
 
 
-def units_for(records: Any, options: MapOptions, chunk_size: int = CHUNK_SIZE, objects: int = OBJECT_CHUNK) -> Iterator[Unit]:
+def units_for(records: Any, options: MapOptions, chunk_size: int = CHUNK_SIZE, objects: int = OBJECT_CHUNK, unpack: bool = True) -> Iterator[Unit]:
     """:func:`iter_units` with a run's options (format, record size limit, records path).
 
     Chunks are at most ``max_record_size`` bytes: a line longer than a chunk is measured
     (and refused past the limit), a line within one is not, so a limit below the chunk
-    size (``--max-record-size 1K``) needs chunks that small to be kept.
+    size (``--max-record-size 1K``) needs chunks that small to be kept. ``unpack``: as :func:`bytes_units`' (bytes only).
     """
     chunk_size = min(chunk_size, options.max_record_size)
     return iter_units(
@@ -3461,6 +3492,7 @@ def units_for(records: Any, options: MapOptions, chunk_size: int = CHUNK_SIZE, o
         max_record=options.max_record_size,
         records_path=options.records_path,
         objects=objects,
+        unpack=unpack,
     )
 
 
@@ -3481,17 +3513,19 @@ def iter_units(
     max_record: int = MAX_RECORD_SIZE,
     records_path: tuple[str, ...] | None = None,
     objects: int = OBJECT_CHUNK,
+    unpack: bool = True,
 ) -> Iterator[Unit]:
     """Cut any accepted input into units the engine maps one at a time.
 
     ``records_path``: the records are the array at these keys of each document (the
     input's one document, or each line's); Python objects are such documents too.
-    ``objects``: Python records per unit (an iterator is read that many ahead).
+    ``objects``: Python records per unit (an iterator is read that many ahead). ``unpack``: as
+    :func:`bytes_units`' (False: bytes that are an input's text, unpacked already).
     """
     if input_format not in INPUT_FORMATS:
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
     if isinstance(records, (bytes, bytearray, memoryview)):
-        yield from bytes_units(bytes(records), input_format, chunk_size, max_record, records_path)
+        yield from bytes_units(bytes(records), input_format, chunk_size, max_record, records_path, unpack)
     elif isinstance(records, str) and path_named(records) is None:
         yield from bytes_units(records.encode("utf-8", "surrogatepass"), input_format, chunk_size, max_record, records_path)
     elif isinstance(records, (str, os.PathLike)):
