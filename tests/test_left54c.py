@@ -61,8 +61,8 @@ def test_one_bad_records_file_is_said_as_before(files: Path) -> None:
     assert p.err.strip() == "mapper: no such file: a.ndjsn (did you mean a.ndjson?)", p.err
 
 
-def test_records_are_checked_before_stdin_is_read(files: Path) -> None:
-    # standard input first: nothing of it was said, as no record was read
+def test_standard_input_among_records_is_no_bad_file(files: Path) -> None:
+    # (- is not looked up as a file: the missing one alone is said, before standard input is read)
     p = run_main("validate", "sink.json", "-", "missing.ndjson", input=b"not json\n", cwd=files)
     assert p.returncode == 2 and p.out == "" and p.err.strip() == "mapper: no such file: missing.ndjson", p.err
 
