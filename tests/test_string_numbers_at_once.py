@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 import mapper
 import mapper.report
 from mapper.report import Report
-from mapper.types.base import go_text
+from mapper.types.base import ConversionError, go_number_texts, go_text
 
 COLUMNS = [
     {"name": "s", "path": ["d", "s"], "type": "string"},
@@ -143,3 +143,27 @@ def test_a_dicts_odd_floats_and_ints_as_the_careful_path_words_them() -> None:
     stored = m.map(records, on_error="skip").to_rows()
     assert stored == m.map(records, on_error="skip", fast=False).to_rows()
     assert [r["s"] for r in stored] == [go_text(v) for v in [2**1023 * 3 // 2, True, 1e300] * 2] == ["1.348269851146737e+308", "true", "1e+300"] * 2
+
+
+def test_numbers_printed_at_once_as_one_by_one() -> None:
+    """``go_number_texts`` (a column's numbers at once) writes what ``go_text`` writes of each, at
+    the edges of its int shortcuts (7 digits, 2^53) and of Go's exponent form, and None for what
+    ``go_text`` refuses."""
+
+    def one(v: Any) -> str | None:
+        try:
+            return go_text(v)
+        except ConversionError:
+            return None
+
+    near = [s * (b**e + d) for b in (2, 10) for e in range(80) for d in (-2, -1, 0, 1, 2) for s in (1, -1)]
+    values = [*EDGES, *near, float("nan"), float("inf"), 2.5e-5, -123456.75, 9.999999e5, 1e6 - 0.5]
+    assert go_number_texts(values) == [one(v) for v in values]
+    assert go_number_texts([1234567, -1234567, 2**53 + 1, 10**21, -0.0, True]) == [
+        "1.234567e+06",
+        "-1.234567e+06",
+        "9.007199254740992e+15",
+        "1e+21",
+        "-0",
+        "true",
+    ]

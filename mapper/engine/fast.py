@@ -1166,6 +1166,14 @@ class FastPath:
                 self.redo(lst, rows, seg, b, element, quick)
             return
         ok, lossy = result
+        if lossy and self.strict:
+            # a lossy value is an error under strict, which the scalar converter words: redone
+            # with the values the vector form does not vouch for, in row order, as row by row (a
+            # string column's numbers were among those before its vector form printed them)
+            redo = np.zeros(k, dtype=bool) if ok is None else ~ok
+            for _kind, mask in lossy:
+                redo |= mask
+            ok, lossy = ~redo, []
         if ok is not None:
             rows, failed = self.absent_at_once(ci, lst, np.flatnonzero(~ok).tolist(), seg, b, identity)
             if failed:

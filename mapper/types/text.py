@@ -16,6 +16,9 @@ import numpy as np
 
 from ..errors import show
 from .base import (
+    BOOL,
+    FLOAT,
+    INT,
     SET_KEYS,
     STR,
     ColumnType,
@@ -27,6 +30,7 @@ from .base import (
     arrow_strings,
     empty,
     expected,
+    go_number_texts,
     go_text,
     is_strings,
     kinds_of,
@@ -148,7 +152,24 @@ def _string_lax(lst: list[Any], out: np.ndarray) -> Any:
 
 
 def _string_loose(lst: list[Any], out: np.ndarray) -> Any:
-    # Numbers and bools too: those (and "", None, UNSET) go to the scalar converter.
+    # Numbers and bools too: stored as Go's %v prints them, each with a string_from_value
+    # warning (worded when read, an error under strict: see FastPath.lossy). What is neither
+    # ("", None, UNSET, a number %v does not print) goes to the scalar converter.
     out[:] = lst
-    ok = (kinds_of(lst) == STR) & np.fromiter(map(bool, lst), dtype=bool, count=len(lst))
-    return (None if ok.all() else ok), []
+    kinds = kinds_of(lst)
+    ok = (kinds == STR) & np.fromiter(map(bool, lst), dtype=bool, count=len(lst))
+    if ok.all():
+        return None, []
+    numbers = np.flatnonzero((kinds == INT) | (kinds == FLOAT) | (kinds == BOOL))
+    if not len(numbers):
+        return ok, []
+    rows = numbers.tolist()
+    texts = go_number_texts([lst[i] for i in rows])
+    if None in texts:  # (an int past float64's range, a dict's NaN: refused by the converter)
+        rows = [i for i, t in zip(rows, texts) if t is not None]
+        texts = [t for t in texts if t is not None]
+    out[rows] = np.fromiter(texts, dtype=object, count=len(texts))
+    ok[rows] = True
+    made = np.zeros(len(lst), dtype=bool)
+    made[rows] = True
+    return (None if ok.all() else ok), [("string_from_value", made)]
