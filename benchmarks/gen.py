@@ -16,9 +16,12 @@ with varied, realistic values (about 330 bytes a record). Variants:
 * ``bad`` - 1% of records broken: a missing value or a wrongly typed one;
 * ``missing`` - every record holds its ``id`` and ``data.aircraftId`` alone: 12 mapped
   values missing each, under ``allow_missing_fields: false`` (the error path: a producer
-  sending another shape).
+  sending another shape);
+* ``numbers`` - every record's ``data.aircraftId`` (a ``string`` column) sent as a number,
+  the hex id's value (``"40688E"`` -> ``4221070``, stored as ``"4.22107e+06"`` with a
+  ``string_from_value`` warning: a producer that parsed the id).
 
-Usage: ``python -m benchmarks.gen N [--variant clean|lax|bad|missing] > records.ndjson``.
+Usage: ``python -m benchmarks.gen N [--variant clean|lax|bad|missing|numbers] > records.ndjson``.
 """
 
 from __future__ import annotations
@@ -122,10 +125,12 @@ def generate(n: int, variant: str = "clean", seed: int = 42) -> bytes:
 
 
 def variant_record(i: int, rnd: random.Random, variant: str) -> dict[str, Any]:
-    """Record ``i`` of a variant: lax everywhere, bad for about 1 in 100, or missing most values."""
+    """Record ``i`` of a variant: lax everywhere, bad for about 1 in 100, missing most values, or a number for a string."""
     rec = record(i, rnd)
     if variant == "missing":
         return {"id": rec["id"], "data": {"aircraftId": rec["data"]["aircraftId"]}}
+    if variant == "numbers":
+        rec["data"]["aircraftId"] = int(rec["data"]["aircraftId"], 16)
     if variant == "lax":
         make_lax(rec, rnd)
     elif variant == "bad" and rnd.random() < 0.01:
@@ -134,7 +139,7 @@ def variant_record(i: int, rnd: random.Random, variant: str) -> dict[str, Any]:
 
 
 #: The variants :func:`generate` makes.
-VARIANTS = ("clean", "lax", "bad", "missing")
+VARIANTS = ("clean", "lax", "bad", "missing", "numbers")
 
 
 def positive_int(text: str) -> int:

@@ -30,7 +30,9 @@ start, imports and setup are not counted. Workloads (seed records of
   per-message check);
 * ``batcher``: ``Batcher.add`` of each dict, then ``flush``;
 * ``validate_missing``: ``validate`` of ``--records`` records of the ``missing`` variant
-  (12 mapped values missing in each: the error path, every record refused).
+  (12 mapped values missing in each: the error path, every record refused);
+* ``validate_numbers``: ``validate`` of ``--records`` records of the ``numbers`` variant
+  (a string column sent a number in each: stored as text, with a warning).
 
 A workload the base tree cannot run (an API it does not have yet) is shown as such.
 Needs valgrind on the PATH (``apt-get install valgrind``); without it the command says so
@@ -53,7 +55,9 @@ from typing import Any
 from .gen import SINK, generate, positive_int
 
 REPO = Path(__file__).resolve().parent.parent
-WORKLOADS = ("map_bytes", "map_dicts", "validate_bytes", "check_dict", "validate_line", "batcher", "validate_missing")
+WORKLOADS = ("map_bytes", "map_dicts", "validate_bytes", "check_dict", "validate_line", "batcher", "validate_missing", "validate_numbers")
+#: The batch workloads, counted per record (the others per call).
+PER_RECORD = ("map_bytes", "map_dicts", "validate_bytes", "batcher", "validate_missing", "validate_numbers")
 
 #: The child process: runs each workload once to warm up, then once inside functools.reduce
 #: (the region callgrind collects and dumps after); prints one JSON line per workload.
@@ -63,7 +67,7 @@ import orjson
 import mapper
 
 sink_path, data_path, calls, names = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split(",")
-missing_path = sys.argv[5] if len(sys.argv) > 5 else None
+variants = json.loads(sys.argv[5]) if len(sys.argv) > 5 else {}
 print(json.dumps({"mapper": mapper.__file__}), flush=True)
 m = mapper.compile_sink(sink_path)
 data = open(data_path, "rb").read()
@@ -85,9 +89,8 @@ work = {
     "validate_line": lambda: [m.validate(line) for _ in range(calls)],
     "batcher": batcher,
 }
-if missing_path is not None:
-    missing = open(missing_path, "rb").read()
-    work["validate_missing"] = lambda: m.validate(missing)
+for name, path in variants.items():  # validate of a variant's records
+    work[name] = functools.partial(m.validate, open(path, "rb").read())
 
 def attempt(_acc, name):
     try:
@@ -116,9 +119,11 @@ def dump_totals(path: Path) -> int:
     return int(found.group(1))
 
 
-def count(tree: Path, sink: Path, data: Path, names: list[str], calls: int, python: str = sys.executable, missing: Path | None = None) -> dict[str, Any]:
+def count(
+    tree: Path, sink: Path, data: Path, names: list[str], calls: int, python: str = sys.executable, variants: dict[str, Path] | None = None
+) -> dict[str, Any]:
     """Instructions of each workload in ``tree`` (a directory holding the ``mapper`` package);
-    ``missing``: the records of ``validate_missing``."""
+    ``variants``: the records each ``validate`` of a variant reads, by workload (``validate_missing``: the ``missing`` variant's)."""
     with tempfile.TemporaryDirectory(prefix="mapper-cg-") as tmp:
         out = Path(tmp) / "cg.out"
         # (not coverage's subprocess tracing, which pytest-cov's variables would start in it)
@@ -138,7 +143,7 @@ def count(tree: Path, sink: Path, data: Path, names: list[str], calls: int, pyth
             str(data),
             str(calls),
             ",".join(names),
-            *([str(missing)] if missing is not None else []),
+            json.dumps({name: str(path) for name, path in (variants or {}).items()}),
         ]
         proc = subprocess.run(cmd, env=env, capture_output=True, cwd=tmp, check=False)
         if proc.returncode != 0:
@@ -181,7 +186,7 @@ def compare(base: dict[str, Any], new: dict[str, Any], per: dict[str, int]) -> l
 def format_rows(rows: list[dict[str, Any]], ref: str) -> str:
     out = [f"{'workload':<16}{'unit':>10}{'base ' + ref:>18}{'this tree':>14}{'this/base':>11}"]
     for r in rows:
-        unit = "record" if r["workload"] in ("map_bytes", "map_dicts", "validate_bytes", "batcher", "validate_missing") else "call"
+        unit = "record" if r["workload"] in PER_RECORD else "call"
         shown = [f"{r[k]:,.0f}" if r[k] is not None else "n/a" for k in ("base", "this")]
         ratio = f"{r['ratio']:.3f}" if r["ratio"] is not None else "-"
         out.append(f"{r['workload']:<16}{unit:>10}{shown[0]:>18}{shown[1]:>14}{ratio:>11}")
@@ -212,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         sink, data = Path(tmp) / "sink.json", Path(tmp) / "records.ndjson"
         sink.write_text(json.dumps(SINK))
         data.write_bytes(generate(args.records, "clean"))
-        missing = Path(tmp) / "missing.ndjson"
-        missing.write_bytes(generate(args.records, "missing"))
+        variants = {}
+        for variant in ("missing", "numbers"):
+            variants[f"validate_{variant}"] = Path(tmp) / f"{variant}.ndjson"
+            variants[f"validate_{variant}"].write_bytes(generate(args.records, variant))
         # both trees as copies side by side, under paths of one length ("base", "this"): the
         # interpreter lays out memory the same way for both (a longer path moved it enough to
         # change a workload's count by 1-2% with the code the same)
@@ -221,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         base_dir.mkdir()
         shutil.copytree(REPO / "mapper", this_dir / "mapper", ignore=shutil.ignore_patterns("__pycache__"))
         print(f"counting {', '.join(names)} under valgrind: base {args.base}, then this tree", file=sys.stderr, flush=True)
-        base = count(base_tree(args.base, base_dir), sink, data, names, args.calls, missing=missing)
-        new = count(this_dir, sink, data, names, args.calls, missing=missing)
+        base = count(base_tree(args.base, base_dir), sink, data, names, args.calls, variants=variants)
+        new = count(this_dir, sink, data, names, args.calls, variants=variants)
     rows = compare(base, new, per)
     print(format_rows(rows, args.base))
     if args.json is not None:
