@@ -84,7 +84,10 @@ def batches(draw: st.DrawFn) -> tuple[mapper.Mapper, list[dict[str, Any]]]:
     return compiled(pk), records
 
 
-policies = st.fixed_dictionaries({"on_error": st.sampled_from(["endpoint", "reject", "skip"]), "strict": st.booleans()})
+policies = st.fixed_dictionaries(
+    {"on_error": st.sampled_from(["endpoint", "reject", "skip"]), "strict": st.booleans()},
+    optional={"ignore_warnings": st.sampled_from([["string_from_value"], ["float_decimal"]])},
+)
 
 
 def same(got: Report, want: Report) -> None:
