@@ -1492,6 +1492,10 @@ class Batch:
         mapped, covered = mapped_said(self.report), inputs_said([self])
         if mapped is not None:  # (how it was mapped: read_batch's report says it, and concat joins it with batches mapped so)
             meta[MAPPED_KEY] = json.dumps(mapped).encode()
+        if covered is not None and not record_index and not np.array_equal(self.record_index, np.arange(len(self.record_index))):
+            # without its record index a table's rows read back as records 0, 1, 2 ...: counts that
+            # place refused records among them would contradict that (read_batch: "edited or damaged")
+            covered = None
         if covered is not None:
             # ... and the input records it covers, refused ones included, which its rows do not
             # say: a table saved as it is (pyarrow.parquet.write_table) is read back whole. (A

@@ -2011,7 +2011,7 @@ def _counts(said: Any, rows: int, record_index: np.ndarray, shown: str) -> tuple
     if said is None:
         records = max(top, rows)
         note = (
-            f"{shown} does not say how many input records its batch covered (written by an older mapper, or by another tool): "
+            f"{shown} does not say how many input records its batch covered (written by an older mapper, by another tool, or as a table without its record index): "
             f"taken as {records:,}, up to its last _record_index; records refused after its last row are not counted "
             "(mapper.concat moves the record indices of a batch joined after it by that many)"
         )

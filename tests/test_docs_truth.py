@@ -202,3 +202,22 @@ def test_a_records_text_opening_with_a_byte_order_mark_is_taken_off_and_sent_wit
         assert batcher.add(b"\xef\xbb\xbf" + text).accepted
         (body,) = batcher.flush()
     assert b"\xef\xbb\xbf" not in body.data
+
+
+def test_a_table_without_its_record_index_reads_back_numbered_in_order(tmp_path: Any) -> None:
+    """docs/formats.md: "a table written with record_index=False comes back with the rows
+    numbered in order". Of a batch with a refused record among its rows, the table still said
+    which records were refused, and read_batch refused it: "it says record 2 was refused, and
+    holds its row 2 (counting from 0): edited or damaged"."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    sink = mapper.load_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
+    batch = mapper.compile_sink(sink).map(b'{"id": 1}\n{"id": 2}\n{"id": "bad"}\n{"id": 4}\n', on_error="skip")
+    assert list(batch.record_index) == [0, 1, 3]
+    pq.write_table(batch.to_arrow(record_index=False), tmp_path / "t.parquet")
+    back = mapper.read_batch(tmp_path / "t.parquet")
+    assert list(back.record_index) == [0, 1, 2] and list(back.ids) == [1, 2, 4]
+    assert back.report.records == 3 and back.report.notes  # counted from its rows, and said so
+    # rows that are records 0..n-1 keep the counts, refused records after them included
+    pq.write_table(batch[0:2].to_arrow(record_index=False), tmp_path / "s.parquet")
+    back = mapper.read_batch(tmp_path / "s.parquet")
+    assert (back.report.records, back.report.failed_records, list(back.record_index)) == (4, 1, [0, 1])
