@@ -1442,7 +1442,9 @@ class Batch:
         The schema's metadata holds the sink definition (``mapper.sink``), the ``on_error``
         and ``strict`` the batch was mapped with (``mapper.mapped``), how many input records
         it covers and how many of them were refused, and which (``mapper.records``: :data:`RECORDS_KEY`;
-        these two not for a batch whose report is not a Report, made by hand) and the names
+        these two not for a batch whose report is not a Report, made by hand; the counts,
+        with ``record_index=False``, only when its rows are records 0, 1, 2 ..., the numbers
+        :func:`mapper.read_batch` then gives them) and the names
         of the record index and presence fields (``mapper.fields``): when a column is
         itself named ``_record_index`` or ``<other>.present``, mapper's field takes the
         name with ``_`` appended (as many as it needs to be unique). Each column's field
