@@ -723,6 +723,11 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
             unpack, name = unpacked_file(file, ".db")  # (a compressed database, an input unpacked as read: written out first)
             return what, unpack + instead.format(file=name)
     if compressed and (packed := compression_of(head)) is not None:
+        # (the text written beside it, never over a file: `> sink.json` in the current directory
+        # replaced whatever definition was there)
+        unpack, name = unpacked_file(file, ".json") if file is not None else ("", "")
+        if unpack:
+            return f"{packed}-compressed data", f"unpack it first: {unpack}give {name}"
         return f"{packed}-compressed data", f"unpack it first: {packed} -dc {shell_file(file)} > sink.json"
     if b"\x00" in head[:256]:
         return "binary data (it holds NUL bytes)", ""

@@ -221,3 +221,21 @@ def test_a_table_without_its_record_index_reads_back_numbered_in_order(tmp_path:
     pq.write_table(batch[0:2].to_arrow(record_index=False), tmp_path / "s.parquet")
     back = mapper.read_batch(tmp_path / "s.parquet")
     assert (back.report.records, back.report.failed_records, list(back.record_index)) == (4, 1, [0, 1])
+
+
+def test_a_compressed_sink_files_hint_writes_beside_it_never_over_a_file(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/formats.md: a hint's command that needs a file "writes the text out first beside it, to
+    its name without .gz, never over a file". A compressed sink file's said `gzip -dc
+    d/s.json.gz > sink.json`: into the current directory, over the sink.json there."""
+    import gzip
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sink.json").write_text("{}")  # another definition, which the hint would replace
+    (tmp_path / "d").mkdir()
+    packed = tmp_path / "d" / "s.json.gz"
+    packed.write_bytes(gzip.compress(b'{"id_field": "id"}'))
+    said = mapper.check_sink("d/s.json.gz").problems[0].message
+    assert said.endswith("(unpack it first: gzip -dc d/s.json.gz > d/s.json, then give d/s.json)"), said
+    (tmp_path / "d" / "s.json").write_text("{}")  # taken: another name, beside it
+    said = mapper.check_sink("d/s.json.gz").problems[0].message
+    assert "> d/s.json.gz.json, then give d/s.json.gz.json)" in said and "> sink.json" not in said, said
