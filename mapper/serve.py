@@ -1839,7 +1839,7 @@ def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--create-delay", type=float, default=1.0, metavar="S", help="seconds a sink created with POST /v1/sinks stays CREATING (default 1)")
     p.add_argument("--query", metavar="SINK_ID", help="print the sink's stored rows as NDJSON (as mapper map -o - writes them) and exit")
-    p.add_argument("--offset", type=integer, default=0, metavar="N", help="with --query: rows to skip")
+    p.add_argument("--offset", type=integer, metavar="N", help="with --query: rows to skip")
     p.add_argument("--limit", type=integer, metavar="N", help="with --query: rows to print at most")
     p.add_argument("-q", "--quiet", action="store_true", help="no request log on stderr")
     return p
@@ -1850,6 +1850,15 @@ Setup = Callable[[App], Sequence[str]]
 
 
 def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
+    if args.query is None and (paged := [o for o in ("offset", "limit") if getattr(args, o, None) is not None]):
+        # (the server started, the option ignored: a run meant to print rows listened on the port instead)
+        given = " and ".join(f"--{o}" for o in paged)
+        many = len(paged) > 1
+        print(
+            f"mapper serve: {given} {'page' if many else 'pages'} the rows --query prints: give --query SINK_ID, or leave {'them' if many else 'it'} out to serve",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if args.query is not None and args.db == ":memory:":  # (it said "no sink 'x'" of a sink a serve --db :memory: had)
         print("mapper serve: --db :memory: keeps nothing to query: --query reads the database file a serve stored into (--db FILE)", file=sys.stderr)
         return EXIT_USAGE
@@ -1872,12 +1881,13 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
 
 
 def _query(store: Store, args: argparse.Namespace) -> int:
-    if args.offset < 0 or (args.limit is not None and args.limit < 0):
+    offset = args.offset or 0
+    if offset < 0 or (args.limit is not None and args.limit < 0):
         print("mapper serve: --offset and --limit cannot be negative", file=sys.stderr)
         return 2
     out = binary_stdout()  # (a text-only sys.stdout, a StringIO, has no buffer)
     try:
-        for row in store.iter_rows(args.query, offset=args.offset, limit=args.limit):  # streamed: a big table is not held
+        for row in store.iter_rows(args.query, offset=offset, limit=args.limit):  # streamed: a big table is not held
             write_whole(out, orjson.dumps(row) + b"\n")  # (a raw file, PYTHONUNBUFFERED=1, may take part of it)
     except ServiceError as exc:
         hint = _sinks_held(store, args.query) if exc.status == 404 else ""

@@ -239,3 +239,18 @@ def test_a_compressed_sink_files_hint_writes_beside_it_never_over_a_file(tmp_pat
     (tmp_path / "d" / "s.json").write_text("{}")  # taken: another name, beside it
     said = mapper.check_sink("d/s.json.gz").problems[0].message
     assert "> d/s.json.gz.json, then give d/s.json.gz.json)" in said and "> sink.json" not in said, said
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [(["--offset", "3"], "--offset pages"), (["--limit", "2"], "--limit pages"), (["--offset", "0", "--limit", "2"], "--offset and --limit page")],
+)
+def test_serves_paging_options_without_query_are_a_usage_error(given: list[str], said: str, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/cli.md: `--offset`, `--limit` page the rows `--query` prints. Without --query they
+    were ignored and the server started, listening (on 8080) where rows were meant to be printed."""
+    from mapper.cli import main
+
+    db = tmp_path / "db.sqlite"
+    assert main(["serve", "--db", str(db), "--port", "0", *given]) == 2
+    assert f"mapper serve: {said} the rows --query prints: give --query SINK_ID" in capsys.readouterr().err
+    assert not db.exists()  # refused before the store is opened
