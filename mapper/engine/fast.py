@@ -1270,9 +1270,17 @@ class FastPath:
                 for i in idx.tolist():  # the scalar converter words the error
                     element(lst[i], seg.pos + i, seg.line(i))
             elif not self.rb.warnings_full:
-                name, path, pointer, convert = careful.names[ci], careful.paths[ci], careful.pointers[ci], careful.ctypes[ci].convert
-                for i in idx.tolist():  # worded when read: most runs never read them
-                    self.rb.warning_lazy(seg.pos + i, seg.line(i), name, path, kind, convert, lst[i], pointer)
+                rows = idx.tolist()  # (worded when read: most runs never read them)
+                self.rb.warnings_lazy_at(
+                    (idx + seg.pos).tolist(),
+                    seg.lines_of(rows),
+                    careful.names[ci],
+                    careful.paths[ci],
+                    kind,
+                    careful.ctypes[ci].convert,
+                    [lst[i] for i in rows],
+                    careful.pointers[ci],
+                )
             else:  # past the warnings kept in full, only count them
                 self.rb.count_warnings(careful.names[ci], kind, len(idx))
 
