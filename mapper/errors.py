@@ -648,19 +648,29 @@ def text_command(command: str, file: str | os.PathLike[Any] | None, stdin: bool 
     return f"{command} < {shown}" if stdin else f"{command} {shown}"
 
 
-def unpacked_file(file: str | os.PathLike[Any] | None, ending: str) -> tuple[str, str]:
+#: Compressions mapper does not unpack (nor tell by their first bytes), whose hint a caller asks
+#: for by the tool that unpacks them (:func:`unpacked_file`'s ``tool``): its files' ending.
+_TOOL_ENDINGS = ((".lz4", "lz4"), (".snappy", "snzip"))
+
+
+def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | None = None) -> tuple[str, str]:
     """The input ``file`` as a command that reads a file (not a stream: ``mapper serve --db``) takes it:
     ``("", name)``, its name as :func:`shell_file` gives it; of a compressed file, the command that
     writes its text out first, and that file's name, beside it: its own without the compression's
     ending (``db.sqlite.gz``: ``db.sqlite``, as ``gzip -d`` names it), else with ``ending`` added
     (``-2``, ``-3`` before it: a file of that name is not written over, as ``>`` would):
-    ``("gzip -dc db.sqlite.gz > db.sqlite, then ", "db.sqlite")``."""
+    ``("gzip -dc db.sqlite.gz > db.sqlite, then ", "db.sqlite")``. ``tool``: the one that unpacks
+    it, when the caller knows (``lz4``, ``snzip``: a frame format Spark cannot read)."""
     shown = shell_file(file)
-    packed = None if file is None or shown == "FILE" else file_compression(file)
+    packed = tool or (None if file is None or shown == "FILE" else file_compression(file))
     if file is None or packed is None:
         return "", shown
     text = os.fsdecode(file)
-    dropped = [text[: -len(end)] for end, known in _PACKED_ENDINGS if known == packed and text.lower().endswith(end) and not text[: -len(end)].endswith("/")]
+    dropped = [
+        text[: -len(end)]
+        for end, known in (*_PACKED_ENDINGS, *_TOOL_ENDINGS)
+        if known == packed and text.lower().endswith(end) and not text[: -len(end)].endswith("/")
+    ]
     names = [*dropped, text + ending, *(f"{text}-{n}{ending}" for n in range(2, 10))]
     out = shell_file(next((name for name in names if not os.path.lexists(name)), names[-1]))
     return f"{packed} -dc {shown} > {out}, then ", out

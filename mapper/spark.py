@@ -114,7 +114,19 @@ from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, file_name, load_cli_sink, max_record_size_option
 from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, format_head, format_of, record_arrays, record_arrays_text
-from .errors import InputError, MapperError, OptionError, OutputError, encoding_note, escape_controls, optional_import, shell_file, shown_name, text_command
+from .errors import (
+    InputError,
+    MapperError,
+    OptionError,
+    OutputError,
+    encoding_note,
+    escape_controls,
+    optional_import,
+    shell_file,
+    shown_name,
+    text_command,
+    unpacked_file,
+)
 from .model import Sink
 from .options import MAX_RECORD_SIZE, check_max_record_size
 from .owners import OWNER as _OWNER
@@ -2216,10 +2228,11 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
             raise OptionError(f"{shown} is named {codec} but is not {codec[1:]}-compressed: Spark chooses the codec by the name; rename it without {codec}")
         framed = next((what for magic, what in _FRAME_MAGIC.get(codec, ()) if head.startswith(magic)), None)
         if framed is not None:  # (Hadoop read the magic number as a block's length: the JVM ran out of memory)
-            tool = codec[1:]
+            # (written beside it, never over a file: not records.ndjson in the current directory)
+            unpack, _ = unpacked_file(path, ".ndjson", tool="lz4" if codec == ".lz4" else "snzip")
             raise OptionError(
                 f"{shown} is in the {framed} frame format, and Hadoop's {codec} codec reads its own block format only (Spark's JVM ran out of memory on it): "
-                f"unpack it first ({'lz4 -dc' if tool == 'lz4' else 'snzip -dc'} {shell_file(path)} > records.ndjson), or recompress it with gzip"
+                f"unpack it first ({unpack.removesuffix(', then ')}), or recompress it with gzip"
             )
         if packed != "bzip2":
             return  # compressed otherwise: not looked into (mapper validate cannot unpack zstd either)

@@ -1269,7 +1269,7 @@ def test_lz4_and_snappy_in_the_tools_frame_formats_are_refused_before_the_job(tm
             mapper.OptionError, match=rf"{re.escape(name)} is in the .* frame format, and Hadoop's \.(lz4|snappy) codec reads its own block format"
         ) as info:
             check_inputs([str(tmp_path / name)])
-        assert f"-dc {tmp_path / name} > records.ndjson)" in str(info.value)  # (the file's name, not FILE)
+        assert f"-dc {tmp_path / name} > {tmp_path / name.rsplit('.', 1)[0]})" in str(info.value)  # (the file's name, not FILE; unpacked beside it)
     block = tmp_path / "block.ndjson.lz4"  # Hadoop's own: a block's lengths first, no magic number
     block.write_bytes(b"\x00\x00\x00\x16\x00\x00\x00\x14" + b"\x00" * 20)
     assert check_inputs([str(block)]) == [str(block)]
