@@ -157,6 +157,7 @@ def unicode_values(action: _Action) -> _Action:
         assert action.type is None or callable(action.type), action.type  # (argparse's registered type names are not used)
         # (one reader of integers for every option: int() took 1_0, Arabic-Indic digits, ' 5')
         assert action.type is not int, f"{action.option_strings}: type=int takes what int() takes; use mapper.commands.integer"
+        assert action.type is not float, f"{action.option_strings}: type=float takes what float() takes; use mapper.commands.decimal"
         action.type = _UnicodeText(action.type)
     return action
 
@@ -182,6 +183,23 @@ def integer(text: str) -> int:
     if value is None:
         raise argparse.ArgumentTypeError(f"invalid int value: {text!r} (a whole number, written in ASCII digits 0-9)")
     return value
+
+
+#: A decimal option's value: ASCII digits, a minus sign before them taken, one ``.``, an exponent
+#: (``1e3``, ``2.5E-1``); and the words float() reads as infinities and NaN (``inf``, ``nan``),
+#: read as before: each option's own check refuses them, naming it (send's ``--timeout inf``).
+_DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NOT_FINITE = re.compile(r"-?(?:inf|infinity|nan)", re.IGNORECASE)
+
+
+def decimal(text: str) -> float:
+    """Every decimal option's value (argparse ``type``; :func:`unicode_values` takes no other
+    reader of decimals): as :func:`integer`'s, ASCII digits only, or a usage error naming the
+    option. Python's ``float()`` also took ``1_0``, ``\u0663`` (Arabic-Indic three), ``\uff15``
+    (a full-width 5), ``+5`` and blanks around them (``' 5'``)."""
+    if not (_DECIMAL.fullmatch(text) or _NOT_FINITE.fullmatch(text)):
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r} (a decimal number, written in ASCII digits 0-9: 2, 0.5, 1e3)")
+    return float(text)
 
 
 def glob_option(text: str) -> str:

@@ -101,6 +101,7 @@ from .checks import MAX_COLUMNS, MAX_PATH_KEYS, MAX_PATH_TREE_KEYS, NAME_RE
 from .commands import (
     Progress,
     check_inputs,
+    decimal,
     field_option,
     file_name,
     glob_option,
@@ -3476,7 +3477,7 @@ def add_infer_parser(subparsers: Any) -> None:
         metavar="N",
         help="leave out paths more than N keys deep (but an --id-field / --primary-key-fields path, which is read whatever its depth)",
     )
-    p.add_argument("--min-presence", type=float, default=0.0, metavar="R", help="leave out paths present in fewer than this ratio (0..1) of the records")
+    p.add_argument("--min-presence", type=decimal, default=0.0, metavar="R", help="leave out paths present in fewer than this ratio (0..1) of the records")
     p.add_argument(
         "--include",
         action="append",

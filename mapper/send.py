@@ -74,6 +74,7 @@ from .commands import (
     Progress,
     check_inputs,
     check_paths,
+    decimal,
     file_name,
     inputs_twice,
     integer,
@@ -2578,10 +2579,10 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
     p.add_argument("--endpoint", metavar="URL", help="the ingest URL: https://.../v2/sinks/<sink_id> (not needed with --dry-run)")
     p.add_argument("--token-env", metavar="VAR", help=f"environment variable holding the bearer token (default {DEFAULT_TOKEN_ENV}, if set)")
     p.add_argument(
-        "--records-per-s", type=float, default=DEFAULT_RECORDS_PER_S, metavar="N", help=f"the endpoint's records/s limit (default {DEFAULT_RECORDS_PER_S:,})"
+        "--records-per-s", type=decimal, default=DEFAULT_RECORDS_PER_S, metavar="N", help=f"the endpoint's records/s limit (default {DEFAULT_RECORDS_PER_S:,})"
     )
     p.add_argument(
-        "--bytes-per-s", type=float, default=DEFAULT_BYTES_PER_S, metavar="N", help=f"the endpoint's bytes/s limit (default {DEFAULT_BYTES_PER_S:,})"
+        "--bytes-per-s", type=decimal, default=DEFAULT_BYTES_PER_S, metavar="N", help=f"the endpoint's bytes/s limit (default {DEFAULT_BYTES_PER_S:,})"
     )
     p.add_argument("--body-records", type=integer, metavar="N", help="records per body at most (default: half the records/s limit, at most 500)")
     p.add_argument(
@@ -2591,9 +2592,9 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
         help="bytes per body at most (default: half the bytes/s limit, at most 500,000, at least 64 unless the limit is less)",
     )
     p.add_argument("--retries", type=integer, default=8, metavar="N", help="retries of one body before the run stops (default 8)")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait to connect and for an answer (default 30)")
-    p.add_argument("--backoff", type=float, default=0.5, metavar="S", help="first retry delay, doubled each retry, with jitter (default 0.5)")
-    p.add_argument("--max-backoff", type=float, default=30.0, metavar="S", help="longest retry delay (default 30)")
+    p.add_argument("--timeout", type=decimal, default=30.0, metavar="S", help="seconds to wait to connect and for an answer (default 30)")
+    p.add_argument("--backoff", type=decimal, default=0.5, metavar="S", help="first retry delay, doubled each retry, with jitter (default 0.5)")
+    p.add_argument("--max-backoff", type=decimal, default=30.0, metavar="S", help="longest retry delay (default 30)")
     p.add_argument("--checkpoint", metavar="FILE", type=file_name, help="record the input position after each acknowledged body; resume from it when it exists")
     p.add_argument("--rejects", metavar="FILE", type=file_name, help="dead letters: every refused record as NDJSON, with source pre-validation or service")
     p.add_argument("--dry-run", action="store_true", help="judge and pack, print each body's records and size (on stderr with --report json), send nothing")

@@ -76,7 +76,7 @@ from typing import Any, Callable, Iterator, Sequence
 import orjson
 
 from ._version import __version__
-from .commands import EXIT_OK, EXIT_USAGE, file_name, integer
+from .commands import EXIT_OK, EXIT_USAGE, decimal, file_name, integer
 from .endpoint import (
     DEFAULT_BYTES_PER_S,
     DEFAULT_RECORDS_PER_S,
@@ -1827,8 +1827,8 @@ def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=integer, default=8080, metavar="N", help="port (default 8080; 0 picks a free one)")
     p.add_argument("--token-env", metavar="VAR", help="require Authorization: Bearer <the value of this environment variable>")
-    p.add_argument("--records-per-s", type=float, default=DEFAULT_RECORDS_PER_S, metavar="N", help=f"records/s per sink (default {DEFAULT_RECORDS_PER_S:,})")
-    p.add_argument("--bytes-per-s", type=float, default=DEFAULT_BYTES_PER_S, metavar="N", help=f"bytes/s per sink (default {DEFAULT_BYTES_PER_S:,})")
+    p.add_argument("--records-per-s", type=decimal, default=DEFAULT_RECORDS_PER_S, metavar="N", help=f"records/s per sink (default {DEFAULT_RECORDS_PER_S:,})")
+    p.add_argument("--bytes-per-s", type=decimal, default=DEFAULT_BYTES_PER_S, metavar="N", help=f"bytes/s per sink (default {DEFAULT_BYTES_PER_S:,})")
     p.add_argument("--max-body-bytes", type=integer, metavar="N", help="larger bodies are answered 413 (default: the bytes/s limit)")
     p.add_argument(
         "--max-connections",
@@ -1837,7 +1837,7 @@ def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="N",
         help=f"connections open at once, idle ones included (default {MAX_CONNECTIONS}); one more is answered 503 with Retry-After and closed",
     )
-    p.add_argument("--create-delay", type=float, default=1.0, metavar="S", help="seconds a sink created with POST /v1/sinks stays CREATING (default 1)")
+    p.add_argument("--create-delay", type=decimal, default=1.0, metavar="S", help="seconds a sink created with POST /v1/sinks stays CREATING (default 1)")
     p.add_argument("--query", metavar="SINK_ID", help="print the sink's stored rows as NDJSON (as mapper map -o - writes them) and exit")
     p.add_argument("--offset", type=integer, metavar="N", help="with --query: rows to skip")
     p.add_argument("--limit", type=integer, metavar="N", help="with --query: rows to print at most")

@@ -33,3 +33,62 @@ def test_frame_format_hint_unpacks_beside_the_input_never_over_a_file(tmp_path: 
     with pytest.raises(mapper.OptionError) as info:
         check_inputs([str(tmp_path / name)])
     assert f"{tool} -dc {tmp_path / name} > {tmp_path / name}.ndjson)" in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------
+# 2. one parser for every decimal option: ASCII digits, as the integer options
+
+DECIMAL_OPTIONS = [
+    ["infer", "r", "--min-presence"],
+    ["send", "s.json", "r", "--records-per-s"],
+    ["send", "s.json", "r", "--bytes-per-s"],
+    ["send", "s.json", "r", "--timeout"],
+    ["send", "s.json", "r", "--backoff"],
+    ["send", "s.json", "r", "--max-backoff"],
+    ["serve", "--records-per-s"],
+    ["serve", "--bytes-per-s"],
+    ["serve", "--create-delay"],
+]
+
+
+@pytest.mark.parametrize("value", ["1_0", "\u0663", "\uff15", " 5", "5 ", "+5", "1..0", "1e", "0x10", ".", "1e1_0", "infx"])
+@pytest.mark.parametrize("argv", DECIMAL_OPTIONS, ids=lambda a: f"{a[0]} {a[-1]}")
+def test_a_decimal_option_takes_ascii_digits_only(capsys: pytest.CaptureFixture[str], argv: list[str], value: str) -> None:
+    from mapper.cli import parse
+
+    with pytest.raises(SystemExit) as exit_:
+        parse([*argv, value])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"argument {argv[-1]}" in err and "ASCII digits" in err, err
+
+
+@pytest.mark.parametrize(
+    "value, read", [("007", 7.0), ("0.5", 0.5), (".5", 0.5), ("5.", 5.0), ("-1.5", -1.5), ("1e3", 1000.0), ("2.5E-1", 0.25), ("1e+2", 100.0)]
+)
+def test_a_decimal_option_reads_its_digits(value: str, read: float) -> None:
+    from mapper.cli import parse
+
+    for argv in DECIMAL_OPTIONS:
+        args = parse([*argv, value] if not value.startswith("-") else [*argv[:-1], f"{argv[-1]}={value}"])
+        assert getattr(args, argv[-1].lstrip("-").replace("-", "_")) == read
+
+
+def test_inf_and_nan_are_read_as_before_and_refused_where_they_were() -> None:
+    import math
+
+    from mapper.commands import decimal
+
+    assert decimal("inf") == math.inf and decimal("-Infinity") == -math.inf and math.isnan(decimal("nan"))
+    from mapper.cli import parse
+
+    assert parse(["send", "s.json", "r", "--timeout", "inf"]).timeout == math.inf  # (send's own check refuses it, naming the option)
+
+
+def test_a_float_typed_option_is_caught_where_it_is_added() -> None:
+    import argparse
+
+    from mapper.commands import unicode_values
+
+    parser = argparse.ArgumentParser()
+    with pytest.raises(AssertionError, match="mapper.commands.decimal"):
+        unicode_values(parser.add_argument("--ratio", type=float))
