@@ -92,3 +92,19 @@ def test_a_float_typed_option_is_caught_where_it_is_added() -> None:
     parser = argparse.ArgumentParser()
     with pytest.raises(AssertionError, match="mapper.commands.decimal"):
         unicode_values(parser.add_argument("--ratio", type=float))
+
+
+# ---------------------------------------------------------------------------------------
+# 3. the --records-path hint names a document's keys cut, as other messages do
+
+
+def test_the_records_path_hint_cuts_a_long_key() -> None:
+    from mapper.engine.reader import document_hint
+
+    key = "k" * 100_000
+    hint = document_hint({key: [{"a": 1}, {"a": 2}, {"a": 3}], "n": 1})
+    assert "arrays of objects are at `kkk" in hint and "(100,000 characters)" in hint
+    assert len(hint) < 1_000, len(hint)  # (was 300,000 characters: the key three times)
+    assert key not in hint and "--records-path 'kkk" not in hint  # (no command that is not the real path)
+    short = document_hint({"aircraft": [{"a": 1}, {"a": 2}], "now": 1})  # a key of a usual length: the command, as before
+    assert "use --records-path aircraft (records_path='aircraft')" in short

@@ -1783,8 +1783,14 @@ def _values_in(node: Any) -> int:
 
 def record_arrays_text(found: list[tuple[tuple[str, ...], int]]) -> str:
     """The first of :func:`record_arrays` as the hints name them: ```statuses` (100 objects), ...``
-    (keys quoted where a path needs it: ``meta."a.b"``)."""
-    return ", ".join(f"`{to_dot_notation(_keys_as_sent(path))}` ({n:,} object{'' if n == 1 else 's'})" for path, n in found[:5])
+    (keys quoted where a path needs it: ``meta."a.b"``; a path longer than :data:`HINT_PATH_LENGTH`
+    cut, saying its length, as other messages quote what the user gave)."""
+    return ", ".join(f"`{preview(to_dot_notation(_keys_as_sent(path)), HINT_PATH_LENGTH)}` ({n:,} object{'' if n == 1 else 's'})" for path, n in found[:5])
+
+
+#: The most of a records path a hint quotes (:func:`record_arrays_text`; a document's key of
+#: 100,000 characters made a 300 KB message, quoted whole three times).
+HINT_PATH_LENGTH = 200
 
 
 def _keys_as_sent(path: tuple[str, ...]) -> tuple[str, ...]:
@@ -2100,6 +2106,8 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
         return ""
     keys = record_arrays_text(found)
     best = to_dot_notation(_keys_as_sent(found[0][0]))
+    if len(best) > HINT_PATH_LENGTH:  # (cut, it is no path to give: the command is left out, not given wrong)
+        return f"arrays of objects are at {keys}: if those are the records, give the first one's path as --records-path (records_path=)"
     return f"arrays of objects are at {keys}: if those are the records, use {option_text('--records-path', best)} (records_path={best!r})"
 
 
