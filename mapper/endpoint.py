@@ -355,7 +355,8 @@ class Limits:
         if self.bytes_per_s < smallest:
             raise OptionError(f"the bytes per second limit ({_said('bytes_per_s')}) must admit a body: at least {smallest} bytes, not {self.bytes_per_s:g}")
         for size, option in ((self.body_records, "body_records"), (self.body_bytes, "body_bytes")):
-            if size is not None and (isinstance(size, bool) or not isinstance(size, (int, float))):  # (True was a body of 1 record)
+            # (True was a body of 1 record; 2.5 a body of 2.5 records, which Sender's body_records= refuses)
+            if size is not None and (isinstance(size, bool) or not isinstance(size, int)):
                 raise OptionError(f"a body's limit ({_said(option)}) is a whole number (or None), not {preview(repr(size))}")
         if self.body_records is not None and self.body_records < 1:
             raise OptionError(f"a body holds at least one record ({_said('body_records')}), not {number_said(self.body_records)}")
@@ -423,6 +424,11 @@ class TokenBucket:
     """
 
     def __init__(self, rate: float, capacity: float, *, clock: Callable[[], float] = time.monotonic):
+        # (a str passed positive_finite, float("5"), and was taken as the rate: no number, as Limits
+        # and Sender say; named, as Limits names its options)
+        for name, value in (("rate", rate), ("capacity", capacity)):
+            if not isinstance(value, (int, float)):
+                raise OptionError(f"a token bucket's {name} is a number, not {preview(repr(value))} (a {type(value).__name__})")
         # (NaN passed `rate <= 0`: every wait nan, every take refused; an infinite capacity admitted all)
         if not (positive_finite(rate) and positive_finite(capacity)):  # (a bool too: True was a rate of 1)
             raise OptionError(

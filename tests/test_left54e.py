@@ -5,6 +5,7 @@ All in-process and cheap: no JVM, no sockets, no sleeps."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,28 @@ def test_the_records_path_hint_cuts_a_long_key() -> None:
     assert key not in hint and "--records-path 'kkk" not in hint  # (no command that is not the real path)
     short = document_hint({"aircraft": [{"a": 1}, {"a": 2}], "now": 1})  # a key of a usual length: the command, as before
     assert "use --records-path aircraft (records_path='aircraft')" in short
+
+
+# ---------------------------------------------------------------------------------------
+# 4. a fractional body limit, a numeric string as a bucket's rate
+
+
+@pytest.mark.parametrize("option", ["body_records", "body_bytes"])
+@pytest.mark.parametrize("value", [2.5, 2000.0, "5"])
+def test_limits_refuse_a_body_limit_that_is_no_whole_number_as_sender_does(option: str, value: Any) -> None:
+    from mapper.endpoint import Limits
+    from mapper.errors import OptionError
+
+    with pytest.raises(OptionError, match=rf"{option}, --{option.replace('_', '-')}\) is a whole number \(or None\), not {value!r}"):
+        Limits(**{option: value})
+    assert Limits(body_records=5, body_bytes=2000).max_records == 5  # (whole numbers, as before)
+
+
+@pytest.mark.parametrize("rate, capacity, named", [("5", 5, "rate"), (5, "5", "capacity"), (b"5", 5, "rate"), (5, [5], "capacity")])
+def test_a_token_bucket_refuses_what_is_no_number(rate: Any, capacity: Any, named: str) -> None:
+    from mapper.endpoint import TokenBucket
+    from mapper.errors import OptionError
+
+    with pytest.raises(OptionError, match=rf"a token bucket's {named} is a number, not {re.escape(repr(rate if named == 'rate' else capacity))}"):
+        TokenBucket(rate, capacity)
+    assert TokenBucket(5, 2.5).rate == 5.0
