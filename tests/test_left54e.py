@@ -134,3 +134,15 @@ def test_a_token_bucket_refuses_what_is_no_number(rate: Any, capacity: Any, name
     with pytest.raises(OptionError, match=rf"a token bucket's {named} is a number, not {re.escape(repr(rate if named == 'rate' else capacity))}"):
         TokenBucket(rate, capacity)
     assert TokenBucket(5, 2.5).rate == 5.0
+
+
+def test_the_web_uis_paste_hint_cuts_a_long_key() -> None:
+    # the same hint, the web UI's (a paste, the sample record): its jq command and the path quoted whole
+    from mapper.web.draft import _records_inside
+
+    key = "k" * 100_000
+    doc = {key: [{"a": 1}, {"a": 2}, {"a": 3}], "n": 1}
+    for one in (False, True):
+        hint = _records_inside("the paste is one JSON object, sent as one record", doc, one=one)
+        assert "(100,000 characters)" in hint and key not in hint and len(hint) < 1_000, len(hint)
+    assert "`jq -c '.aircraft[]' FILE` prints those of `aircraft`" in _records_inside("x", {"aircraft": [{"a": 1}, {"a": 2}], "now": 1})

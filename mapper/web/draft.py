@@ -25,6 +25,7 @@ from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_bod
 from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member, huge_number, json_path, json_problem_at
 from ..engine.reader import (
     BOM,
+    HINT_PATH_LENGTH,
     JSON_WS,
     BrokenDocument,
     JoinedColumns,
@@ -685,6 +686,8 @@ def _records_inside(what: str, doc: Any, one: bool = False) -> str:
     found = record_arrays(doc)
     program = jq_path(found[0][0])
     name = f"`{to_dot_notation(found[0][0])}`"
+    if max(len(program), len(name)) > HINT_PATH_LENGTH:  # (a key of 100,000 characters: no command quoting it whole, twice)
+        return f"{what}; arrays of objects are at {record_arrays_text(found)}: if those are the records, paste {'one of them' if one else 'them'} instead"
     if one:
         how = f"paste one of them as the sample record (`jq -c {shlex.quote(program + '[0]')} FILE` prints the first of {name})"
     else:
