@@ -113,7 +113,7 @@ import numpy as np
 from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, file_name, load_cli_sink, max_record_size_option
-from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, format_head, format_of, record_arrays, record_arrays_text
+from .engine.reader import BOM, HEAD_SIZE, HINT_PATH_LENGTH, JSON_WS, MAGIC_SIZE, compression_of, format_head, format_of, record_arrays, record_arrays_text
 from .errors import (
     InputError,
     MapperError,
@@ -2251,10 +2251,12 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
     if fmt == "json":
         arrays = [] if packed else _record_arrays(path, head)  # (a packed file's bytes are no document to read whole)
         if arrays:  # a document holding its records (a search API's {"statuses": [...]}): the jq that reaches them
-            extract = text_command(f"jq -c {shlex.quote(jq_path(arrays[0][0]) + '[]')}", path)
+            program = jq_path(arrays[0][0])
+            # (a key of 100,000 characters: no command quoting it whole; the paths named are cut)
+            extract = text_command(f"jq -c {shlex.quote(program + '[]')}", path) if len(program) <= HINT_PATH_LENGTH else ""
             raise OptionError(
                 f"{shown} holds a JSON document, not NDJSON: spark-validate reads one record per line; its arrays of objects are at {record_arrays_text(arrays)}: "
-                f"if those are the records, extract them first, e.g. {extract} > records.ndjson"
+                f"if those are the records, extract them first" + (f", e.g. {extract} > records.ndjson" if extract else " (jq -c PATH[], one a line)")
             )
         elements, compact = text_command("jq -c '.[]'", path), text_command("jq -c .", path)
         raise OptionError(

@@ -146,3 +146,18 @@ def test_the_web_uis_paste_hint_cuts_a_long_key() -> None:
         hint = _records_inside("the paste is one JSON object, sent as one record", doc, one=one)
         assert "(100,000 characters)" in hint and key not in hint and len(hint) < 1_000, len(hint)
     assert "`jq -c '.aircraft[]' FILE` prints those of `aircraft`" in _records_inside("x", {"aircraft": [{"a": 1}, {"a": 2}], "now": 1})
+
+
+def test_spark_validates_document_hint_cuts_a_long_key(tmp_path: Path) -> None:
+    # the same, spark-validate's: a JSON document's arrays named, and the jq that extracts them
+    import json
+
+    from mapper.spark import check_inputs
+
+    key = "k" * 100_000
+    doc = tmp_path / "doc.json"
+    doc.write_text(json.dumps({key: [{"a": 1}, {"a": 2}, {"a": 3}], "n": 1}, indent=1))
+    with pytest.raises(mapper.OptionError) as info:
+        check_inputs([str(doc)])
+    text = str(info.value)
+    assert "(100,000 characters)" in text and key not in text and len(text) < 1_000, len(text)
