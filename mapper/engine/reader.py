@@ -201,6 +201,10 @@ class _Unpacking(io.BufferedReader):
 
 #: Compressed bytes read at a time (64 KiB; the standard library's 8 KiB measured no quicker).
 _PACKED_BLOCK = 1 << 16
+#: The most text :class:`_Counted` asks an unpacker for at a time: what a read meeting damage
+#: loses (the unpacker's output of a failing read is dropped), so the error names a line at most
+#: this much text before the damage.
+_UNPACK_STEP = 1 << 16
 #: The streams those make (:func:`stream_units` counts their lines: their reads can fail midway).
 _COMPRESSED = (gzip.GzipFile, _Unpacking)
 #: The longest of those magics, and zstd's, which the standard library (3.10-3.13) cannot read.
@@ -3345,8 +3349,9 @@ class _Counted:
     those before a failing one given first and the error raised at the next read: a buffered
     ``read(n)`` failing dropped the text its reads before had unpacked (up to a chunk, 512 KiB), so
     the line named was the last mapped, that far before the damage. The text a failing read of the
-    unpacker's itself had unpacked (of one block of compressed data: 64 KiB for bzip2 and xz, 128 KiB
-    for gzip) is the unpacker's, never given."""
+    unpacker's itself had unpacked is the unpacker's, never given: each asks for at most
+    :data:`_UNPACK_STEP` (64 KiB), so the line named is at most that much text before the damage
+    (asked for a chunk, 512 KiB, very repetitive text, which packs a hundredfold, lost all of it)."""
 
     def __init__(self, stream: Any):
         self.stream = stream
@@ -3359,7 +3364,7 @@ class _Counted:
         parts, got = [], 0
         while n < 0 or got < n:
             try:
-                data = read_input(self.stream, CHUNK_SIZE if n < 0 else n - got, one=True)
+                data = read_input(self.stream, _UNPACK_STEP if n < 0 else min(n - got, _UNPACK_STEP), one=True)
             except InputError as exc:
                 self.failed = exc
                 break
