@@ -12,16 +12,17 @@ is the batch taken, and if not why) lives here, next to what it reads.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import uuid
 from array import array
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Literal, TextIO, TypeVar
 
 import numpy as np
 
-from .errors import MapperError, OptionError, escape_controls, show, shown_name, suggest, type_name
+from .errors import MapperError, OptionError, escape_controls, escaped_json, show, shown_name, suggest, type_name
 from .options import MAX_RECORD_SIZE, MapOptions
 from .types import LOSSY_KINDS, ConversionError, ShownFloat
 
@@ -619,10 +620,36 @@ class Report:
         words and goes on with the error that gave the code (:func:`answered_error`; for the
         first 1,000 failed records, the rest get the endpoint's words alone).
         """
-        records: list[dict[str, Any]] = []
+        records = list(self._endpoint_records(*self._endpoint_shared()))
+        return {"success_count": self.success_count, "error_count": self.error_count, "records": records}
+
+    def write_endpoint_answer(self, out: TextIO) -> None:
+        """:meth:`endpoint_answer` as ``validate --report endpoint`` prints it, one line of JSON
+        (``json.dumps(..., ensure_ascii=False)``, :func:`~mapper.errors.escaped_json`), the same
+        text, written as it goes: the whole answer's list, its text and the escaped copy were held
+        at once (about 600 MB for 10 million records)."""
+        shared = self._endpoint_shared()
+        texts = {id(answer): escaped_json(json.dumps(answer, ensure_ascii=False)) for answer in shared}  # (one text each, as they repeat)
+        out.write(f'{{"success_count": {json.dumps(self.success_count)}, "error_count": {json.dumps(self.error_count)}, "records": [')
+        part: list[str] = []
+        after = ""  # (what goes before the next part: the list's separator, once a part was written)
+        for answer in self._endpoint_records(*shared):
+            text = texts.get(id(answer))
+            part.append(escaped_json(json.dumps(answer, ensure_ascii=False)) if text is None else text)
+            if len(part) == 8192:
+                out.write(after + ", ".join(part))
+                part, after = [], ", "
+        if part:
+            out.write(after + ", ".join(part))
+        out.write("]}\n")
+
+    def _endpoint_shared(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The answers :meth:`endpoint_answer` gives many records, one object each: a record stored, a record discarded."""
         reason = "the batch was discarded: " + (self.reject_reason or "another record failed")
-        discarded = {"status": "error", "error_code": BATCH_DISCARDED, "error_message": reason}
-        success = {"status": "success"}
+        return {"status": "success"}, {"status": "error", "error_code": BATCH_DISCARDED, "error_message": reason}
+
+    def _endpoint_records(self, success: dict[str, Any], discarded: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Each record's answer, in order (``success`` or ``discarded`` itself where it is that)."""
         failed, only_missing = self.failed, self.failed_only_missing
         k = 0
         for i in range(self.records):
@@ -630,11 +657,10 @@ class Report:
                 code = MISSING_FIELD if only_missing[k] else INVALID_BODY
                 errs = self.failed_index.get(i)
                 message = f"{ENDPOINT_MESSAGE}: {answered_error(errs).message}" if errs else ENDPOINT_MESSAGE
-                records.append({"status": "error", "error_code": code, "error_message": message})
+                yield {"status": "error", "error_code": code, "error_message": message}
                 k += 1
             else:
-                records.append(success if self.accepted else discarded)
-        return {"success_count": self.success_count, "error_count": self.error_count, "records": records}
+                yield success if self.accepted else discarded
 
     def errors_by_column(self) -> list[tuple[str | None, str, int, list[RecordError]]]:
         """(column, code, count, first examples) groups, largest first: the human report."""
