@@ -19,12 +19,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from fast_careful import maps_as_careful
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mapper
 import mapper.report
-from mapper.report import Report
 
 #: Columns of each kind of absent value's effect: cleared, left alone, refused (a timestamp's
 #: and a set's null, a recordTime's missing with Unit), with no vector form (the sets).
@@ -108,18 +108,6 @@ policies = st.fixed_dictionaries(
 ).filter(lambda p: "max_errors" not in p or p["on_error"] == "skip")
 
 
-def same(got: Report, want: Report) -> None:
-    assert got.errors == want.errors
-    assert [e.message for e in got.errors] == [e.message for e in want.errors]
-    assert got.error_counts == want.error_counts
-    assert got.rejected == want.rejected
-    assert got == want
-    assert got.to_dict() == want.to_dict()
-    assert got.summary() == want.summary()
-    if len(got.failed) == got.failed_records:  # (kept only where a run needs them)
-        assert got.endpoint_answer() == want.endpoint_answer()
-
-
 SETTINGS = settings(max_examples=12, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -129,23 +117,7 @@ def test_missing_and_null_reported_as_the_careful_path_reports_them(
     case: tuple[mapper.Mapper, list[dict[str, Any]]], policy: dict[str, Any], keep: int
 ) -> None:
     m, records = case
-    lines = b"\n".join(json.dumps(r).encode() for r in records) + b"\n"
-    array = json.dumps(records).encode()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(mapper.report, "KEEP", keep)
-        for given_as in (lines, array, records):
-            same(m.validate(given_as, **policy), m.validate(given_as, fast=False, **policy))
-            try:
-                batch = m.map(given_as, **policy)
-            except mapper.BatchRejected as exc:
-                with pytest.raises(mapper.BatchRejected) as careful:
-                    m.map(given_as, fast=False, **policy)
-                same(exc.report, careful.value.report)
-            else:
-                reference = m.map(given_as, fast=False, **policy)
-                same(batch.report, reference.report)
-                assert batch.to_rows() == reference.to_rows()
-                assert batch.record_index.tolist() == reference.record_index.tolist()
+    lines = maps_as_careful(m, records, policy, keep)
     # the Batcher judges records on the fast path (policy skip, errors only)
     with mapper.Batcher(m, strict=policy["strict"]) as batcher:
         verdicts = batcher.add_many([json.dumps(r).encode() for r in records])

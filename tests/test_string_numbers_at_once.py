@@ -20,13 +20,12 @@ import json
 from dataclasses import replace
 from typing import Any
 
-import pytest
+from fast_careful import maps_as_careful, same
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mapper
 import mapper.report
-from mapper.report import Report
 from mapper.types.base import ConversionError, go_number_texts, go_text
 
 COLUMNS = [
@@ -90,17 +89,6 @@ policies = st.fixed_dictionaries(
 )
 
 
-def same(got: Report, want: Report) -> None:
-    assert got.errors == want.errors
-    assert [e.message for e in got.errors] == [e.message for e in want.errors]
-    assert got.error_counts == want.error_counts
-    assert [w.to_dict() for w in got.warnings] == [w.to_dict() for w in want.warnings]
-    assert got.warning_counts == want.warning_counts
-    assert got == want
-    assert got.to_dict() == want.to_dict()
-    assert got.summary() == want.summary()
-
-
 SETTINGS = settings(max_examples=10, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -111,22 +99,7 @@ def test_numbers_in_string_columns_reported_as_the_careful_path_reports_them(
 ) -> None:
     m, records = case
     # (JSON has no 10**400 as a Python float: the text holds the integer, past float64's range)
-    lines = b"\n".join(json.dumps(r).encode() for r in records) + b"\n"
-    array = json.dumps(records).encode()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(mapper.report, "KEEP", keep)
-        for given_as in (lines, array, records):
-            same(m.validate(given_as, **policy), m.validate(given_as, fast=False, **policy))
-            try:
-                batch = m.map(given_as, **policy)
-            except mapper.BatchRejected as exc:
-                with pytest.raises(mapper.BatchRejected) as careful:
-                    m.map(given_as, fast=False, **policy)
-                same(exc.report, careful.value.report)
-            else:
-                reference = m.map(given_as, fast=False, **policy)
-                same(batch.report, reference.report)
-                assert batch.to_rows() == reference.to_rows()
+    lines = maps_as_careful(m, records, policy, keep)
     with mapper.Batcher(m, strict=policy["strict"]) as batcher:
         verdicts = batcher.add_many([json.dumps(r).encode() for r in records])
     want = m.validate(lines, on_error="skip", strict=policy["strict"], fast=False)
