@@ -221,18 +221,3 @@ def test_the_drafts_preview_does_not_parse_again_a_path_the_check_refused(monkey
     assert cols["altitude"]["found"] == {"kind": "bad_path", "text": problem["message"].splitlines()[0]}
     assert cols["lat"]["found"] == {"kind": "value", "text": "1.5"}
     assert "@ @" not in asked and "lat" in asked
-
-
-def test_a_long_path_with_a_syntax_error_names_its_character_counting_from_one() -> None:
-    """A path of 2,000 characters or more is said without the caret drawing (one line), its
-    place as a character counted from 1, as the drawing's message counts it."""
-    schema = {
-        "id_field": "k",
-        "allow_missing_fields": True,
-        "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "c", "path": "a" * 2000 + "[?@ == ]", "type": "string"}],
-    }
-    short = {**schema, "definition": [schema["definition"][0], {"name": "c", "path": "a[?@ == ]", "type": "string"}]}
-    said = {p.pointer: p.message for p in mapper.check_sink(schema).problems if p.severity == "error"}
-    drawn = {p.pointer: p.message for p in mapper.check_sink(short).problems if p.severity == "error"}
-    assert said["/definition/1/path"] == "invalid path: invalid token at character 2008"
-    assert drawn["/definition/1/path"].startswith("invalid path: invalid token at character 9\n")

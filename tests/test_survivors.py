@@ -922,3 +922,18 @@ def test_text_span_counts_the_text_of_strings_of_lists_and_of_slices():
     for t in (pa.list_(pa.string()), pa.large_list(pa.string()), pa.list_(pa.large_string())):
         assert text_span(pa.array([["ab", "cde"], [], ["fghi", "é"]], type=t), pa) == 2 + 3 + 4 + 2  # é is 2 bytes
     assert text_span(pa.array([1, 2, 3]), pa) == 0 and text_span(pa.array([], type=pa.string()), pa) == 0
+
+
+def test_a_long_path_with_a_syntax_error_names_its_character_counting_from_one() -> None:
+    """(checks.py's one-line path syntax error, ``position // 1`` survived CI's sample at stop 54.) A path of 2,000 characters or more is said without the caret drawing (one line), its
+    place as a character counted from 1, as the drawing's message counts it."""
+    schema = {
+        "id_field": "k",
+        "allow_missing_fields": True,
+        "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "c", "path": "a" * 2000 + "[?@ == ]", "type": "string"}],
+    }
+    short = {**schema, "definition": [schema["definition"][0], {"name": "c", "path": "a[?@ == ]", "type": "string"}]}
+    said = {p.pointer: p.message for p in mapper.check_sink(schema).problems if p.severity == "error"}
+    drawn = {p.pointer: p.message for p in mapper.check_sink(short).problems if p.severity == "error"}
+    assert said["/definition/1/path"] == "invalid path: invalid token at character 2008"
+    assert drawn["/definition/1/path"].startswith("invalid path: invalid token at character 9\n")
