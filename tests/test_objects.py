@@ -23,9 +23,9 @@ from tests.test_mapping_cases import CASES, load_case
 from tests.test_properties import FULL_SINK, SETTINGS, messy_records
 
 # The three agreement properties below run each example through several entry points
-# (about 0.15 s an example): 60 examples each keep the suite's CI time in bounds;
+# (about 0.15 s an example): 40 examples each keep the suite's CI time in bounds (60 until stop 54, when CI came within 8 s of its 10 minutes);
 # test_properties runs the same record strategy 150 times against the engine itself.
-OBJECT_SETTINGS = settings(SETTINGS, max_examples=60)
+OBJECT_SETTINGS = settings(SETTINGS, max_examples=40)
 
 SIMPLE = {
     "id_field": "id",
