@@ -6,6 +6,7 @@ tests/test_string_numbers_at_once.py): the same records as NDJSON, a JSON array 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -30,8 +31,10 @@ def same(got: Report, want: Report) -> None:
         assert got.endpoint_answer() == want.endpoint_answer()
 
 
-def maps_as_careful(m: mapper.Mapper, records: list[dict[str, Any]], policy: dict[str, Any], keep: int) -> bytes:
-    """Every form of ``records`` validated and mapped as the careful path does; their NDJSON."""
+def maps_as_careful(m: mapper.Mapper, records: list[dict[str, Any]], policy: dict[str, Any], keep: int) -> None:
+    """Every form of ``records`` validated and mapped as the careful path does, and the
+    Batcher's verdicts on them (it judges on the fast path: policy skip, errors only) the
+    careful path's refusals."""
     lines = b"\n".join(json.dumps(r).encode() for r in records) + b"\n"
     array = json.dumps(records).encode()
     with pytest.MonkeyPatch.context() as mp:
@@ -49,4 +52,9 @@ def maps_as_careful(m: mapper.Mapper, records: list[dict[str, Any]], policy: dic
                 same(batch.report, reference.report)
                 assert batch.to_rows() == reference.to_rows()
                 assert batch.record_index.tolist() == reference.record_index.tolist()
-    return lines
+    with mapper.Batcher(m, strict=policy["strict"]) as batcher:
+        verdicts = batcher.add_many([json.dumps(r).encode() for r in records])
+    want = m.validate(lines, on_error="skip", strict=policy["strict"], fast=False)
+    refused = {r.record: tuple(replace(e, line=None) for e in r.errors) for r in want.rejected}
+    if not policy["strict"]:  # (under strict the batcher judges each record by check: see Batcher._judge)
+        assert {v.index: v.errors for v in verdicts if not v.accepted} == refused
