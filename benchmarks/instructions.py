@@ -68,7 +68,6 @@ import mapper
 
 sink_path, data_path, calls, names = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split(",")
 variants = json.loads(sys.argv[5]) if len(sys.argv) > 5 else {}
-print(json.dumps({"mapper": mapper.__file__}), flush=True)
 m = mapper.compile_sink(sink_path)
 data = open(data_path, "rb").read()
 lines = data.splitlines()
@@ -129,6 +128,15 @@ def count(
         # (not coverage's subprocess tracing, which pytest-cov's variables would start in it)
         env = {k: v for k, v in os.environ.items() if not k.startswith("COV_CORE_")}
         env.update(PYTHONHASHSEED="0", PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1")
+        # where the tree's python imports mapper from, asked before valgrind starts (a count of
+        # the installed package instead of the tree would compare it with itself, minutes later)
+        probe = subprocess.run([python, "-c", "import mapper; print(mapper.__file__)"], env=env, capture_output=True, cwd=tmp, check=False)
+        if probe.returncode != 0:
+            tail = probe.stderr.decode(errors="replace").strip().splitlines()[-1:]
+            raise RuntimeError(f"{python} cannot import mapper from {tree}: " + " | ".join(tail))
+        where = Path(probe.stdout.decode().strip()).resolve()
+        if not where.is_relative_to(tree.resolve()):
+            raise RuntimeError(f"the workloads imported mapper from {where}, not from {tree}")
         cmd = [
             "valgrind",
             "--tool=callgrind",
@@ -150,9 +158,6 @@ def count(
             tail = proc.stderr.decode(errors="replace").strip().splitlines()[-5:]
             raise RuntimeError(f"the workloads failed under valgrind in {tree} (exit {proc.returncode}): " + " | ".join(tail))
         said = [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith(b"{")]
-        where = Path(said.pop(0)["mapper"]).resolve()
-        if not where.is_relative_to(tree.resolve()):
-            raise RuntimeError(f"the workloads imported mapper from {where}, not from {tree}")
         dumps = sorted(Path(tmp).glob("cg.out.*"), key=lambda p: int(p.suffix[1:]))
         if len(dumps) != len(said) or [s["workload"] for s in said] != names:
             raise RuntimeError(f"{len(dumps)} profiles for {len(said)} workloads in {tree}: was functools.reduce called elsewhere?")

@@ -62,13 +62,19 @@ def test_a_tree_against_itself_counts_the_same(tmp_path: Path):
         assert row["ratio"] == pytest.approx(1.0, abs=0.002), row
 
 
-@pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind")
-def test_counts_say_where_mapper_was_imported_from(tmp_path: Path):
+def test_counts_say_where_mapper_was_imported_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     # a tree without the package: the child imports the installed one, and the count says so
-    # rather than comparing the installed code with itself
+    # rather than comparing the installed code with itself (asked before valgrind starts, so
+    # this needs no valgrind: a path to no valgrind shows it never started)
     sink, data = tmp_path / "sink.json", tmp_path / "records.ndjson"
     sink.write_text(json.dumps(SINK))
     data.write_bytes(generate(5, "clean"))
     (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(RuntimeError, match="imported mapper from"):
         instructions.count(tmp_path / "empty", sink, data, ["map_bytes"], calls=1)
+    py = tmp_path / "py"  # a python without the package
+    py.write_text("#!/bin/sh\necho \"ModuleNotFoundError: No module named 'mapper'\" >&2\nexit 1\n")
+    py.chmod(0o755)
+    with pytest.raises(RuntimeError, match="cannot import mapper from .*: ModuleNotFoundError: No module named 'mapper'"):
+        instructions.count(tmp_path / "empty", sink, data, ["map_bytes"], calls=1, python=str(py))
