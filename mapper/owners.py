@@ -25,6 +25,11 @@ named one of two ways:
   is removed once its lock is free and 7 days have passed since its owner last named a
   temporary by it (:data:`LOCK_KEPT`).
 
+The same lock directory holds the locks of output directories (:func:`directory_lock`):
+``dir.<device>.<inode>.lock``, locked while a run renames outputs into that directory
+(:func:`mapper.writers.renames_locked`: two runs' renames of the same outputs never between
+each other's), removed as the run lets go.
+
 Anything else may belong to a live run and is kept: another machine or container sharing the
 volume (another boot or pid namespace, where the pid names another process or none; a token
 whose lock file is not in this machine's lock directory, or says another host, so that a
@@ -50,7 +55,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no owner, temporaries never judged stale
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["LOCKED", "LOCK_KEPT", "OWNER", "lock_directory", "owner", "owner_gone", "start_time"]
+__all__ = ["LOCKED", "LOCK_KEPT", "OWNER", "directory_lock", "lock_directory", "owner", "owner_gone", "start_time", "touch"]
 
 #: Where a process's ``/proc`` is read (tests point it elsewhere to be a system without one).
 _PROC = "/proc"
@@ -165,7 +170,7 @@ def _locked_owner() -> str | None:
     global _mine
     with _making:
         if _mine is not None and _mine[0] == os.getpid():
-            _touch(_mine[2])
+            touch(_mine[2])
             return _mine[1]
         made = _new_lock()
         if made is None:
@@ -174,7 +179,7 @@ def _locked_owner() -> str | None:
         return made[0]
 
 
-def _touch(fd: int) -> None:
+def touch(fd: int) -> None:
     """The lock file's time made now, at most once an hour, as its owner names a temporary by
     it: it is kept :data:`LOCK_KEPT` seconds from its owner's last temporary, not from its
     start (a run of more than 7 days, killed, had its lock file removed by the next run,
@@ -259,7 +264,7 @@ def _prune(directory: str) -> None:
         return
     old = time.time() - LOCK_KEPT
     for entry in entries:
-        m = re.fullmatch(r"\.?([0-9a-f]{32})\.(lock|new)", entry)
+        m = re.fullmatch(r"\.?[0-9a-f]{32}\.(?:lock|new)|dir\.[0-9]+\.[0-9]+\.lock", entry)  # (tokens', and directory_lock's)
         if m is None:
             continue
         path = os.path.join(directory, entry)
@@ -276,6 +281,29 @@ def _prune(directory: str) -> None:
             pass
         finally:
             os.close(fd)
+
+
+#: The process that pruned the lock directory for :func:`directory_lock` (once a process).
+_pruned: int | None = None
+
+
+def directory_lock(directory: os.stat_result) -> str | None:
+    """The lock file of an output directory (its device and inode), ``dir.<dev>.<ino>.lock`` in
+    this user's lock directory (made if missing): what :func:`mapper.writers.renames_locked`
+    locks for the renames into it, in a directory no other user can open (a lock on the output
+    directory itself, which any user who can read it can take, let any user hold every run's
+    renames there). None: no lock directory to be trusted here. A run removes the lock file it
+    holds as it lets go; one a killed run left is removed :data:`LOCK_KEPT` seconds after its
+    last use (:func:`touch`) by the next process's :func:`_prune`, while locked, as is every
+    removal: a process that locks one checks that its name still names it."""
+    global _pruned
+    locks = lock_directory(make=True)
+    if locks is None:
+        return None
+    if _pruned != os.getpid():
+        _pruned = os.getpid()
+        _prune(locks)
+    return os.path.join(locks, f"dir.{directory.st_dev}.{directory.st_ino}.lock")
 
 
 def _release() -> None:

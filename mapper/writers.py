@@ -20,12 +20,13 @@ import signal
 import stat
 import sys
 import threading
+import time
 import zipfile
 from array import array
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Iterable, Iterator, Protocol
 
 import numpy as np
 import orjson
@@ -53,10 +54,15 @@ from .batch import (
 from .checks import json_type, stored_sink_names
 from .errors import DefinitionError, InputError, OutputError, and_list, article, optional_import, preview, shown_name
 from .options import ON_ERROR
-from .owners import OWNER, owner, owner_gone
+from .owners import OWNER, directory_lock, owner, owner_gone, touch
 from .report import RejectedRecord, Report
 from .sink import load_sink
 from .types import ColumnType, column_type, text_span
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: renames unlocked
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "ROW_GROUP",
@@ -453,15 +459,16 @@ class AtomicFile:
                 # it writes the data back (EIO, a thin volume full) went unseen
                 fh.flush()
                 sync_file(fh.fileno())
-            if hold and os.path.lexists(real):
-                kept.backup = os.path.join(directory, _temp_name(os.path.basename(real)))
-                try:
-                    os.link(real, kept.backup)
-                except OSError:  # (a file system without hard links, a directory now under the name): kept all the same, and said if it must be taken back
-                    kept.backup, kept.undoable = None, False
-            os.replace(tmp, real)
-            temp_kept(tmp)
-            sync_directory(directory)
+            with renames_locked([real]):  # (another run's renames, or a killed run's pair completed, never between: renames_locked)
+                if hold and os.path.lexists(real):
+                    kept.backup = os.path.join(directory, _temp_name(os.path.basename(real)))
+                    try:
+                        os.link(real, kept.backup)
+                    except OSError:  # (a file system without hard links, a directory now under the name): kept all the same, and said if it must be taken back
+                        kept.backup, kept.undoable = None, False
+                os.replace(tmp, real)
+                temp_kept(tmp)
+                sync_directory(directory)
         except BaseException as exc:
             remove_temp(tmp)
             kept.forget()
@@ -482,6 +489,99 @@ class AtomicFile:
         tmp, self._tmp = self._tmp, None
         if tmp is not None:
             remove_temp(tmp)
+
+
+#: Seconds a rename waits for its directory's lock (:func:`renames_locked`), which another run
+#: holds for its renames alone (milliseconds), before the output is said not written.
+LOCK_WAIT = 60.0
+
+#: The directories this thread holds locked (:func:`renames_locked`), as (device, inode).
+_locked = threading.local()
+
+
+@contextmanager
+def renames_locked(paths: Iterable[str]) -> Iterator[None]:
+    """The directories of ``paths`` (outputs' final names) locked while the body renames into
+    them, so that two runs' renames of the same outputs (and a completion of a killed run's pair,
+    :func:`_complete_pair`) come one after the other, never between each other's: an exclusive
+    ``flock`` on each directory's lock file (:func:`mapper.owners.directory_lock`, in this user's
+    lock directory), taken in one order (device, inode). A ``flock`` is the open file's: two
+    threads of one process exclude each other too; a directory this thread holds already is not
+    locked again. The kernel lets go of it when the process ends, however it ends. A lock another
+    run holds is waited for, :data:`LOCK_WAIT` seconds at most (an :class:`OutputError`: nothing
+    renamed); where no lock can be had (no lock directory to be trusted, a file system without
+    ``flock``: Windows) the renames are made unlocked, as before there were locks. The lock is
+    this user's (with this ``TMPDIR``): another user's runs are not held off, as their pair
+    markers are not obeyed (:func:`_complete_pair`)."""
+    held: set[tuple[int, int]] = _locked.__dict__.setdefault("keys", set())
+    wanted: dict[tuple[int, int], tuple[os.stat_result, str]] = {}
+    taken: list[tuple[tuple[int, int], int, str]] = []
+    try:
+        for path in paths if fcntl is not None else ():
+            try:
+                st = os.stat(os.path.dirname(path) or ".")
+            except OSError:  # (no such directory now: the rename fails, and says so)
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key not in held:
+                wanted.setdefault(key, (st, path))
+        for key in sorted(wanted):
+            lock = _lock(*wanted[key])
+            if lock is not None:
+                taken.append((key, *lock))
+                held.add(key)
+        yield
+    finally:
+        for key, fd, name in taken:
+            held.discard(key)
+            _remove(name)  # (while held: a run waiting for it finds its name another file's, and tries again)
+            os.close(fd)  # (the lock let go)
+
+
+def _lock(directory: os.stat_result, path: str) -> tuple[int, str] | None:
+    """The descriptor holding the lock of output ``path``'s directory (``directory``, its
+    :func:`os.stat`), once another run's renames there are done, and its lock file; None where it
+    cannot be locked; an :class:`OutputError` after :data:`LOCK_WAIT` seconds. A lock file is
+    removed by the run that holds it as it lets go (:func:`renames_locked`): one locked here is
+    checked to be the file its name names still, else it is another's, and tried again."""
+    name = directory_lock(directory)
+    start = time.monotonic()
+    while name is not None:
+        try:
+            fd = os.open(name, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if not _lock_waits(time.monotonic() - start):
+                raise OutputError(
+                    f"cannot write {shown_name(path)}: another mapper has held the lock of its directory,"
+                    f" {shown_name(os.path.dirname(path) or '.')}, for {LOCK_WAIT:g} s ({name}: stopped or hung?)"
+                ) from None
+            continue
+        except OSError:  # (ENOLCK, EOPNOTSUPP: a file system without flock, where no run holds one: removed)
+            _remove(name)
+            os.close(fd)
+            return None
+        try:
+            same = os.fstat(fd).st_ino == os.lstat(name).st_ino
+        except OSError:
+            same = False
+        if same:
+            touch(fd)  # (used: a killed run's left, pruned LOCK_KEPT seconds after)
+            return fd, name
+        os.close(fd)  # (removed as its holder let go: its name is another file's, or none)
+    return None
+
+
+def _lock_waits(waited: float) -> bool:
+    """One pause while another run holds a directory's lock (:func:`_lock`); False: waited long enough."""
+    if waited >= LOCK_WAIT:
+        return False
+    time.sleep(0.002 if waited < 0.1 else 0.05)
+    return True
 
 
 def _remove(path: str) -> None:
@@ -776,6 +876,21 @@ def keep_together(*outputs: Keepable) -> None:
     a FIFO) went out as it was written, and a file replaced that could not be held (a file
     system without hard links) cannot be put back."""
     kept: list[tuple[Keepable, Kept]] = []
+    staged = [getattr(o, "staged", lambda: None)() for o in outputs]
+    with ExitStack() as locked:
+        try:  # (the markers, the renames and the markers' removal one run's at a time: renames_locked)
+            locked.enter_context(renames_locked(s[1] for s in staged if s is not None))
+        except BaseException as exc:
+            for output in outputs:
+                output.abort()
+            if isinstance(exc, OutputError):
+                raise OutputError(_none_kept(exc, outputs, outputs[-1], outputs[:-1], [])) from None
+            raise
+        _keep_all(outputs, kept)
+
+
+def _keep_all(outputs: tuple[Keepable, ...], kept: list[tuple[Keepable, Kept]]) -> None:
+    """:func:`keep_together`'s renames, their directories locked: the markers, the outputs renamed, the markers removed."""
     markers = _pair_marker(outputs)
     try:
         for i in reversed(range(len(outputs))):
@@ -894,11 +1009,15 @@ def _complete_pair(marker: str) -> None:
             raise ValueError(marker)
         paths = [o["path"] for o in outputs]
         markers += [m for m in said["markers"] if m != marker and any(_own_marker(m, path) for path in paths)]
-        states = [_pair_state(o) for o in outputs]
-        if None not in states:
-            for o in (o for o, state in zip(said["outputs"], states) if state == "pending"):
-                os.replace(o["temp"], o["path"])
-                sync_directory(os.path.dirname(o["path"]) or ".")
+        # checked and renamed with no other run's renames between (a live run's pair put in place
+        # after the check had the killed run's files renamed over it: renames_locked); a lock
+        # waited for in vain is the run's OutputError, the markers left for the next run
+        with renames_locked(paths):
+            states = [_pair_state(o) for o in outputs] if os.path.lexists(marker) else [None]  # (gone: completed meanwhile)
+            if None not in states:
+                for o in (o for o, state in zip(said["outputs"], states) if state == "pending"):
+                    os.replace(o["temp"], o["path"])
+                    sync_directory(os.path.dirname(o["path"]) or ".")
     except (OSError, ValueError, TypeError, KeyError, AttributeError):  # (a marker cut short or edited: none completed)
         pass
     for m in markers:
