@@ -118,7 +118,8 @@ def _killed_pair(rows: Path, rej: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 def _left(directory: Path) -> list[str]:
     """What the runs left beside the outputs, and their directory's lock file if it is left (each run removes its own as it lets go)."""
-    lock = owners.directory_lock(os.stat(directory))
+    locks = getattr(owners, "directory_lock", None)  # (none before there were directory locks)
+    lock = locks(os.stat(directory)) if locks is not None else None
     return sorted(p.name for p in directory.iterdir() if p.name.startswith(".")) + ([lock] if lock is not None and os.path.lexists(lock) else [])
 
 
@@ -205,5 +206,27 @@ def test_a_directory_that_cannot_be_locked_is_renamed_into_unlocked(tmp_path: Pa
     pair = (_staged(rows, "A rows"), _staged(rej, "A rej"))
     monkeypatch.setattr(fcntl, "flock", no_locks)
     writers.keep_together(*pair)
+    assert (rows.read_text(), rej.read_text()) == ("A rows", "A rej")
+    assert _left(tmp_path) == []
+
+
+def test_a_run_starting_between_a_live_runs_two_renames_leaves_its_temporaries_and_markers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (so it was before the locks too: a live owner's marker is never completed, nor its temporary removed)
+    rows, rej = tmp_path / "rows.ndjson", tmp_path / "rej.ndjson"
+    rows.write_text("before rows")
+    a = (_staged(rows, "A rows"), _staged(rej, "A rej"))
+    temp = os.path.basename(a[0]._tmp or "")
+    seen: list[list[str]] = []
+
+    def starting() -> None:
+        writers.clean_stale(str(rows))
+        writers.clean_stale(str(rej))
+        seen.append(_left(tmp_path))
+
+    hold = _Hold(monkeypatch, "rej.ndjson", True, starting)
+    writers.keep_together(*a)
+    hold.join()
+    assert temp in seen[0]  # (A's rows temporary, left)
+    assert sum(name.endswith(".mapper-pair") for name in seen[0]) == 2  # (and both its markers)
     assert (rows.read_text(), rej.read_text()) == ("A rows", "A rej")
     assert _left(tmp_path) == []
