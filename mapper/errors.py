@@ -100,7 +100,7 @@ _EXACT_DIGITS_BITS = 3_300_000
 
 
 def long_int_text(value: int) -> str:
-    """``<an integer of 5000 digits>``: an int too long to print, named by its size (of ``abs(value)``).
+    """``<an integer of 5,000 digits>``: an int too long to print, named by its size (of ``abs(value)``).
 
     The digit count is exact: ``bits * log10(2)`` alone is one short for most numbers
     (10**5000, 5001 digits, read as 5000): 2**(bits-1) <= v < 2**bits leaves two
@@ -109,8 +109,8 @@ def long_int_text(value: int) -> str:
     bits = v.bit_length()
     low = int((bits - 1) * math.log10(2)) + 1  # the digits of 2**(bits-1): v has these or one more
     if bits > _EXACT_DIGITS_BITS:
-        return f"<an integer of about {low} digits>"
-    return f"<an integer of {low + (v >= 10**low)} digits>"
+        return f"<an integer of about {low:,} digits>"
+    return f"<an integer of {low + (v >= 10**low):,} digits>"  # (a count: with commas, as every other)
 
 
 def suggest(word: object, choices: tuple[str, ...] | list[str]) -> str:

@@ -1000,14 +1000,14 @@ def test_a_python_int_too_long_to_print_is_a_problem_where_it_is_not_a_valueerro
         return [(p.pointer, p.message) for p in result.problems]
 
     assert errors({"name": "n", "path": ["n"], "type": "int", "config": {"Min": -big}}) == [
-        ("/1/config/Min", "Min -<an integer of 5001 digits> does not fit a signed 64-bit integer")
+        ("/1/config/Min", "Min -<an integer of 5,001 digits> does not fit a signed 64-bit integer")
     ]
-    assert errors({"name": big, "path": ["n"], "type": "int"}) == [("/1/name", "the column name must be a non-empty string, not <an integer of 5001 digits>")]
+    assert errors({"name": big, "path": ["n"], "type": "int"}) == [("/1/name", "the column name must be a non-empty string, not <an integer of 5,001 digits>")]
     assert errors({"name": "n", "path": [big], "type": "int"}) == [
-        ("/1/path/0", "path element <an integer of 5001 digits> is an array index; the endpoint's paths only take object keys")
+        ("/1/path/0", "path element <an integer of 5,001 digits> is an array index; the endpoint's paths only take object keys")
     ]
     ((pointer, message),) = errors({"name": "n", "path": ["n"], "type": "int", big: 1})
-    assert pointer == "/1/<an integer of 5001 digits>" and message.startswith("the key <an integer of 5001 digits> in a column entry is not a string")
+    assert pointer == "/1/<an integer of 5,001 digits>" and message.startswith("the key <an integer of 5,001 digits> in a column entry is not a string")
     body = {"name": "s", "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t", "x": big}}
     body["schema"] = {"id_field": "id", "allow_missing_fields": True, "definition": entries}
     sink = mapper.load_sink(body)
@@ -1018,7 +1018,7 @@ def test_a_python_int_too_long_to_print_is_a_problem_where_it_is_not_a_valueerro
     body["sink_details"] = {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t", big: 1}
     sink = mapper.load_sink(body)
     assert json.loads(json.dumps(sink.to_body()))["sink_details"] == {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"}
-    assert ("/sink_details/<an integer of 5001 digits>", "long-integer") in [(p.pointer, p.code) for p in sink.problems]
+    assert ("/sink_details/<an integer of 5,001 digits>", "long-integer") in [(p.pointer, p.code) for p in sink.problems]
 
 
 @pytest.mark.parametrize(
@@ -1429,7 +1429,17 @@ def test_an_integer_too_long_to_print_is_named_by_its_exact_digit_count():
     # (past Python's 4300 digits: shorter ones are printed.) Worked out by hand: 10**k has
     # k + 1 digits, 10**k - 1 has k; 2**16610 has 5001 (16610 * log10(2) = 5000.14), 2**16609 5000
     for value, digits in ((10**5000, 5001), (10**5000 - 1, 5000), (10**4999, 5000), (10**4400, 4401), (10**4400 - 1, 4400), (2**16610, 5001), (2**16609, 5000)):
-        assert named(value) == f"Max <an integer of {digits} digits> does not fit a signed 64-bit integer", (digits, named(value))
+        assert named(value) == f"Max <an integer of {digits:,} digits> does not fit a signed 64-bit integer", (digits, named(value))
+
+
+def test_an_integer_too_long_to_print_has_its_digit_count_with_a_thousands_comma():
+    # the count was "5001 digits" where every other count in a message has commas ("5,001")
+    from mapper.errors import long_int_text
+
+    assert long_int_text(10**5000) == "<an integer of 5,001 digits>"
+    assert long_int_text(-(10**99_999)) == "<an integer of 100,000 digits>"
+    # past 3,300,000 bits the count is estimated, and still has its commas (2**3300000 has 993,399 digits: 3,300,000 * log10(2) = 993,398.99)
+    assert long_int_text(1 << 3_300_000) == "<an integer of about 993,399 digits>"
 
 
 def test_a_definition_str_over_64_mib_is_refused_as_its_bytes_are() -> None:

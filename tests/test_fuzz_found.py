@@ -111,11 +111,11 @@ def test_a_value_holding_an_unpaired_surrogate_and_a_huge_int_is_refused_for_the
     )
     report = m.validate([{"id": 1, "s": ["\ud800", HUGE]}], fast=fast)
     assert [(e.column, e.code) for e in report.errors] == [("s", "out_of_range")]
-    assert "<an integer of 5001 digits>" in report.errors[0].reason
+    assert "<an integer of 5,001 digits>" in report.errors[0].reason
 
 
 @pytest.mark.parametrize(
-    ("key", "shown"), [(HUGE, "<an integer of 5001 digits>"), (TUPLE_KEY, "<a tuple holding an integer of thousands of digits>")], ids=["int", "tuple"]
+    ("key", "shown"), [(HUGE, "<an integer of 5,001 digits>"), (TUPLE_KEY, "<a tuple holding an integer of thousands of digits>")], ids=["int", "tuple"]
 )
 def test_an_unpaired_surrogate_under_a_key_holding_a_huge_int_is_placed_by_a_pointer_naming_the_key(key: Any, shown: str) -> None:
     # the invalid-unicode error's JSON Pointer was made with str(key), which raised ValueError
@@ -128,7 +128,7 @@ def test_an_unpaired_surrogate_under_a_key_holding_a_huge_int_is_placed_by_a_poi
 def test_a_batch_indexed_or_stepped_by_a_huge_int_says_so_not_a_value_error() -> None:
     # (found reading the code the fuzzing pointed at: the messages made {name!r} and {step} of the int)
     batch = mapper.compile_sink({**_ALL, "definition": _ALL["definition"][:2]}).map([{"id": 1}])
-    with pytest.raises(KeyError, match="no column <an integer of 5001 digits> in the batch"):
+    with pytest.raises(KeyError, match="no column <an integer of 5,001 digits> in the batch"):
         batch[HUGE]  # type: ignore[call-overload]
-    with pytest.raises(mapper.OptionError, match="a step of 1 only .* not <an integer of 5001 digits>"):
+    with pytest.raises(mapper.OptionError, match="a step of 1 only .* not <an integer of 5,001 digits>"):
         batch[::HUGE]

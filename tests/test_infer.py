@@ -893,9 +893,9 @@ def test_a_python_int_beyond_float64_is_a_number_the_endpoint_refuses_not_a_valu
         r = infer(records)
         assert validated(r, records).failed_records == 1
         (note,) = [n for n in r.notes if n.startswith(f"{path}: 1 ")]
-        assert "beyond the float64 range" in note and "<an integer of 5001 digits>" in note and len(note) < 300, note
+        assert "beyond the float64 range" in note and "<an integer of 5,001 digits>" in note and len(note) < 300, note
     r = infer([{"id": "a", big: 1}, {"id": "b"}])
-    assert r.skipped == {"<an integer of 5001 digits>": "a key of type int, not a string as JSON object keys are: no path names it"}
+    assert r.skipped == {"<an integer of 5,001 digits>": "a key of type int, not a string as JSON object keys are: no path names it"}
     r = infer(b'{"id":"a","x":1' + b"0" * 5000 + b'}\n{"id":"b","x":1}\n{"id":"c","x":2}\n')
     (note,) = [n for n in r.notes if n.startswith("x: 1 ")]
     assert "1000000000000000000000000000000000000000...(5,001 characters)" in note and len(note) < 300, note
