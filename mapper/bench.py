@@ -210,7 +210,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     try:
         check_inputs(args.records)  # (every file readable, before any is read)
         if args.json_out and args.json_out != "-":
-            check_paths([args.sink, *args.records], [("--json", args.json_out)])
+            check_paths(args.sink, args.records, [("--json", args.json_out)])
         options = map_options(args)
         stdin_note(args.records, args.quiet)  # (reading a terminal looks like a hang otherwise)
         # (before reading: a file named twice is read twice, its records counted twice, as validate notes it)

@@ -387,16 +387,18 @@ def check_inputs(records: list[str]) -> None:
         raise InputError(f"{len(problems)} of the {len(records)} RECORDS cannot be read: {'; '.join(problems)}")
 
 
-def check_paths(inputs: list[str], outputs: list[tuple[str, str]], in_place: Sequence[str] = ()) -> None:
+def check_paths(sink: str, records: list[str], outputs: list[tuple[str, str]], in_place: Sequence[str] = ()) -> None:
     """Refuse, before reading, outputs that cannot be written or that would overwrite an input (the sink
-    file among them) or each other. ``in_place``: the flags whose files are opened and written
+    file or one of the RECORDS) or each other. ``in_place``: the flags whose files are opened and written
     in place, not replaced (see :func:`check_output`)."""
-    inputs = ["/dev/stdin" if name == "-" else name for name in inputs]  # read from a file or a pipe: that one
+    inputs = ["/dev/stdin" if name == "-" else name for name in (sink, *records)]  # read from a file or a pipe: that one
     for i, (flag, path) in enumerate(outputs):
         check_output(path, replaced=flag not in in_place)
-        for name in inputs:
+        for k, name in enumerate(inputs):
             if same_file(path, name):
-                raise OutputError(f"{flag} {shown_name(path)} is also an input: it would be overwritten")
+                # which input: "also an input" left the user to guess it was the sink definition
+                what = "the SINK file (the sink definition)" if k == 0 else "also an input"
+                raise OutputError(f"{flag} {shown_name(path)} is {what}: it would be overwritten")
         for flag2, other in outputs[:i]:
             if same_file(path, other):
                 raise OutputError(f"{flag2} and {flag} name the same file {shown_name(path)}")
@@ -652,7 +654,7 @@ def _prepare_run(args: argparse.Namespace, output: bool) -> tuple[Any, list[str]
                 shown = "the file standard input reads" if name == "-" else shown_name(name)
                 what = "-o - writes the rows" if output else "validate writes its report"
                 raise OutputError(f"{what} to standard output, which is redirected to {shown}, an input: write {'them' if output else 'it'} elsewhere")
-    check_paths([args.sink, *inputs], outputs)
+    check_paths(args.sink, inputs, outputs)
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:
         raise _UsageExit()

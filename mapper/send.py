@@ -2657,7 +2657,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         check_inputs(args.records)  # (every file readable, before any is read, and sent)
         # neither may write over an input, the sink file or each other (as validate and map refuse)
         outputs = [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path]
-        check_paths([args.sink, *args.records], outputs, in_place=("--rejects",))  # (the dead letters are appended to: _DeadLetters)
+        check_paths(args.sink, args.records, outputs, in_place=("--rejects",))  # (the dead letters are appended to: _DeadLetters)
         finite_options(records_per_s=args.records_per_s, bytes_per_s=args.bytes_per_s, timeout=args.timeout, backoff=args.backoff, max_backoff=args.max_backoff)
         if args.records_path is not None and args.input_format == "endpoint":
             raise OptionError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")

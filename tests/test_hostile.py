@@ -744,7 +744,9 @@ def test_rejects_and_bench_json_never_overwrite_the_sink_or_the_records(tmp_path
     ):
         p = run(*args)
         assert p.returncode == 2, (args, p.stderr)
-        assert f"{flag} {target} is also an input: it would be overwritten" in p.stderr.decode()
+        # the sink named as such: "also an input" left the user to guess which input
+        what = "the SINK file (the sink definition)" if target == sink else "also an input"
+        assert f"{flag} {target} is {what}: it would be overwritten" in p.stderr.decode(), (args, p.stderr)
         assert {q: q.read_bytes() for q in before} == before
     assert not (tmp_path / "out.npz").exists()
     # '-' is no dead-letter file (it wrote a file named "-" before): stdout carries the report
