@@ -671,9 +671,34 @@ def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | 
         for end, known in (*_PACKED_ENDINGS, *_TOOL_ENDINGS)
         if known == packed and text.lower().endswith(end) and not text[: -len(end)].endswith("/")
     ]
-    names = [*dropped, text + ending, *(f"{text}-{n}{ending}" for n in range(2, 10))]
-    out = shell_file(next((name for name in names if not os.path.lexists(name)), names[-1]))
+    out = shell_file(_unused([*dropped, text + ending, *(f"{text}-{n}{ending}" for n in range(2, 10))]))
     return f"{packed} -dc {shown} > {out}, then ", out
+
+
+def _unused(names: list[str], own: str = "") -> str:
+    """The first of ``names`` no file (nor link) has, nor is the input's ``own``: a hint's ``> NAME`` replaces a file of that name."""
+    return next((name for name in names if name != own and not os.path.lexists(name)), names[-1])
+
+
+#: The endings of a JSON text file's name, which :func:`new_file_beside` drops before adding its own.
+_JSON_ENDINGS = (".ndjson", ".jsonl", ".json")
+
+
+def new_file_beside(file: str | os.PathLike[Any] | None, ending: str) -> str:
+    """The name of a new file beside the input ``file`` for a hint's command to write (``> NAME``), as
+    :func:`shell_file` gives it: ``file``'s own without a compression's ending and then a JSON one,
+    with ``ending`` (``search.json.gz``, ``.ndjson``: ``search.ndjson``), ``-2``, ``-3`` before
+    ``ending`` while a file of that name is there (``pad.ndjson.gz``: ``pad-2.ndjson.gz``): never
+    over a file, as :func:`unpacked_file` writes (``> records.ndjson`` in the current directory
+    replaced whatever was there). ``FILE`` and ``ending`` (``FILE.ndjson``) without a name."""
+    if file is None or shell_file(file) == "FILE":
+        return f"FILE{ending}"
+    stem = own = os.fsdecode(file)
+    for endings in ([end for end, _ in (*_PACKED_ENDINGS, *_TOOL_ENDINGS)], _JSON_ENDINGS):
+        end = next((end for end in endings if stem.lower().endswith(end)), "")
+        if end and not stem[: -len(end)].endswith("/"):  # (a name that is only the ending keeps it: no hidden ".ndjson")
+            stem = stem[: -len(end)]
+    return shell_file(_unused([stem + ending, *(f"{stem}-{n}{ending}" for n in range(2, 10))], own))
 
 
 def encoding_note(head: bytes, subject: str = "the input", file: str | os.PathLike[Any] | None = None) -> str:

@@ -121,6 +121,7 @@ from .errors import (
     OutputError,
     encoding_note,
     escape_controls,
+    new_file_beside,
     optional_import,
     shell_file,
     shown_name,
@@ -1971,7 +1972,7 @@ def _check_input_options(args: argparse.Namespace) -> None:
         extract = text_command(f"jq -c {shlex.quote(jq + '[]')}", file)  # (a compressed file's text unpacked into it)
         raise OptionError(
             "--records-path is not supported by spark-validate: it reads NDJSON, one record per line; "
-            f"extract the records first, e.g. {extract} > records.ndjson"
+            f"extract the records first, e.g. {extract} > {new_file_beside(file, '.ndjson')}"
         )
     if args.input_format not in (None, "auto", "ndjson"):  # (auto: the inputs are looked at, a document refused: check_inputs)
         raise OptionError(f"--input-format {args.input_format}: spark-validate reads NDJSON only, one record per line")
@@ -2256,18 +2257,19 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
             extract = text_command(f"jq -c {shlex.quote(program + '[]')}", path) if len(program) <= HINT_PATH_LENGTH else ""
             raise OptionError(
                 f"{shown} holds a JSON document, not NDJSON: spark-validate reads one record per line; its arrays of objects are at {record_arrays_text(arrays)}: "
-                f"if those are the records, extract them first" + (f", e.g. {extract} > records.ndjson" if extract else " (jq -c PATH[], one a line)")
+                f"if those are the records, extract them first"
+                + (f", e.g. {extract} > {new_file_beside(path, '.ndjson')}" if extract else " (jq -c PATH[], one a line)")
             )
-        elements, compact = text_command("jq -c '.[]'", path), text_command("jq -c .", path)
+        elements, compact, out = text_command("jq -c '.[]'", path), text_command("jq -c .", path), new_file_beside(path, ".ndjson")
         raise OptionError(
             f"{shown} holds a JSON document (an array, or a value over several lines), not NDJSON: spark-validate reads one record per line; "
-            f"convert it first, e.g. {elements} > records.ndjson (an array) or {compact} > records.ndjson (pretty-printed objects)"
+            f"convert it first, e.g. {elements} > {out} (an array) or {compact} > {out} (pretty-printed objects)"
         )
     if fmt == "endpoint":
         values = text_command("jq -c '.records[].value'", path)
         raise OptionError(
             f'{shown} holds a request body ({{"records": [...]}}), not NDJSON: spark-validate reads one record per line; '
-            f"convert it first, e.g. {values} > records.ndjson"
+            f"convert it first, e.g. {values} > {new_file_beside(path, '.ndjson')}"
         )
 
 
@@ -2340,7 +2342,7 @@ def _padding_text(offset: int, count: int, last: bool, path: str) -> str:
     fix = (
         f"cut them off first (truncate -s {offset} {file}: its first {offset:,} bytes are the whole gzip data)"
         if last
-        else f"recompress it first (gzip -dc {file} | gzip > records.ndjson.gz)"
+        else f"recompress it first (gzip -dc {file} | gzip > {new_file_beside(path, '.ndjson.gz')})"
     )
     return (
         f"holds {plural(count, 'zero byte')} {where} (from byte {offset:,}: padding, as tar or dd leave): "

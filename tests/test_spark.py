@@ -1118,11 +1118,13 @@ def test_spark_validate_refuses_what_spark_would_misread(no_spark: None, tmp_pat
     assert "not gzip-compressed" in run(tmp_path / "plain.ndjson.gz")
     assert "jq -c '.[]'" in run(tmp_path / "array.json") and "jq -c '.[]'" in run(tmp_path / "array.json.gz")
     assert "not NDJSON" in run(tmp_path / "pretty.json")
-    assert "jq -c '.records[].value'" in run(tmp_path / "body.json")
+    assert f"jq -c '.records[].value' {tmp_path / 'body.json'} > {tmp_path / 'body.ndjson'}" in run(tmp_path / "body.json")
     assert "no file matches" in run(tmp_path / "nothing*.ndjson")
     assert "not supported by spark-validate" in run(EXAMPLE_RECORDS, "--records-path", "data")
-    assert f"jq -c '.data[\"a.b\"][]' {EXAMPLE_RECORDS} >" in run(EXAMPLE_RECORDS, "--records-path", 'data."a.b"')  # the records' own path, not PATH
-    assert "jq -c '.data[]' FILE >" in run(EXAMPLE_RECORDS, EXAMPLE_RECORDS, "--records-path", "data")  # (of several: no one name)
+    # (written to a new file beside it, never over one: not records.ndjson in the current directory, here the input itself)
+    beside = EXAMPLE_RECORDS.with_name("records-2.ndjson")
+    assert f"jq -c '.data[\"a.b\"][]' {EXAMPLE_RECORDS} > {beside}" in run(EXAMPLE_RECORDS, "--records-path", 'data."a.b"')  # the records' own path, not PATH
+    assert "jq -c '.data[]' FILE > FILE.ndjson" in run(EXAMPLE_RECORDS, EXAMPLE_RECORDS, "--records-path", "data")  # (of several: no one name)
     assert "NDJSON only" in run(EXAMPLE_RECORDS, "--input-format", "json")
     assert "--master 'bogus://x'" in run(EXAMPLE_RECORDS, "--master", "bogus://x")
     assert "cannot write" in run(EXAMPLE_RECORDS, "-o", tmp_path / "_rec.ndjson") and "not a directory" in run(EXAMPLE_RECORDS, "-o", tmp_path / "_rec.ndjson")
@@ -1216,10 +1218,14 @@ def test_a_document_holding_its_records_is_refused_with_the_jq_that_reaches_them
         check_inputs([str(doc)])
     message = str(info.value)
     assert 'its arrays of objects are at `statuses` (2 objects), `meta."a.b"` (1 object)' in message
-    assert message.endswith(f"e.g. jq -c '.statuses[]' {doc} > records.ndjson")
+    # the file it writes is a new one beside it: "> records.ndjson" wrote over any file of that name in the current directory
+    assert message.endswith(f"e.g. jq -c '.statuses[]' {doc} > {tmp_path / 'search.ndjson'}")
+    (tmp_path / "search.ndjson").write_text("kept\n")
+    with pytest.raises(mapper.OptionError, match=rf"jq -c '\.statuses\[\]' \S+ > {re.escape(str(tmp_path / 'search-2.ndjson'))}\Z"):
+        check_inputs([str(doc)])
     array = tmp_path / "array.json"  # an array: the general advice still
     array.write_text(json.dumps([{"id": 1}, {"id": 2}], indent=2))
-    with pytest.raises(mapper.OptionError, match=rf"jq -c '\.\[\]' {re.escape(str(array))} > records.ndjson \(an array\)"):
+    with pytest.raises(mapper.OptionError, match=rf"jq -c '\.\[\]' {re.escape(str(array))} > {re.escape(str(tmp_path / 'array.ndjson'))} \(an array\)"):
         check_inputs([str(array)])
 
 
@@ -1235,7 +1241,7 @@ def test_a_bzip2_file_is_looked_into_as_a_gzip_one_is(tmp_path: Path) -> None:
     array = json.dumps([{"id": 1}, {"id": 2}], indent=2).encode()
     (tmp_path / "doc.json.bz2").write_bytes(bz2.compress(array))
     with pytest.raises(
-        mapper.OptionError, match=r"doc\.json\.bz2 holds a JSON document .*bzip2 -dc \S*doc\.json\.bz2 \| jq -c '\.\[\]' > records.ndjson \(an array\)"
+        mapper.OptionError, match=r"doc\.json\.bz2 holds a JSON document .*bzip2 -dc \S*doc\.json\.bz2 \| jq -c '\.\[\]' > \S*doc\.ndjson \(an array\)"
     ):
         check_inputs([str(tmp_path / "doc.json.bz2")])
     (tmp_path / "body.ndjson.bz2").write_bytes(bz2.compress(json.dumps({"records": [{"value": {"id": 1}}]}).encode()))

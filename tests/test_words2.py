@@ -310,10 +310,11 @@ def test_spark_validate_s_jq_reads_a_compressed_file_s_text(tmp_path: Path) -> N
     quoted = shlex.quote(str(array))
     with pytest.raises(mapper.OptionError) as info:
         check_inputs([str(array)])
-    assert f"e.g. gzip -dc {quoted} | jq -c '.[]' > records.ndjson (an array) or gzip -dc {quoted} | jq -c . > records.ndjson" in str(info.value)
+    out = shlex.quote(str(tmp_path / "a b.ndjson"))  # (beside it, never over a file: not records.ndjson in the current directory)
+    assert f"e.g. gzip -dc {quoted} | jq -c '.[]' > {out} (an array) or gzip -dc {quoted} | jq -c . > {out}" in str(info.value)
     with pytest.raises(mapper.OptionError) as info:
         _check_input_options(argparse.Namespace(records_path="data", paths=[str(array)], input_format=None))
-    assert str(info.value).endswith(f"e.g. gzip -dc {quoted} | jq -c '.data[]' > records.ndjson")
+    assert str(info.value).endswith(f"e.g. gzip -dc {quoted} | jq -c '.data[]' > {out}")
 
 
 def test_send_notes_a_document_s_lone_crs_as_validate_does(tmp_path: Path) -> None:
