@@ -129,6 +129,28 @@ class Column:
         return entry
 
 
+def frozen(value: Any) -> Any:
+    """A JSON value read-only in depth, its own copy: an object a ``types.MappingProxyType`` of its own
+    dict, an array a tuple, each of their values so too (a loaded :class:`Sink`'s ``sink_details``: a
+    read-only view of the top level alone let ``sink.sink_details["x"]["y"] = 1`` change the sink)."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: frozen(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(map(frozen, value))
+    return value
+
+
+def thawed(value: Any) -> Any:
+    """A new JSON value of dicts and lists from ``value`` (:func:`frozen`'s, or any): objects as
+    dicts, arrays as lists, anything else a deep copy (as a body to edit, or to pickle: a
+    ``MappingProxyType`` cannot be)."""
+    if isinstance(value, Mapping):
+        return {k: thawed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return list(map(thawed, value))
+    return copy.deepcopy(value)
+
+
 @dataclass(frozen=True)
 class Sink:
     """A checked sink definition. Build it with :func:`mapper.load_sink`; compile it with :func:`mapper.compile_sink`."""
@@ -159,7 +181,7 @@ class Sink:
         a ``types.MappingProxyType``, as :func:`mapper.load_sink` keeps it, cannot be pickled."""
         state = dict(self.__dict__)
         if state.get("sink_details") is not None:
-            state["sink_details"] = dict(state["sink_details"])
+            state["sink_details"] = thawed(state["sink_details"])
         return (_sink_of_state, (state, type(self)))  # (its own class: a subclass's copy was a plain Sink)
 
     def column(self, name: str) -> Column:
@@ -213,7 +235,7 @@ class Sink:
         return {
             "name": self.name or "unnamed",
             # (a copy of its nested values too: the body edited before posting it changed the sink)
-            "sink_details": copy.deepcopy(dict(self.sink_details or {"database_id": "<database_id>", "table": "<table>"})),
+            "sink_details": thawed(self.sink_details or {"database_id": "<database_id>", "table": "<table>"}),
             "schema": self.to_schema(),
         }
 
@@ -283,7 +305,7 @@ class CheckResult:
 def _sink_of_state(state: dict[str, Any], cls: type[Sink] = Sink) -> Sink:
     """A :class:`Sink` (or a subclass's) unpickled (see :meth:`Sink.__reduce__`)."""
     if state.get("sink_details") is not None:
-        state["sink_details"] = MappingProxyType(state["sink_details"])
+        state["sink_details"] = frozen(state["sink_details"])
     sink = object.__new__(cls)
     sink.__dict__.update(state)
     return sink

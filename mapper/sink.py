@@ -18,7 +18,6 @@ the single input of the compile stage.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
@@ -72,7 +71,7 @@ from .errors import (
     shown_name,
     suggest,
 )
-from .model import CheckResult, Sink
+from .model import CheckResult, Sink, frozen
 from .table import check_ui_mapping
 from .types.base import GO_SPACE
 
@@ -857,7 +856,9 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
             else:
                 found = _unwritable(v)
             if found is None:
-                kept[k] = copy.deepcopy(v)  # (its own: a view of the caller's nested values changed with them)
+                kept[k] = frozen(
+                    v
+                )  # (its own, read-only in depth: a view of the caller's nested values changed with them, and its nested dicts could be edited)
                 continue
             code, why = found
             ck.warning(("sink_details", int_text(k)), code, f"sink_details.{escape_controls(preview(int_text(k)))} {why}: it is left out")

@@ -180,7 +180,8 @@ def test_a_sinks_details_are_its_own_not_the_callers_nor_to_bodys():
     body = sink.to_body()
     body["sink_details"]["tags"]["env"] = "edited"
     body["sink_details"]["tags"]["teams"].append("c")
-    assert dict(sink.sink_details) == {"database_id": "x", "table": "t", "tags": {"env": "prod", "teams": ["a"]}}
+    # (read-only in depth: its arrays are tuples, to_body's lists)
+    assert dict(sink.sink_details) == {"database_id": "x", "table": "t", "tags": {"env": "prod", "teams": ("a",)}}
     assert sink.to_body()["sink_details"]["tags"] == {"env": "prod", "teams": ["a"]}
 
 

@@ -937,3 +937,40 @@ def test_a_long_path_with_a_syntax_error_names_its_character_counting_from_one()
     drawn = {p.pointer: p.message for p in mapper.check_sink(short).problems if p.severity == "error"}
     assert said["/definition/1/path"] == "invalid path: invalid token at character 2008"
     assert drawn["/definition/1/path"].startswith("invalid path: invalid token at character 9\n")
+
+
+def test_a_loaded_sinks_sink_details_are_read_only_in_depth_and_its_own() -> None:
+    """(sink.py's kept sink_details.) The top level was a read-only view, its nested objects and
+    arrays the sink's own dicts and lists: ``sink.sink_details["opts"]["x"] = 1`` changed the sink
+    (and the body :meth:`~mapper.Sink.to_body` wrote next)."""
+    import copy
+    import pickle
+
+    opts = {"a": [1, {"b": 2}], "c": "d"}
+    given = {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t", "opts": opts}
+    body = {
+        "name": "s",
+        "sink_details": given,
+        "schema": {"id_field": "k", "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "id"}]},
+    }
+    sink = mapper.load_sink(body)
+    details = sink.sink_details
+    assert details is not None
+    for edit in (
+        lambda: details["opts"].__setitem__("x", 1),  # type: ignore[index]
+        lambda: details["opts"]["a"].append(9),
+        lambda: details["opts"]["a"][1].__setitem__("b", 3),
+    ):
+        with pytest.raises((TypeError, AttributeError)):
+            edit()
+    opts["a"][1]["b"] = 99  # the caller's nested values changed after loading: the sink's are its own
+    opts["x"] = 1
+    expected = {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t", "opts": {"a": [1, {"b": 2}], "c": "d"}}
+    written = sink.to_body()["sink_details"]
+    assert written == expected and type(written["opts"]) is dict and type(written["opts"]["a"]) is list
+    written["opts"]["a"].append(9)  # the body is a new one to edit: the sink is as it was
+    assert sink.to_body()["sink_details"] == expected
+    for again in (pickle.loads(pickle.dumps(sink)), copy.deepcopy(sink)):  # (read-only in depth as loaded, and equal)
+        assert again == sink and again.to_body()["sink_details"] == expected
+        with pytest.raises(TypeError):
+            again.sink_details["opts"]["x"] = 1  # type: ignore[index]
