@@ -496,7 +496,7 @@ class Sender:
         for name, value in [*numbers.items(), *wholes.items()]:
             if isinstance(value, bool) or not isinstance(value, int if name in wholes else (int, float)) and not (value is None and name.startswith("body_")):
                 raise OptionError(f"{name}= is {'an integer' if name in wholes else 'a number'}, not {value!r}")
-        finite_options(**numbers)
+        finite_options(numbers, keywords=True)
         try:
             parts = urllib.parse.urlsplit(endpoint)
         except ValueError as exc:  # e.g. an unclosed [ of an IPv6 host
@@ -532,7 +532,7 @@ class Sender:
         if port == 0:  # (no service listens on port 0: it is not "the scheme's port")
             raise OptionError(f"the endpoint's port must be 1-65535, not 0: {endpoint[:100]!r}")
         self.port = port or (443 if parts.scheme == "https" else 80)
-        # (named as the command line spells them, as the checks below and finite_options do: the
+        # (named as the command line spells them, as the checks below do: the
         # message named the four at once and not the value, "retries, backoff and max_backoff ...")
         for name, value, least in (
             ("retries", retries, ">= 0"),
@@ -2610,15 +2610,20 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
     identity_options(p)
 
 
-def finite_options(**values: float) -> None:
-    """Refuse NaN and infinities (argparse's float takes "nan" and "inf"), naming the option."""
+def finite_options(values: dict[str, float], keywords: bool = False) -> None:
+    """Refuse NaN and infinities (argparse's float takes "nan" and "inf"), naming the option: as the
+    command line spells it (``--records-per-s``), or, ``keywords``, as the Python caller gave it,
+    then the command line's (``records_per_s= (--records-per-s)``: a :class:`Sender` made in
+    Python was told of a flag it was not given; mapper send checks its options before it makes one)."""
     for name, value in values.items():
+        flag = f"--{name.replace('_', '-')}"
+        said = f"{name}= ({flag})" if keywords else flag
         try:
             finite = math.isfinite(value)
         except OverflowError:  # (an integer past a float's range, 10**400)
-            raise OptionError(f"--{name.replace('_', '-')} must be a finite number, not {number_said(value)}: past a float's range") from None
+            raise OptionError(f"{said} must be a finite number, not {number_said(value)}: past a float's range") from None
         if not finite:
-            raise OptionError(f"--{name.replace('_', '-')} must be a finite number, not {value!r}")
+            raise OptionError(f"{said} must be a finite number, not {value!r}")
 
 
 def _dry_run_out(args: argparse.Namespace) -> IO[str] | None:
@@ -2658,7 +2663,15 @@ def cmd_send(args: argparse.Namespace) -> int:
         # neither may write over an input, the sink file or each other (as validate and map refuse)
         outputs = [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path]
         check_paths(args.sink, args.records, outputs, in_place=("--rejects",))  # (the dead letters are appended to: _DeadLetters)
-        finite_options(records_per_s=args.records_per_s, bytes_per_s=args.bytes_per_s, timeout=args.timeout, backoff=args.backoff, max_backoff=args.max_backoff)
+        finite_options(
+            {
+                "records_per_s": args.records_per_s,
+                "bytes_per_s": args.bytes_per_s,
+                "timeout": args.timeout,
+                "backoff": args.backoff,
+                "max_backoff": args.max_backoff,
+            }
+        )
         if args.records_path is not None and args.input_format == "endpoint":
             raise OptionError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")
         records_path = records_path_option(args.records_path)

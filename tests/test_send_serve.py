@@ -1234,7 +1234,7 @@ def test_send_refuses_outputs_over_its_inputs_and_odd_numbers_before_reading(tmp
         (["--checkpoint", records], "--checkpoint"),
         (["--checkpoint", tmp_path / "c.json", "--rejects", tmp_path / "c.json"], "name the same file"),
         (["--rejects", "-"], "not '-'"),
-        (["--records-per-s", "nan"], "finite"),
+        (["--records-per-s", "nan"], "mapper send: --records-per-s must be a finite number, not nan"),  # (the flag: Sender's keyword form is Python's)
         (["--backoff", "inf"], "finite"),
         (["--timeout", "nan"], "finite"),
     ):
