@@ -738,7 +738,7 @@ def binary_note(head: bytes, subject: str = "the input", file: str | os.PathLike
     if packed is not None:
         return (
             f"{subject} is compressed twice: its text, once unpacked, is {packed}-compressed data again, not JSON text "
-            f"(mapper unpacks one layer of compression): unpack both first, e.g. `{text_command(f'{packed} -dc', file)} > records.ndjson`"
+            f"(mapper unpacks one layer of compression): unpack both first, e.g. `{text_command(f'{packed} -dc', file)} > {new_file_beside(file, '.ndjson')}`"
         )
     what, instead = binary_kind(head, file=file)
     if not what:
