@@ -126,3 +126,30 @@ def test_the_decimal_quick_form_is_vec_numbers_tests_and_a_lossy_kind_only_for_w
                 assert kind_of(v) is None, (scale, v)
         vouched = [v for v in values if quick([v]) == 1]
         assert quick(vouched) == len(vouched) and quick([*vouched, math.nan, 1.0]) == len(vouched)
+
+
+#: lat values in runs: float_decimal (3), decimal_truncated (2), the converter's (1e20), float_decimal (2), clean, truncated
+RUNS: list[Any] = [-84.6813, 42.1692, -8.322, 4.12345, 0.00015, 1e20, -84.6813, -8.322, 1.5, -1e-9]
+
+
+@pytest.mark.parametrize("keep", [2, 4, 1000])
+def test_a_few_records_lossy_runs_are_warned_a_run_at_once_as_the_engine_warns_them(monkeypatch, keep):
+    """A run of one column's lazy warnings of one kind is added in one call (a run ends at a
+    value the converter takes or at another kind), the report the engine's, KEEP crossed
+    inside a run or not."""
+    monkeypatch.setattr(mapper.report, "KEEP", keep)
+    m = mapper.compile_sink(SINK)
+    recs = [{"id": f"r{i}", "d": {"lat": v, "n": i % 10}} for i, v in enumerate(RUNS)]
+    lines = [orjson.dumps(r) for r in recs]
+    calls: list[Any] = []
+    real_one, real_at = mapper.report.ReportBuilder.warning_lazy, mapper.report.ReportBuilder.warnings_lazy_at
+    monkeypatch.setattr(mapper.report.ReportBuilder, "warning_lazy", lambda rb, r, *a: (calls.append((a[3], r)), real_one(rb, r, *a))[1])
+    monkeypatch.setattr(mapper.report.ReportBuilder, "warnings_lazy_at", lambda rb, rs, *a: (calls.append((a[3], rs)), real_at(rb, rs, *a))[1])
+    seen = _converted(monkeypatch)
+    for few, given, data in ((check.validate_lines, lines, b"\n".join(lines)), (check.validate_dicts, recs, recs)):
+        want = _everything(_engine(m, data))
+        calls.clear()
+        seen.clear()
+        assert _everything(few(m.compiled, given, MapOptions())) == want
+        assert calls == [("float_decimal", [0, 1, 2]), ("decimal_truncated", [3, 4]), ("float_decimal", [6, 7]), ("decimal_truncated", 9)]
+        assert seen == [1e20]

@@ -400,7 +400,6 @@ def _judge_quick(
     if wanting is None:  # the usual few records: nothing to redo, asked in one call
         return
     rest, known, known_first = wanting
-    builders = careful.out.builders
     lossy = plan.quick_lossy if not careful.strict else {}
     for ci, identity in plan.quick_judged:
         if ci not in rest:
@@ -408,17 +407,60 @@ def _judge_quick(
         lst = lists[ci]
         first = known_first if ci == known else quick[ci](lst)
         if first < len(lst):
-            kind_of = None if identity else lossy.get(ci)
-            for j in _not_vouched(quick[ci], lst, first):
-                at = None if first_line is None else first_line + rows[j]  # (located only for what fails)
-                if identity:
-                    careful.id_element(lst[j], rows[j], at)
-                    continue
-                kind = None if kind_of is None else kind_of(lst[j])
-                if kind is None:
-                    careful.element(ci, lst[j], rows[j], at, builders[ci])
-                else:
-                    careful.rb.warning_lazy(rows[j], at, careful.names[ci], careful.paths[ci], kind, careful.ctypes[ci].convert, lst[j], careful.pointers[ci])
+            if identity:
+                for j in _not_vouched(quick[ci], lst, first):
+                    careful.id_element(lst[j], rows[j], None if first_line is None else first_line + rows[j])
+            else:
+                _redo_column(careful, ci, lst, _not_vouched(quick[ci], lst, first), lossy.get(ci), rows, first_line)
+
+
+def _redo_column(
+    careful: CarefulPath,
+    ci: int,
+    lst: list[Any],
+    wanting: Iterator[int],
+    kind_of: Callable[[Any], str | None] | None,
+    rows: Sequence[int],
+    first_line: int | None,
+) -> None:
+    """:func:`_judge_quick`'s values of column ``ci`` not vouched for (``lst[j]`` for each ``j``
+    of ``wanting``, ascending): each to the careful path's converter, but a value the vector
+    form stores and only warns about (``kind_of`` says the kind): its lazy warning, a run of
+    them of one kind added at once (:meth:`~mapper.report.ReportBuilder.warnings_lazy_at`), as
+    the rest of the engine adds a column's. A run ends where a value goes to the converter
+    or the kind changes, so that the report gets the same calls in the same order as one
+    warning a value (the warnings, the counts and their order: a test compares them)."""
+    element, builder = careful.element, careful.out.builders[ci]
+    held: list[int] = []  # (the run: the j's of lazy warnings of kind ``held_kind``)
+    held_kind = ""
+    for j in wanting:
+        kind = None if kind_of is None else kind_of(lst[j])
+        if kind is None:
+            if held:
+                _warn_lazy(careful, ci, held_kind, held, lst, rows, first_line)
+                held = []
+            element(ci, lst[j], rows[j], None if first_line is None else first_line + rows[j], builder)  # (located only for what fails)
+            continue
+        if held and kind != held_kind:
+            _warn_lazy(careful, ci, held_kind, held, lst, rows, first_line)
+            held = []
+        held.append(j)
+        held_kind = kind
+    if held:
+        _warn_lazy(careful, ci, held_kind, held, lst, rows, first_line)
+
+
+def _warn_lazy(careful: CarefulPath, ci: int, kind: str, held: list[int], lst: list[Any], rows: Sequence[int], first_line: int | None) -> None:
+    """The lazy warnings of kind ``kind`` of column ``ci``'s values ``lst[j]`` for each ``j`` of
+    ``held`` (ascending), at their records ``rows[j]``: one call of the report builder."""
+    names, paths, convert, pointers = careful.names[ci], careful.paths[ci], careful.ctypes[ci].convert, careful.pointers[ci]
+    if len(held) == 1:  # (one warning: the plain call, cheaper; RecordChecker's collector takes only it)
+        j = held[0]
+        careful.rb.warning_lazy(rows[j], None if first_line is None else first_line + rows[j], names, paths, kind, convert, lst[j], pointers)
+        return
+    at = [rows[j] for j in held]
+    lines: list[int | None] = [None] * len(at) if first_line is None else [first_line + r for r in at]
+    careful.rb.warnings_lazy_at(at, lines, names, paths, kind, convert, [lst[j] for j in held], pointers)
 
 
 class _Consts:
