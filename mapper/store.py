@@ -597,7 +597,7 @@ class Store:
     @_reads
     def sink(self, sink_id: str) -> SinkInfo:
         """One sink's details; 404 ``ResourceNotFound`` when there is none."""
-        _sink_id(sink_id)
+        _known_id(sink_id)
         with self.lock:
             self._activate()
             row = self.db.execute(f"SELECT {self._sink_fields} FROM _mapper_sinks WHERE id = ?", (sink_id,)).fetchone()
@@ -647,7 +647,7 @@ class Store:
 
     @_reads
     def _table(self, sink_id: str) -> _Table:
-        t = self._tables.get(_sink_id(sink_id))
+        t = self._tables.get(_known_id(sink_id))
         if t is not None:
             return t
         with self.lock:
@@ -1052,6 +1052,18 @@ def _sink_id(sink_id: Any) -> str:
     AttributeError from inside sqlite3 or the 404's wording)."""
     if not isinstance(sink_id, str):
         raise OptionError(f"a sink id is a str, not {type(sink_id).__name__}")
+    return sink_id
+
+
+def _known_id(sink_id: Any) -> str:
+    """A sink id to look up (:func:`_sink_id`); 404 for one that is no UTF-8 text (a lone
+    surrogate, as ``os.fsdecode`` makes of a name's bytes), which no sink has: sqlite3 raised
+    its UnicodeEncodeError binding it (a ``sink("\\udcff")`` was a traceback, not "no sink")."""
+    _sink_id(sink_id)
+    try:
+        sink_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ServiceError(404, NOT_FOUND, f"no sink {sink_id[:80]!r}") from None
     return sink_id
 
 

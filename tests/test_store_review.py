@@ -176,3 +176,22 @@ def test_query_reads_a_read_only_database_of_an_earlier_mapper(tmp_path: Path, c
     with Store(path, writable=False) as store:
         info = store.sink("sets")
         assert (info.records_stored, info.last_refused, info.last_refused_at) == (1, None, None)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda st, sid: st.sink(sid),
+        lambda st, sid: st.rows(sid),
+        lambda st, sid: next(st.iter_rows(sid)),
+        lambda st, sid: st.mapper(sid),
+        lambda st, sid: st.ingest(sid, b'{"records": []}'),
+    ],
+)
+def test_a_sink_id_that_is_no_utf8_text_is_no_sink_not_a_unicode_error(call: Any) -> None:
+    # found in the table/store review: a lone surrogate (os.fsdecode's form of a byte that is not
+    # UTF-8) reached sqlite3, whose UnicodeEncodeError came out of the Store, where 'a\x00b' says "no sink"
+    with Store(":memory:") as store:
+        with pytest.raises(ServiceError) as err:
+            call(store, "s\udcff")
+        assert (err.value.status, err.value.message) == (404, "no sink 's\\udcff'")
