@@ -871,8 +871,16 @@ _STRFTIME = {
     "D": "01/02/06",
     "R": "15:04",
     "%": "%",
+    # glibc's "-" flag, no padding: Go's unpadded elements (a parse takes one digit or two there)
+    "-m": "1",
+    "-d": "2",
+    "-e": "2",
+    "-H": "15",
+    "-I": "3",
+    "-M": "4",
+    "-S": "5",
 }
-_STRFTIME_RE = re.compile(r"%(:z|[aAbBcdDeFfgGhHIjmMnprRsStTuUVwWxXyYzZ%])")
+_STRFTIME_RE = re.compile(r"%(:z|-[A-Za-z]|[aAbBcdDeFfgGhHIjmMnprRsStTuUVwWxXyYzZ%])")
 _JAVA = {
     "d": ("2", "02"),
     "H": ("15", "15"),
@@ -925,10 +933,12 @@ def _from_strftime(layout: str) -> Optional[str]:
     pieces, pos = [], 0
     for m in _STRFTIME_RE.finditer(layout):
         go = _STRFTIME.get(m.group(1))
-        if go is None:
+        if go is None or "%" in layout[pos : m.start()]:  # (a directive not translated, %_d or %k: kept, the suggestion failed every value)
             return None
         pieces += [(layout[pos : m.start()], False), (go, go != "%")]
         pos = m.end()
+    if "%" in layout[pos:]:
+        return None
     return _translate(pieces + [(layout[pos:], False)])
 
 
@@ -979,8 +989,9 @@ def check_layout(layout: str) -> list[tuple[str, str, Optional[int]]]:
     scan = _scan(layout)
     elems = [(s, c, e) for _p, s, c, _a, e in scan if c]
     codes = {c for _s, c, _e in elems}
-    m = _STRFTIME_RE.search(layout)
-    if m and m.group(1) != "%":
+    # the first directive that is not %% (a literal %): "%%Y %Y" is strftime too
+    m = next((d for d in _STRFTIME_RE.finditer(layout) if d.group(1) != "%"), None)
+    if m:
         go = _from_strftime(layout)
         return [
             ("error", "layout %r looks like a strftime format (%s); %s%s" % (layout, m.group(0), _REF, "; the Go layout is %r" % go if go else ""), m.start())

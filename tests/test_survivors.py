@@ -974,3 +974,31 @@ def test_a_loaded_sinks_sink_details_are_read_only_in_depth_and_its_own() -> Non
         assert again == sink and again.to_body()["sink_details"] == expected
         with pytest.raises(TypeError):
             again.sink_details["opts"]["x"] = 1  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "layout, first, go, value, when",
+    [
+        ("%Y-%-m-%-d", "%Y", "2006-1-2", "2021-3-4", datetime(2021, 3, 4, tzinfo=UTC)),
+        ("%-d/%-m/%Y %-H:%M", "%-d", "2/1/2006 15:04", "4/3/2021 7:05", datetime(2021, 3, 4, 7, 5, tzinfo=UTC)),
+        ("%%Y %Y", "%Y", "%Y 2006", "%Y 2021", datetime(2021, 1, 1, tzinfo=UTC)),
+    ],
+)
+def test_a_strftime_layout_suggests_a_go_layout_that_reads_what_it_meant(layout, first, go, value, when):
+    # found in the golayout review: glibc's no-padding %-m was left in the suggestion ('2006-%-m-%-d', which
+    # no value matches), and a %% before a directive hid it ('%%Y %Y' said only "no reference-time element")
+    from mapper.golayout import check_layout, compile_layout
+
+    ((severity, message, at),) = check_layout(layout)
+    assert severity == "error" and f"looks like a strftime format ({first})" in message and at == layout.rindex(first)
+    assert message.endswith(f"; the Go layout is {go!r}")
+    assert compile_layout(go).parse(value) == since_1970(when, timedelta(microseconds=1)) * 1000
+
+
+@pytest.mark.parametrize("layout", ["%Y-%m-%d %k", "%Y-%m-%d %_d", "%Y-%-j", "%Y-%m-%d %-y"])
+def test_a_strftime_layout_with_a_directive_not_translated_suggests_no_go_layout(layout):
+    # the untranslated directive was kept as literal text in the suggestion, which then failed every value
+    from mapper.golayout import check_layout
+
+    ((severity, message, _at),) = check_layout(layout)
+    assert severity == "error" and "strftime" in message and "the Go layout is" not in message
