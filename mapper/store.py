@@ -219,6 +219,23 @@ def _read_only(exc: sqlite3.Error) -> bool:
     return (code & 0xFF) == 8 if isinstance(code, int) else "readonly" in str(exc)
 
 
+#: SQLite's (primary) codes of a write refused for the lock another connection holds, and for a full disk.
+_BUSY, _FULL = 5, 13
+
+
+def _write_error(store: Store, what: str, exc: sqlite3.Error) -> ServiceError:
+    """A 500 for a write SQLite refused: the file's name (a server's log said "the database refused the write:
+    database is locked", of no file) and, for a lock or a full disk, what it means."""
+    code = getattr(exc, "sqlite_errorcode", None)  # (Python 3.11+; the primary code is the low byte)
+    text = str(exc)
+    why = ""
+    if (code & 0xFF == _BUSY) if isinstance(code, int) else "database is locked" in text:
+        why = " (another connection holds its write lock: another mapper serve or a program writing the file; nothing of the request is stored: send it again)"
+    elif (code & 0xFF == _FULL) if isinstance(code, int) else "is full" in text:
+        why = " (no room for it: the disk, or the file's page limit, is full; nothing of the request is stored)"
+    return ServiceError(500, INTERNAL, f"{what}: the database {shown_name(store.path)} refused the write: {text}{why}")
+
+
 def _read_error(store: Store, exc: sqlite3.Error) -> ServiceError:
     return ServiceError(500, INTERNAL, f"cannot read the database {shown_name(store.path)}: {exc}")
 
@@ -552,7 +569,7 @@ class Store:
                     self._names = (after, self._names[1])
             except sqlite3.Error as exc:
                 self._rollback()
-                raise ServiceError(500, INTERNAL, f"cannot create the sink: {exc}") from None
+                raise _write_error(self, "cannot create the sink", exc) from None
             except BaseException:  # (a Ctrl-C: the transaction left open failed every later write)
                 self._rollback()
                 raise
@@ -728,7 +745,7 @@ class Store:
                 self.db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
-                raise ServiceError(500, INTERNAL, f"the database refused the write: {exc}") from None
+                raise _write_error(self, "cannot store the request", exc) from None
             except BaseException:  # (a bug, a signal's exception): left open, the transaction held the write lock and the next request's BEGIN failed
                 self._rollback()
                 raise

@@ -195,3 +195,32 @@ def test_a_sink_id_that_is_no_utf8_text_is_no_sink_not_a_unicode_error(call: Any
         with pytest.raises(ServiceError) as err:
             call(store, "s\udcff")
         assert (err.value.status, err.value.message) == (404, "no sink 's\\udcff'")
+
+
+def test_a_write_refused_for_a_lock_or_a_full_disk_names_the_file_and_says_why(tmp_path: Path) -> None:
+    # found in the table/store review: a server's 500 said "the database refused the write: database is
+    # locked" (or "... disk is full"), of no file and with no word of what held it or what was kept
+    path = tmp_path / "fb.db"
+    body = b'{"records": [{"value": {"pk": 1, "n": 5}}]}'
+    with Store(path) as store:
+        store.create_sink(SETS)
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            store.db.execute("PRAGMA busy_timeout = 0")  # (not the 30 s a serve waits)
+            other.execute("BEGIN IMMEDIATE")  # another connection holds the write lock
+            with pytest.raises(ServiceError) as locked:
+                store.ingest("sets", body)
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        assert locked.value.status == 500
+        assert locked.value.message.startswith(
+            f"cannot store the request: the database {path} refused the write: database is locked (another connection holds its write lock"
+        )
+        pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+        store.db.execute(f"PRAGMA max_page_count = {pages}")  # a full disk, as SQLite meets it
+        with pytest.raises(ServiceError) as full:
+            for i in range(50):  # (until a page more is needed)
+                store.ingest("sets", b'{"records": [%s]}' % b",".join(b'{"value": {"pk": %d, "s": "%s"}}' % (i * 100 + j, b"x" * 200) for j in range(100)))
+        assert full.value.message.startswith(f"cannot store the request: the database {path} refused the write: database or disk is full (no room for it")
+        assert store.rows("sets").total == 0  # nothing of either request stored
