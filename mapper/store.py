@@ -226,14 +226,22 @@ _BUSY, _FULL = 5, 13
 def _write_error(store: Store, what: str, exc: sqlite3.Error) -> ServiceError:
     """A 500 for a write SQLite refused: the file's name (a server's log said "the database refused the write:
     database is locked", of no file) and, for a lock or a full disk, what it means."""
-    code = getattr(exc, "sqlite_errorcode", None)  # (Python 3.11+; the primary code is the low byte)
-    text = str(exc)
     why = ""
-    if (code & 0xFF == _BUSY) if isinstance(code, int) else "database is locked" in text:
-        why = " (another connection holds its write lock: another mapper serve or a program writing the file; nothing of the request is stored: send it again)"
-    elif (code & 0xFF == _FULL) if isinstance(code, int) else "is full" in text:
+    if _sqlite_code(exc, _BUSY, "database is locked"):
+        why = f" ({_LOCKED}; nothing of the request is stored: send it again)"
+    elif _sqlite_code(exc, _FULL, "is full"):
         why = " (no room for it: the disk, or the file's page limit, is full; nothing of the request is stored)"
-    return ServiceError(500, INTERNAL, f"{what}: the database {shown_name(store.path)} refused the write: {text}{why}")
+    return ServiceError(500, INTERNAL, f"{what}: the database {shown_name(store.path)} refused the write: {exc}{why}")
+
+
+#: What SQLITE_BUSY means to a Store: it waits 30 s for the lock first.
+_LOCKED = "another connection holds its write lock: another mapper serve or a program writing the file"
+
+
+def _sqlite_code(exc: sqlite3.Error, code: int, words: str) -> bool:
+    """Whether SQLite's error ``exc`` is of the primary result ``code`` (by ``words`` in its message before Python 3.11)."""
+    got = getattr(exc, "sqlite_errorcode", None)  # (Python 3.11+; an extended code: the primary code is its low byte)
+    return got & 0xFF == code if isinstance(got, int) else words in str(exc)
 
 
 def _read_error(store: Store, exc: sqlite3.Error) -> ServiceError:
@@ -406,7 +414,8 @@ class Store:
             unwritten = None if writable or self.path in ("", ":memory:") or not _read_only(exc) else _unwritten_uri(self.path)
             if unwritten is None:
                 said = _directory_unwritten(self.path, exc) if writable and self.path not in ("", ":memory:") else None
-                raise ServiceError(500, INTERNAL, said or f"cannot open the database {shown}: {_unread_why(self.path, exc)}") from None
+                locked = f" ({_LOCKED}, for the 30 s this waited)" if _sqlite_code(exc, _BUSY, "database is locked") else ""
+                raise ServiceError(500, INTERNAL, said or f"cannot open the database {shown}: {_unread_why(self.path, exc)}{locked}") from None
             try:
                 self._open(unwritten, shown, uri=True)
             except sqlite3.Error as again:

@@ -224,3 +224,23 @@ def test_a_write_refused_for_a_lock_or_a_full_disk_names_the_file_and_says_why(t
                 store.ingest("sets", b'{"records": [%s]}' % b",".join(b'{"value": {"pk": %d, "s": "%s"}}' % (i * 100 + j, b"x" * 200) for j in range(100)))
         assert full.value.message.startswith(f"cannot store the request: the database {path} refused the write: database or disk is full (no room for it")
         assert store.rows("sets").total == 0  # nothing of either request stored
+
+
+def test_a_database_locked_at_the_start_says_another_connection_holds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # found in the table/store review: serve's start said "cannot open the database F: database is locked"
+    # after 30 s, with no word of what held it
+    path = tmp_path / "fb.db"
+    Store(path).close()
+    real = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: real(*a, **{**k, "timeout": 0}))  # (not the 30 s a Store waits)
+    other = real(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(ServiceError) as err:
+            Store(path)
+    finally:
+        other.close()
+    assert err.value.message == (
+        f"cannot open the database {path}: database is locked (another connection holds its write lock: another mapper serve"
+        " or a program writing the file, for the 30 s this waited)"
+    )
