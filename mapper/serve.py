@@ -1799,7 +1799,11 @@ class Server:
             if not conns:
                 break
             for h in conns:
-                if not h.busy:  # idle between requests: wake it from its read, it ends
+                # idle between requests: wake it from its read, it ends. A request whose head has begun to arrive is in
+                # progress, as one whose body is: cut, its head read to that point was answered as whatever it then
+                # looked like (a request line cut: 400 "Bad HTTP/0.9 request type"; headers cut before Content-Length:
+                # "the request has no body"), never stored and never said to be refused for the stop
+                if not h.busy and not h.head_bytes:
                     try:
                         h.connection.shutdown(socket.SHUT_RD)
                     except OSError:
