@@ -20,7 +20,7 @@ FeatureBase's write semantics (:class:`mapper.store.Store`). Errors are the serv
 configured (``--token-env``; the token is never printed or logged; a non-ASCII token is
 compared with the bytes the client sent, as UTF-8 or latin-1). HEAD is answered as GET without the body;
 a 405 lists the path's methods in ``Allow``; every answer says ``X-Content-Type-Options:
-nosniff``. Routes match the path as sent: ``%2F`` inside a sink id is part of the id.
+nosniff``. Routes match each segment of the path unescaped, as Go's ServeMux does: ``%2F`` inside a sink id is part of the id.
 
 On a loopback address (the default), a request whose Host names anything but
 ``localhost``, ``127.0.0.1`` or ``[::1]`` (any port) is refused with 421
@@ -429,8 +429,8 @@ class App:
     def dispatch(self, method: str, target: str, headers: Message, read_body: Callable[[int], bytes]) -> Response:
         """Route one request; every error becomes the service's ``{"code", "message"}``.
 
-        Routes match the path as sent (an escaped ``/``, ``%2F``, inside a sink id is part
-        of the id, not a separator); each parameter is unescaped. HEAD is answered as GET
+        Routes match the path's segments, each unescaped (:func:`_routed_path`: an escaped ``/``, ``%2F``,
+        inside a sink id is part of the id, not a separator); each parameter is unescaped. HEAD is answered as GET
         (the server leaves the body out); a 405 says the path's methods in ``Allow``. An answer
         that says nothing of caching is ``Cache-Control: no-store`` (:data:`NO_STORE`).
         """
@@ -456,8 +456,9 @@ class App:
             wanted = "GET" if method == "HEAD" else method
             found = None
             allowed = set()
+            routed = _routed_path(raw)
             for r in self.routes:
-                m = r.pattern.fullmatch(raw)
+                m = r.pattern.fullmatch(routed)
                 if m is None:
                     continue
                 if r.method == wanted:
@@ -591,6 +592,16 @@ def _no_path_redirect(target: str, query: str) -> Response:
     answers it: a 301 to ``/``, the query kept (the path Go's ``cleanPath`` makes of none); the body says why."""
     why = f"the request target {printable(_as_sent(target))[:100]!r} names a scheme and no path (a path is /v2/sinks, or a whole URL http://host/v2/sinks): read as /\n"
     return Response(301, why.encode(), "text/plain; charset=utf-8", headers={"Location": "/" + (f"?{query}" if query else "")})
+
+
+def _routed_path(raw: str) -> str:
+    """The path routes match: each segment of the path as sent unescaped, as Go's ServeMux (the service's) matches one
+    (``/v2/%73inks`` is ``/v2/sinks``: it was a 404 saying ``no such resource: /v2/sinks``), an escaped ``/`` or ``%``
+    kept escaped inside its segment (``%2F`` inside a sink id is part of the id, not a separator; each parameter is
+    unescaped once more, to what was sent)."""
+    if "%" not in raw:
+        return raw
+    return "/".join(urllib.parse.unquote(part).replace("%", "%25").replace("/", "%2F") for part in raw.split("/"))
 
 
 def go_clean_path(path: str) -> str:

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import types
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,27 @@ def test_a_request_whose_head_is_arriving_when_serve_stops_is_taken_and_answered
         assert again.sink(SINK_ID).to_json()["counts"]["requests"] == 2
     finally:
         again.close()
+
+
+ESCAPED_SEGMENTS = (
+    ("/v2/%73inks", 200, b'{"sinks":'),  # (a 404 saying "no such resource: /v2/sinks")
+    (f"/v2/sinks/{SINK_ID}/%72ows?limit=0", 200, b'"rows":[]'),
+    (f"/v2/sinks/{SINK_ID[:8]}%5F{SINK_ID[9:]}", 200, f'"id":"{SINK_ID}"'.encode()),  # (a parameter's escapes, as before)
+    (f"/v2/sinks/{SINK_ID}%2Frows", 404, f"no sink '{SINK_ID}/rows'".encode()),  # (an escaped / is the id's, as before)
+    ("/v2/sinks/a%252Fb", 404, b"no sink 'a%2Fb'"),  # (an escaped % too: unescaped once)
+    ("/v2/sinks/%2e%2e", 404, b"no sink '..'"),
+)
+
+
+def test_routes_match_each_segment_unescaped_as_gos_servemux_does():
+    """Go's ServeMux matches a path segment by segment, each unescaped (a %73 is an s); serve matched the path as sent,
+    so ``/v2/%73inks`` was a 404 whose message, the path unescaped, named the route it missed: ``no such resource: /v2/sinks``."""
+    store = Store(":memory:")
+    try:
+        store.create_sink(SINK, exist_ok=True)
+        app = App(store)
+        answers = [(target, app.dispatch("GET", target, Message(), lambda limit: b"")) for target, _, _ in ESCAPED_SEGMENTS]
+    finally:
+        store.close()
+    for (target, resp), (_, status, said) in zip(answers, ESCAPED_SEGMENTS):
+        assert resp.status == status and said in resp.body, (target, resp.status, resp.body[:200])
