@@ -1753,7 +1753,8 @@ class Server:
     """The HTTP server around an :class:`App`: :meth:`start` in a thread (tests) or :meth:`serve_forever`; :meth:`stop`.
 
     ``idle_timeout``: seconds an idle keep-alive connection is kept open, and the most a
-    request's line and headers may take to arrive, in total (408 beyond, then closed).
+    request's line and headers may take to arrive, in total (408 beyond, then closed); a
+    positive finite number, or None for no timeout.
     ``max_connections``: connections open at once (each has a thread while it is open,
     idle or not); one more is answered 503 ``ServiceUnavailable`` with ``Retry-After: 1``
     and closed, as a client (``mapper send``) retries.
@@ -1765,6 +1766,10 @@ class Server:
             raise OptionError(f"the port must be a number from 0 to 65535 (0 picks a free one), not {port!r}")
         if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
             raise OptionError(f"the connection limit must be a positive number, not {max_connections!r}")
+        # (taken unchecked, it became every connection's socket timeout: 0 a non-blocking socket, -1, NaN or "5" an
+        # error in each connection's thread, inf a failed deadline: every request dropped unanswered, a line on stderr each)
+        if idle_timeout is not None and (isinstance(idle_timeout, bool) or not isinstance(idle_timeout, (int, float)) or not 0 < idle_timeout < math.inf):
+            raise OptionError(f"the idle timeout (idle_timeout=) must be a positive finite number of seconds (or None: no timeout), not {idle_timeout!r}")
         if not isinstance(host, str) or not host.strip():  # the socket takes "" as every interface: a --host "$UNSET" was open to the network
             raise OptionError(f"the host must be an address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface), not {host!r}")
         if host.startswith("[") and host.endswith("]"):  # (an IPv6 address as a URL writes it)

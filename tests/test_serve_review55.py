@@ -5,6 +5,7 @@ Every server binds 127.0.0.1 on a free port; every socket has a timeout and ever
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -14,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 import mapper.serve
+from mapper.errors import OptionError
 from mapper.serve import App, Server
 from mapper.store import Store
 
@@ -114,3 +117,16 @@ def test_routes_match_each_segment_unescaped_as_gos_servemux_does():
         store.close()
     for (target, resp), (_, status, said) in zip(answers, ESCAPED_SEGMENTS):
         assert resp.status == status and said in resp.body, (target, resp.status, resp.body[:200])
+
+
+@pytest.mark.parametrize("idle_timeout", [0, -1, math.nan, math.inf, "5", True])
+def test_an_idle_timeout_that_is_no_number_of_seconds_is_refused_naming_it(idle_timeout):
+    """Taken unchecked, it became each connection's socket timeout: 0 made the sockets non-blocking, -1, NaN and "5"
+    failed in each connection's thread (``ValueError: Timeout value out of range`` on stderr), inf failed its deadline
+    (``OverflowError``): the server listened and dropped every request unanswered."""
+    store = Store(":memory:")
+    try:
+        with pytest.raises(OptionError, match=r"idle timeout \(idle_timeout=\) must be a positive finite number of seconds"):
+            Server(App(store), idle_timeout=idle_timeout)
+    finally:
+        store.close()
