@@ -1237,6 +1237,14 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
 
+    def log_error(self, format: str, *args: Any) -> None:
+        # http.server's "Request timed out: TimeoutError('timed out')" is of a head that did not come in time: a kept-alive
+        # connection on which nothing came, closed as it should be (a line for every client that kept one open, naming a
+        # request there was none of), or a head cut off, which its 408 says (the same time out, said twice)
+        if format.startswith("Request timed out"):
+            return
+        super().log_error(format, *args)
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # _handle logs each request its own way (with the time it took)
 
