@@ -98,7 +98,7 @@ from .endpoint import (
     env_token,
     printable,
 )
-from .errors import MapperError, OptionError, closest, shown_name
+from .errors import MapperError, OptionError, check_function, closest, shown_name
 from .report import plural
 from .store import Store, stored_sinks_problem
 from .writers import binary_stdout, write_whole
@@ -356,6 +356,12 @@ class App:
         clock: Callable[[], float] = time.monotonic,
         log: Callable[[str], None] | None = None,
     ):
+        # (each taken unchecked failed at a request, not here: another store a 500 for every request, a log that is no
+        # function a TypeError after each answer (its connection dropped, a line on stderr), a clock so every ingest a 500)
+        if not isinstance(store, Store):
+            raise OptionError(f"App serves a mapper.store.Store, not {type(store).__name__}")
+        check_function("log", log)
+        check_function("clock", clock, optional=False)
         if max_body_bytes is not None and (isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1):
             raise OptionError(f"the largest body (max_body_bytes, --max-body-bytes) must be a positive number of bytes, not {max_body_bytes!r}")
         if token is not None and not isinstance(token, str):

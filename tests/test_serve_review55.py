@@ -151,3 +151,19 @@ def test_an_idle_kept_alive_connection_closed_and_a_late_head_log_no_request_tim
         store.close()
     assert [line for line in log if "timed out" in line.lower()] == [], log
     assert len(log) == 2 and any(line.startswith("GET /v2/sinks 200 ") for line in log) and any(line.startswith("408 RequestTimeout: ") for line in log), log
+
+
+def test_an_app_refuses_a_store_log_or_clock_it_could_not_use_when_made():
+    """Each was taken and failed at a request: another object as the store answered every request 500, a log that is no
+    function raised after each answer (the connection dropped, a line on stderr), a clock that is none made every ingest a 500."""
+    store = Store(":memory:")
+    try:
+        for kw, said in (
+            ({"store": ":memory:"}, "App serves a mapper.store.Store, not str"),
+            ({"log": "serve.log"}, "log= is a function"),
+            ({"clock": 5.0}, "clock= is a function"),
+        ):
+            with pytest.raises(OptionError, match=said):
+                App(**{"store": store, **kw})
+    finally:
+        store.close()
