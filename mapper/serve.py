@@ -1826,7 +1826,11 @@ class Server:
         while time.monotonic() < deadline and not self.hurry.is_set():
             with httpd.conns_lock:
                 conns = list(httpd.conns)
-            if not conns:
+                # (open_connections counts from the accept: a connection accepted just before the stop whose thread had
+                # not begun was in no list, the stop returned, the store was closed, and its request was answered 500
+                # "cannot read the database ...: Cannot operate on a closed database")
+                opened = httpd.open_connections
+            if not conns and not opened:
                 break
             for h in conns:
                 # idle between requests: wake it from its read, it ends. A request whose head has begun to arrive is in

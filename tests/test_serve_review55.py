@@ -167,3 +167,46 @@ def test_an_app_refuses_a_store_log_or_clock_it_could_not_use_when_made():
                 App(**{"store": store, **kw})
     finally:
         store.close()
+
+
+def test_a_stop_waits_for_a_connection_accepted_before_it_whose_thread_had_not_begun(tmp_path, monkeypatch):
+    """The stop waited for the connections whose threads had begun: one accepted a moment before, its thread not yet
+    started, was in no list, so the stop returned, serve closed its store, and the request was answered 500 ``cannot
+    read the database ...: Cannot operate on a closed database``. It is waited for as any other."""
+    stop_looked = threading.Event()
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        stop_looked.set()
+        real_sleep(seconds)
+
+    monkeypatch.setattr(mapper.serve, "time", types.SimpleNamespace(**{n: getattr(time, n) for n in ("monotonic", "perf_counter", "strftime")}, sleep=sleep))
+    begin = threading.Event()
+    setup = mapper.serve._Handler.setup
+
+    def late_setup(self: Any) -> None:  # (the connection's thread, held before it begins)
+        begin.wait(5)
+        setup(self)
+
+    monkeypatch.setattr(mapper.serve._Handler, "setup", late_setup)
+    store = Store(tmp_path / "serve.db")
+    store.create_sink(SINK, exist_ok=True)
+    server = Server(App(store), idle_timeout=5).start()
+    stopper = threading.Thread(target=lambda: (server.stop(5), store.close()))  # (as mapper serve closes its store once stopped)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        try:
+            s.sendall(post_head(len(BODY)) + BODY)
+            deadline = time.monotonic() + 5
+            while not server.httpd.open_connections:
+                assert time.monotonic() < deadline, "the connection was never accepted"
+                real_sleep(0.005)
+            stopper.start()
+            stop_looked.wait(2)  # (it waits for the connection: it looks again; before, it returned at once)
+            begin.set()
+            answer = read_to_close(s)
+        finally:
+            begin.set()
+            stopper.join(10)
+    assert status_and_body(answer) == (200, {"success_count": 3, "error_count": 0, "records": [{"status": "success"}] * 3}), answer[:400]
+    with Store(tmp_path / "serve.db") as again:
+        assert again.rows(SINK_ID).total == 3
