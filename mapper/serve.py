@@ -103,7 +103,7 @@ from .report import plural
 from .store import Store, stored_sinks_problem
 from .writers import binary_stdout, write_whole
 
-__all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "query_int"]
+__all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "page_limit", "query_int"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -145,6 +145,14 @@ def query_int(req: Request, name: str, default: int) -> int:
     if not _DIGITS.fullmatch(text):
         raise ServiceError(400, INVALID_PARAMETER, f"{name} must be a whole number written with the digits 0-9, not {text[:40]!r}")
     return int(text) if len(text) <= 100 else 10**100  # (past every limit; int() refuses thousands of digits)
+
+
+def page_limit(limit: int, most: int) -> None:
+    """A rows route's ``limit``, at most ``most`` rows a page: 400 saying so, with the value sent (``offset >= 0 and 0 <=
+    limit <= 10000`` named neither; no sign gets past :func:`query_int`, so the limit's size was the only fault)."""
+    if limit > most:
+        shown = f"{limit:,}" if limit < 10**30 else "a number of over 30 digits"
+        raise ServiceError(400, INVALID_PARAMETER, f"limit is at most {most:,} rows a page, not {shown}: page through the rows with offset")
 
 
 @dataclass
@@ -248,8 +256,7 @@ def sink_rows(app: App, req: Request) -> Response:
     """``GET /v2/sinks/<id>/rows?offset=0&limit=100``: rows as ``mapper map -o -`` writes them (a missing column is left out, a cleared one is null)."""
     offset = query_int(req, "offset", 0)
     limit = query_int(req, "limit", 100)
-    if offset < 0 or not 0 <= limit <= 10_000:
-        raise ServiceError(400, INVALID_PARAMETER, "offset >= 0 and 0 <= limit <= 10000")
+    page_limit(limit, 10_000)
     return json_response(200, app.store.rows(req.params["sink_id"], offset=offset, limit=limit).to_json())
 
 

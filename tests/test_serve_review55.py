@@ -210,3 +210,27 @@ def test_a_stop_waits_for_a_connection_accepted_before_it_whose_thread_had_not_b
     assert status_and_body(answer) == (200, {"success_count": 3, "error_count": 0, "records": [{"status": "success"}] * 3}), answer[:400]
     with Store(tmp_path / "serve.db") as again:
         assert again.rows(SINK_ID).total == 3
+
+
+def test_a_rows_page_over_its_limit_is_refused_naming_the_limit_and_the_value_sent():
+    """``?limit=20000`` was answered ``offset >= 0 and 0 <= limit <= 10000``: neither which parameter nor what was wrong
+    with it (no sign passes the digits check, so only a limit too large reached it); the UI's rows route alike."""
+    from mapper.web.app import install
+    from mapper.web.catalog import load_catalog
+
+    store = Store(":memory:")
+    try:
+        store.create_sink(SINK, exist_ok=True)
+        app = App(store)
+        install(app, load_catalog([]), assets={"sources.html": (b"", "text/html"), "new.html": (b"", "text/html"), "source.html": (b"", "text/html")})
+        api = app.dispatch("GET", f"/v2/sinks/{SINK_ID}/rows?limit=20000", Message(), lambda limit: b"")
+        ui = app.dispatch("GET", f"/ui/api/sinks/{SINK_ID}/rows?limit=1001&offset=5", Message(), lambda limit: b"")
+        most = app.dispatch("GET", f"/v2/sinks/{SINK_ID}/rows?limit=10000", Message(), lambda limit: b"")
+    finally:
+        store.close()
+    assert (api.status, orjson.loads(api.body)) == (
+        400,
+        {"code": "InvalidParameter", "message": "limit is at most 10,000 rows a page, not 20,000: page through the rows with offset"},
+    )
+    assert (ui.status, orjson.loads(ui.body)["message"]) == (400, "limit is at most 1,000 rows a page, not 1,001: page through the rows with offset")
+    assert most.status == 200

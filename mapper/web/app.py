@@ -57,7 +57,7 @@ from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, Se
 from ..errors import SURROGATE, MapperError, OptionError, hidden_js, preview
 from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, answered_error, location_text, plural
-from ..serve import App, Request, Response, json_response, query_int, require_json
+from ..serve import App, Request, Response, json_response, page_limit, query_int, require_json
 from .catalog import Catalog, load_catalog
 from .draft import TIME_UNITS, Paste, PasteError, check_name, compact, draft, format_body, in_records, paste_note, paste_records
 
@@ -467,8 +467,7 @@ def _rows_route(app: App, req: Request) -> Response:
     """A page of a source's rows, each cell as text (missing, null, or the value shortened)."""
     offset = query_int(req, "offset", 0)
     limit = query_int(req, "limit", 25)
-    if offset < 0 or not 0 <= limit <= 1000:
-        raise ServiceError(400, INVALID_PARAMETER, "offset >= 0 and 0 <= limit <= 1000")
+    page_limit(limit, 1000)
     page = app.store.rows(req.params["sink_id"], offset=offset, limit=limit)
     names = [n for n, _t in page.columns]
     rows = []
