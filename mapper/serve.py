@@ -96,6 +96,7 @@ from .endpoint import (
     ServiceError,
     TokenBucket,
     env_token,
+    number_said,
     printable,
 )
 from .errors import MapperError, OptionError, check_function, closest, shown_name
@@ -145,6 +146,12 @@ def query_int(req: Request, name: str, default: int) -> int:
     if not _DIGITS.fullmatch(text):
         raise ServiceError(400, INVALID_PARAMETER, f"{name} must be a whole number written with the digits 0-9, not {text[:40]!r}")
     return int(text) if len(text) <= 100 else 10**100  # (past every limit; int() refuses thousands of digits)
+
+
+def limits_said(limits: Limits, sep: str = " and ") -> str:
+    """``1,000 records/s and 1,000,000 bytes/s``: each limit as it was given (``:,.0f`` said ``--records-per-s 1.5``
+    as ``2 records/s``, where a request of 2 records is refused 413 for holding more than 1)."""
+    return f"{number_said(limits.records_per_s)} records/s{sep}{number_said(limits.bytes_per_s)} bytes/s"
 
 
 def page_limit(limit: int, most: int) -> None:
@@ -431,8 +438,7 @@ class App:
                 raise ServiceError(
                     400,
                     THROTTLED,
-                    f"the limits of this endpoint are {lim.records_per_s:,.0f} records/s and {lim.bytes_per_s:,.0f} bytes/s: retry with backoff "
-                    f"(this request would fit in {after} s: Retry-After)",
+                    f"the limits of this endpoint are {limits_said(lim)}: retry with backoff (this request would fit in {after} s: Retry-After)",
                     headers={"Retry-After": str(after)},
                 )
             rec.try_take(records)
@@ -2027,7 +2033,7 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
     try:
         server.start()
         print(
-            f"mapper serve: listening on {server.url} (database {shown_name(args.db)}; per sink {limits.records_per_s:,.0f} records/s, {limits.bytes_per_s:,.0f} bytes/s, "
+            f"mapper serve: listening on {server.url} (database {shown_name(args.db)}; per sink {limits_said(limits, ', ')}, "
             f"bodies up to {app.max_body_bytes:,} bytes; token {'required' if token else 'not required'})",
             flush=True,
         )

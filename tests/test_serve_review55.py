@@ -18,8 +18,9 @@ import orjson
 import pytest
 
 import mapper.serve
+from mapper.endpoint import Limits, ServiceError
 from mapper.errors import OptionError
-from mapper.serve import App, Server
+from mapper.serve import App, Server, limits_said
 from mapper.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -234,3 +235,20 @@ def test_a_rows_page_over_its_limit_is_refused_naming_the_limit_and_the_value_se
     )
     assert (ui.status, orjson.loads(ui.body)["message"]) == (400, "limit is at most 1,000 rows a page, not 1,001: page through the rows with offset")
     assert most.status == 200
+
+
+def test_the_limits_are_said_as_given_not_rounded_to_whole_numbers():
+    """``--records-per-s 1.5`` was said ``2 records/s`` (``:,.0f``), on the listening line and in the throttling answer,
+    while a request of 2 records was refused 413 for holding more than 1."""
+    store = Store(":memory:")
+    try:
+        store.create_sink(SINK, exist_ok=True)
+        app = App(store, limits=Limits(1.5, 2500.5), clock=lambda: 0.0)
+        app.admit(SINK_ID, 1, 10)
+        with pytest.raises(ServiceError) as info:
+            app.admit(SINK_ID, 1, 10)
+    finally:
+        store.close()
+    assert info.value.code == "ResourceThroughputExceeded"
+    assert "the limits of this endpoint are 1.5 records/s and 2,500.5 bytes/s: retry" in info.value.message
+    assert limits_said(Limits(), ", ") == "1,000 records/s, 1,000,000 bytes/s"
