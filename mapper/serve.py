@@ -272,7 +272,11 @@ def require_json(req: Request) -> None:
     _once(req.headers, "Content-Type", INVALID_CONTENT_TYPE)
     ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if ctype != "application/json":
-        raise ServiceError(400, INVALID_CONTENT_TYPE, f"Content-Type must be application/json, not {_sent(req.headers, 'Content-Type')[:60] or 'missing'!r}")
+        sent = _sent(req.headers, "Content-Type")[:60]
+        # (none sent was said "not 'missing'", as if that were the type sent; curl -d sends a form's type unless told)
+        said = f"not {sent!r}" if sent.strip() else "and the request has no Content-Type header"
+        curl = " (curl -d sends that type: add -H 'Content-Type: application/json')" if ctype == "application/x-www-form-urlencoded" else ""
+        raise ServiceError(400, INVALID_CONTENT_TYPE, f"Content-Type must be application/json, {said}{curl}")
     # The body is read as UTF-8 (RFC 8259 8.1; the service's Go decoder too): one said to be in
     # another charset had each byte beyond ASCII stored as U+FFFD, silently ("Orléans" in latin-1
     # came out "Orl\ufffdans"). Refused naming it, rather than read as what it says it is not.

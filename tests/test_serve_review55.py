@@ -252,3 +252,31 @@ def test_the_limits_are_said_as_given_not_rounded_to_whole_numbers():
     assert info.value.code == "ResourceThroughputExceeded"
     assert "the limits of this endpoint are 1.5 records/s and 2,500.5 bytes/s: retry" in info.value.message
     assert limits_said(Limits(), ", ") == "1,000 records/s, 1,000,000 bytes/s"
+
+
+def test_a_body_without_a_content_type_is_refused_saying_none_was_sent():
+    """It was ``Content-Type must be application/json, not 'missing'``: quoted as if ``missing`` were the type sent."""
+    store = Store(":memory:")
+    try:
+        store.create_sink(SINK, exist_ok=True)
+        app = App(store)
+        answers = []
+        for ctype in (None, "", "application/x-www-form-urlencoded", "text/plain"):
+            headers = Message()
+            if ctype is not None:
+                headers["Content-Type"] = ctype
+            answers.append(app.dispatch("POST", f"/v2/sinks/{SINK_ID}", headers, lambda limit: BODY))
+    finally:
+        store.close()
+    said = [(a.status, orjson.loads(a.body)["code"], orjson.loads(a.body)["message"]) for a in answers]
+    none = (400, "InvalidContentType", "Content-Type must be application/json, and the request has no Content-Type header")
+    assert said == [
+        none,
+        none,
+        (
+            400,
+            "InvalidContentType",
+            "Content-Type must be application/json, not 'application/x-www-form-urlencoded' (curl -d sends that type: add -H 'Content-Type: application/json')",
+        ),
+        (400, "InvalidContentType", "Content-Type must be application/json, not 'text/plain'"),
+    ]
