@@ -676,7 +676,8 @@ def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | 
 
 
 def _unused(names: list[str], own: str = "") -> str:
-    """The first of ``names`` no file (nor link) has, nor is the input's ``own``: a hint's ``> NAME`` replaces a file of that name."""
+    """The first of ``names`` no file (nor link) has, nor is the input's ``own`` (the last if all are taken):
+    where a hint's command writes, never over a file (``>`` would empty one before it is read)."""
     return next((name for name in names if name != own and not os.path.lexists(name)), names[-1])
 
 
@@ -684,21 +685,42 @@ def _unused(names: list[str], own: str = "") -> str:
 _JSON_ENDINGS = (".ndjson", ".jsonl", ".json")
 
 
+def _unpacked_stem(name: str) -> str:
+    """``name`` without its compressions' endings (``r.ndjson.gz.gz``: ``r.ndjson``; a name that is only an ending keeps it)."""
+    packed = [end for end, _ in (*_PACKED_ENDINGS, *_TOOL_ENDINGS)]
+    while (end := next((e for e in packed if name.lower().endswith(e)), None)) and not name[: -len(end)].endswith("/"):
+        name = name[: -len(end)]
+    return name
+
+
 def new_file_beside(file: str | os.PathLike[Any] | None, ending: str) -> str:
     """The name of a new file beside the input ``file`` for a hint's command to write (``> NAME``), as
-    :func:`shell_file` gives it: ``file``'s own without a compression's ending and then a JSON one,
+    :func:`shell_file` gives it: ``file``'s own without its compressions' endings and then a JSON one,
     with ``ending`` (``search.json.gz``, ``.ndjson``: ``search.ndjson``), ``-2``, ``-3`` before
     ``ending`` while a file of that name is there (``pad.ndjson.gz``: ``pad-2.ndjson.gz``): never
     over a file, as :func:`unpacked_file` writes (``> records.ndjson`` in the current directory
     replaced whatever was there). ``FILE`` and ``ending`` (``FILE.ndjson``) without a name."""
     if file is None or shell_file(file) == "FILE":
         return f"FILE{ending}"
-    stem = own = os.fsdecode(file)
-    for endings in ([end for end, _ in (*_PACKED_ENDINGS, *_TOOL_ENDINGS)], _JSON_ENDINGS):
-        end = next((end for end in endings if stem.lower().endswith(end)), "")
-        if end and not stem[: -len(end)].endswith("/"):  # (a name that is only the ending keeps it: no hidden ".ndjson")
-            stem = stem[: -len(end)]
+    own = os.fsdecode(file)
+    stem = _unpacked_stem(own)
+    end = next((end for end in _JSON_ENDINGS if stem.lower().endswith(end)), "")
+    if end and not stem[: -len(end)].endswith("/"):  # (a name that is only the ending keeps it: no hidden ".ndjson")
+        stem = stem[: -len(end)]
     return shell_file(_unused([stem + ending, *(f"{stem}-{n}{ending}" for n in range(2, 10))], own))
+
+
+def unpacked_text_name(file: str | os.PathLike[Any] | None) -> str:
+    """Where a hint writes the text of the input ``file``, every layer of compression unpacked, as
+    :func:`shell_file` gives it: beside the file, its name without its compressions' endings
+    (``r.ndjson.gz.gz``: ``r.ndjson``; ``.ndjson`` added to a name that says no JSON), or
+    ``records.ndjson`` where there is no name (standard input); never a file there (``-2``,
+    ``-3`` before the ending: ``> records.ndjson`` replaced the user's records of that name)."""
+    stem = "records.ndjson" if shell_file(file) == "FILE" else _unpacked_stem(os.fsdecode(file))  # type: ignore[arg-type]
+    base, ext = os.path.splitext(stem)
+    if ext.lower() not in _JSON_ENDINGS:
+        stem, base, ext = stem + ".ndjson", stem, ".ndjson"
+    return shell_file(_unused([stem, *(f"{base}-{n}{ext}" for n in range(2, 10))]))
 
 
 def encoding_note(head: bytes, subject: str = "the input", file: str | os.PathLike[Any] | None = None) -> str:
@@ -738,7 +760,7 @@ def binary_note(head: bytes, subject: str = "the input", file: str | os.PathLike
     if packed is not None:
         return (
             f"{subject} is compressed twice: its text, once unpacked, is {packed}-compressed data again, not JSON text "
-            f"(mapper unpacks one layer of compression): unpack both first, e.g. `{text_command(f'{packed} -dc', file)} > {new_file_beside(file, '.ndjson')}`"
+            f"(mapper unpacks one layer of compression): unpack both first, e.g. `{text_command(f'{packed} -dc', file)} > {unpacked_text_name(file)}`"
         )
     what, instead = binary_kind(head, file=file)
     if not what:
@@ -763,7 +785,10 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
         unpack, name = unpacked_file(file, ".json") if file is not None else ("", "")
         if unpack:
             return f"{packed}-compressed data", f"unpack it first: {unpack}give {name}"
-        return f"{packed}-compressed data", f"unpack it first: {packed} -dc {shell_file(file)} > sink.json"
+        return (
+            f"{packed}-compressed data",
+            f"unpack it first: {packed} -dc {shell_file(file)} > {shell_file(_unused([f'sink{n}.json' for n in ('', *(f'-{i}' for i in range(2, 10)))]))}",
+        )
     if b"\x00" in head[:256]:
         return "binary data (it holds NUL bytes)", ""
     return "", ""

@@ -102,7 +102,7 @@ def test_one_layer_of_compression_is_unpacked(files: Path, stdin: bool) -> None:
         # twice: the text, once unpacked, is gzip data: no JSON, said so with the command that unpacks the rest
         assert v.returncode == 1 and got["success_count"] == 0 and bench["records"] == got["records"], (got, bench)
         (note,) = [n for n in got["notes"] if "compressed twice" in n]
-        command = "... | gzip -dc | gzip -dc > FILE.ndjson`" if stdin else "gzip -dc twice.gz | gzip -dc > twice.ndjson`"
+        command = "... | gzip -dc | gzip -dc > records.ndjson`" if stdin else "gzip -dc twice.gz | gzip -dc > twice.ndjson`"
         assert "gzip-compressed data" in note and command in note, note
         assert any("compressed twice" in n for n in bench["mapper"]["notes"]), bench
 

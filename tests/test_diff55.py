@@ -1,0 +1,44 @@
+"""A fresh-eyes review of stop 54's changes: what its new hints, checks and options did in the cases beside the ones its commits named."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from cli_inproc import run_main
+
+ROOT = Path(__file__).parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+RECORDS = (ROOT / "examples" / "aircraft" / "records.ndjson").read_bytes()
+
+
+# ---------------------------------------------------------------------------------------
+# 1. the note on an input compressed twice writes its text beside the input, never over a file
+
+
+@pytest.mark.parametrize("stdin", [False, True], ids=["file", "stdin"])
+def test_the_compressed_twice_note_writes_over_no_file(tmp_path: Path, stdin: bool) -> None:
+    """Its command ended ``> records.ndjson`` whatever the input and whatever was there: pasted in
+    a directory holding the user's records.ndjson, it replaced them (the sink's and Spark's hints
+    had been moved beside their file for the same reason)."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    (tmp_path / "records.ndjson").write_bytes(RECORDS)  # (the user's own, a name records often have)
+    (tmp_path / "a.ndjson.gz.gz").write_bytes(gzip.compress(gzip.compress(RECORDS)))
+    given = (tmp_path / "a.ndjson.gz.gz").read_bytes() if stdin else None
+    for there, written in ((), "a.ndjson"), (("a.ndjson",), "a-2.ndjson"):
+        for name in there:
+            (tmp_path / name).write_bytes(b"{}\n")
+        v = run_main("validate", "sink.json", "-" if stdin else "a.ndjson.gz.gz", input=given, cwd=tmp_path)
+        (note,) = [line for line in v.out.splitlines() if "compressed twice" in line]
+        if stdin:  # (no file to write beside: records.ndjson, which is there)
+            assert note.endswith("`... | gzip -dc | gzip -dc > records-2.ndjson`"), note
+        else:
+            assert note.endswith(f"`gzip -dc a.ndjson.gz.gz | gzip -dc > {written}`"), note
+
+
+def test_a_compressed_sink_on_standard_input_is_unpacked_over_no_file(tmp_path: Path) -> None:
+    """``mapper check - < sink.json.gz``: its hint wrote ``> sink.json`` over the one there."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    c = run_main("check", "-", input=gzip.compress(SINK.read_bytes()), cwd=tmp_path)
+    assert c.returncode == 2 and "gzip -dc FILE > sink-2.json" in c.out + c.err, c.out + c.err
