@@ -1822,7 +1822,7 @@ def open_writer(out: str) -> BatchWriter:
             f" and compress it afterwards ({packed} {shown_name(plain)})"
         )
     near = _NEAR_FORMATS.get(suffix)
-    meant = f" (did you mean {shown_name(_renamed(out, near[0]))}? {near[1]})" if near else ""
+    meant = f" (did you mean {shown_name(os.path.join(os.path.dirname(out), _renamed(out, near[0])))}? {near[1]})" if near else ""
     raise OutputError(f"cannot tell the output format of {out!r}: use .npz, .ndjson, .parquet, .arrow or - (NDJSON on stdout){meant}")
 
 
@@ -1852,11 +1852,12 @@ def not_ndjson(name: str) -> str | None:
 
 
 def ndjson_name(name: str) -> str:
-    """``name`` with ``.ndjson`` for the extension :func:`not_ndjson` found (``bad.ndjson.gz``: ``bad.ndjson``), as a message suggests it."""
+    """``name`` with ``.ndjson`` for the extension :func:`not_ndjson` found (``bad.ndjson.gz``: ``bad.ndjson``), as a message
+    suggests it: in ``name``'s directory (``out/bad.ndjson.gz``: ``out/bad.ndjson``; the name alone wrote into the current one)."""
     stem = os.path.basename(name)[: -len(_extension(name))]
-    if _extension(name) in _COMPRESSED and _extension(stem) in (".ndjson", ".jsonl", ".json"):  # (bad.jsonl.gz: bad.jsonl)
-        return stem
-    return _renamed(name, ".ndjson")
+    if not (_extension(name) in _COMPRESSED and _extension(stem) in (".ndjson", ".jsonl", ".json")):  # (bad.jsonl.gz: bad.jsonl)
+        stem = _renamed(name, ".ndjson")
+    return os.path.join(os.path.dirname(name), stem)
 
 
 # ---------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,23 @@ def test_a_compressed_sink_on_standard_input_is_unpacked_over_no_file(tmp_path: 
     (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
     c = run_main("check", "-", input=gzip.compress(SINK.read_bytes()), cwd=tmp_path)
     assert c.returncode == 2 and "gzip -dc FILE > sink-2.json" in c.out + c.err, c.out + c.err
+
+
+# ---------------------------------------------------------------------------------------
+# 2. the output name a message suggests is in the directory of the one given
+
+
+def test_a_suggested_output_name_keeps_its_directory(tmp_path: Path) -> None:
+    """``--rejects out/bad.ndjson.gz`` was told ``name the file bad.ndjson``, and ``-o out/x.json``
+    ``did you mean x.ndjson?``: given so, the file went into the current directory, not out/
+    (``-o out/x.gz`` was told ``write out/x.npz``, its directory kept)."""
+    (tmp_path / "out").mkdir()
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    (tmp_path / "r.ndjson").write_bytes(RECORDS)
+    p = run_main("validate", "sink.json", "r.ndjson", "--rejects", "out/bad.ndjson.gz", cwd=tmp_path)
+    assert p.returncode == 2 and p.err.rstrip("\n").endswith("name the file out/bad.ndjson"), p.err
+    p = run_main("validate", "sink.json", "r.ndjson", "--rejects", "out/bad.parquet", cwd=tmp_path)
+    assert p.returncode == 2 and p.err.rstrip("\n").endswith("name the file out/bad.ndjson"), p.err
+    p = run_main("map", "sink.json", "r.ndjson", "-o", "out/x.json", cwd=tmp_path)
+    assert p.returncode == 2 and "(did you mean out/x.ndjson? JSON rows, one a line)" in p.err, p.err
+    assert sorted(os.listdir(tmp_path / "out")) == []
