@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import math
 import os
 import re
 import shlex
@@ -199,7 +200,10 @@ def decimal(text: str) -> float:
     (a full-width 5), ``+5`` and blanks around them (``' 5'``)."""
     if not (_DECIMAL.fullmatch(text) or _NOT_FINITE.fullmatch(text)):
         raise argparse.ArgumentTypeError(f"invalid float value: {text!r} (a decimal number, written in ASCII digits 0-9: 2, 0.5, 1e3)")
-    return float(text)
+    value = float(text)
+    if math.isinf(value) and not _NOT_FINITE.fullmatch(text):  # (1e400 was said "not inf", a word the user never wrote)
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r} (past a float's range, about 1.8e308)")
+    return value
 
 
 def glob_option(text: str) -> str:

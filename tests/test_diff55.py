@@ -63,3 +63,21 @@ def test_a_suggested_output_name_keeps_its_directory(tmp_path: Path) -> None:
     p = run_main("map", "sink.json", "r.ndjson", "-o", "out/x.json", cwd=tmp_path)
     assert p.returncode == 2 and "(did you mean out/x.ndjson? JSON rows, one a line)" in p.err, p.err
     assert sorted(os.listdir(tmp_path / "out")) == []
+
+
+# ---------------------------------------------------------------------------------------
+# 3. a decimal option past a float's range is said as it was written
+
+
+def test_a_decimal_option_past_a_float_s_range_is_said_as_written() -> None:
+    """``--records-per-s 1e400`` was "must be a finite number, not inf": a word the user never wrote
+    (commands.decimal took the ASCII text, then float() made it infinity)."""
+    import argparse
+
+    from mapper.commands import decimal
+
+    with pytest.raises(argparse.ArgumentTypeError, match=r"'1e400' \(past a float's range"):
+        decimal("1e400")
+    with pytest.raises(argparse.ArgumentTypeError, match=r"'-1e400' \(past a float's range"):
+        decimal("-1e400")
+    assert decimal("inf") == float("inf") and decimal("1e308") == 1e308  # (inf as written: said by the option's own check)
