@@ -81,3 +81,26 @@ def test_a_decimal_option_past_a_float_s_range_is_said_as_written() -> None:
     with pytest.raises(argparse.ArgumentTypeError, match=r"'-1e400' \(past a float's range"):
         decimal("-1e400")
     assert decimal("inf") == float("inf") and decimal("1e308") == 1e308  # (inf as written: said by the option's own check)
+
+
+# ---------------------------------------------------------------------------------------
+# 4. the web UI's refresh interval is one a browser's timer can wait
+
+
+@pytest.mark.parametrize("refresh", [3e6, 10**20])
+def test_a_refresh_interval_no_browser_timer_waits_is_refused(refresh: float) -> None:
+    """``install(refresh=3e6)`` (to refresh about never) was served: a browser fires a timer past
+    2^31 - 1 ms at once, so the pages asked the service without a pause; ``10**20`` made every
+    ``/ui/api/config`` answer fail (orjson takes no integer past 64 bits)."""
+    from mapper.errors import OptionError
+    from mapper.serve import App
+    from mapper.store import Store
+    from mapper.web import install, load_catalog
+
+    store = Store(":memory:")
+    try:
+        with pytest.raises(OptionError, match=r"refresh interval \(refresh=\) is at most 2,147,483 seconds .*, not (3,000,000|100,000,000,000,000,000,000)$"):
+            install(App(store), load_catalog([]), refresh=refresh)
+        install(App(store), load_catalog([]), refresh=2_147_483)  # (the longest: taken)
+    finally:
+        store.close()

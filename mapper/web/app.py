@@ -53,7 +53,7 @@ from .. import serve
 from .._version import __version__
 from ..checks import NAME_MAX, NAME_TOO_LONG
 from ..commands import EXIT_USAGE, file_name
-from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, not_json_said, printable, refused_for_depth
+from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, not_json_said, number_said, printable, refused_for_depth
 from ..errors import SURROGATE, MapperError, OptionError, hidden_js, preview
 from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, answered_error, location_text, plural
@@ -83,6 +83,8 @@ CELL_LIMIT = 1000
 _DRAFT_ADVICE = "leave the sample record out (it is only previewed, never part of the source), or shorten the paths"
 #: Seconds between a page's refreshes (:func:`install`'s default).
 REFRESH_SECONDS = 3.0
+#: The longest of those: a browser's timer waits at most 2^31 - 1 ms (setTimeout fires a longer one at once).
+MAX_REFRESH_SECONDS = 2_147_483
 #: Bytes of a UI request (a draft with its sample record, pasted records): JSON text escapes grow what it carries.
 _UI_BODY_FACTOR = 4
 
@@ -301,6 +303,11 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
     it from ``GET /ui/api/config``; the browser tests give a fraction of a second."""
     if isinstance(refresh, bool) or not isinstance(refresh, (int, float)) or not 0 < refresh < math.inf:
         raise OptionError(f"the pages' refresh interval (refresh=) must be a number of seconds > 0, not {refresh!r}")
+    if refresh > MAX_REFRESH_SECONDS:  # (a browser fired a longer timer at once: the pages asked the service without a pause)
+        raise OptionError(
+            f"the pages' refresh interval (refresh=) is at most {MAX_REFRESH_SECONDS:,} seconds (about 24 days), a browser's longest timer "
+            f"(a longer one fires at once, and the pages would refresh without a pause), not {number_said(refresh)}"
+        )
     ui = _Routes(app, catalog, load_assets() if assets is None else assets)
     app.add_route("GET", r"/", _root, auth=False)
     app.add_route("GET", r"/ui/?", ui.page("sources.html"), auth=False)

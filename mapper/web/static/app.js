@@ -216,7 +216,7 @@
   // mapper.web.install was given another), and how often while a source is CREATING.
   function refreshMs() {
     var s = Number(config.refresh_seconds);
-    return s > 0 && s < Infinity ? s * 1000 : 3000;
+    return s > 0 && s <= 2147483 ? s * 1000 : 3000;  // (a timer past 2^31 - 1 ms fires at once)
   }
 
   function creatingMs() {
