@@ -253,8 +253,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def near_file(name: str | os.PathLike[Any]) -> str:
     """`` (did you mean sink.json?)`` for a file name that names none, when its directory holds
     one alike (a letter or two, or case, apart: ``sinkk.json``), named as the name was given;
-    else ``""``. Only on the error path: the directory is listed (its first 1,000 names)."""
+    else ``""``. Only on the error path: the directory is listed (its first 1,000 names).
+    A name written with Windows' backslashes (``data\\r.ndjson``) whose ``/`` form names a file
+    is told that one (it was told a file alike in the current directory, another file)."""
     text = os.fsdecode(name)
+    if os.sep == "/" and "\\" in text and os.path.exists(slashed := text.replace("\\", "/")):
+        return f" (did you mean {shown_name(slashed)}? directories are separated by /, not \\)"
     folder, base = os.path.split(text)
     try:
         with os.scandir(folder or ".") as entries:

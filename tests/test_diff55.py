@@ -104,3 +104,18 @@ def test_a_refresh_interval_no_browser_timer_waits_is_refused(refresh: float) ->
         install(App(store), load_catalog([]), refresh=2_147_483)  # (the longest: taken)
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------------------------------
+# 5. a file named with Windows' backslashes is told its / form
+
+
+def test_a_records_file_named_with_backslashes_is_told_the_one_meant(tmp_path: Path) -> None:
+    """``validate sink.json 'd\\r.ndjson'`` (a path pasted from Windows) was told ``did you mean
+    r.ndjson?``, another file, alike in the current directory; d/r.ndjson was meant."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "r.ndjson").write_bytes(RECORDS)
+    (tmp_path / "r.ndjson").write_bytes(b"")  # (the other file, alike by name)
+    p = run_main("validate", "sink.json", "d\\r.ndjson", cwd=tmp_path)
+    assert p.returncode == 2 and p.err == "mapper: no such file: d\\r.ndjson (did you mean d/r.ndjson? directories are separated by /, not \\)\n", p.err
