@@ -132,7 +132,7 @@ from .errors import InputError, MapperError, OptionError, OutputError, check_fun
 from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY
 from .paths import to_dot_notation
 from .report import RecordError, plural
-from .writers import json_bytes, json_line, new_temp, remove_temp, sync_directory, sync_file, temp_kept, temp_stem
+from .writers import json_bytes, json_line, new_temp, planted_link_said, remove_temp, sync_directory, sync_file, temp_kept, temp_stem
 
 __all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
 
@@ -1551,6 +1551,9 @@ class _DeadLetters:
         self.size = 0  # bytes in the file
         self.regular = False  # a regular file (a pipe, /dev/stderr: written, not measured, cut or synced)
         if path is not None:
+            planted = planted_link_said(path)  # (as every output's: a SendRun made in Python is not checked as the command's outputs are)
+            if planted is not None:
+                raise InputError(planted)
             try:
                 self.fh = open(path, "ab" if append else "wb")  # noqa: SIM115 - closed by close()
                 self.regular = stat.S_ISREG(os.fstat(self.fh.fileno()).st_mode)
@@ -1657,6 +1660,9 @@ class Checkpoint:
         """The file the checkpoint is: a symbolic link's target (the link stays, as an output's
         does; renamed over, the link was replaced and the target never written)."""
         assert self.path is not None
+        planted = planted_link_said(self.path)  # (as every output's: a SendRun made in Python is not checked as the command's outputs are)
+        if planted is not None:
+            raise InputError(planted)
         return Path(os.path.realpath(self.path))
 
     def load(self) -> dict[str, Any] | None:

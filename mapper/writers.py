@@ -185,12 +185,9 @@ def check_output(path: str, replaced: bool = True) -> None:
     the one there, not opened in place (``mapper send``'s dead letters, which are appended to)."""
     if path == "-":
         return
-    planted = _planted_link(path)
+    planted = planted_link_said(path)
     if planted is not None:
-        raise OutputError(
-            f"cannot write {shown_name(path)}: it is a symbolic link of another user's in {shown_name(planted)}, a directory any user may write to "
-            "(anyone may have made it, to have this run write where it points): name the file itself"
-        )
+        raise OutputError(planted)
     if _special(path):
         try:
             socket = _descriptor(path) is None and stat.S_ISSOCK(os.stat(path).st_mode)
@@ -222,6 +219,19 @@ def check_output(path: str, replaced: bool = True) -> None:
         raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
     if replaced:
         _replaceable(path, there, directory)
+
+
+def planted_link_said(path: str) -> str | None:
+    """Why ``path`` is not written: it is, or leads through, a link :func:`_planted_link` finds
+    (the words of every output's refusal: :func:`check_output`, ``mapper send``'s checkpoint and
+    dead letters, which the Python API writes without it); None: no such link."""
+    planted = _planted_link(path)
+    if planted is None:
+        return None
+    return (
+        f"cannot write {shown_name(path)}: it is a symbolic link of another user's in {shown_name(planted)}, a directory any user may write to "
+        "(anyone may have made it, to have this run write where it points): name the file itself"
+    )
 
 
 def _planted_link(path: str) -> str | None:

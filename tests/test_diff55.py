@@ -119,3 +119,36 @@ def test_a_records_file_named_with_backslashes_is_told_the_one_meant(tmp_path: P
     (tmp_path / "r.ndjson").write_bytes(b"")  # (the other file, alike by name)
     p = run_main("validate", "sink.json", "d\\r.ndjson", cwd=tmp_path)
     assert p.returncode == 2 and p.err == "mapper: no such file: d\\r.ndjson (did you mean d/r.ndjson? directories are separated by /, not \\)\n", p.err
+
+
+# ---------------------------------------------------------------------------------------
+# 6. send's checkpoint and dead letters, made in Python, are outputs as the command's are
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="a link of another user's is made by root alone")
+def test_send_s_checkpoint_and_dead_letters_refuse_another_user_s_link_from_python(tmp_path: Path) -> None:
+    """The command's --checkpoint and --rejects were refused as another user's link in /tmp (check_output),
+    but a SendRun made in Python (its Checkpoint, its dead letters) followed one: the checkpoint
+    renamed over its target, a file of this user's anywhere, the dead letters appended to it."""
+    from mapper.errors import InputError
+    from mapper.send import Checkpoint, _DeadLetters
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine\n")
+    for name in ("c.json", "bad.ndjson"):
+        link = shared / name
+        os.symlink(victim, link)
+        os.lchown(link, 12345, 12345)
+    with pytest.raises(InputError, match=r"c\.json: it is a symbolic link of another user's in "):
+        Checkpoint(str(shared / "c.json")).load()
+    with pytest.raises(InputError, match=r"bad\.ndjson: it is a symbolic link of another user's in "):
+        _DeadLetters(str(shared / "bad.ndjson"), append=True)
+    assert victim.read_text() == "mine\n" and sorted(os.listdir(tmp_path)) == ["shared", "victim.txt"]
+    own = shared / "own.json"  # (this user's own link: followed, as ever)
+    os.symlink(tmp_path / "own-target.json", own)
+    checkpoint = Checkpoint(str(own))
+    assert checkpoint.load() is None
+    checkpoint.release()
