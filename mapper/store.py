@@ -59,6 +59,7 @@ from .model import MISSING, Column, Sink
 from .options import body_record_limit
 from .report import BATCH_DISCARDED, MISSING_FIELD, BatchRejected, Report
 from .sink import SinkSource, check_sink, load_sink
+from .writers import planted_link_said
 
 __all__ = ["IngestResult", "RowsPage", "SinkInfo", "SinkRefused", "Store", "write_kind"]
 
@@ -407,6 +408,11 @@ class Store:
                 raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: it is a directory, not a database file")
             if not where.parent.is_dir():
                 raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: no such directory {shown_name(where.parent)}")
+            # (SQLite reads a link itself and opens its target: another user's in /tmp, where the README's
+            # --db /tmp/fb.db is, had this run make or write a database wherever it pointed)
+            planted = planted_link_said(self.path) if writable else None
+            if planted is not None:
+                raise ServiceError(500, INTERNAL, planted.replace("cannot write", "cannot open the database", 1))
         try:
             self._open(self.path, shown)
         except sqlite3.Error as exc:

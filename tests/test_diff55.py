@@ -152,3 +152,25 @@ def test_send_s_checkpoint_and_dead_letters_refuse_another_user_s_link_from_pyth
     checkpoint = Checkpoint(str(own))
     assert checkpoint.load() is None
     checkpoint.release()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="a link of another user's is made by root alone")
+def test_serve_s_database_refuses_another_user_s_link(tmp_path: Path) -> None:
+    """``mapper serve --db /tmp/fb.db`` (the README's) where another user made /tmp/fb.db a link:
+    SQLite reads the link itself and opened its target, making a database wherever it pointed."""
+    from mapper.endpoint import ServiceError
+    from mapper.store import Store
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    link = shared / "fb.db"
+    os.symlink(tmp_path / "elsewhere.db", link)
+    os.lchown(link, 12345, 12345)
+    with pytest.raises(ServiceError, match=r"cannot open the database .*fb\.db: it is a symbolic link of another user's in "):
+        Store(str(link))
+    assert not (tmp_path / "elsewhere.db").exists()
+    own = shared / "own.db"  # (this user's own link: followed, as ever)
+    os.symlink(tmp_path / "own-target.db", own)
+    Store(str(own)).close()
+    assert (tmp_path / "own-target.db").exists()
