@@ -1459,12 +1459,22 @@ class _RejectsClaim:
             return
         mine = os.path.realpath(checkpoint) if checkpoint is not None else None
         self.path = target.parent / f"{temp_stem(target.name)}claim"
+        # never through a link, nor a FIFO (any user may make either first in /tmp, as for the
+        # checkpoint's lock: a FIFO's read of the claim waited for ever, a link's target was emptied
+        # and written): a regular file, which only a run makes
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         for _ in range(100):
             try:
-                fh = open(self.path, "a+b", buffering=0)  # noqa: SIM115 - (kept open while the run holds it)
-            except OSError:  # (a directory this run cannot write: the letters' own open says so)
+                fd = os.open(self.path, flags, 0o666)
+            except OSError as exc:  # (a directory this run cannot write: the letters' own open says so)
+                if exc.errno == errno.ELOOP:
+                    raise InputError(f"cannot claim the dead letters {shown_name(rejects)} with {shown_name(str(self.path))}: it is a symbolic link") from None
                 self.path = None
                 return
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise InputError(f"cannot claim the dead letters {shown_name(rejects)} with {shown_name(str(self.path))}: it is not a regular file")
+            fh = open(fd, "a+b", buffering=0)  # noqa: SIM115 - (kept open while the run holds it)
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:

@@ -174,3 +174,34 @@ def test_serve_s_database_refuses_another_user_s_link(tmp_path: Path) -> None:
     os.symlink(tmp_path / "own-target.db", own)
     Store(str(own)).close()
     assert (tmp_path / "own-target.db").exists()
+
+
+# ---------------------------------------------------------------------------------------
+# 7. the dead letters' claim file is a regular file only, as the checkpoint's lock is
+
+
+def test_the_dead_letters_claim_is_never_a_fifo_or_a_link(tmp_path: Path) -> None:
+    """``send --rejects /tmp/bad.ndjson``: any user may make ``/tmp/.bad.ndjson.claim`` first. The
+    checkpoint's lock was opened as a regular file only (O_NOFOLLOW, O_NONBLOCK), the claim was
+    not: a link's target (a file of this user's anywhere, where no fs.protected_symlinks stops it:
+    macOS, many containers) was emptied and written ``{"checkpoint": null}``, and a FIFO was opened,
+    locked and let go a hundred times over, the letters left unclaimed without a word."""
+    from mapper.errors import InputError
+    from mapper.send import _RejectsClaim
+
+    claim = tmp_path / ".bad.ndjson.claim"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine\n")
+    os.symlink(victim, claim)
+    with pytest.raises(InputError, match=r"\.bad\.ndjson\.claim: it is a symbolic link"):
+        _RejectsClaim(str(tmp_path / "bad.ndjson"), None)
+    assert victim.read_text() == "mine\n"
+    claim.unlink()
+    os.mkfifo(claim)
+    with pytest.raises(InputError, match=r"\.bad\.ndjson\.claim: it is not a regular file"):
+        _RejectsClaim(str(tmp_path / "bad.ndjson"), None)
+    claim.unlink()
+    made = _RejectsClaim(str(tmp_path / "bad.ndjson"), None)  # (none there: made, a regular file)
+    assert made.fh is not None and claim.read_bytes() == b'{"checkpoint": null}'
+    made.release(keep=False)
+    assert not claim.exists()
