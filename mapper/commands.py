@@ -378,6 +378,19 @@ def stdin_once(records: list[str]) -> None:
         raise OptionError(f"RECORDS name standard input more than once ({given}): it is one stream, read once; name it once")
 
 
+def stdout_on_input(inputs: list[str], what: str | None, it: str = "it") -> None:
+    """Refuse standard output redirected to one of ``inputs`` (``validate SINK r.ndjson > r.ndjson``):
+    the shell emptied the file before the run, which read no records and said so, exit 0. ``what``:
+    what the command writes there, as the message says it (``validate writes its report``; None:
+    nothing asked for); ``it``: its pronoun."""
+    for name in inputs:
+        if same_file("/dev/stdout", "/dev/stdin" if name == "-" else name):
+            shown = "the file standard input reads" if name == "-" else shown_name(name)
+            if what is None:
+                raise OutputError(f"standard output is redirected to {shown}, an input (a > empties it before the run starts): redirect it elsewhere")
+            raise OutputError(f"{what} to standard output, which is redirected to {shown}, an input: write {it} elsewhere")
+
+
 def check_inputs(records: list[str]) -> None:
     """Refuse, before any is read, RECORDS naming standard input more than once (:func:`stdin_once`)
     or a file that cannot be read (none there, a directory, not readable: :func:`~mapper.engine.reader.input_problem`),
@@ -653,11 +666,7 @@ def _prepare_run(args: argparse.Namespace, output: bool) -> tuple[Any, list[str]
     if args.rejects:
         outputs.append(("--rejects", args.rejects))
     if outputs[:1] == [("-o", "-")] or not output:  # (the shell emptied it, > FILE, before the run: it read no records and said so, exit 0)
-        for name in (args.sink, *inputs):
-            if same_file("/dev/stdout", "/dev/stdin" if name == "-" else name):
-                shown = "the file standard input reads" if name == "-" else shown_name(name)
-                what = "-o - writes the rows" if output else "validate writes its report"
-                raise OutputError(f"{what} to standard output, which is redirected to {shown}, an input: write {'them' if output else 'it'} elsewhere")
+        stdout_on_input([args.sink, *inputs], "-o - writes the rows" if output else "validate writes its report", "them" if output else "it")
     check_paths(args.sink, inputs, outputs)
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:

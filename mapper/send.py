@@ -80,6 +80,7 @@ from .commands import (
     integer,
     load_cli_sink,
     records_path_option,
+    stdout_on_input,
 )
 from .endpoint import (
     DEFAULT_BYTES_PER_S,
@@ -2679,6 +2680,9 @@ def cmd_send(args: argparse.Namespace) -> int:
         # neither may write over an input, the sink file or each other (as validate and map refuse)
         outputs = [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path]
         check_paths(args.sink, args.records, outputs, in_place=("--rejects",))  # (the dead letters are appended to: _DeadLetters)
+        # (> r.ndjson: the shell emptied it, and send said "0 records sent", exit 0, as validate did)
+        said = "--dry-run writes the bodies" if args.dry_run else "--report json writes the report" if args.report == "json" else None
+        stdout_on_input([args.sink, *args.records], said, "them" if args.dry_run else "it")
         finite_options(
             {
                 "records_per_s": args.records_per_s,

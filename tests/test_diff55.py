@@ -205,3 +205,50 @@ def test_the_dead_letters_claim_is_never_a_fifo_or_a_link(tmp_path: Path) -> Non
     assert made.fh is not None and claim.read_bytes() == b'{"checkpoint": null}'
     made.release(keep=False)
     assert not claim.exists()
+
+
+# ---------------------------------------------------------------------------------------
+# 8. send whose standard output is an input is refused, as validate is
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--dry-run"], "--dry-run writes the bodies to standard output, which is redirected to {records}, an input: write them elsewhere"),
+        (
+            ["--report", "json", "--endpoint", "http://127.0.0.1:9/x"],
+            "--report json writes the report to standard output, which is redirected to {records}, an input: write it elsewhere",
+        ),
+        (
+            ["--endpoint", "http://127.0.0.1:9/x"],
+            "standard output is redirected to {records}, an input (a > empties it before the run starts): redirect it elsewhere",
+        ),
+    ],
+)
+def test_send_whose_standard_output_is_an_input_is_refused(
+    tmp_path: Path, extra: list[str], said: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``send SINK r.ndjson --dry-run > r.ndjson``: the shell had emptied the records and send said
+    "0 records read ... 0 would be sent", exit 0 (validate's same case was refused in stop 54).
+    Standard output appended to the records here (``>>``), to see that nothing reads or sends them."""
+    import sys
+
+    from mapper import cli
+
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(RECORDS)
+    saved = os.dup(1)
+    try:
+        fd = os.open(records, os.O_WRONLY | os.O_APPEND)
+        os.dup2(fd, 1)
+        os.close(fd)
+        monkeypatch.setattr("sys.stdout", open(1, "w", closefd=False))  # noqa: SIM115 - as Python's own over descriptor 1
+        code = cli.main(["send", str(tmp_path / "sink.json"), str(records), *extra])
+        sys.stdout.flush()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    assert code == 2
+    assert capsys.readouterr().err == f"mapper send: {said.format(records=records)}\n"
+    assert records.read_bytes() == RECORDS
