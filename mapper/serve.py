@@ -101,7 +101,7 @@ from .endpoint import (
 )
 from .errors import MapperError, OptionError, check_function, closest, shown_name
 from .report import plural
-from .store import Store, stored_sinks_problem
+from .store import Store, foreign_database_problem, stored_sinks_problem
 from .writers import binary_stdout, write_whole
 
 __all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "page_limit", "query_int"]
@@ -1917,8 +1917,10 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
     if args.query is not None and args.db == ":memory:":  # (it said "no sink 'x'" of a sink a serve --db :memory: had)
         print("mapper serve: --db :memory: keeps nothing to query: --query reads the database file a serve stored into (--db FILE)", file=sys.stderr)
         return EXIT_USAGE
-    if args.query is not None:
-        problem = stored_sinks_problem(args.db)  # read only: opening another file as the store would write mapper's tables into it
+    if args.db not in ("", ":memory:"):
+        # read only: opening another file as the store would write mapper's tables into it (a serve wrote them into
+        # another program's database, and switched it to WAL journaling for good; a new or empty file is the store's to make)
+        problem = stored_sinks_problem(args.db) if args.query is not None else foreign_database_problem(args.db)
         if problem is not None:
             print(f"mapper serve: {problem}", file=sys.stderr)
             return EXIT_USAGE

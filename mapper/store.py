@@ -345,6 +345,30 @@ def stored_sinks_problem(path: str) -> str | None:
     return None
 
 
+def foreign_database_problem(path: str) -> str | None:
+    """Why ``mapper serve`` may not store into ``path``: a database of another program (tables, and no
+    ``_mapper_sinks``), which opening it as the store would write mapper's tables into and switch to WAL
+    journaling for good; read without writing to it. None for a new or empty file, a database serve stored
+    into, or one SQLite cannot read (the store says why when it opens it)."""
+    try:
+        if not Path(path).is_file() or Path(path).stat().st_size == 0:
+            return None
+        con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite~_%' ESCAPE '~'")]
+        finally:
+            con.close()
+    except (OSError, sqlite3.Error):
+        return None
+    if not names or "_mapper_sinks" in names:
+        return None
+    shown = ", ".join(repr(n) for n in names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+    return (
+        f"{shown_name(path)} holds no sinks of mapper serve (it is another program's database, holding {shown}: serve would write its "
+        "own tables into it and switch it to WAL journaling for good): give --db a new file, or one serve stored into"
+    )
+
+
 #: What :func:`_json_or_unread` gives for a value it does not read as JSON.
 _UNREAD = object()
 

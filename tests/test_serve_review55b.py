@@ -1,0 +1,54 @@
+"""``mapper serve`` and its command line, a second review: what it found, each pinned.
+
+In process: the command line through ``mapper.cli.main``, the service through :meth:`App.dispatch` or a
+:class:`Server` on 127.0.0.1 with bounded waits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from mapper.commands import EXIT_USAGE
+from mapper.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+SINK_ID = "aircraft_positions"
+
+
+def main_here(capsys: Any, *args: Any) -> tuple[int, str, str]:
+    from mapper.cli import main
+
+    capsys.readouterr()
+    rc = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return rc, out, err
+
+
+def test_serve_refuses_another_programs_database_before_writing_to_it(tmp_path, capsys):
+    """``serve --db FILE`` of another program's SQLite database (tables, no ``_mapper_sinks``) wrote mapper's tables into
+    it and switched it to WAL journaling for good; ``--query`` refused it. Refused now in the same words, nothing written."""
+    other = tmp_path / "app.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE users (id INTEGER, name TEXT)")
+    con.commit()
+    con.close()
+    before = other.read_bytes()
+    # (a blank --host: were the file taken, the store opened, the server is refused after, and nothing listens)
+    rc, out, err = main_here(capsys, "serve", "--db", other, "--port", "0", "--host", " ")
+    assert rc == EXIT_USAGE and out == ""
+    assert f"mapper serve: {other} holds no sinks of mapper serve" in err and "'users'" in err and "--db a new file" in err, err
+    assert other.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
+    _rc, _out, queried = main_here(capsys, "serve", "--db", other, "--query", "x")
+    assert f"{other} holds no sinks of mapper serve" in queried  # (the words --query says)
+    from mapper.store import foreign_database_problem
+
+    # a new file, an empty one, one serve stored into, one SQLite cannot read (the store says why): the store's to open
+    (tmp_path / "empty.db").write_bytes(b"")
+    Store(tmp_path / "own.db").close()
+    for name in ("new.db", "empty.db", "own.db"):
+        assert foreign_database_problem(str(tmp_path / name)) is None, name
+    assert not (tmp_path / "new.db").exists()
