@@ -1879,20 +1879,20 @@ def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
         "sinks", metavar="SINK", nargs="*", type=file_name, help="sink definitions to create (ACTIVE at once; a sink already in the database is kept)"
     )
     p.add_argument("--db", default="mapper-serve.db", type=file_name, metavar="FILE", help="the SQLite database (default mapper-serve.db; ':memory:' for none)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=integer, default=8080, metavar="N", help="port (default 8080; 0 picks a free one)")
+    # (the serving options default to None, filled in by cmd_serve: one given beside --query is told from one left out)
+    p.add_argument("--host", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=integer, metavar="N", help="port (default 8080; 0 picks a free one)")
     p.add_argument("--token-env", metavar="VAR", help="require Authorization: Bearer <the value of this environment variable>")
-    p.add_argument("--records-per-s", type=decimal, default=DEFAULT_RECORDS_PER_S, metavar="N", help=f"records/s per sink (default {DEFAULT_RECORDS_PER_S:,})")
-    p.add_argument("--bytes-per-s", type=decimal, default=DEFAULT_BYTES_PER_S, metavar="N", help=f"bytes/s per sink (default {DEFAULT_BYTES_PER_S:,})")
+    p.add_argument("--records-per-s", type=decimal, metavar="N", help=f"records/s per sink (default {DEFAULT_RECORDS_PER_S:,})")
+    p.add_argument("--bytes-per-s", type=decimal, metavar="N", help=f"bytes/s per sink (default {DEFAULT_BYTES_PER_S:,})")
     p.add_argument("--max-body-bytes", type=integer, metavar="N", help="larger bodies are answered 413 (default: the bytes/s limit)")
     p.add_argument(
         "--max-connections",
         type=integer,
-        default=MAX_CONNECTIONS,
         metavar="N",
         help=f"connections open at once, idle ones included (default {MAX_CONNECTIONS}); one more is answered 503 with Retry-After and closed",
     )
-    p.add_argument("--create-delay", type=decimal, default=1.0, metavar="S", help="seconds a sink created with POST /v1/sinks stays CREATING (default 1)")
+    p.add_argument("--create-delay", type=decimal, metavar="S", help="seconds a sink created with POST /v1/sinks stays CREATING (default 1)")
     p.add_argument("--query", metavar="SINK_ID", help="print the sink's stored rows as NDJSON (as mapper map -o - writes them) and exit")
     p.add_argument("--offset", type=integer, metavar="N", help="with --query: rows to skip")
     p.add_argument("--limit", type=integer, metavar="N", help="with --query: rows to print at most")
@@ -1904,7 +1904,57 @@ def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
 Setup = Callable[[App], Sequence[str]]
 
 
+#: The serving options' defaults (the parser's are None: :func:`_serving_options` tells one given from one left out).
+SERVE_DEFAULTS: dict[str, Any] = {
+    "host": "127.0.0.1",
+    "port": 8080,
+    "records_per_s": DEFAULT_RECORDS_PER_S,
+    "bytes_per_s": DEFAULT_BYTES_PER_S,
+    "max_connections": MAX_CONNECTIONS,
+    "create_delay": 1.0,
+}
+
+#: The options only a serving run uses (attribute, as the command line names it); ``-q`` aside: --query logs nothing either way.
+_SERVING = (
+    ("host", "--host"),
+    ("port", "--port"),
+    ("token_env", "--token-env"),
+    ("records_per_s", "--records-per-s"),
+    ("bytes_per_s", "--bytes-per-s"),
+    ("max_body_bytes", "--max-body-bytes"),
+    ("max_connections", "--max-connections"),
+    ("create_delay", "--create-delay"),
+    ("table", "--table"),  # (the web UI's: mapper.web adds them)
+    ("no_ui", "--no-ui"),
+)
+
+
+def _serving_options(args: argparse.Namespace) -> list[str]:
+    """The SINK files and options given that only serving uses, as the command line names them."""
+    given = []
+    sinks = list(getattr(args, "sinks", None) or ())
+    if sinks:
+        names = ", ".join(shown_name(str(s)) for s in sinks[:3]) + (f" and {len(sinks) - 3:,} more" if len(sinks) > 3 else "")
+        given.append(f"the SINK file{'s' if len(sinks) > 1 else ''} {names}")
+    for name, option in _SERVING:
+        value = getattr(args, name, None)
+        if value is not None and value is not False and value != []:
+            given.append(option)
+    return given
+
+
 def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
+    if args.query is not None and (serving := _serving_options(args)):
+        # (each was ignored: --query printed the rows, and a --port or a SINK file meant for a serve did nothing, unsaid)
+        many = len(serving) > 1 or serving[0].startswith("the SINK files")
+        given = ", ".join(serving[:-1]) + (" and " if len(serving) > 1 else "") + serving[-1]
+        print(
+            f"mapper serve: {given} {'are' if many else 'is'} for serving, and --query serves nothing (it prints the sink's stored rows and exits): "
+            f"leave {'them' if many else 'it'} out, or leave out --query to serve",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    args = argparse.Namespace(**{**vars(args), **{k: v for k, v in SERVE_DEFAULTS.items() if getattr(args, k, None) is None}})
     if args.query is None and (paged := [o for o in ("offset", "limit") if getattr(args, o, None) is not None]):
         # (the server started, the option ignored: a run meant to print rows listened on the port instead)
         given = " and ".join(f"--{o}" for o in paged)

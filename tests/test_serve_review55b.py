@@ -52,3 +52,31 @@ def test_serve_refuses_another_programs_database_before_writing_to_it(tmp_path, 
     for name in ("new.db", "empty.db", "own.db"):
         assert foreign_database_problem(str(tmp_path / name)) is None, name
     assert not (tmp_path / "new.db").exists()
+
+
+def test_options_for_serving_given_with_query_are_a_usage_error_naming_them(tmp_path, capsys):
+    """``--query`` prints rows and exits: a SINK file, ``--port``, ``--token-env``, the limits, ``--table``, ``--no-ui``
+    given beside it did nothing, unsaid (``--offset``/``--limit`` without ``--query`` were refused): refused the same way."""
+    db = tmp_path / "s.db"
+    with Store(db) as store:
+        store.create_sink(SINK, exist_ok=True)
+    base = ("serve", "--db", db, "--query", SINK_ID)
+    for extra, named in (
+        (("--port", "8080"), "--port is for serving"),  # (its default, given: refused all the same)
+        (("--host", "127.0.0.1"), "--host is"),
+        (("--token-env", "T"), "--token-env is"),
+        (("--records-per-s", "5"), "--records-per-s is"),
+        (("--bytes-per-s", "5000"), "--bytes-per-s is"),
+        (("--max-body-bytes", "10"), "--max-body-bytes is"),
+        (("--max-connections", "3"), "--max-connections is"),
+        (("--create-delay", "0"), "--create-delay is"),
+        (("--table", "t.sql"), "--table is"),
+        (("--no-ui",), "--no-ui is"),
+        ((SINK,), "the SINK file "),
+        ((SINK, "--port", "1", "--no-ui"), "the SINK file " + str(SINK) + ", --port and --no-ui are for serving"),
+    ):
+        rc, out, err = main_here(capsys, *base, *extra)
+        assert rc == EXIT_USAGE and out == "" and named in err and "leave out --query to serve" in err, (extra, err)
+    for extra in ((), ("-q",), ("--offset", "0", "--limit", "5")):  # (what --query takes still runs)
+        rc, out, err = main_here(capsys, *base, *extra)
+        assert rc == 0 and out == "" and err == "", (extra, err)
