@@ -466,6 +466,12 @@ class TokenBucket:
                 return True
             return False
 
+    def give_back(self, amount: float) -> None:
+        """Return ``amount`` tokens taken for something that did not happen (up to the capacity)."""
+        with self.lock:
+            self._refill(self.clock())
+            self.tokens = min(self.capacity, self.tokens + amount)
+
     def take(self, amount: float) -> None:
         """Take ``amount`` tokens whether or not they are all there: what is short is owed, waited
         for by the next taker (:class:`Pacer`, once it has waited what the bucket asked)."""

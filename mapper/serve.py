@@ -232,7 +232,8 @@ def ingest(app: App, req: Request) -> Response:
         body = req.body(app.max_body_bytes)
         if not body:  # (the engine's words for it, "the request body is truncated", sent a producer looking for a cut)
             raise ServiceError(400, INVALID_BODY, f"the request body is empty (Content-Length: 0, or no chunk): send {_BODY_SHAPE}")
-        result = app.store.ingest(sink_id, body, admit=lambda records, nbytes: app.admit(sink_id, records, nbytes))
+        with app.admitting(sink_id) as admit:
+            result = app.store.ingest(sink_id, body, admit=admit)
     except ServiceError as err:
         err = _cut_by_its_length(err, req, len(body))
         app.store.note_error(sink_id, err)
@@ -448,6 +449,38 @@ class App:
             rec.try_take(records)
             byt.try_take(nbytes)
             self.admitted.append((self.clock(), sink_id, records, nbytes))
+
+    def give_back(self, sink_id: str, records: int, nbytes: int) -> None:
+        """Return the tokens :meth:`admit` took for a request of ``records`` and ``nbytes`` that then stored nothing (a 500:
+        the database refused the write), and take it out of :attr:`admitted`: what the endpoint ingested is what it throttles."""
+        with self._lock:
+            buckets = self._buckets.get(sink_id)
+            if buckets is None:
+                return
+            buckets[0].give_back(records)
+            buckets[1].give_back(nbytes)
+            for i, (_t, sid, r, b) in enumerate(reversed(self.admitted)):
+                if (sid, r, b) == (sink_id, records, nbytes):
+                    del self.admitted[len(self.admitted) - 1 - i]
+                    break
+
+    @contextmanager
+    def admitting(self, sink_id: str) -> Iterator[Callable[[int, int], None]]:
+        """The ``admit`` of one request's :meth:`Store.ingest <mapper.store.Store.ingest>`: :meth:`admit`, its tokens given back
+        (:meth:`give_back`) when the ingest then fails, storing nothing (a request answered 500 spent them, and quick retries
+        were answered 400 ``ResourceThroughputExceeded``, hiding the error)."""
+        taken: list[tuple[int, int]] = []
+
+        def admit(records: int, nbytes: int) -> None:
+            self.admit(sink_id, records, nbytes)
+            taken.append((records, nbytes))
+
+        try:
+            yield admit
+        except BaseException:
+            for records, nbytes in taken:
+                self.give_back(sink_id, records, nbytes)
+            raise
 
     def dispatch(self, method: str, target: str, headers: Message, read_body: Callable[[int], bytes]) -> Response:
         """Route one request; every error becomes the service's ``{"code", "message"}``.

@@ -737,7 +737,7 @@ class Store:
         engine). Raises :class:`~mapper.endpoint.ServiceError`: 404 for an unknown sink,
         400 ``InvalidBody`` for a body that is not ``{"records": [...]}`` of strict JSON,
         400 ``InvalidParameter`` for a sink that is not ACTIVE, whatever ``admit(records,
-        bytes)`` raises (the server's throttle), 500 when the database fails (then nothing
+        bytes)`` raises (the server's throttle, called once the sink's mapper and table are found), 500 when the database fails (then nothing
         of the body is stored). ``answered(answer, report)``: the answer in the words the sink's
         last error (a body discarded whole) or last refused records (records refused one by
         one) quote (a UI that built the body from a paste places each record in the paste); the answer returned is the endpoint's.
@@ -749,10 +749,12 @@ class Store:
         count = parse_body(body)
         if info.state != ACTIVE:
             raise ServiceError(400, INVALID_PARAMETER, f"sink {sink_id!r} is {info.state}: only an ACTIVE sink takes data (GET /v2/sinks)")
-        if admit is not None:
-            admit(count, len(body))
+        # the sink's mapper and table before the throttle: a definition that no longer loads, a database that cannot be
+        # read, is the 500 it is, at no cost to the budget (taken first, quick retries were 400 ResourceThroughputExceeded)
         m = self.mapper(sink_id)
         table = self._table(sink_id)
+        if admit is not None:
+            admit(count, len(body))
         # One engine pass: map()'s report is the one validate() gives for the same body
         # (the endpoint's policy), so its endpoint_answer() is validate --report endpoint's
         # (tests/test_send_serve.py compares them), and the batch holds the rows to write.

@@ -7,8 +7,11 @@ In process: the command line through ``mapper.cli.main``, the service through :m
 from __future__ import annotations
 
 import sqlite3
+from email.message import Message
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from mapper.commands import EXIT_USAGE
 from mapper.store import Store
@@ -16,6 +19,8 @@ from mapper.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 SINK = ROOT / "examples" / "aircraft" / "sink.json"
 SINK_ID = "aircraft_positions"
+RECORDS = [orjson.loads(line) for line in (ROOT / "examples" / "aircraft" / "records.ndjson").read_bytes().splitlines() if line.strip()]
+BODY = orjson.dumps({"records": [{"value": r} for r in RECORDS]})
 
 
 def main_here(capsys: Any, *args: Any) -> tuple[int, str, str]:
@@ -80,3 +85,57 @@ def test_options_for_serving_given_with_query_are_a_usage_error_naming_them(tmp_
     for extra in ((), ("-q",), ("--offset", "0", "--limit", "5")):  # (what --query takes still runs)
         rc, out, err = main_here(capsys, *base, *extra)
         assert rc == 0 and out == "" and err == "", (extra, err)
+
+
+def _post(app: Any, body: bytes) -> tuple[int, dict[str, Any]]:
+    headers = Message()
+    headers["Host"] = "127.0.0.1"
+    headers["Content-Type"] = "application/json"
+    headers["Content-Length"] = str(len(body))
+    resp = app.dispatch("POST", f"/v2/sinks/{SINK_ID}", headers, lambda limit: body)
+    return resp.status, orjson.loads(resp.body)
+
+
+def test_a_request_that_stores_nothing_for_a_500_spends_none_of_the_throttles_budget(tmp_path, monkeypatch):
+    """The throttle's tokens were taken before the sink's mapper and table were looked up, and kept when the write
+    failed: a request answered 500 (a stored definition that no longer loads, a database error) spent them, and
+    quick retries were answered 400 ResourceThroughputExceeded, hiding the error. Now nothing stored, nothing spent."""
+    from mapper.endpoint import Limits
+    from mapper.serve import App
+
+    store = Store(tmp_path / "s.db")
+    store.create_sink(SINK, exist_ok=True)
+    good = store.db.execute("SELECT definition FROM _mapper_sinks WHERE id = ?", (SINK_ID,)).fetchone()[0]
+    broken = orjson.loads(good)
+    broken["schema"]["definition"][0]["type"] = "float"  # (a definition a mapper with other checks stored: it no longer loads)
+    store.db.execute("UPDATE _mapper_sinks SET definition = ? WHERE id = ?", (orjson.dumps(broken).decode(), SINK_ID))
+    store._mappers.clear()  # (as a serve started on that database finds it)
+    store._tables.clear()
+    app = App(store, limits=Limits(len(RECORDS), 1_000_000), clock=lambda: 0.0)  # (a clock that stands still: no refill)
+    for _ in range(3):
+        status, answer = _post(app, BODY)
+        assert status == 500 and "does not load" in answer["message"], answer
+    store.db.execute("UPDATE _mapper_sinks SET definition = ? WHERE id = ?", (good, SINK_ID))
+    store._mappers.clear()
+
+    def refused(*_a: Any) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_write", refused)
+    for _ in range(3):
+        status, answer = _post(app, BODY)
+        assert status == 500 and "disk I/O error" in answer["message"], answer
+    assert not app.admitted
+    monkeypatch.undo()
+    status, answer = _post(app, BODY)
+    assert status == 200 and answer["success_count"] == len(RECORDS), answer  # the whole budget was still there
+    assert [a[1:] for a in app.admitted] == [(SINK_ID, len(RECORDS), len(BODY))]
+    status, answer = _post(app, BODY)  # and it is spent now: the throttle still throttles
+    assert status == 400 and answer["code"] == "ResourceThroughputExceeded", answer
+    store.close()
+    from mapper.endpoint import TokenBucket
+
+    bucket = TokenBucket(1, 2, clock=lambda: 0.0)
+    assert bucket.try_take(2) and not bucket.try_take(1)
+    bucket.give_back(5)  # (given back up to what it holds, never past it)
+    assert bucket.tokens == 2

@@ -578,13 +578,14 @@ def _ingest_paste(app: App, sink_id: str, paste: Paste, sent: list[int], in_part
                 TOO_LARGE,
                 f"the records pasted make a body of {len(paste.body):,} bytes; this endpoint takes at most {app.max_body_bytes:,}: {in_parts}",
             )
-        result = app.store.ingest(
-            sink_id,
-            paste.body,
-            admit=lambda records, nbytes: app.admit(sink_id, records, nbytes),
-            # a body discarded whole: the source's last error (and the log) name the paste's record and line
-            answered=lambda answer, report: answer | {"records": in_paste(answer, report)},
-        )
+        with app.admitting(sink_id) as admit:  # (its tokens given back when nothing is stored)
+            result = app.store.ingest(
+                sink_id,
+                paste.body,
+                admit=admit,
+                # a body discarded whole: the source's last error (and the log) name the paste's record and line
+                answered=lambda answer, report: answer | {"records": in_paste(answer, report)},
+            )
     except ServiceError as err:
         app.store.note_error(sink_id, err)  # as the endpoint does: the source's last error
         raise
