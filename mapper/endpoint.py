@@ -75,6 +75,7 @@ ALREADY_EXISTS = "ResourceAlreadyExists"
 TOO_LARGE = "RequestEntityTooLarge"
 METHOD_NOT_ALLOWED = "MethodNotAllowed"
 INTERNAL = "InternalError"
+UNAVAILABLE = "ServiceUnavailable"
 
 # The body's fixed parts. A record's JSON text goes in verbatim: the service decodes the
 # very bytes the producer validated (re-encoding would change number spellings).

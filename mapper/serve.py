@@ -92,6 +92,7 @@ from .endpoint import (
     TOKEN_SPACE,
     TOO_LARGE,
     UNAUTHORIZED,
+    UNAVAILABLE,
     Limits,
     ServiceError,
     TokenBucket,
@@ -101,7 +102,7 @@ from .endpoint import (
 )
 from .errors import MapperError, OptionError, check_function, closest, shown_name
 from .report import plural
-from .store import Store, foreign_database_problem, stored_sinks_problem
+from .store import Store, closed_error, foreign_database_problem, stored_sinks_problem
 from .writers import binary_stdout, write_whole
 
 __all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "page_limit", "query_int"]
@@ -535,9 +536,14 @@ class App:
             req = Request(method, path, urllib.parse.parse_qs(query), headers, params, read_body)
             return r.handler(self, req)
         except ServiceError as err:
-            return error_response(err)
+            return error_response(self._stopping(err))
         except MapperError as err:  # pragma: no cover - every handler speaks ServiceError; a bug otherwise
-            return error_response(ServiceError(500, INTERNAL, str(err)))
+            return error_response(self._stopping(ServiceError(500, INTERNAL, str(err))))
+
+    def _stopping(self, err: ServiceError) -> ServiceError:
+        """A 500 of a request that met the store closed under it (the stop's timeout, a second Ctrl-C): 503, the service
+        stopping (a route of a UI reading the store its own way included), never sqlite3's "Cannot operate on a closed database"."""
+        return closed_error(self.store) if err.status == 500 and self.store.closed else err
 
     def _authenticate(self, headers: Message) -> None:
         _once(headers, "Authorization", _HTTP_CODES[400], said=False)  # (two tokens: which one is meant cannot be told)
@@ -1076,6 +1082,8 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
             # and close: a body read in part (it failed reading) would be read on as the next request
             self.close_connection = True
+            if self.server.app.store.closed:  # (the store closed under it by a stop: no bug, the service stopping)
+                return error_response(closed_error(self.server.app.store))
             print(
                 printable(f"mapper serve: internal error on {self.command} {_as_sent(self.path)[:100]}: {type(exc).__name__}: {exc}"),
                 file=sys.stderr,
@@ -1630,9 +1638,7 @@ def _body_time(base: float | None, length: int) -> float | None:
 
 
 #: The answer to a connection past the limit (written by the refusing thread, then the connection closed).
-_BUSY = ServiceError(
-    503, "ServiceUnavailable", "too many connections are open to this service: retry after the given seconds, or reuse a kept-alive connection"
-)
+_BUSY = ServiceError(503, UNAVAILABLE, "too many connections are open to this service: retry after the given seconds, or reuse a kept-alive connection")
 
 
 def _busy_answer() -> bytes:

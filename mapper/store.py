@@ -53,7 +53,19 @@ import orjson
 from .api import Mapper
 from .batch import Batch
 from .checks import stored_sink_names
-from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, body_data, body_problem, parse_body, service_loads
+from .endpoint import (
+    ALREADY_EXISTS,
+    INTERNAL,
+    INVALID_BODY,
+    INVALID_PARAMETER,
+    NOT_FOUND,
+    UNAVAILABLE,
+    ServiceError,
+    body_data,
+    body_problem,
+    parse_body,
+    service_loads,
+)
 from .errors import MapperError, OptionError, Problem, check_function, preview, shown_name
 from .model import MISSING, Column, Sink
 from .options import body_record_limit
@@ -224,9 +236,21 @@ def _read_only(exc: sqlite3.Error) -> bool:
 _BUSY, _FULL = 5, 13
 
 
+def closed_error(store: Store, stored: bool = False) -> ServiceError:
+    """The 503 of a request that meets the store closed under it (a stop that waited no longer for it: its timeout, or
+    a second Ctrl-C), rather than sqlite3's "Cannot operate on a closed database" as a 500. ``stored``: it would have
+    written (nothing of it is)."""
+    what = "nothing of the request is stored" if stored else "the request is not served"
+    return ServiceError(
+        503, UNAVAILABLE, f"the service is stopping (its database {shown_name(store.path)} is closed): {what}; send it again once the service runs again"
+    )
+
+
 def _write_error(store: Store, what: str, exc: sqlite3.Error) -> ServiceError:
     """A 500 for a write SQLite refused: the file's name (a server's log said "the database refused the write:
-    database is locked", of no file) and, for a lock or a full disk, what it means."""
+    database is locked", of no file) and, for a lock or a full disk, what it means; a 503 once the store is closed."""
+    if store.closed:
+        return closed_error(store, stored=True)
     why = ""
     if _sqlite_code(exc, _BUSY, "database is locked"):
         why = f" ({_LOCKED}; nothing of the request is stored: send it again)"
@@ -246,6 +270,8 @@ def _sqlite_code(exc: sqlite3.Error, code: int, words: str) -> bool:
 
 
 def _read_error(store: Store, exc: sqlite3.Error) -> ServiceError:
+    if store.closed:
+        return closed_error(store)
     return ServiceError(500, INTERNAL, f"cannot read the database {shown_name(store.path)}: {exc}")
 
 
@@ -424,6 +450,8 @@ class Store:
             raise OptionError(f"Store takes a database file named by a str, not {type(self.path).__name__}")
         self.clock = clock
         self.writable = writable
+        #: set by :meth:`close`: a request still running then is answered 503 (:func:`closed_error`)
+        self.closed = False
         self._sink_fields = _SINK_FIELDS  # (a column an earlier mapper's database lacks, read only: NULL)
         shown = shown_name(self.path)
         if self.path not in ("", ":memory:"):  # (SQLite says "unable to open database file" for either)
@@ -497,7 +525,8 @@ class Store:
                         raise
 
     def close(self) -> None:
-        with self.lock:
+        with self.lock:  # (a transaction under way ends first)
+            self.closed = True
             self.db.close()
 
     def __enter__(self: _St) -> _St:

@@ -139,3 +139,73 @@ def test_a_request_that_stores_nothing_for_a_500_spends_none_of_the_throttles_bu
     assert bucket.try_take(2) and not bucket.try_take(1)
     bucket.give_back(5)  # (given back up to what it holds, never past it)
     assert bucket.tokens == 2
+
+
+def _answer_of(raw: bytes) -> tuple[int, dict[str, Any]]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), orjson.loads(body)
+
+
+def test_a_request_still_running_when_the_stop_gives_up_is_answered_503_the_service_stopping(tmp_path, capsys):
+    """After the stop's timeout (or a second Ctrl-C) the store is closed under the requests still running: each was
+    answered 500 "cannot read the database ...: Cannot operate on a closed database" (a route reading the store its own
+    way: a 500 "internal error" and a line on stderr). Now 503 ServiceUnavailable saying the service is stopping."""
+    import socket
+    import threading
+
+    from mapper.serve import App, Response, Server
+
+    store = Store(tmp_path / "s.db")
+    store.create_sink(SINK, exist_ok=True)
+    mapper_ = store.mapper(SINK_ID)
+    started = threading.Barrier(3, timeout=5)
+    go = threading.Event()
+    real_map = mapper_.map
+
+    def slow_map(*a: Any, **kw: Any) -> Any:  # (the engine mapping the body while the stop gives up waiting)
+        started.wait()
+        go.wait(5)
+        return real_map(*a, **kw)
+
+    def own_read(app: Any, req: Any) -> Response:  # (a UI's route reading the store's connection itself)
+        started.wait()
+        go.wait(5)
+        app.store.db.execute("SELECT 1")
+        return Response(200, b"{}")
+
+    mapper_.map = slow_map  # type: ignore[method-assign]
+    app = App(store)
+    app.add_route("GET", r"/own", own_read)
+    server = Server(app, idle_timeout=5).start()
+    socks = []
+    try:
+        for request in (
+            f"POST /v2/sinks/{SINK_ID} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(BODY)}\r\n\r\n".encode() + BODY,
+            b"GET /own HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        ):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            s.sendall(request)
+            socks.append(s)
+        started.wait()
+        server.stop(0.05)  # (it gives up on them)
+        store.close()
+        go.set()
+        for s, what in zip(socks, ("nothing of the request is stored", "the request is not served")):
+            raw = b""
+            while chunk := s.recv(65536):
+                raw += chunk
+            status, answer = _answer_of(raw)
+            assert status == 503 and answer["code"] == "ServiceUnavailable" and "the service is stopping" in answer["message"], answer
+            assert what in answer["message"] and "closed database" not in answer["message"], answer
+    finally:
+        go.set()
+        for s in socks:
+            s.close()
+        server.stop(1)
+    assert "internal error" not in capsys.readouterr().err
+    # (and a request that meets the store closed: the same 503, never the closed database's 500)
+    status, answer = _post(app, BODY)
+    assert status == 503 and "nothing of the request is stored" not in answer["message"] and "not served" in answer["message"], answer
+    headers = Message()
+    resp = app.dispatch("GET", "/v2/sinks", headers, lambda limit: b"")
+    assert resp.status == 503 and b"the service is stopping" in resp.body
