@@ -9,10 +9,14 @@ section lists survivor -> test.
 from __future__ import annotations
 
 import json
+import math
+import sys
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mapper
 from mapper.paths import PathSyntaxError, parse_path
@@ -1002,3 +1006,83 @@ def test_a_strftime_layout_with_a_directive_not_translated_suggests_no_go_layout
 
     ((severity, message, _at),) = check_layout(layout)
     assert severity == "error" and "strftime" in message and "the Go layout is" not in message
+
+
+EXACT_DECIMALS = Context(
+    prec=64, rounding=ROUND_HALF_EVEN, Emin=-999999, Emax=999999, capitals=1, clamp=0, flags=[], traps=[InvalidOperation, DivisionByZero, Overflow]
+)
+
+
+def decimal_go_float_text(f: float) -> str:
+    """``mapper.types.base.go_float_text`` as it was until 2026-12-06 (verbatim, through
+    ``Decimal``): the reference the string-only one must equal for every float."""
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    if f == 0:
+        return "-0" if math.copysign(1.0, f) < 0 else "0"
+    sign = "-" if f < 0 else ""
+    _, digits_t, exponent = Decimal(repr(abs(f))).normalize(EXACT_DECIMALS).as_tuple()
+    digits = "".join(map(str, digits_t))
+    assert isinstance(exponent, int)
+    nd = len(digits)
+    dp = nd + exponent  # position of the decimal point relative to the digits
+    exp = dp - 1
+    if exp < -4 or exp >= 6:
+        mant = digits[0] + ("." + digits[1:] if nd > 1 else "")
+        esign = "+" if exp >= 0 else "-"
+        return f"{sign}{mant}e{esign}{abs(exp):02d}"
+    if dp <= 0:
+        return f"{sign}0.{'0' * -dp}{digits}"
+    if dp >= nd:
+        return f"{sign}{digits}{'0' * (dp - nd)}"
+    return f"{sign}{digits[:dp]}.{digits[dp:]}"
+
+
+def _float_edges() -> list[float]:
+    """Where a float's text changes form: each power of ten from the smallest subnormal to the
+    largest float (Go's exponent form from 1e6 and below 1e-4, repr's from 1e16 and below 1e-4,
+    1e21) and 1.5, 9.5 times it, each with its 2 floats either side; integral floats of 1 to 17
+    digits (nines, trailing zeros); the extremes, both zeros, NaN and the infinities."""
+    edges = [0.0, -0.0, 5e-324, 2.2250738585072014e-308, 2.225073858507201e-308, sys.float_info.max, math.nan, math.inf, -math.inf]
+    for e in range(-324, 309):
+        for m in ("1", "1.5", "9.5"):
+            f = float(f"{m}e{e}")
+            lo = hi = f
+            near = [f]
+            for _ in range(2):
+                lo, hi = math.nextafter(lo, 0.0), math.nextafter(hi, math.inf)
+                near += [lo, hi]
+            edges += [x for x in near if math.isfinite(x)]
+    edges += [float(10**n - 1) for n in range(1, 18)] + [float(12 * 10**n) for n in range(17)] + [1234567.5, 999999.5, 1e6 - 0.5]
+    return edges + [-x for x in edges]
+
+
+def test_go_float_text_writes_what_the_decimal_one_wrote_at_every_edge():
+    # go_float_text builds Go's %v text from repr's digits, no Decimal (5x faster): at every edge of
+    # Go's and repr's forms it writes what the Decimal one wrote (which test_oracle checks against Go)
+    from mapper.types.base import go_float_text
+
+    wrong = [(f, new, old) for f in _float_edges() if (new := go_float_text(f)) != (old := decimal_go_float_text(f))]
+    assert wrong == []
+    assert [go_float_text(f) for f in (1234567.0, 1e6, 1234567.5, -1e15 - 2, 1e16, 0.0001, 1e-5, -0.0, float("nan"), float("-inf"))] == [
+        "1.234567e+06",
+        "1e+06",
+        "1.2345675e+06",
+        "-1.000000000000002e+15",
+        "1e+16",
+        "0.0001",
+        "1e-05",
+        "-0",
+        "NaN",
+        "-Inf",
+    ]
+
+
+@given(st.floats() | st.floats(allow_subnormal=True, min_value=-1e-300, max_value=1e-300) | st.integers(-(2**60), 2**60).map(float))
+@settings(max_examples=200)
+def test_go_float_text_writes_what_the_decimal_one_wrote_for_any_float(f):
+    from mapper.types.base import go_float_text
+
+    assert go_float_text(f) == decimal_go_float_text(f)
