@@ -48,7 +48,7 @@ from .batch import Batch
 from .endpoint import BODY_OVERHEAD, DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, ITEM_OVERHEAD, body_size, encode_body, json_problem
 from .engine.check import beyond_float64, thread_checker
 from .engine.core import Engine
-from .engine.gojson import same_length_escapes, without_bom
+from .engine.gojson import same_length_escapes, second_bom, without_bom
 from .engine.pyjson import mapping_text
 from .errors import InputError, OptionError, no_set_reason, record_file_note
 from .model import Sink
@@ -791,7 +791,9 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
     if not raw:
         return raw, "the record is empty"
     # judged with the blanks before it: an error's char counts them, as check and validate of the text do
-    return raw, json_problem(text) if len(text) != len(raw) else json_problem(raw)
+    problem = json_problem(text) if len(text) != len(raw) else json_problem(raw)
+    # (a mark at char 1: the text's first was taken off, this is a second, as check says it)
+    return raw, None if problem is None else second_bom(problem)
 
 
 _BLANKS = " \t\r\n"

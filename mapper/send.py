@@ -100,6 +100,7 @@ from .endpoint import (
     service_loads,
     token_problem,
 )
+from .engine.gojson import SECOND_BOM_NOTE, bom_note
 from .engine.reader import (
     BOM,
     CHUNK_SIZE,
@@ -1644,6 +1645,16 @@ def _refused_note(letter: dict[str, Any]) -> str:
     return f"the first record refused ({first.get('code')}, by {by}): {why}; --rejects FILE writes every refused record with its errors{also}"
 
 
+def _mark_within(errors: tuple[RecordError, ...], pos: Position) -> tuple[RecordError, ...]:
+    """The batcher's errors of a record opening with a byte order mark (given it with one more: see
+    :meth:`Sender._judge`): a second mark only at the input's start (line 1, char 1: the reader took
+    its first off), else a mark opening a record within the input, as validate says each."""
+    if pos.line == 1 and not pos.column:
+        return errors
+    within = bom_note("record")
+    return tuple(replace(e, reason=e.reason.replace(SECOND_BOM_NOTE, within)) for e in errors)
+
+
 def _relocate(errors: tuple[RecordError, ...], pos: Position, names: list[str]) -> list[dict[str, Any]]:
     """The batcher numbers records its own way: give each error the run's index, line and file
     (and the command its hint gives the input's name, where the reader knew none: :func:`hints_named`)."""
@@ -2432,7 +2443,8 @@ class SendRun:
                 self._unacked.append(pos.index)
             else:  # (the letter keeps the text as it came; the batcher's is trimmed for a body)
                 self._refused(pos.file, any(e.code == "not_an_object" for e in v.errors))
-                self._pending.append((pos.index, _letter(pos, self.names, _relocate(v.errors, pos, self.names), raw, "pre-validation")))
+                errors = _mark_within(v.errors, pos) if raw.startswith(BOM) else v.errors  # type: ignore[union-attr]
+                self._pending.append((pos.index, _letter(pos, self.names, _relocate(errors, pos, self.names), raw, "pre-validation")))
         self._pending.sort(key=lambda p: p[0])
         if group:
             fi = group[0][1].file  # (a group is of one input: read_records)

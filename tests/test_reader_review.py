@@ -117,7 +117,7 @@ def test_a_second_byte_order_mark_is_refused_in_a_document_read_from_a_file_or_a
     for given in (path, bom + bom + doc, io.BytesIO(bom + bom + doc)):
         report = m.validate(given, input_format=fmt)
         assert [(e.line, e.code) for e in report.errors] == [(1, "invalid_json")], (given, report.errors)
-        assert "at char 1: a byte order mark (U+FEFF)" in report.errors[0].reason
+        assert "at char 1: a second byte order mark (U+FEFF)" in report.errors[0].reason
     assert not m.validate(bom + doc, input_format=fmt).errors and not m.validate(io.BytesIO(bom + doc), input_format=fmt).errors
     path.write_bytes(bom + doc)
     assert not m.validate(path, input_format=fmt).errors

@@ -103,6 +103,27 @@ def test_check_takes_a_text_opening_with_a_bom_as_validate_takes_it(m: mapper.Ma
     assert problem.reason == "Invalid JSON: invalid character '}' at char 8: a value was expected", problem.reason
 
 
+SECOND_BOM = "Invalid JSON: invalid character at char 1: a second byte order mark (U+FEFF): the input's first, which may open it, is taken off and not counted"
+
+
+def test_a_second_bom_opening_a_text_is_said_to_be_a_second_one(m: mapper.Mapper) -> None:
+    # positions do not count the opening mark, so a second one stands at char 1: it was said to be
+    # "a byte order mark (U+FEFF), which may open an input ... but not a record within one", as if the first
+    text = BOM + BOM + json.dumps(RECORD)
+    assert [p.reason for p in m.check(text)] == [p.reason for p in m.check(text.encode())] == [SECOND_BOM]
+    for records in (text.encode(), io.BytesIO(text.encode() + b"\n" + json.dumps(RECORD).encode()), [text], [json.dumps(RECORD), text]):
+        report = m.validate(records)
+        assert [(e.code, e.reason) for e in report.errors] == [("invalid_json", SECOND_BOM)], (records, report.errors)
+    doc = (BOM + BOM + json.dumps([RECORD])).encode()
+    (error,) = m.validate(doc, input_format="json").errors
+    assert error.reason == SECOND_BOM.replace("Invalid JSON: ", "Invalid JSON: the JSON array is not valid JSON: "), error.reason
+    assert mapper.Batcher(m).add(text).errors[0].reason == SECOND_BOM
+    # a mark opening a later record (files joined), or after a blank, is still one within the input
+    (later,) = m.validate((json.dumps(RECORD) + "\n" + BOM + json.dumps(RECORD)).encode()).errors
+    assert later.line == 2 and later.reason.endswith("but not a record within one"), later
+    assert m.check(BOM + " " + BOM + json.dumps(RECORD))[0].reason.endswith("but not a record within one")
+
+
 def test_a_bom_past_a_texts_start_is_still_refused(m: mapper.Mapper) -> None:
     text = json.dumps(RECORD)
     (problem,) = m.check(" " + BOM + text)

@@ -35,6 +35,7 @@ from .gojson import (
     number_texts,
     record_place,
     replaced_string,
+    second_bom,
     unpaired_escapes,
     without_surrogates,
 )
@@ -113,7 +114,9 @@ class CarefulPath:
             obj, replaced = decode_record(raw, True, self.column_of(pos) if self.cols is not None else None, unpaired=True)
         except RecordDecodeError as exc:
             # (the lone-CR hint's command names the input's file where the run knows it: ReportBuilder.input_name)
-            self.record_error(pos, line, "invalid_json", lone_cr_named(exc.message, getattr(self.rb, "input_name", None)))
+            # (a mark at char 1 of line 1, or of a text given alone: the input's first was taken off, this is a second)
+            message = second_bom(exc.message) if line is None or line == 1 else exc.message
+            self.record_error(pos, line, "invalid_json", lone_cr_named(message, getattr(self.rb, "input_name", None)))
             return
         if replaced is not None:  # (invalid UTF-8: its bytes are gone; stored, the whole string that held the first, as Go reads it)
             self.notes(

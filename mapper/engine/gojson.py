@@ -732,6 +732,19 @@ def bom_note(what: str) -> str:
     return f": a byte order mark (U+FEFF), which may open an input (a file's first bytes) but not a {what} within one"
 
 
+#: A second byte order mark opening an input, a record's text given alone (``Mapper.check``,
+#: ``Batcher.add``, an item of the records given) or a file: the first, taken off, is counted by no
+#: position, so the second stands at char 1, where the mark :func:`bom_note` says of would be the first.
+SECOND_BOM_NOTE = ": a second byte order mark (U+FEFF): the input's first, which may open it, is taken off and not counted"
+
+
+def second_bom(message: str) -> str:
+    """``message`` (a record's :func:`json_error_text`) said of a second mark, when it is of a byte
+    order mark at char 1 of a text whose first mark was taken off (:data:`SECOND_BOM_NOTE`), else as given."""
+    first = f"at char 1{bom_note('record')}"
+    return message[: -len(bom_note("record"))] + SECOND_BOM_NOTE if message.endswith(first) else message
+
+
 #: Why a request body opening with a byte order mark is no JSON (the service's words for it: serve's
 #: ingest route and POST /v1/sinks; made on the error path only): the service's decoder (Go's)
 #: refuses the body whole, where a file read may open with one (its first bytes, not the body's).

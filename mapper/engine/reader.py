@@ -69,6 +69,7 @@ from ..report import DocumentFailure, Report, line_too_long_reason, not_an_item_
 from ..tiers import renameable
 from ..types import beyond_float64_reason, type_set
 from .gojson import (
+    SECOND_BOM_NOTE,
     RecordDecodeError,
     bom_note,
     decode_record,
@@ -776,7 +777,9 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column:
         line += first_line - 1
         text = re.sub(r"\s*\(byte \d+\)", "", msg).replace("JSON is malformed: ", "")
         bom = ""
-        if data[offset : offset + 3] == BOM:  # (files joined, each with its mark)
+        if data[offset : offset + 3] == BOM and offset == 0 and first_line == 1 and not column:
+            bom = SECOND_BOM_NOTE  # (the input's first char: its first mark was taken off, this is a second)
+        elif data[offset : offset + 3] == BOM:  # (files joined, each with its mark)
             bom = bom_note("document" if blank(data, 0, offset) else "value")
         hint = note = ""
         closing = data[:offset].rstrip(JSON_WS)[-1:]
@@ -4033,15 +4036,20 @@ class _TextsApart:
         """Records given as JSON texts; a blank one is refused as ``Mapper.check`` refuses it (an empty
         raw record is a request body's item without ``"value"`` to the engine: never one of these).
         A text opening with a byte order mark is read without it, as ``Mapper.check`` reads it (:func:`without_bom`)."""
+        second = False
         if any(map(bytes.startswith, raws, repeat(BOM))):
             raws = list(map(without_bom, raws))
+            second = any(map(bytes.startswith, raws, repeat(BOM)))
         firsts = self._lines(raws)
         start = 0
         for i, raw in enumerate(raws):
-            if blank(raw):
+            if blank(raw) or (second and raw.startswith(BOM)):
                 if start < i:
                     yield RawRecords(raws[start:i], firsts[start:i])
-                yield BrokenDocument("no record: the text is empty", firsts[i], raw, one_record=True)  # (check's words)
+                if raw.startswith(BOM):  # (a text's second mark: its first taken off, as check says it)
+                    yield BrokenDocument(f"Invalid JSON: invalid character at char 1{SECOND_BOM_NOTE}", firsts[i], raw, one_record=True)
+                else:
+                    yield BrokenDocument("no record: the text is empty", firsts[i], raw, one_record=True)  # (check's words)
                 start = i + 1
         if start < len(raws):
             yield RawRecords(raws[start:], firsts[start:])

@@ -22,7 +22,7 @@ import orjson
 from ..api import Mapper
 from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
-from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member, huge_number, json_path, json_problem_at
+from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member, huge_number, json_path, json_problem_at, second_bom
 from ..engine.reader import (
     BOM,
     HINT_PATH_LENGTH,
@@ -835,6 +835,8 @@ def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None], list[in
         refused = _refusable(text)
         if refused is not None:
             problem, place = refused
+            if number == 1:  # (a mark at char 1 of the first line: the paste's first was taken off, this is a second)
+                problem = second_bom(problem)
             message = f"line {number}: {problem}; nothing was sent (one JSON record a line, or the endpoint's body)"
             raise PasteError(message, number, None if place is None else place[1], number)
         raws.append(line)
