@@ -534,20 +534,7 @@ class Sender:
         if port == 0:  # (no service listens on port 0: it is not "the scheme's port")
             raise OptionError(f"the endpoint's port must be 1-65535, not 0: {endpoint[:100]!r}")
         self.port = port or (443 if parts.scheme == "https" else 80)
-        # (named as the command line spells them, as the checks below do: the
-        # message named the four at once and not the value, "retries, backoff and max_backoff ...")
-        for name, value, least in (
-            ("retries", retries, ">= 0"),
-            ("timeout", timeout, "> 0"),
-            ("backoff", backoff, ">= 0"),
-            ("max_backoff", max_backoff, ">= 0"),
-        ):
-            if value < 0 or (value == 0 and least == "> 0"):
-                raise OptionError(f"--{name.replace('_', '-')} must be {least}, not {value:g}")
-        # (the socket's timeout and time.sleep overflow far below float's range: a traceback)
-        for name, value in (("timeout", timeout), ("backoff", backoff), ("max_backoff", max_backoff)):
-            if value > MAX_WAIT:
-                raise OptionError(f"--{name.replace('_', '-')} must be at most {MAX_WAIT:,} seconds (a day), not {value:g}")
+        wait_options({"retries": retries, "timeout": timeout, "backoff": backoff, "max_backoff": max_backoff}, keywords=True)
         self.scheme = parts.scheme
         self.host, host_header = _host_of(parts, self.port, endpoint)
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -2639,14 +2626,35 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
     identity_options(p)
 
 
+def _option_said(name: str, keywords: bool) -> str:
+    """An option as the command line spells it (``--records-per-s``), or, ``keywords``, as the Python
+    caller gave it, then the command line's (``records_per_s= (--records-per-s)``)."""
+    flag = f"--{name.replace('_', '-')}"
+    return f"{name}= ({flag})" if keywords else flag
+
+
+def wait_options(values: dict[str, float], keywords: bool = False) -> None:
+    """Refuse ``retries`` below 0, a ``timeout`` not above 0, a ``backoff`` or ``max_backoff`` below 0,
+    and any of the waits past :data:`MAX_WAIT`, naming each as :func:`finite_options` names it
+    (from Python the keyword first: a :class:`Sender` made in Python was told "--timeout must be > 0",
+    a flag it was not given; mapper send checks its options before it makes one)."""
+    # (each alone, with its value: the message named the four at once, "retries, backoff and max_backoff ...")
+    for name, value in values.items():
+        least = "> 0" if name == "timeout" else ">= 0"
+        if value < 0 or (value == 0 and least == "> 0"):
+            raise OptionError(f"{_option_said(name, keywords)} must be {least}, not {value:g}")
+        # (the socket's timeout and time.sleep overflow far below float's range: a traceback)
+        if name != "retries" and value > MAX_WAIT:
+            raise OptionError(f"{_option_said(name, keywords)} must be at most {MAX_WAIT:,} seconds (a day), not {value:g}")
+
+
 def finite_options(values: dict[str, float], keywords: bool = False) -> None:
     """Refuse NaN and infinities (argparse's float takes "nan" and "inf"), naming the option: as the
     command line spells it (``--records-per-s``), or, ``keywords``, as the Python caller gave it,
     then the command line's (``records_per_s= (--records-per-s)``: a :class:`Sender` made in
     Python was told of a flag it was not given; mapper send checks its options before it makes one)."""
     for name, value in values.items():
-        flag = f"--{name.replace('_', '-')}"
-        said = f"{name}= ({flag})" if keywords else flag
+        said = _option_said(name, keywords)
         try:
             finite = math.isfinite(value)
         except OverflowError:  # (an integer past a float's range, 10**400)
@@ -2704,6 +2712,7 @@ def cmd_send(args: argparse.Namespace) -> int:
                 "max_backoff": args.max_backoff,
             }
         )
+        wait_options({"retries": args.retries, "timeout": args.timeout, "backoff": args.backoff, "max_backoff": args.max_backoff})
         if args.records_path is not None and args.input_format == "endpoint":
             raise OptionError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")
         records_path = records_path_option(args.records_path)

@@ -83,6 +83,23 @@ def test_a_senders_nan_or_infinity_names_the_keyword_it_was_given() -> None:
         assert str(info.value) == f"{option}= (--{option.replace('_', '-')}) must be a finite number, not {value!r}", str(info.value)
 
 
+def test_a_senders_other_checks_name_the_keyword_it_was_given() -> None:
+    # Sender(timeout=0), (retries=-1), (backoff=1e6) from Python said "--timeout must be > 0", ...: a flag the
+    # caller never gave (mapper send says its flag alone: test_send_serve's "--timeout must be > 0, not 0")
+    for option, value, words in (
+        ("retries", -1, "must be >= 0, not -1"),
+        ("timeout", 0, "must be > 0, not 0"),
+        ("backoff", -0.5, "must be >= 0, not -0.5"),
+        ("max_backoff", -1, "must be >= 0, not -1"),
+        ("timeout", 1e6, "must be at most 86,400 seconds (a day), not 1e+06"),
+        ("backoff", 86401, "must be at most 86,400 seconds (a day), not 86401"),
+        ("max_backoff", 1e300, "must be at most 86,400 seconds (a day), not 1e+300"),
+    ):
+        with pytest.raises(OptionError) as info:
+            mapper.Sender("http://127.0.0.1:9/v2/sinks/x", **{option: value})
+        assert str(info.value) == f"{option}= (--{option.replace('_', '-')}) {words}", str(info.value)
+
+
 @pytest.mark.parametrize("given", [{"records_per_s": 10**400}, {"bytes_per_s": -(10**5000)}, {"body_records": 10**5000}])
 def test_limits_of_integers_beyond_a_floats_range_are_option_errors(given):
     # (Limits' own messages formatted them with :g, an OverflowError, or :, past 4,300 digits a ValueError)
