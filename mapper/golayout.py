@@ -897,7 +897,7 @@ _JAVA = {
     "L": ("1", "01", "Jan", "January"),
     "E": ("Mon", "Mon", "Mon", "Monday"),
 }
-_JAVA_STRONG = ("yyyy", "yy", "MM", "dd", "HH", "hh", "mm", "ss", "SSS", "EEE")
+_JAVA_STRONG = ("yyyy", "yy", "MM", "dd", "DDD", "HH", "hh", "mm", "ss", "SSS", "EEE")
 _REF = "Go layouts spell out the reference time Mon Jan 2 15:04:05 MST 2006"
 
 
@@ -947,11 +947,11 @@ def _from_java(layout: str) -> Optional[str]:
     i, n = 0, len(layout)
     while i < n:
         c, j = layout[i], i + 1
-        if c == "'":
-            j = layout.find("'", i + 1) + 1
-            if j == 0:
+        if c == "'":  # quoted text, in which '' is an apostrophe; '' outside quotes is one too
+            text, j = _java_quoted(layout, i)
+            if j < 0:
                 return None
-            pieces.append((layout[i + 1 : j - 1] or "'", False))
+            pieces.append((text, False))
         elif c.isascii() and c.isalpha():
             while j < n and layout[j] == c:
                 j += 1
@@ -961,8 +961,9 @@ def _from_java(layout: str) -> Optional[str]:
             elif c == "S":
                 go = "0" * k
             else:
+                # (MMMMM, EEEEE: java.time's narrow form, a single letter: Go has none, so no suggestion)
                 opts = _JAVA.get(c, ())
-                go = opts[min(k, len(opts)) - 1] if opts and (k <= len(opts) or c in "MLE") else None
+                go = opts[k - 1] if k <= len(opts) else None
             if go is None:
                 return None
             pieces.append((go, True))
@@ -970,6 +971,36 @@ def _from_java(layout: str) -> Optional[str]:
             pieces.append((c, False))
         i = j
     return _translate(pieces)
+
+
+def _java_quoted(layout: str, i: int) -> tuple[str, int]:
+    """The literal text of the Java pattern's quote opening at ``i``, and the index past it (-1: the
+    quote is never closed): ``''`` alone is an apostrophe, and so is ``''`` inside quoted text
+    (``'o''clock'`` is o'clock)."""
+    if layout[i + 1 : i + 2] == "'":
+        return "'", i + 2
+    text: list[str] = []
+    k = i + 1
+    while k < len(layout):
+        if layout[k] == "'":
+            if layout[k + 1 : k + 2] != "'":
+                return "".join(text), k + 1
+            k += 1  # ('' inside quotes: one apostrophe)
+        text.append(layout[k])
+        k += 1
+    return "", -1
+
+
+#: A Java pattern's narrow form (five letters: java.time's ``MMMMM`` is ``J`` for January, ``EEEEE``
+#: ``M`` for Monday), which has no Go layout; quoted text taken out first.
+_JAVA_RUN_RE = re.compile(r"([MLE])\1*")
+
+
+def _java_narrow(layout: str) -> Optional[str]:
+    """The first narrow month or weekday (``MMMMM``, ``EEEEE``: five letters exactly, more is no
+    pattern) of a Java pattern, outside its quoted text, or None."""
+    runs = _JAVA_RUN_RE.finditer(re.sub(r"'[^']*'", "", layout))
+    return next((m.group(0) for m in runs if len(m.group(0)) == 5), None)
 
 
 def _looks_java(layout: str) -> bool:
@@ -999,7 +1030,15 @@ def check_layout(layout: str) -> list[tuple[str, str, Optional[int]]]:
     if not elems:
         if _looks_java(layout):
             go = _from_java(layout)
-            return [("error", "layout %r looks like a Java/ICU date pattern; %s%s" % (layout, _REF, "; the Go layout is %r" % go if go else ""), None)]
+            narrow = _java_narrow(layout) if go is None else None
+            said = (
+                "; the Go layout is %r" % go
+                if go
+                else "; %s (java.time's narrow form, one letter) has no Go layout: none is suggested" % narrow
+                if narrow
+                else ""
+            )
+            return [("error", "layout %r looks like a Java/ICU date pattern; %s%s" % (layout, _REF, said), None)]
         return [
             (
                 "error",

@@ -1086,3 +1086,38 @@ def test_go_float_text_writes_what_the_decimal_one_wrote_for_any_float(f):
     from mapper.types.base import go_float_text
 
     assert go_float_text(f) == decimal_go_float_text(f)
+
+
+@pytest.mark.parametrize(
+    "layout, go, value, when",
+    [
+        # java.time's day of year (DDD) was not taken for a Java pattern: "no reference-time element"
+        ("yyyy-DDD", "2006-002", "2021-063", datetime(2021, 3, 4, tzinfo=UTC)),
+        # '' inside quoted text is an apostrophe: the suggestion was '2006-01-02 3 oclock PM', which no value matches
+        ("yyyy-MM-dd h 'o''clock' a", "2006-01-02 3 o'clock PM", "2021-03-04 7 o'clock PM", datetime(2021, 3, 4, 19, tzinfo=UTC)),
+        ("EEEE, dd MMMM yyyy", "Monday, 02 January 2006", "Thursday, 04 March 2021", datetime(2021, 3, 4, tzinfo=UTC)),
+    ],
+)
+def test_a_java_pattern_suggests_a_go_layout_that_reads_what_it_meant(layout, go, value, when):
+    # kills golayout._from_java / _java_quoted / _JAVA_STRONG mutants: the Java pattern read as java.time reads it
+    from mapper.golayout import check_layout, compile_layout
+
+    ((severity, message, _at),) = check_layout(layout)
+    assert severity == "error" and "looks like a Java/ICU date pattern" in message
+    assert message.endswith(f"; the Go layout is {go!r}"), message
+    assert compile_layout(go).parse(value) == since_1970(when, timedelta(microseconds=1)) * 1000
+
+
+@pytest.mark.parametrize(
+    "layout, narrow",
+    [("dd MMMMM yyyy", "MMMMM"), ("EEEEE, dd MMM yyyy", "EEEEE"), ("yyyy-MM-dd LLLLL", "LLLLL"), ("dd MMMMMM yyyy", None), ("yyyy-MM-dd 'MMMMM' EEEEEE", None)],
+)
+def test_a_java_narrow_month_or_weekday_suggests_no_go_layout(layout, narrow):
+    # MMMMM / EEEEE (java.time's narrow form: J for January, M for Monday) were suggested as January / Monday,
+    # which reads no such value; Go has no one-letter form. Six letters are no pattern at all; quoted text is text
+    from mapper.golayout import check_layout
+
+    ((severity, message, _at),) = check_layout(layout)
+    assert severity == "error" and "Java/ICU" in message and "the Go layout is" not in message, message
+    said = f"; {narrow} (java.time's narrow form, one letter) has no Go layout: none is suggested"
+    assert message.endswith(said) if narrow else "narrow" not in message, message
