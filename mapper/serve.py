@@ -98,6 +98,7 @@ from .endpoint import (
     TokenBucket,
     env_token,
     number_said,
+    positive_finite,
     printable,
 )
 from .errors import MapperError, OptionError, check_function, closest, shown_name
@@ -390,8 +391,9 @@ class App:
             raise OptionError(f"limits= is a mapper.endpoint.Limits (or None), not {type(limits).__name__}")
         if token is not None and not token.strip(TOKEN_SPACE):
             raise OptionError("the token (token, --token-env) is empty or white space: give a token, or none to take requests without one")
-        if isinstance(create_delay, bool) or not isinstance(create_delay, (int, float)) or not 0 <= create_delay < math.inf:
-            raise OptionError(f"the CREATING delay (create_delay, --create-delay) must be a number of seconds >= 0, not {create_delay!r}")
+        # (an integer past a float's range passed `< math.inf`: every POST /v1/sinks then failed in the store)
+        if isinstance(create_delay, bool) or not isinstance(create_delay, (int, float)) or not (create_delay == 0 or positive_finite(create_delay)):
+            raise OptionError(f"the CREATING delay (create_delay, --create-delay) must be a number of seconds >= 0, not {number_said(create_delay)}")
         self.store = store
         self.token = token
         self.limits = limits or Limits()

@@ -63,7 +63,9 @@ from .endpoint import (
     ServiceError,
     body_data,
     body_problem,
+    number_said,
     parse_body,
+    positive_finite,
     service_loads,
 )
 from .errors import MapperError, OptionError, Problem, check_function, preview, shown_name
@@ -549,7 +551,7 @@ class Store:
     ) -> SinkInfo:
         """Create a sink from a definition (a :class:`mapper.Sink`, or anything :func:`mapper.check_sink` reads).
 
-        The sink is CREATING for ``activate_after`` seconds (a number, 0 or more), then ACTIVE
+        The sink is CREATING for ``activate_after`` seconds (a finite number, 0 or more), then ACTIVE
         (only an ACTIVE sink takes data). ``sink_id`` defaults to the sink's name (or the name of the file
         it was read from; a sink with neither needs it). A sink that exists
         already: returned as it is when ``exist_ok`` and its definition is the same,
@@ -557,9 +559,10 @@ class Store:
         /v1/sinks`` body is accepted (as the service does). A definition with errors
         raises 400 ``InvalidParameter`` naming each (``.problems`` holds them).
         """
-        if isinstance(activate_after, bool) or not isinstance(activate_after, (int, float)) or not activate_after >= 0:
-            # (None or a str was a TypeError inside the transaction, left open: every later create_sink failed; NaN was 0)
-            raise OptionError(f"activate_after= is a number of seconds (0 or more), not {activate_after!r}")
+        if isinstance(activate_after, bool) or not isinstance(activate_after, (int, float)) or not (activate_after == 0 or positive_finite(activate_after)):
+            # (None or a str was a TypeError inside the transaction, left open: every later create_sink failed; NaN was 0;
+            # inf kept the sink CREATING forever, and an integer past a float's range was an OverflowError)
+            raise OptionError(f"activate_after= is a finite number of seconds (0 or more), not {number_said(activate_after)}")
         for what, flag in (("exist_ok", exist_ok), ("body_form", body_form)):
             if flag is not True and flag is not False:
                 raise OptionError(f"{what}= is True or False, not {flag!r}")
@@ -823,6 +826,7 @@ class Store:
 
     def note_error(self, sink_id: str, error: ServiceError) -> None:
         """Count a refused request and keep its error as the sink's last (for a UI)."""
+        _known_id(sink_id)  # (a lone surrogate: 404, as sink() says it; sqlite3 raised UnicodeEncodeError binding it)
         with self.lock:
             try:
                 self.db.execute(

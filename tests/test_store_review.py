@@ -186,6 +186,7 @@ def test_query_reads_a_read_only_database_of_an_earlier_mapper(tmp_path: Path, c
         lambda st, sid: next(st.iter_rows(sid)),
         lambda st, sid: st.mapper(sid),
         lambda st, sid: st.ingest(sid, b'{"records": []}'),
+        lambda st, sid: st.note_error(sid, ServiceError(400, "InvalidBody", "refused")),  # (was sqlite3's UnicodeEncodeError)
     ],
 )
 def test_a_sink_id_that_is_no_utf8_text_is_no_sink_not_a_unicode_error(call: Any) -> None:
@@ -195,6 +196,16 @@ def test_a_sink_id_that_is_no_utf8_text_is_no_sink_not_a_unicode_error(call: Any
         with pytest.raises(ServiceError) as err:
             call(store, "s\udcff")
         assert (err.value.status, err.value.message) == (404, "no sink 's\\udcff'")
+
+
+@pytest.mark.parametrize(("value", "said"), [(float("inf"), "inf"), (10**400, "an integer of 401 digits"), (-0.5, "-0.5")], ids=["inf", "huge", "negative"])
+def test_an_activate_after_that_is_no_finite_count_of_seconds_is_refused_naming_the_keyword(value: Any, said: str) -> None:
+    # activate_after=inf was taken: the sink stayed CREATING forever (every ingest refused); 10**400 was an OverflowError
+    with Store(":memory:") as store:
+        with pytest.raises(OptionError) as err:
+            store.create_sink(SETS, activate_after=value)
+        assert str(err.value) == f"activate_after= is a finite number of seconds (0 or more), not {said}"
+        assert store.list_sinks() == []
 
 
 def test_a_write_refused_for_a_lock_or_a_full_disk_names_the_file_and_says_why(tmp_path: Path) -> None:
@@ -244,3 +255,14 @@ def test_a_database_locked_at_the_start_says_another_connection_holds_it(tmp_pat
         f"cannot open the database {path}: database is locked (another connection holds its write lock: another mapper serve"
         " or a program writing the file, for the 30 s this waited)"
     )
+
+
+def test_a_creating_delay_past_a_floats_range_is_refused_when_the_app_is_made() -> None:
+    # App(create_delay=10**400) passed `< math.inf` (an int compares exactly): every POST /v1/sinks then failed in the store
+    from mapper.serve import App
+
+    with Store(":memory:") as store:
+        with pytest.raises(OptionError) as err:
+            App(store, create_delay=10**400)
+        assert str(err.value) == "the CREATING delay (create_delay, --create-delay) must be a number of seconds >= 0, not an integer of 401 digits"
+        assert App(store, create_delay=0).create_delay == 0
