@@ -250,6 +250,13 @@ def shown_name(name: str | os.PathLike[Any]) -> str:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def pasted_name(name: str | os.PathLike[Any]) -> str:
+    """A file name a message offers to be pasted (`` (did you mean 'my dir/r.ndjson'?)``): quoted as a
+    shell takes it (``shlex.quote``: ``my dir/r.ndjson`` pasted was two arguments), control characters
+    escaped as :func:`shown_name` writes them. Unlike :func:`shell_file`, always the name itself."""
+    return shown_name(shlex.quote(os.fsdecode(name)))
+
+
 def near_file(name: str | os.PathLike[Any]) -> str:
     """`` (did you mean sink.json?)`` for a file name that names none, when its directory holds
     one alike (a letter or two, or case, apart: ``sinkk.json``), named as the name was given;
@@ -258,7 +265,7 @@ def near_file(name: str | os.PathLike[Any]) -> str:
     is told that one (it was told a file alike in the current directory, another file)."""
     text = os.fsdecode(name)
     if os.sep == "/" and "\\" in text and os.path.exists(slashed := text.replace("\\", "/")):
-        return f" (did you mean {shown_name(slashed)}? directories are separated by /, not \\)"
+        return f" (did you mean {pasted_name(slashed)}? directories are separated by /, not \\)"
     folder, base = os.path.split(text)
     try:
         with os.scandir(folder or ".") as entries:
@@ -266,7 +273,7 @@ def near_file(name: str | os.PathLike[Any]) -> str:
     except (OSError, ValueError):
         return ""
     alike = closest(base, names, cutoff=0.8)
-    return f" (did you mean {shown_name(os.path.join(folder, alike))}?)" if alike and alike != base else ""
+    return f" (did you mean {pasted_name(os.path.join(folder, alike))}?)" if alike and alike != base else ""
 
 
 def plain_str(text: str) -> str:
@@ -567,7 +574,7 @@ def shell_file(name: str | os.PathLike[Any] | None) -> str:
     text = None if name is None else os.fsdecode(name)
     if not text or text == "-" or text.startswith(("/dev/", "<")):
         return "FILE"
-    return shown_name(shlex.quote(text))
+    return pasted_name(text)
 
 
 #: Compressed data by its first bytes: what mapper's reader unpacks (gzip, bzip2, xz) and names (zstd).

@@ -52,7 +52,7 @@ from .batch import (
     utf8_fault,
 )
 from .checks import json_type, stored_sink_names
-from .errors import DefinitionError, InputError, OutputError, and_list, article, optional_import, preview, shown_name
+from .errors import DefinitionError, InputError, OutputError, and_list, article, optional_import, pasted_name, preview, shown_name
 from .options import ON_ERROR
 from .owners import OWNER, directory_lock, owner, owner_gone, touch
 from .report import RejectedRecord, Report
@@ -1828,11 +1828,11 @@ def open_writer(out: str) -> BatchWriter:
         if _extension(plain) not in (".npz", ".ndjson", ".jsonl", ".parquet", ".arrow"):
             plain += ".npz"
         raise OutputError(
-            f"cannot write {out!r}: mapper writes no {packed}-compressed output; write {shown_name(plain)}"
-            f" and compress it afterwards ({packed} {shown_name(plain)})"
+            f"cannot write {out!r}: mapper writes no {packed}-compressed output; write {pasted_name(plain)}"
+            f" and compress it afterwards ({packed} {pasted_name(plain)})"
         )
     near = _NEAR_FORMATS.get(suffix)
-    meant = f" (did you mean {shown_name(os.path.join(os.path.dirname(out), _renamed(out, near[0])))}? {near[1]})" if near else ""
+    meant = f" (did you mean {pasted_name(os.path.join(os.path.dirname(out), _renamed(out, near[0])))}? {near[1]})" if near else ""
     raise OutputError(f"cannot tell the output format of {out!r}: use .npz, .ndjson, .parquet, .arrow or - (NDJSON on stdout){meant}")
 
 

@@ -1,0 +1,36 @@
+"""Small fixes of stop 55: hints that paste, bench's read error placed, a planted link named, the web UI's keys."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from cli_inproc import run_main
+
+ROOT = Path(__file__).parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+RECORDS = (ROOT / "examples" / "aircraft" / "records.ndjson").read_bytes()
+
+
+# ---------------------------------------------------------------------------------------
+# 1. a "did you mean" hint names a file as a shell takes it
+
+
+def test_did_you_mean_quotes_a_name_a_shell_would_split(tmp_path: Path) -> None:
+    """``did you mean my dir/records.ndjson?`` pasted gave the command two arguments, ``my`` and
+    ``dir/records.ndjson``: the name is quoted as the other hints' commands quote theirs."""
+    (tmp_path / "my dir").mkdir()
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    (tmp_path / "my dir" / "records.ndjson").write_bytes(RECORDS)
+    p = run_main("validate", "sink.json", "my dir/record.ndjson", cwd=tmp_path)
+    assert p.returncode == 2 and p.err == "mapper: no such file: my dir/record.ndjson (did you mean 'my dir/records.ndjson'?)\n", p.err
+    p = run_main("validate", "sink.json", "my dir\\records.ndjson", cwd=tmp_path)
+    assert p.err.endswith("(did you mean 'my dir/records.ndjson'? directories are separated by /, not \\)\n"), p.err
+    p = run_main("map", "sink.json", "my dir/records.ndjson", "-o", "my dir/o$x.json", cwd=tmp_path)
+    assert p.returncode == 2 and "(did you mean 'my dir/o$x.ndjson'? JSON rows, one a line)" in p.err, p.err
+    p = run_main("map", "sink.json", "my dir/records.ndjson", "-o", "my dir/o.npz.gz", cwd=tmp_path)
+    assert p.returncode == 2 and "write 'my dir/o.npz' and compress it afterwards (gzip 'my dir/o.npz')" in p.err, p.err
+    # what is shown is what the shell gives back: the name as it is
+    assert shlex.split("'my dir/o$x.ndjson'") == ["my dir/o$x.ndjson"]
+    p = run_main("validate", "sink.json", "records.ndjso", cwd=tmp_path / "my dir")
+    assert p.err.endswith("(did you mean records.ndjson?)\n"), p.err  # (a plain name stays unquoted)
