@@ -34,7 +34,7 @@ from .commands import (
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.parallel import Keep, can_fork, cuts_for, run_parallel, splittable
-from .engine.reader import HEAD_BYTES, chunk_size_for, format_of, open_input, read_input, unexplained, units_for, unpacked
+from .engine.reader import HEAD_BYTES, chunk_size_for, counted, format_of, open_input, unexplained, units_for, unpacked
 from .engine.runner import gc_paused
 from .errors import MapperError, OptionError
 from .options import MapOptions
@@ -85,15 +85,16 @@ def _read_all(names: list[str]) -> list[bytes]:
     read in its own format. A compressed input is unpacked here, one layer, as every command
     unpacks it (a file's by :func:`open_input`, standard input's as the engine's reader unpacks
     it: :func:`unpacked`): the figures count the records' text, and the timed runs do not
-    unpack (:func:`measure_mapper`)."""
+    unpack (:func:`measure_mapper`). A compressed input is read through :func:`counted`, as validate
+    and send read it: one cut short says the line it was read to (``(after line N)``)."""
     parts = []
     for name in names:
         fh = open_input(name)
         try:
-            data = read_input(fh)
+            data = counted(fh).read()
             text = unpacked(data, fh)  # (standard input's; a file's text, its one layer unpacked, is not unpacked again)
             if text is not None:
-                data = read_input(text)
+                data = counted(text).read()
         finally:
             if fh is not getattr(sys.stdin, "buffer", None):
                 fh.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import re
 import shlex
 from pathlib import Path
 
+import pytest
 from cli_inproc import run_main
 
 ROOT = Path(__file__).parents[1]
@@ -34,3 +37,22 @@ def test_did_you_mean_quotes_a_name_a_shell_would_split(tmp_path: Path) -> None:
     assert shlex.split("'my dir/o$x.ndjson'") == ["my dir/o$x.ndjson"]
     p = run_main("validate", "sink.json", "records.ndjso", cwd=tmp_path / "my dir")
     assert p.err.endswith("(did you mean records.ndjson?)\n"), p.err  # (a plain name stays unquoted)
+
+
+# ---------------------------------------------------------------------------------------
+# 2. bench's read error on a cut compressed input says where, as validate's and send's do
+
+
+@pytest.mark.parametrize("stdin", [False, True], ids=["file", "stdin"])
+def test_bench_says_the_line_a_cut_compressed_input_was_read_to(tmp_path: Path, stdin: bool) -> None:
+    """``bench SINK cut.ndjson.gz`` said ``cannot read cut.ndjson.gz: Compressed file ended ...``
+    without validate's ``(after line N)``: where the file was cut, the line to look at."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    packed = gzip.compress(RECORDS * 40)
+    (tmp_path / "cut.ndjson.gz").write_bytes(packed[: len(packed) // 2])
+    name, given = ("-", packed[: len(packed) // 2]) if stdin else ("cut.ndjson.gz", None)
+    v = run_main("validate", "sink.json", name, input=given, cwd=tmp_path)
+    b = run_main("bench", "sink.json", name, "--repeat", "1", input=given, cwd=tmp_path)
+    said = v.err.strip().splitlines()[-1]
+    assert v.returncode == 2 and re.search(r" \(after line [1-9][0-9]*\)$", said), v.err
+    assert b.returncode == 2 and b.err.strip() == said, (b.err, said)
