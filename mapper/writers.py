@@ -225,23 +225,28 @@ def planted_link_said(path: str) -> str | None:
     """Why ``path`` is not written: it is, or leads through, a link :func:`_planted_link` finds
     (the words of every output's refusal: :func:`check_output`, ``mapper send``'s checkpoint and
     dead letters, which the Python API writes without it); None: no such link."""
-    planted = _planted_link(path)
-    if planted is None:
+    found = _planted_link(path)
+    if found is None:
         return None
+    link, planted = found
+    # (a link further on the way is named: "out.ndjson: it is a symbolic link of another user's in /tmp"
+    # was said of this user's own link to /tmp/x.ndjson, in a directory it is not in)
+    what = "it is" if link == path else f"it leads through {shown_name(link)},"
     return (
-        f"cannot write {shown_name(path)}: it is a symbolic link of another user's in {shown_name(planted)}, a directory any user may write to "
+        f"cannot write {shown_name(path)}: {what} a symbolic link of another user's in {shown_name(planted)}, a directory any user may write to "
         "(anyone may have made it, to have this run write where it points): name the file itself"
     )
 
 
-def _planted_link(path: str) -> str | None:
-    """The directory of a symbolic link on ``path``'s way (the name itself, or a link it names)
+def _planted_link(path: str) -> tuple[str, str] | None:
+    """A symbolic link on ``path``'s way (the name itself, or a link it names), and its directory,
     that the system's own rule (Linux's ``fs.protected_symlinks``) would not follow: another
     user's, in a sticky directory any user may write to (``/tmp``), not of that directory's
     owner. The output's name is resolved here (:func:`os.path.realpath`, which reads links,
     never follows them), then written where it points: a link planted in /tmp, followed, had
     this user's run write over a file of theirs anywhere (``/tmp/out.ndjson`` pointing to
-    ``~/.bashrc``). None: no such link (or no users here)."""
+    ``~/.bashrc``). The link is ``path`` itself, or named as the link before it points to it
+    (joined to that one's directory). None: no such link (or no users here)."""
     if not hasattr(os, "geteuid"):  # pragma: no cover - Windows
         return None
     euid = os.geteuid()
@@ -259,7 +264,7 @@ def _planted_link(path: str) -> str | None:
         except OSError:
             return None
         if st.st_uid != euid and st.st_uid != st_dir.st_uid and st_dir.st_mode & stat.S_ISVTX and st_dir.st_mode & stat.S_IWOTH:
-            return directory
+            return at, directory
         try:
             at = os.path.join(directory, os.readlink(at))
         except OSError:

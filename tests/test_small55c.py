@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import shlex
 from pathlib import Path
@@ -56,3 +57,34 @@ def test_bench_says_the_line_a_cut_compressed_input_was_read_to(tmp_path: Path, 
     said = v.err.strip().splitlines()[-1]
     assert v.returncode == 2 and re.search(r" \(after line [1-9][0-9]*\)$", said), v.err
     assert b.returncode == 2 and b.err.strip() == said, (b.err, said)
+
+
+# ---------------------------------------------------------------------------------------
+# 3. an output leading through another user's link names that link
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="a link of another user's is made by root alone")
+def test_an_output_leading_through_another_user_s_link_names_that_link(tmp_path: Path) -> None:
+    """``-o out.ndjson``, this user's own link to /tmp/x.ndjson, another user's link: said "out.ndjson:
+    it is a symbolic link of another user's in /tmp", of this user's own link, in a directory it is not in."""
+    from mapper.errors import OutputError
+    from mapper.writers import check_output
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    planted = shared / "x.ndjson"
+    os.symlink(tmp_path / "victim.ndjson", planted)
+    os.lchown(planted, 12345, 12345)
+    own = tmp_path / "out.ndjson"
+    os.symlink(planted, own)
+    with pytest.raises(OutputError) as info:
+        check_output(str(own))
+    assert str(info.value) == (
+        f"cannot write {own}: it leads through {planted}, a symbolic link of another user's in {shared}, a directory any user may write to "
+        "(anyone may have made it, to have this run write where it points): name the file itself"
+    ), info.value
+    with pytest.raises(OutputError) as info:  # (the link itself: said as before)
+        check_output(str(planted))
+    assert str(info.value).startswith(f"cannot write {planted}: it is a symbolic link of another user's in {shared}, "), info.value
+    assert not (tmp_path / "victim.ndjson").exists()
