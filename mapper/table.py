@@ -38,7 +38,7 @@ table column                definition entry
 
 The SQL is read by a small hand-written tokenizer and recursive-descent parser that
 follow FeatureBase's ``sql3`` grammar (keywords, quoting, ``--`` comments, names
-lower-cased, Go's ``unicode.IsSpace`` white space), and check what its planner checks
+lower-cased as Go's ``strings.ToLower`` does, Go's ``unicode.IsSpace`` white space), and check what its planner checks
 (DECIMAL scales 0..19, MIN <= MAX, numbers that fit 64 bits; table and column names
 FeatureBase refuses are warnings, as in the body form), with one deliberate difference: a missing ``,`` between two column
 definitions is an error here (FeatureBase's parser lets it pass). ``EPOCH '<RFC 3339>'``
@@ -437,8 +437,8 @@ class Table:
     name_position: Position | None = None  # where the table's name is written
 
     def column(self, name: str) -> TableColumn:
-        """The column named ``name`` (case-insensitive, as FeatureBase names are)."""
-        folded = name.lower()
+        """The column named ``name`` (case-insensitive, as FeatureBase names are: :func:`go_lower`)."""
+        folded = go_lower(name)
         for col in self.columns:
             if col.name == folded:
                 return col
@@ -578,6 +578,24 @@ class _Tok:
 
     def is_op(self, op: str) -> bool:
         return self.kind == "op" and self.value == op
+
+
+#: The characters whose full lowercase mapping (Python's ``str.lower``) is longer than one
+#: character, each with its simple mapping (UnicodeData.txt), which Go's ``unicode.ToLower`` gives:
+#: ``İ`` (U+0130, a Turkish keyboard's capital i) is ``i̇`` to Python, ``i`` to Go. (The tests
+#: derive the list from ``str.lower`` over every code point.)
+_FULL_LOWER_LONGER = {"\u0130": "i"}
+
+
+def go_lower(text: str) -> str:
+    """``text`` lower-cased as FeatureBase's Go lower-cases a name (``strings.ToLower``: each
+    character by Unicode's simple mapping): a quoted column or table name, and a UI mapping key
+    matched to a column. ``str.lower`` differs for ``İ`` (``"PRİCE"`` was ``pri̇ce``, U+0307
+    inside, a name FeatureBase refuses, where FeatureBase makes ``price``) and for a final ``Σ``
+    (``ς`` to Python, ``σ`` to Go)."""
+    if text.isascii():
+        return text.lower()
+    return "".join(_FULL_LOWER_LONGER.get(c) or c.lower() for c in text)
 
 
 # The white space of FeatureBase's scanner (Go's unicode.IsSpace); str.isspace also takes
@@ -858,7 +876,7 @@ class _Parser:
 
     def name(self, tok: _Tok, what: str) -> str:
         if tok.kind in ("ident", "qident"):
-            return tok.value.lower()
+            return go_lower(tok.value)
         if tok.kind == "keyword":
             raise self.error(
                 tok,
@@ -1432,9 +1450,9 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped], names_only:
     blank: set[str] = set()
     for m in mapped:
         here = ("mapping", m.key)
-        folded = m.key.lower()
+        folded = go_lower(m.key)  # (as FeatureBase lower-cases the column's name)
         col = by_name.get(folded)
-        if col is None and m.key.lower() == RECORD_TIME_NAME.lower():
+        if col is None and folded == RECORD_TIME_NAME.lower():
             target = RECORD_TIME_NAME
         elif col is None:
             extra = f" (or {RECORD_TIME_NAME} for the record's time)" if m.key.startswith("_") else ""

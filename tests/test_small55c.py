@@ -88,3 +88,61 @@ def test_an_output_leading_through_another_user_s_link_names_that_link(tmp_path:
         check_output(str(planted))
     assert str(info.value).startswith(f"cannot write {planted}: it is a symbolic link of another user's in {shared}, "), info.value
     assert not (tmp_path / "victim.ndjson").exists()
+
+
+# ---------------------------------------------------------------------------------------
+# 4. names and UI mapping keys lower-cased as FeatureBase's Go does (strings.ToLower)
+
+
+def test_go_lower_is_the_simple_mapping_for_every_character() -> None:
+    """Go's strings.ToLower maps rune by rune (Unicode's simple mapping); Python's str.lower uses
+    the full one where it is longer: the table holds exactly those characters, each mapped to one."""
+    from mapper.table import _FULL_LOWER_LONGER, go_lower
+
+    longer = [c for c in map(chr, range(0x20000)) if len(c.lower()) != 1]
+    rest = "".join(map(chr, range(0x20000, 0x110000)))  # (planes 2 on: no character with a case, told at C speed)
+    assert rest.lower() == rest
+    assert sorted(_FULL_LOWER_LONGER) == longer == ["\u0130"]
+    assert _FULL_LOWER_LONGER["\u0130"] == "i"  # (UnicodeData.txt 0130's simple lowercase: 0069)
+    assert go_lower("İD") == "id" and go_lower("PRİCE") == "price" and go_lower("ΟΔΟΣ") == "οδοσ"  # (no final sigma: rune by rune)
+    assert go_lower("\u212aM") == "km" and go_lower("Bar") == "bar"
+
+
+def test_a_quoted_column_name_and_its_mapping_key_are_lower_cased_as_featurebase_does() -> None:
+    """``CREATE TABLE t (_id ID, "PRİCE" INT)`` (İ: a Turkish keyboard's capital i) is the column
+    ``price`` to FeatureBase (strings.ToLower): mapper made it ``pri̇ce`` (U+0307 inside), warned that
+    FeatureBase refuses the statement, and refused the mapping key ``PRİCE`` as no column; the web
+    UI's preview showed it unmapped."""
+    import json
+
+    import mapper
+    from mapper.table import analyze_create_table
+    from mapper.web import database_id, draft
+    from mapper.web.catalog import Catalog
+
+    sql = 'CREATE TABLE t (_id ID, "PRİCE" INT)'
+    table, problems = analyze_create_table(sql)
+    assert table is not None and [c.name for c in table.columns] == ["_id", "price"] and not problems, problems
+    assert table.column("PRİCE").name == "price"
+    doc = {"name": "s", "table": sql, "mapping": {"_İD": "id", "PRİCE": "p"}, "allow_missing_fields": False}
+    result = mapper.check_sink(doc)
+    assert not [p for p in result.problems if p.severity == "error"], result.problems
+    dup = mapper.check_sink({**doc, "table": 'CREATE TABLE t (_id ID, "PRİCE" INT, price INT)'})
+    assert [p.code for p in dup.problems] == ["duplicate-column"], dup.problems  # (FeatureBase: "duplicate column 'price'")
+    cat = Catalog()
+    cat.add("local", sql)
+    sample = json.dumps({"id": 7, "p": 3})
+    out = draft(
+        {
+            "name": "s",
+            "database_id": database_id("local"),
+            "table": "t",
+            "columns": {"_İD": {"path": "id"}, "PRİCE": {"path": "p"}},
+            "allow_missing_fields": False,
+            "sample": sample,
+        },
+        cat,
+    )
+    assert out["valid"], out["problems"]
+    found = {c["column"]: c["found"] for c in out["preview"]["columns"]}
+    assert found == {"_id": {"kind": "value", "text": "7"}, "price": {"kind": "value", "text": "3"}}, found

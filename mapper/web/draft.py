@@ -47,7 +47,7 @@ from ..paths import EVALUATION_ERRORS, evaluation_failure, jq_path, parse_path, 
 from ..paths import TOO_DEEP as _TOO_DEEP
 from ..report import BatchRejected, RecordError, ValueWarning
 from ..sink import check_sink
-from ..table import ALLOW_MISSING_REQUIRED, RECORD_TIME_NAME
+from ..table import ALLOW_MISSING_REQUIRED, RECORD_TIME_NAME, go_lower
 from ..types import beyond_float64_reason
 from .catalog import Catalog, CatalogTable
 
@@ -448,14 +448,14 @@ def preview_record(
     if note:
         out["record_errors"].append({"severity": "note", "code": "document", "message": note, "path": None})
     names = [c.name for c in entry.table.columns]
-    # Each mapping key names its column as check_ui_mapping reads it: case-insensitively
+    # Each mapping key names its column as check_ui_mapping reads it: case-insensitively (go_lower)
     # (the first key of a column is the one taken; a key naming no column is not shown).
     targets = {RECORD_TIME_NAME.lower(): RECORD_TIME_NAME}
     targets.update((n, n) for n in names)  # (a column named _timequantum is that column)
     paths: dict[str, Any] = {}
     refused: dict[str, str] = {}  # column -> why its path was refused
     for key, value in mapping.items():
-        target = targets.get(str(key).lower())
+        target = targets.get(go_lower(str(key)))
         if target is not None and target not in paths:
             paths[target] = value["path"] if isinstance(value, dict) else value
             if bad_paths and key in bad_paths:
