@@ -254,3 +254,93 @@ def test_serves_paging_options_without_query_are_a_usage_error(given: list[str],
     assert main(["serve", "--db", str(db), "--port", "0", *given]) == 2
     assert f"mapper serve: {said} the rows --query prints: give --query SINK_ID" in capsys.readouterr().err
     assert not db.exists()  # refused before the store is opened
+
+
+def _doc(name: str) -> str:
+    """A docs page's text, its line breaks and runs of blanks one space (a quote may wrap)."""
+    return " ".join((ROOT / "docs" / name).read_text(encoding="utf-8").split())
+
+
+def _said(message: str, path: str) -> str:
+    """``message`` with the file ``path`` (as the code names it) written ``FILE``, as the docs write it."""
+    return " ".join(message.replace(path, "FILE").split())
+
+
+def test_serves_refusals_of_another_programs_database_are_the_ones_send_serve_md_quotes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/send-serve.md said serve --db refuses another program's database "in the words --query says
+    of it (`FILE holds no sinks of mapper serve (it is another program's database, holding 'users': ...)`)":
+    --query says `(--db names the file serve stored into)`; the two share their opening alone."""
+    import sqlite3
+
+    from mapper.cli import main
+
+    db = tmp_path / "other.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE users (x)")
+    con.commit()
+    con.close()
+    doc = _doc("send-serve.md")
+    for argv in (["serve", "--db", str(db), "--port", "0"], ["serve", "--db", str(db), "--query", "a"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("mapper serve: ") and err.count("\n") == 1, err
+        said = _said(err[len("mapper serve: ") :], str(db))
+        assert f"`{said}`" in doc, said
+
+
+def test_serves_answers_quoted_in_send_serve_md_are_the_codes() -> None:
+    """The words docs/send-serve.md's error table quotes for a rows page too long, a body without a
+    Content-Type (or curl -d's), a write the database refused, and a request met by a stop."""
+    import sqlite3
+    from email.message import Message
+
+    import orjson
+
+    from mapper.errors import shown_name
+    from mapper.serve import App
+    from mapper.store import _write_error, closed_error
+
+    doc = _doc("send-serve.md")
+    sink = {
+        "name": "a",
+        "sink_details": {"database_id": "d", "table": "a"},
+        "schema": {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]},
+    }
+    with mapper.Store() as store:
+        store.create_sink(sink)
+        app = App(store)
+        answers = [app.dispatch("GET", "/v2/sinks/a/rows?limit=20000", Message(), lambda limit: b"")]
+        for ctype in (None, "application/x-www-form-urlencoded"):
+            headers = Message()
+            if ctype:
+                headers["Content-Type"] = ctype
+            answers.append(app.dispatch("POST", "/v2/sinks/a", headers, lambda limit: b'{"records": [{"value": {"id": 1}}]}'))
+        said = [orjson.loads(a.body)["message"] for a in answers]
+        locked = _write_error(store, "cannot store the request", sqlite3.OperationalError("database is locked")).message
+        said.append(_said(locked, shown_name(store.path)))
+        said.append(_said(closed_error(store, stored=True).message, shown_name(store.path)))
+    for text in said:
+        assert text in doc, text
+
+
+def test_messages_formats_and_python_api_md_quote_are_the_codes() -> None:
+    """A second byte order mark, a Java narrow form in a Layout and a Sender's keyword, in the words
+    docs/formats.md and docs/python-api.md quote (each said otherwise before this stop)."""
+    formats, api = _doc("formats.md"), _doc("python-api.md")
+    m = mapper.compile_sink(ROOT / "examples" / "aircraft" / "sink.json")
+    (problem,) = m.check(b"\xef\xbb\xbf\xef\xbb\xbf{}")
+    assert problem.reason.startswith("Invalid JSON: "), problem.reason
+    assert problem.reason[len("Invalid JSON: ") :] in formats, problem.reason
+    assert problem.reason.split(": ", 2)[2] in api, problem.reason
+    layout = {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Layout": "yyyy-MMMMM-dd"}}
+    (said,) = [
+        p.message
+        for p in mapper.check_sink(
+            {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}, layout]}
+        ).problems
+    ]
+    assert said.endswith("; MMMMM (java.time's narrow form, one letter) has no Go layout: none is suggested"), said
+    assert said.rsplit("; ", 1)[1] in formats, said
+    with pytest.raises(mapper.OptionError) as caught:
+        mapper.Sender("http://127.0.0.1:9/v2/sinks/x", timeout=0)
+    assert f"`{caught.value}`" in api, str(caught.value)
