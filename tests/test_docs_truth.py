@@ -344,3 +344,18 @@ def test_messages_formats_and_python_api_md_quote_are_the_codes() -> None:
     with pytest.raises(mapper.OptionError) as caught:
         mapper.Sender("http://127.0.0.1:9/v2/sinks/x", timeout=0)
     assert f"`{caught.value}`" in api, str(caught.value)
+
+
+def test_sends_wait_options_and_the_ui_refresh_bound_are_as_send_serve_md_says(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/send-serve.md's options table said nothing of --timeout's and the waits' bounds, which
+    mapper send refuses (exit 2); and the web UI's longest refresh is the one the page names."""
+    from mapper.cli import main
+    from mapper.web.app import MAX_REFRESH_SECONDS
+
+    doc = _doc("send-serve.md")
+    sink, records = str(ROOT / "examples" / "aircraft" / "sink.json"), str(ROOT / "examples" / "aircraft" / "records.ndjson")
+    for option, value, prefix in (("--timeout", "0", "mapper send: "), ("--backoff", "1e6", "")):
+        assert main(["send", sink, records, "--endpoint", "http://127.0.0.1:9/v2/sinks/x", option, value]) == 2
+        err = capsys.readouterr().err.strip()
+        assert f"`{prefix}{err[len('mapper send: ') :]}`" in doc, err
+    assert f"up to {MAX_REFRESH_SECONDS:,}, about 24 days" in doc
