@@ -359,3 +359,19 @@ def test_sends_wait_options_and_the_ui_refresh_bound_are_as_send_serve_md_says(c
         err = capsys.readouterr().err.strip()
         assert f"`{prefix}{err[len('mapper send: ') :]}`" in doc, err
     assert f"up to {MAX_REFRESH_SECONDS:,}, about 24 days" in doc
+
+
+def test_a_link_at_the_dead_letters_claim_is_refused_in_the_words_send_serve_md_quotes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/send-serve.md quoted `... with .FILE.claim: it is a symbolic link`: the claim is named by its whole path."""
+    from mapper.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".bad.ndjson.claim").symlink_to(tmp_path / "elsewhere")
+    sink, records = str(ROOT / "examples" / "aircraft" / "sink.json"), str(ROOT / "examples" / "aircraft" / "records.ndjson")
+    assert main(["send", sink, records, "--endpoint", "http://127.0.0.1:9/v2/sinks/x", "--rejects", "bad.ndjson"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"mapper send: cannot claim the dead letters bad.ndjson with {tmp_path}/.bad.ndjson.claim: it is a symbolic link", err
+    assert f"`{err.replace(str(tmp_path), '/tmp')}`" in _doc("send-serve.md")
+    assert not (tmp_path / "elsewhere").exists()
