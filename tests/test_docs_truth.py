@@ -375,3 +375,17 @@ def test_a_link_at_the_dead_letters_claim_is_refused_in_the_words_send_serve_md_
     assert err == f"mapper send: cannot claim the dead letters bad.ndjson with {tmp_path}/.bad.ndjson.claim: it is a symbolic link", err
     assert f"`{err.replace(str(tmp_path), '/tmp')}`" in _doc("send-serve.md")
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_the_throttling_answer_send_serve_md_quotes_is_the_codes() -> None:
+    """The limits said as given (--records-per-s 1.5 was said '2 records/s'), in the words the page quotes."""
+    from mapper.endpoint import Limits, ServiceError
+    from mapper.serve import App
+
+    with mapper.Store() as store:
+        app = App(store, limits=Limits(records_per_s=1.5, bytes_per_s=1_000_000))
+        app.admit("a", 1, 10)
+        with pytest.raises(ServiceError) as caught:
+            app.admit("a", 1, 10)
+    assert caught.value.code == "ResourceThroughputExceeded"
+    assert f"`{caught.value.message}`" in _doc("send-serve.md"), caught.value.message
