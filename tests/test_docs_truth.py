@@ -389,3 +389,25 @@ def test_the_throttling_answer_send_serve_md_quotes_is_the_codes() -> None:
             app.admit("a", 1, 10)
     assert caught.value.code == "ResourceThroughputExceeded"
     assert f"`{caught.value.message}`" in _doc("send-serve.md"), caught.value.message
+
+
+def test_sink_details_are_read_only_in_depth_on_a_loaded_sink_only() -> None:
+    """docs/python-api.md said every Sink's sink_details are "a read-only view of its own copy of what
+    was given": a Sink changed by hand (dataclasses.replace) holds the very dict it was given."""
+    import dataclasses
+    import pickle
+
+    sink = mapper.load_sink(
+        {
+            "name": "a",
+            "sink_details": {"database_id": "d", "table": "a", "x": {"y": [1]}},
+            "schema": {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]},
+        }
+    )
+    with pytest.raises(TypeError):
+        sink.sink_details["x"]["z"] = 1  # type: ignore[index]
+    assert sink.sink_details["x"]["y"] == (1,) and pickle.loads(pickle.dumps(sink)).sink_details["x"]["y"] == (1,)
+    given = {"database_id": "d", "table": "a"}
+    # (as the page says it now; should a hand-built Sink be frozen too, the page and this line change together)
+    assert dataclasses.replace(sink, sink_details=given).sink_details is given
+    assert "where one made with the class or `dataclasses.replace` holds the very mapping it was given" in _doc("python-api.md")
