@@ -19,9 +19,11 @@ with varied, realistic values (about 330 bytes a record). Variants:
   sending another shape);
 * ``numbers`` - every record's ``data.aircraftId`` (a ``string`` column) sent as a number,
   the hex id's value (``"40688E"`` -> ``4221070``, stored as ``"4.22107e+06"`` with a
-  ``string_from_value`` warning: a producer that parsed the id).
+  ``string_from_value`` warning: a producer that parsed the id);
+* ``floats`` - the same with a float, the hex id's value / 64 (``"40688E"`` -> ``65954.21875``,
+  stored as ``"65954.21875"``): Go's ``%v`` of a float64.
 
-Usage: ``python -m benchmarks.gen N [--variant clean|lax|bad|missing|numbers] > records.ndjson``.
+Usage: ``python -m benchmarks.gen N [--variant clean|lax|bad|missing|numbers|floats] > records.ndjson``.
 """
 
 from __future__ import annotations
@@ -131,6 +133,8 @@ def variant_record(i: int, rnd: random.Random, variant: str) -> dict[str, Any]:
         return {"id": rec["id"], "data": {"aircraftId": rec["data"]["aircraftId"]}}
     if variant == "numbers":
         rec["data"]["aircraftId"] = int(rec["data"]["aircraftId"], 16)
+    if variant == "floats":
+        rec["data"]["aircraftId"] = int(rec["data"]["aircraftId"], 16) / 64
     if variant == "lax":
         make_lax(rec, rnd)
     elif variant == "bad" and rnd.random() < 0.01:
@@ -139,7 +143,7 @@ def variant_record(i: int, rnd: random.Random, variant: str) -> dict[str, Any]:
 
 
 #: The variants :func:`generate` makes.
-VARIANTS = ("clean", "lax", "bad", "missing", "numbers")
+VARIANTS = ("clean", "lax", "bad", "missing", "numbers", "floats")
 
 
 def positive_int(text: str) -> int:

@@ -32,7 +32,8 @@ start, imports and setup are not counted. Workloads (seed records of
 * ``validate_missing``: ``validate`` of ``--records`` records of the ``missing`` variant
   (12 mapped values missing in each: the error path, every record refused);
 * ``validate_numbers``: ``validate`` of ``--records`` records of the ``numbers`` variant
-  (a string column sent a number in each: stored as text, with a warning).
+  (a string column sent a number in each: stored as text, with a warning);
+* ``validate_floats``: the same of the ``floats`` variant (the number a float: Go's ``%v``).
 
 A workload the base tree cannot run (an API it does not have yet) is shown as such.
 Needs valgrind on the PATH (``apt-get install valgrind``); without it the command says so
@@ -55,9 +56,9 @@ from typing import Any
 from .gen import SINK, generate, positive_int
 
 REPO = Path(__file__).resolve().parent.parent
-WORKLOADS = ("map_bytes", "map_dicts", "validate_bytes", "check_dict", "validate_line", "batcher", "validate_missing", "validate_numbers")
+WORKLOADS = ("map_bytes", "map_dicts", "validate_bytes", "check_dict", "validate_line", "batcher", "validate_missing", "validate_numbers", "validate_floats")
 #: The batch workloads, counted per record (the others per call).
-PER_RECORD = ("map_bytes", "map_dicts", "validate_bytes", "batcher", "validate_missing", "validate_numbers")
+PER_RECORD = ("map_bytes", "map_dicts", "validate_bytes", "batcher", "validate_missing", "validate_numbers", "validate_floats")
 
 #: The child process: runs each workload once to warm up, then once inside functools.reduce
 #: (the region callgrind collects and dumps after); prints one JSON line per workload.
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         sink.write_text(json.dumps(SINK))
         data.write_bytes(generate(args.records, "clean"))
         variants = {}
-        for variant in ("missing", "numbers"):
+        for variant in ("missing", "numbers", "floats"):
             variants[f"validate_{variant}"] = Path(tmp) / f"{variant}.ndjson"
             variants[f"validate_{variant}"].write_bytes(generate(args.records, variant))
         # both trees as copies side by side, under paths of one length ("base", "this"): the
