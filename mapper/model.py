@@ -170,6 +170,14 @@ class Sink:
     #: compiling checks again (:func:`mapper.compiler.hand_built_problems`)
     _checked: bool = field(default=False, init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # every Sink holds its own read-only copy of sink_details, however it was made: one built by
+        # hand (the class, ``dataclasses.replace``) held the caller's very dict, so editing that dict
+        # changed the sink and its to_body(), and its lists made it unequal to the loaded sink (tuples)
+        # while hashing the same
+        if self.sink_details is not None:
+            object.__setattr__(self, "sink_details", frozen(self.sink_details))
+
     def __hash__(self) -> int:
         # (the generated hash raised "unhashable type: 'mappingproxy'" for every loaded sink, its sink_details
         # a read-only mapping: no sink as a dict key, in a set, or to a functools.lru_cache'd function; equal

@@ -25,7 +25,6 @@ import re
 import shlex
 from dataclasses import replace
 from pathlib import Path as FsPath
-from types import MappingProxyType
 from typing import Any, Callable, Mapping, Union
 
 from .checks import (
@@ -71,7 +70,7 @@ from .errors import (
     shown_name,
     suggest,
 )
-from .model import CheckResult, Sink, frozen
+from .model import CheckResult, Sink
 from .table import check_ui_mapping
 from .types.base import GO_SPACE
 
@@ -856,13 +855,11 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
             else:
                 found = _unwritable(v)
             if found is None:
-                kept[k] = frozen(
-                    v
-                )  # (its own, read-only in depth: a view of the caller's nested values changed with them, and its nested dicts could be edited)
+                kept[k] = v  # (made its own, read-only in depth, by Sink itself, as every Sink's is)
                 continue
             code, why = found
             ck.warning(("sink_details", int_text(k)), code, f"sink_details.{escape_controls(preview(int_text(k)))} {why}: it is left out")
-    return replace(sink, name=name, sink_details=MappingProxyType(kept) if kept is not None else None)
+    return replace(sink, name=name, sink_details=kept)
 
 
 def _unwritable(value: Any) -> tuple[str, str] | None:

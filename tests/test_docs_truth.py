@@ -391,9 +391,10 @@ def test_the_throttling_answer_send_serve_md_quotes_is_the_codes() -> None:
     assert f"`{caught.value.message}`" in _doc("send-serve.md"), caught.value.message
 
 
-def test_sink_details_are_read_only_in_depth_on_a_loaded_sink_only() -> None:
-    """docs/python-api.md said every Sink's sink_details are "a read-only view of its own copy of what
-    was given": a Sink changed by hand (dataclasses.replace) holds the very dict it was given."""
+def test_sink_details_are_read_only_in_depth_on_every_sink() -> None:
+    """docs/python-api.md says every Sink's sink_details are a read-only view of its own copy of what
+    was given, however the Sink was made: a Sink built or changed by hand (dataclasses.replace) held
+    the very dict it was given (stop 55 said so; now it holds its own, as a loaded one does)."""
     import dataclasses
     import pickle
 
@@ -407,7 +408,10 @@ def test_sink_details_are_read_only_in_depth_on_a_loaded_sink_only() -> None:
     with pytest.raises(TypeError):
         sink.sink_details["x"]["z"] = 1  # type: ignore[index]
     assert sink.sink_details["x"]["y"] == (1,) and pickle.loads(pickle.dumps(sink)).sink_details["x"]["y"] == (1,)
-    given = {"database_id": "d", "table": "a"}
-    # (as the page says it now; should a hand-built Sink be frozen too, the page and this line change together)
-    assert dataclasses.replace(sink, sink_details=given).sink_details is given
-    assert "where one made with the class or `dataclasses.replace` holds the very mapping it was given" in _doc("python-api.md")
+    given = {"database_id": "d", "table": "a", "x": {"y": [1]}}
+    changed = dataclasses.replace(sink, sink_details=given)
+    given["x"]["y"].append(2)
+    assert changed.sink_details is not given and changed.sink_details["x"]["y"] == (1,) and changed == sink
+    doc = _doc("python-api.md")
+    assert "however it was made (`load_sink`, the class, `dataclasses.replace`)" in doc
+    assert "holds the very mapping it was given" not in doc

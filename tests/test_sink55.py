@@ -1,0 +1,55 @@
+"""Stop 55 consistency fixes: every Sink holds its sink_details read-only in depth however it was made;
+a sink file's second byte order mark said as a records file's is; pasted file names that start with '-'."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from typing import Any
+
+import pytest
+
+import mapper
+
+BODY: dict[str, Any] = {
+    "name": "a",
+    "sink_details": {"database_id": "d", "table": "a", "x": {"y": [1, {"z": 2}]}},
+    "schema": {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]},
+}
+
+
+def _details() -> dict[str, Any]:
+    return {"database_id": "d", "table": "a", "x": {"y": [1, {"z": 2}]}}
+
+
+# ---------------------------------------------------------------------------------------
+# 1. a hand-built Sink's sink_details
+
+
+def test_a_hand_built_sink_holds_its_own_read_only_sink_details() -> None:
+    """``mapper.Sink(..., sink_details=d)`` held ``d`` itself: editing ``d`` afterwards changed the sink
+    and its to_body(), and its lists made it unequal to the loaded sink (tuples) while hashing the same."""
+    loaded = mapper.load_sink(BODY)
+    d = _details()
+    built = mapper.Sink(columns=loaded.columns, allow_missing_fields=True, id_field="id", name="a", sink_details=d, form=loaded.form)
+    d["x"]["y"].append(3)
+    d["table"] = "b"
+    assert built.to_body()["sink_details"] == BODY["sink_details"]
+    assert built == dataclasses.replace(loaded, problems=(), source=None) and hash(built) == hash(loaded)
+    with pytest.raises(TypeError):
+        built.sink_details["x"]["y"][1]["z"] = 5  # type: ignore[index]
+    assert built.sink_details["x"]["y"] == (1, {"z": 2})
+
+
+def test_a_replaced_sink_holds_its_own_sink_details_and_copies_keep_them() -> None:
+    """``dataclasses.replace(sink, sink_details=d)`` held ``d`` itself; pickled and deep copies stay equal and read-only."""
+    loaded = mapper.load_sink(BODY)
+    d = _details()
+    changed = dataclasses.replace(loaded, sink_details=d)
+    d["x"]["y"][1]["z"] = 9
+    assert changed == loaded and changed.to_body() == loaded.to_body()
+    for twin in (pickle.loads(pickle.dumps(changed)), copy.deepcopy(changed)):
+        assert twin == loaded and hash(twin) == hash(loaded)
+        with pytest.raises(TypeError):
+            twin.sink_details["table"] = "b"  # type: ignore[index]
