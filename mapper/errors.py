@@ -510,6 +510,13 @@ class AnnotatedModule:
         return f"<the module {self._module}, imported when a name is asked of it>"
 
 
+#: A second byte order mark opening an input, a record's text given alone (``Mapper.check``,
+#: ``Batcher.add``, an item of the records given), a records file or a sink definition: the first,
+#: taken off, is counted by no position, so the second stands at char 1 (line 1 column 1), where the
+#: mark :func:`mapper.engine.gojson.bom_note` says of would be the first.
+SECOND_BOM_NOTE = ": a second byte order mark (U+FEFF): the input's first, which may open it, is taken off and not counted"
+
+
 #: A UTF-16 surrogate code point: no UTF-8 and no JSON text carries one as text. Decoded
 #: JSON holds only unpaired ones (an escaped pair decodes to one character); a Python
 #: caller's str may also hold a pair as two code points (``"\ud83d\ude00"``, from

@@ -47,6 +47,7 @@ from .checks import (
 )
 from .errors import (
     FILE_NAME_RULE,
+    SECOND_BOM_NOTE,
     SURROGATE,
     DefinitionError,
     OptionError,
@@ -190,9 +191,8 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
         return json.loads(text, object_pairs_hook=_Obj, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_float_parser(written))
     except json.JSONDecodeError as exc:
         if exc.msg.startswith("Unexpected UTF-8 BOM"):  # (Python's words name its own remedy)
-            raise DefinitionError(
-                [Problem("error", "", f"{what} is not valid JSON: a byte order mark (U+FEFF) stands where a value should at line 1 column 1", "invalid-json")]
-            ) from None
+            # (a text's first mark is taken off above: this one, at its start, is a second, said as a records file's is)
+            raise DefinitionError([Problem("error", "", f"{what} is not valid JSON at line 1 column 1{SECOND_BOM_NOTE}", "invalid-json")]) from None
         hint = _records_hint(text) if exc.msg == "Extra data" else ""
         msg = exc.msg
         if msg == "Invalid control character at" and exc.pos < len(text):  # (Python's words end in "at", for its own " line ...")

@@ -53,3 +53,21 @@ def test_a_replaced_sink_holds_its_own_sink_details_and_copies_keep_them() -> No
         assert twin == loaded and hash(twin) == hash(loaded)
         with pytest.raises(TypeError):
             twin.sink_details["table"] = "b"  # type: ignore[index]
+
+
+# ---------------------------------------------------------------------------------------
+# 2. a sink definition opening with two byte order marks
+
+
+@pytest.mark.parametrize("source", ["\ufeff\ufeff{}", b"\xef\xbb\xbf\xef\xbb\xbf{}", "\ufeff\ufeff" + '{"name": "a"}'])
+def test_a_definition_opening_with_two_byte_order_marks_says_the_second_as_a_records_file_does(source: str | bytes) -> None:
+    """It said 'a byte order mark (U+FEFF) stands where a value should at line 1 column 1', where records
+    say of theirs 'a second byte order mark (U+FEFF): the input's first, which may open it, is taken off and not counted'."""
+    from mapper.engine.gojson import SECOND_BOM_NOTE
+
+    problems = mapper.check_sink(source).problems
+    assert [(p.severity, p.code, p.message) for p in problems] == [
+        ("error", "invalid-json", f"sink definition is not valid JSON at line 1 column 1{SECOND_BOM_NOTE}")
+    ]
+    rec = mapper.compile_sink(mapper.load_sink(BODY)).check(b"\xef\xbb\xbf\xef\xbb\xbf{}")
+    assert SECOND_BOM_NOTE in str(rec), rec  # (the records' words, shared)

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator, Mapping
 import msgspec
 import orjson
 
-from ..errors import SURROGATE, as_unescaped, has_lone_surrogate, preview, text_command
+from ..errors import SECOND_BOM_NOTE, SURROGATE, as_unescaped, has_lone_surrogate, preview, text_command
 from ..stack import full_stack
 from ..types import OutOfRangeNumber
 from ..types.base import beyond_float64_reason, json_path
@@ -730,12 +730,6 @@ def bom_note(what: str) -> str:
     """What a byte order mark is, where one stands inside an input (``what``: a record, a document,
     a value): a file's first bytes may be one, no later bytes may."""
     return f": a byte order mark (U+FEFF), which may open an input (a file's first bytes) but not a {what} within one"
-
-
-#: A second byte order mark opening an input, a record's text given alone (``Mapper.check``,
-#: ``Batcher.add``, an item of the records given) or a file: the first, taken off, is counted by no
-#: position, so the second stands at char 1, where the mark :func:`bom_note` says of would be the first.
-SECOND_BOM_NOTE = ": a second byte order mark (U+FEFF): the input's first, which may open it, is taken off and not counted"
 
 
 def second_bom(message: str) -> str:
