@@ -253,8 +253,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def pasted_name(name: str | os.PathLike[Any]) -> str:
     """A file name a message offers to be pasted (`` (did you mean 'my dir/r.ndjson'?)``): quoted as a
     shell takes it (``shlex.quote``: ``my dir/r.ndjson`` pasted was two arguments), control characters
-    escaped as :func:`shown_name` writes them. Unlike :func:`shell_file`, always the name itself."""
-    return shown_name(shlex.quote(os.fsdecode(name)))
+    escaped as :func:`shown_name` writes them. Unlike :func:`shell_file`, always the name itself, but
+    for ``./`` before a name starting with ``-`` (``-records.ndjson`` pasted was read as an option)."""
+    text = os.fsdecode(name)
+    return shown_name(shlex.quote("./" + text if text.startswith("-") else text))
 
 
 def near_file(name: str | os.PathLike[Any]) -> str:
@@ -577,7 +579,8 @@ _WIDE_TEXT = (
 def shell_file(name: str | os.PathLike[Any] | None) -> str:
     """A file's name as a hint's shell command takes it (``shlex.quote``, control characters escaped
     as :func:`shown_name` writes them), or ``FILE`` where there is no name to give: standard input
-    (``-``, a ``/dev/`` name: ``/dev/stdin``, a ``<(...)`` pipe; a stream's ``<stdin>``), or not known."""
+    (``-``, a ``/dev/`` name: ``/dev/stdin``, a ``<(...)`` pipe; a stream's ``<stdin>``), or not known;
+    ``./`` before a name starting with ``-``, as :func:`pasted_name` writes it."""
     text = None if name is None else os.fsdecode(name)
     if not text or text == "-" or text.startswith(("/dev/", "<")):
         return "FILE"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import pickle
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,3 +73,28 @@ def test_a_definition_opening_with_two_byte_order_marks_says_the_second_as_a_rec
     ]
     rec = mapper.compile_sink(mapper.load_sink(BODY)).check(b"\xef\xbb\xbf\xef\xbb\xbf{}")
     assert SECOND_BOM_NOTE in str(rec), rec  # (the records' words, shared)
+
+
+# ---------------------------------------------------------------------------------------
+# 3. a file name a hint offers to paste, starting with '-'
+
+
+def test_a_name_to_paste_starting_with_a_dash_is_not_read_as_an_option() -> None:
+    """``-records.ndjson`` pasted from a hint was read as an option: such a relative name has ``./`` before it."""
+    from mapper.errors import pasted_name, shell_file, text_command
+
+    assert pasted_name("-records.ndjson") == "./-records.ndjson"
+    assert pasted_name("-my records.ndjson") == "'./-my records.ndjson'"
+    assert shell_file("-records.ndjson") == "./-records.ndjson"
+    assert text_command("jq -c '.[]'", "-records.ndjson") == "jq -c '.[]' ./-records.ndjson"
+    # (others as they were)
+    assert pasted_name("a-b.ndjson") == "a-b.ndjson" and pasted_name("/tmp/-x") == "/tmp/-x" and shell_file("-") == "FILE"
+
+
+def test_did_you_mean_names_a_file_starting_with_a_dash_so_it_pastes(tmp_path: Path) -> None:
+    from cli_inproc import run_main
+
+    (tmp_path / "sink.json").write_text(json.dumps(BODY))
+    (tmp_path / "-records.ndjson").write_text('{"id": 1}\n')
+    p = run_main("validate", "sink.json", "--", "-record.ndjson", cwd=tmp_path)
+    assert p.returncode == 2 and p.err == "mapper: no such file: -record.ndjson (did you mean ./-records.ndjson?)\n", p.err
