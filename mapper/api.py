@@ -39,6 +39,7 @@ from .options import MAX_RECORD_SIZE, NO_WARNINGS, MapOptions, check_max_record_
 from .paths import records_path_keys
 from .report import BatchRejected, Report, ValueWarning, ignored_kinds
 from .sink import SinkSource, load_sink
+from .stack import ROOMY, on_roomy_stack
 
 __all__ = ["Mapper", "compile_sink"]
 
@@ -331,6 +332,8 @@ class Mapper:
         records, or of anything) is an :class:`~mapper.errors.InputError`: check takes one
         record, and several records are a list, which :meth:`validate` takes.
         """
+        if not ROOMY.roomy:  # (a thread whose stack cannot hold the deepest record: on a new one's, see on_roomy_stack)
+            return on_roomy_stack(lambda: self.check(record, strict=strict, ignore_warnings=ignore_warnings, max_record_size=max_record_size))
         if isinstance(record, (set, frozenset)):
             raise InputError(
                 f"check takes one record (a mapping, or its JSON text), not a {type(record).__name__}: "
@@ -407,6 +410,14 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
     every input)."""
     if not unexplained(report, options) or options.input_format not in ("auto", "ndjson"):
         return
+    if ROOMY.roomy:
+        _explain_read(report, records, options)
+    else:  # (its lines decoded again, as deep as the run read them: see on_roomy_stack)
+        on_roomy_stack(_explain_read, report, records, options)
+
+
+def _explain_read(report: Report, records: Any, options: MapOptions) -> None:
+    """:func:`_explain`'s note, read from the input."""
     # (the format as the run told it, from format_head's bytes: a head of its own size told a
     # document whose first line ran past it from NDJSON otherwise than the run did)
     unpack = unpacker(bytes(records[:MAGIC_SIZE])) if isinstance(records, (bytes, bytearray, memoryview)) else None

@@ -55,6 +55,7 @@ from .model import Sink
 from .options import MIN_RECORD_SIZE, MapOptions, body_record_limit
 from .report import RecordError, RejectedRecord, plural
 from .sink import SinkSource
+from .stack import ROOMY, on_roomy_stack
 from .types import LOSSY_KINDS
 
 __all__ = ["Batcher", "Body", "Verdict"]
@@ -387,6 +388,8 @@ class Batcher:
         in the instant after the record was queued can find another thread's record queued
         behind it; the record then stays taken, as a verdict nobody got says.)
         """
+        if not ROOMY.roomy and not self._lock._is_owned():  # type: ignore[attr-defined]  # (see on_roomy_stack; inside the batcher already: raised below)
+            return on_roomy_stack(self.add, record, tag)
         if self._closed:  # (at once, before the record is written; again below, where it counts)
             self._check_open()
         # (a dict, the usual record, straight to its text, with no blanks before it: each step
@@ -471,6 +474,8 @@ class Batcher:
         the instant after it, on the way out, raises with every record taken, and the
         exception says so: its ``verdicts`` attribute holds their verdicts (``batcher.added``
         moved by as many)."""
+        if not ROOMY.roomy and not self._lock._is_owned():  # type: ignore[attr-defined]  # (see on_roomy_stack)
+            return on_roomy_stack(self.add_many, records, tags)
         # (an array of bytes, numpy's uint8 or an array.array('B'), is one record's bytes, as map
         # reads it: iterated, each byte was a record, refused not_an_object)
         if isinstance(records, (str, bytes, bytearray, memoryview, Mapping)) or _bytes_given(records) is not records:
@@ -614,7 +619,10 @@ class Batcher:
         was = self._state[0]
         try:  # (set back in the try and in the handler: a Ctrl-C at either line leaves it right)
             self._state[0] = _BUSY
-            self._judge_queued()
+            if ROOMY.roomy:
+                self._judge_queued()
+            else:  # (the lock held here: the new thread's engine run takes none)
+                on_roomy_stack(self._judge_queued)
             self._state[0] = was
         except BaseException:
             self._state[0] = was

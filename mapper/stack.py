@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import _thread
 import os
+import sys
+import threading
 from typing import Any, Callable, TypeVar
 
-__all__ = ["full_stack"]
+__all__ = ["full_stack", "on_roomy_stack", "ROOMY"]
 
 T = TypeVar("T")
 
@@ -43,6 +45,86 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
+#: The C stack one level of a record's nesting may take in the decoders and the engine's walks
+#: (measured on Python 3.11: msgspec 345 bytes, orjson and ``json`` 263; a margin over the largest).
+LEVEL_BYTES = 640
+#: ... and the stack the engine takes besides, at any depth (its own frames and the caller's).
+MARGIN_BYTES = 256 << 10
+
+
+def deepest_decoded() -> int:
+    """The most levels of nesting any decoder the engine calls may go into: Python's recursion
+    limit (msgspec and ``json`` count their levels against it up to 3.11), the limit of C code
+    from 3.12 on (about 1,500 on 3.12, 10,000 on 3.13; from 3.14 on Python checks the stack
+    itself), orjson's own 1,024."""
+    c_limit = 10_000 if sys.version_info >= (3, 13) else 1_500 if sys.version_info >= (3, 12) else 0
+    return max(sys.getrecursionlimit(), c_limit, 1_024)
+
+
+def needed_bytes() -> int:
+    """The stack a thread needs to decode and map the deepest record any decoder accepts."""
+    return deepest_decoded() * LEVEL_BYTES + MARGIN_BYTES
+
+
+def thread_stack_bytes() -> int | None:
+    """This thread's stack, in bytes, as the system gave it (Linux and macOS); None where it cannot be told."""
+    try:
+        import ctypes
+        import ctypes.util
+
+        if sys.platform == "darwin":
+            libc = ctypes.CDLL(None)
+            libc.pthread_self.restype = ctypes.c_void_p
+            libc.pthread_get_stacksize_np.restype = ctypes.c_size_t
+            libc.pthread_get_stacksize_np.argtypes = [ctypes.c_void_p]
+            return int(libc.pthread_get_stacksize_np(libc.pthread_self()))
+        if not sys.platform.startswith("linux"):
+            return None
+        libc = ctypes.CDLL(None)
+        libc.pthread_self.restype = ctypes.c_ulong
+        libc.pthread_getattr_np.argtypes = [ctypes.c_ulong, ctypes.c_void_p]
+        libc.pthread_attr_getstack.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t)]
+        libc.pthread_attr_destroy.argtypes = [ctypes.c_void_p]
+        attr = ctypes.create_string_buffer(256)  # (a pthread_attr_t: 56 or 64 bytes)
+        if libc.pthread_getattr_np(libc.pthread_self(), attr) != 0:
+            return None
+        try:
+            low, size = ctypes.c_void_p(), ctypes.c_size_t()
+            if libc.pthread_attr_getstack(attr, ctypes.byref(low), ctypes.byref(size)) != 0:
+                return None
+            return int(size.value)
+        finally:
+            libc.pthread_attr_destroy(attr)
+    except (OSError, AttributeError, ImportError, ValueError):  # (no ctypes, no such call: as before, the thread's own stack)
+        return None
+
+
+class _Room(threading.local):
+    """Per thread: ``roomy``, whether its stack holds the deepest record (:func:`needed_bytes`); told once, when the thread first asks."""
+
+    def __init__(self) -> None:
+        size = thread_stack_bytes()
+        self.roomy = size is None or size >= needed_bytes()
+
+
+#: ``ROOMY.roomy``: whether this thread's stack is large enough for the engine (see :func:`on_roomy_stack`).
+ROOMY = _Room()
+
+
+def on_roomy_stack(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``, here when this thread's stack holds the deepest record any decoder
+    accepts, else on a new thread's of :data:`STACK_BYTES`, this thread waiting for it.
+
+    The decoders (msgspec, orjson, ``json``) recurse in C once per level, and stop at a count
+    of levels, not at the end of the stack: on a thread a program made with a small stack
+    (``threading.stack_size(256 * 1024)``), a record nested 900 levels deep ended the
+    process (a segfault) before any limit was reached. The engine's entry points call
+    through here (one attribute read when the stack is large enough: the usual case)."""
+    if ROOMY.roomy:
+        return fn(*args)
+    return _on_new_stack(fn, *args)
+
+
 def full_stack(fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)``; if it raises :class:`RecursionError`, ``fn(*args)`` on a new thread's stack.
 
@@ -56,12 +138,19 @@ def full_stack(fn: Callable[..., T], *args: Any) -> T:
         return fn(*args)
     except RecursionError as exc:
         first = exc.with_traceback(None)  # (its frames let go: they may hold much of a half-made value)
+    return _on_new_stack(fn, *args, first=first)
+
+
+def _on_new_stack(fn: Callable[..., T], *args: Any, first: BaseException | None = None) -> T:
+    """``fn(*args)`` at the bottom of a new thread's stack of :data:`STACK_BYTES`, this thread waiting for it;
+    ``first`` raised where no thread can be started (None: ``fn(*args)`` here)."""
     outcome: list[Any] = []
     done = _thread.allocate_lock()
     done.acquire()
 
     def run() -> None:  # (a bare thread: two frames below fn, fewer than any caller of the engine has)
         try:
+            ROOMY.roomy = True  # (the largest stack there is: fn runs here, never on yet another thread)
             outcome.append((True, fn(*args)))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller, whatever it is
             outcome.append((False, exc))
@@ -75,11 +164,16 @@ def full_stack(fn: Callable[..., T], *args: Any) -> T:
             size = None
         try:
             _thread.start_new_thread(run, ())
+            started = True
         except RuntimeError:  # no thread can be started (a memory or thread limit; no threads at all): as if called here alone
-            raise first from None
+            if first is not None:
+                raise first from None
+            started = False
         finally:
             if size is not None:
                 _thread.stack_size(size)
+    if not started:
+        return fn(*args)
     done.acquire()
     ok, value = outcome[0]
     if ok:

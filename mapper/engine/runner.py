@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-from typing import Any, Iterator
+from typing import Any, Generator, Iterator
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from ..batch import Batch
 from ..compiler import CompiledSink
 from ..options import MapOptions
 from ..report import BatchRejected, Report
+from ..stack import ROOMY, on_roomy_stack
 from .check import few_dicts, few_lines, validate_dicts, validate_lines
 from .core import Engine, empty_batch
 from .parallel import SharedHold, can_fork, run_parallel, splittable
@@ -62,7 +63,8 @@ def run(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bo
     few records validated at once: too few allocations to matter, and the pause costs
     more than their quick check.)
     """
-    batch, report = _run(compiled, records, options, output)
+    # (on a thread whose stack cannot hold the deepest record, on a new one's: see on_roomy_stack)
+    batch, report = _run(compiled, records, options, output) if ROOMY.roomy else on_roomy_stack(_run, compiled, records, options, output)
     if not output:
         return report
     if batch is None:
@@ -129,6 +131,21 @@ def _run_engine(compiled: CompiledSink, records: Any, options: MapOptions, outpu
 
 
 def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size: int) -> Iterator[Batch]:
+    """Batches of at most ``size`` records each, read as they are needed (bounded memory):
+    :func:`_batches`, each made on a stack that holds the deepest record (see
+    :func:`~mapper.stack.on_roomy_stack`: the thread asking for it may be another each time)."""
+    batches = _batches(compiled, records, options, size)
+    try:
+        while True:
+            batch = next(batches, None) if ROOMY.roomy else on_roomy_stack(next, batches, None)
+            if batch is None:
+                return
+            yield batch
+    finally:  # (closed early: the input's file closed now, as closing the batches' own generator does)
+        batches.close()
+
+
+def _batches(compiled: CompiledSink, records: Any, options: MapOptions, size: int) -> Generator[Batch, None, None]:
     """Batches of at most ``size`` records each, read as they are needed (bounded memory).
 
     Each batch is decided on its own, as the endpoint decides each request: a batch

@@ -1,0 +1,113 @@
+"""A program that gives its threads a small stack (``threading.stack_size(256 * 1024)``, as
+some servers and embedded runtimes do) and maps or checks a deeply nested record on one:
+the decoders (msgspec, orjson, ``json``) recurse in C once per level and stop at a count of
+levels, not at the stack's end, so a record nested 900 levels deep ended the process (a
+segfault in msgspec) in ``Mapper.check`` of its text, ``validate``, ``map`` of bytes and
+``Batcher.add``, before any depth limit spoke. The engine's entry points now run on a new
+thread's stack when the caller's cannot hold the deepest record (``mapper.stack.on_roomy_stack``).
+
+The crash is tested in a child process (it would end the test run too), once for every entry point.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import pytest
+
+import mapper
+from mapper import stack
+
+SINK = {
+    "name": "t",
+    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
+    "schema": {
+        "type": "json",
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
+    },
+}
+
+CHILD = r"""
+import json, sys, threading
+import mapper
+m = mapper.compile_sink(json.loads(sys.argv[1]))
+
+def codes(problems):
+    return [p.code for p in problems]
+
+def calls(depth):
+    text = b'{"id":1,"s":"x","data":' + b"[" * depth + b"]" * depth + b"}"
+    deep = []
+    for _ in range(depth - 2):
+        deep = [deep]
+    record = {"id": 1, "s": "x", "data": deep}
+    out = {"check_text": codes(m.check(text)), "check_dict": codes(m.check(record)), "validate": codes(m.validate(text).errors)}
+    out["map"] = len(m.map(text + b"\n" + text, on_error="skip"))
+    out["map_dicts"] = len(m.map([record, record], on_error="skip"))
+    out["iter_batches"] = [len(b) for b in m.iter_batches(text + b"\n" + text, records=1, on_error="skip")]
+    with mapper.Batcher(m) as b:
+        verdicts = [b.add(record), b.add(text), *b.add_many([text, record])]
+        b.flush()
+    out["batcher"] = [codes(v.errors) for v in verdicts]
+    return out
+
+said = {}
+def run():
+    said["thread"] = {d: calls(d) for d in (900, 1200)}
+threading.stack_size(256 * 1024)
+t = threading.Thread(target=run)
+t.start()
+t.join()
+said["main"] = {d: calls(d) for d in (900, 1200)}
+print(json.dumps(said))
+"""
+
+
+def test_a_deep_record_on_a_thread_with_a_small_stack_is_judged_as_on_the_main_thread_not_a_segfault():
+    proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(SINK)], capture_output=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-500:]
+    said = json.loads(proc.stdout)
+    assert said["thread"] == said["main"]
+    assert said["thread"]["900"]["check_text"] == []  # (read: well within every decoder's limit)
+    assert said["thread"]["900"]["batcher"] == [[], [], [], []]
+    assert said["thread"]["1200"]["validate"] == (["invalid_json"] if sys.version_info < (3, 12) else [])
+
+
+def _on_thread(fn, size):
+    got = []
+    old = threading.stack_size(size)
+    try:
+        t = threading.Thread(target=lambda: got.append(fn()))
+        t.start()
+    finally:
+        threading.stack_size(old)
+    t.join()
+    return got[0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the stack's size told on Linux")
+def test_a_thread_tells_its_own_stack_and_a_small_one_is_not_roomy():
+    # (glibc may give a thread a cached stack up to 4 times the size asked for: the size it has is told)
+    for asked in (256 * 1024, 4 << 20):
+        size, roomy = _on_thread(lambda: (stack.thread_stack_bytes(), stack.ROOMY.roomy), asked)
+        assert asked <= size <= 4 * asked and roomy == (size >= stack.needed_bytes())
+    assert stack.needed_bytes() > 2 * 256 * 1024  # (the stack the crash was seen on is not roomy)
+    assert stack.needed_bytes() >= stack.deepest_decoded() * stack.LEVEL_BYTES >= 1_000 * stack.LEVEL_BYTES
+
+
+def test_on_a_small_stack_the_call_runs_on_a_large_one_its_result_and_exception_handed_back(monkeypatch):
+    assert stack.on_roomy_stack(threading.get_ident) == threading.get_ident()  # (roomy: here)
+    monkeypatch.setattr(stack.ROOMY, "roomy", False)  # (this thread's only)
+    ident, size, roomy = stack.on_roomy_stack(lambda: (threading.get_ident(), stack.thread_stack_bytes(), stack.ROOMY.roomy))
+    assert ident != threading.get_ident() and roomy
+    if sys.platform.startswith("linux"):
+        assert size == stack.STACK_BYTES
+    with pytest.raises(KeyError, match="k"):
+        stack.on_roomy_stack({}.__getitem__, "k")
+    m = mapper.compile_sink(SINK)
+    assert [p.code for p in m.check(b'{"id":1,"s":"x","d":' + b"[" * 1500 + b"]" * 1500 + b"}")] == ["invalid_json"]
