@@ -388,8 +388,6 @@ class Batcher:
         in the instant after the record was queued can find another thread's record queued
         behind it; the record then stays taken, as a verdict nobody got says.)
         """
-        if not ROOMY.roomy and not self._lock._is_owned():  # type: ignore[attr-defined]  # (see on_roomy_stack; inside the batcher already: raised below)
-            return on_roomy_stack(self.add, record, tag)
         if self._closed:  # (at once, before the record is written; again below, where it counts)
             self._check_open()
         # (a dict, the usual record, straight to its text, with no blanks before it: each step
@@ -474,8 +472,6 @@ class Batcher:
         the instant after it, on the way out, raises with every record taken, and the
         exception says so: its ``verdicts`` attribute holds their verdicts (``batcher.added``
         moved by as many)."""
-        if not ROOMY.roomy and not self._lock._is_owned():  # type: ignore[attr-defined]  # (see on_roomy_stack)
-            return on_roomy_stack(self.add_many, records, tags)
         # (an array of bytes, numpy's uint8 or an array.array('B'), is one record's bytes, as map
         # reads it: iterated, each byte was a record, refused not_an_object)
         if isinstance(records, (str, bytes, bytearray, memoryview, Mapping)) or _bytes_given(records) is not records:
@@ -548,6 +544,8 @@ class Batcher:
     def _errors(self, record: Any) -> tuple[RecordError, ...]:
         # (check's own checker: Mapper.check raises for a set, which add refuses as no record; the
         # batcher's size limit, not check's 16 MiB: the size rule is the batcher's own, see __init__)
+        if not ROOMY.roomy:  # (a thread whose stack cannot hold the deepest record: see on_roomy_stack)
+            return on_roomy_stack(self._errors, record)
         checker = thread_checker(self.mapper.compiled, self.options.strict)
         return tuple(e for e in checker.check(record, self.options.max_record_size) if isinstance(e, RecordError))
 
