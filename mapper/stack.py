@@ -134,8 +134,6 @@ def full_stack(fn: Callable[..., T], *args: Any) -> T:
     deeper than the recursion limit allows from the bottom of a stack). Where no thread can be
     started, the first run's :class:`RecursionError` is raised, as ``fn`` alone would have.
     """
-    if not ROOMY.roomy:  # (a stack too small for the deepest record: a segfault, not a RecursionError; see on_roomy_stack)
-        return _on_new_stack(fn, *args)
     try:
         return fn(*args)
     except RecursionError as exc:

@@ -30,7 +30,7 @@ import msgspec
 import orjson
 
 from ..errors import SECOND_BOM_NOTE, SURROGATE, as_unescaped, has_lone_surrogate, preview, text_command
-from ..stack import full_stack
+from ..stack import ROOMY, full_stack, on_roomy_stack
 from ..types import OutOfRangeNumber
 from ..types.base import beyond_float64_reason, json_path
 
@@ -851,6 +851,8 @@ def go_loads(data: bytes) -> Any:
         deep = too_deep(exc)
         if not deep and ("surrogate" not in str(exc) or b"\\u" not in data):
             raise
+        if not ROOMY.roomy:  # (read again as deep as the decoders go: on a stack that holds that, see on_roomy_stack)
+            return on_roomy_stack(go_loads, data)
         try:
             return full_stack(_go_json_loads, data)
         except RecursionError:  # deeper than the json module reads: the engine's decoder reads a level more (from 3.12)
@@ -914,21 +916,27 @@ def json_problem_at(raw: bytes, column: int = 0) -> tuple[str, int | None] | Non
     try:
         go_loads(raw)
     except orjson.JSONDecodeError as exc:
-        try:
-            decode_record(raw, False, (lambda: column) if column else None)
-        except RecordDecodeError as bad:
-            return bad.message, bad.offset
-        found = huge_number(raw)  # (JSON the engine reads: the number orjson refused, said where, not as orjson says it)
-        if found is not None:
-            keys, offset, number = found
-            start = raw.rfind(b"\n", 0, offset) + 1
-            line = raw.count(b"\n", 0, offset) + 1
-            char = len(raw[start:offset].decode("utf-8", "mapper-go-replace")) + 1 + (column if line == 1 else 0)
-            return f"not valid JSON for the service: {beyond_float64_reason(preview(number))} (at {json_path(keys)}, line {line}, char {char})", offset
-        return f"not valid JSON for the service: {exc}", None
+        # (read again by the engine's decoders, as deep as they go: on a stack that holds that, see on_roomy_stack)
+        return _refused_why(raw, column, exc) if ROOMY.roomy else on_roomy_stack(_refused_why, raw, column, exc)
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         return "not valid JSON for the service: nested too deeply", None
     return None
+
+
+def _refused_why(raw: bytes, column: int, exc: orjson.JSONDecodeError) -> tuple[str, int | None]:
+    """:func:`json_problem_at` of a text orjson refused (``exc``), as the engine's decoders read it."""
+    try:
+        decode_record(raw, False, (lambda: column) if column else None)
+    except RecordDecodeError as bad:
+        return bad.message, bad.offset
+    found = huge_number(raw)  # (JSON the engine reads: the number orjson refused, said where, not as orjson says it)
+    if found is not None:
+        keys, offset, number = found
+        start = raw.rfind(b"\n", 0, offset) + 1
+        line = raw.count(b"\n", 0, offset) + 1
+        char = len(raw[start:offset].decode("utf-8", "mapper-go-replace")) + 1 + (column if line == 1 else 0)
+        return f"not valid JSON for the service: {beyond_float64_reason(preview(number))} (at {json_path(keys)}, line {line}, char {char})", offset
+    return f"not valid JSON for the service: {exc}", None
 
 
 #: msgspec's words for a character that cannot continue the JSON (a value, a key, a colon, a comma
