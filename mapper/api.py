@@ -203,6 +203,8 @@ class Mapper:
             ignore_warnings=_ignored(ignore_warnings),
         )
         records = _bytes_given(records)
+        if not ROOMY.roomy:  # (a thread whose stack cannot hold the deepest record: on a new one's, see on_roomy_stack)
+            return on_roomy_stack(_mapped, self.compiled, records, options)
         try:
             result = run(self.compiled, records, options, output=True)
         except BatchRejected as exc:
@@ -251,6 +253,8 @@ class Mapper:
             ignore_warnings=_ignored(ignore_warnings),
         )
         records = _bytes_given(records)
+        if not ROOMY.roomy:  # (as in map)
+            return on_roomy_stack(_validated, self.compiled, records, options)
         result = run(self.compiled, records, options, output=False)
         assert isinstance(result, Report)
         _explain(result, records, options)
@@ -401,6 +405,26 @@ def _options(
     return found
 
 
+def _mapped(compiled: CompiledSink, records: Any, options: MapOptions) -> Batch:
+    """:meth:`Mapper.map` of checked options (on a new thread's stack: see :func:`~mapper.stack.on_roomy_stack`)."""
+    try:
+        result = run(compiled, records, options, output=True)
+    except BatchRejected as exc:
+        _explain(exc.report, records, options)
+        raise
+    assert isinstance(result, Batch)
+    _explain(result.report, records, options)
+    return result
+
+
+def _validated(compiled: CompiledSink, records: Any, options: MapOptions) -> Report:
+    """:meth:`Mapper.validate` of checked options (as :func:`_mapped`)."""
+    result = run(compiled, records, options, output=False)
+    assert isinstance(result, Report)
+    _explain(result, records, options)
+    return result
+
+
 def _explain(report: Report, records: Any, options: MapOptions) -> None:
     """The note the command line gives on why records failed (NDJSON of documents holding the
     records, an array of records a line: :func:`~mapper.engine.reader.explain_failures`), from
@@ -410,14 +434,6 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
     every input)."""
     if not unexplained(report, options) or options.input_format not in ("auto", "ndjson"):
         return
-    if ROOMY.roomy:
-        _explain_read(report, records, options)
-    else:  # (its lines decoded again, as deep as the run read them: see on_roomy_stack)
-        on_roomy_stack(_explain_read, report, records, options)
-
-
-def _explain_read(report: Report, records: Any, options: MapOptions) -> None:
-    """:func:`_explain`'s note, read from the input."""
     # (the format as the run told it, from format_head's bytes: a head of its own size told a
     # document whose first line ran past it from NDJSON otherwise than the run did)
     unpack = unpacker(bytes(records[:MAGIC_SIZE])) if isinstance(records, (bytes, bytearray, memoryview)) else None
@@ -462,7 +478,10 @@ def _explained(batches: Iterator[Batch], source: Any, options: MapOptions) -> It
     name a file)."""
     try:
         for batch in batches:
-            _explain(batch.report, source, options)
+            if ROOMY.roomy:
+                _explain(batch.report, source, options)
+            else:  # (its lines decoded again: on a stack that holds them, see on_roomy_stack)
+                on_roomy_stack(_explain, batch.report, source, options)
             yield batch
     finally:  # (left early: the input's file closed now, as closing iter_batches' own generator did)
         batches.close()  # type: ignore[attr-defined]

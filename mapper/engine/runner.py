@@ -63,8 +63,7 @@ def run(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bo
     few records validated at once: too few allocations to matter, and the pause costs
     more than their quick check.)
     """
-    # (on a thread whose stack cannot hold the deepest record, on a new one's: see on_roomy_stack)
-    batch, report = _run(compiled, records, options, output) if ROOMY.roomy else on_roomy_stack(_run, compiled, records, options, output)
+    batch, report = _run(compiled, records, options, output)  # (on a stack that holds the deepest record: Mapper.map's and validate's caller sees to it)
     if not output:
         return report
     if batch is None:
