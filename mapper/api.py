@@ -205,14 +205,7 @@ class Mapper:
         records = _bytes_given(records)
         if not ROOMY.roomy:  # (a thread whose stack cannot hold the deepest record: on a new one's, see on_roomy_stack)
             return on_roomy_stack(_mapped, self.compiled, records, options)
-        try:
-            result = run(self.compiled, records, options, output=True)
-        except BatchRejected as exc:
-            _explain(exc.report, records, options)
-            raise
-        assert isinstance(result, Batch)
-        _explain(result.report, records, options)
-        return result
+        return _mapped(self.compiled, records, options)
 
     def validate(
         self,
@@ -255,10 +248,7 @@ class Mapper:
         records = _bytes_given(records)
         if not ROOMY.roomy:  # (as in map)
             return on_roomy_stack(_validated, self.compiled, records, options)
-        result = run(self.compiled, records, options, output=False)
-        assert isinstance(result, Report)
-        _explain(result, records, options)
-        return result
+        return _validated(self.compiled, records, options)
 
     def iter_batches(
         self,
@@ -406,7 +396,7 @@ def _options(
 
 
 def _mapped(compiled: CompiledSink, records: Any, options: MapOptions) -> Batch:
-    """:meth:`Mapper.map` of checked options (on a new thread's stack: see :func:`~mapper.stack.on_roomy_stack`)."""
+    """:meth:`Mapper.map` of checked options (here, or on a new thread's stack: see :func:`~mapper.stack.on_roomy_stack`)."""
     try:
         result = run(compiled, records, options, output=True)
     except BatchRejected as exc:
