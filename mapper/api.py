@@ -468,10 +468,7 @@ def _explained(batches: Iterator[Batch], source: Any, options: MapOptions) -> It
     name a file)."""
     try:
         for batch in batches:
-            if ROOMY.roomy:
-                _explain(batch.report, source, options)
-            else:  # (its lines decoded again: on a stack that holds them, see on_roomy_stack)
-                on_roomy_stack(_explain, batch.report, source, options)
+            on_roomy_stack(_explain, batch.report, source, options)  # (its lines decoded again: on a stack that holds them)
             yield batch
     finally:  # (left early: the input's file closed now, as closing iter_batches' own generator did)
         batches.close()  # type: ignore[attr-defined]

@@ -917,7 +917,7 @@ def json_problem_at(raw: bytes, column: int = 0) -> tuple[str, int | None] | Non
         go_loads(raw)
     except orjson.JSONDecodeError as exc:
         # (read again by the engine's decoders, as deep as they go: on a stack that holds that, see on_roomy_stack)
-        return _refused_why(raw, column, exc) if ROOMY.roomy else on_roomy_stack(_refused_why, raw, column, exc)
+        return on_roomy_stack(_refused_why, raw, column, exc)
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         return "not valid JSON for the service: nested too deeply", None
     return None

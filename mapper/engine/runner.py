@@ -12,7 +12,7 @@ from ..batch import Batch
 from ..compiler import CompiledSink
 from ..options import MapOptions
 from ..report import BatchRejected, Report
-from ..stack import ROOMY, on_roomy_stack
+from ..stack import on_roomy_stack
 from .check import few_dicts, few_lines, validate_dicts, validate_lines
 from .core import Engine, empty_batch
 from .parallel import SharedHold, can_fork, run_parallel, splittable
@@ -136,7 +136,7 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
     batches = _batches(compiled, records, options, size)
     try:
         while True:
-            batch = next(batches, None) if ROOMY.roomy else on_roomy_stack(next, batches, None)
+            batch = on_roomy_stack(next, batches, None)
             if batch is None:
                 return
             yield batch
