@@ -692,14 +692,17 @@ def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | 
         for end, known in (*_PACKED_ENDINGS, *_TOOL_ENDINGS)
         if known == packed and text.lower().endswith(end) and not text[: -len(end)].endswith("/")
     ]
-    out = shell_file(_unused([*dropped, text + ending, *(f"{text}-{n}{ending}" for n in range(2, 10))]))
+    out = _unused(text, ending, first=dropped)
     return f"{packed} -dc {shown} > {out}, then ", out
 
 
-def _unused(names: list[str], own: str = "") -> str:
-    """The first of ``names`` no file (nor link) has, nor is the input's ``own`` (the last if all are taken):
-    where a hint's command writes, never over a file (``>`` would empty one before it is read)."""
-    return next((name for name in names if name != own and not os.path.lexists(name)), names[-1])
+def _unused(stem: str, ending: str, own: str = "", first: list[str] | None = None) -> str:
+    """Where a hint's command writes (``> NAME``), as :func:`shell_file` gives it: the first of
+    ``first``, ``stem + ending``, then ``-2`` ... ``-9`` before ``ending``, that no file (nor link) has
+    and is not the input's ``own`` (the last if all are taken): never over a file (``>`` would
+    empty one before it is read)."""
+    names = [*(first or ()), stem + ending, *(f"{stem}-{n}{ending}" for n in range(2, 10))]
+    return shell_file(next((name for name in names if name != own and not os.path.lexists(name)), names[-1]))
 
 
 #: The endings of a JSON text file's name, which :func:`new_file_beside` drops before adding its own.
@@ -728,7 +731,7 @@ def new_file_beside(file: str | os.PathLike[Any] | None, ending: str) -> str:
     end = next((end for end in _JSON_ENDINGS if stem.lower().endswith(end)), "")
     if end and not stem[: -len(end)].endswith("/"):  # (a name that is only the ending keeps it: no hidden ".ndjson")
         stem = stem[: -len(end)]
-    return shell_file(_unused([stem + ending, *(f"{stem}-{n}{ending}" for n in range(2, 10))], own))
+    return _unused(stem, ending, own)
 
 
 def unpacked_text_name(file: str | os.PathLike[Any] | None) -> str:
@@ -740,8 +743,8 @@ def unpacked_text_name(file: str | os.PathLike[Any] | None) -> str:
     stem = "records.ndjson" if shell_file(file) == "FILE" else _unpacked_stem(os.fsdecode(file))  # type: ignore[arg-type]
     base, ext = os.path.splitext(stem)
     if ext.lower() not in _JSON_ENDINGS:
-        stem, base, ext = stem + ".ndjson", stem, ".ndjson"
-    return shell_file(_unused([stem, *(f"{base}-{n}{ext}" for n in range(2, 10))]))
+        base, ext = stem, ".ndjson"
+    return _unused(base, ext)
 
 
 def encoding_note(head: bytes, subject: str = "the input", file: str | os.PathLike[Any] | None = None) -> str:
@@ -808,7 +811,7 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
             return f"{packed}-compressed data", f"unpack it first: {unpack}give {name}"
         return (
             f"{packed}-compressed data",
-            f"unpack it first: {packed} -dc {shell_file(file)} > {shell_file(_unused([f'sink{n}.json' for n in ('', *(f'-{i}' for i in range(2, 10)))]))}",
+            f"unpack it first: {packed} -dc {shell_file(file)} > {_unused('sink', '.json')}",
         )
     if b"\x00" in head[:256]:
         return "binary data (it holds NUL bytes)", ""
