@@ -44,3 +44,14 @@ def test_the_core_floors_are_versions_the_suite_passes_on() -> None:
     floors = {re.split(r"[<>=!~ ]", r, maxsplit=1)[0]: _floor(r) for r in core}
     assert floors["numpy"] >= (1, 25)
     assert floors["msgspec"] >= (0, 23)
+
+
+def test_the_readmes_test_command_is_the_one_ci_runs() -> None:
+    """The README says its test command is what `.ci/run` runs: the pytest part of both, word for word
+    (the benchmark suite moved into it, 2026-12-06; a command changed in one place only would drift)."""
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    (said,) = re.findall(r"&& \.venv/bin/python -m pytest (-q -n [^\n`]*)", readme)
+    (run,) = re.findall(r"^step \.venv/bin/python -m pytest (-q -n [^\n]*)$", ci, re.M)
+    assert said.strip() == run.strip()
+    assert said.split()[-2:] == ["tests", "benchmarks"]
