@@ -61,6 +61,8 @@ LONGEST_FIRST = (
     "test_hunt_spark.py",
     "test_spark_streaming.py",
     "test_web_browser.py",
+    "test_instructions.py",  # (benchmarks/: valgrind)
+    "test_spark_bench.py",  # (benchmarks/: a Spark master of its own)
     "test_objects.py",
     "test_cli.py",
     "test_signals.py",
@@ -129,6 +131,34 @@ NOT_TRACED = frozenset(
         "test_web.py",
         "test_web_browser.py",
     }
+) | frozenset(
+    # Property and whole-run files: they repeat, at volume, the semantic code that the unit and
+    # golden-case files cover line by line, and tracing them cost ~140 s of the test processes'
+    # time (2026-12-06: each file's time with and without --cov). Left out, the floor's modules
+    # lost ~0.5% (the definition files, test_definitions, test_fuzz_definitions and test_hostile,
+    # hold most of sink.py's and checks.py's lines, so they stay traced). A worker that
+    # test_parallel forks is traced still (coverage's multiprocessing support starts it there).
+    {
+        "test_dict_always_equal.py",
+        "test_difffuzz.py",
+        "test_fuzz.py",
+        "test_hunt_web.py",
+        "test_infer_hunt6.py",
+        "test_objects.py",
+        "test_parallel.py",
+        "test_properties.py",
+        "test_props_session47_body.py",
+        "test_props_session47_notes.py",
+        "test_pyjson_quick.py",
+        "test_quick_vouch.py",
+        "test_quick_vouch_dicts.py",
+        "test_spark_hunt.py",
+        "test_spark_inputs.py",
+        "test_spark_leftovers.py",
+        "test_text_past_2gib.py",
+        "test_validate_keeps_no_values.py",
+        "test_web5_send.py",
+    }
 )
 
 
@@ -148,7 +178,7 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's own order is kept
     for item in items:
-        if item.path.name in NOT_TRACED:
+        if item.path.name in NOT_TRACED or item.path.parent.name == "benchmarks":
             item.add_marker(pytest.mark.no_cover)  # (pytest-cov's marker; without --cov it does nothing)
 
 
