@@ -159,6 +159,7 @@ from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapO
 from .paths import parse_path, records_path_keys, split_paths, to_dot_notation
 from .report import location_text, not_an_item_reason, not_an_object_reason, plural
 from .sink import check_sink
+from .stack import roomy_stack
 from .types import (
     EXACT_DECIMALS,
     GO_SPACE,
@@ -2368,6 +2369,7 @@ class _Globs:
         return None
 
 
+@roomy_stack  # (records decoded, and walked, in C a level each: on a stack that holds the deepest, see on_roomy_stack)
 def infer(
     records_sources: Records | Iterable[Records],
     *,

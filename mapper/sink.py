@@ -72,6 +72,7 @@ from .errors import (
     suggest,
 )
 from .model import CheckResult, Sink
+from .stack import roomy_stack
 from .table import check_ui_mapping
 from .types.base import GO_SPACE
 
@@ -512,6 +513,7 @@ def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str 
     )
 
 
+@roomy_stack  # (its text decoded in C a level each, before its depth is told: on a stack that holds the deepest, see on_roomy_stack)
 def check_sink(
     source: SinkSource,
     *,

@@ -19,14 +19,16 @@ recursion limit), never by its caller's.
 from __future__ import annotations
 
 import _thread
+import functools
 import os
 import sys
 import threading
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, ParamSpec, TypeVar
 
-__all__ = ["full_stack", "on_roomy_stack", "ROOMY"]
+__all__ = ["full_stack", "on_roomy_stack", "roomy_stack", "ROOMY"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 #: The second run's thread's stack, whatever ``threading.stack_size`` a program set for its
 #: own threads (a 256 KiB one: a segfault decoding 990 levels). Reserved, not touched: the
@@ -123,6 +125,20 @@ def on_roomy_stack(fn: Callable[..., T], *args: Any) -> T:
     if ROOMY.roomy:
         return fn(*args)
     return _on_new_stack(fn, *args)
+
+
+def roomy_stack(fn: Callable[P, T]) -> Callable[P, T]:
+    """``fn``, each call made through :func:`on_roomy_stack` (keyword arguments too): for entry
+    points called once for many records (``infer``, ``check_sink``), where the check's cost
+    does not count."""
+
+    @functools.wraps(fn)
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        if ROOMY.roomy:
+            return fn(*args, **kwargs)
+        return _on_new_stack(functools.partial(fn, *args, **kwargs))
+
+    return call
 
 
 def full_stack(fn: Callable[..., T], *args: Any) -> T:

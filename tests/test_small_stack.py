@@ -118,3 +118,31 @@ def test_on_a_small_stack_the_call_runs_on_a_large_one_its_result_and_exception_
         stack.on_roomy_stack({}.__getitem__, "k")
     m = mapper.compile_sink(SINK)
     assert [p.code for p in m.check(b'{"id":1,"s":"x","d":' + b"[" * 1500 + b"]" * 1500 + b"}")] == ["invalid_json"]
+
+
+def test_on_a_small_stack_infer_and_check_sink_read_on_a_large_one(monkeypatch):
+    # infer decoded a record's text (msgspec), check_sink a definition's (json), a level each in C
+    # before any depth was told: infer of a text nested 3,000 deep ended the process on a 256 KiB
+    # thread (3.11 and 3.13), load_sink of such a definition too (3.13). Both run on a large stack.
+    import mapper.sink
+
+    seen = []
+
+    def records():
+        seen.append(("infer", threading.get_ident(), stack.thread_stack_bytes()))
+        yield {"id": 1, "s": "x"}
+
+    read = mapper.sink.read_json_document
+
+    def spy(*args):
+        seen.append(("check_sink", threading.get_ident(), stack.thread_stack_bytes()))
+        return read(*args)
+
+    monkeypatch.setattr(mapper.sink, "read_json_document", spy)
+    monkeypatch.setattr(stack.ROOMY, "roomy", False)  # (this thread's only)
+    assert mapper.infer(records()).records == 1
+    assert mapper.load_sink(json.dumps(SINK)).name == "t"
+    assert [what for what, _, _ in seen] == ["infer", "check_sink"]
+    assert all(ident != threading.get_ident() for _, ident, _ in seen)
+    if sys.platform.startswith("linux"):
+        assert {size for _, _, size in seen} == {stack.STACK_BYTES}
