@@ -648,6 +648,15 @@ def _read_once(text: str) -> bool:
     return text == "-" or text.startswith(("/dev/", "<"))
 
 
+def _stdin_packed(text: str) -> str | None:
+    """The compression standard input came in, as the reader found it (:func:`stdin_read`), when the
+    stream read once named ``text`` is it; else None (another stream, or standard input not compressed)."""
+    stream, packed = _STDIN
+    if text not in ("-", "/dev/stdin", "<stdin>") or stream is None or stream is not getattr(sys.stdin, "buffer", None):
+        return None  # (not standard input, or not the one the reader found so)
+    return packed  # type: ignore[no-any-return]
+
+
 def text_command(command: str, file: str | os.PathLike[Any] | None, stdin: bool = False) -> str:
     """The shell command a hint gives that runs ``command`` (``jq -c '.[]'``, ``iconv -f UTF-16 -t UTF-8``)
     on the text of the input ``file``, named as :func:`shell_file` names it: ``jq -c '.[]' 'a 1.ndjson'``
@@ -658,9 +667,7 @@ def text_command(command: str, file: str | os.PathLike[Any] | None, stdin: bool 
     compressed (:func:`stdin_read`): ``... | gzip -dc | jq -c '.[]'``. ``FILE`` without a name."""
     text = None if file is None else os.fsdecode(file)
     if text and _read_once(text):
-        stream, packed = _STDIN
-        if text not in ("-", "/dev/stdin", "<stdin>") or stream is None or stream is not getattr(sys.stdin, "buffer", None):
-            packed = None  # (not standard input, or not the one the reader found so)
+        packed = _stdin_packed(text)
         return f"... | {packed} -dc | {command}" if packed else f"... | {command}"
     shown = shell_file(file)
     packed = None if file is None or shown == "FILE" else file_compression(file)
@@ -674,14 +681,20 @@ def text_command(command: str, file: str | os.PathLike[Any] | None, stdin: bool 
 _TOOL_ENDINGS = ((".lz4", "lz4"), (".snappy", "snzip"))
 
 
-def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | None = None) -> tuple[str, str]:
+def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | None = None, stem: str = "records") -> tuple[str, str]:
     """The input ``file`` as a command that reads a file (not a stream: ``mapper serve --db``) takes it:
     ``("", name)``, its name as :func:`shell_file` gives it; of a compressed file, the command that
     writes its text out first, and that file's name, beside it: its own without the compression's
     ending (``db.sqlite.gz``: ``db.sqlite``, as ``gzip -d`` names it), else with ``ending`` added
     (``-2``, ``-3`` before it: a file of that name is not written over, as ``>`` would):
     ``("gzip -dc db.sqlite.gz > db.sqlite, then ", "db.sqlite")``. ``tool``: the one that unpacks
-    it, when the caller knows (``lz4``, ``snzip``: a frame format Spark cannot read)."""
+    it, when the caller knows (``lz4``, ``snzip``: a frame format Spark cannot read). Of a compressed
+    stream read once (standard input: no file to name), what it came from unpacked into a new file,
+    ``stem`` and ``ending``: ``("... | gzip -dc > sink.json, then ", "sink.json")``."""
+    text = None if file is None else os.fsdecode(file)
+    if text and _read_once(text) and (packed := tool or _stdin_packed(text)) is not None:
+        out = _unused(stem, ending)
+        return f"... | {packed} -dc > {out}, then ", out
     shown = shell_file(file)
     packed = tool or (None if file is None or shown == "FILE" else file_compression(file))
     if file is None or packed is None:
@@ -801,12 +814,14 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
         if head.startswith(magic):
             if "{file}" not in instead:
                 return what, instead
-            unpack, name = unpacked_file(file, ".db")  # (a compressed database, an input unpacked as read: written out first)
+            unpack, name = unpacked_file(file, ".db", stem="serve")  # (a compressed database, an input unpacked as read: written out first)
             return what, unpack + instead.format(file=name)
     if compressed and (packed := compression_of(head)) is not None:
         # (the text written beside it, never over a file: `> sink.json` in the current directory
         # replaced whatever definition was there)
-        unpack, name = unpacked_file(file, ".json") if file is not None else ("", "")
+        # (no name, text a program or standard input gave, or a stream read once: what it came from unpacked)
+        stream = file is None or _read_once(os.fsdecode(file))
+        unpack, name = unpacked_file("-" if file is None else file, ".json", tool=packed if stream else None, stem="sink")
         if unpack:
             return f"{packed}-compressed data", f"unpack it first: {unpack}give {name}"
         return (

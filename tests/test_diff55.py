@@ -42,7 +42,7 @@ def test_a_compressed_sink_on_standard_input_is_unpacked_over_no_file(tmp_path: 
     """``mapper check - < sink.json.gz``: its hint wrote ``> sink.json`` over the one there."""
     (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
     c = run_main("check", "-", input=gzip.compress(SINK.read_bytes()), cwd=tmp_path)
-    assert c.returncode == 2 and "gzip -dc FILE > sink-2.json" in c.out + c.err, c.out + c.err
+    assert c.returncode == 2 and "... | gzip -dc > sink-2.json, then give sink-2.json" in c.out + c.err, c.out + c.err
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,36 @@
+"""Small gaps earlier sessions noticed and left (session left56): each test failed before its fix."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+from pathlib import Path
+
+from cli_inproc import run_main
+
+ROOT = Path(__file__).parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+
+
+# ---------------------------------------------------------------------------------------
+# compressed input on standard input: a hint's command is one the user can run
+
+
+def test_a_compressed_sink_on_standard_input_is_unpacked_from_the_pipe(tmp_path: Path) -> None:
+    """``mapper check - < sink.json.gz`` (and ``/dev/stdin``) was told ``gzip -dc FILE > sink.json``: no FILE was given."""
+    packed = gzip.compress(SINK.read_bytes())
+    for name in ("-", "/dev/stdin"):
+        c = run_main("check", name, input=packed, cwd=tmp_path)
+        assert c.returncode == 2 and "(unpack it first: ... | gzip -dc > sink.json, then give sink.json)" in c.out, c.out
+        assert "FILE" not in c.out, c.out
+
+
+def test_a_compressed_database_on_standard_input_is_unpacked_before_serve_reads_it(tmp_path: Path) -> None:
+    """``mapper validate SINK - < serve.db.gz`` was told ``mapper serve --db FILE --query SINK_ID``: the
+    file to give serve is the unpacked one, which nothing had written."""
+    db = tmp_path / "a.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    v = run_main("validate", SINK, "-", input=gzip.compress(db.read_bytes()), cwd=tmp_path)
+    assert "(... | gzip -dc > serve.db, then mapper serve --db serve.db --query SINK_ID prints the rows" in v.out, v.out
