@@ -373,11 +373,12 @@ def stored_sinks_problem(path: str) -> str | None:
     return None
 
 
-def foreign_database_problem(path: str) -> str | None:
+def foreign_database_problem(path: str, store: bool = False) -> str | None:
     """Why ``mapper serve`` may not store into ``path``: a database of another program (tables, and no
     ``_mapper_sinks``), which opening it as the store would write mapper's tables into and switch to WAL
     journaling for good; read without writing to it. None for a new or empty file, a database serve stored
-    into, or one SQLite cannot read (the store says why when it opens it)."""
+    into, or one SQLite cannot read (the store says why when it opens it). ``store``: said to a Python
+    caller of :class:`Store` (its argument, not ``--db``)."""
     try:
         if not Path(path).is_file() or Path(path).stat().st_size == 0:
             return None
@@ -391,9 +392,10 @@ def foreign_database_problem(path: str) -> str | None:
     if not names or "_mapper_sinks" in names:
         return None
     shown = ", ".join(repr(n) for n in names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+    who, give = ("a Store", "Store(path)") if store else ("serve", "--db")
     return (
-        f"{shown_name(path)} holds no sinks of mapper serve (it is another program's database, holding {shown}: serve would write its "
-        "own tables into it and switch it to WAL journaling for good): give --db a new file, or one serve stored into"
+        f"{shown_name(path)} holds no sinks of mapper serve (it is another program's database, holding {shown}: {who} would write its "
+        f"own tables into it and switch it to WAL journaling for good): give {give} a new file, or one serve stored into"
     )
 
 
@@ -467,6 +469,10 @@ class Store:
             planted = planted_link_said(self.path) if writable else None
             if planted is not None:
                 raise ServiceError(500, INTERNAL, planted.replace("cannot write", "cannot open the database", 1))
+            # (opened as the store, read only too, it had mapper's tables written into it, as serve --db's was)
+            foreign = foreign_database_problem(self.path, store=True)
+            if foreign is not None:
+                raise ServiceError(500, INTERNAL, foreign)
         try:
             self._open(self.path, shown)
         except sqlite3.Error as exc:

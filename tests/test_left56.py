@@ -34,3 +34,29 @@ def test_a_compressed_database_on_standard_input_is_unpacked_before_serve_reads_
     conn.close()
     v = run_main("validate", SINK, "-", input=gzip.compress(db.read_bytes()), cwd=tmp_path)
     assert "(... | gzip -dc > serve.db, then mapper serve --db serve.db --query SINK_ID prints the rows" in v.out, v.out
+
+
+# ---------------------------------------------------------------------------------------
+# Store(path) of another program's SQLite database
+
+
+def test_store_refuses_another_programs_database_as_serve_does_writing_nothing(tmp_path: Path) -> None:
+    """``Store(path)`` from Python wrote mapper's tables into another program's database and switched it to
+    WAL journaling for good (``mapper serve --db`` refuses it): refused now, naming the file and why."""
+    import pytest
+
+    from mapper.errors import MapperError
+    from mapper.store import Store
+
+    other = tmp_path / "app.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER)")
+    conn.close()
+    before = other.read_bytes()
+    for writable in (True, False):
+        with pytest.raises(MapperError) as caught:
+            Store(other, writable=writable)
+        said = str(caught.value)
+        assert f"{other} holds no sinks of mapper serve (it is another program's database, holding 'users'" in said, said
+        assert "give Store(path) a new file, or one serve stored into" in said, said
+    assert other.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
