@@ -615,9 +615,14 @@ def records_path_keys(value: Any) -> tuple[str, ...]:
     try:
         path = parse_path(value)
     except PathSyntaxError as exc:
+        chain = _array_chain(value)
+        if chain is not None:  # ($.items[*]: the hint said "write 'items[*]'", which is refused in turn)
+            exc = PathSyntaxError(exc.message, exc.expression, exc.position, f"{_ARRAY_ITSELF}: write {chain!r}", whole=exc.whole)
         raise OptionError(f"records_path: {exc}") from None
     if path.keys is None:
-        raise OptionError(f"records_path must be a chain of keys (aircraft, data.items, or a list of keys), not the expression {value!r}")
+        chain = _array_chain(value)
+        instead = f"; {_ARRAY_ITSELF}: write {chain!r}" if chain is not None else ""
+        raise OptionError(f"records_path must be a chain of keys (aircraft, data.items, or a list of keys), not the expression {value!r}{instead}")
     literal = skipped_spaces(path)
     if literal is not None:  # (refused, not read: an option has no warning to carry, and a sink path string gets one)
         raise OptionError(spaces_reason(value, path.keys, literal, records_path=True))
@@ -625,6 +630,25 @@ def records_path_keys(value: Any) -> tuple[str, ...]:
     if rest is not None:  # ($.items: a sink's path string gets a path-root warning; refused here, as spaces are)
         raise OptionError(_root_reason(value, rest, path.keys))
     return _not_too_deep(path.keys)
+
+
+#: Why a records path written to the array's elements (``items[*]``, ``items[]``) is written to the array instead.
+_ARRAY_ITSELF = "a records path names the array that holds the records, without [*] or [] for its elements"
+
+
+def _array_chain(text: str) -> str | None:
+    """For a records path written as JSONPath or JMESPath reads an array's elements, from the
+    document's root or not (``$.items[*]``, ``items[]``, ``$.data.items[*]``): the chain of keys
+    that names the array (``items``, ``data.items``), escaped for a message; None for any other text."""
+    rest = text[2:] if text.startswith("$.") else text
+    rest = rest[:-3] if rest.endswith("[*]") else rest[:-2] if rest.endswith("[]") else rest
+    if rest == text or not rest or root_dollar(rest) is not None:
+        return None
+    try:
+        keys = parse_path(rest).keys
+    except PathSyntaxError:
+        return None
+    return None if keys is None else escape_controls(preview(rest, 200))
 
 
 def _root_reason(text: str, rest: str, keys: tuple[str, ...]) -> str:

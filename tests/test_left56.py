@@ -60,3 +60,27 @@ def test_store_refuses_another_programs_database_as_serve_does_writing_nothing(t
         assert f"{other} holds no sinks of mapper serve (it is another program's database, holding 'users'" in said, said
         assert "give Store(path) a new file, or one serve stored into" in said, said
     assert other.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
+
+
+# ---------------------------------------------------------------------------------------
+# a records path written to the array's elements
+
+
+def test_a_records_path_to_the_arrays_elements_is_told_the_path_of_the_array_itself() -> None:
+    """``records_path="$.items[*]"`` (JSONPath's elements of the array) was told to "write 'items[*]'",
+    which is refused in turn ("must be a chain of keys"), and ``items[*]`` / ``items[]`` said no more."""
+    import pytest
+
+    from mapper.errors import OptionError
+    from mapper.paths import records_path_keys
+
+    for text, chain in (("$.items[*]", "items"), ("$.data.items[]", "data.items"), ("items[*]", "items"), ("data.items[]", "data.items")):
+        with pytest.raises(OptionError) as caught:
+            records_path_keys(text)
+        said = str(caught.value)
+        assert said.endswith(f"a records path names the array that holds the records, without [*] or [] for its elements: write {chain!r}"), said
+        assert records_path_keys(chain) == tuple(chain.split("."))  # (what it says to write is taken)
+    for text in ("items[0]", "a.b[*][*]", "[*]"):  # (no array named so: said as before)
+        with pytest.raises(OptionError, match="chain of keys") as caught:
+            records_path_keys(text)
+        assert "write" not in str(caught.value), text
