@@ -74,7 +74,7 @@ from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, Ma
 from .paths import Path as PathSpec
 from .paths import records_path_keys
 from .report import RecordError, Report, ValueWarning, plural
-from .sink import MAX_SINK_BYTES, check_sink, read_limited
+from .sink import MAX_SINK_BYTES, check_sink, check_stdin_sink, read_limited
 from .types import LOSSY_KINDS
 from .writers import (
     ROW_GROUP,
@@ -241,8 +241,8 @@ def check_cli_sink(args: argparse.Namespace) -> CheckResult:
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is None:  # (a text stream alone: a StringIO a program calling mapper.cli.main put there)
         text: str = sys.stdin.read(MAX_SINK_BYTES + 1)  # (characters: more than that many bytes once encoded, as check_sink says)
-        return check_sink(text.encode("utf-8", "surrogateescape"), **identity_overrides(args))
-    return check_sink(read_limited(buffer), **identity_overrides(args))  # (bounded: `mapper check - < /dev/zero`)
+        return check_stdin_sink(text.encode("utf-8", "surrogateescape"), **identity_overrides(args))
+    return check_stdin_sink(read_limited(buffer), **identity_overrides(args))  # (bounded: `mapper check - < /dev/zero`)
 
 
 def load_cli_sink(args: argparse.Namespace, quiet: bool = False) -> Sink | None:

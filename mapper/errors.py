@@ -819,9 +819,8 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
     if compressed and (packed := compression_of(head)) is not None:
         # (the text written beside it, never over a file: `> sink.json` in the current directory
         # replaced whatever definition was there)
-        # (no name, text a program or standard input gave, or a stream read once: what it came from unpacked)
-        stream = file is None or _read_once(os.fsdecode(file))
-        unpack, name = unpacked_file("-" if file is None else file, ".json", tool=packed if stream else None, stem="sink")
+        # (standard input, or another stream read once: what it came from unpacked)
+        unpack, name = unpacked_file(file, ".json", tool=packed if _read_once(os.fsdecode(file)) else None, stem="sink") if file is not None else ("", "")
         if unpack:
             return f"{packed}-compressed data", f"unpack it first: {unpack}give {name}"
         return (

@@ -448,11 +448,12 @@ def read_limited(stream: Any) -> bytes:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str | None, Escaped, bool, bool]:
+def _read_source(source: SinkSource, written: WrittenNumbers, piped: str | None = None) -> tuple[Any, str | None, Escaped, bool, bool]:
     """Turn any accepted source into (parsed JSON value, display name, where a time is written with
     an escape, whether it may hold a lone surrogate, whether its text starts with a UTF-8 byte order
     mark); ``written`` gets the numbers of a JSON text written otherwise than Python writes them
-    (:func:`read_json_document`).
+    (:func:`read_json_document`); ``piped``: the name of the stream read once a text came from
+    (``-``), for a hint's command (None: a text a program gave).
 
     UTF-8 bytes with no surrogate escape hold none (a 50 MB definition's walk for them took
     longer than reading it), a str or Python objects may."""
@@ -468,7 +469,7 @@ def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str 
         surrogates = not isinstance(source, bytes) or _SURROGATE_ESCAPE.search(source) is not None
         try:
             bom = source.startswith(b"\xef\xbb\xbf") if isinstance(source, bytes) else source.startswith("\ufeff")
-            return read_json_document(source, "sink definition", written), None, escaped_values(source, TIME_KEYS), surrogates, bom
+            return read_json_document(source, "sink definition", written, piped), None, escaped_values(source, TIME_KEYS), surrogates, bom
         except DefinitionError as exc:
             if isinstance(source, str) and _is_file(source):
                 # a file named like JSON text ([prod].json) was meant: say how to give it
@@ -529,9 +530,29 @@ def check_sink(
     arguments give (or override) the identity and the missing-field policy, which a bare
     definition array does not carry.
     """
+    return _check_sink(source, None, id_field=id_field, primary_key_fields=primary_key_fields, allow_missing_fields=allow_missing_fields, name=name)
+
+
+def check_stdin_sink(data: bytes, **options: Any) -> CheckResult:
+    """:func:`check_sink` of a definition's text read from standard input (``mapper check -``): its
+    hints' commands take what it came from through a pipe (``... | jq '.sink'``), where a text a
+    program gives has no file to name (``FILE``)."""
+    return _check_sink(data, "-", **options)
+
+
+def _check_sink(
+    source: SinkSource,
+    stream: str | None,
+    *,
+    id_field: str | None = None,
+    primary_key_fields: list[str] | tuple[str, ...] | None = None,
+    allow_missing_fields: bool | None = None,
+    name: str | None = None,
+) -> CheckResult:
+    """:func:`check_sink`; ``stream``: the name of the stream read once a text came from (``-``), else None."""
     try:
         written: WrittenNumbers = {}
-        doc, display, escaped, surrogates, bom = _read_source(source, written)
+        doc, display, escaped, surrogates, bom = _read_source(source, written, stream)
     except DefinitionError as exc:
         return CheckResult(None, exc.problems, exc.source)
     ck = Checker(escaped, written)
@@ -549,7 +570,7 @@ def check_sink(
         # a text that is not Unicode is an error where it is, and the rest is checked all the same
         unicode = _unicode_text(ck, doc) if surrogates else True
         # (a definition holding itself is checked no further: every check would go round it)
-        sink = None if any(p.code == "cycle" for p in ck.problems) else _check_document(ck, doc, overrides, display)
+        sink = None if any(p.code == "cycle" for p in ck.problems) else _check_document(ck, doc, overrides, display or stream)
         if not unicode:
             sink = None
     except RecursionError:
@@ -749,7 +770,8 @@ _JQ_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _held_definition(doc: Mapping[Any, Any], file: str | None = None) -> str:
     """Where an object that is no definition holds one, a level down (an API's answer wrapping
     it, ``{"sink": {...}}``, ``{"sinks": [{...}]}``), said with the jq that takes it out of
-    ``file`` (shell-quoted; ``FILE`` for a definition given otherwise); else ``""``."""
+    ``file`` (shell-quoted; of standard input, what it came from piped through it, ``... | jq '.sink'``;
+    ``FILE`` for a definition given otherwise); else ``""``."""
     for key, value in doc.items():
         if not isinstance(key, str):
             continue  # pragma: no cover - JSON keys are strings
@@ -762,7 +784,10 @@ def _held_definition(doc: Mapping[Any, Any], file: str | None = None) -> str:
         form = "ui" if "table" in value and "mapping" in value else "body" if "schema" in value else "schema" if "definition" in value else None
         if form is not None:
             quoted = shlex.quote(jq) if "'" in jq else f"'{jq}'"
-            return f"it holds one at {escape_controls(make_pointer(*where))} ({_FORM_NAMES[form]}): give that object alone (`jq {escape_controls(quoted)} {shell_file(file)}`)"
+            # (standard input: what it came from, piped through jq, as text_command says it)
+            shown = shell_file(file)
+            command = f"... | jq {escape_controls(quoted)}" if file is not None and shown == "FILE" else f"jq {escape_controls(quoted)} {shown}"
+            return f"it holds one at {escape_controls(make_pointer(*where))} ({_FORM_NAMES[form]}): give that object alone (`{command}`)"
     return ""
 
 

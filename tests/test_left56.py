@@ -25,6 +25,25 @@ def test_a_compressed_sink_on_standard_input_is_unpacked_from_the_pipe(tmp_path:
         assert "FILE" not in c.out, c.out
 
 
+def test_hints_on_a_sink_or_records_from_standard_input_pipe_what_it_came_from(tmp_path: Path) -> None:
+    """A sink on standard input wrapped in an API's answer was told ``jq '.result' FILE``, one in UTF-16
+    ``iconv -f UTF-16 -t UTF-8 FILE``, and zstd records on ``/dev/stdin`` ``zstd -dc FILE | mapper ... -``:
+    no FILE was given (a text a program gives keeps FILE: it has no input to pipe)."""
+    import json
+
+    import mapper
+
+    wrapped = json.dumps({"result": json.loads(SINK.read_text())}).encode()
+    for name in ("-", "/dev/stdin"):
+        c = run_main("check", name, input=wrapped, cwd=tmp_path)
+        assert "give that object alone (`... | jq '.result'`)" in c.out, c.out
+    c = run_main("check", "-", input=SINK.read_text().encode("utf-16"), cwd=tmp_path)
+    assert "convert it first, e.g. `... | iconv -f UTF-16 -t UTF-8`" in c.out, c.out
+    z = run_main("validate", SINK, "/dev/stdin", input=b"\x28\xb5\x2f\xfd" + bytes(20), cwd=tmp_path)
+    assert z.returncode == 2 and "give it unpacked (... | zstd -dc | mapper ... -)" in z.err, z.err
+    assert "(`jq '.result' FILE`)" in mapper.check_sink(wrapped).problems[0].message
+
+
 def test_a_compressed_database_on_standard_input_is_unpacked_before_serve_reads_it(tmp_path: Path) -> None:
     """``mapper validate SINK - < serve.db.gz`` was told ``mapper serve --db FILE --query SINK_ID``: the
     file to give serve is the unpacked one, which nothing had written."""

@@ -230,8 +230,8 @@ def unpacker(head: bytes, file: str | os.PathLike[Any] | None = None) -> Callabl
     name = compression_of(head)
     if name == "zstd":
         said = "the input" if shell_file(file) == "FILE" else shown_name(file)  # type: ignore[arg-type]
-        # (standard input: what it came from, piped through zstd; text_command's form)
-        unpack = "... | zstd -dc" if file is not None and os.fsdecode(file) == "-" else f"zstd -dc {shell_file(file)}"
+        # (standard input, /dev/stdin, a stream given unnamed: what it came from, piped through zstd; text_command's form)
+        unpack = "... | zstd -dc" if shell_file(file) == "FILE" else f"zstd -dc {shell_file(file)}"
         raise InputError(f"{said} is zstd-compressed, which mapper cannot unpack: give it unpacked ({unpack} | mapper ... -)")
     return next((opener for _magic, known, opener in _UNPACKERS if known == name), None)
 
