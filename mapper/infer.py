@@ -30,10 +30,11 @@ Rules, per leaf path (a path whose value is not an object):
   an element of 2^44 or more, which the ids column would keep wrapped: 64-bit snowflake ids);
 * several JSON types in one path (a *conflict*): a type every value converts to without an
   error (ints with integer strings -> ``int``, numbers with decimal strings -> ``decimal``,
-  bools with 0/1 or bool words -> ``bool``, anything else -> ``string``, which takes numbers
+  bools with 0/1 (or 0.0/1.0) or bool words -> ``bool``, anything else -> ``string``, which takes numbers
   and bools with a warning), unless another type stores more than half of the values
   exactly as sent (ints with a few words -> ``int``: the endpoint refuses the words'
-  records, and the report says so); every candidate's tally (stored as sent, changed,
+  records, and the report says so; a bool column stores 2 and 2.0 as true, changed, without
+  validate's warning, 1.5 changed with one, 1.0 as sent); every candidate's tally (stored as sent, changed,
   refused) is in the conflict report, and ``types`` (``--type PATH=TYPE``) picks another;
 * integers beyond 2^53 with an exact string twin (``id`` / ``id_str``): left out, the twin
   mapped (the endpoint decodes numbers as float64 and would store them changed);
@@ -1493,6 +1494,8 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
         return (0, n, 0) if ctype == "string" and kind == "object" else (0, 0, n)
     if kind == "float" and ctype in ("decimal", "int", "id"):
         return _float_fate(st, ctype, choice.config)
+    if kind == "float" and ctype == "bool":
+        return _float_bool_fate(st)
     if kind == "int":
         values = [v for v in (st.imin, st.imax) if v is not None]
     elif kind == "float":
@@ -1514,7 +1517,7 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
     # or id column are judged one by one, above.) (A bool column also takes 2 as true without
     # a warning, as the endpoint does: that is a value lost all the same, so bools beside
     # integers other than 0 and 1 stay a string.)
-    lost = (kind == "float" and st.frac > 0) or (ctype == "bool" and kind == "int" and _bool_loses(st))
+    lost = (kind == "float" and st.frac > 0) or (ctype == "bool" and kind == "int" and _bool_loses_ints(st))
     if kind == "int" and ctype == "id" and notes and all(nt.kind in ("int_precision", "row_wrapped") for nt in notes):
         return n - st.i_rows, st.i_rows, 0  # (rows of 2^44 and more kept wrapped, beyond 2^53 decoded as float64 too)
     if kind == "int" and notes and not lost and all(nt.kind == "int_precision" for nt in notes):
@@ -1603,10 +1606,41 @@ def _refused_example(st: _PathStats, choice: _Choice | None) -> Any:
     return next((v for v in tried if _converted(conv, v) is _FAILED), None)
 
 
-def _bool_loses(st: _PathStats) -> bool:
+def _float_bool_fate(st: _PathStats) -> tuple[int, int, int]:
+    """How many of the path's floats a ``bool`` column stores as sent (``0.0`` and ``1.0``, as it
+    stores 0 and 1), changes (a fraction, truncated with validate's ``float_truncated``; a whole
+    float other than 0 and 1, stored as true without a warning, as 2 is), refuses (none): each
+    distinct float judged; those beyond the distinct ones kept, changed (``0.0`` or ``1.0`` is
+    among the distinct ones unless the 65,536 before it all differ)."""
+    exact = sum(c for v, c in st.fvals.items() if v in (0.0, 1.0))
+    return exact, sum(st.fvals.values()) + sum(st.fspill.values()) - exact, 0
+
+
+def _bool_lost_float(st: _PathStats) -> float | None:
+    """A whole float other than 0 and 1 a ``bool`` column would store as true, without a warning
+    (``nan`` when only the floats beyond the distinct ones kept hold one); None if none."""
+    lost = next((v for v in st.fvals if v.is_integer() and v not in (0.0, 1.0)), None)
+    return float("nan") if lost is None and st.fspill.get(0) else lost
+
+
+def _bool_loses_ints(st: _PathStats) -> bool:
     """Whether a bool column would store the path's integers changed: any other than 0 and 1
     is stored as true, without a warning (its extremes say; then all of them count changed)."""
     return not all(v in (0, 1) for v in (st.imin, st.imax) if v is not None)
+
+
+def _bool_loses(st: _PathStats) -> bool:
+    """Whether a bool column would store the path's integers (:func:`_bool_loses_ints`) or whole
+    floats (:func:`_bool_lost_float`) changed without a warning: any other than 0 and 1 is stored as true."""
+    return _bool_loses_ints(st) or _bool_lost_float(st) is not None
+
+
+def _bool_lost_words(st: _PathStats) -> str:
+    """What a ``bool`` column stores as true without a warning (:func:`_bool_loses`), in words:
+    ``integers``, ``whole floats`` or both."""
+    ints = _bool_loses_ints(st)
+    floats = _bool_lost_float(st) is not None
+    return "integers and whole floats" if ints and floats else "integers" if ints else "whole floats"
 
 
 def _tally(choice: _Choice, st: _PathStats) -> dict[str, Any]:
@@ -1618,7 +1652,11 @@ def _tally(choice: _Choice, st: _PathStats) -> dict[str, Any]:
         exact, changed, refused = exact + e, changed + c, refused + r
     tally = {"type": choice.type, "config": dict(choice.config), "exact": exact, "changed": changed, "refused": refused}
     if choice.type == "bool" and _bool_loses(st):  # (the endpoint says nothing of it, nor validate)
-        tally["unwarned"] = "integers stored as booleans (those other than 0 and 1 as true), which mapper validate does not warn about"
+        # (floats with a fraction are changed too, with validate's warning)
+        fractions = "; floats with a fraction truncated (mapper validate warns float_truncated)" if st.frac else ""
+        tally["unwarned"] = (
+            f"{_bool_lost_words(st)} stored as booleans (those other than 0 and 1 as true), which mapper validate does not warn about{fractions}"
+        )
     return tally
 
 
@@ -1828,9 +1866,11 @@ def _decide_type(st: _PathStats) -> _Choice:
             )
         return choice
     # Several scalar types.
-    if "bool" in kinds and kinds <= {"bool", "int", "str"}:
+    if "bool" in kinds and kinds <= {"bool", "int", "float", "str"}:
         ints_ok = "int" not in kinds or (st.imin is not None and st.imin >= 0 and st.imax is not None and st.imax <= 1)
-        if ints_ok and ("str" not in kinds or st.bool_text):
+        # (floats 0.0 and 1.0, as pandas writes 0 and 1 in a column holding a NaN, are 0 and 1 to a bool column)
+        floats_ok = "float" not in kinds or _float_bool_fate(st)[1] == 0
+        if ints_ok and floats_ok and ("str" not in kinds or st.bool_text):
             return _Choice("bool", reason="bools with 0/1 or bool words: every value converts to a bool")
     if kinds == {"int", "str"} and st.int_text:
         choice = _int_choice(st, with_text=True)
@@ -2711,10 +2751,14 @@ class _Drafting:
         if top is not None and top >= ROW_LIMIT:
             self.path_note(keys, f"{_dot(keys)}: {ctype} (--type) holds integers up to {top}: {_WRAPPED}, so those are stored changed")
         if forced.alternatives[0].get("unwarned"):  # (no conflict row may say it, and validate does not warn)
-            lost = next((v for v in (stats[keys].imax, stats[keys].imin) if v is not None and v not in (0, 1)), None)
+            lost: Any = next((v for v in (stats[keys].imax, stats[keys].imin) if v is not None and v not in (0, 1)), None)
+            if lost is None:
+                lost = _bool_lost_float(stats[keys])
+                lost = None if lost != lost else lost  # (nan: none kept to show)
             self.path_note(
                 keys,
-                f"{_dot(keys)}: bool (--type) stores the integers other than 0 and 1 as true{f' (e.g. {show(lost)})' if lost is not None else ''}, "
+                f"{_dot(keys)}: bool (--type) stores the {_bool_lost_words(stats[keys])} other than 0 and 1 as true"
+                f"{f' (e.g. {show(lost)})' if lost is not None else ''}, "
                 "which mapper validate does not warn about: the values are lost",
             )
 
