@@ -68,6 +68,9 @@ a primary key's as text, each number as Go's ``%v`` prints its float64 whatever 
 type (``1000000`` is the key ``"1e+06"``: one with the string ``"1e+06"``, not with
 ``"1000000"``; ``"007"`` and ``7`` are two keys).
 
+Text the endpoint stores with U+FFFD (validate's ``utf8_replaced``: a value holding an unpaired
+surrogate escape, per column; a record holding invalid UTF-8) is noted from the draft's validation.
+
 Record indices are 0-based and count every non-blank record of every input in order,
 the way ``mapper validate`` numbers them; a record that cannot be read is worded as
 ``validate`` words it.
@@ -2213,10 +2216,20 @@ def _verify(body: dict[str, Any], sources: list[Any], options: MapOptions, notes
     # (int_precision; at Scale 0 only integers beyond 2^53 are, which their own note says)
     scaled = {e["name"] for e in body["schema"]["definition"] if e["type"] == "decimal" and e.get("config", {}).get("Scale", 0) > 0}
     icut: dict[str, list[Any]] = {}
+    # text the endpoint's decoder stores with U+FFFD (utf8_replaced): at a column, an unpaired
+    # surrogate escape ("\ud800"); of the record (None), an invalid UTF-8 byte: [count, first
+    # warning, the record index as infer counts them, over every input]
+    replaced: dict[str | None, list[Any]] = {}
     for src in sources:
         if hasattr(src, "seek"):
             src.seek(0)
         report = m.validate(src, on_error="skip", input_format=options.input_format, records_path=options.records_path, max_record_size=options.max_record_size)
+        for (column, kind), n in report.warning_counts.items():
+            if kind == "utf8_replaced":
+                replaced.setdefault(column, [0, None, None])[0] += n
+        for w in report.warnings if any(held[1] is None for held in replaced.values()) else ():
+            if w.kind == "utf8_replaced" and replaced[w.column][1] is None:
+                replaced[w.column][1:] = [w, records + w.record]
         records += report.records
         refused += report.failed_records
         for (_column, code), n in report.error_counts.items():
@@ -2247,8 +2260,33 @@ def _verify(body: dict[str, Any], sources: list[Any], options: MapOptions, notes
                 f"as float64 and multiplies by 10^Scale, which beyond 2^53 is not exact, and truncates{eg}; send such numbers as strings "
                 "to store them exactly"
             )
+        if replaced:
+            notes += _replaced_notes(replaced, entries, len(sources) > 1)
     top = dict(sorted(errors.items(), key=lambda kv: -kv[1])[:3])
     return {"records": records, "refused": refused, "errors": top}
+
+
+def _replaced_notes(replaced: dict[str | None, list[Any]], entries: dict[str, dict[str, Any]], several: bool) -> list[str]:
+    """The notes of text validate warns ``utf8_replaced`` of (see :func:`_verify`): per column, the
+    values holding an unpaired UTF-16 surrogate escape; then the records holding invalid UTF-8."""
+    out = []
+    for column, (n, w, index) in sorted(replaced.items(), key=lambda kv: (kv[0] is None, kv[1][2] if kv[1][2] is not None else 0)):
+        eg = ""
+        if w is not None:  # (the record as infer counts them; its line where there is one input)
+            where = f"record {index}{f', line {w.line}' if w.line is not None and not several else ''}"
+            eg = f" (e.g. {where}: sent {show(w.sent, escaped=True)}, stored {show(w.stored)})"
+        if column is None:
+            out.append(
+                f"{plural(n, 'record')} {'holds' if n == 1 else 'hold'} invalid UTF-8{eg}: the endpoint's JSON decoder stores each "
+                "invalid byte as U+FFFD (validate warns utf8_replaced); convert the input to UTF-8 first to keep the text"
+            )
+            continue
+        out.append(
+            f"{_dot(tuple(entries[column]['path']))}: {plural(n, 'value')} {'holds' if n == 1 else 'hold'} an unpaired UTF-16 surrogate "
+            f"escape{eg}, which is no text: the endpoint's JSON decoder stores each as U+FFFD (validate warns utf8_replaced); "
+            "send the characters themselves (or a surrogate pair's two escapes) to keep the text"
+        )
+    return out
 
 
 def _sources(records_sources: Any) -> list[Any]:

@@ -1,11 +1,14 @@
-"""``mapper infer`` on bools beside floats (counted float by float, as a bool column stores each)."""
+"""``mapper infer`` on bools beside floats (counted float by float, as a bool column stores each)
+and on text the endpoint stores with U+FFFD (noted, as validate warns ``utf8_replaced``)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import mapper
+from tests.cli_inproc import run_main
 
 
 def ndjson(*records: Any) -> bytes:
@@ -50,3 +53,28 @@ def test_bools_beside_floats_count_1_0_and_0_0_as_sent_and_only_fractions_warned
     whole = mapper.infer(ndjson(*recs([True, 1.0, 0.0])))
     assert whole.conflicts["v"]["type"] == "bool" and "every value converts to a bool" in whole.conflicts["v"]["resolution"]
     assert tally(whole, "bool") == (3, 0, 0) and "unwarned" not in whole.conflicts["v"]["alternatives"][0]
+
+
+def test_lone_surrogates_and_invalid_utf8_are_noted_as_validate_warns_them(tmp_path: Path) -> None:
+    # "\ud800" escapes are stored as U+FFFD, validate warns utf8_replaced: infer said nothing
+    f = tmp_path / "s.ndjson"
+    f.write_bytes(b'{"id":"a","s":"ok\\ud800x"}\n{"id":"b","s":"fine"}\n{"id":"c","s":"\\udc00"}\n{"id":"d","s":"b\xffd"}\n')
+    ran = run_main("infer", f)
+    assert ran.returncode == 0, ran.err
+    notes = [ln for ln in ran.err.splitlines() if ln.startswith("note: s: ") or "UTF-8" in ln]
+    assert notes == [
+        'note: s: 2 values hold an unpaired UTF-16 surrogate escape (e.g. record 0, line 1: sent "escape \\ud800 at char 18", '
+        'stored "ok\ufffdx"), which is no text: the endpoint\'s JSON decoder stores each as U+FFFD (validate warns utf8_replaced); '
+        "send the characters themselves (or a surrogate pair's two escapes) to keep the text",
+        'note: 1 record holds invalid UTF-8 (e.g. record 3, line 4: sent "byte 0xff at char 17", stored "b\ufffdd"): the '
+        "endpoint's JSON decoder stores each invalid byte as U+FFFD (validate warns utf8_replaced); convert the input to UTF-8 first to keep the text",
+    ]
+    # from Python: a str holding a lone surrogate, as its JSON text reaches the endpoint
+    r = mapper.infer([{"id": "a", "s": "ok\ud800x"}, {"id": "b", "s": "fine"}])
+    assert [n for n in r.notes if n.startswith("s: ")] == [
+        's: 1 value holds an unpaired UTF-16 surrogate escape (e.g. record 0: sent "ok\\ud800x", stored "ok\ufffdx"), which is no '
+        "text: the endpoint's JSON decoder stores each as U+FFFD (validate warns utf8_replaced); send the characters themselves "
+        "(or a surrogate pair's two escapes) to keep the text"
+    ]
+    # a pair's two escapes are one character, stored as sent: nothing to say
+    assert not [n for n in mapper.infer(b'{"id":"a","s":"\\ud83d\\ude00"}\n').notes if "U+FFFD" in n]
