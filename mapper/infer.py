@@ -55,7 +55,8 @@ Rules, per leaf path (a path whose value is not an object):
   (``MAX_COLUMNS``) is an :class:`InferError` naming the filters.
 
 The identity: ``id_field`` / ``primary_key_fields`` as given, else an ``id``, ``_id``,
-``uuid`` or ``key`` present in every record (never integers beyond 2^53: their exact
+``uuid`` or ``key`` present in every record, one whose values all differ first (a ``uuid`` that
+does rather than an ``id`` that repeats: noted, with the option that keeps the ``id``) (never integers beyond 2^53: their exact
 string twin instead; whole floats, ``1.0``, are the ids they hold: the endpoint truncates a
 float to its id), else the first string field present in every record, one whose values
 all differ first (one value shows nothing of that). With none, the error lists the closest
@@ -3205,6 +3206,85 @@ def _exact_twin(stats: dict[tuple[str, ...], _PathStats], keys: tuple[str, ...])
     return twin
 
 
+def _identity_as_id(stats: dict[tuple[str, ...], _PathStats], keys: tuple[str, ...]) -> bool:
+    """Whether a field named as an identity (``id``, ``uuid`` ...) would be an id_field (its exact
+    string twin, or integers), its values compared as ids; else a primary key (strings)."""
+    return _exact_twin(stats, keys) is not None or stats[keys].kinds != {"str"}
+
+
+def _identity_repeats(stats: dict[tuple[str, ...], _PathStats], keys: tuple[str, ...]) -> bool:
+    """Whether the values of a field named as an identity (or of its exact string twin) were seen to repeat."""
+    twin = _exact_twin(stats, keys)
+    st = stats[twin] if twin is not None else stats[keys]
+    return st.distinct(as_id=_identity_as_id(stats, keys)) is False
+
+
+_Paths = list[tuple[str, ...]]
+
+
+def _typed_identity(
+    keys: tuple[str, ...], st: _PathStats, choice: _Choice, always: bool, forced: Mapping[tuple[str, ...], str], passed: list[str]
+) -> str | None:
+    """The identity kind of a path typed by --type (the user's type stands; ``always``: in every
+    record, never null), or None, said why in ``passed``."""
+    if always and choice.type in ("int", "id"):
+        return "id_field"
+    if always and choice.type not in (None, *_SET_TYPES):
+        return "primary_key_fields"
+    passed.append(
+        f"{_dot(keys)} is missing or null in some records"
+        if not always
+        else f"{_dot(keys)} is typed {choice.type} by --type {forced[keys]}: a set cannot be a key"
+    )
+    return None
+
+
+def _distinct_first(stats: dict[tuple[str, ...], _PathStats], tops: Sequence[tuple[str, ...]]) -> tuple[_Paths, _Paths, set[tuple[str, ...]]]:
+    """The top-level fields named as an identity (``id``, ``_id``, ``uuid``, ``key``, in that order, each
+    as written, then in other case); the same with those whose values repeat after those whose values
+    all differ (records sharing an _id share one row: a distinct ``uuid`` rather than an ``id`` that
+    repeats), unless none is seen to differ; and those that repeat."""
+    named = [k for wanted in IDENTITY_NAMES for k in [k for k in tops if k[0] == wanted] + [k for k in tops if k[0] != wanted and k[0].lower() == wanted]]
+    repeats = {k for k in named if _identity_repeats(stats, k)}
+    if repeats and any(_shown_distinct(stats[k], as_id=_identity_as_id(stats, k)) for k in named if k not in repeats):
+        return named, sorted(named, key=lambda k: k in repeats), repeats  # (stable)
+    return named, named, repeats
+
+
+def _passed_over(
+    stats: dict[tuple[str, ...], _PathStats],
+    choices: dict[tuple[str, ...], _Choice],
+    first: _Paths,
+    chosen: tuple[str, ...],
+    identity: tuple[str, ...],
+    repeats: set[tuple[str, ...]],
+    n: int,
+) -> list[str]:
+    """The note of a field named as an identity before the one chosen (``chosen``, of the fields in
+    their first order; ``identity``: it, or its exact string twin) that would have been the identity
+    but whose values repeat, with the option that makes it the identity; none if there is none."""
+    over = [k for k in first[: first.index(chosen)] if k in repeats and _could_be_identity(stats, choices, k, n)]
+    if not over or chosen in repeats:
+        return []
+    alt = _exact_twin(stats, over[0]) or over[0]
+    option = "--primary-key-fields" if stats[alt].kinds == {"str"} and alt == over[0] else "--id-field"
+    return [
+        f"identity {_dot(identity)}, whose values all differ, rather than {_dot(over[0])}, whose values repeat (records sharing an _id "
+        f"share one row); {option_text(option, stats[alt].option or _dot(alt))} keeps one row per {_dot(over[0])}"
+    ]
+
+
+def _could_be_identity(stats: dict[tuple[str, ...], _PathStats], choices: dict[tuple[str, ...], _Choice], keys: tuple[str, ...], n: int) -> bool:
+    """Whether a field named as an identity would be one, by itself or its exact string twin (as
+    :func:`_identity` takes it): in every record, never null, non-empty strings or ids."""
+    twin = _exact_twin(stats, keys)
+    k = twin if twin is not None and twin in choices else keys
+    st, choice = stats[k], choices[k]
+    if st.present != n or st.nulls or choice.type in (None, *_SET_TYPES):
+        return False
+    return (st.kinds == {"str"} and st.s_empty == 0) or _id_type(st) is not None
+
+
 #: What one value shows of uniqueness (a draft from one record is no evidence that keys differ).
 _ONE_VALUE = "one value: a single record cannot show whether values repeat"
 
@@ -3380,21 +3460,11 @@ def _identity(
     passed: list[str] = []  # why a field named as an identity could not be one (for the error below)
 
     def typed_by_user(keys: tuple[str, ...]) -> str | None:
-        """The identity kind of a path typed by --type (the user's type stands), or None, said why."""
-        st, choice = stats[keys], choices[keys]
-        if always(st) and choice.type in ("int", "id"):
-            return "id_field"
-        if always(st) and choice.type not in (None, *_SET_TYPES):
-            return "primary_key_fields"
-        passed.append(
-            f"{_dot(keys)} is missing or null in some records"
-            if not always(st)
-            else f"{_dot(keys)} is typed {choice.type} by --type {forced[keys]}: a set cannot be a key"
-        )
-        return None
+        return _typed_identity(keys, stats[keys], choices[keys], always(stats[keys]), forced, passed)
 
-    for wanted in IDENTITY_NAMES:
-        for keys in [k for k in tops if k[0] == wanted] + [k for k in tops if k[0] != wanted and k[0].lower() == wanted]:
+    def named_identity() -> tuple[list[tuple[str, ...]], str] | None:
+        for keys in named:
+            chosen[:] = [keys]
             st, choice = stats[keys], choices[keys]
             if keys in forced:
                 kind = typed_by_user(keys)
@@ -3436,6 +3506,16 @@ def _identity(
                 continue
             held = " and ".join(_KIND_WORDS.get(k, k) for k in sorted(st.kinds)) + (" (some empty)" if st.s_empty else "")
             passed.append(f"{_dot(keys)} holds {held}: an id_field takes integers (or their digit strings), a primary key non-empty strings")
+        return None
+
+    # Of the fields so named, one whose values all differ comes first: records sharing an _id
+    # share one row (uuid, distinct, rather than an id that repeats); values repeating in all, the order above.
+    first, named, repeats = _distinct_first(stats, tops)
+    chosen: list[tuple[str, ...]] = []  # the named field the identity is (or whose twin it is)
+    picked = named_identity()
+    if picked is not None:
+        notes += _passed_over(stats, choices, first, chosen[0], picked[0][0], repeats, n)
+        return picked
     # The first string path present in every record whose values all differ (else the first
     # present in every record); kept paths first, plain strings before timestamps.
     # A path typed by --type is a candidate as infer types it (its type stands), unless typed a set.

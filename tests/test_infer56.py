@@ -78,3 +78,23 @@ def test_lone_surrogates_and_invalid_utf8_are_noted_as_validate_warns_them(tmp_p
     ]
     # a pair's two escapes are one character, stored as sent: nothing to say
     assert not [n for n in mapper.infer(b'{"id":"a","s":"\\ud83d\\ude00"}\n').notes if "U+FFFD" in n]
+
+
+def test_a_named_identity_whose_values_all_differ_comes_before_one_whose_values_repeat() -> None:
+    # an id that repeats beside a uuid that does not: the draft keyed the records by id (the first
+    # name), so records sharing an id shared one row, a note saying only "choose another"
+    text = b'{"id": 1, "uuid": "u1", "v": 1}\n{"id": 1, "uuid": "u2", "v": 2}\n{"id": 2, "uuid": "u3", "v": 3}\n'
+    r = mapper.infer(text)
+    assert r.body["schema"]["primary_key_fields"] == ["uuid"] and "id_field" not in r.body["schema"]
+    assert [n for n in r.notes if n.startswith("identity")] == [
+        "identity uuid, whose values all differ, rather than id, whose values repeat (records sharing an _id share one row); --id-field id keeps one row per id"
+    ]
+    assert mapper.compile_sink(r.body).map(text).ids.tolist() == ["u1", "u2", "u3"]
+    # both repeat, or the first named differs: the first named, as before, and no such note
+    both = mapper.infer(b'{"id": 1, "uuid": "u1"}\n{"id": 1, "uuid": "u1"}\n')
+    assert both.body["schema"]["id_field"] == "id" and not [n for n in both.notes if "rather than" in n]
+    plain = mapper.infer(b'{"id": 1, "uuid": "u1"}\n{"id": 2, "uuid": "u1"}\n')
+    assert plain.body["schema"]["id_field"] == "id" and not [n for n in plain.notes if "rather than" in n]
+    # one that repeats but could not be the identity anyway (missing in a record) is not said
+    gap = mapper.infer(b'{"id": 1, "uuid": "u1"}\n{"id": 1, "uuid": "u2"}\n{"uuid": "u3"}\n')
+    assert gap.body["schema"]["primary_key_fields"] == ["uuid"] and not [n for n in gap.notes if "rather than" in n]
