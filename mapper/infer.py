@@ -27,7 +27,8 @@ Rules, per leaf path (a path whose value is not an object):
   range lies in one epoch band -> ``timestamp`` with a Unit from the magnitude
   (1e9..1e10 s, 1e12..1e13 ms, 1e15..1e16 us, 1e18..1e19 ns) and the same Granularity;
 * bools -> ``bool``; arrays of strings -> ``strings``; arrays of non-negative ints -> ``ids`` (skipped with
-  an element of 2^44 or more, which the ids column would keep wrapped: 64-bit snowflake ids);
+  an element of 2^44 or more, which the ids column would keep wrapped: 64-bit snowflake ids); arrays
+  holding an element twice (``[255, 0, 0]``), which a set stores once, in no order, are noted;
 * several JSON types in one path (a *conflict*): a type every value converts to without an
   error (ints with integer strings -> ``int``, numbers with decimal strings -> ``decimal``,
   bools with 0/1 (or 0.0/1.0) or bool words -> ``bool``, anything else -> ``string``, which takes numbers
@@ -364,6 +365,8 @@ class _PathStats:
         "arr_uint",
         "arr_ids",
         "arr_refused",
+        "arr_rep",
+        "arr_rep_first",
         "elems",
         "emin",
         "emax",
@@ -470,6 +473,8 @@ class _PathStats:
         # the first array a strings column refuses and the first an ids column refuses (a stand-in,
         # as first_values holds): the example of a note on a set column, whose first array it takes
         self.arr_refused: dict[str, Any] = {}
+        self.arr_rep = 0  # arrays of strings or of unsigned integers holding an element twice (a set stores it once)
+        self.arr_rep_first: Any = None
         self.elems: dict[str, int] = {}
         self.emin: int | None = None
         self.emax: int | None = None
@@ -839,6 +844,10 @@ class _PathStats:
             elems[kind] = elems.get(kind, 0) + 1
         self.arr_str += only_str
         self.arr_uint += only_uint
+        if (only_str or only_uint) and len(v) > 1 and len(set(v)) < len(v):
+            self.arr_rep += 1
+            if self.arr_rep_first is None:  # (its JSON text, cut: an example for the note)
+                self.arr_rep_first = preview(escaped_json(json.dumps(list(v[:_STAND_IN_MAX]), ensure_ascii=False)), 80)
         if not (only_uint or _count_ids(v, self.arr_ids)) and "ids" not in self.arr_refused:
             self.arr_refused["ids"] = _stand_in(v)
         if not only_str and "strings" not in self.arr_refused:
@@ -1431,7 +1440,23 @@ def _decide(st: _PathStats, nulls_above: int = 0) -> _Choice:
             reason=f"{choice.type} with nulls: the endpoint cannot write null into an existing set column, so the "
             f"{plural(nulls, 'record')} sending null would be refused; map it yourself if that is what you want",
         )
+    said = _set_repeats(st, choice.type)
+    if said:
+        choice.note = f"{choice.note}; {said}" if choice.note else said
     return choice
+
+
+def _set_repeats(st: _PathStats, ctype: str | None) -> str:
+    """What a set column (``strings``, ``ids``) does with the path's arrays holding an element
+    twice (RGB triples, coordinates, a list with repeats): stores it once, and keeps no order;
+    "" for another type or none such."""
+    if ctype not in ("strings", "ids") or not st.arr_rep:
+        return ""
+    return (
+        f"{plural(st.arr_rep, 'array')} {'holds' if st.arr_rep == 1 else 'hold'} an element more than once (e.g. {st.arr_rep_first}): "
+        f"a set column ({ctype}) stores each element once, in no order, without a warning; map the elements as columns of their own "
+        "(or send the array as a string) if the repeats or the order matter"
+    )
 
 
 _SCALARS = frozenset({"int", "float", "str", "bool"})
@@ -2783,6 +2808,8 @@ class _Drafting:
         self.notes[:] = [nt for nt in self.notes if not nt.startswith(_dot(keys) + ": ")]
         if forced.note:  # (the type's own: a capped Scale or Granularity)
             self.path_note(keys, f"{_dot(keys)}: {forced.note}")
+        if _set_repeats(stats[keys], ctype):
+            self.path_note(keys, f"{_dot(keys)}: {_set_repeats(stats[keys], ctype)}")
         for said in _any_type_notes(stats[keys]):  # (dropped above with the path's other notes; a twin's path had none)
             self.path_note(keys, f"{_dot(keys)}: {said}")
         st = stats[keys]

@@ -98,3 +98,21 @@ def test_a_named_identity_whose_values_all_differ_comes_before_one_whose_values_
     # one that repeats but could not be the identity anyway (missing in a record) is not said
     gap = mapper.infer(b'{"id": 1, "uuid": "u1"}\n{"id": 1, "uuid": "u2"}\n{"uuid": "u3"}\n')
     assert gap.body["schema"]["primary_key_fields"] == ["uuid"] and not [n for n in gap.notes if "rather than" in n]
+
+
+def test_arrays_holding_an_element_twice_are_noted_where_a_set_column_takes_them() -> None:
+    # [255, 0, 0] became an ids column storing {0, 255}, ["x", "x", "y"] a strings column storing
+    # {x, y}: the repeats (and the order) lost, without a word from infer or validate
+    text = ndjson({"id": "a", "rgb": [255, 0, 0], "tags": ["x", "y"]}, {"id": "b", "rgb": [0, 128, 0], "tags": ["x", "x", "y"]})
+    r = mapper.infer(text)
+    assert [(d["name"], d["type"]) for d in r.body["schema"]["definition"][1:]] == [("rgb", "ids"), ("tags", "strings")]
+    said = [n for n in r.notes if n.startswith(("rgb", "tags"))]
+    assert len(said) == 2
+    assert said[0].startswith("rgb: 2 arrays hold an element more than once (e.g. [255, 0, 0]): a set column (ids)")
+    assert said[1].startswith('tags: 1 array holds an element more than once (e.g. ["x", "x", "y"]): a set column (strings)')
+    assert "stores each element once, in no order, without a warning" in r.notes[0]
+    assert not mapper.compile_sink(r.body).validate(text).warnings  # (what the note says)
+    # distinct elements say nothing; a --type set says it too
+    assert not [n for n in mapper.infer(ndjson({"id": "a", "t": ["x", "y"]}, {"id": "b", "t": ["z"]})).notes if "more than once" in n]
+    forced = mapper.infer(ndjson({"id": "a", "t": ["q", "q"]}, {"id": "b", "t": "r"}), types={"t": "strings"})
+    assert [n[:50] for n in forced.notes if n.startswith("t: ")] == ["t: 1 array holds an element more than once (e.g. ["]
