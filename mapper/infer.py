@@ -14,7 +14,8 @@ Rules, per leaf path (a path whose value is not an object):
   them, noted);
 * floats, or ints mixed with floats -> ``decimal`` with the Scale that holds every value
   seen (digits after the point of the shortest text of each float), capped so that
-  ``max|value| * 10**Scale`` fits a signed 64-bit integer (noted when capped);
+  ``max|value| * 10**Scale`` fits a signed 64-bit integer (noted when capped; noted too when float
+  arithmetic's digits, ``19.990000000000002``, set a Scale whose range is close to the values seen);
 * strings -> ``string``, or ``timestamp`` when one Go layout parses every string seen
   (RFC 3339 needs no Layout; ``2006-01-02T15:04:05``, ``2006-01-02 15:04:05``, Twitter's
   ``Mon Jan 02 15:04:05 -0700 2006``, ``2006-01-02``) - checked value by value with the
@@ -1342,6 +1343,8 @@ def _decimal_choice(st: _PathStats, with_text: bool) -> _Choice | None:
                     f"Scale capped at {scale} (values have up to {need} digits after the point) so that the largest "
                     f"value{largest} times 10^Scale fits a signed 64-bit integer; extra digits are truncated"
                 )
+            elif scale:
+                note = _scale_headroom(st, scale, with_text)
             if with_text and st.d_dropped:
                 dropped = sum(st.d_dropped.values())
                 note += "; " if note else ""
@@ -1351,6 +1354,34 @@ def _decimal_choice(st: _PathStats, with_text: bool) -> _Choice | None:
                 )
             return _Choice("decimal", {"Scale": scale}, note=note)
     return None
+
+
+#: A decimal column whose range (int64 / 10^Scale) is within this factor of the largest value seen,
+#: its Scale set by floats of this many significant digits or more (float arithmetic's), is noted.
+SCALE_HEADROOM = 1000
+NOISY_DIGITS = 15
+
+
+def _scale_headroom(st: _PathStats, scale: int, with_text: bool) -> str:
+    """The note of a Scale set by floats as float arithmetic leaves them (19.990000000000002, 15 or
+    more significant digits) that leaves a range close to the values seen (Scale 15: values up to
+    9223.37 only, a later 10000 refused), or ""."""
+    finest = next((v for v in st.fvals if _frac_digits(v) == scale), None) if st.frac == scale else None
+    if finest is None or len(Decimal(repr(finest)).as_tuple().digits) < NOISY_DIGITS:
+        return ""
+    sized: list[Decimal] = [Decimal(repr(v) if isinstance(v, float) else v).copy_abs() for v in _numbers(st)]
+    if with_text:
+        sized += [d.copy_abs() for d in (st.dmin, st.dmax) if d is not None]
+    largest = max(sized, default=Decimal(0))
+    limit = Decimal(2**63 - 1).scaleb(-scale)
+    if largest * SCALE_HEADROOM <= limit:
+        return ""
+    return (
+        f"Scale {scale} holds the digits of floats such as {show(finest)}, as float arithmetic leaves them (0.1 + 0.2 is "
+        f"0.30000000000000004), but then values only up to {float(limit):.6g} in magnitude (int64 / 10^Scale; the largest seen "
+        f"is {largest}): a larger one is refused with its record; a smaller Scale in the draft holds larger values (the digits "
+        "beyond it truncated)"
+    )
 
 
 def _int_choice(st: _PathStats, with_text: bool, rows: bool = False) -> _Choice | None:

@@ -116,3 +116,20 @@ def test_arrays_holding_an_element_twice_are_noted_where_a_set_column_takes_them
     assert not [n for n in mapper.infer(ndjson({"id": "a", "t": ["x", "y"]}, {"id": "b", "t": ["z"]})).notes if "more than once" in n]
     forced = mapper.infer(ndjson({"id": "a", "t": ["q", "q"]}, {"id": "b", "t": "r"}), types={"t": "strings"})
     assert [n[:50] for n in forced.notes if n.startswith("t: ")] == ["t: 1 array holds an element more than once (e.g. ["]
+
+
+def test_a_scale_set_by_float_arithmetic_digits_that_leaves_little_range_is_noted() -> None:
+    # 19.990000000000002 (as 0.1 + 0.2 leaves its digits) made the draft Scale 15, which holds values
+    # up to 9223.37 only: a later price of 10000 refused with its record, without a word
+    text = ndjson({"id": "a", "price": 19.99}, {"id": "b", "price": 5.5}, {"id": "c", "price": 19.990000000000002})
+    r = mapper.infer(text)
+    assert r.body["schema"]["definition"][1]["config"] == {"Scale": 15}
+    (said,) = [n for n in r.notes if n.startswith("price: Scale")]
+    assert said.startswith("price: Scale 15 holds the digits of floats such as 19.990000000000002, as float arithmetic leaves them")
+    assert "values only up to 9223.37 in magnitude" in said
+    later = mapper.compile_sink(r.body).validate(b'{"id": "d", "price": 10000}\n')
+    assert [e.code for e in later.errors] == ["out_of_range"]  # (what the note says)
+    # fewer significant digits, or 15 with a range far beyond the values: nothing said
+    for values in ([1e15, 2.5], [0.015625, 2.0], [0.123456789012345, 0.5]):
+        r = mapper.infer(ndjson(*[{"id": str(i), "v": v} for i, v in enumerate(values)]))
+        assert not [n for n in r.notes if n.startswith("v: Scale")], (values, r.notes)
