@@ -64,7 +64,8 @@ float to its id), else the first string field present in every record, one whose
 all differ first (one value shows nothing of that). With none, the error lists the closest
 fields, each judged as the option that would name it judges it: as an id_field's integers
 where its values can be ids, as a primary key's text always. The scan keeps each integer
-value of a path (a 64-bit hash of each string, and the integer of each integer string,
+value of a path (a 64-bit hash of each string, as its JSON text arrives: a Python str's unpaired
+surrogate U+FFFD, a pair its character; and the integer of each integer string,
 and of each whole float) while they all differ, so the identity's uniqueness is known
 and said, its values compared as the endpoint makes the _id of them: an ``id_field``'s as its column stores them (``"007"`` and ``7`` are one id),
 a primary key's as text, each number as Go's ``%v`` prints its float64 whatever the column's
@@ -660,7 +661,9 @@ class _PathStats:
         Runs per string value of the scan: the rarer or costlier readings (timestamps, integer
         and decimal text) are methods; the cheap checks every string gets stay inline."""
         self.seen("str", index, v)
-        self.track(v)
+        # (a Python caller's string holding a surrogate is the text its JSON escapes arrive as: U+FFFD
+        # for each unpaired one, so "a\ud800" and "a\udc00" are one key, as from the record's text)
+        self.track(v if v.isascii() or not has_lone_surrogate(v) else as_unescaped(v))
         if not v:
             if not self.s_empty:
                 self.empty_at = index

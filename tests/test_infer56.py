@@ -133,3 +133,17 @@ def test_a_scale_set_by_float_arithmetic_digits_that_leaves_little_range_is_note
     for values in ([1e15, 2.5], [0.015625, 2.0], [0.123456789012345, 0.5]):
         r = mapper.infer(ndjson(*[{"id": str(i), "v": v} for i, v in enumerate(values)]))
         assert not [n for n in r.notes if n.startswith("v: Scale")], (values, r.notes)
+
+
+def test_key_values_holding_a_lone_surrogate_from_python_are_compared_as_they_arrive() -> None:
+    # "a\ud800" and "a\udc00" from dicts both arrive as "a\ufffd" (one _id): infer said "every value
+    # distinct" from the dicts, "values repeat" from their JSON text
+    recs = [{"name": "a\ud800", "v": 1}, {"name": "a\udc00", "v": 2}]
+    r = mapper.infer(recs)
+    assert r.body["schema"]["primary_key_fields"] == ["name"]
+    assert any(n.startswith("identity name: its values repeat") for n in r.notes), r.notes
+    assert mapper.compile_sink(r.body).map(recs).ids.tolist() == ["a\ufffd", "a\ufffd"]  # (what the note says)
+    # a pair's two code points are the character they make: one key with it
+    pair = mapper.infer([{"name": "\ud83d\ude00", "v": 1}, {"name": "\U0001f600", "v": 2}])
+    assert any(n.startswith("identity name: its values repeat") for n in pair.notes), pair.notes
+    assert not [n for n in mapper.infer([{"name": "a\ud800", "v": 1}, {"name": "b", "v": 2}]).notes if "repeat" in n]
