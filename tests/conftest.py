@@ -44,6 +44,10 @@ settings.register_profile("explore", derandomize=False, print_blob=True, deadlin
 # start, on a 2-core CI machine (0.48 -> 0.37 s of CPU a `mapper validate`). mapper makes
 # no BLAS calls; the tests' subprocesses inherit this.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# polars sizes its pool when first imported: the benchmark contenders (benchmarks/, run in the same
+# test processes by the README's test command) measure it on one thread and refuse it on more, and a
+# test process that ran a to_polars test first had imported it with the default (one per core).
+os.environ.setdefault("POLARS_MAX_THREADS", "1")
 
 #: Files by their wall time, longest first: from a three-process run's per-file totals (2026-12-05,
 #: `pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=80 --junitxml`, the files over
