@@ -190,8 +190,31 @@ def _on_new_stack(fn: Callable[..., T], *args: Any, first: BaseException | None 
                 _thread.stack_size(size)
     if not started:
         return fn(*args)
-    done.acquire()
+    interrupted = _wait(done)
+    if interrupted is not None:  # (fn is over, its effects whole: the interruption is raised as if it had landed after it)
+        raise interrupted
     ok, value = outcome[0]
     if ok:
         return value  # type: ignore[no-any-return]
     raise value
+
+
+def _wait(done: Any) -> BaseException | None:
+    """Wait until ``done`` is released (the new thread's ``fn`` is over); an exception that
+    interrupts the wait (Ctrl-C in a main thread, another thread's async exception) is
+    returned once it is, not raised at once: raised then, the caller went on while ``fn``
+    still ran, unlocked, and changed what the caller thought untouched (a ``Batcher``'s
+    judging moved its queued records into bodies after ``add_many`` raised, saying it took
+    none of them, and a record added meanwhile was lost)."""
+    interrupted: BaseException | None = None
+    while True:
+        try:
+            try:
+                done.acquire()
+                return interrupted
+            except BaseException as exc:  # noqa: BLE001 - raised by the caller, once fn is over
+                if interrupted is None:
+                    interrupted = exc
+        except BaseException as exc:  # noqa: BLE001 - (a second one, landing in the handler above)
+            if interrupted is None:
+                interrupted = exc

@@ -169,3 +169,76 @@ def test_on_a_small_stack_infer_and_check_sink_read_on_a_large_one(monkeypatch):
     assert all(ident != threading.get_ident() for _, ident, _ in seen)
     if sys.platform.startswith("linux"):
         assert {size for _, _, size in seen} == {stack.STACK_BYTES}
+
+
+def _interrupt_wait(monkeypatch, call, waiting):
+    """Make the caller's wait for the ``call``-th run on a new stack raise KeyboardInterrupt, as a
+    Ctrl-C landing there does (a main thread's lock wait is interruptible); ``waiting`` is set
+    when the caller waits for it again."""
+    import _thread
+    from types import SimpleNamespace
+
+    runs = []
+
+    class Done:
+        def __init__(self):
+            self.lock, self.acquired = _thread.allocate_lock(), 0
+            runs.append(self)
+
+        def acquire(self):
+            self.acquired += 1  # (1: taken when made; 2: the caller's wait)
+            if len(runs) == call and self.acquired == 2:
+                raise KeyboardInterrupt
+            if len(runs) == call and self.acquired > 2:
+                waiting.set()
+            return self.lock.acquire()
+
+        def release(self):
+            self.lock.release()
+
+    fake = SimpleNamespace(allocate_lock=Done, stack_size=_thread.stack_size, start_new_thread=_thread.start_new_thread)
+    monkeypatch.setattr(stack, "_thread", fake)
+    monkeypatch.setattr(stack.ROOMY, "roomy", False)  # (this thread's only)
+
+
+def test_an_interrupted_wait_raises_once_the_call_on_the_large_stack_is_over(monkeypatch):
+    # Ctrl-C while the caller waited raised at once, the call going on on the new thread
+    # (unlocked, changing what the caller had been told was untouched): it is raised once it is over.
+    over = []
+    waiting = threading.Event()
+
+    def call():
+        waiting.wait(5)  # (until the caller waits again: before, it never did)
+        over.append(threading.get_ident())
+
+    _interrupt_wait(monkeypatch, 1, waiting)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            stack.on_roomy_stack(call)
+        assert len(over) == 1 and over[0] != threading.get_ident()
+    finally:
+        waiting.set()
+
+
+def test_a_batcher_interrupted_while_its_judging_runs_on_a_large_stack_keeps_its_promise(monkeypatch):
+    # add_many untook its records (no verdicts on the exception, added 0) while the judging went
+    # on on the new thread and then put them into a body: records sent that add_many said it had not taken.
+    waiting = threading.Event()
+    b = mapper.Batcher(mapper.compile_sink(SINK))
+    packed = b._packed
+
+    def slow_packed(*args, **kwargs):
+        waiting.wait(5)  # (until the caller waits again)
+        return packed(*args, **kwargs)
+
+    monkeypatch.setattr(b, "_packed", slow_packed)
+    _interrupt_wait(monkeypatch, 2, waiting)  # (the first run on a new stack writes the texts, the second judges)
+    record = {"id": 1, "s": "x"}
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            b.add_many([record, record])
+    finally:
+        waiting.set()
+    assert [v.index for v in getattr(caught.value, "verdicts", [])] == [0, 1]  # (the judging went through: taken, and said so)
+    assert b.added == 2
+    assert [body.indices for body in b.flush()] == [[0, 1]]
