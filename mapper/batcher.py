@@ -493,7 +493,10 @@ class Batcher:
             raise OptionError(f"add_many takes the tags as a list, one per record, not one {type(tags).__name__}")
         self._check_open()
         tagged = None if tags is None else list(tags)  # (any iterable, as records)
-        texts = self._texts(records) if ROOMY.roomy else on_roomy_stack(self._texts, records)  # (see _texts)
+        if ROOMY.roomy:
+            texts = self._texts(records)
+        else:  # (see _texts; the records read here, a generator reading this thread's locals or context as it would anywhere)
+            texts = on_roomy_stack(self._texts, records if isinstance(records, (list, tuple)) else list(records))
         if tagged is not None and len(tagged) != len(texts):
             raise OptionError(f"{plural(len(tagged), 'tag')} for {plural(len(texts), 'record')}: give one tag per record")
         out: list[Verdict] = []

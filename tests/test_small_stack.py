@@ -242,3 +242,26 @@ def test_a_batcher_interrupted_while_its_judging_runs_on_a_large_stack_keeps_its
     assert [v.index for v in getattr(caught.value, "verdicts", [])] == [0, 1]  # (the judging went through: taken, and said so)
     assert b.added == 2
     assert [body.indices for body in b.flush()] == [[0, 1]]
+
+
+def test_on_a_small_stack_add_many_reads_its_records_on_the_callers_thread(monkeypatch):
+    # the generator given was run on the new thread: its thread-locals and context variables were that thread's
+    import contextvars
+
+    source = contextvars.ContextVar("source", default="none")
+    token = source.set("the caller's")
+    seen = []
+
+    def records():
+        for i in range(2):
+            seen.append((threading.get_ident(), source.get()))
+            yield {"id": i, "s": "x"}
+
+    monkeypatch.setattr(stack.ROOMY, "roomy", False)  # (this thread's only)
+    try:
+        with mapper.Batcher(mapper.compile_sink(SINK)) as b:
+            verdicts = b.add_many(records())
+    finally:
+        source.reset(token)
+    assert [v.accepted for v in verdicts] == [True, True]
+    assert seen == [(threading.get_ident(), "the caller's")] * 2
