@@ -165,7 +165,8 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
 
     Objects come back as dicts that remember duplicate keys. ``written``: filled with each
     number whose text Python writes otherwise (``1e3``, read as 1000.0), for messages to
-    quote it as it was written (:meth:`mapper.checks.Checker.show`).
+    quote it as it was written (:meth:`mapper.checks.Checker.show`). A text nested past
+    :data:`SHOWN_DEPTH` levels is refused (``too-deep``), whatever this Python's decoder reads.
     """
     if isinstance(data, bytes):
         if data.startswith(b"\xef\xbb\xbf"):
@@ -189,7 +190,10 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
     if not text.strip():
         raise DefinitionError([Problem("error", "", f"{what} is empty", "empty")])
     try:
-        return json.loads(text, object_pairs_hook=_Obj, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_float_parser(written))
+        doc = json.loads(text, object_pairs_hook=_Obj, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_float_parser(written))
+        if _deeper_than_shown(doc):  # (read by this Python's decoder, but past SHOWN_DEPTH: refused as on every Python, where it passes them)
+            raise RecursionError
+        return doc
     except json.JSONDecodeError as exc:
         if exc.msg.startswith("Unexpected UTF-8 BOM"):  # (Python's words name its own remedy)
             # (a text's first mark is taken off above: this one, at its start, is a second, said as a records file's is)
@@ -310,9 +314,31 @@ def _open_brackets(text: str) -> list[int]:
 _TYPOGRAPHIC_QUOTES = frozenset("\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a\uff02\uff07\u2032\u2033")
 
 
-#: A definition nested too deeply for the decoder or the checks (Python's recursion limit) is
-#: named where it passes this many levels: a definition needs a few.
+#: A definition's text nested past this many levels is refused (``too-deep``), where it passes
+#: them, on every Python: a definition needs a few, and the decoder's own limit depends on the
+#: Python (its recursion limit: about 990 levels up to 3.11, 1,500 on 3.12, 10,000 from 3.13), so
+#: a text with an extra key nested 3,000 levels deep was read on 3.13 and refused on 3.11. A
+#: Python definition too deep for the checks (Python's recursion limit) is named where it passes them too.
 SHOWN_DEPTH = 100
+
+
+def _deeper_than_shown(doc: Any) -> bool:
+    """Whether a decoded definition holds an object or array past :data:`SHOWN_DEPTH` levels (the
+    values of a key given twice counted too: they are in the text). Level by level, no recursion."""
+    level = [doc] if isinstance(doc, (dict, list)) else []
+    for _depth in range(SHOWN_DEPTH):
+        below: list[Any] = []
+        for value in level:
+            if isinstance(value, dict):
+                below.extend(v for v in value.values() if isinstance(v, (dict, list)))
+                if isinstance(value, _Obj) and value.history:
+                    below.extend(v for vs in value.history.values() for v in vs if isinstance(v, (dict, list)))
+            else:
+                below.extend(v for v in value if isinstance(v, (dict, list)))
+        if not below:
+            return False
+        level = below
+    return True
 
 
 def _too_deep_at(text: str) -> int:
