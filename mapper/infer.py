@@ -368,7 +368,6 @@ class _PathStats:
         "arr_ids",
         "arr_refused",
         "arr_rep",
-        "arr_rep_first",
         "elems",
         "emin",
         "emax",
@@ -475,8 +474,9 @@ class _PathStats:
         # the first array a strings column refuses and the first an ids column refuses (a stand-in,
         # as first_values holds): the example of a note on a set column, whose first array it takes
         self.arr_refused: dict[str, Any] = {}
-        self.arr_rep = 0  # arrays of strings or of unsigned integers holding an element twice (a set stores it once)
-        self.arr_rep_first: Any = None
+        # by the set column that takes them (strings, ids): the arrays of strings, of unsigned integers,
+        # holding an element twice (a set stores it once), and the first one's JSON text, cut
+        self.arr_rep: dict[str, list[Any]] = {}
         self.elems: dict[str, int] = {}
         self.emin: int | None = None
         self.emax: int | None = None
@@ -849,9 +849,12 @@ class _PathStats:
         self.arr_str += only_str
         self.arr_uint += only_uint
         if (only_str or only_uint) and len(v) > 1 and len(set(v)) < len(v):
-            self.arr_rep += 1
-            if self.arr_rep_first is None:  # (its JSON text, cut: an example for the note)
-                self.arr_rep_first = preview(escaped_json(json.dumps(list(v[:_STAND_IN_MAX]), ensure_ascii=False)), 80)
+            held = self.arr_rep.get("strings" if only_str else "ids")
+            if held is None:  # (its JSON text, cut: an example for the note)
+                first = preview(escaped_json(json.dumps(list(v[:_STAND_IN_MAX]), ensure_ascii=False)), 80)
+                self.arr_rep["strings" if only_str else "ids"] = [1, first]
+            else:
+                held[0] += 1
         if not (only_uint or _count_ids(v, self.arr_ids)) and "ids" not in self.arr_refused:
             self.arr_refused["ids"] = _stand_in(v)
         if not only_str and "strings" not in self.arr_refused:
@@ -1481,13 +1484,16 @@ def _decide(st: _PathStats, nulls_above: int = 0) -> _Choice:
 
 
 def _set_repeats(st: _PathStats, ctype: str | None) -> str:
-    """What a set column (``strings``, ``ids``) does with the path's arrays holding an element
-    twice (RGB triples, coordinates, a list with repeats): stores it once, and keeps no order;
-    "" for another type or none such."""
-    if ctype not in ("strings", "ids") or not st.arr_rep:
+    """What a set column (``strings``, ``ids``) does with the path's arrays it takes (of strings, of
+    unsigned integers) holding an element twice (RGB triples, coordinates, a list with repeats): stores
+    it once, and keeps no order; "" for another type or none such (an array the column refuses, its
+    record refused, is said so elsewhere)."""
+    held = st.arr_rep.get(ctype) if ctype is not None else None
+    if held is None:
         return ""
+    n, first = held
     return (
-        f"{plural(st.arr_rep, 'array')} {'holds' if st.arr_rep == 1 else 'hold'} an element more than once (e.g. {st.arr_rep_first}): "
+        f"{plural(n, 'array')} {'holds' if n == 1 else 'hold'} an element more than once (e.g. {first}): "
         f"a set column ({ctype}) stores each element once, in no order, without a warning; map the elements as columns of their own "
         "(or send the array as a string) if the repeats or the order matter"
     )
@@ -2842,8 +2848,8 @@ class _Drafting:
         self.notes[:] = [nt for nt in self.notes if not nt.startswith(_dot(keys) + ": ")]
         if forced.note:  # (the type's own: a capped Scale or Granularity)
             self.path_note(keys, f"{_dot(keys)}: {forced.note}")
-        if _set_repeats(stats[keys], ctype):
-            self.path_note(keys, f"{_dot(keys)}: {_set_repeats(stats[keys], ctype)}")
+        if repeats := _set_repeats(stats[keys], ctype):
+            self.path_note(keys, f"{_dot(keys)}: {repeats}")
         for said in _any_type_notes(stats[keys]):  # (dropped above with the path's other notes; a twin's path had none)
             self.path_note(keys, f"{_dot(keys)}: {said}")
         st = stats[keys]

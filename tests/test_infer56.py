@@ -147,3 +147,13 @@ def test_key_values_holding_a_lone_surrogate_from_python_are_compared_as_they_ar
     pair = mapper.infer([{"name": "\ud83d\ude00", "v": 1}, {"name": "\U0001f600", "v": 2}])
     assert any(n.startswith("identity name: its values repeat") for n in pair.notes), pair.notes
     assert not [n for n in mapper.infer([{"name": "a\ud800", "v": 1}, {"name": "b", "v": 2}]).notes if "repeat" in n]
+
+
+def test_the_repeats_note_counts_only_the_arrays_the_set_column_takes() -> None:
+    # --type rgb=strings: [255, 0, 0] is refused by a strings column (its record with it), and the note
+    # said "a set column (strings) stores each element once" of it; ints and strings counted as one
+    text = ndjson({"id": "a", "v": [255, 0, 0]}, {"id": "b", "v": ["x", "x"]}, {"id": "c", "v": [7, 7]})
+    as_strings = [n for n in mapper.infer(text, types={"v": "strings"}).notes if "more than once" in n]
+    assert len(as_strings) == 1 and as_strings[0].startswith('v: 1 array holds an element more than once (e.g. ["x", "x"]): a set column (strings)')
+    as_ids = [n for n in mapper.infer(text, types={"v": "ids"}).notes if "more than once" in n]
+    assert len(as_ids) == 1 and as_ids[0].startswith("v: 2 arrays hold an element more than once (e.g. [255, 0, 0]): a set column (ids)")
