@@ -540,7 +540,6 @@ def _read_source(source: SinkSource, written: WrittenNumbers, piped: str | None 
     )
 
 
-@roomy_stack  # (its text decoded in C a level each, before its depth is told: on a stack that holds the deepest, see on_roomy_stack)
 def check_sink(
     source: SinkSource,
     *,
@@ -566,6 +565,7 @@ def check_stdin_sink(data: bytes, **options: Any) -> CheckResult:
     return _check_sink(data, "-", **options)
 
 
+@roomy_stack  # (its text decoded in C a level each, before its depth is told: on a stack that holds the deepest, see on_roomy_stack)
 def _check_sink(
     source: SinkSource,
     stream: str | None,
@@ -575,7 +575,8 @@ def _check_sink(
     allow_missing_fields: bool | None = None,
     name: str | None = None,
 ) -> CheckResult:
-    """:func:`check_sink`; ``stream``: the name of the stream read once a text came from (``-``), else None."""
+    """:func:`check_sink`; ``stream``: the name of the stream read once a text came from (``-``), else None.
+    Run on a stack that holds the deepest text (both :func:`check_sink` and :func:`check_stdin_sink` come here)."""
     try:
         written: WrittenNumbers = {}
         doc, display, escaped, surrogates, bom = _read_source(source, written, stream)

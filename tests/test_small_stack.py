@@ -265,3 +265,23 @@ def test_on_a_small_stack_add_many_reads_its_records_on_the_callers_thread(monke
         source.reset(token)
     assert [v.accepted for v in verdicts] == [True, True]
     assert seen == [(threading.get_ident(), "the caller's")] * 2
+
+
+def test_on_a_small_stack_mapper_check_of_standard_input_reads_on_a_large_one(monkeypatch):
+    # `mapper check -` reads its text through check_stdin_sink, which went round check_sink's guard:
+    # its text decoded on the caller's small stack (the crash load_sink had on 3.13)
+    import mapper.sink
+
+    seen = []
+    read = mapper.sink.read_json_document
+
+    def spy(*args):
+        seen.append((threading.get_ident(), stack.thread_stack_bytes()))
+        return read(*args)
+
+    monkeypatch.setattr(mapper.sink, "read_json_document", spy)
+    monkeypatch.setattr(stack.ROOMY, "roomy", False)  # (this thread's only)
+    assert mapper.sink.check_stdin_sink(json.dumps(SINK).encode()).valid
+    assert len(seen) == 1 and seen[0][0] != threading.get_ident()
+    if sys.platform.startswith("linux"):
+        assert seen[0][1] == stack.STACK_BYTES
