@@ -1379,8 +1379,8 @@ def _scale_headroom(st: _PathStats, scale: int, with_text: bool) -> str:
     if with_text:
         sized += [d.copy_abs() for d in (st.dmin, st.dmax) if d is not None]
     largest = max(sized, default=Decimal(0))
-    limit = Decimal(2**63 - 1).scaleb(-scale)
-    if largest * SCALE_HEADROOM <= limit:
+    limit = Decimal(2**63 - 1).scaleb(-scale, EXACT_DECIMALS)  # (never the caller's context: 3 digits, or a rounding trapped)
+    if EXACT_DECIMALS.multiply(largest, SCALE_HEADROOM) <= limit:
         return ""
     return (
         f"Scale {scale} holds the digits of floats such as {show(finest)}, as float arithmetic leaves them (0.1 + 0.2 is "

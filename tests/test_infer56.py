@@ -157,3 +157,15 @@ def test_the_repeats_note_counts_only_the_arrays_the_set_column_takes() -> None:
     assert len(as_strings) == 1 and as_strings[0].startswith('v: 1 array holds an element more than once (e.g. ["x", "x"]): a set column (strings)')
     as_ids = [n for n in mapper.infer(text, types={"v": "ids"}).notes if "more than once" in n]
     assert len(as_ids) == 1 and as_ids[0].startswith("v: 2 arrays hold an element more than once (e.g. [255, 0, 0]): a set column (ids)")
+
+
+def test_the_scale_note_is_told_in_mappers_decimal_context_not_the_callers() -> None:
+    # a program whose decimal context traps Inexact (or keeps 6 digits): infer raised decimal.Inexact
+    # from the Scale note's arithmetic, where mapper's own Decimal arithmetic never takes the caller's
+    import decimal
+
+    text = ndjson({"id": "a", "price": 19.99}, {"id": "b", "price": 19.990000000000002})
+    plain = [n for n in mapper.infer(text).notes if n.startswith("price: Scale")]
+    assert len(plain) == 1 and "values only up to 9223.37 in magnitude" in plain[0]
+    with decimal.localcontext(decimal.Context(prec=6, traps=[decimal.Inexact, decimal.Rounded])):  # (3.10: no keywords)
+        assert [n for n in mapper.infer(text).notes if n.startswith("price: Scale")] == plain
