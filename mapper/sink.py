@@ -70,6 +70,7 @@ from .errors import (
     shell_file,
     shown_name,
     suggest,
+    text_command,
 )
 from .model import CheckResult, Sink
 from .stack import roomy_stack
@@ -811,9 +812,7 @@ def _held_definition(doc: Mapping[Any, Any], file: str | None = None) -> str:
         form = "ui" if "table" in value and "mapping" in value else "body" if "schema" in value else "schema" if "definition" in value else None
         if form is not None:
             quoted = shlex.quote(jq) if "'" in jq else f"'{jq}'"
-            # (standard input: what it came from, piped through jq, as text_command says it)
-            shown = shell_file(file)
-            command = f"... | jq {escape_controls(quoted)}" if file is not None and shown == "FILE" else f"jq {escape_controls(quoted)} {shown}"
+            command = text_command(f"jq {escape_controls(quoted)}", file)  # (standard input: what it came from, piped through jq)
             return f"it holds one at {escape_controls(make_pointer(*where))} ({_FORM_NAMES[form]}): give that object alone (`{command}`)"
     return ""
 
