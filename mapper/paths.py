@@ -639,7 +639,9 @@ _ARRAY_ITSELF = "a records path names the array that holds the records, without 
 def _array_chain(text: str) -> str | None:
     """For a records path written as JSONPath or JMESPath reads an array's elements, from the
     document's root or not (``$.items[*]``, ``items[]``, ``$.data.items[*]``): the chain of keys
-    that names the array (``items``, ``data.items``), escaped for a message; None for any other text."""
+    that names the array (``items``, ``data.items``), written as it parses back to the keys read (spaces
+    JMESPath drops around a key dropped: ``items [*]`` is ``items``, not ``items ``, which is refused in
+    turn), escaped for a message; None for any other text."""
     rest = text[2:] if text.startswith("$.") else text
     rest = rest[:-3] if rest.endswith("[*]") else rest[:-2] if rest.endswith("[]") else rest
     if rest == text or not rest or root_dollar(rest) is not None:
@@ -648,7 +650,7 @@ def _array_chain(text: str) -> str | None:
         keys = parse_path(rest).keys
     except PathSyntaxError:
         return None
-    return None if keys is None else escape_controls(preview(rest, 200))
+    return None if keys is None else escape_controls(preview(to_dot_notation(keys), 200))
 
 
 def _root_reason(text: str, rest: str, keys: tuple[str, ...]) -> str:

@@ -103,3 +103,17 @@ def test_a_records_path_to_the_arrays_elements_is_told_the_path_of_the_array_its
         with pytest.raises(OptionError, match="chain of keys") as caught:
             records_path_keys(text)
         assert "write" not in str(caught.value), text
+
+
+def test_a_records_path_to_the_elements_with_spaces_is_told_a_path_that_is_taken() -> None:
+    """``items [*]`` was told to "write 'items '", which is refused in turn (JMESPath drops the space)."""
+    import pytest
+
+    from mapper.errors import OptionError
+    from mapper.paths import records_path_keys
+
+    for text, chain in (("items [*]", "items"), ("$. items[*]", "items"), ("data. items[]", "data.items"), ('"a.b" []', '"a.b"')):
+        with pytest.raises(OptionError) as caught:
+            records_path_keys(text)
+        assert str(caught.value).endswith(f"without [*] or [] for its elements: write {chain!r}"), (text, str(caught.value))
+        assert records_path_keys(chain)  # (taken)
