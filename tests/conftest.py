@@ -11,7 +11,7 @@ not named here keep their places after these.
 
 The coverage floor (pyproject.toml) is on the semantic modules (definitions, paths,
 types, engine). The tests of the other layers (CLI, serve, send, web, Spark, writers,
-infer, the Batcher) run untraced (pytest-cov's ``no_cover`` marker, ``NOT_TRACED``):
+infer, the Batcher) run untraced (``NOT_TRACED``: :func:`pytest_runtest_call`):
 under branch coverage their in-process parts took ~45 s more CPU, on a 2-core CI
 machine where a clean `.ci/run` took 588 s of its 600 (2026-12-03). The semantic
 modules' coverage without them: 95.9-96.1% (96.7% with them).
@@ -22,6 +22,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sys
+import threading
 from typing import Any, Iterator
 
 import pytest
@@ -160,6 +162,7 @@ NOT_TRACED = frozenset(
         "test_spark_inputs.py",
         "test_spark_leftovers.py",
         "test_text_past_2gib.py",
+        "test_untraced.py",  # (which checks that these run untraced)
         "test_validate_keeps_no_values.py",
         "test_web5_send.py",
     }
@@ -181,9 +184,38 @@ def pytest_configure(config: Any) -> None:
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's own order is kept
-    for item in items:
-        if item.path.name in NOT_TRACED or item.path.parent.name == "benchmarks":
-            item.add_marker(pytest.mark.no_cover)  # (pytest-cov's marker; without --cov it does nothing)
+
+
+def _untraced(item: Any) -> bool:
+    """A test of a :data:`NOT_TRACED` file, a benchmark, or one marked ``no_cover`` (pytest-cov's marker:
+    a load test, a timed check)."""
+    return item.path.name in NOT_TRACED or item.path.parent.name == "benchmarks" or item.get_closest_marker("no_cover") is not None
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_call(item: Any) -> Iterator[None]:
+    """The test of a :data:`NOT_TRACED` file (or a benchmark) runs with no tracer on its thread, and
+    none given to the threads it starts; the tracer (coverage's, under --cov) is given back after.
+
+    pytest-cov's own ``no_cover`` marker did not do it in an xdist worker: two coverage collectors
+    run there, and pausing pytest-cov's resumed the one under it, so those tests ran traced all the
+    same (their files took as long as traced ones: 2026-12-06, 12.2 s vs 12.3 s of CPU for
+    test_properties under ``-n 1``, 4.4 s without --cov). (trylast: the innermost wrapper, next to
+    the test itself, so no other wrapper sets a tracer after this one took it away.)"""
+    if not _untraced(item):
+        yield
+        return
+    tracer, threads = sys.gettrace(), threading.gettrace()
+    if tracer is None and threads is None:  # (no --cov)
+        yield
+        return
+    sys.settrace(None)
+    threading.settrace(None)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        threading.settrace(threads)  # type: ignore[arg-type]
+        sys.settrace(tracer)  # (coverage's CTracer installs itself as the C-level tracer again at the next call)
 
 
 @pytest.hookimpl(optionalhook=True)
