@@ -450,10 +450,22 @@ def main(argv: list[str] | None = None) -> int:
     tallies = [
         run_part(p, CI_SAMPLE, CI_SEED, args.jobs, CI_TIMEOUT, None, baseline=False, test_files=CI_TEST_FILES.get(p, CI_TEST_FILES_DEFAULT)) for p in CI_PARTS
     ]
+    return ci_verdict(tallies)
+
+
+def ci_verdict(tallies: list[dict]) -> int:
+    """The CI sample's exit status: 0 when at least :data:`CI_FLOOR` of the mutants decided (killed or
+    survived) were killed, and at least half the sample was decided; 1 otherwise. A sample whose
+    mutants all failed to run (incompetent: a broken copy of the tree, a test command that cannot
+    start) decides nothing, and passed as 100% before."""
     killed = sum(t["killed"] for t in tallies)
     survived = sum(t["survived"] for t in tallies)
-    score = killed / (killed + survived) if killed + survived else 1.0
+    run = sum(t["run"] for t in tallies)
+    score = killed / (killed + survived) if killed + survived else 0.0
     print(f"mutation sample: {killed} of {killed + survived} killed ({score:.1%}); the floor is {CI_FLOOR:.0%}")
+    if 2 * (killed + survived) < run:
+        print(f"mutation sample: only {killed + survived} of {run} mutants decided (the others could not be run): failing")
+        return 1
     return 0 if score >= CI_FLOOR else 1
 
 

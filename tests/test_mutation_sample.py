@@ -74,3 +74,18 @@ def test_the_runner_help_prints() -> None:
     assert "exit 1 below 90% killed" in " ".join(
         subprocess.run([sys.executable, str(Path(__file__).with_name("mutation_run.py")), "--help"], capture_output=True, text=True, timeout=60).stdout.split()
     )
+
+
+def _tally(killed: int, survived: int, incompetent: int) -> dict:
+    return {"killed": killed, "survived": survived, "incompetent": incompetent, "run": killed + survived + incompetent}
+
+
+def test_ci_verdict_needs_the_floor_and_a_decided_sample(capsys) -> None:
+    from mutation_run import ci_verdict
+
+    assert ci_verdict([_tally(4, 0, 0), _tally(3, 1, 0), _tally(4, 0, 0)]) == 0  # 11 of 12: above 90%
+    assert ci_verdict([_tally(4, 0, 0), _tally(2, 2, 0), _tally(4, 0, 0)]) == 1  # 10 of 12: below
+    # every mutant incompetent (nothing decided) passed as 100% before
+    assert ci_verdict([_tally(0, 0, 4), _tally(0, 0, 4), _tally(0, 0, 4)]) == 1
+    assert "only 0 of 12 mutants decided" in capsys.readouterr().out
+    assert ci_verdict([_tally(4, 0, 0), _tally(1, 0, 3), _tally(2, 0, 2)]) == 0  # 7 of 12 decided, all killed
