@@ -85,6 +85,7 @@ def test_a_ctrl_c_while_the_checkpoint_is_locked_or_let_go_never_leaves_it_locke
     for n in range(1, 1000):
         tracer, seen = _at_check(n, in_ours, _interrupt)
         ck = send.Checkpoint(path)
+        previous = sys.gettrace()  # (coverage's, under --cov: given back, not dropped)
         sys.settrace(tracer)
         try:
             ck.load()
@@ -92,7 +93,7 @@ def test_a_ctrl_c_while_the_checkpoint_is_locked_or_let_go_never_leaves_it_locke
         except KeyboardInterrupt:
             interrupted += 1
         finally:
-            sys.settrace(None)
+            sys.settrace(previous)
         del ck  # (a run that stopped drops its checkpoint object)
 
         again = send.Checkpoint(path)
@@ -199,6 +200,7 @@ def test_a_ctrl_c_leaves_a_body_in_flight_exactly_when_some_of_it_was_written(tm
             fake.reset()
             tracer, seen = _at_check(n, sending_second, lambda: send._interrupt(signal.SIGINT, None))  # (mapper send's handler)
             send._Deferred.depth, send._Deferred.pending = 0, False
+            previous = sys.gettrace()
             sys.settrace(tracer)
             try:
                 run.run()
@@ -206,7 +208,7 @@ def test_a_ctrl_c_leaves_a_body_in_flight_exactly_when_some_of_it_was_written(tm
             except KeyboardInterrupt:
                 stopped = True
             finally:
-                sys.settrace(None)
+                sys.settrace(previous)
                 assert run.sender is not None
                 run.sender.close()
             arrived = fake.settled() - fake.first

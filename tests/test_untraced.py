@@ -5,8 +5,12 @@ said so. Without --cov there is no tracer to take away, and this passes triviall
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
+import textwrap
 import threading
+from pathlib import Path
 
 
 def test_a_not_traced_files_test_runs_with_no_tracer_on_its_thread_or_those_it_starts() -> None:
@@ -17,3 +21,49 @@ def test_a_not_traced_files_test_runs_with_no_tracer_on_its_thread_or_those_it_s
     t.start()
     t.join()
     assert seen == [None]
+
+
+def test_a_test_that_leaves_a_trace_function_changed_fails_and_the_next_one_runs_as_before(tmp_path: Path) -> None:
+    # A test that set a trace function and then sys.settrace(None) took coverage's tracer away from
+    # every later test of its process, and the coverage figure moved with the files that followed it.
+    shutil.copy(Path(__file__).with_name("conftest.py"), tmp_path / "conftest.py")
+    (tmp_path / "test_tracers.py").write_text(
+        textwrap.dedent(
+            """
+            import sys, threading
+
+            def _noop(*args):
+                return None
+
+            def test_leaves_one():
+                sys.settrace(_noop)
+
+            def test_finds_none_after_it():
+                assert sys.gettrace() is None
+
+            def test_leaves_one_for_threads():
+                threading.settrace(_noop)
+
+            def test_finds_none_for_threads_after_it():
+                assert threading.gettrace() is None
+
+            def test_gives_its_own_back():
+                previous = sys.gettrace()
+                sys.settrace(_noop)
+                sys.settrace(previous)
+            """
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-o", "addopts=", "-rf", "test_tracers.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    failed = sorted(line.split("::")[1].split(" ")[0] for line in out.splitlines() if line.startswith("FAILED "))
+    assert failed == ["test_leaves_one", "test_leaves_one_for_threads"], out
+    assert out.count("Failed: the test left the trace function changed (") == 2, out
+    assert "3 passed" in out, out
