@@ -2290,25 +2290,26 @@ def _verify(body: dict[str, Any], sources: list[Any], options: MapOptions, notes
         if hasattr(src, "seek"):
             src.seek(0)
         report = m.validate(src, on_error="skip", input_format=options.input_format, records_path=options.records_path, max_record_size=options.max_record_size)
+        # every warning counted, then the first of each column kept, in one walk of the warnings
         for (column, kind), n in report.warning_counts.items():
             if kind == "utf8_replaced":
                 replaced.setdefault(column, [0, None, None])[0] += n
-        for w in report.warnings if any(held[1] is None for held in replaced.values()) else ():
-            if w.kind == "utf8_replaced" and replaced[w.column][1] is None:
-                replaced[w.column][1:] = [w, records + w.record]
-        records += report.records
-        refused += report.failed_records
-        for (_column, code), n in report.error_counts.items():
-            errors[code] = errors.get(code, 0) + n
-        for (column, kind), n in report.warning_counts.items():
-            if kind == "float_decimal" and column is not None:
+            elif kind == "float_decimal" and column is not None:
                 cut.setdefault(column, [0, None])[0] += n
             elif kind == "int_precision" and column is not None and column in scaled:
                 icut.setdefault(column, [0, None])[0] += n
         for w in report.warnings:
-            for kind, held in (("float_decimal", cut), ("int_precision", icut)):
-                if w.kind == kind and w.column in held and held[w.column][1] is None:
-                    held[w.column][1] = w
+            if w.kind == "utf8_replaced":
+                if w.column in replaced and replaced[w.column][1] is None:
+                    replaced[w.column][1:] = [w, records + w.record]  # (records: of the inputs before this one)
+                continue
+            held = cut if w.kind == "float_decimal" else icut if w.kind == "int_precision" else None
+            if held is not None and w.column in held and held[w.column][1] is None:
+                held[w.column][1] = w
+        records += report.records
+        refused += report.failed_records
+        for (_column, code), n in report.error_counts.items():
+            errors[code] = errors.get(code, 0) + n
     if notes is not None:
         entries = {e["name"]: e for e in body["schema"]["definition"]}
         for column, (n, w) in cut.items():
