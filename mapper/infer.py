@@ -73,7 +73,9 @@ type (``1000000`` is the key ``"1e+06"``: one with the string ``"1e+06"``, not w
 ``"1000000"``; ``"007"`` and ``7`` are two keys).
 
 Text the endpoint stores with U+FFFD (validate's ``utf8_replaced``: a value holding an unpaired
-surrogate escape, per column; a record holding invalid UTF-8) is noted from the draft's validation.
+surrogate escape, per column; a record holding invalid UTF-8) is noted from the draft's validation;
+``""``, which a column takes as no value and validate warns of (``empty_string``), is noted from the
+scan, one note a column (a one-field identity's ``""`` fails its record, a timestamp column refuses it: said so).
 
 Record indices are 0-based and count every non-blank record of every input in order,
 the way ``mapper validate`` numbers them; a record that cannot be read is worded as
@@ -171,11 +173,13 @@ from .stack import roomy_stack
 from .types import (
     EXACT_DECIMALS,
     GO_SPACE,
+    LOSSY_KINDS,
     ROW_LIMIT,
     ColumnType,
     ConversionError,
     IdType,
     IntType,
+    Lossy,
     OutOfRangeNumber,
     column_type,
     go_float_text,
@@ -2684,6 +2688,7 @@ def _draft(
     conflicts = d.conflicts(names)
     body = d.body(name, definition, ordered, names, ident_keys, ident_kind)
     d.identity_value_notes(ident_keys, ident_kind)
+    d.empty_string_notes(ordered, ident_keys)
     result = check_sink(body)
     if not result.valid:  # pragma: no cover - a bug here, not in the records
         raise InferError("internal: the draft does not check:\n" + "\n".join(f"  {p}" for p in result.errors))
@@ -3112,14 +3117,14 @@ class _Drafting:
 
     def identity_value_notes(self, ident_keys: list[tuple[str, ...]], ident_kind: str) -> None:
         """Say the identity values the endpoint fails records for: an id_field's negative ones, and
-        identity fields missing, null or (a one-field primary key) empty in some records."""
+        identity fields missing, null or (one field, an id_field or a primary key) empty in some records."""
         n = self.n
         for keys in ident_keys:
             st = self.stats[keys]
             if ident_kind == "id_field" and min(st.imin or 0, st.tmin or 0) < 0:  # (integers, or integer strings beside them)
                 self.notes.append(f"id_field {_dot(keys)} has negative values: the endpoint fails those records")
             miss = n - st.present
-            empty = st.s_empty if ident_kind == "primary_key_fields" and len(ident_keys) == 1 else 0
+            empty = st.s_empty if len(ident_keys) == 1 else 0  # (a field of several keys' "" is no value, warned of: empty_string_notes)
             if miss or st.nulls or empty:
                 said = [
                     f"{what} in {count} (first: record {at})"
@@ -3133,6 +3138,31 @@ class _Drafting:
                 self.notes.append(
                     f"identity {_dot(keys)} is {', '.join(said)} of {plural(n, 'record')}: the endpoint fails {'it' if n == 1 else 'those records'}"
                 )
+
+    def empty_string_notes(self, ordered: list[tuple[str, ...]], ident_keys: list[tuple[str, ...]]) -> None:
+        """Say, of each column whose path holds "" in some records, in how many (and the first): its
+        type takes "" as no value, which validate warns of record by record (empty_string, the warning
+        it gives most on real data), in its words; one note a column, in the draft's column order.
+        Not of a one-field identity, whose "" fails the record (said by :meth:`identity_value_notes`),
+        nor of a type refusing "" (a timestamp's: said with the values it refuses)."""
+        n = self.n
+        for keys in ordered:
+            st, choice = self.stats[keys], self.choices[keys]
+            if not st.s_empty or choice.type is None or (len(ident_keys) == 1 and keys == ident_keys[0]):
+                continue
+            said: list[Lossy] = []
+            try:  # (what the column's own converter does with "": warns, as validate does, or refuses it)
+                _converter(choice.type, tuple(sorted(choice.config.items()))).convert("", said)
+            except ConversionError:
+                continue
+            warned = next((w for w in said if w.kind == "empty_string"), None)
+            if warned is None:  # pragma: no cover - every type taking "" warns of it
+                continue
+            hint = f" ({warned.hint})" if warned.hint else ""
+            self.notes.append(
+                f'{_dot(keys)}: "" in {st.s_empty:,} of {plural(n, "record")} (first: record {st.empty_at}): the endpoint stores no value for it{hint}, '
+                f'and validate warns empty_string ("{LOSSY_KINDS["empty_string"]}") for each (--ignore-warning empty_string silences them)'
+            )
 
 
 # ---------------------------------------------------------------------------------------

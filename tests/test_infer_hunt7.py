@@ -83,7 +83,8 @@ def test_an_empty_string_among_timestamps_is_said_as_what_it_is_wherever_it_come
     for values in (times + [""], [""] + times):
         r = infer(ndjson(*[{"id": i, "t": v} for i, v in enumerate(values)]))
         assert column(r, "t")["type"] == "string"
-        (note,) = [n for n in r.notes if n.startswith("t: ")]
+        # (the string column's "", which validate warns of, has a note of its own: test_infer57)
+        (note,) = [n for n in r.notes if n.startswith("t: ") and not n.startswith('t: "" in ')]
         assert '1 empty string ""' in note and "send null or leave the key out" in note, note
         assert "layout" not in note, note  # (no layout is to blame: every time string parses with one)
         assert "--type t=timestamp" in note
