@@ -3096,7 +3096,9 @@ class _Drafting:
         ident_kind: str,
     ) -> dict[str, Any]:
         """The draft ``POST /v1/sinks`` body: its identity, whether a column may be missing in
-        some record, the definition; ``sink_details`` holds placeholders (said in a note)."""
+        some record (false, none missing in the records read, said in a note with what a record
+        missing one does: the batch discarded), the definition; ``sink_details`` holds
+        placeholders (said in a note)."""
         schema: dict[str, Any] = {"type": "json"}
         if ident_kind == "id_field":
             schema["id_field"] = names[ident_keys[0]]
@@ -3107,6 +3109,13 @@ class _Drafting:
         body = {"name": name, "sink_details": {"database_id": "<database_id>", "table": "<table>"}, "schema": schema}
         # said once, here: check notes the placeholders, validate and map do not need them
         self.notes.append("sink_details holds placeholders: fill in <database_id> and <table> before creating the sink (POST /v1/sinks)")
+        if not schema["allow_missing_fields"]:  # (said however many records: a producer's next record may lack a key all the same)
+            held = "the record read holds" if self.n == 1 else f"each of the {self.n:,} records read holds"
+            self.notes.append(
+                f"allow_missing_fields is false: {held} every mapped path; a later record missing one makes the endpoint discard "
+                "the whole batch it is sent in (every record of it, not that one alone): set allow_missing_fields true if a record "
+                "may lack a key, and the endpoint stores null for it"
+            )
         return body
 
     def _allow_missing(self, ordered: list[tuple[str, ...]]) -> bool:

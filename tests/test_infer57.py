@@ -127,3 +127,28 @@ def test_empty_strings_are_one_note_a_column_however_many_records() -> None:
     assert _empty_noted(r.notes) == {"s": (2000, 1), "u": (3000, 0)}
     assert len([n for n in r.notes if '"" in' in n]) == 2
     assert 'u: "" in 3,000 of 3,000 records (first: record 0): ' in "\n".join(r.notes)
+
+
+def _missing_note(notes: list[str]) -> list[str]:
+    return [n for n in notes if n.startswith("allow_missing_fields is false: ")]
+
+
+def test_a_draft_refusing_missing_fields_says_what_a_record_missing_one_does() -> None:
+    # every record read held every path, so the draft said allow_missing_fields false, and said
+    # nothing of it: the next record lacking a key makes the endpoint discard its whole batch
+    text = ndjson({"id": "a", "n": 1, "o": {"x": "p"}}, {"id": "b", "n": 2, "o": None}, {"id": "c", "n": 3, "o": {"x": "q"}})
+    r = mapper.infer(text)
+    assert r.body["schema"]["allow_missing_fields"] is False  # (o null: o.x is null there, not missing)
+    assert _missing_note(r.notes) == [
+        "allow_missing_fields is false: each of the 3 records read holds every mapped path; a later record missing one makes the "
+        "endpoint discard the whole batch it is sent in (every record of it, not that one alone): set allow_missing_fields true "
+        "if a record may lack a key, and the endpoint stores null for it"
+    ]
+    # what the note says, as validate judges the draft: one record lacking n, the batch discarded
+    later = mapper.compile_sink(r.body).validate(text + ndjson({"id": "d", "o": {"x": "r"}}))
+    assert later.verdict == "discarded" and later.error_count == 4, later.reject_reason
+    one = mapper.infer(ndjson({"id": "a", "n": 1}))
+    assert _missing_note(one.notes)[0].startswith("allow_missing_fields is false: the record read holds every mapped path; ")
+    # a record lacking a key: true, and nothing to say
+    lacking = mapper.infer(ndjson({"id": "a", "n": 1}, {"id": "b"}))
+    assert lacking.body["schema"]["allow_missing_fields"] is True and not _missing_note(lacking.notes)
