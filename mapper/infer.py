@@ -3110,7 +3110,8 @@ class _Drafting:
         # said once, here: check notes the placeholders, validate and map do not need them
         self.notes.append("sink_details holds placeholders: fill in <database_id> and <table> before creating the sink (POST /v1/sinks)")
         if not schema["allow_missing_fields"]:  # (said however many records: a producer's next record may lack a key all the same)
-            held = "the record read holds" if self.n == 1 else f"each of the {self.n:,} records read holds"
+            # (its base, the records that are JSON objects, as _share says it: bad records are no evidence)
+            held = ("the one record" if self.n == 1 else f"each of the {self.n:,} records") + (" that parsed" if self.sc.bad else " read") + " holds"
             self.notes.append(
                 f"allow_missing_fields is false: {held} every mapped path; a later record missing one makes the endpoint discard "
                 "the whole batch it is sent in (every record of it, not that one alone): set allow_missing_fields true if a record "

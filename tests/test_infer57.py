@@ -148,7 +148,10 @@ def test_a_draft_refusing_missing_fields_says_what_a_record_missing_one_does() -
     later = mapper.compile_sink(r.body).validate(text + ndjson({"id": "d", "o": {"x": "r"}}))
     assert later.verdict == "discarded" and later.error_count == 4, later.reject_reason
     one = mapper.infer(ndjson({"id": "a", "n": 1}))
-    assert _missing_note(one.notes)[0].startswith("allow_missing_fields is false: the record read holds every mapped path; ")
+    assert _missing_note(one.notes)[0].startswith("allow_missing_fields is false: the one record read holds every mapped path; ")
+    # records that are no JSON objects are no evidence: the base is those that parsed
+    bad = mapper.infer(ndjson({"id": "a", "n": 1}, [1], {"id": "b", "n": 2}))
+    assert _missing_note(bad.notes)[0].startswith("allow_missing_fields is false: each of the 2 records that parsed holds every mapped path; ")
     # a record lacking a key: true, and nothing to say
     lacking = mapper.infer(ndjson({"id": "a", "n": 1}, {"id": "b"}))
     assert lacking.body["schema"]["allow_missing_fields"] is True and not _missing_note(lacking.notes)
