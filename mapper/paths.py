@@ -280,16 +280,23 @@ _NOT_IN_KEY = frozenset(_SPECIAL) - frozenset(" \t\r\n\f\v")
 def _spaced_keys_hint(text: str) -> str:
     """For a path string that is keys between dots, one holding white space (``data.my key``,
     which JMESPath cannot parse): how to write it (``data."my key"``, or the array of keys);
-    ``""`` for any other text. A key's own white space is kept, the space around it dropped,
-    as JMESPath drops it around a quoted key."""
-    parts = text.split(".")
-    if not all(p.strip(" \t\n\r") and not any(c in _NOT_IN_KEY for c in p) for p in parts):
-        return ""
-    keys = [p.strip(" \t\n\r") for p in parts]
-    if not any(c in _JMESPATH_SPACE for k in keys for c in k):
+    ``""`` for any other text."""
+    keys = _spaced_keys(text)
+    if keys is None:
         return ""
     array = escape_controls(preview(json_text(keys), 200))
     return f"a key holding white space is written in double quotes: {escape_controls(preview(to_dot_notation(keys), 200))} (or give the path as an array of keys: {array})"
+
+
+def _spaced_keys(text: str) -> list[str] | None:
+    """The keys of a path string that is keys between dots, one holding white space (``data.my key``);
+    None for any other text. A key's own white space is kept, the space around it dropped, as JMESPath
+    drops it around a quoted key."""
+    parts = text.split(".")
+    if not all(p.strip(" \t\n\r") and not any(c in _NOT_IN_KEY for c in p) for p in parts):
+        return None
+    keys = [p.strip(" \t\n\r") for p in parts]
+    return keys if any(c in _JMESPATH_SPACE for k in keys for c in k) else None
 
 
 def root_dollar(text: str) -> str | None:
@@ -615,13 +622,14 @@ def records_path_keys(value: Any) -> tuple[str, ...]:
     try:
         path = parse_path(value)
     except PathSyntaxError as exc:
-        chain = _array_chain(value)
-        if chain is not None:  # ($.items[*]: the hint said "write 'items[*]'", which is refused in turn)
-            exc = PathSyntaxError(exc.message, exc.expression, exc.position, f"{_ARRAY_ITSELF}: write {chain!r}", whole=exc.whole)
+        # (the hint a column's path string gets names a column path: $.items[0] was told "write 'items[0]'", refused in turn)
+        hint = _records_hint(value)
+        if hint or root_dollar(value) is not None or value.startswith("$["):
+            exc = PathSyntaxError(exc.message, exc.expression, exc.position, hint or _RECORDS_ROOT, whole=exc.whole)
         raise OptionError(f"records_path: {exc}") from None
     if path.keys is None:
-        chain = _array_chain(value)
-        instead = f"; {_ARRAY_ITSELF}: write {chain!r}" if chain is not None else ""
+        hint = _records_hint(value)
+        instead = f"; {hint}" if hint else ""
         raise OptionError(f"records_path must be a chain of keys (aircraft, data.items, or a list of keys), not the expression {value!r}{instead}")
     literal = skipped_spaces(path)
     if literal is not None:  # (refused, not read: an option has no warning to carry, and a sink path string gets one)
@@ -634,31 +642,70 @@ def records_path_keys(value: Any) -> tuple[str, ...]:
 
 #: Why a records path written to the array's elements (``items[*]``, ``items[]``) is written to the array instead.
 _ARRAY_ITSELF = "a records path names the array that holds the records, without [*] or [] for its elements"
+#: Why a records path written from the document's root (``$.items.*``) is refused, when no path it means is known.
+_RECORDS_ROOT = "a records path starts at the document's first key, without JSONPath's $ for the document itself (which mapper's messages write)"
+#: What a document that is itself an array of records needs (``$[*]``, ``[]``, ``$``).
+_NO_RECORDS_PATH = "leave the records path out (a document that is itself an array of records is read so)"
+#: An array's elements or one of them, last in a path (``[*]``, ``[]``, ``[0]``, ``[-1]``; spaces around, as JMESPath skips them).
+_LAST_SELECTOR = re.compile(r"\s*\[\s*(\*|-?[0-9]+)?\s*\]\s*\Z")
+#: A key in brackets, as JSONPath and mapper's messages write one that is no identifier (``["a.b"]``, ``['my feed']``).
+_BRACKETED_KEY = re.compile(r"""\[\s*("(?:[^"\\]|\\.)*"|'[^'\\]*')\s*\]""")
 
 
-def _array_chain(text: str) -> str | None:
-    """For a records path written as JSONPath or JMESPath reads an array's elements, from the
-    document's root or not (``$.items[*]``, ``items[]``, ``$.data.items[*]``): the chain of keys
-    that names the array (``items``, ``data.items``), written as it parses back to the keys read (spaces
-    JMESPath drops around a key dropped: ``items [*]`` is ``items``, not ``items ``, which is refused in
-    turn), escaped for a message; None for any other text."""
-    rest = text[2:] if text.startswith("$.") else text
-    rest = rest[:-3] if rest.endswith("[*]") else rest[:-2] if rest.endswith("[]") else rest
-    if rest == text or not rest or root_dollar(rest) is not None:
-        return None
+def _records_hint(text: str) -> str:
+    """How to write a refused records path written as JSONPath or JMESPath reads the records, from
+    the document's root or not (``$.items[*]``, ``items[]``, ``$["a.b"].items[0]``, ``$[*]``): the
+    records path naming the array (``items``, ``"a.b".items``), written as it parses back to the keys
+    (spaces JMESPath drops around a key dropped: ``items [*]`` is ``items``, not ``items ``), escaped for
+    a message; or to leave the records path out, for the document itself (``$[*]``). ``""`` when no
+    records path is known that the text means. What it says to write is a records path that is taken."""
+    rooted = text == "$" or text.startswith(("$.", "$["))
+    rest = text[2:] if text.startswith("$.") else text[1:] if rooted else text
+    keyed = _BRACKETED_KEY.sub(lambda m: "." + (m[1] if m[1][0] == '"' else json.dumps(m[1][1:-1], ensure_ascii=False)), rest)
+    rest = keyed[1:] if keyed != rest and rest.startswith("[") else keyed  # (["a.b"].items: the dot put before the first key dropped)
+    last = _LAST_SELECTOR.search(rest)
+    index = last[1] if last is not None and last[1] not in (None, "*") else None
+    if last is not None:
+        rest = rest[: last.start()]
+    elif not rooted:
+        return ""
+    if not rest.strip(" \t\n\r"):  # ($[*], [], $[0]: the document itself)
+        return (
+            _NO_RECORDS_PATH
+            if index is None
+            else f"a records path takes no index ([{index}]): leave it out to read each element of a document that is itself an array as a record"
+        )
+    spaced = _spaced_keys(rest)
     try:
-        keys = parse_path(rest).keys
+        keys = parse_path(rest).keys if spaced is None else tuple(spaced)
     except PathSyntaxError:
-        return None
-    return None if keys is None else escape_controls(preview(to_dot_notation(keys), 200))
+        return ""
+    if keys is None:
+        return ""
+    chain = to_dot_notation(keys)
+    if not _taken(chain):  # (too deep, or a key no records path can hold)
+        return ""
+    shown = escape_controls(preview(chain, 200))
+    if index is not None:
+        return f"a records path names the array that holds the records by its keys alone, with no index ([{index}]): {shown!r} reads every element of that array as a record"
+    return f"{_ARRAY_ITSELF if last is not None else _RECORDS_ROOT}: write {shown!r}"
+
+
+def _taken(text: str) -> bool:
+    """Whether :func:`records_path_keys` takes ``text`` (a hint's records path)."""
+    try:
+        records_path_keys(text)
+    except OptionError:
+        return False
+    return True
 
 
 def _root_reason(text: str, rest: str, keys: tuple[str, ...]) -> str:
     """Why a records path written from the document's root, as JSONPath and mapper's messages
     write paths (``$.items``, ``$``), is refused: it would read a key named ``$`` first; what to
     write instead (``rest``: the path without ``$.``; ``""`` for ``$`` alone)."""
-    if rest:
-        instead = f"write it {preview(rest, 200)!r}"
+    if rest:  # (as the keys after the $ parse back: $.$.items is told '"$".items', not '$.items', itself refused)
+        instead = f"write it {escape_controls(preview(to_dot_notation(keys[1:]), 200))!r}"
     else:
         instead = "leave the records path out (a document that is itself an array of records is read so)"
     quoted = preview(chr(34) + "$" + chr(34) + text[1:], 200)

@@ -1,0 +1,108 @@
+"""Hints the CLI and the API give on wrong input name what can be run or written (session hints57):
+each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from cli_inproc import run_main
+
+from mapper.errors import OptionError
+from mapper.paths import records_path_keys
+
+ROOT = Path(__file__).parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+
+
+# ---------------------------------------------------------------------------------------
+# a refused records path is told a records path that is taken
+
+
+#: Records paths written as JSONPath, JMESPath or mapper's messages write paths, each refused.
+WRONG_RECORDS_PATHS = (
+    "$.items[0]",
+    "$.items[-1]",
+    "items[0]",
+    "$.items[*]",
+    "$.$.items[*]",
+    "$.$.items",
+    "$.$",
+    "$.items",
+    "$.data.items[]",
+    "items [*]",
+    '$["a.b"].items[*]',
+    "$['my feed'][*]",
+    "$.my key",
+    "$.my key[*]",
+    "my key[*]",
+    '$.$["x"]',
+    "$.items[*].x",
+    "$.items.*",
+    "$..items",
+    "items[*][*]",
+)
+#: Records paths that name the document itself: no records path is needed.
+DOCUMENT_ITSELF = ("$", "$[*]", "$[]", "[*]", "[]", "$[0]", "[0]")
+#: A records path a hint names: after "write", "write it" or "quote it:", or before "reads every element".
+_NAMED = re.compile(r"(?:write(?: it)?|quote it:) ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")|('(?:[^'\\]|\\.)*') reads every element")
+
+
+def _refusal(text: str) -> str:
+    with pytest.raises(OptionError) as caught:
+        records_path_keys(text)
+    return str(caught.value)
+
+
+def test_every_records_path_a_refusal_names_is_itself_taken() -> None:
+    """``$.items[0]`` was told "write 'items[0]'", ``$.$.items[*]`` "write '$.items[*]'" and ``$.$.items``
+    "write it '$.items'": each refused in turn. Whatever records path a refusal names is taken."""
+    import ast
+
+    named_somewhere = 0
+    for text in WRONG_RECORDS_PATHS + DOCUMENT_ITSELF:
+        said = _refusal(text)
+        for match in _NAMED.finditer(said):
+            named = ast.literal_eval(match[1] or match[2])
+            assert records_path_keys(named), (text, named, said)
+            named_somewhere += 1
+    assert named_somewhere >= 15  # (the pattern finds the hints: a test that found none would pass on anything)
+
+
+@pytest.mark.parametrize(
+    ("given", "names"),
+    [
+        ("$.items[0]", "'items' reads every element"),
+        ("$.items[-1]", "'items' reads every element"),
+        ("$.$.items[*]", "write '\"$\".items'"),
+        ("$.$.items", "write it '\"$\".items'"),
+        ("$.$", "write it '\"$\"'"),
+        ('$["a.b"].items[*]', "write '\"a.b\".items'"),
+        ("$['my feed'][*]", "write '\"my feed\"'"),
+        ("$.my key", "write '\"my key\"'"),
+    ],
+)
+def test_a_refused_records_path_is_told_the_records_path_it_means(given: str, names: str) -> None:
+    said = _refusal(given)
+    assert names in said, said
+
+
+@pytest.mark.parametrize("given", DOCUMENT_ITSELF)
+def test_a_records_path_to_the_document_itself_is_told_to_leave_it_out(given: str) -> None:
+    """``$[*]`` was told "a path starts at the record's first key" and no more; ``[*]`` only that it is an expression."""
+    said = _refusal(given)
+    assert "leave the records path out" in said or "leave it out" in said, said
+    assert "record's first key" not in said, said  # (a records path starts at the document's)
+
+
+def test_the_command_line_names_the_records_path_that_is_taken(tmp_path: Path) -> None:
+    (tmp_path / "d.json").write_text(
+        json.dumps({"aircraft": [json.loads(line) for line in (ROOT / "examples" / "aircraft" / "records.ndjson").read_text().splitlines()[:2]]})
+    )
+    for command in (("validate", SINK), ("map", SINK, "-o", tmp_path / "out.npz"), ("infer",)):
+        ran = run_main(*command, "d.json", "--records-path", "$.aircraft[0]", cwd=tmp_path)
+        assert ran.returncode == 2 and "'aircraft' reads every element of that array as a record" in ran.err, ran.err
+        assert "write 'aircraft[0]'" not in ran.err, ran.err
+    assert run_main("validate", SINK, "d.json", "--records-path", "aircraft", cwd=tmp_path).returncode == 0
