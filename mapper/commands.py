@@ -66,8 +66,10 @@ from .errors import (
     escaped_json,
     option_text,
     preview,
+    read_once,
     shown_name,
     suggest,
+    text_command,
 )
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions
@@ -272,18 +274,21 @@ def load_cli_result(args: argparse.Namespace, quiet: bool = False) -> CheckResul
 def _check_command(shown: str, args: argparse.Namespace) -> str:
     """The ``mapper check`` that shows the warnings of the sink as this command loaded it: with the
     identity and policy options it was given (``--primary-key-fields id,id`` is warned of, and a
-    plain ``mapper check SINK`` said the sink was ok, without a warning)."""
+    plain ``mapper check SINK`` said the sink was ok, without a warning). A sink read from a stream
+    read once (``-``, ``/dev/stdin``, a ``<(...)`` pipe) is piped to it again, as the other hints
+    on standard input say it: ``... | mapper check -`` (``mapper check -`` alone waited on the terminal)."""
     given = identity_overrides(args)
+    again = read_once(args.sink)
     # (the name quoted for a shell, one word however it is spelt: `my sink.json`; ./ before a
     # name that would read as an option)
-    words = ["mapper", "check", shlex.quote(f"./{shown}" if shown.startswith("-") and shown != "-" else shown)]
+    words = ["mapper", "check", "-" if again else shlex.quote(f"./{shown}" if shown.startswith("-") and shown != "-" else shown)]
     if given["id_field"] is not None:
         words += ["--id-field", shlex.quote(given["id_field"])]
     if given["primary_key_fields"] is not None:
         words += ["--primary-key-fields", shlex.quote(",".join(given["primary_key_fields"]))]
     if given["allow_missing_fields"] is not None:
         words.append("--allow-missing-fields" if given["allow_missing_fields"] else "--no-allow-missing-fields")
-    return " ".join(words)
+    return text_command(" ".join(words), args.sink) if again else " ".join(words)
 
 
 def print_problems(problems: Sequence[Problem], out: Any, only_errors: bool = False) -> None:

@@ -642,7 +642,7 @@ def stdin_read(stream: Any, packed: str | None) -> None:
     _STDIN[:] = [stream, packed]
 
 
-def _read_once(text: str) -> bool:
+def read_once(text: str) -> bool:
     """Whether the input named ``text`` is a stream read once (standard input, a ``/dev/`` name, a
     ``<(...)`` pipe), whose text a hint's command takes through a pipe, as it came."""
     return text == "-" or text.startswith(("/dev/", "<"))
@@ -666,7 +666,7 @@ def text_command(command: str, file: str | os.PathLike[Any] | None, stdin: bool 
     stream read once, no file to name), what it came from piped through it, unpacked first if it came
     compressed (:func:`stdin_read`): ``... | gzip -dc | jq -c '.[]'``. ``FILE`` without a name."""
     text = None if file is None else os.fsdecode(file)
-    if text and _read_once(text):
+    if text and read_once(text):
         packed = _stdin_packed(text)
         return f"... | {packed} -dc | {command}" if packed else f"... | {command}"
     shown = shell_file(file)
@@ -692,7 +692,7 @@ def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | 
     stream read once (standard input: no file to name), what it came from unpacked into a new file,
     ``stem`` and ``ending``: ``("... | gzip -dc > sink.json, then ", "sink.json")``."""
     text = None if file is None else os.fsdecode(file)
-    if text and _read_once(text) and (packed := tool or _stdin_packed(text)) is not None:
+    if text and read_once(text) and (packed := tool or _stdin_packed(text)) is not None:
         out = _unused(stem, ending)
         return f"... | {packed} -dc > {out}, then ", out
     shown = shell_file(file)
@@ -820,7 +820,7 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
         # (the text written beside it, never over a file: `> sink.json` in the current directory
         # replaced whatever definition was there)
         # (standard input, or another stream read once: what it came from unpacked)
-        unpack, name = unpacked_file(file, ".json", tool=packed if _read_once(os.fsdecode(file)) else None, stem="sink") if file is not None else ("", "")
+        unpack, name = unpacked_file(file, ".json", tool=packed if read_once(os.fsdecode(file)) else None, stem="sink") if file is not None else ("", "")
         if unpack:
             return f"{packed}-compressed data", f"unpack it first: {unpack}give {name}"
         return (

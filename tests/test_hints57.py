@@ -106,3 +106,23 @@ def test_the_command_line_names_the_records_path_that_is_taken(tmp_path: Path) -
         assert ran.returncode == 2 and "'aircraft' reads every element of that array as a record" in ran.err, ran.err
         assert "write 'aircraft[0]'" not in ran.err, ran.err
     assert run_main("validate", SINK, "d.json", "--records-path", "aircraft", cwd=tmp_path).returncode == 0
+
+
+# ---------------------------------------------------------------------------------------
+# a warning about a sink read from standard input points to a check that can be run
+
+
+def test_warnings_about_a_sink_on_standard_input_point_to_a_check_fed_through_a_pipe(tmp_path: Path) -> None:
+    """``mapper validate - r.ndjson < sink-with-bom.json`` said ``(see: mapper check -)``, which waits on the
+    terminal's standard input (``/dev/stdin`` so too): the sink is piped to it again, as other hints on standard input say."""
+    bom = b"\xef\xbb\xbf" + SINK.read_bytes()  # (a byte order mark: one warning)
+    (tmp_path / "r.ndjson").write_bytes((ROOT / "examples" / "aircraft" / "records.ndjson").read_bytes())
+    for name in ("-", "/dev/stdin"):
+        ran = run_main("validate", name, "r.ndjson", "--allow-missing-fields", input=bom, cwd=tmp_path)
+        assert ran.returncode == 0 and f"mapper: 1 warning about {name} (see: ... | mapper check - --allow-missing-fields)" in ran.err, ran.err
+        assert "see: mapper check" not in ran.err, ran.err
+        said = run_main("check", "-", "--allow-missing-fields", input=bom, cwd=tmp_path)  # (what it points to says the warning)
+        assert said.returncode == 0 and "warning: (document): the sink definition's text starts with a UTF-8 byte order mark" in said.out, said.out
+    (tmp_path / "s.json").write_bytes(bom)  # (a file is named as before)
+    ran = run_main("validate", "s.json", "r.ndjson", cwd=tmp_path)
+    assert "mapper: 1 warning about s.json (see: mapper check s.json)" in ran.err, ran.err
