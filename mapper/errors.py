@@ -642,6 +642,22 @@ def stdin_read(stream: Any, packed: str | None) -> None:
     _STDIN[:] = [stream, packed]
 
 
+#: Streams read once by a name (``/dev/stdin``, a ``<(...)`` pipe's ``/dev/fd/63``) as mapper's reader last
+#: opened each: the name -> the stream's identity (device, inode) and its compression, or None (see :func:`stream_opened`).
+_OPENED: dict[str, tuple[tuple[int, int], str | None]] = {}
+
+
+def stream_opened(name: str, stream: Any, packed: str | None) -> None:
+    """Note how the reader found the stream read once it opened by ``name`` (``/dev/stdin``): compressed as
+    ``packed`` or not (None), as :func:`stdin_read` notes standard input read as ``-`` (the file object
+    ``stream`` is the one opened: its identity tells a later stream given the same name from it)."""
+    try:
+        found = os.fstat(stream.fileno())
+    except (OSError, AttributeError, ValueError):
+        return
+    _OPENED[name] = ((found.st_dev, found.st_ino), packed)
+
+
 def read_once(text: str) -> bool:
     """Whether the input named ``text`` is a stream read once (standard input, a ``/dev/`` name, a
     ``<(...)`` pipe), whose text a hint's command takes through a pipe, as it came."""
@@ -650,11 +666,19 @@ def read_once(text: str) -> bool:
 
 def _stdin_packed(text: str) -> str | None:
     """The compression standard input came in, as the reader found it (:func:`stdin_read`), when the
-    stream read once named ``text`` is it; else None (another stream, or standard input not compressed)."""
+    stream read once named ``text`` is it, or the stream the reader opened by that name (:func:`stream_opened`);
+    else None (another stream, or one not compressed)."""
     stream, packed = _STDIN
-    if text not in ("-", "/dev/stdin", "<stdin>") or stream is None or stream is not getattr(sys.stdin, "buffer", None):
-        return None  # (not standard input, or not the one the reader found so)
-    return packed  # type: ignore[no-any-return]
+    if text in ("-", "/dev/stdin", "<stdin>") and stream is not None and stream is getattr(sys.stdin, "buffer", None):
+        return packed  # type: ignore[no-any-return]
+    opened = _OPENED.get(text)  # (/dev/stdin is opened by its name, unpacked as a file is: `validate s.json /dev/stdin < db.gz`)
+    if opened is None:
+        return None
+    try:
+        now = os.stat(text)
+    except (OSError, ValueError):
+        return None
+    return opened[1] if opened[0] == (now.st_dev, now.st_ino) else None  # (not the stream the reader opened so: unknown)
 
 
 def text_command(command: str, file: str | os.PathLike[Any] | None, stdin: bool = False) -> str:
@@ -688,13 +712,15 @@ def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | 
     ending (``db.sqlite.gz``: ``db.sqlite``, as ``gzip -d`` names it), else with ``ending`` added
     (``-2``, ``-3`` before it: a file of that name is not written over, as ``>`` would):
     ``("gzip -dc db.sqlite.gz > db.sqlite, then ", "db.sqlite")``. ``tool``: the one that unpacks
-    it, when the caller knows (``lz4``, ``snzip``: a frame format Spark cannot read). Of a compressed
-    stream read once (standard input: no file to name), what it came from unpacked into a new file,
-    ``stem`` and ``ending``: ``("... | gzip -dc > sink.json, then ", "sink.json")``."""
+    it, when the caller knows (``lz4``, ``snzip``: a frame format Spark cannot read). Of a stream read
+    once (standard input: no file to name), what it came from written into a new file, ``stem`` and
+    ``ending``, unpacked if it came compressed: ``("... | gzip -dc > sink.json, then ", "sink.json")``,
+    ``("... > serve.db, then ", "serve.db")`` (``mapper serve --db FILE`` named no file given)."""
     text = None if file is None else os.fsdecode(file)
-    if text and read_once(text) and (packed := tool or _stdin_packed(text)) is not None:
+    if text and read_once(text):
+        packed = tool or _stdin_packed(text)
         out = _unused(stem, ending)
-        return f"... | {packed} -dc > {out}, then ", out
+        return (f"... | {packed} -dc > {out}, then " if packed else f"... > {out}, then "), out
     shown = shell_file(file)
     packed = tool or (None if file is None or shown == "FILE" else file_compression(file))
     if file is None or packed is None:

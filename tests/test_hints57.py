@@ -126,3 +126,46 @@ def test_warnings_about_a_sink_on_standard_input_point_to_a_check_fed_through_a_
     (tmp_path / "s.json").write_bytes(bom)  # (a file is named as before)
     ran = run_main("validate", "s.json", "r.ndjson", cwd=tmp_path)
     assert "mapper: 1 warning about s.json (see: mapper check s.json)" in ran.err, ran.err
+
+
+# ---------------------------------------------------------------------------------------
+# a database given where JSON was expected, from standard input: the hint's --db names a file
+
+
+def _database(path: Path) -> bytes:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    return path.read_bytes()
+
+
+def test_a_database_on_standard_input_is_told_to_be_saved_to_a_file_for_serve_db(tmp_path: Path) -> None:
+    """``mapper validate s.json - < serve.db`` said ``mapper serve --db FILE --query SINK_ID``: no FILE was given
+    (``/dev/stdin`` of a gzip-compressed one so too, where ``-`` said to unpack it). The hint writes it to a file and names that."""
+    import gzip
+
+    db = _database(tmp_path / "made.db")
+    packed = gzip.compress(db)
+    wanted = "(... > serve.db, then mapper serve --db serve.db --query SINK_ID prints the rows a mapper serve database holds)"
+    unpacked = "(... | gzip -dc > serve.db, then mapper serve --db serve.db --query SINK_ID prints the rows a mapper serve database holds)"
+    for name in ("-", "/dev/stdin"):
+        for given, says in ((db, wanted), (packed, unpacked)):
+            ran = run_main("validate", SINK, name, input=given, cwd=tmp_path)
+            assert (
+                ran.returncode == 1
+                and f"note: the input is an SQLite database, not JSON text: give the records as NDJSON, a JSON array or a request body {says}" in ran.out
+            ), (name, ran.out)
+            assert "FILE" not in ran.out, ran.out
+        checked = run_main("check", name, input=db, cwd=tmp_path)
+        assert (
+            checked.returncode == 2
+            and f"is an SQLite database, not JSON text: a sink definition is a JSON document, the POST /v1/sinks body {wanted}" in checked.out
+        ), checked.out
+    (tmp_path / "serve.db").write_bytes(db)  # (never written over: the next name)
+    ran = run_main("validate", SINK, "-", input=db, cwd=tmp_path)
+    assert "(... > serve-2.db, then mapper serve --db serve-2.db --query SINK_ID" in ran.out, ran.out
+    ran = run_main("validate", SINK, "made.db", cwd=tmp_path)  # (a file is named as before)
+    assert "(mapper serve --db made.db --query SINK_ID prints the rows" in ran.out, ran.out

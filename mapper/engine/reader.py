@@ -60,6 +60,7 @@ from ..errors import (
     shell_file,
     shown_name,
     stdin_read,
+    stream_opened,
     text_command,
     type_name,
 )
@@ -3177,6 +3178,8 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
         except OSError as exc:  # (opened but not readable, EIO: the input's fault, not said as standard output's)
             raise InputError(f"cannot read {shown_name(path)}: {exc.strerror or exc}") from None
         unpack = unpacker(head, path)
+        if path.startswith("/dev/"):  # (a stream read once by its name: for the command a hint on it gives)
+            stream_opened(path, fh, compression_of(head) if unpack is not None else None)
         return fh if unpack is None else _closing(unpack(fh), fh)
     except BaseException:
         fh.close()
