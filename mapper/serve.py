@@ -56,10 +56,12 @@ import hmac
 import io
 import ipaddress
 import math
+import os
 import queue
 import re
 import signal
 import socket
+import stat
 import sys
 import threading
 import time
@@ -101,9 +103,9 @@ from .endpoint import (
     positive_finite,
     printable,
 )
-from .errors import MapperError, OptionError, check_function, closest, shown_name
+from .errors import MapperError, OptionError, check_function, closest, read_once, shown_name, unpacked_file
 from .report import plural
-from .store import Store, closed_error, foreign_database_problem, stored_sinks_problem
+from .store import ForeignDatabaseError, Store, closed_error, stored_sinks_problem
 from .writers import binary_stdout, write_whole
 
 __all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "page_limit", "query_int"]
@@ -2008,15 +2010,22 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
     if args.query is not None and args.db == ":memory:":  # (it said "no sink 'x'" of a sink a serve --db :memory: had)
         print("mapper serve: --db :memory: keeps nothing to query: --query reads the database file a serve stored into (--db FILE)", file=sys.stderr)
         return EXIT_USAGE
-    if args.db not in ("", ":memory:"):
-        # read only: opening another file as the store would write mapper's tables into it (a serve wrote them into
-        # another program's database, and switched it to WAL journaling for good; a new or empty file is the store's to make)
-        problem = stored_sinks_problem(args.db) if args.query is not None else foreign_database_problem(args.db)
+    streamed = _db_stream(args.db)
+    if streamed is not None:
+        print(f"mapper serve: {streamed}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.query is not None and args.db not in ("", ":memory:"):  # (read only: a file holding no sinks said so, not "no sink 'x'")
+        problem = stored_sinks_problem(args.db)
         if problem is not None:
             print(f"mapper serve: {problem}", file=sys.stderr)
             return EXIT_USAGE
     try:
+        # (another program's database is refused by the store, read without writing to it: opened as the store, it had
+        # mapper's tables written into it and was switched to WAL journaling for good; a new or empty file is the store's to make)
         store = Store(args.db, writable=args.query is None)  # (--query reads a database it may not write)
+    except ForeignDatabaseError as exc:
+        print(f"mapper serve: {exc.said_to_serve()}", file=sys.stderr)
+        return EXIT_USAGE
     except ServiceError as exc:
         print(f"mapper serve: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
@@ -2026,6 +2035,28 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
         return _serve(store, args, setup)
     finally:
         store.close()
+
+
+def _db_stream(name: str) -> str | None:
+    """Why ``--db NAME`` names no database file SQLite can open, when it is standard input (``-``) or a pipe
+    (``/dev/stdin`` fed by one, ``<(...)``'s ``/dev/fd/63``, a named FIFO): said naming what was given, and
+    what to give instead (``-`` was made a file of that name; a pipe was "unable to open database file")."""
+    if name == "-":
+        what = "standard input"
+    else:
+        try:
+            mode = os.stat(name).st_mode
+        except (OSError, ValueError):  # (none yet: a new database; or unreadable: the store says why)
+            return None
+        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+            return None
+        what = "a pipe, read once"
+    if read_once(name):
+        unpack, file = unpacked_file(name, ".db", stem="serve")
+        instead = f"{unpack}give --db {file}" + (" (a file named - is --db ./-)" if name == "-" else "")
+    else:
+        instead = "write what it gives to a file first, and give --db that file"
+    return f"--db {shown_name(name)} is {what}, which SQLite cannot open as a database (it reads and writes a database file in place): {instead}"
 
 
 def _query(store: Store, args: argparse.Namespace) -> int:

@@ -68,14 +68,14 @@ from .endpoint import (
     positive_finite,
     service_loads,
 )
-from .errors import MapperError, OptionError, Problem, check_function, preview, shown_name
+from .errors import MapperError, OptionError, Problem, check_function, file_compression, preview, shown_name, unpacked_file
 from .model import MISSING, Column, Sink
 from .options import body_record_limit
 from .report import BATCH_DISCARDED, MISSING_FIELD, BatchRejected, Report
 from .sink import SinkSource, check_sink, load_sink
 from .writers import planted_link_said
 
-__all__ = ["IngestResult", "RowsPage", "SinkInfo", "SinkRefused", "Store", "write_kind"]
+__all__ = ["ForeignDatabaseError", "IngestResult", "RowsPage", "SinkInfo", "SinkRefused", "Store", "write_kind"]
 
 CREATING, ACTIVE = "CREATING", "ACTIVE"
 
@@ -305,8 +305,13 @@ def _unwritten_uri(path: str) -> str | None:
 
 
 def _unread_why(path: str, exc: sqlite3.Error) -> str:
-    """What to say of a database file SQLite cannot read for a write it needs (``exc``, read-only)."""
+    """What to say of a database file SQLite cannot read (``exc``): for a write it needs (read-only), or
+    as it is compressed (``serve.db.gz``: "file is not a database", said with the command that unpacks it)."""
     if not _read_only(exc) or _unwritten_uri(path) is not None:
+        packed = file_compression(path) if _sqlite_code(exc, _NOTADB, "file is not a database") else None
+        if packed is not None and packed != "?":
+            unpack, name = unpacked_file(path, ".db", stem="serve")
+            return f"{exc} (it is {packed}-compressed data: {unpack}give {name})"
         return str(exc)
     return (
         f"{exc} (it has writes not yet in the file, in {shown_name(path + '-wal')}, and SQLite cannot read them "
@@ -314,6 +319,8 @@ def _unread_why(path: str, exc: sqlite3.Error) -> str:
     )
 
 
+#: SQLite's code of a file that is no database.
+_NOTADB = 26
 #: SQLite's (extended) codes of a database it cannot make, and of one it may not write for its directory's sake.
 _CANTOPEN, _READONLY_DIRECTORY = 14, 1544
 
@@ -379,6 +386,12 @@ def foreign_database_problem(path: str, store: bool = False) -> str | None:
     journaling for good; read without writing to it. None for a new or empty file, a database serve stored
     into, or one SQLite cannot read (the store says why when it opens it). ``store``: said to a Python
     caller of :class:`Store` (its argument, not ``--db``)."""
+    names = _foreign_tables(path)
+    return None if names is None else _foreign_said(path, names, store)
+
+
+def _foreign_tables(path: str) -> list[str] | None:
+    """The tables (and views) of another program's database at ``path`` (:func:`foreign_database_problem`), else None."""
     try:
         if not Path(path).is_file() or Path(path).stat().st_size == 0:
             return None
@@ -389,14 +402,29 @@ def foreign_database_problem(path: str, store: bool = False) -> str | None:
             con.close()
     except (OSError, sqlite3.Error):
         return None
-    if not names or "_mapper_sinks" in names:
-        return None
+    return None if not names or "_mapper_sinks" in names else names
+
+
+def _foreign_said(path: str, names: list[str], store: bool) -> str:
     shown = ", ".join(repr(n) for n in names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
     who, give = ("a Store", "Store(path)") if store else ("serve", "--db")
     return (
         f"{shown_name(path)} holds no sinks of mapper serve (it is another program's database, holding {shown}: {who} would write its "
         f"own tables into it and switch it to WAL journaling for good): give {give} a new file, or one serve stored into"
     )
+
+
+class ForeignDatabaseError(ServiceError):
+    """:class:`Store` given a database of another program (:func:`foreign_database_problem`), said to its
+    Python caller; :meth:`said_to_serve` says it to ``mapper serve --db``, which leaves the check to the
+    store (it read the file twice: once itself, once in the store)."""
+
+    def __init__(self, path: str, tables: list[str]):
+        super().__init__(500, INTERNAL, _foreign_said(path, tables, store=True))
+        self.path, self.tables = path, tables
+
+    def said_to_serve(self) -> str:
+        return _foreign_said(self.path, self.tables, store=False)
 
 
 #: What :func:`_json_or_unread` gives for a value it does not read as JSON.
@@ -470,9 +498,9 @@ class Store:
             if planted is not None:
                 raise ServiceError(500, INTERNAL, planted.replace("cannot write", "cannot open the database", 1))
             # (opened as the store, read only too, it had mapper's tables written into it, as serve --db's was)
-            foreign = foreign_database_problem(self.path, store=True)
+            foreign = _foreign_tables(self.path)
             if foreign is not None:
-                raise ServiceError(500, INTERNAL, foreign)
+                raise ForeignDatabaseError(self.path, foreign)
         try:
             self._open(self.path, shown)
         except sqlite3.Error as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_inproc import run_main
@@ -169,3 +170,59 @@ def test_a_database_on_standard_input_is_told_to_be_saved_to_a_file_for_serve_db
     assert "(... > serve-2.db, then mapper serve --db serve-2.db --query SINK_ID" in ran.out, ran.out
     ran = run_main("validate", SINK, "made.db", cwd=tmp_path)  # (a file is named as before)
     assert "(mapper serve --db made.db --query SINK_ID prints the rows" in ran.out, ran.out
+
+
+# ---------------------------------------------------------------------------------------
+# serve --db: what was given named, another program's database checked once
+
+
+def test_serve_db_on_standard_input_or_a_pipe_is_refused_naming_it(tmp_path: Path) -> None:
+    """``mapper serve --db -`` made a database file named ``-``; ``--db /dev/stdin`` fed by a pipe was "unable
+    to open database file": refused, naming what was given, with a file to give instead."""
+    db = _database(tmp_path / "made.db")
+    for name, what in (("-", "standard input"), ("/dev/stdin", "a pipe, read once")):
+        for extra in (("--port", "0"), ("--query", "x")):
+            ran = run_main("serve", "--db", name, *extra, input=db, cwd=tmp_path)
+            assert ran.returncode == 2 and ran.err.startswith(f"mapper serve: --db {name} is {what}, which SQLite cannot open as a database"), ran.err
+            assert ran.err.rstrip().endswith("... > serve.db, then give --db serve.db" + (" (a file named - is --db ./-)" if name == "-" else "")), ran.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["made.db"]  # (no file "-" made)
+
+
+def test_serve_db_compressed_is_told_the_command_that_unpacks_it(tmp_path: Path) -> None:
+    """``--db serve.db.gz`` said "file is not a database" alone."""
+    import gzip
+
+    (tmp_path / "serve.db.gz").write_bytes(gzip.compress(_database(tmp_path / "made.db")))
+    for extra, verb in ((("--port", "0"), "open"), (("--query", "x"), "read")):
+        ran = run_main("serve", "--db", "serve.db.gz", *extra, cwd=tmp_path)
+        said = f"mapper serve: cannot {verb} the database serve.db.gz: file is not a database (it is gzip-compressed data: gzip -dc serve.db.gz > serve.db, then give serve.db)"
+        assert ran.returncode == 2 and said in ran.err, ran.err
+
+
+def test_serve_reads_whether_the_database_is_another_programs_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve read the file's tables itself, and the store read them again: once, with serve's words."""
+    import sqlite3
+
+    reads: list[str] = []
+    connect = sqlite3.connect
+
+    def counted(target: Any, *args: Any, **kwargs: Any) -> Any:
+        if "mode=ro" in str(target):
+            reads.append(str(target))
+        return connect(target, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", counted)
+    _database(tmp_path / "other.db")
+    ran = run_main("serve", "--db", "other.db", "--port", "0", cwd=tmp_path)
+    assert ran.returncode == 2 and ran.err == (
+        "mapper serve: other.db holds no sinks of mapper serve (it is another program's database, holding 't': serve would write its own "
+        "tables into it and switch it to WAL journaling for good): give --db a new file, or one serve stored into\n"
+    ), ran.err
+    assert len(reads) == 1, reads
+    from mapper.store import Store
+
+    Store(tmp_path / "own.db").close()  # (a database serve stored into: read to tell, then opened)
+    reads.clear()
+    ran = run_main("serve", "--db", "own.db", "--port", "0", "--host", " ", cwd=tmp_path)  # (the store opened, then the host refused)
+    assert ran.returncode == 2 and "the host must be an address" in ran.err, ran.err
+    assert len(reads) == 1, reads
