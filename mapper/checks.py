@@ -35,7 +35,7 @@ from .errors import (
     type_name,
 )
 from .model import Column, ColumnConfig
-from .paths import MAX_PATH_KEYS, Path, parse_path, path_from_keys, root_dollar, skipped_spaces, spaces_reason
+from .paths import MAX_PATH_KEYS, Path, parse_path, path_from_keys, root_dollar, skipped_spaces, spaces_reason, to_dot_notation
 from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
 
 __all__ = [
@@ -749,7 +749,8 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
             ck.warning(pw, "path-spaces", spaces_reason(raw, path.keys or (), literal))
         rest = root_dollar(raw) if path.keys is not None and path.keys[0] == "$" else None
         if rest is not None:  # ($.data.x, as JSONPath and mapper's messages write paths: the column was never found)
-            instead = f"write it {preview(rest, 200)!r}" if rest else "name a key of the record"
+            # (the keys after the $ as they parse back: $.$.x was told to write '$.x', itself warned of)
+            instead = f"write it {escape_controls(preview(to_dot_notation((path.keys or ())[1:]), 200))!r}" if rest else "name a key of the record"
             ck.warning(
                 pw,
                 "path-root",

@@ -314,9 +314,28 @@ def _root_hint(text: str) -> str:
     how to write it; ``""`` for any other text."""
     if not text.startswith("$"):
         return ""
-    rest = root_dollar(text)
-    instead = f": write {escape_controls(preview(rest, 200))!r}" if rest else ""
+    meant = _after_root(root_dollar(text) or "")
+    instead = f": write {escape_controls(preview(meant, 200))!r}" if meant else ""
     return f"a path starts at the record's first key, without JSONPath's $ for the record itself (which mapper's messages write){instead}"
+
+
+def _after_root(rest: str) -> str:
+    """The path string ``rest`` (what follows ``$.``) written so that it parses, as the keys and
+    expression it reads (a key with white space quoted, ``my key``: ``"my key"``; a first key ``$``
+    quoted, ``$.x[0]``: ``"$".x[0]``, as a key named so is written); ``""`` when it does not parse so.
+    Tried without a hint of its own (the library's parse alone: no path within a path's hint)."""
+    spaced = _spaced_keys(rest) if rest else None
+    meant = to_dot_notation(spaced) if spaced is not None else '"$"' + rest[1:] if rest.startswith(("$.", "$[")) or rest == "$" else rest
+    if not meant:
+        return ""
+    try:
+        if _parse_plain(meant) is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PendingDeprecationWarning)
+                jmespath.compile(meant)
+    except (PathSyntaxError, jmespath.exceptions.JMESPathError, ValueError, TypeError, RecursionError):
+        return ""
+    return meant
 
 
 #: a run of digits longer than Python's int() reads from text
@@ -334,7 +353,7 @@ def _parse_jmespath_here(text: str) -> Path:
             pos = len(text)
         msg = getattr(exc, "msg", None) or str(exc).splitlines()[0]
         # (the library quotes the token it did not expect as decoded: a quoted key's \u001b is an ESC, and a token may be the whole path)
-        raise PathSyntaxError(f"invalid path: {escape_controls(preview(msg, 200))}", text, pos, _spaced_keys_hint(text) or _root_hint(text)) from None
+        raise PathSyntaxError(f"invalid path: {escape_controls(preview(msg, 200))}", text, pos, _root_hint(text) or _spaced_keys_hint(text)) from None
     except RecursionError:  # the library parses recursively too
         raise PathSyntaxError(TOO_DEEP, text, 0) from None
     except (ValueError, TypeError) as exc:  # jmespath internals on hostile input

@@ -226,3 +226,34 @@ def test_serve_reads_whether_the_database_is_another_programs_once(tmp_path: Pat
     ran = run_main("serve", "--db", "own.db", "--port", "0", "--host", " ", cwd=tmp_path)  # (the store opened, then the host refused)
     assert ran.returncode == 2 and "the host must be an address" in ran.err, ran.err
     assert len(reads) == 1, reads
+
+
+# ---------------------------------------------------------------------------------------
+# a column's path string from the record's root: what a hint says to write parses, unwarned
+
+
+def test_what_a_column_paths_root_hint_says_to_write_parses_and_is_not_warned_of() -> None:
+    """``$.$.x[0]`` was told to "write '$.x[0]'" (refused in turn), ``$.my key`` '"$"."my key"' (the $ read as a key),
+    and the ``path-root`` warning on ``$.$.x`` said to write '$.x' (warned of in turn)."""
+    import ast
+
+    import mapper
+    from mapper.errors import PathSyntaxError
+    from mapper.paths import parse_path
+
+    told = {}
+    for text in ("$.$.x[0]", "$.x[0]", "$.$[0]", "$.my key", "$.items[*].x"):
+        with pytest.raises(PathSyntaxError) as caught:
+            parse_path(text)
+        match = re.search(r": write ('(?:[^'\\]|\\.)*')$", caught.value.hint)
+        assert match is not None, (text, caught.value.hint)
+        told[text] = ast.literal_eval(match[1])
+        parse_path(told[text])  # (it parses)
+    assert told["$.$.x[0]"] == '"$".x[0]' and told["$.my key"] == '"my key"', told
+    for path, meant in (("$.$.x", '"$".x'), ("$.$", '"$"'), ("$.data.x", "data.x")):
+        definition = [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": path, "type": "int"}]
+        doc = {"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": definition}
+        (root,) = [p.message for p in mapper.check_sink(doc).problems if p.code == "path-root"]
+        assert f"write it {meant!r}," in root, root
+        definition[1]["path"] = meant
+        assert [p for p in mapper.check_sink(doc).problems if p.code == "path-root"] == []  # (not warned of in turn)
