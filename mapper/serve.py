@@ -2038,9 +2038,10 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
 
 
 def _db_stream(name: str) -> str | None:
-    """Why ``--db NAME`` names no database file SQLite can open, when it is standard input (``-``) or a pipe
-    (``/dev/stdin`` fed by one, ``<(...)``'s ``/dev/fd/63``, a named FIFO): said naming what was given, and
-    what to give instead (``-`` was made a file of that name; a pipe was "unable to open database file")."""
+    """Why ``--db NAME`` names no database file SQLite can open, when it is standard input (``-``), a pipe
+    (``/dev/stdin`` fed by one, ``<(...)``'s ``/dev/fd/63``, a named FIFO) or a device (``/dev/null``, a terminal):
+    said naming what was given, and what to give instead (``-`` was made a file of that name; a pipe was
+    "unable to open database file")."""
     if name == "-":
         what = "standard input"
     else:
@@ -2048,6 +2049,8 @@ def _db_stream(name: str) -> str | None:
             mode = os.stat(name).st_mode
         except (OSError, ValueError):  # (none yet: a new database; or unreadable: the store says why)
             return None
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # (/dev/null: "disk I/O error", a /dev/null-journal made beside it as root)
+            return f"--db {shown_name(name)} is a device, not a database file: give --db a database file (a new one is made)"
         if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
             return None
         what = "a pipe, read once"

@@ -186,6 +186,11 @@ def test_serve_db_on_standard_input_or_a_pipe_is_refused_naming_it(tmp_path: Pat
             assert ran.returncode == 2 and ran.err.startswith(f"mapper serve: --db {name} is {what}, which SQLite cannot open as a database"), ran.err
             assert ran.err.rstrip().endswith("... > serve.db, then give --db serve.db" + (" (a file named - is --db ./-)" if name == "-" else "")), ran.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["made.db"]  # (no file "-" made)
+    # a device (serving opened /dev/null as the store: "disk I/O error", a /dev/null-journal made as root; --query alone here)
+    ran = run_main("serve", "--db", "/dev/null", "--query", "x", cwd=tmp_path)
+    assert (
+        ran.returncode == 2 and ran.err == "mapper serve: --db /dev/null is a device, not a database file: give --db a database file (a new one is made)\n"
+    ), ran.err
 
 
 def test_serve_db_compressed_is_told_the_command_that_unpacks_it(tmp_path: Path) -> None:
