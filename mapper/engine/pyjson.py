@@ -29,7 +29,7 @@ import orjson
 from ..errors import int_text, preview
 from ..stack import full_stack
 from ..types import DEEPEST_JSON, ConversionError, as_json, located
-from .gojson import json_problem
+from .gojson import engine_too_deep, json_problem
 
 __all__ = ["NON_FINITE", "mapping_text"]
 
@@ -279,7 +279,16 @@ def _deep_text(record: dict[str, Any]) -> tuple[bytes | None, str | None]:
         return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
     except TypeError:  # a key that is not a string (the values alone were looked at): the walk says where it is
         return _exact_text(record)
-    return raw, json_problem(raw)
+    return raw, _read_problem(raw)
+
+
+def _read_problem(raw: bytes) -> str | None:
+    """Why a text written here (deeper than orjson writes, or holding what it does not write) is
+    refused: the service's decoder's reason (:func:`json_problem`), else the engine's decoders',
+    which judge it in the batcher (on Python 3.10 and 3.11 they stop some 30 levels before
+    orjson's reader, which :func:`json_problem` goes by: a dict nested 1,000 levels deep where
+    nothing maps it was [] to ``check`` and refused by ``Batcher.add``)."""
+    return json_problem(raw) or engine_too_deep(raw)
 
 
 class _Token(str):
@@ -375,7 +384,7 @@ def _exact_text_here(record: Any) -> tuple[bytes | None, str | None]:
             raw = _flat_text(value)
         except ValueError:  # a float json refuses (allow_nan) that the test above did not see
             return None, NON_FINITE
-    return raw, json_problem(raw)
+    return raw, _read_problem(raw)
 
 
 def _non_finite(value: Any) -> bool:
