@@ -466,7 +466,7 @@ class Batcher:
         ``records`` is an iterable of records: one record (a mapping, its text, or an array
         of its bytes: numpy's ``uint8``, an ``array.array('B')``, as :meth:`Mapper.map` reads
         one) is an :class:`~mapper.errors.OptionError` (iterated, its keys, characters or
-        bytes were taken as records, each refused); :meth:`add` takes one. A ``set`` of records (or of
+        bytes were taken as records, each refused); :meth:`add` takes one (an array of bytes as ``bytes(records)``). A ``set`` of records (or of
         ``tags``) is an :class:`~mapper.errors.InputError` (it has no order): pass a list.
 
         All or nothing: if ``add_many`` raises before its judging went through (a Ctrl-C, a
@@ -477,8 +477,13 @@ class Batcher:
         moved by as many)."""
         # (an array of bytes, numpy's uint8 or an array.array('B'), is one record's bytes, as map
         # reads it: iterated, each byte was a record, refused not_an_object)
-        if isinstance(records, (str, bytes, bytearray, memoryview, Mapping)) or _bytes_given(records) is not records:
+        if isinstance(records, (str, bytes, bytearray, memoryview, Mapping)):
             raise OptionError(f"add_many takes an iterable of records, not one record ({type(records).__name__}): use add")
+        if _bytes_given(records) is not records:  # (add takes a record's text as bytes, not as an array of them: not_an_object)
+            raise OptionError(
+                f"add_many takes an iterable of records, not one record ({type(records).__name__}): use add, with its bytes: add(bytes(records)) "
+                "(add takes a record's JSON text as bytes or str, not as an array of bytes)"
+            )
         if isinstance(records, (set, frozenset)):  # (bodies and record numbers in no set order)
             raise InputError(no_set_reason(records, "add_many"))
         if isinstance(tags, (set, frozenset)):  # (each record given another's tag)

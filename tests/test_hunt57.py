@@ -51,3 +51,25 @@ def test_check_of_a_deep_mapping_is_the_batchers_verdict_at_every_depth() -> Non
             said = [(p.code, p.message) for p in m.check(record)]
             assert said == [(e.code, e.message) for e in verdict.errors], (kind.__name__, depth, limit)
             assert verdict.accepted == (depth < limit), (kind.__name__, depth, limit)
+
+
+# --- add_many of an array of bytes: the call its message names takes the record ---
+# add_many refused a numpy uint8 array (or an array('B')) of one record's text as one record, "use add";
+# add then refused the array itself (not_an_object: add takes a mapping or its text as str or bytes).
+
+
+def test_add_many_of_an_array_of_bytes_names_a_call_that_takes_it() -> None:
+    import array
+
+    import numpy as np
+    import pytest
+
+    m = mapper.compile_sink(_ID)
+    text = b'{"id": 7}'
+    for one in (np.frombuffer(text, np.uint8), array.array("B", text)):
+        b = mapper.Batcher(m)
+        with pytest.raises(mapper.OptionError) as caught:
+            b.add_many(one)
+        said = str(caught.value)
+        assert "add(bytes(records))" in said, said
+        assert b.add(bytes(one)).accepted and b.add(one).errors[0].code == "not_an_object"
