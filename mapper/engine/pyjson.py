@@ -287,8 +287,17 @@ def _read_problem(raw: bytes) -> str | None:
     refused: the service's decoder's reason (:func:`json_problem`), else the engine's decoders',
     which judge it in the batcher (on Python 3.10 and 3.11 they stop some 30 levels before
     orjson's reader, which :func:`json_problem` goes by: a dict nested 1,000 levels deep where
-    nothing maps it was [] to ``check`` and refused by ``Batcher.add``)."""
-    return json_problem(raw) or engine_too_deep(raw)
+    nothing maps it was [] to ``check`` and refused by ``Batcher.add``). A text opening no more
+    brackets than orjson writes levels is not looked at again (a lone surrogate's, a big integer's)."""
+    problem = json_problem(raw)
+    if problem is None and raw.count(b"{") + raw.count(b"[") > _ORJSON_WRITES:
+        return engine_too_deep(raw)
+    return problem
+
+
+#: Levels orjson writes (a dict or list deeper is its TypeError): a text no deeper is read by the
+#: engine's decoders, which go about 995 levels at Python's default recursion limit.
+_ORJSON_WRITES = 255
 
 
 class _Token(str):
