@@ -35,7 +35,7 @@ from .engine.reader import (
 from .engine.runner import iter_batches, run
 from .errors import InputError, OptionError, no_set_reason
 from .model import Column, Sink
-from .options import MAX_RECORD_SIZE, NO_WARNINGS, MapOptions, check_max_record_size
+from .options import MAX_RECORD_SIZE, NO_WARNINGS, MapOptions, check_max_record_size, whole_number
 from .paths import records_path_keys
 from .report import BatchRejected, Report, ValueWarning, ignored_kinds
 from .sink import SinkSource, load_sink
@@ -279,8 +279,7 @@ class Mapper:
         ``max_record_size`` does not measure).
         """
         _no_set(source, "iter_batches")
-        if isinstance(records, bool) or not isinstance(records, int) or records < 1:
-            raise OptionError(f"records must be a whole number of at least 1 (records per batch), not {records!r}")
+        records = whole_number(records, "records", least=1, of="records per batch")
         options = _options(
             on_error=on_error,
             max_errors=max_errors,
@@ -336,7 +335,7 @@ class Mapper:
         if strict is not True and strict is not False:  # (the checker, made once per thread, checked it only when made)
             raise OptionError(f"strict must be True or False, not {strict!r}")
         if max_record_size is not None:
-            check_max_record_size(max_record_size)
+            max_record_size = check_max_record_size(max_record_size)
         if ignore_warnings is NO_WARNINGS:
             return thread_checker(self.compiled, strict).check(record, max_record_size)
         kinds = ignored_kinds(ignore_warnings)

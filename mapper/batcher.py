@@ -52,7 +52,7 @@ from .engine.gojson import same_length_escapes, second_bom, without_bom
 from .engine.pyjson import mapping_text
 from .errors import InputError, OptionError, no_set_reason, record_file_note
 from .model import Sink
-from .options import MIN_RECORD_SIZE, MapOptions, body_record_limit
+from .options import MIN_RECORD_SIZE, MapOptions, body_record_limit, whole_number
 from .report import RecordError, RejectedRecord, plural
 from .sink import SinkSource
 from .stack import ROOMY, on_roomy_stack
@@ -230,11 +230,9 @@ class Batcher:
     """
 
     def __init__(self, sink: Mapper | Sink | SinkSource, *, max_records: int = DEFAULT_BODY_RECORDS, max_bytes: int = DEFAULT_BODY_BYTES, strict: bool = False):
-        if isinstance(max_records, bool) or not isinstance(max_records, int) or max_records < 1:
-            raise OptionError(f"max_records must be a positive integer, not {max_records!r}")
+        max_records = whole_number(max_records, "max_records", least=1, of="records")
         # (the least body that holds a record: the smallest record is "{}", 2 bytes, as Pacer's least body_bytes)
-        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < body_size(1, 2):
-            raise OptionError(f"max_bytes must be an integer of at least {body_size(1, 2)} (a body holding the smallest record, {{}}), not {max_bytes!r}")
+        max_bytes = whole_number(max_bytes, "max_bytes", least=body_size(1, 2), of="bytes", why=" (a body holding the smallest record, {})")
         self.mapper = sink if isinstance(sink, Mapper) else compile_sink(sink)
         self._max_records = max_records
         self._max_bytes = max_bytes

@@ -32,6 +32,7 @@ from .engine.gojson import BODY_BOM_PROBLEM, huge_number_in, json_problem, servi
 from .engine.gojson import go_loads as _loads
 from .engine.reader import BOM, BrokenDocument, endpoint_units, huge_number_said, request_items
 from .errors import MapperError, OptionError, preview
+from .options import whole_number
 from .report import plural
 
 __all__ = [
@@ -356,9 +357,10 @@ class Limits:
         if self.bytes_per_s < smallest:
             raise OptionError(f"the bytes per second limit ({_said('bytes_per_s')}) must admit a body: at least {smallest} bytes, not {self.bytes_per_s:g}")
         for size, option in ((self.body_records, "body_records"), (self.body_bytes, "body_bytes")):
-            # (True was a body of 1 record; 2.5 a body of 2.5 records, which Sender's body_records= refuses)
-            if size is not None and (isinstance(size, bool) or not isinstance(size, int)):
-                raise OptionError(f"a body's limit ({_said(option)}) is a whole number (or None), not {preview(repr(size))}")
+            # (True was a body of 1 record; 2.5 a body of 2.5 records, which Sender's body_records= refuses;
+            # np.int64(500), read from an array, is one of 500, held as an int)
+            if size is not None:
+                object.__setattr__(self, option, whole_number(size, f"a body's limit ({_said(option)})", why=" (or None)"))
         if self.body_records is not None and self.body_records < 1:
             raise OptionError(f"a body holds at least one record ({_said('body_records')}), not {number_said(self.body_records)}")
         if self.body_bytes is not None and self.body_bytes < smallest:

@@ -165,7 +165,7 @@ from .errors import (
     suggest,
     type_name,
 )
-from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions, check_max_record_size
+from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions, check_max_record_size, whole_number
 from .paths import parse_path, records_path_keys, split_paths, to_dot_notation
 from .report import location_text, not_an_item_reason, not_an_object_reason, plural
 from .sink import check_sink
@@ -2462,14 +2462,12 @@ def _named_paths(texts: Iterable[str]) -> list[tuple[str, ...]]:
     return out
 
 
-def _check_options(id_field: Any, primary_key_fields: Any, max_depth: Any, min_presence: Any, name: Any, input_format: str) -> None:
+def _check_options(id_field: Any, primary_key_fields: Any, min_presence: Any, name: Any, input_format: str) -> None:
     # (each named as the caller gave it: the keyword from Python, the option from mapper infer)
     if id_field is not None and primary_key_fields is not None:
         raise _OptionRefused("give either id_field or primary_key_fields (--id-field or --primary-key-fields), not both")
     if primary_key_fields is not None and (not primary_key_fields or not all(isinstance(p, str) and p.strip() for p in primary_key_fields)):
         raise _OptionRefused("primary_key_fields (--primary-key-fields) needs one or more paths, separated by commas")
-    if max_depth is not None and (isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1):
-        raise _OptionRefused(f"max_depth (--max-depth) must be a whole number >= 1, not {max_depth!r}")
     if isinstance(min_presence, bool) or not isinstance(min_presence, (int, float)) or not 0.0 <= min_presence <= 1.0:
         raise _OptionRefused(f"min_presence (--min-presence) must be a ratio between 0 and 1, not {min_presence!r}")
     if name is not None and (not isinstance(name, str) or not NAME_RE.fullmatch(name)):
@@ -2568,7 +2566,12 @@ def infer(
     if primary_key_fields is not None and isinstance(primary_key_fields, str):
         primary_key_fields = split_paths(primary_key_fields)  # (a quoted key may hold a comma: '"a,b",c')
     progress = _check_types(id_field, primary_key_fields, types, progress)
-    _check_options(id_field, primary_key_fields, max_depth, min_presence, name, input_format)
+    if max_depth is not None:  # (as every integer option of the API reads it: np.int64(3) taken, as 3)
+        try:
+            max_depth = whole_number(max_depth, "max_depth (--max-depth)", least=1)
+        except OptionError as exc:
+            raise _OptionRefused(str(exc)) from None
+    _check_options(id_field, primary_key_fields, min_presence, name, input_format)
     keys = None if records_path is None else records_path_keys(records_path)
     if keys is not None and input_format == "endpoint":
         raise InferError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")

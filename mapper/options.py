@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from dataclasses import dataclass
 
-from .errors import OptionError
+from .errors import OptionError, int_text, preview
 
-__all__ = ["INPUT_FORMATS", "MAX_RECORD_SIZE", "MIN_RECORD_SIZE", "NO_WARNINGS", "ON_ERROR", "MapOptions", "body_record_limit"]
+__all__ = ["INPUT_FORMATS", "MAX_RECORD_SIZE", "MIN_RECORD_SIZE", "NO_WARNINGS", "ON_ERROR", "MapOptions", "body_record_limit", "whole_number"]
 
 #: Batch policies: ``endpoint`` (the service's: a bad record is refused alone; a record lacking a
 #: mapped value under ``allow_missing_fields: false`` discards the batch), ``reject`` (any bad record
@@ -38,10 +39,33 @@ def body_record_limit(body: bytes) -> int:
 NO_WARNINGS: frozenset[str] = frozenset()
 
 
-def check_max_record_size(value: object) -> None:
-    """An OptionError unless ``value`` is a byte count ``max_record_size`` takes (an int, at least :data:`MIN_RECORD_SIZE`)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_RECORD_SIZE:
-        raise OptionError(f"max_record_size must be a number of bytes, at least {MIN_RECORD_SIZE}, not {value!r}")
+def whole_number(value: object, name: str, *, least: int | None = None, of: str = "", why: str = "") -> int:
+    """``value`` as an ``int``, or an OptionError naming the option ``name`` and the value given.
+
+    Every integer option of the API is read here, so that all take the same values: an ``int``
+    or anything else that is an integer by ``operator.index`` (numpy's ``np.int64(5)``, what a
+    count read from an array is), never a bool (``True`` is no count; numpy's ``np.True_`` is
+    no index) nor a float (``2.0`` neither: a float count is a mistake made elsewhere). ``least``,
+    when given, is the smallest taken; ``of`` says what is counted (``bytes``), ``why`` adds a
+    reason to the message. The message has one shape: ``workers must be a whole number, at
+    least 1, not 2.0``.
+    """
+    number: int | None = None
+    if not isinstance(value, bool):
+        try:
+            number = operator.index(value)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+    if number is None or (least is not None and number < least):
+        counted = f" of {of}" if of else ""
+        bound = f", at least {least:,}" if least is not None else ""
+        raise OptionError(f"{name} must be a whole number{counted}{bound}{why}, not {preview(int_text(value, repr))}")
+    return number
+
+
+def check_max_record_size(value: object) -> int:
+    """``value`` as the byte count ``max_record_size`` takes (a whole number, at least :data:`MIN_RECORD_SIZE`), or an OptionError."""
+    return whole_number(value, "max_record_size", least=MIN_RECORD_SIZE, of="bytes")
 
 
 #: Why a records path and a request body do not go together (said by every reader of the options).
@@ -85,11 +109,10 @@ class MapOptions:
             raise OptionError(f"strict must be True or False, not {self.strict!r}")
         if self.input_format not in INPUT_FORMATS:
             raise OptionError(f"unknown input format {self.input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
-            raise OptionError(f"workers must be a positive integer, not {self.workers!r}")
+        object.__setattr__(self, "workers", whole_number(self.workers, "workers", least=1))
         if not isinstance(self.fast, bool):
             raise OptionError(f"fast must be True or False, not {self.fast!r}")
-        check_max_record_size(self.max_record_size)
+        object.__setattr__(self, "max_record_size", check_max_record_size(self.max_record_size))
         if not isinstance(self.ignore_warnings, frozenset) or not all(isinstance(k, str) for k in self.ignore_warnings):
             raise OptionError(f"ignore_warnings must be a frozenset of warning kinds, not {self.ignore_warnings!r}")
         rp = self.records_path

@@ -131,7 +131,7 @@ from .engine.reader import (
     unpacker,
 )
 from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, option_text, preview, shown_name
-from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY
+from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, whole_number
 from .paths import to_dot_notation
 from .report import RecordError, plural
 from .writers import json_bytes, json_line, new_temp, planted_link_said, remove_temp, sync_directory, sync_file, temp_kept, temp_stem
@@ -494,10 +494,13 @@ class Sender:
         if token is not None and not isinstance(token, str):
             raise OptionError(f"token= is a str (or None), not {type(token).__name__}")
         numbers = {"records_per_s": records_per_s, "bytes_per_s": bytes_per_s, "timeout": timeout, "backoff": backoff, "max_backoff": max_backoff}
-        wholes = {"retries": retries, "body_records": body_records, "body_bytes": body_bytes}
-        for name, value in [*numbers.items(), *wholes.items()]:
-            if isinstance(value, bool) or not isinstance(value, int if name in wholes else (int, float)) and not (value is None and name.startswith("body_")):
-                raise OptionError(f"{name}= is {'an integer' if name in wholes else 'a number'}, not {value!r}")
+        for name, value in numbers.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise OptionError(f"{name}= is a number, not {value!r}")
+        # (the integer options read as every integer option of the API is: np.int64(3) taken, as an int)
+        retries = whole_number(retries, "retries=")
+        body_records = None if body_records is None else whole_number(body_records, "body_records=", why=" (or None)")
+        body_bytes = None if body_bytes is None else whole_number(body_bytes, "body_bytes=", why=" (or None)")
         finite_options(numbers, keywords=True)
         try:
             parts = urllib.parse.urlsplit(endpoint)
@@ -746,8 +749,8 @@ class Sender:
         the body when None; a whole number, 0 or more: anything else is an
         :class:`~mapper.errors.OptionError`, a negative count having paid the pacer back).
         """
-        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
-            raise OptionError(f"count= is the body's number of records (an int, 0 or more, or None), not {count!r}")
+        if count is not None:
+            count = whole_number(count, "count=", least=0, of="the body's records", why=" (or None)")
         check_function("before_sending", before_sending)
         if isinstance(body, Body):
             data, n = body.data, body.count

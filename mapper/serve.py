@@ -104,6 +104,7 @@ from .endpoint import (
     printable,
 )
 from .errors import MapperError, OptionError, check_function, closest, read_once, shown_name, unpacked_file
+from .options import whole_number
 from .report import plural
 from .store import ForeignDatabaseError, Store, closed_error, stored_sinks_problem
 from .writers import binary_stdout, write_whole
@@ -385,8 +386,8 @@ class App:
             raise OptionError(f"App serves a mapper.store.Store, not {type(store).__name__}")
         check_function("log", log)
         check_function("clock", clock, optional=False)
-        if max_body_bytes is not None and (isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1):
-            raise OptionError(f"the largest body (max_body_bytes, --max-body-bytes) must be a positive number of bytes, not {max_body_bytes!r}")
+        if max_body_bytes is not None:
+            max_body_bytes = whole_number(max_body_bytes, "the largest body (max_body_bytes, --max-body-bytes)", least=1, of="bytes")
         if token is not None and not isinstance(token, str):
             raise OptionError(f"the token (token=) is a str (or None), not {type(token).__name__}")
         if limits is not None and not isinstance(limits, Limits):
@@ -1836,10 +1837,11 @@ class Server:
 
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, *, idle_timeout: float = 30.0, max_connections: int = MAX_CONNECTIONS):
         self.app = app
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise OptionError(f"the port must be a number from 0 to 65535 (0 picks a free one), not {port!r}")
-        if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
-            raise OptionError(f"the connection limit must be a positive number, not {max_connections!r}")
+        ports = " from 0 to 65535 (0 picks a free one)"
+        port = whole_number(port, "the port", why=ports)
+        if not 0 <= port <= 65535:
+            raise OptionError(f"the port must be a whole number{ports}, not {port!r}")
+        max_connections = whole_number(max_connections, "the connection limit (max_connections)", least=1, of="connections")
         # (taken unchecked, it became every connection's socket timeout: 0 a non-blocking socket, -1, NaN or "5" an
         # error in each connection's thread, inf a failed deadline: every request dropped unanswered, a line on stderr each)
         if idle_timeout is not None and (isinstance(idle_timeout, bool) or not isinstance(idle_timeout, (int, float)) or not 0 < idle_timeout < math.inf):

@@ -70,7 +70,7 @@ from .endpoint import (
 )
 from .errors import MapperError, OptionError, Problem, check_function, file_compression, preview, shown_name, unpacked_file
 from .model import MISSING, Column, Sink
-from .options import body_record_limit
+from .options import body_record_limit, whole_number
 from .report import BATCH_DISCARDED, MISSING_FIELD, BatchRejected, Report
 from .sink import SinkSource, check_sink, load_sink
 from .writers import planted_link_said
@@ -960,7 +960,7 @@ class Store:
     @_reads
     def rows(self, sink_id: str, *, offset: int = 0, limit: int | None = 100) -> RowsPage:
         """A page of rows in insertion order (an upsert keeps a row's place), canonical as ``mapper map -o -`` writes them."""
-        _whole_options(offset=offset, limit=limit)
+        offset, limit = _whole_options(offset=offset, limit=limit)
         table = self._table(sink_id)
         offset = min(max(0, offset), _MAX_SQL_INT)  # SQLite's (and JSON's) integers end at 2^63 - 1: past every row anyway
         with self.lock:
@@ -977,7 +977,7 @@ class Store:
         Each page goes on after the last row read (by rowid): a page costs its own rows, where
         paging by ``OFFSET`` cost every row before it (quadratic over a table).
         """
-        _whole_options(page=page, offset=offset, limit=limit)  # (at the first row asked for, as a sink that does not exist)
+        page, offset, limit = _whole_options(page=page, offset=offset, limit=limit)  # (at the first row asked for, as a sink that does not exist)
         table = self._table(sink_id)  # (a sink that does not exist: raised at the first row asked for)
         select = table.select.replace("SELECT ", "SELECT rowid, ", 1)
         page = min(max(1, page), _MAX_SQL_INT)  # (beyond SQLite's integers, an OverflowError)
@@ -1192,12 +1192,14 @@ def _known_id(sink_id: Any) -> str:
     return sink_id
 
 
-def _whole_options(**values: Any) -> None:
-    """Integer options given from Python (``limit`` may be None), or an OptionError naming the one that is not."""
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) and not (value is None and name == "limit"):
-            raise OptionError(f"{name}= is an integer{' (or None)' if name == 'limit' else ''}, not {value!r}")
-        # (a negative one was read as 0, and a page of limit=-1 said so: what GET .../rows and serve --query refuse)
-        least = 1 if name == "page" else 0
-        if value is not None and value < least:
-            raise OptionError(f"{name}= is {'a number of rows, at least 1' if least else 'a count of rows, 0 or more'}, not {value!r}")
+def _whole_options(**values: Any) -> list[Any]:
+    """Integer options given from Python (``limit`` may be None), as ints (np.int64(5) taken, as
+    every integer option of the API takes it: sqlite3 cannot bind it), or an OptionError naming
+    the one that is not."""
+    # (a negative one was read as 0, and a page of limit=-1 said so: what GET .../rows and serve --query refuse)
+    return [
+        None
+        if value is None and name == "limit"
+        else whole_number(value, f"{name}=", least=1 if name == "page" else 0, of="rows", why=" (or None)" if name == "limit" else "")
+        for name, value in values.items()
+    ]

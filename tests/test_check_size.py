@@ -93,7 +93,7 @@ def test_a_mapping_is_not_measured_as_validate_does_not(m: mapper.Mapper) -> Non
 
 @pytest.mark.parametrize("bad", [0, 1023, "16M", True, 1.5e3])
 def test_a_bad_limit_is_an_option_error(m: mapper.Mapper, bad: Any) -> None:
-    with pytest.raises(OptionError, match="max_record_size must be a number of bytes"):
+    with pytest.raises(OptionError, match="max_record_size must be a whole number of bytes"):
         m.check(RECORD, max_record_size=bad)
 
 

@@ -114,11 +114,11 @@ def test_a_token_variable_of_white_space_is_named(command: str, monkeypatch: pyt
 @pytest.mark.parametrize(
     ("call", "said"),
     [
-        (lambda s: s.rows("a", offset=-1), "offset= is a count of rows, 0 or more, not -1"),
-        (lambda s: s.rows("a", limit=-1), "limit= is a count of rows, 0 or more, not -1"),
-        (lambda s: list(s.iter_rows("a", 0)), "page= is a number of rows, at least 1, not 0"),
-        (lambda s: list(s.iter_rows("a", offset=-2)), "offset= is a count of rows, 0 or more, not -2"),
-        (lambda s: list(s.iter_rows("a", limit=-1)), "limit= is a count of rows, 0 or more, not -1"),
+        (lambda s: s.rows("a", offset=-1), "offset= must be a whole number of rows, at least 0, not -1"),
+        (lambda s: s.rows("a", limit=-1), "limit= must be a whole number of rows, at least 0 (or None), not -1"),
+        (lambda s: list(s.iter_rows("a", 0)), "page= must be a whole number of rows, at least 1, not 0"),
+        (lambda s: list(s.iter_rows("a", offset=-2)), "offset= must be a whole number of rows, at least 0, not -2"),
+        (lambda s: list(s.iter_rows("a", limit=-1)), "limit= must be a whole number of rows, at least 0 (or None), not -1"),
     ],
 )
 def test_a_negative_count_of_rows_is_an_option_error(call: Any, said: str) -> None:
@@ -148,8 +148,8 @@ def test_a_store_clock_that_is_no_function_is_refused_when_given() -> None:
 @pytest.mark.parametrize(
     ("options", "said"),
     [
-        ({"max_depth": "2"}, "max_depth (--max-depth) must be a whole number >= 1, not '2'"),
-        ({"max_depth": -1}, "max_depth (--max-depth) must be a whole number >= 1, not -1"),
+        ({"max_depth": "2"}, "max_depth (--max-depth) must be a whole number, at least 1, not '2'"),
+        ({"max_depth": -1}, "max_depth (--max-depth) must be a whole number, at least 1, not -1"),
         ({"min_presence": None}, "min_presence (--min-presence) must be a ratio between 0 and 1, not None"),
         ({"min_presence": float("nan")}, "min_presence (--min-presence) must be a ratio between 0 and 1, not nan"),
         ({"name": 5}, "invalid sink name 5 (name, --name)"),
@@ -170,7 +170,7 @@ def test_a_bad_option_of_mapper_infer_still_names_the_option(capsys: pytest.Capt
     from mapper.cli import main
 
     assert main(["infer", str(ROOT / "examples" / "aircraft" / "records.ndjson"), "--max-depth", "0"]) == 2
-    assert capsys.readouterr().err == "mapper: max_depth (--max-depth) must be a whole number >= 1, not 0\n"
+    assert capsys.readouterr().err == "mapper: max_depth (--max-depth) must be a whole number, at least 1, not 0\n"
 
 
 def test_string_ids_are_read_only_only_where_held_as_utf8_too(tmp_path: Path) -> None:

@@ -105,9 +105,9 @@ def test_the_options_are_taken_by_the_names_of_map_options_fields() -> None:
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("workers", np.float64(2.0), f"workers must be a positive integer, not {np.float64(2.0)!r}"),  # (numpy < 2 writes it 2.0)
-        ("workers", 2.0, "workers must be a positive integer, not 2.0"),
-        ("max_record_size", np.float64(4096.0), "max_record_size must be a number of bytes"),
+        ("workers", np.float64(2.0), f"workers must be a whole number, at least 1, not {np.float64(2.0)!r}"),  # (numpy < 2 writes it 2.0)
+        ("workers", 2.0, "workers must be a whole number, at least 1, not 2.0"),
+        ("max_record_size", np.float64(4096.0), "max_record_size must be a whole number of bytes"),
         ("strict", np.float64(1.0), "strict must be True or False"),
     ],
 )

@@ -1,0 +1,119 @@
+"""Consistency of the Python API (bug hunt 57): every integer option reads a value the same way,
+``Batch.check`` refuses what ``read_batch`` refuses, a refused record's ``raw`` is the same
+whichever door it came in by, and ``check_sink`` says one key's problems in one warning."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import mapper
+from mapper.endpoint import Limits
+from mapper.serve import App, Server
+from mapper.store import Store
+
+SINK = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "n", "path": ["n"], "type": "int"},
+        {"name": "s", "path": ["s"], "type": "string"},
+    ],
+}
+M = mapper.compile_sink(json.dumps(SINK))
+RECORDS = [{"id": 1, "n": 1, "s": "a"}, {"id": 2, "n": 2, "s": "b"}]
+URL = "http://127.0.0.1:9/v2/sinks/x"
+
+
+# --- 1. every integer option reads a value the same way ---------------------------------------------
+
+
+def _rows(**kw: Any) -> Any:
+    st = Store(":memory:")
+    try:
+        st.create_sink(json.dumps(SINK), sink_id="x")
+        return st.rows("x", **kw)
+    finally:
+        st.close()
+
+
+def _app(**kw: Any) -> Any:
+    st = Store(":memory:")
+    try:
+        return App(st, **kw)
+    finally:
+        st.close()
+
+
+def _server(**kw: Any) -> Any:
+    st = Store(":memory:")
+    try:
+        server = Server(App(st), **kw)
+        server.httpd.server_close()
+        return server
+    finally:
+        st.close()
+
+
+#: every integer option of the public API: (name as its message says it, a call given the value, a value
+#: taken, whether None is taken: the option's default, no limit)
+INTEGER_OPTIONS: list[tuple[str, Callable[[Any], Any], int, bool]] = [
+    ("workers", lambda v: M.map(RECORDS, workers=v), 1, False),
+    ("max_record_size", lambda v: M.map(RECORDS, max_record_size=v), 4096, False),
+    ("max_record_size", lambda v: M.validate(RECORDS, max_record_size=v), 4096, False),
+    ("max_record_size", lambda v: M.check(RECORDS[0], max_record_size=v), 4096, True),
+    ("max_record_size", lambda v: mapper.MapOptions(max_record_size=v), 4096, False),
+    ("workers", lambda v: mapper.MapOptions(workers=v), 2, False),
+    ("records", lambda v: list(M.iter_batches(RECORDS, records=v)), 1, False),
+    ("max_records", lambda v: mapper.Batcher(M, max_records=v), 10, False),
+    ("max_bytes", lambda v: mapper.Batcher(M, max_bytes=v), 1000, False),
+    ("body_records", lambda v: Limits(body_records=v), 10, True),
+    ("body_bytes", lambda v: Limits(body_bytes=v), 1000, True),
+    ("retries=", lambda v: mapper.Sender(URL, retries=v), 2, False),
+    ("body_records=", lambda v: mapper.Sender(URL, body_records=v), 10, True),
+    ("body_bytes=", lambda v: mapper.Sender(URL, body_bytes=v), 1000, True),
+    ("offset=", lambda v: _rows(offset=v), 0, False),
+    ("limit=", lambda v: _rows(limit=v), 5, True),
+    ("max_body_bytes", lambda v: _app(max_body_bytes=v), 1000, True),
+    ("the port", lambda v: _server(port=v), 0, False),
+    ("max_connections", lambda v: _server(max_connections=v), 4, False),
+    ("max_depth", lambda v: mapper.infer([b'{"id": 1, "a": {"b": 1}}', b'{"id": 2, "a": {"b": 2}}'], max_depth=v), 1, True),
+]
+IDS = [f"{i}-{o[0]}" for i, o in enumerate(INTEGER_OPTIONS)]
+
+
+@pytest.mark.parametrize(("name", "call", "good", "none_taken"), INTEGER_OPTIONS, ids=IDS)
+@pytest.mark.parametrize("kind", [int, np.int64, np.int32, np.uint16])
+def test_every_integer_option_takes_an_integer_of_any_kind(name: str, call: Callable[[Any], Any], good: int, none_taken: bool, kind: Any) -> None:
+    """``max_errors`` took np.int64(5) and ``records=``, ``workers=``, ``max_record_size=``, ... refused it:
+    every integer option takes what ``operator.index`` reads as an integer."""
+    call(kind(good))
+
+
+@pytest.mark.parametrize(("name", "call", "good", "none_taken"), INTEGER_OPTIONS, ids=IDS)
+@pytest.mark.parametrize("bad", [True, np.True_, 2.0, np.float64(2.0), "2", None, [2]])
+def test_every_integer_option_refuses_bools_and_floats_in_one_shape(name: str, call: Callable[[Any], Any], good: int, none_taken: bool, bad: Any) -> None:
+    """A bool (Python's or numpy's) or a float is refused by every integer option, with one message shape
+    naming the option and the value (``None`` too, where None is not the option's default)."""
+    if bad is None and none_taken:
+        call(bad)
+        return
+    with pytest.raises(mapper.OptionError) as info:
+        call(bad)
+    said = str(info.value)
+    assert re.search(rf"{re.escape(name)}.* must be a whole number\b.*, not {re.escape(repr(bad))}$", said), said
+
+
+def test_an_integer_option_holds_an_int_not_the_numpy_scalar() -> None:
+    """The value taken is held as an int (a MapOptions compares, hashes and pickles as one given 2)."""
+    options = mapper.MapOptions(workers=np.int64(2), max_record_size=np.int32(4096))
+    assert type(options.workers) is int and type(options.max_record_size) is int
+    assert options == mapper.MapOptions(workers=2, max_record_size=4096)
+    assert type(Limits(body_records=np.int64(5)).body_records) is int
+    assert mapper.Batcher(M, max_records=np.int64(3)).max_records == 3
+    assert [b.report.records for b in M.iter_batches(RECORDS, records=np.int64(1))] == [1, 1]
