@@ -1582,6 +1582,16 @@ class Batch:
                 raise OutputError(f"{what} cannot be a {target} column: it holds text that is not UTF-8 in {where} ({target} takes UTF-8 only)")
 
 
+def negative_record_index(record_index: np.ndarray, name: str) -> str | None:
+    """What is wrong with a batch's record indexes (int64, of one dimension) holding a negative one,
+    naming ``name`` and its first row; None when none is: :meth:`Batch.check` and
+    :func:`mapper.read_batch` say it alike."""
+    if not len(record_index) or int(record_index.min()) >= 0:
+        return None
+    row = int(np.flatnonzero(record_index < 0)[0])  # (the first: argmin named the least)
+    return f"its {name} holds {int(record_index[row])} in row {row} (counting from 0): a record's index in its input is never negative"
+
+
 def check_arrays(batch: Batch) -> None:
     """:meth:`Batch.check` but for the type of each string ``_id`` held as an object (their
     shape is checked): what the conversions check first. Ids held as objects alone are one
@@ -1592,6 +1602,9 @@ def check_arrays(batch: Batch) -> None:
     if not isinstance(index, np.ndarray) or index.dtype != np.int64 or index.ndim != 1:
         raise OutputError(f"the batch cannot be read: its record_index is {_described(index)}, not int64 of one dimension")
     rows = len(index)
+    negative = negative_record_index(index, "record_index")
+    if negative:  # (read_batch refuses the file of such a batch: one edited by hand, refused before it is written)
+        raise OutputError(f"the batch cannot be read: {negative}")
     ids = batch.id_values
     if isinstance(ids, Strings):
         _check_strings(ids, rows, "its _id")

@@ -48,6 +48,7 @@ from .batch import (
     from_runs,
     inputs_said,
     mapped_said,
+    negative_record_index,
     refused_records,
     utf8_fault,
 )
@@ -2071,9 +2072,9 @@ def _batch_of(
         raise ValueError(f"its _id holds {held} values, not the {'uint64' if numbers else 'string'} ids of its sink")
     if record_index.dtype != np.int64:
         raise ValueError(f"its _record_index holds {record_index.dtype} values, not int64")
-    if rows and int(record_index.min()) < 0:
-        row = int(np.argmin(record_index))
-        raise ValueError(f"its _record_index holds {int(record_index[row])} in row {row} (counting from 0): a record's index in its input is never negative")
+    negative = negative_record_index(record_index, "_record_index")
+    if negative:
+        raise ValueError(negative)
     columns = {}
     for c in sink.stored_columns:
         ctype = column_type(c)

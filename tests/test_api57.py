@@ -117,3 +117,31 @@ def test_an_integer_option_holds_an_int_not_the_numpy_scalar() -> None:
     assert type(Limits(body_records=np.int64(5)).body_records) is int
     assert mapper.Batcher(M, max_records=np.int64(3)).max_records == 3
     assert [b.report.records for b in M.iter_batches(RECORDS, records=np.int64(1))] == [1, 1]
+
+
+# --- 2. Batch.check refuses a negative record index, as read_batch refuses its file -----------------
+
+
+def test_batch_check_refuses_a_negative_record_index_as_read_batch_does(tmp_path: Any) -> None:
+    """A hand-edited ``record_index`` holding -7 passed ``check()`` (and was written), and only
+    ``read_batch`` of the file refused it: ``check()`` refuses it now, naming the array and the row."""
+    from mapper.writers import npz_arrays, write_npz
+
+    batch = M.map([*RECORDS, {"id": 3, "n": 3}])
+    batch.check()
+    arrays = npz_arrays(batch)
+    arrays["_record_index"] = np.array([0, -7, -9])
+    np.savez(tmp_path / "edited.npz", **arrays)
+    with pytest.raises(mapper.InputError) as read:
+        mapper.read_batch(tmp_path / "edited.npz")
+    assert "its _record_index holds -7 in row 1 (counting from 0): a record's index in its input is never negative" in str(read.value)
+
+    batch.record_index[1:] = [-7, -9]
+    for call in (batch.check, batch.to_rows, batch.to_arrow, lambda: write_npz(batch, tmp_path / "out.npz")):
+        with pytest.raises(mapper.OutputError) as caught:
+            call()
+        assert (
+            str(caught.value)
+            == "the batch cannot be read: its record_index holds -7 in row 1 (counting from 0): a record's index in its input is never negative"
+        )
+    assert not (tmp_path / "out.npz").exists()
