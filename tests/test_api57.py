@@ -145,3 +145,49 @@ def test_batch_check_refuses_a_negative_record_index_as_read_batch_does(tmp_path
             == "the batch cannot be read: its record_index holds -7 in row 1 (counting from 0): a record's index in its input is never negative"
         )
     assert not (tmp_path / "out.npz").exists()
+
+
+# --- 3. a refused record's raw is its own text, whichever door it came in by ------------------------
+
+#: a file's text: refused records (a wrong value, no JSON, no object) ending LF, CRLF, and none
+FILE = b'{"id": 1, "n": "x"}\n{"id": 2, "n": 2}\r\n{"id": 3, "n": [1]}\r\n{"id": 4,\n[5]\r\n{"id": 6, "n": "y"}'
+OWN = [b'{"id": 1, "n": "x"}', b'{"id": 3, "n": [1]}', b'{"id": 4,', b"[5]", b'{"id": 6, "n": "y"}']
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(
+    "door",
+    [
+        lambda: FILE,
+        lambda: FILE.decode().splitlines(keepends=True),  # (what readlines() of the file gives)
+        lambda: FILE.splitlines(keepends=True),
+        lambda: [np.str_(t) for t in FILE.decode().splitlines(keepends=True)],
+        lambda: [*FILE.decode().splitlines(keepends=True)] * 600,  # (past the careful path's few: the fast path's run)
+    ],
+    ids=["ndjson", "list of str", "list of bytes", "numpy str", "many str"],
+)
+def test_a_refused_records_raw_is_its_own_text_at_every_door(door: Callable[[], Any], workers: int) -> None:
+    """A str or bytes item's raw kept its ``\\n`` or ``\\r\\n``, where the NDJSON line's did not:
+    each door gives the record's own text, as the file's line does (lines as before)."""
+    report = M.validate(door(), on_error="skip", workers=workers)
+    raws = [r.raw for r in report.rejected]
+    assert raws == OWN * (len(raws) // len(OWN)) and raws
+    assert [r.line for r in report.rejected][:5] == [1, 3, 4, 5, 6]
+
+
+def test_the_batchers_raw_is_the_same_text() -> None:
+    """Batcher.add of each line (str or bytes, with its line end) holds, and refuses, the same text."""
+    with mapper.Batcher(M) as batcher:
+        verdicts = [batcher.add(t) for t in FILE.splitlines(keepends=True)] + [batcher.add(t) for t in FILE.decode().splitlines(keepends=True)]
+        assert [v.raw for v in verdicts if not v.accepted] == OWN * 2
+        assert [v.rejected().raw for v in verdicts if not v.accepted] == OWN * 2  # type: ignore[union-attr]
+
+
+def test_an_items_blanks_on_its_own_line_are_kept_as_a_lines_are() -> None:
+    """An item stands for a line: the blank lines around it and its line end go, as the file's reading
+    drops them; blanks beside the record on its line stay, as a line's raw keeps them."""
+    text = '\n\n  {"id": 1, "n": "x"}\t\r\n\n'
+    from_items = M.validate([text, '{"id": 2, "n": "x"}\r'], on_error="skip").rejected
+    from_file = M.validate(f'{text}{{"id": 2, "n": "x"}}\r'.encode(), on_error="skip").rejected
+    assert [r.raw for r in from_items] == [r.raw for r in from_file] == [b'  {"id": 1, "n": "x"}\t', b'{"id": 2, "n": "x"}']
+    assert [r.line for r in from_items] == [r.line for r in from_file] == [3, 5]

@@ -34,6 +34,7 @@ from .reader import (
     RawRecords,
     Unit,
     hints_named,
+    item_text,
     line_text,
     note_records_path_off,
     oversized,
@@ -113,7 +114,7 @@ class Engine:
         if isinstance(unit, NdjsonChunk):
             self.feed_ndjson(unit.data, unit.first_line, unit.ascii)
         elif isinstance(unit, RawRecords):
-            self.feed_raw(unit.raws, unit.lines, unit.bad, unit.cols)
+            self.feed_raw(unit.raws, unit.lines, unit.bad, unit.cols, items=unit.items)
         elif isinstance(unit, ObjectRecords):
             self.feed_objects(unit.objs)
             self.objects += len(unit.objs)
@@ -201,6 +202,7 @@ class Engine:
         bad: dict[int, str] | None = None,
         cols: Sequence[int] | None = None,
         written: Callable[[int], bool] | None = None,
+        items: bool = False,
     ) -> None:
         """Map records given as the raw JSON text of each (JSON array elements, endpoint values).
 
@@ -210,6 +212,8 @@ class Engine:
         ``written``: whether the text of ``raws[i]`` is the caller's own; False for a text the
         caller wrote of a Python record (the Batcher's of a dict), whose floats the messages
         say as Python writes them, as ``check`` of that record does (asked on the error path only).
+        ``items``: the texts are items given among Python records, a refused one's raw said as
+        its NDJSON line's (:func:`~mapper.engine.reader.item_text`).
         """
         if not raws:
             return
@@ -218,12 +222,18 @@ class Engine:
         start = out.n
         self.careful.cols, self.careful.cols_start = cols, start
         try:
-            self._feed_raw(raws, lines, bad, start, written)
+            self._feed_raw(raws, lines, bad, start, written, items)
         finally:
             self.careful.cols = None
 
     def _feed_raw(
-        self, raws: list[bytes], lines: Sequence[int | None] | None, bad: dict[int, str] | None, start: int, written: Callable[[int], bool] | None = None
+        self,
+        raws: list[bytes],
+        lines: Sequence[int | None] | None,
+        bad: dict[int, str] | None,
+        start: int,
+        written: Callable[[int], bool] | None = None,
+        items: bool = False,
     ) -> None:
         out = self.out
         limit = self.options.max_record_size
@@ -247,7 +257,7 @@ class Engine:
         else:
             self._raw_run(raws, lines)
         said = None if written is None else lambda rec: raws[rec - start] if written(rec - start) else None
-        self._close_unit(lambda rec: raws[rec - start], said)
+        self._close_unit((lambda rec: item_text(raws[rec - start])) if items else (lambda rec: raws[rec - start]), said)
 
     def _raw_run(self, raws: list[bytes], lines: Sequence[int | None] | None) -> None:
         """Records as raw text, every one a record: decoded as one array, else one by one."""

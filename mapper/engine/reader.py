@@ -264,6 +264,9 @@ class RawRecords:
     #: line): an error's ``char`` counts from the line's start. Looked up when a message needs it
     #: (:class:`RecordColumns`: a lookup for every record cost a search of each)
     cols: Sequence[int] | None = None
+    #: records given as texts among Python records (:class:`_TextsApart`): a refused one's raw
+    #: is said as the NDJSON line the text stands for says it (:func:`item_text`)
+    items: bool = False
 
 
 @dataclass
@@ -380,6 +383,23 @@ Unit = Union[NdjsonChunk, RawRecords, ObjectRecords, BrokenDocument, OversizedRe
 def line_text(line: bytes) -> bytes:
     """A line without its terminator's carriage return (CRLF); any other is part of the record."""
     return line[:-1] if line.endswith(b"\r") else line
+
+
+def item_text(text: bytes) -> bytes:
+    """A refused record's raw text, of a record given as a text item (``validate(f.readlines())``):
+    what the NDJSON line the item stands for gives (items are numbered as those lines), the line's
+    terminator (a ``\n``, a CRLF's CR) and the blank lines before and after it being no part of
+    the record; blanks on its own lines are kept, as a line's are. An item ending ``"\n"`` kept
+    it, where the file's line did not: a producer sending a refused record's raw again got
+    another text. Asked of refused records only."""
+    if b"\n" not in text:
+        return line_text(text)
+    lead = len(text) - len(text.lstrip(b" \t\r\n"))
+    tail = len(text.rstrip(b" \t\r\n"))
+    if tail <= lead:  # (a blank text: refused as such, kept as given)
+        return text
+    end = text.find(b"\n", tail)
+    return line_text(text[text.rfind(b"\n", 0, lead) + 1 : len(text) if end < 0 else end])
 
 
 _LEADING_BLANKS = re.compile(rb"[ \t\r\n]*")
@@ -4048,14 +4068,14 @@ class _TextsApart:
         for i, raw in enumerate(raws):
             if blank(raw) or (second and raw.startswith(BOM)):
                 if start < i:
-                    yield RawRecords(raws[start:i], firsts[start:i])
+                    yield RawRecords(raws[start:i], firsts[start:i], items=True)
                 if raw.startswith(BOM):  # (a text's second mark: its first taken off, as check says it)
                     yield BrokenDocument(f"Invalid JSON: invalid character at char 1{SECOND_BOM_NOTE}", firsts[i], raw, one_record=True)
                 else:
                     yield BrokenDocument("no record: the text is empty", firsts[i], raw, one_record=True)  # (check's words)
                 start = i + 1
         if start < len(raws):
-            yield RawRecords(raws[start:], firsts[start:])
+            yield RawRecords(raws[start:], firsts[start:], items=True)
 
     def _lines(self, raws: list[bytes]) -> list[int | None]:
         """The line each of ``raws`` stands on (below the blank lines a text opens with; a blank

@@ -239,8 +239,8 @@ def split_unit(unit: Unit, room: int) -> tuple[Unit, Unit | None]:
         rest_bad = {i - room: why for i, why in bad.items() if i >= room} or None
         lines, cols = unit.lines, unit.cols
         return (
-            RawRecords(unit.raws[:room], lines[:room] if lines else None, head_bad, cols[:room] if cols else None),
-            RawRecords(unit.raws[room:], lines[room:] if lines else None, rest_bad, cols[room:] if cols else None),
+            RawRecords(unit.raws[:room], lines[:room] if lines else None, head_bad, cols[:room] if cols else None, unit.items),
+            RawRecords(unit.raws[room:], lines[room:] if lines else None, rest_bad, cols[room:] if cols else None, unit.items),
         )
     if isinstance(unit, ObjectRecords):
         if len(unit.objs) <= room:
