@@ -44,6 +44,7 @@ from .checks import (
     name_refused,
     near_miss,
     split_pointer,
+    unknown_key_message,
 )
 from .errors import (
     FILE_NAME_RULE,
@@ -855,7 +856,15 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
         details = None
     else:
         ck.duplicates(details, ("sink_details",))
-        ck.unknown_keys(details, ("database_id", "table"), ("sink_details",), "sink_details")
+        # an unknown key whose value is left out: one warning saying both (it was two, "unknown key ...;
+        # it is ignored", then, far below, "... holds the number 1e400 ...: it is left out")
+        left_out = _left_out(details)
+        for key in details:
+            if key in left_out and key not in _DETAILS_KEYS:
+                code, why = left_out[key]
+                ck.warning(("sink_details", int_text(key)), code, _left_out_said(key, why))
+            elif key not in _DETAILS_KEYS:
+                ck.warning(("sink_details", int_text(key)), "unknown-key", unknown_key_message(key, "sink_details", _DETAILS_KEYS))
         for key in ("database_id", "table"):
             value = details.get(key)
             if key not in details:
@@ -898,21 +907,40 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
         return None
     kept = None
     if isinstance(details, Mapping):  # kept as written (to_body), but for what no JSON writer here takes
-        kept = {}
-        for k, v in details.items():
-            # (a key too: a Python mapping's key may be an integer too long for text, which json.dumps writes as text)
-            if long_int(k):
-                found: tuple[str, str] | None = ("long-integer", "is an integer of thousands of digits")
-            elif not isinstance(k, str):
-                found = ("not-json", "is a key that is not a string")
-            else:
-                found = _unwritable(v)
-            if found is None:
-                kept[k] = v  # (made its own, read-only in depth, by Sink itself, as every Sink's is)
-                continue
-            code, why = found
-            ck.warning(("sink_details", int_text(k)), code, f"sink_details.{escape_controls(preview(int_text(k)))} {why}: it is left out")
+        left_out = _left_out(details)
+        kept = {k: v for k, v in details.items() if k not in left_out}  # (made its own, read-only in depth, by Sink itself, as every Sink's is)
+        for k in _DETAILS_KEYS:  # (an unknown key's said with its unknown-key warning)
+            if k in left_out:
+                code, why = left_out[k]
+                ck.warning(("sink_details", k), code, _left_out_said(k, why))
     return replace(sink, name=name, sink_details=kept)
+
+
+#: the keys of sink_details the service reads
+_DETAILS_KEYS = ("database_id", "table")
+
+
+def _left_out(details: Mapping[Any, Any]) -> dict[Any, tuple[str, str]]:
+    """The entries of ``sink_details`` no JSON writer here takes, left out of the sink's: each key's
+    (problem code, words). A key too: a Python mapping's key may be an integer too long for text
+    (which json.dumps writes as text), or another that is not a string."""
+    found: dict[Any, tuple[str, str]] = {}
+    for k, v in details.items():
+        if long_int(k):
+            found[k] = ("long-integer", "is an integer of thousands of digits")
+        elif not isinstance(k, str):
+            found[k] = ("not-json", "is a key that is not a string")
+        elif (why := _unwritable(v)) is not None:
+            found[k] = why
+    return found
+
+
+def _left_out_said(key: Any, why: str) -> str:
+    """The warning of a ``sink_details`` entry left out (:func:`_left_out`), saying too that its key is
+    unknown, as its unknown-key warning would (a key that is no string is unknown, as it says)."""
+    unknown = isinstance(key, str) and key not in _DETAILS_KEYS
+    said = f"sink_details.{escape_controls(preview(int_text(key)))}"
+    return f"{'unknown key ' if unknown else ''}{said}{suggest(key, _DETAILS_KEYS) if unknown else ''} {why}: it is left out"
 
 
 def _unwritable(value: Any) -> tuple[str, str] | None:

@@ -191,3 +191,47 @@ def test_an_items_blanks_on_its_own_line_are_kept_as_a_lines_are() -> None:
     from_file = M.validate(f'{text}{{"id": 2, "n": "x"}}\r'.encode(), on_error="skip").rejected
     assert [r.raw for r in from_items] == [r.raw for r in from_file] == [b'  {"id": 1, "n": "x"}\t', b'{"id": 2, "n": "x"}']
     assert [r.line for r in from_items] == [r.line for r in from_file] == [3, 5]
+
+
+# --- 4. one sink_details key, one warning -----------------------------------------------------------
+
+BODY = '{"name": "a", "sink_details": {"database_id": "%s", "table": "t", "tabel": 1e400, "x": 1, "big": [1e999]}, "schema": %s}'
+DB = "0b6b8f5e-0000-4000-8000-000000000000"
+
+
+def test_an_unknown_sink_details_key_holding_a_huge_number_is_one_warning(tmp_path: Any) -> None:
+    """``check_sink`` warned twice about one key ("unknown key 'tabel' ...; it is ignored", then, after
+    the errors, "sink_details.tabel holds the number 1e400 ...: it is left out"): one warning says both."""
+    from tests.cli_inproc import run_main
+
+    body = BODY % (DB, json.dumps(SINK))
+    problems = mapper.check_sink(body).problems
+    said = [(p.pointer, p.code, p.message) for p in problems]
+    assert said == [
+        (
+            "/sink_details/tabel",
+            "not-json",
+            "unknown key sink_details.tabel (did you mean 'table'?) holds the number 1e400, beyond the float64 range the service"
+            " decodes numbers into (its POST /v1/sinks refuses the body): it is left out",
+        ),
+        ("/sink_details/x", "unknown-key", "unknown key 'x' in sink_details; it is ignored"),
+        (
+            "/sink_details/big",
+            "not-json",
+            "unknown key sink_details.big holds the number 1e999, beyond the float64 range the service"
+            " decodes numbers into (its POST /v1/sinks refuses the body): it is left out",
+        ),
+    ]
+    assert dict(mapper.load_sink(body).sink_details) == {"database_id": DB, "table": "t", "x": 1}
+    (tmp_path / "sink.json").write_text(body)
+    ran = run_main("check", tmp_path / "sink.json")
+    assert ran.returncode == 0 and (ran.out + ran.err).count("/sink_details/tabel") == 1, ran.out + ran.err
+
+
+def test_a_sink_details_key_that_is_no_string_is_one_warning() -> None:
+    """A Python mapping's key that is no string was "the key 5 in sink_details is not a string ...; it
+    is ignored" and "sink_details.5 is a key that is not a string: it is left out": one warning."""
+    body = {"name": "a", "sink_details": {"database_id": DB, "table": "t", 5: "x"}, "schema": SINK}
+    assert [(p.pointer, p.message) for p in mapper.check_sink(body).problems] == [
+        ("/sink_details/5", "sink_details.5 is a key that is not a string: it is left out")
+    ]

@@ -424,4 +424,4 @@ def test_a_sink_details_key_left_out_is_said_with_its_controls_escaped() -> None
         ' "schema": {"id_field": "k", "allow_missing_fields": true, "definition": [{"name": "k", "path": ["k"], "type": "id"}]}}'
     ) % (key, "1" * 5000)
     (left_out,) = [p for p in mapper.check_sink(text).problems if p.code == "long-integer"]
-    assert left_out.message.startswith("sink_details.x\\u001b[2J holds an integer of thousands of digits"), left_out.message
+    assert left_out.message.startswith("unknown key sink_details.x\\u001b[2J holds an integer of thousands of digits"), left_out.message
