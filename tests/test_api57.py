@@ -235,3 +235,41 @@ def test_a_sink_details_key_that_is_no_string_is_one_warning() -> None:
     assert [(p.pointer, p.message) for p in mapper.check_sink(body).problems] == [
         ("/sink_details/5", "sink_details.5 is a key that is not a string: it is left out")
     ]
+
+
+# --- records changed after they are yielded (docs/python-api.md, next to iterables) ------------------
+
+NESTED = mapper.compile_sink(
+    json.dumps(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "v", "path": ["d", "v"], "type": "int"}],
+        }
+    )
+)
+
+
+def _refilled(n: int, fresh: bool = False) -> Any:
+    """Fresh outer dicts; the nested one shared and refilled for each record (unless ``fresh``)."""
+    shared: dict[str, int] = {}
+    for i in range(n):
+        if fresh:
+            shared = {}
+        shared["v"] = i
+        yield {"id": i, "d": shared}
+
+
+def test_records_are_taken_a_chunk_at_a_time_and_read_after_so_a_refilled_nested_dict_maps_its_last_value() -> None:
+    """The documented promise: an iterator's records are taken OBJECT_CHUNK (2,048) at a time, at most
+    iter_batches' ``records`` at a time, and only then read: a record changed after it is yielded (its
+    nested dict refilled for the next) is read as it stands then, every record of a chunk the last
+    filling, with no error. Not detected: what a record holds is not compared."""
+    from mapper.engine.reader import OBJECT_CHUNK
+
+    assert OBJECT_CHUNK == 2048  # (the number docs/python-api.md says)
+    n = OBJECT_CHUNK + 2
+    values = NESTED.map(_refilled(n))["v"].values.tolist()
+    assert values == [OBJECT_CHUNK - 1] * OBJECT_CHUNK + [n - 1] * 2
+    assert [b["v"].values.tolist() for b in NESTED.iter_batches(_refilled(5), records=2)] == [[1, 1], [3, 3], [4]]
+    assert NESTED.map(_refilled(n, fresh=True))["v"].values.tolist() == list(range(n))  # (a nested dict of its own: each as given)
