@@ -37,6 +37,8 @@ def _rows(**kw: Any) -> Any:
     st = Store(":memory:")
     try:
         st.create_sink(json.dumps(SINK), sink_id="x")
+        if "page" in kw:
+            return list(st.iter_rows("x", **kw))
         return st.rows("x", **kw)
     finally:
         st.close()
@@ -79,6 +81,7 @@ INTEGER_OPTIONS: list[tuple[str, Callable[[Any], Any], int, bool]] = [
     ("body_bytes=", lambda v: mapper.Sender(URL, body_bytes=v), 1000, True),
     ("offset=", lambda v: _rows(offset=v), 0, False),
     ("limit=", lambda v: _rows(limit=v), 5, True),
+    ("page=", lambda v: _rows(page=v), 5, False),
     ("max_body_bytes", lambda v: _app(max_body_bytes=v), 1000, True),
     ("the port", lambda v: _server(port=v), 0, False),
     ("max_connections", lambda v: _server(max_connections=v), 4, False),
@@ -107,6 +110,13 @@ def test_every_integer_option_refuses_bools_and_floats_in_one_shape(name: str, c
         call(bad)
     said = str(info.value)
     assert re.search(rf"{re.escape(name)}.* must be a whole number\b.*, not {re.escape(repr(bad))}$", said), said
+
+
+@pytest.mark.parametrize("bad", [True, 2.0, np.float64(2.0), "2"])
+def test_senders_count_refuses_bools_and_floats_in_the_same_shape(bad: Any) -> None:
+    """``Sender.send``'s ``count`` (checked before anything is sent) reads as the other integer options."""
+    with pytest.raises(mapper.OptionError, match=rf"^count= must be a whole number of the body's records, at least 0 \(or None\), not {re.escape(repr(bad))}$"):
+        mapper.Sender(URL).send(b'{"records": []}', count=bad)
 
 
 def test_an_integer_option_holds_an_int_not_the_numpy_scalar() -> None:
