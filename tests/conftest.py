@@ -19,6 +19,7 @@ modules' coverage without them: 95.9-96.1% (96.7% with them).
 
 from __future__ import annotations
 
+import multiprocessing.process
 import os
 import shutil
 import signal
@@ -142,8 +143,8 @@ NOT_TRACED = frozenset(
     # golden-case files cover line by line, and tracing them cost ~140 s of the test processes'
     # time (2026-12-06: each file's time with and without --cov). Left out, the floor's modules
     # lost ~0.5% (the definition files, test_definitions, test_fuzz_definitions and test_hostile,
-    # hold most of sink.py's and checks.py's lines, so they stay traced). A worker that
-    # test_parallel forks is traced still (coverage's multiprocessing support starts it there).
+    # hold most of sink.py's and checks.py's lines, so they stay traced). The workers their tests
+    # fork (``--workers``) run untraced too (:func:`_untraced_children`).
     {
         "test_dict_always_equal.py",
         "test_difffuzz.py",
@@ -210,22 +211,39 @@ def pytest_runtest_call(item: Any) -> Iterator[None]:
     with which files followed it (95.7-96.2% on the same code; test_send_hunt3.py, 2026-12-06)."""
     tracer, threads = sys.gettrace(), threading.gettrace()
     expected = (tracer, threads)
+    bootstrap = None
     if _untraced(item) and (tracer is not None or threads is not None):
         sys.settrace(None)
         threading.settrace(None)  # type: ignore[arg-type]
         expected = (None, None)
+        bootstrap = _untraced_children()
     try:
         result = yield
     finally:
         left = (sys.gettrace(), threading.gettrace())
         threading.settrace(threads)  # type: ignore[arg-type]
         sys.settrace(tracer)  # (coverage's CTracer installs itself as the C-level tracer again at the next call)
+        if bootstrap is not None:
+            multiprocessing.process.BaseProcess._bootstrap = bootstrap  # type: ignore[attr-defined]
     if left[0] is not expected[0] or left[1] is not expected[1]:
         pytest.fail(
             f"the test left the trace function changed (sys.gettrace() {left[0]!r}, threading.gettrace() {left[1]!r}; "
             f"it found {expected[0]!r}, {expected[1]!r}; given back now): coverage would not see the tests after it"
         )
     return result
+
+
+def _untraced_children() -> Any:
+    """The processes an untraced test forks (``--workers``) start untraced too: coverage's
+    multiprocessing support (``concurrency = multiprocessing``) starts a tracer in every child it
+    bootstraps. Returns the bootstrap to give back after the test (None: not patched, no --cov)."""
+    patched = sys.modules.get("coverage.multiproc")
+    base = multiprocessing.process.BaseProcess
+    if patched is None or base._bootstrap is patched.original_bootstrap:  # type: ignore[attr-defined]
+        return None
+    bootstrap = base._bootstrap  # type: ignore[attr-defined]
+    base._bootstrap = patched.original_bootstrap  # type: ignore[attr-defined]
+    return bootstrap
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -5,12 +5,16 @@ said so. Without --cov there is no tracer to take away, and this passes triviall
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 import subprocess
 import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 
 def test_a_not_traced_files_test_runs_with_no_tracer_on_its_thread_or_those_it_starts() -> None:
@@ -21,6 +25,24 @@ def test_a_not_traced_files_test_runs_with_no_tracer_on_its_thread_or_those_it_s
     t.start()
     t.join()
     assert seen == [None]
+
+
+def _child_tracer(conn: Any) -> None:
+    conn.send(repr(sys.gettrace()))
+    conn.close()
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="--workers fork")
+def test_a_process_a_not_traced_files_test_forks_runs_with_no_tracer() -> None:
+    # (coverage's multiprocessing support starts a tracer in every child it bootstraps: --workers
+    # children of test_parallel's untraced tests were traced, ~3 s of CPU)
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe()
+    p = ctx.Process(target=_child_tracer, args=(child,))
+    p.start()
+    said = parent.recv()
+    p.join(30)
+    assert (said, p.exitcode) == ("None", 0)
 
 
 def test_a_test_that_leaves_a_trace_function_changed_fails_and_the_next_one_runs_as_before(tmp_path: Path) -> None:
