@@ -12,8 +12,14 @@ is, and if that runs out of stack, once more at the bottom of a new thread's sta
 (a bare ``_thread``: the call is two frames from its bottom, where any call into the
 engine is six or more frames from a script's top; its stack is :data:`STACK_BYTES`, not
 the size a program may have set for its own threads). What that second run refuses,
-every caller refuses: a record is read or refused by its own depth (and the process's
-recursion limit), never by its caller's.
+every caller refuses: a record is read or refused by its own depth, never by its caller's.
+
+Up to Python 3.11 the decoders count their levels against the recursion limit itself, so a
+program that raised it (``sys.setrecursionlimit(1_000_000)``) had them read records deeper
+than Go's decoder does (11,000 levels: accepted) and past the end of any stack (40,000: a
+segfault). With a limit of :data:`CAPPED_LIMIT` or more, every engine call runs on a new
+thread's stack with the limit lowered to :data:`CAPPED_LIMIT` for the call (:func:`_within_cap`),
+then given back: how deep a record is read never depends on the limit a program set.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import sys
 import threading
 from typing import Any, Callable, ParamSpec, TypeVar
 
-__all__ = ["full_stack", "on_roomy_stack", "roomy_stack", "ROOMY"]
+__all__ = ["CAPPED_LIMIT", "GO_DEPTH", "RECORD_DEPTH", "full_stack", "on_roomy_stack", "roomy_stack", "ROOMY"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -37,10 +43,38 @@ STACK_BYTES = 16 << 20
 
 _starting = _thread.allocate_lock()
 
+#: Levels of arrays and objects Go's decoder reads in a request body (encoding/json's
+#: ``maxNestingDepth``: the bracket opening level 10,001 is "exceeded max depth", the whole body refused).
+GO_DEPTH = 10_000
+#: ... and so the levels a record may nest, its own object counted: it sits three levels down in
+#: a body, ``{"records":[{"value": RECORD}]}`` (a record of 9,998 levels makes a body of 10,001).
+RECORD_DEPTH = GO_DEPTH - 3
 
-def _after_fork() -> None:  # a child forked while another thread held the lock: a new one, not held
-    global _starting
+#: The highest recursion limit the engine runs under on Python 3.10 and 3.11, where the decoders
+#: (msgspec, ``json``, the C pickler) count their levels against it: they stop some levels short
+#: of it, so before :data:`RECORD_DEPTH`, and a stack of :data:`STACK_BYTES` holds that many.
+#: From 3.12 on C code has a limit of its own (about 1,500 levels on 3.12, 10,000 on 3.13) that
+#: ``sys.setrecursionlimit`` does not move, and the recursion limit is not capped.
+CAPPED_LIMIT = RECORD_DEPTH
+
+#: A recursion limit this high or higher has each engine call capped (see :func:`_within_cap`).
+_CAPPED_FROM = CAPPED_LIMIT if sys.version_info < (3, 12) else sys.maxsize
+
+_capping = _thread.allocate_lock()
+#: Engine calls running with the limit capped, and the limit the program had set, given back
+#: when the last of them ends.
+_capped_calls = 0
+_program_limit = 0
+
+
+def _after_fork() -> None:  # a child forked while another thread held a lock: a new one, not held
+    global _starting, _capping, _capped_calls
     _starting = _thread.allocate_lock()
+    _capping = _thread.allocate_lock()
+    mine = 1 if ROOMY.__dict__.get("capped", False) else 0  # (a worker forked by a capped call: its own call is still on)
+    if _capped_calls and not mine and sys.getrecursionlimit() == CAPPED_LIMIT and _program_limit:
+        sys.setrecursionlimit(_program_limit)  # (the calls that lowered it are not in this process)
+    _capped_calls = mine
 
 
 if hasattr(os, "register_at_fork"):
@@ -56,11 +90,12 @@ MARGIN_BYTES = 256 << 10
 
 def deepest_decoded() -> int:
     """The most levels of nesting any decoder the engine calls may go into: Python's recursion
-    limit (msgspec and ``json`` count their levels against it up to 3.11), the limit of C code
+    limit (msgspec and ``json`` count their levels against it up to 3.11), at most
+    :data:`CAPPED_LIMIT` (the engine lowers a higher one for its calls), the limit of C code
     from 3.12 on (about 1,500 on 3.12, 10,000 on 3.13; from 3.14 on Python checks the stack
     itself), orjson's own 1,024."""
     c_limit = 10_000 if sys.version_info >= (3, 13) else 1_500 if sys.version_info >= (3, 12) else 0
-    return max(sys.getrecursionlimit(), c_limit, 1_024)
+    return max(min(sys.getrecursionlimit(), CAPPED_LIMIT), c_limit, 1_024)
 
 
 def needed_bytes() -> int:
@@ -102,11 +137,27 @@ def thread_stack_bytes() -> int | None:
 
 
 class _Room(threading.local):
-    """Per thread: ``roomy``, whether its stack holds the deepest record (:func:`needed_bytes`); told once, when the thread first asks."""
+    """Per thread: ``roomy``, whether an engine call may run here: its stack holds the deepest record
+    (:func:`needed_bytes`, told once, when the thread first asks: ``fits``) and the recursion limit
+    needs no cap (see :func:`_within_cap`), or the thread is one :func:`_on_new_stack` started
+    (``home``: the largest stack there is, the cap applied there). ``capped``: this thread's call
+    runs with the limit capped."""
 
     def __init__(self) -> None:
         size = thread_stack_bytes()
-        self.roomy = size is None or size >= needed_bytes()
+        self.fits = size is None or size >= needed_bytes()
+        self.home = False
+        self.capped = False
+
+    @property
+    def roomy(self) -> bool:
+        if sys.getrecursionlimit() < _CAPPED_FROM:  # (the usual: a compare more than a plain read)
+            return self.fits
+        return self.home
+
+    @roomy.setter
+    def roomy(self, value: bool) -> None:  # (tests: False sends this thread's engine calls to a new thread)
+        self.fits = value
 
 
 #: ``ROOMY.roomy``: whether this thread's stack is large enough for the engine (see :func:`on_roomy_stack`).
@@ -121,7 +172,8 @@ def on_roomy_stack(fn: Callable[..., T], *args: Any) -> T:
     of levels, not at the end of the stack: on a thread a program made with a small stack
     (``threading.stack_size(256 * 1024)``), a record nested 900 levels deep ended the
     process (a segfault) before any limit was reached. The engine's entry points call
-    through here (one attribute read when the stack is large enough: the usual case)."""
+    through here (a read of the thread's verdict and of the recursion limit when the stack is
+    large enough and the limit needs no cap: the usual case)."""
     if ROOMY.roomy:
         return fn(*args)
     return _on_new_stack(fn, *args)
@@ -150,6 +202,8 @@ def full_stack(fn: Callable[..., T], *args: Any) -> T:
     deeper than the recursion limit allows from the bottom of a stack). Where no thread can be
     started, the first run's :class:`RecursionError` is raised, as ``fn`` alone would have.
     """
+    if sys.getrecursionlimit() >= _CAPPED_FROM and not ROOMY.home:  # (a raised limit: capped, on a new thread's stack)
+        return _on_new_stack(fn, *args)
     try:
         return fn(*args)
     except RecursionError as exc:
@@ -166,8 +220,8 @@ def _on_new_stack(fn: Callable[..., T], *args: Any, first: BaseException | None 
 
     def run() -> None:  # (a bare thread: two frames below fn, fewer than any caller of the engine has)
         try:
-            ROOMY.roomy = True  # (the largest stack there is: fn runs here, never on yet another thread)
-            outcome.append((True, fn(*args)))
+            ROOMY.home = True  # (the largest stack there is: fn runs here, never on yet another thread)
+            outcome.append((True, _within_cap(fn, *args)))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller, whatever it is
             outcome.append((False, exc))
         finally:
@@ -197,6 +251,33 @@ def _on_new_stack(fn: Callable[..., T], *args: Any, first: BaseException | None 
     if ok:
         return value  # type: ignore[no-any-return]
     raise value
+
+
+def _within_cap(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``, with the recursion limit lowered to :data:`CAPPED_LIMIT` while it runs when
+    it is higher (3.10 and 3.11 only: see :data:`CAPPED_LIMIT`), then given back (when the last
+    such call, of any thread, ends). Called at the bottom of a new thread's stack (a few frames
+    deep: the limit can always be lowered there). The limit is the process's: while such a call
+    runs, another thread recursing deeper than :data:`CAPPED_LIMIT` gets a RecursionError; a
+    call on another thread meanwhile sees a limit at the cap, and is capped too (so the limit is
+    not given back under it)."""
+    global _capped_calls, _program_limit
+    if sys.getrecursionlimit() < _CAPPED_FROM:
+        return fn(*args)
+    with _capping:
+        if not _capped_calls:
+            _program_limit = sys.getrecursionlimit()
+        _capped_calls += 1
+        sys.setrecursionlimit(CAPPED_LIMIT)
+    ROOMY.capped = True
+    try:
+        return fn(*args)
+    finally:
+        ROOMY.capped = False
+        with _capping:
+            _capped_calls -= 1
+            if not _capped_calls and sys.getrecursionlimit() == CAPPED_LIMIT and _program_limit > CAPPED_LIMIT:
+                sys.setrecursionlimit(_program_limit)  # (unless the program set another meanwhile: its own stays)
 
 
 def _wait(done: Any) -> BaseException | None:

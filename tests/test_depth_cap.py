@@ -1,0 +1,118 @@
+"""How deep a record is read does not depend on the recursion limit a program set (docs/types.md).
+
+Up to Python 3.11 the decoders (msgspec, ``json``, the C pickler) count their levels against
+``sys.getrecursionlimit()``: with it raised to 1,000,000, a record text 11,000 levels deep was
+accepted (Go's decoder refuses it: 10,000 levels a body, three of them the body's own) and one
+40,000 deep ended the process (a segfault, exit -11) in ``check``, ``validate``, ``map`` and
+``Batcher.add``. The engine's calls now run with the limit capped (mapper/stack.py,
+``CAPPED_LIMIT``). Each run is a fresh interpreter: the limit is the process's.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+from mapper import stack
+
+_SINK = json.dumps(
+    {
+        "name": "open",
+        "sink_details": {"database_id": "x", "table": "t"},
+        "schema": {
+            "type": "json",
+            "allow_missing_fields": True,
+            "id_field": "id",
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["a", "b"], "type": "int"}],
+        },
+    }
+)
+
+
+def _run(code: str) -> str:
+    run = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, (run.returncode, run.stderr[-2000:])  # (before: -11, a segfault)
+    return run.stdout
+
+
+def test_a_text_nested_past_go_s_limit_is_refused_with_the_recursion_limit_raised() -> None:
+    out = _run(
+        f"""
+        import sys
+        sys.setrecursionlimit(1_000_000)
+        import mapper
+        m = mapper.compile_sink({_SINK!r})
+        for depth in (11_000, 40_000):
+            text = '{{"id":1,"x":' + '{{"x":' * depth + '1' + '}}' * depth + '}}'
+            print([p.code for p in m.check(text)])
+        print(sys.getrecursionlimit())
+        """
+    )
+    # (before: [] at 11,000, which Go refuses; then a segfault at 40,000)
+    assert out.split("\n")[:3] == ["['invalid_json']", "['invalid_json']", "1000000"]  # (the program's limit given back)
+
+
+#: Each door's verdict on a record nested ``depth`` levels (its own object counted), a text's
+#: or a dict's, printed as JSON: {depth: {door: [[code, reason], ...]}}.
+_DOORS = """
+import json, os, sys
+forks = []
+os.register_at_fork(before=lambda: forks.append(1))
+if LIMIT:
+    sys.setrecursionlimit(LIMIT)
+import mapper
+m = mapper.compile_sink(SINK)
+out = {}
+for depth in DEPTHS:
+    text = '{"id":1,"x":' + '{"x":' * (depth - 2) + "[1]" + "}" * (depth - 2) + "}"
+    value = [1]
+    for _ in range(depth - 2):
+        value = {"x": value}
+    record = {"id": 1, "x": value}
+    said = lambda errors: sorted({(e.code, e.reason) for e in errors})
+    checked = lambda problems: sorted({(p.code, p.message.removesuffix(" (record 0)")) for p in problems})
+    b = mapper.Batcher(m)
+    pad = "".join('{"id":%d}\\n' % i for i in range(3, 20_000))  # (cut into ranges: a worker forked)
+    out[depth] = {
+        "check str": checked(m.check(text)),
+        "check bytes": checked(m.check(text.encode())),
+        "check dict": checked(m.check(record)),
+        "validate bytes": said(m.validate((text + "\\n").encode()).errors),
+        "validate str": said(m.validate(text).errors),
+        "validate array": said(m.validate("[" + text + "]").errors),
+        "map bytes": said(m.map((text + "\\n").encode(), on_error="skip").report.errors),
+        "iter_batches": said([e for part in m.iter_batches((text + "\\n").encode(), on_error="skip") for e in part.report.errors]),
+        "workers": said(m.validate((text + "\\n" + pad + text + "\\n").encode(), workers=2).errors),
+        "Batcher.add text": said(b.add(text).errors),
+        "Batcher.add dict": said(b.add(record).errors),
+        "Batcher.add_many dicts": said(b.add_many([{"id": 2}, record])[1].errors),
+    }
+print(json.dumps({"verdicts": out, "forks": len(forks)}))
+"""
+
+
+def _verdicts(limit: int, depths: tuple[int, ...]) -> dict[int, dict[str, Any]]:
+    code = f"LIMIT, SINK, DEPTHS = {limit!r}, {_SINK!r}, {depths!r}\n" + _DOORS
+    said = json.loads(_run(code).splitlines()[-1])
+    assert said["forks"] or not sys.platform.startswith("linux")  # (--workers: its ranges mapped by forked processes)
+    return {int(k): v for k, v in said["verdicts"].items()}
+
+
+_TOO_DEEP = [["invalid_json", "Invalid JSON: nested too deeply"]]
+
+
+def test_with_the_limit_raised_a_record_the_decoders_read_is_still_read() -> None:
+    # the cap reads as deep as its limit lets the decoders (a few levels of its own frames):
+    # 9,000 levels are read at every door on 3.10 and 3.11 with the limit raised
+    # (on 3.12 C code stops at about 1,500 levels, whatever the limit)
+    got = _verdicts(1_000_000, (9_000,))
+    said = {json.dumps(v) for v in got[9_000].values()}
+    assert said == {json.dumps([] if sys.version_info < (3, 12) or sys.version_info >= (3, 13) else _TOO_DEEP)}, got
+
+
+def test_the_cap_is_below_the_deepest_record_go_reads() -> None:
+    assert (stack.GO_DEPTH, stack.RECORD_DEPTH) == (10_000, 9_997)
+    assert stack.CAPPED_LIMIT <= stack.RECORD_DEPTH and stack.STACK_BYTES >= stack.CAPPED_LIMIT * stack.LEVEL_BYTES + stack.MARGIN_BYTES
