@@ -16,7 +16,10 @@ import sys
 import textwrap
 from typing import Any
 
+import pytest
+
 from mapper import stack
+from mapper.engine import pyjson
 
 _SINK = json.dumps(
     {
@@ -104,6 +107,24 @@ def _verdicts(limit: int, depths: tuple[int, ...]) -> dict[int, dict[str, Any]]:
 _TOO_DEEP = [["invalid_json", "Invalid JSON: nested too deeply"]]
 
 
+@pytest.mark.parametrize("limit", [0, 1_000_000], ids=["default limit", "limit raised"])
+def test_a_record_past_go_s_depth_gets_one_verdict_at_every_door(limit: int) -> None:
+    # Go's decoder reads 10,000 levels of a body (encoding/json's maxNestingDepth), three of
+    # them the body's own ({"records":[{"value": ...}]}): a record of 9,998 levels or more is
+    # refused with its whole body. Before, with the limit raised, 9,999 and 10,000 levels were
+    # accepted everywhere, and at 10,001 a dict was refused in other words than its text.
+    depths = (9_999, 10_000, 10_001)
+    got = _verdicts(limit, depths)
+    for depth in depths:
+        said = {json.dumps(v) for v in got[depth].values()}
+        assert len(said) == 1, (depth, got[depth])  # one verdict, in the same words, at every door
+        (verdict,) = said
+        # refused, as Go refuses it: 3.13's decoders read 9,999 levels by their own limit (C code's,
+        # 10,000, which the recursion limit does not move), 3.10-3.12's fewer
+        if depth > 9_999 or sys.version_info < (3, 13):
+            assert json.loads(verdict) == _TOO_DEEP, (depth, verdict)
+
+
 def test_with_the_limit_raised_a_record_the_decoders_read_is_still_read() -> None:
     # the cap reads as deep as its limit lets the decoders (a few levels of its own frames):
     # 9,000 levels are read at every door on 3.10 and 3.11 with the limit raised
@@ -116,3 +137,17 @@ def test_with_the_limit_raised_a_record_the_decoders_read_is_still_read() -> Non
 def test_the_cap_is_below_the_deepest_record_go_reads() -> None:
     assert (stack.GO_DEPTH, stack.RECORD_DEPTH) == (10_000, 9_997)
     assert stack.CAPPED_LIMIT <= stack.RECORD_DEPTH and stack.STACK_BYTES >= stack.CAPPED_LIMIT * stack.LEVEL_BYTES + stack.MARGIN_BYTES
+
+
+def test_a_dict_past_the_walks_depth_is_said_as_its_text_and_one_holding_itself_as_such() -> None:
+    deep: Any = 1
+    for _ in range(10_001):
+        deep = {"x": deep}
+    shared: list[Any] = [1]
+    for _ in range(30):
+        shared = [shared, shared]  # (held twice a level, 2**30 paths: no cycle, walked once each)
+    loop: dict[str, Any] = {"id": 1}
+    loop["me"] = [{"again": loop}]
+    assert pyjson._too_deep_why({"id": 1, "x": deep}) == "Invalid JSON: nested too deeply"
+    assert not pyjson._holds_itself({"id": 1, "x": shared, "y": deep})
+    assert pyjson._holds_itself(loop) and "holds itself" in pyjson._too_deep_why(loop)

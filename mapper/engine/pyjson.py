@@ -22,14 +22,14 @@ import pickle
 import re
 import sys
 from collections import deque
-from typing import Any, Collection
+from typing import Any, Collection, Mapping
 
 import orjson
 
 from ..errors import int_text, preview
 from ..stack import full_stack
 from ..types import DEEPEST_JSON, ConversionError, as_json, located
-from .gojson import engine_too_deep, json_problem
+from .gojson import NESTED_TOO_DEEPLY, engine_too_deep, json_problem
 
 __all__ = ["NON_FINITE", "mapping_text"]
 
@@ -276,7 +276,7 @@ def _deep_text(record: dict[str, Any]) -> tuple[bytes | None, str | None]:
     except ValueError:
         return None, NON_FINITE
     except RecursionError:
-        return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
+        return None, _too_deep_why(record)
     except TypeError:  # a key that is not a string (the values alone were looked at): the walk says where it is
         return _exact_text(record)
     return raw, _read_problem(raw)
@@ -374,7 +374,46 @@ def _exact_text(record: Any) -> tuple[bytes | None, str | None]:
     try:
         return full_stack(_exact_text_here, record)
     except RecursionError:  # nested deeper than Python recurses from the bottom of a stack, or holding itself
-        return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
+        return None, _too_deep_why(record)
+
+
+#: Why a record that holds itself (a container inside itself) has no JSON text.
+_HOLDS_ITSELF = "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
+
+
+def _too_deep_why(record: Any) -> str:
+    """Why a record the walks stopped in (past :data:`_DEEPEST` levels) has no text the service
+    reads: :data:`_HOLDS_ITSELF` when it holds itself, else the words its text gets from the
+    decoders (:data:`~mapper.engine.gojson.NESTED_TOO_DEEPLY`: nested past Go's 10,000 levels, so
+    refused alike as a dict and as its text, whatever the recursion limit)."""
+    return _HOLDS_ITSELF if _holds_itself(record) else NESTED_TOO_DEEPLY
+
+
+def _holds_itself(value: Any) -> bool:
+    """Whether a value (dicts, lists, tuples and other mappings) holds itself: a container found
+    again below itself. Walked without recursion, each container once (a list held twice side
+    by side is no cycle); only on the path of a record the walks refused."""
+    on_path: set[int] = set()
+    done: set[int] = set()
+    todo: list[tuple[Any, bool]] = [(value, False)]
+    while todo:
+        v, leaving = todo.pop()
+        key = id(v)
+        if leaving:
+            on_path.discard(key)
+            done.add(key)
+            continue
+        if key in on_path:
+            return True
+        if key in done or not isinstance(v, (list, tuple, Mapping)):
+            continue
+        on_path.add(key)
+        todo.append((v, True))
+        try:
+            todo.extend((x, False) for x in (v.values() if isinstance(v, Mapping) else v))
+        except Exception:  # noqa: BLE001 - (a mapping whose reading fails: the walks said so first, not here)
+            continue
+    return False
 
 
 def _exact_text_here(record: Any) -> tuple[bytes | None, str | None]:
