@@ -13,6 +13,7 @@ import lzma
 import os
 import zlib
 from operator import is_
+from sys import getrecursionlimit
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence, Union
 
 from .batch import Batch
@@ -39,7 +40,7 @@ from .options import MAX_RECORD_SIZE, NO_WARNINGS, MapOptions, check_max_record_
 from .paths import records_path_keys
 from .report import BatchRejected, Report, ValueWarning, ignored_kinds
 from .sink import SinkSource, load_sink
-from .stack import ROOMY, on_roomy_stack
+from .stack import ROOMY, UNCAPPED, on_roomy_stack
 
 __all__ = ["Mapper", "compile_sink"]
 
@@ -203,7 +204,9 @@ class Mapper:
             ignore_warnings=_ignored(ignore_warnings),
         )
         records = _bytes_given(records)
-        if not ROOMY.roomy:  # (a thread whose stack cannot hold the deepest record: on a new one's, see on_roomy_stack)
+        if not (
+            ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home)
+        ):  # (a thread whose stack cannot hold the deepest record, or a limit to cap: on a new one's, see on_roomy_stack)
             return on_roomy_stack(_mapped, self.compiled, records, options)
         return _mapped(self.compiled, records, options)
 
@@ -246,7 +249,7 @@ class Mapper:
             ignore_warnings=_ignored(ignore_warnings),
         )
         records = _bytes_given(records)
-        if not ROOMY.roomy:  # (as in map)
+        if not (ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home)):  # (as in map)
             return on_roomy_stack(_validated, self.compiled, records, options)
         return _validated(self.compiled, records, options)
 
@@ -325,7 +328,7 @@ class Mapper:
         records, or of anything) is an :class:`~mapper.errors.InputError`: check takes one
         record, and several records are a list, which :meth:`validate` takes.
         """
-        if not ROOMY.roomy:  # (a thread whose stack cannot hold the deepest record: on a new one's, see on_roomy_stack)
+        if not (ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home)):  # (as in map)
             return on_roomy_stack(lambda: self.check(record, strict=strict, ignore_warnings=ignore_warnings, max_record_size=max_record_size))
         if isinstance(record, (set, frozenset)):
             raise InputError(

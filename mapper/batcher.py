@@ -38,6 +38,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from itertools import accumulate, repeat
 from operator import add
+from sys import getrecursionlimit
 from types import TracebackType
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
@@ -55,7 +56,7 @@ from .model import Sink
 from .options import MIN_RECORD_SIZE, MapOptions, body_record_limit, whole_number
 from .report import RecordError, RejectedRecord, plural
 from .sink import SinkSource
-from .stack import ROOMY, on_roomy_stack
+from .stack import ROOMY, UNCAPPED, on_roomy_stack
 from .types import LOSSY_KINDS
 
 __all__ = ["Batcher", "Body", "Verdict"]
@@ -391,7 +392,7 @@ class Batcher:
         # (a dict, the usual record, straight to its text, with no blanks before it: each step
         # of this path is paid once per record)
         plain = record.__class__ is dict
-        if ROOMY.roomy:
+        if ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home):  # (see on_roomy_stack)
             raw, problem = mapping_text(record) if plain else _text(record)
         else:  # (a mapping's text is told by recursions in C, a level each: on a stack that holds the deepest record, see _texts)
             raw, problem = on_roomy_stack(_text, record)
@@ -496,7 +497,7 @@ class Batcher:
             raise OptionError(f"add_many takes the tags as a list, one per record, not one {type(tags).__name__}")
         self._check_open()
         tagged = None if tags is None else list(tags)  # (any iterable, as records)
-        if ROOMY.roomy:
+        if ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home):
             texts = self._texts(records)
         else:  # (see _texts; the records read here, a generator reading this thread's locals or context as it would anywhere)
             texts = on_roomy_stack(self._texts, records if isinstance(records, (list, tuple)) else list(records))
@@ -563,7 +564,9 @@ class Batcher:
     def _errors(self, record: Any) -> tuple[RecordError, ...]:
         # (check's own checker: Mapper.check raises for a set, which add refuses as no record; the
         # batcher's size limit, not check's 16 MiB: the size rule is the batcher's own, see __init__)
-        if not ROOMY.roomy:  # (a thread whose stack cannot hold the deepest record: see on_roomy_stack)
+        if not (
+            ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home)
+        ):  # (a thread whose stack cannot hold the deepest record, or a limit to cap: see on_roomy_stack)
             return on_roomy_stack(self._errors, record)
         checker = thread_checker(self.mapper.compiled, self.options.strict)
         return tuple(e for e in checker.check(record, self.options.max_record_size) if isinstance(e, RecordError))
@@ -636,7 +639,7 @@ class Batcher:
         was = self._state[0]
         try:  # (set back in the try and in the handler: a Ctrl-C at either line leaves it right)
             self._state[0] = _BUSY
-            if ROOMY.roomy:
+            if ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home):
                 self._judge_queued()
             else:  # (the lock held here: the new thread's engine run takes none)
                 on_roomy_stack(self._judge_queued)

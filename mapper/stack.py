@@ -29,9 +29,10 @@ import functools
 import os
 import sys
 import threading
+from sys import getrecursionlimit
 from typing import Any, Callable, ParamSpec, TypeVar
 
-__all__ = ["CAPPED_LIMIT", "GO_DEPTH", "RECORD_DEPTH", "full_stack", "on_roomy_stack", "roomy_stack", "ROOMY"]
+__all__ = ["CAPPED_LIMIT", "GO_DEPTH", "RECORD_DEPTH", "UNCAPPED", "full_stack", "on_roomy_stack", "roomy_stack", "ROOMY"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -58,7 +59,7 @@ RECORD_DEPTH = GO_DEPTH - 3
 CAPPED_LIMIT = RECORD_DEPTH
 
 #: A recursion limit this high or higher has each engine call capped (see :func:`_within_cap`).
-_CAPPED_FROM = CAPPED_LIMIT if sys.version_info < (3, 12) else sys.maxsize
+UNCAPPED = CAPPED_LIMIT if sys.version_info < (3, 12) else sys.maxsize
 
 _capping = _thread.allocate_lock()
 #: Engine calls running with the limit capped, and the limit the program had set, given back
@@ -137,30 +138,22 @@ def thread_stack_bytes() -> int | None:
 
 
 class _Room(threading.local):
-    """Per thread: ``roomy``, whether an engine call may run here: its stack holds the deepest record
-    (:func:`needed_bytes`, told once, when the thread first asks: ``fits``) and the recursion limit
-    needs no cap (see :func:`_within_cap`), or the thread is one :func:`_on_new_stack` started
-    (``home``: the largest stack there is, the cap applied there). ``capped``: this thread's call
-    runs with the limit capped."""
+    """Per thread: ``roomy``, whether its stack holds the deepest record (:func:`needed_bytes`); told
+    once, when the thread first asks. ``home``: the thread is one :func:`_on_new_stack` started (the
+    largest stack there is, the recursion limit capped there as needed); ``capped``: its call runs
+    with the limit capped."""
 
     def __init__(self) -> None:
         size = thread_stack_bytes()
-        self.fits = size is None or size >= needed_bytes()
+        self.roomy = size is None or size >= needed_bytes()
         self.home = False
         self.capped = False
 
-    @property
-    def roomy(self) -> bool:
-        if sys.getrecursionlimit() < _CAPPED_FROM:  # (the usual: a compare more than a plain read)
-            return self.fits
-        return self.home
-
-    @roomy.setter
-    def roomy(self, value: bool) -> None:  # (tests: False sends this thread's engine calls to a new thread)
-        self.fits = value
-
 
 #: ``ROOMY.roomy``: whether this thread's stack is large enough for the engine (see :func:`on_roomy_stack`).
+#: An entry point runs the engine where it is called when ``ROOMY.roomy and (getrecursionlimit() <
+#: UNCAPPED or ROOMY.home)`` (the limit needs no cap, :func:`_within_cap`, or is capped here), else
+#: through :func:`on_roomy_stack`.
 ROOMY = _Room()
 
 
@@ -174,7 +167,7 @@ def on_roomy_stack(fn: Callable[..., T], *args: Any) -> T:
     process (a segfault) before any limit was reached. The engine's entry points call
     through here (a read of the thread's verdict and of the recursion limit when the stack is
     large enough and the limit needs no cap: the usual case)."""
-    if ROOMY.roomy:
+    if ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home):
         return fn(*args)
     return _on_new_stack(fn, *args)
 
@@ -186,7 +179,7 @@ def roomy_stack(fn: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(fn)
     def call(*args: P.args, **kwargs: P.kwargs) -> T:
-        if ROOMY.roomy:
+        if ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home):
             return fn(*args, **kwargs)
         return _on_new_stack(functools.partial(fn, *args, **kwargs))
 
@@ -202,8 +195,6 @@ def full_stack(fn: Callable[..., T], *args: Any) -> T:
     deeper than the recursion limit allows from the bottom of a stack). Where no thread can be
     started, the first run's :class:`RecursionError` is raised, as ``fn`` alone would have.
     """
-    if sys.getrecursionlimit() >= _CAPPED_FROM and not ROOMY.home:  # (a raised limit: capped, on a new thread's stack)
-        return _on_new_stack(fn, *args)
     try:
         return fn(*args)
     except RecursionError as exc:
@@ -220,7 +211,7 @@ def _on_new_stack(fn: Callable[..., T], *args: Any, first: BaseException | None 
 
     def run() -> None:  # (a bare thread: two frames below fn, fewer than any caller of the engine has)
         try:
-            ROOMY.home = True  # (the largest stack there is: fn runs here, never on yet another thread)
+            ROOMY.roomy = ROOMY.home = True  # (the largest stack there is: fn runs here, never on yet another thread)
             outcome.append((True, _within_cap(fn, *args)))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller, whatever it is
             outcome.append((False, exc))
@@ -262,7 +253,7 @@ def _within_cap(fn: Callable[..., T], *args: Any) -> T:
     call on another thread meanwhile sees a limit at the cap, and is capped too (so the limit is
     not given back under it)."""
     global _capped_calls, _program_limit
-    if sys.getrecursionlimit() < _CAPPED_FROM:
+    if getrecursionlimit() < UNCAPPED:
         return fn(*args)
     with _capping:
         if not _capped_calls:

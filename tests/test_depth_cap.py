@@ -58,6 +58,25 @@ def test_a_text_nested_past_go_s_limit_is_refused_with_the_recursion_limit_raise
     assert out.split("\n")[:3] == ["['invalid_json']", "['invalid_json']", "1000000"]  # (the program's limit given back)
 
 
+def test_the_record_decoder_called_outside_the_entry_points_is_capped_too() -> None:
+    # (the web UI's draft decodes a pasted record itself: decode_record sends it where the limit is capped)
+    out = _run(
+        """
+        import sys
+        sys.setrecursionlimit(1_000_000)
+        from mapper.engine.gojson import RecordDecodeError, decode_record
+        for depth in (9_000, 11_000, 40_000):
+            try:
+                decode_record(b"[" * depth + b"]" * depth, False)
+                print("read")
+            except RecordDecodeError as exc:
+                print(exc.message)
+        """
+    )
+    read = "read" if not (3, 12) <= sys.version_info < (3, 13) else "Invalid JSON: nested too deeply"  # (3.12: C code's 1,500 levels)
+    assert out.split("\n")[:3] == [read, "Invalid JSON: nested too deeply", "Invalid JSON: nested too deeply"]
+
+
 #: Each door's verdict on a record nested ``depth`` levels (its own object counted), a text's
 #: or a dict's, printed as JSON: {depth: {door: [[code, reason], ...]}}.
 _DOORS = """
@@ -131,7 +150,7 @@ def test_with_the_limit_raised_a_record_the_decoders_read_is_still_read() -> Non
     # (on 3.12 C code stops at about 1,500 levels, whatever the limit)
     got = _verdicts(1_000_000, (9_000,))
     said = {json.dumps(v) for v in got[9_000].values()}
-    assert said == {json.dumps([] if sys.version_info < (3, 12) or sys.version_info >= (3, 13) else _TOO_DEEP)}, got
+    assert said == {json.dumps(_TOO_DEEP if (3, 12) <= sys.version_info < (3, 13) else [])}, got
 
 
 def test_the_cap_is_below_the_deepest_record_go_reads() -> None:

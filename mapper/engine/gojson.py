@@ -24,13 +24,14 @@ import math
 import os
 import re
 import unicodedata
+from sys import getrecursionlimit
 from typing import Any, Callable, Iterator, Mapping
 
 import msgspec
 import orjson
 
 from ..errors import SECOND_BOM_NOTE, SURROGATE, as_unescaped, has_lone_surrogate, preview, text_command
-from ..stack import ROOMY, full_stack, on_roomy_stack
+from ..stack import ROOMY, UNCAPPED, full_stack, on_roomy_stack
 from ..types import OutOfRangeNumber
 from ..types.base import beyond_float64_reason, json_path
 
@@ -146,7 +147,9 @@ def decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None =
     names a character of that line (counted from the line's start, as an editor shows it).
     """
     try:
-        return full_stack(_decode_record, raw, neg_zero, column, unpaired)
+        if ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home):  # (the usual; else a small stack, or a raised limit to cap: see on_roomy_stack)
+            return full_stack(_decode_record, raw, neg_zero, column, unpaired)
+        return on_roomy_stack(lambda: full_stack(_decode_record, raw, neg_zero, column, unpaired))
     except RecursionError:
         raise RecordDecodeError(NESTED_TOO_DEEPLY) from None
 
@@ -872,7 +875,9 @@ def go_loads(data: bytes) -> Any:
         deep = too_deep(exc)
         if not deep and ("surrogate" not in str(exc) or b"\\u" not in data):
             raise
-        if not ROOMY.roomy:  # (read again as deep as the decoders go: on a stack that holds that, see on_roomy_stack)
+        if not (
+            ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home)
+        ):  # (read again as deep as the decoders go: on a stack that holds that, see on_roomy_stack)
             return on_roomy_stack(go_loads, data)
         try:
             return full_stack(_go_json_loads, data)
