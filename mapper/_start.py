@@ -140,6 +140,41 @@ def _flushed() -> bool:
     return True
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, taken as Ctrl-C is: outputs in progress are removed on the way out (the default
+    action killed the process where it stood, its temporary file left beside the output)."""
+
+
+#: The interruptions (SIGINT, SIGTERM) the command line's handlers took (mapper.cli), each once: a
+#: later one is ignored. What a handler raises can be lost: where a library calls Python code and
+#: drops what it raises (msgspec, building a decoder, hashes the type's metadata), the run went on
+#: as if no signal had come. Looked at where a run sees a worker killed by one of them
+#: (:func:`interruption_taken`): the signal the whole process group got.
+_taken: list[int] = []
+
+
+def took(signum: int) -> None:
+    """The command line's handler took ``signum`` (SIGINT or SIGTERM), and raises its interruption."""
+    _taken.append(signum)
+
+
+def interruption_taken() -> None:
+    """Raise the interruption this process got, if it got one (a worker killed by SIGINT or SIGTERM:
+    the whole process group's, or the worker's alone): a handler of a signal come but not yet run
+    is run (its interruption raised from there); one the command line took already, whose
+    interruption was lost (:data:`_taken`), or one pending, blocked in this thread, is raised here:
+    SIGTERM as :class:`Terminated`, SIGINT as KeyboardInterrupt. Else nothing: the worker's own."""
+    pending: set[int] = set()
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, [])  # (Python runs the handlers of the signals come as it returns)
+        pending = set(signal.sigpending())
+    got = pending.union(_taken)
+    if signal.SIGTERM in got:
+        raise Terminated
+    if signal.SIGINT in got:
+        raise KeyboardInterrupt
+
+
 @contextmanager
 def signals_blocked(signals: Iterable[int]) -> Iterator[None]:
     """``signals`` blocked in this thread while the body runs (those it blocked already stay so;

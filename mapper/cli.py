@@ -22,6 +22,7 @@ import threading
 from typing import Any, Callable, Sequence
 
 from . import _start
+from ._start import Terminated
 from ._version import DISTRIBUTION, __version__
 from .commands import EXIT_USAGE, ReaderGone, field_option, fields_option, file_name, integer, unicode_values
 from .errors import InputError, MapperError, closest, escape_controls, shown_name, suggest
@@ -377,11 +378,6 @@ def _quiet_stdout() -> None:
         pass
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, taken as Ctrl-C is: outputs in progress are removed on the way out (the default
-    action killed the process where it stood, its temporary file left beside the output)."""
-
-
 #: The process whose command line :func:`main` runs (0 while none: main called by a program
 #: keeps its own signals). Its SIGINT and SIGTERM are taken once: see :func:`_settle`.
 _owner = 0
@@ -406,12 +402,14 @@ def _on_sigint(signum: int, frame: Any) -> None:
         # printed its traceback
         return
     _settle()
+    _start.took(signum)  # (what this raises may be lost: see _start.interruption_taken)
     raise KeyboardInterrupt
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
     if os.getpid() == _owner:
         _settle()
+        _start.took(signum)
     raise Terminated
 
 

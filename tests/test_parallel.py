@@ -1020,3 +1020,29 @@ def test_a_worker_takes_sigterm_though_the_calling_thread_blocks_it(tmp_path):
     lines = [line for line in p.stderr.splitlines() if line.startswith("worker blocks ")]
     assert len(lines) == 1, p.stderr
     assert not int(lines[0].split()[2], 16) & (1 << (signal.SIGTERM - 1))
+
+
+def test_a_program_blocking_sigterm_is_interrupted_when_the_group_got_it_as_a_worker_died(tmp_path):
+    # a program that waits for its signals in a thread of its own (SIGTERM blocked in the others):
+    # the group's SIGTERM killed the worker and waits, pending, in the program; the run said the
+    # worker's death as a failure (MapperError) instead of the interruption the program has had
+    import subprocess
+
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(generate(2_000, "clean"))
+    script = (
+        "import os, signal\n"
+        "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # (before any thread is made: each blocks it)\n"
+        "import multiprocessing.util as u\n"
+        "import mapper\n"
+        "class Hook: pass\n"
+        "hook = Hook()\n"
+        "u.register_after_fork(hook, lambda _: (os.kill(os.getppid(), signal.SIGTERM), os.kill(os.getpid(), signal.SIGTERM)))\n"
+        "try:\n"
+        f"    mapper.compile_sink({json.dumps(SINK)!r}).map({str(records)!r}, workers=2)\n"
+        "except KeyboardInterrupt as exc:\n"
+        "    print(type(exc).__name__, signal.SIGTERM in signal.sigpending())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "Terminated True\n", "")  # (the signal left pending, for the program to take)

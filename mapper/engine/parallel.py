@@ -45,7 +45,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .._start import signals_blocked
+from .._start import interruption_taken, signals_blocked
 from ..batch import Batch, ColumnArrays, Strings, concat_batches
 from ..compiler import CompiledSink
 from ..errors import InputError, MapperError, shown_name
@@ -998,7 +998,12 @@ def run_parallel_parts(
             try:
                 answer = conn.recv()
             except (EOFError, OSError):  # (OSError: multiprocessing's "got end of file during message", an answer cut short)
-                raise MapperError(f"a worker process died without a whole answer{_death(_proc)}; {ONE_PROCESS}") from None
+                answer = None
+            if answer is None:
+                death = _death(_proc)
+                if _proc.exitcode in (-signal.SIGINT, -signal.SIGTERM):  # an interruption: this process's too, if the group got it
+                    interruption_taken()
+                raise MapperError(f"a worker process died without a whole answer{death}; {ONE_PROCESS}")
             answered.add(k)
             if answer[0] == "input":
                 raise InputError(answer[1])
