@@ -659,9 +659,18 @@ def stream_opened(name: str, stream: Any, packed: str | None) -> None:
 
 
 def read_once(text: str) -> bool:
-    """Whether the input named ``text`` is a stream read once (standard input, a ``/dev/`` name, a
-    ``<(...)`` pipe), whose text a hint's command takes through a pipe, as it came."""
-    return text == "-" or text.startswith(("/dev/", "<"))
+    """Whether the input named ``text`` is a stream read once (standard input, ``/dev/stdin``, a
+    ``<(...)`` pipe's ``/dev/fd/63``, another ``/dev/`` name but a file's), whose text a hint's command
+    takes through a pipe, as it came. A file under ``/dev/`` (``/dev/shm``, a tmpfs) is named as any
+    file is: it was told ``... | mapper check -`` where ``mapper check /dev/shm/s.json`` shows it."""
+    if text == "-" or text.startswith("<") or text == "/dev/stdin" or text.startswith("/dev/fd/"):
+        return True
+    if not text.startswith("/dev/"):
+        return False
+    try:  # (asked of a hint's name only, not per record)
+        return not stat.S_ISREG(os.stat(text).st_mode)
+    except (OSError, ValueError):
+        return True
 
 
 def _stdin_packed(text: str) -> str | None:
