@@ -56,12 +56,10 @@ import hmac
 import io
 import ipaddress
 import math
-import os
 import queue
 import re
 import signal
 import socket
-import stat
 import sys
 import threading
 import time
@@ -106,7 +104,7 @@ from .endpoint import (
 from .errors import MapperError, OptionError, check_function, closest, read_once, shown_name, unpacked_file
 from .options import whole_number
 from .report import plural
-from .store import ForeignDatabaseError, Store, closed_error, stored_sinks_problem
+from .store import ForeignDatabaseError, Store, closed_error, not_a_file, stored_sinks_problem
 from .writers import binary_stdout, write_whole
 
 __all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "page_limit", "query_int"]
@@ -2047,14 +2045,11 @@ def _db_stream(name: str) -> str | None:
     if name == "-":
         what = "standard input"
     else:
-        try:
-            mode = os.stat(name).st_mode
-        except (OSError, ValueError):  # (none yet: a new database; or unreadable: the store says why)
+        kind = not_a_file(name)  # (None: a file, or none yet, a new database; the store says why it cannot open one)
+        if kind is None:
             return None
-        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # (/dev/null: "disk I/O error", a /dev/null-journal made beside it as root)
+        if kind == "a device":  # (/dev/null: "disk I/O error", a /dev/null-journal made beside it as root)
             return f"--db {shown_name(name)} is a device, not a database file: give --db a database file (a new one is made)"
-        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
-            return None
         what = "a pipe, read once"
     if read_once(name):
         unpack, file = unpacked_file(name, ".db", stem="serve")

@@ -40,6 +40,7 @@ import json
 import os
 import re
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Mapping
@@ -319,6 +320,18 @@ def _unread_why(path: str, exc: sqlite3.Error) -> str:
     )
 
 
+def not_a_file(path: str) -> str | None:
+    """What ``path`` is when it is a device (``/dev/null``, a terminal) or a pipe (a FIFO, a socket), which
+    SQLite cannot keep a database in; None for a file, or nothing there yet."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a pipe" if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) else None
+
+
 #: SQLite's code of a file that is no database.
 _NOTADB = 26
 #: SQLite's (extended) codes of a database it cannot make, and of one it may not write for its directory's sake.
@@ -492,6 +505,9 @@ class Store:
                 raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: it is a directory, not a database file")
             if not where.parent.is_dir():
                 raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: no such directory {shown_name(where.parent)}")
+            stream = not_a_file(self.path)
+            if stream is not None:  # (SQLite said "disk I/O error", and made /dev/null-journal as root; serve --db says it first)
+                raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: it is {stream}, not a database file")
             # (SQLite reads a link itself and opens its target: another user's in /tmp, where the README's
             # --db /tmp/fb.db is, had this run make or write a database wherever it pointed)
             planted = planted_link_said(self.path) if writable else None

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from cli_inproc import run_main
 
+from mapper.endpoint import ServiceError
+from mapper.store import Store
+
 ROOT = Path(__file__).parents[1]
 SINK = ROOT / "examples" / "aircraft" / "sink.json"
 
@@ -43,3 +46,29 @@ def test_a_warning_about_a_sink_file_under_dev_names_the_file(shm_dir: Path, tmp
     # a stream read once by a /dev/ name is still piped again
     ran = run_main("validate", "/dev/stdin", "r.ndjson", input=sink.read_bytes(), cwd=tmp_path)
     assert "(see: ... | mapper check -)" in ran.err, ran.err
+
+
+# ---------------------------------------------------------------------------------------
+# Store(path) refuses a device or a pipe as serve --db does
+
+
+def test_a_store_refuses_a_pipe_naming_it(tmp_path: Path) -> None:
+    """``Store(fifo)`` said SQLite's "disk I/O error" (``mapper serve --db fifo`` names it a pipe)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ServiceError) as caught:
+        Store(str(fifo))
+    assert f"cannot open the database {fifo}: it is a pipe, not a database file" in caught.value.message, caught.value.message
+    assert "disk I/O error" not in caught.value.message
+
+
+def test_a_store_refuses_a_device_naming_it() -> None:
+    """``Store("/dev/null")`` said "disk I/O error" and, run as root, made ``/dev/null-journal`` (``mapper serve
+    --db /dev/null`` is refused before the store opens it, the Python door was not)."""
+    journal = os.path.lexists(os.devnull + "-journal")
+    with pytest.raises(ServiceError) as caught:
+        Store(os.devnull, writable=False)
+    assert f"cannot open the database {os.devnull}: it is a device, not a database file" in caught.value.message, caught.value.message
+    with pytest.raises(ServiceError):
+        Store(os.devnull)
+    assert os.path.lexists(os.devnull + "-journal") == journal  # (none made)
