@@ -579,10 +579,10 @@ _WIDE_TEXT = (
 def shell_file(name: str | os.PathLike[Any] | None) -> str:
     """A file's name as a hint's shell command takes it (``shlex.quote``, control characters escaped
     as :func:`shown_name` writes them), or ``FILE`` where there is no name to give: standard input
-    (``-``, a ``/dev/`` name: ``/dev/stdin``, a ``<(...)`` pipe; a stream's ``<stdin>``), or not known;
-    ``./`` before a name starting with ``-``, as :func:`pasted_name` writes it."""
+    (``-``, a stream read once by a ``/dev/`` name: ``/dev/stdin``, a ``<(...)`` pipe; a stream's ``<stdin>``:
+    :func:`read_once`), or not known; ``./`` before a name starting with ``-``, as :func:`pasted_name` writes it."""
     text = None if name is None else os.fsdecode(name)
-    if not text or text == "-" or text.startswith(("/dev/", "<")):
+    if not text or read_once(text):
         return "FILE"
     return pasted_name(text)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import shutil
 import tempfile
@@ -46,6 +48,15 @@ def test_a_warning_about_a_sink_file_under_dev_names_the_file(shm_dir: Path, tmp
     # a stream read once by a /dev/ name is still piped again
     ran = run_main("validate", "/dev/stdin", "r.ndjson", input=sink.read_bytes(), cwd=tmp_path)
     assert "(see: ... | mapper check -)" in ran.err, ran.err
+
+
+def test_a_hint_on_records_under_dev_names_the_file(shm_dir: Path, tmp_path: Path) -> None:
+    """A compressed array of documents under /dev/shm was told ``jq -c '.[]' FILE`` (shell_file took every
+    /dev/ name for a stream with no name to give): its name and the command unpacking it are said, as of any file."""
+    records = shm_dir / "snapshots.json.gz"
+    records.write_bytes(gzip.compress(json.dumps([{"aircraft": []}, {"aircraft": []}]).encode()))
+    ran = run_main("validate", SINK, records, "--records-path", "aircraft", cwd=tmp_path)
+    assert f"(`gzip -dc {records} | jq -c '.[]'`)" in ran.out, ran.out
 
 
 # ---------------------------------------------------------------------------------------
