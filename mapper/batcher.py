@@ -480,7 +480,7 @@ class Batcher:
             raise OptionError(f"add_many takes an iterable of records, not one record ({type(records).__name__}): use add")
         if _bytes_given(records) is not records:  # (add takes a record's text as bytes, not as an array of them: not_an_object)
             raise OptionError(
-                f"add_many takes an iterable of records, not one record ({type(records).__name__}): use add, with its bytes: add(bytes(records)) "
+                f"add_many takes an iterable of records, not one record ({type(records).__name__}): use add, with the array's bytes: add(bytes(array)) "
                 "(add takes a record's JSON text as bytes or str, not as an array of bytes)"
             )
         if isinstance(records, (set, frozenset)):  # (bodies and record numbers in no set order)

@@ -393,18 +393,11 @@ def stored_sinks_problem(path: str) -> str | None:
     return None
 
 
-def foreign_database_problem(path: str, store: bool = False) -> str | None:
-    """Why ``mapper serve`` may not store into ``path``: a database of another program (tables, and no
-    ``_mapper_sinks``), which opening it as the store would write mapper's tables into and switch to WAL
-    journaling for good; read without writing to it. None for a new or empty file, a database serve stored
-    into, or one SQLite cannot read (the store says why when it opens it). ``store``: said to a Python
-    caller of :class:`Store` (its argument, not ``--db``)."""
-    names = _foreign_tables(path)
-    return None if names is None else _foreign_said(path, names, store)
-
-
 def _foreign_tables(path: str) -> list[str] | None:
-    """The tables (and views) of another program's database at ``path`` (:func:`foreign_database_problem`), else None."""
+    """The tables (and views) of another program's database at ``path``, else None: a new or empty file, a database
+    serve stored into, or one SQLite cannot read (the store says why when it opens it). Read without writing to it:
+    opening another program's database as the store would write mapper's tables into it and switch it to WAL
+    journaling for good."""
     try:
         if not Path(path).is_file() or Path(path).stat().st_size == 0:
             return None
@@ -428,7 +421,7 @@ def _foreign_said(path: str, names: list[str], store: bool) -> str:
 
 
 class ForeignDatabaseError(ServiceError):
-    """:class:`Store` given a database of another program (:func:`foreign_database_problem`), said to its
+    """:class:`Store` given a database of another program (:func:`_foreign_tables`), said to its
     Python caller; :meth:`said_to_serve` says it to ``mapper serve --db``, which leaves the check to the
     store (it read the file twice: once itself, once in the store)."""
 

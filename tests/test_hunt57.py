@@ -71,5 +71,5 @@ def test_add_many_of_an_array_of_bytes_names_a_call_that_takes_it() -> None:
         with pytest.raises(mapper.OptionError) as caught:
             b.add_many(one)
         said = str(caught.value)
-        assert "add(bytes(records))" in said, said
+        assert "add(bytes(array))" in said, said
         assert b.add(bytes(one)).accepted and b.add(one).errors[0].code == "not_an_object"

@@ -49,13 +49,13 @@ def test_serve_refuses_another_programs_database_before_writing_to_it(tmp_path, 
     assert other.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
     _rc, _out, queried = main_here(capsys, "serve", "--db", other, "--query", "x")
     assert f"{other} holds no sinks of mapper serve" in queried  # (the words --query says)
-    from mapper.store import foreign_database_problem
+    from mapper.store import _foreign_tables
 
     # a new file, an empty one, one serve stored into, one SQLite cannot read (the store says why): the store's to open
     (tmp_path / "empty.db").write_bytes(b"")
     Store(tmp_path / "own.db").close()
     for name in ("new.db", "empty.db", "own.db"):
-        assert foreign_database_problem(str(tmp_path / name)) is None, name
+        assert _foreign_tables(str(tmp_path / name)) is None, name
     assert not (tmp_path / "new.db").exists()
 
 
