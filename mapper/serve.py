@@ -725,7 +725,7 @@ def _as_sent(value: str) -> str:
 def _sent(headers: Any, name: str) -> str:
     """The values of the header ``name``, as sent (not lower-cased: a lower-cased Latin-1 reading
     is no longer the bytes that came), joined with ``, ``, each read by :func:`_as_sent`."""
-    return ", ".join(_as_sent(v.strip()) for v in headers.get_all(name) or ())
+    return ", ".join(_as_sent(v.strip(_OWS)) for v in headers.get_all(name) or ())  # (a vertical tab or NEL sent is shown)
 
 
 #: A part of a request line http.server quotes with ``repr`` in its messages: ``Unsupported method ('GÃ©T')``.
@@ -903,11 +903,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _framing(self) -> _Framing:
         """Where the request's body ends, from its Content-Length and Transfer-Encoding headers."""
-        lengths = {v.strip() for v in self.headers.get_all("Content-Length") or ()}
+        # (HTTP's white space alone, space and tab (RFC 9110 5.6.3): str.strip() took a vertical tab, a form feed, \x1c-\x1f and,
+        # read as Latin-1, NEL and the no-break space too, so "Content-Length: \x0b257" and "Transfer-Encoding: chunked\xa0"
+        # framed a body Go's server (the service's) refuses, and a proxy in front may frame otherwise)
+        lengths = {v.strip(_OWS) for v in self.headers.get_all("Content-Length") or ()}
         # the codings in order; the last decides where the body ends (RFC 9112 6.1, 6.3): chunked,
         # read to its last chunk (whatever a Content-Length beside it says), or another, which leaves
         # the end unknown (400); in an HTTP/1.0 request any is faulty framing (RFC 9112 6.1: 400)
-        codings = [c.strip().lower() for v in self.headers.get_all("Transfer-Encoding") or () for c in v.split(",") if c.strip()]
+        codings = [c.strip(_OWS).lower() for v in self.headers.get_all("Transfer-Encoding") or () for c in v.split(",") if c.strip(_OWS)]
         chunked = codings[-1:] == ["chunked"] and self.request_version != "HTTP/1.0"
         length: int | None = None
         bad_length = False
@@ -1433,6 +1436,8 @@ def _chunk_size_of(line: bytes) -> int | None:
 _ALWAYS = {"X-Content-Type-Options": "nosniff"}
 
 
+#: HTTP's optional white space around a header's value and its list items (RFC 9110 5.6.3): space and tab, no other.
+_OWS = " \t"
 _DIGITS = re.compile(r"[0-9]+")  # a Content-Length as HTTP spells it (int() would take "1_0", "+5", " ５")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")  # a chunk size (RFC 9112 7.1)
 
