@@ -135,7 +135,7 @@ class Request:
         values = self.query.get(name)
         if values and len(values) > 1:
             raise ServiceError(400, INVALID_PARAMETER, f"{name} is given {len(values)} times in the query string: give it once")
-        return values[0] if values else default
+        return values[0] if values and values[0] else default
 
 
 def query_int(req: Request, name: str, default: int) -> int:
@@ -536,7 +536,8 @@ class App:
             if r.auth and self.token is not None:
                 self._authenticate(headers)
             params = {k: urllib.parse.unquote(v) for k, v in m.groupdict().items() if v is not None}
-            req = Request(method, path, urllib.parse.parse_qs(query), headers, params, read_body)
+            # (blank values kept: ?offset=&offset=1 is given twice, as ?offset=0&offset=1 is; parse_qs dropped the blank one)
+            req = Request(method, path, urllib.parse.parse_qs(query, keep_blank_values=True), headers, params, read_body)
             return r.handler(self, req)
         except ServiceError as err:
             return error_response(self._stopping(err))
