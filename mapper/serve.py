@@ -42,7 +42,7 @@ served, as are the web UI's own pages.
 Built on the standard library's ``http.server.ThreadingHTTPServer`` (one thread per
 connection, HTTP/1.1 keep-alive (HTTP/1.0's too, when asked), bodies with a Content-Length or chunked; at most ``--max-connections`` open at once, and one
 more is answered 503 with ``Retry-After: 1`` and closed; a request's line and headers must
-arrive within the idle timeout, however slowly they trickle in, and its body within the idle
+arrive within the idle timeout, however slowly they trickle in (and be at most 1 MiB: 431), and its body within the idle
 timeout and a second per :data:`BODY_MIN_RATE` bytes: 408 and closed). It binds 127.0.0.1 unless told otherwise and stops
 cleanly on SIGINT/SIGTERM: no new requests, the ones in progress finish (their
 transactions commit), the database is closed.
@@ -774,6 +774,8 @@ class _Handler(BaseHTTPRequestHandler):
         #: the most one read waits while there is a deadline (the idle timeout; LINGER while an unread body is read away)
         self.read_wait: float | None = self.timeout
         self.head_bytes = 0  # bytes of the request head read so far
+        self.reading_head = False  # (the request line and headers are being read: their size is bounded, HEAD_MAX)
+        self.head_read = 0  # bytes read while reading them (with what a read took of the body after them)
         self.head_timed_out = False
         self.deadline_passed = False  # (the last read that timed out waited until the deadline)
         self.answered = 0  # requests answered on this connection (a request line after one may be its body's rest)
@@ -788,7 +790,8 @@ class _Handler(BaseHTTPRequestHandler):
         everyone else out). A client cut so mid-head is answered 408 and the connection closed;
         an idle connection that sent nothing is closed without an answer, as before."""
         self.deadline = time.monotonic() + self.timeout if self.timeout else None
-        self.head_bytes = 0
+        self.head_bytes = self.head_read = 0
+        self.reading_head = True
         self.head_timed_out = False
         self.command = self.requestline = ""  # (until http.server reads them: a 408 may come first)
         super().handle_one_request()  # (http.server ends the connection on a TimeoutError)
@@ -820,7 +823,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.command = self.requestline = ""
             self.send_error(400, "a TLS handshake (a client given an https:// URL): this server speaks plain HTTP, give it http://")
             return False
-        if not super().parse_request():
+        try:
+            parsed = super().parse_request()
+        except _HeadTooLarge:  # (99 lines of 64 KiB, 6.4 MB, were read and held: a few MB a connection, 256 connections)
+            self.send_error(431, f"the request line and headers are over {HEAD_MAX:,} bytes (1 MiB), the most this server reads, as the service")
+            # (the rest read away, unkept, for LINGER at most: closed with it unread, the connection was reset under a client
+            # still writing it, which failed on a broken pipe without reading the 431)
+            self._read_away(8 * HEAD_MAX, LINGER)
+            return False
+        if not parsed:
             return False
         words = self.requestline.split()
         if len(words) == 3 and words[1].startswith("//"):  # (http.server took all but one of its leading slashes off: the target as sent, for Go's 301)
@@ -1301,6 +1312,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _end_head(self) -> None:
         """The request's head is read (or refused): reads wait the idle timeout again, each."""
+        self.reading_head = False
         if self.deadline is not None:
             self.deadline = None
             try:
@@ -1367,7 +1379,7 @@ class _DeadlineReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         h = self.handler
         if h.deadline is None:
-            return self.sock.recv_into(buffer)
+            return self._counted(self.sock.recv_into(buffer))
         left = h.deadline - time.monotonic()
         wait = min(left, h.read_wait) if h.read_wait else left
         try:
@@ -1380,7 +1392,21 @@ class _DeadlineReader(io.RawIOBase):
             h.deadline_passed = wait >= left  # (the whole time was spent, not one read's wait)
             raise
         h.head_bytes += n
+        return self._counted(n)
+
+    def _counted(self, n: int) -> int:
+        """``n`` bytes read, counted against :data:`HEAD_MAX` while the request's head is read (a read past the head's end
+        may take up to a buffer of the body: as much more is let through, as Go's server lets 4 KiB through)."""
+        h = self.handler
+        if h.reading_head:
+            h.head_read += n
+            if h.head_read > HEAD_MAX + io.DEFAULT_BUFFER_SIZE:
+                raise _HeadTooLarge
         return n
+
+
+class _HeadTooLarge(Exception):
+    """Raised by a connection's reader when a request's head passes :data:`HEAD_MAX` (answered 431 by :meth:`_Handler.parse_request`)."""
 
 
 @dataclass(frozen=True)
@@ -1455,7 +1481,8 @@ _HTTP_MESSAGES = {414: "the request line (method, path and query string) is long
 #: http.server's own refusals that named no limit, in words that do (431: "Line too long", "Too many headers").
 _HTTP_SAID = {
     "Line too long": "a header line is longer than the 65,536 bytes this server reads",
-    "Too many headers": "more than 100 header lines: this server reads 100 at most",
+    # (http.client counts the empty line that ends the headers as one of its 100)
+    "Too many headers": "more than 99 header lines: this server reads 99 at most",
 }
 
 
@@ -1618,6 +1645,10 @@ def _malformed_host(value: str) -> str | None:
         f"IP address or port holds; send the host and port the request is sent to, alone (Host: 127.0.0.1:8080{xn}), as every HTTP client library does"
     )
 
+
+#: The most bytes of a request's line and headers read (Go's ``http.DefaultMaxHeaderBytes``, the service's server's): 431
+#: beyond. http.server reads 99 lines of 64 KiB, 6.4 MB, a connection.
+HEAD_MAX = 1 << 20
 
 #: Connections served at once by default (each has its thread; see :class:`Server`).
 MAX_CONNECTIONS = 256
