@@ -1463,8 +1463,9 @@ def _chunk_size_of(line: bytes) -> int | None:
 _ALWAYS = {"X-Content-Type-Options": "nosniff"}
 
 
-#: HTTP's optional white space around a header's value and its list items (RFC 9110 5.6.3): space and tab, no other.
-_OWS = " \t"
+#: HTTP's optional white space around a header's value and its list items (RFC 9110 5.6.3): space and tab, no other; and
+#: the CRLF of a line folded there (obs-fold, RFC 9112 5.2: read as a space, as Go's server reads it; http.server keeps it).
+_OWS = " \t\r\n"
 _DIGITS = re.compile(r"[0-9]+")  # a Content-Length as HTTP spells it (int() would take "1_0", "+5", " ５")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")  # a chunk size (RFC 9112 7.1)
 

@@ -64,9 +64,11 @@ def test_a_content_length_padded_with_bytes_that_are_no_http_white_space_is_refu
         assert answer["code"] == "BadRequest"
         assert answer["message"].startswith("the Content-Length must be one number of bytes"), answer["message"]
         assert store.sink(SINK_ID).to_json()["counts"]["records_stored"] == 0
-        # the same length with spaces and tabs around it is read (HTTP's own white space)
-        status, answer = _exchange(server, _post(b"Content-Length: \t " + length + b" \t", body))
-        assert (status, answer["success_count"]) == (200, 1), answer
+        # the same length with spaces and tabs around it is read (HTTP's own white space), and on a line folded (obs-fold,
+        # read as a space: as Go's server reads it)
+        for framing in (b"Content-Length: \t " + length + b" \t", b"Content-Length:\r\n " + length):
+            status, answer = _exchange(server, _post(framing, body))
+            assert (status, answer["success_count"]) == (200, 1), (framing, answer)
 
 
 @pytest.mark.parametrize("pad", _NOT_OWS, ids=[f"0x{p[0]:02X}" for p in _NOT_OWS])
@@ -83,8 +85,9 @@ def test_a_transfer_encoding_padded_with_bytes_that_are_no_http_white_space_is_n
         assert answer["code"] == "BadRequest"
         assert "not ending in chunked: where the body ends is unknown" in answer["message"], answer["message"]
         assert store.sink(SINK_ID).to_json()["counts"]["records_stored"] == 0
-        status, answer = _exchange(server, _post(b"Transfer-Encoding: \t chunked \t", chunked))
-        assert (status, answer["success_count"]) == (200, 1), answer
+        for framing in (b"Transfer-Encoding: \t chunked \t", b"Transfer-Encoding:\r\n\tchunked"):
+            status, answer = _exchange(server, _post(framing, chunked))
+            assert (status, answer["success_count"]) == (200, 1), (framing, answer)
 
 
 # ---------------------------------------------------------------------------------------
