@@ -1087,7 +1087,7 @@ class _Handler(BaseHTTPRequestHandler):
                     f"the Content-Length must be one number of bytes, digits 0-9 (copies must agree), not {_as_sent(', '.join(sorted(framing.lengths)))[:60]!r}: where the body ends is unknown",
                 )
             )
-        host_problem = self._host_problem()
+        host_problem = self._host_problem() or _header_value_problem(self.headers)  # (in the order Go's server finds them)
         if host_problem is not None:  # (here, not with the head's refusals: a body sent is read away, the answer not lost to a reset)
             self.close_connection = True  # (as Go's server closes it)
             return error_response(ServiceError(400, _HTTP_CODES[400], host_problem))
@@ -1650,6 +1650,28 @@ def _malformed_host(value: str) -> str | None:
 #: The most bytes of a request's line and headers read (Go's ``http.DefaultMaxHeaderBytes``, the service's server's): 431
 #: beyond. http.server reads 99 lines of 64 KiB, 6.4 MB, a connection.
 HEAD_MAX = 1 << 20
+
+#: A byte no header value holds (RFC 9110 5.5; Go's ``httpguts.ValidHeaderFieldValue``): a control character but tab.
+_NOT_VALUE_BYTE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: A line folded inside a header's value (obs-fold, RFC 9112 5.2), which http.server keeps as sent: read as a space.
+_FOLD = re.compile(r"\r\n[ \t]")
+
+
+def _header_value_problem(headers: Message) -> str | None:
+    """Why a request's headers are refused for a value holding a control character (NUL, a vertical tab, DEL; a tab
+    and a folded line aside), as Go's net/http server (the service's) refuses them, 400 ``invalid header value``, before
+    any handler: served before (``Content-Type: application/json\x0b`` taken as JSON), so a producer passed against serve
+    and failed against the service. The header is named, its value never quoted (it may be a token's)."""
+    for name, value in headers.items():
+        bad = _NOT_VALUE_BYTE.search(_FOLD.sub(" ", value))
+        if bad is not None:
+            shown = printable(_as_sent(name))[:60]
+            return (
+                f"invalid header value: the header {shown!r} holds the control character {bad.group()!r}, at char {bad.start() + 1} of its value, "
+                "which no header value holds (RFC 9110 5.5), as the service refuses it: send the value without it"
+            )
+    return None
+
 
 #: Connections served at once by default (each has its thread; see :class:`Server`).
 MAX_CONNECTIONS = 256
