@@ -148,14 +148,26 @@ class Terminated(KeyboardInterrupt):
 #: The interruptions (SIGINT, SIGTERM) the command line's handlers took (mapper.cli), each once: a
 #: later one is ignored. What a handler raises can be lost: where a library calls Python code and
 #: drops what it raises (msgspec, building a decoder, hashes the type's metadata), the run went on
-#: as if no signal had come. Looked at where a run sees a worker killed by one of them
-#: (:func:`interruption_taken`): the signal the whole process group got.
+#: as if no signal had come, to its end (exit 0, its output in place), and only SIGKILL stopped it.
+#: Looked at by the command's safe points (:func:`interruption_lost`), and where a run sees a worker
+#: killed by one of them (:func:`interruption_taken`): the signal the whole process group got.
 _taken: list[int] = []
 
 
 def took(signum: int) -> None:
     """The command line's handler took ``signum`` (SIGINT or SIGTERM), and raises its interruption."""
     _taken.append(signum)
+
+
+def interruption_lost() -> None:
+    """A safe point of a command's run (a chunk read, a worker's answer taken, a report or an output
+    about to be let out or renamed into place): the interruption a handler took whose exception was lost on the way (:data:`_taken`)
+    is raised here, as if it had come now: SIGTERM as :class:`Terminated`, SIGINT as KeyboardInterrupt.
+    Else nothing (a list's truth: no cost a chunk). Never for a program's own calls, nor for
+    ``main`` called by one: only the command line's handlers note a signal (send notes its own:
+    ``mapper.send._interruption_lost``)."""
+    if _taken:
+        raise Terminated if signal.SIGTERM in _taken else KeyboardInterrupt
 
 
 def interruption_taken() -> None:

@@ -402,7 +402,7 @@ def _on_sigint(signum: int, frame: Any) -> None:
         # printed its traceback
         return
     _settle()
-    _start.took(signum)  # (what this raises may be lost: see _start.interruption_taken)
+    _start.took(signum)  # (what this raises may be lost in a library: the run takes it at its next safe point, _start.interruption_lost)
     raise KeyboardInterrupt
 
 
@@ -645,6 +645,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 signal.signal(signal.SIGINT, _on_sigint)
             _add, module, function = _COMMANDS[args.command]
             code = _from(module, function)(args)
+            if own:  # (an interruption whose exception a library dropped, after the command's last safe point: taken as it returns)
+                _start.interruption_lost()
             sys.stdout.flush()  # a full disk or /dev/full shows here, not at exit
         # (an interruption while one of these is said is taken below, as any other)
         except OSError as exc:  # standard output's (files are written through OutputError), or one no command caught

@@ -28,7 +28,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
-from ._start import keep_to_exit
+from ._start import interruption_lost, keep_to_exit
 from .batch import Batch, concat_batches
 from .compiler import compile_definition
 from .engine.core import Engine
@@ -451,6 +451,7 @@ def reported(status: int, write: Callable[[], object]) -> int:
     shows here), or :class:`ReaderGone` carrying it."""
     try:
         write()
+        interruption_lost()  # (one a library dropped: the report not let out, as if the interruption came now)
         sys.stdout.flush()
     except BrokenPipeError:
         raise ReaderGone(status) from None
@@ -752,6 +753,7 @@ def _one_process_run(
                     progress.update(engine.n, nbytes)
                     if writer is not None and engine.n - engine.drained >= DRAIN_RECORDS:
                         writer.write(engine.drain())
+                    interruption_lost()  # (a signal whose exception a library dropped: taken here, a chunk on)
             first_lines.keep = False  # (the first input's lines only)
             if engine.n == before and len(inputs) > 1:
                 empty.append(name)

@@ -106,6 +106,7 @@ from typing import IO, Any, Callable, Iterable, Mapping, Protocol, Sequence
 import msgspec
 import numpy as np
 
+from ._start import interruption_lost
 from .api import Records  # (at run time too: typing.get_type_hints(infer))
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, MAX_PATH_TREE_KEYS, NAME_RE
 from .commands import (
@@ -3802,6 +3803,17 @@ def _type_options(texts: list[str]) -> dict[str, str]:
     return out
 
 
+def _checked(update: Callable[[int, int], None]) -> Callable[[int, int], None]:
+    """The progress bar's ``update``, a safe point of the scan too (it is called a chunk): an
+    interruption whose exception a library dropped is taken there (mapper._start.interruption_lost)."""
+
+    def checked(records: int, nbytes: int) -> None:
+        interruption_lost()
+        update(records, nbytes)
+
+    return checked
+
+
 def cmd_infer(args: argparse.Namespace) -> int:
     """``mapper infer``: 0 on success, 1 when the draft does not stand on the input
     (:attr:`InferResult.unusable`; it is still written), 2 on usage errors and unreadable input."""
@@ -3822,7 +3834,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
             include=args.include or (),
             exclude=args.exclude or (),
             name=args.name,
-            progress=progress.update,
+            progress=_checked(progress.update),
             input_format=args.input_format,
             records_path=records_path_option(args.records_path),
             types=_type_options(args.type),
@@ -3835,6 +3847,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
             print(f"mapper: note: {note}", file=sys.stderr)
         return EXIT_USAGE
     progress.close()
+    interruption_lost()  # (one a library dropped as the draft was verified: nothing written)
     result.notes[:0] = twice
     if args.report == "json":
         sys.stdout.write(escaped_json(json.dumps(result.to_dict(), ensure_ascii=False)) + "\n")

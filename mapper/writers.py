@@ -31,7 +31,7 @@ from typing import Any, Iterable, Iterator, Protocol
 import numpy as np
 import orjson
 
-from ._start import keep_to_exit, signals_blocked
+from ._start import interruption_lost, keep_to_exit, signals_blocked
 from .batch import (
     MAPPED_KEY,
     MEANING_KEY,
@@ -475,6 +475,7 @@ class AtomicFile:
                 # it writes the data back (EIO, a thin volume full) went unseen
                 fh.flush()
                 sync_file(fh.fileno())
+            interruption_lost()  # (one a library dropped: the output dropped, as if it came now)
             with renames_locked([real]):  # (another run's renames, or a killed run's pair completed, never between: renames_locked)
                 if hold and os.path.lexists(real):
                     kept.backup = os.path.join(directory, _temp_name(os.path.basename(real)))

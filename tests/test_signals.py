@@ -113,6 +113,60 @@ def _at(signum: str) -> str:
     return f"import mapper.writers as w\nreplace = os.replace\ndef at(a, b): os.kill(os.getpid(), signal.{signum}); replace(a, b)\nw.os.replace = at"
 
 
+def _lost(signum: str, at: str = "decoder", parent: bool = False) -> str:
+    """Lines that send ``signum`` where a library drops what Python code it calls raises (msgspec,
+    building a decoder, hashes the type's metadata: the handler runs there, and what it raises is
+    lost, as in "group's SIGTERM lost in a library"), once: as a tier's decoder is first asked for
+    (``decoder``: the first chunk's records), as infer's scan ends a chunk (``scan``), as the output is finished, its rows all written
+    and not yet renamed into place (``finish``), once it is (``kept``), or once the text report is
+    printed, not yet flushed (``report``). ``parent``: in the process started alone, not a worker it forks."""
+    lose = (
+        "import typing, msgspec\n"
+        "class Now:\n"
+        "    armed = False\n"
+        "    def __hash__(self):\n"
+        f"        if Now.armed: Now.armed = False; os.kill(os.getpid(), signal.{signum})\n"
+        "        return 0\n"
+        "class Late(msgspec.Struct):\n"
+        "    a: typing.Annotated[int, Now()]\n"
+        f"lost, forked, alone, PID = [], [], {not parent}, os.getpid()\n"
+        "os.register_at_fork(after_in_parent=lambda: forked.append(1))\n"
+        "def lose():\n"
+        "    if not lost and (alone or forked and os.getpid() == PID): lost.append(1); Now.armed = True; msgspec.json.Decoder(Late)\n"
+    )
+    if at == "decoder":
+        return lose + (
+            "import mapper.compiler as c\n"
+            "get = c.CompiledTier.lines_decoder.fget\n"
+            "def decoder(self): lose(); return get(self)\n"
+            "c.CompiledTier.lines_decoder = property(decoder)"
+        )
+    if at == "kept":
+        return lose + "import mapper.writers as w\nclose = w.BatchWriter.close\ndef closed(self): close(self); lose()\nw.BatchWriter.close = closed"
+    if at == "scan":
+        return (
+            lose
+            + "import importlib\ni = importlib.import_module('mapper.infer')\nchunk = i._Scanner._chunk\ndef chunked(self, *a): chunk(self, *a); lose()\ni._Scanner._chunk = chunked"
+        )
+    if at == "report":
+        return lose + "import mapper.commands as c\nreport = c.print_report\ndef then(*a, **k): report(*a, **k); lose()\nc.print_report = then"
+    assert at == "finish"
+    return lose + "import mapper.writers as w\nfinish = w.BatchWriter.finish\ndef finished(self): finish(self); lose()\nw.BatchWriter.finish = finished"
+
+
+def _went_on(module: str, name: str) -> str:
+    """Lines that leave a file ``went-on`` beside the script when ``name`` (of ``module``: a function,
+    or a class's method) is first called: the run went on past the point tried."""
+    return (
+        f"import importlib\nowner = importlib.import_module({module!r})\n*outer, name = {name!r}.split('.')\n"
+        "for part in outer: owner = getattr(owner, part)\n"
+        "def marked(f):\n"
+        "    def went_on(*a, **k): open(os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), 'went-on'), 'w').close(); return f(*a, **k)\n"
+        "    return went_on\n"
+        "setattr(owner, name, marked(getattr(owner, name)))"
+    )
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("signals")
@@ -217,6 +271,71 @@ def test_sigterm_lost_in_a_library_as_a_worker_died_of_the_groups_is_still_one_l
     p = mapper_run(tmp_path, POINTS["group's SIGTERM lost in a library"], "map", inputs / "sink.json", inputs / "r.ndjson", "-o", out, "--workers", "2", "-q")
     assert (p.returncode, p.stderr) == (143, "terminated\n")
     assert _left(tmp_path) == []
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    "args, at, past",
+    [
+        (["validate", "{d}/sink.json", "{d}/r.ndjson"], "decoder", ("mapper.engine.core", "Engine.finish")),
+        (["map", "{d}/sink.json", "{d}/r.ndjson", "-o", "{t}/out.parquet", "-q"], "decoder", ("mapper.engine.core", "Engine.finish_stream")),
+        (["infer", "{d}/r.ndjson"], "scan", ("mapper.infer", "_verify")),  # (its scan's chunks; the draft then verified)
+        (["infer", "{d}/r.ndjson"], "decoder", ("mapper.infer", "InferResult.print_report")),  # (lost as the draft is verified)
+    ],
+    ids=["validate", "map", "infer-scan", "infer-verify"],
+)
+def test_an_interruption_lost_in_a_library_ends_the_run_as_interrupted(
+    tmp_path: Path, inputs: Path, args: list[str], at: str, past: tuple[str, str], signum: str
+) -> None:
+    """SIGTERM (Ctrl-C) taken where a library dropped what the handler raised (msgspec, building the
+    first chunk's decoder): the run went on to its end, exit 0, the report said and the output renamed
+    into place, and only SIGKILL could stop it (the handler had ignored the signals from then). Taken
+    at the chunk's end, as if it came there: 143 (130) and one line, nothing on standard output, no
+    output nor temporary file, and the run not gone on past it (``past``: what comes next, not run)."""
+    p = mapper_run(tmp_path, _lost(signum, at) + "\n" + _went_on(*past), *[a.format(d=inputs, t=tmp_path) for a in args])
+    said = (128 + signal.SIGTERM, "terminated\n") if signum == "SIGTERM" else (130, "interrupted\n")
+    assert (p.returncode, p.stderr, p.stdout) == (*said, "")
+    assert _left(tmp_path) == [] and not (tmp_path / "went-on").exists()
+
+
+def test_an_interruption_lost_after_validates_last_chunk_is_taken_as_it_returns(tmp_path: Path, inputs: Path) -> None:
+    """Lost once the report is printed (held in standard output's buffer: a pipe), past every chunk:
+    validate returned its verdict, exit 0, the report written at exit. Taken as the command returns:
+    143 and one line, nothing on standard output, as for a SIGTERM that arrives there."""
+    p = mapper_run(tmp_path, _lost("SIGTERM", "report"), "validate", inputs / "sink.json", inputs / "r.ndjson")
+    assert (p.returncode, p.stderr, p.stdout) == (143, "terminated\n", "")
+
+
+def test_an_interruption_lost_once_maps_output_is_in_place_is_taken_as_map_returns(tmp_path: Path, inputs: Path) -> None:
+    """Lost after the output was renamed into place, map's last safe point: map returned 0. Taken as
+    it returns (the command line's last look): 143 and one line, the output left whole in place, as a
+    SIGTERM that arrives there leaves it (renamed: nothing half-written under its name)."""
+    out = tmp_path / "out.parquet"
+    p = mapper_run(tmp_path, _lost("SIGTERM", "kept"), "map", inputs / "sink.json", inputs / "r.ndjson", "-o", out, "-q")
+    assert (p.returncode, p.stderr) == (143, "terminated\n")
+    assert _left(tmp_path) == ["out.parquet"] and len(mapper.read_batch(out)) == 500
+
+
+@pytest.mark.parametrize("rejects", [False, True])
+def test_an_interruption_lost_as_the_output_is_finished_leaves_no_file(tmp_path: Path, inputs: Path, rejects: bool) -> None:
+    """SIGTERM lost in a library after the last chunk, the output whole in its temporary file: it was
+    renamed into place, exit 0. Taken before the renames: 143, one line, neither file left (nor the
+    refused records' file that goes with the rows)."""
+    more = ["--rejects", str(tmp_path / "out-rejects.ndjson")] if rejects else []
+    p = mapper_run(tmp_path, _lost("SIGTERM", "finish"), "map", inputs / "sink.json", inputs / "r.ndjson", "-o", tmp_path / "out.parquet", "-q", *more)
+    assert (p.returncode, p.stderr) == (143, "terminated\n")
+    assert _left(tmp_path) == []
+
+
+def test_sigterm_lost_in_a_library_by_the_parent_of_workers_ends_the_run(tmp_path: Path, inputs: Path) -> None:
+    """``--workers 2``, the SIGTERM sent to the parent alone (``kill PID``) and lost as it maps its own
+    range: it went on, took its workers' answers, and renamed the output into place, exit 0. Taken
+    once its range is mapped (or as an answer comes): 143, one line, no output, no answer taken."""
+    out = tmp_path / "out.parquet"
+    before = _lost("SIGTERM", parent=True) + "\n" + _went_on("mapper.engine.parallel", "_from_shared")
+    p = mapper_run(tmp_path, before, "map", inputs / "sink.json", inputs / "r.ndjson", "-o", out, "--workers", "2", "-q")
+    assert (p.returncode, p.stderr) == (143, "terminated\n")
+    assert _left(tmp_path) == [] and not (tmp_path / "went-on").exists()
 
 
 def test_sigterm_to_a_worker_alone_is_said_as_its_death(tmp_path: Path, inputs: Path) -> None:

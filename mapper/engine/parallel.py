@@ -45,7 +45,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .._start import interruption_taken, signals_blocked
+from .._start import interruption_lost, interruption_taken, signals_blocked
 from ..batch import Batch, ColumnArrays, Strings, concat_batches
 from ..compiler import CompiledSink
 from ..errors import InputError, MapperError, shown_name
@@ -985,6 +985,7 @@ def run_parallel_parts(
                 child_conn.close()
         data = _range(records, cuts[0], cuts[1], ident, options)  # (cuts[0] is 0)
         parts = [_map_range(compiled, data, options, output, first=True, end=cuts[1], whole=len(cuts) == 2, keep=keep)]
+        interruption_lost()  # (this process's range mapped: a signal whose exception a library dropped meanwhile, taken here)
         if output and procs and to_writer:
             # The workers' strings come back as UTF-8; this part's are objects, and the
             # parts are joined as chunks (Strings.concat: nothing copied). While a worker is
@@ -1005,6 +1006,7 @@ def run_parallel_parts(
                     interruption_taken()
                 raise MapperError(f"a worker process died without a whole answer{death}; {ONE_PROCESS}")
             answered.add(k)
+            interruption_lost()
             if answer[0] == "input":
                 raise InputError(answer[1])
             if answer[0] == "setup":
