@@ -2192,6 +2192,7 @@ class SendRun:
                     self._release()
                     self._tick()
                     _show_totals(self._progress, self.totals)
+                    _interruption_lost()  # (a signal whose KeyboardInterrupt a library dropped, judging the group: taken here)
             except InputError as exc:  # an input that cannot be read (on): what was read before it is sent first
                 self._finish(done=False)
                 raise InputStopped(str(exc)) from None
@@ -2736,6 +2737,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     try:
         for sig in previous:
             signal.signal(sig, _interrupt)
+        _Deferred.raised = []
     except ValueError:  # not the main thread (called from Python): leave signals alone
         previous = {}
     try:
@@ -2827,6 +2829,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             if handler is not None:
                 signal.signal(sig, handler)
+        _Deferred.raised = None  # (a program calling main: its next run starts with nothing taken)
     if totals.refused_prevalidation or totals.refused_service:
         return EXIT_REJECTED
     return EXIT_OK
@@ -2837,6 +2840,11 @@ class _Deferred:
 
     depth = 0
     pending = False
+    #: The signals :func:`_interrupt` raised a KeyboardInterrupt for while ``cmd_send``'s handlers are in
+    #: place (None: none are). That one can be lost: where a library calls Python code and drops what it
+    #: raises (msgspec, building a decoder, hashes the type's metadata), the run went on to its end and
+    #: said it completed; the run takes it after the group of records it was judging (:func:`_interruption_lost`).
+    raised: list[int] | None = None
 
 
 @contextmanager
@@ -2856,7 +2864,17 @@ def _interrupt(signum: int, frame: Any) -> None:
     if _Deferred.depth:
         _Deferred.pending = True
         return
+    if _Deferred.raised is not None:
+        _Deferred.raised.append(signum)  # (what this raises may be lost in a library: _interruption_lost)
     raise KeyboardInterrupt
+
+
+def _interruption_lost() -> None:
+    """A safe point of the run (a group of records judged and sent): a KeyboardInterrupt that
+    :func:`_interrupt` raised and a library dropped (:attr:`_Deferred.raised`) is raised here, as if
+    the signal came now; it stops the run as interrupted (its summary, exit 2)."""
+    if _Deferred.raised:
+        raise KeyboardInterrupt
 
 
 def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None) -> None:

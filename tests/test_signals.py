@@ -16,6 +16,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Annotated, Any
 
 import pytest
 
@@ -467,6 +468,56 @@ def test_a_ctrl_c_once_send_has_returned_keeps_its_exit_status(tmp_path: Path, i
     p = mapper_run(tmp_path, POINTS[point], "send", inputs / "sink.json", inputs / "r.ndjson", "--dry-run", "--report", "json", "-q")
     assert (p.returncode, p.stderr) == (0, ""), (p.returncode, p.stderr)
     assert json.loads(p.stdout)["completed"] is True
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_an_interruption_lost_in_a_library_stops_send_as_interrupted(tmp_path: Path, inputs: Path, signum: str) -> None:
+    """send's own handler, its KeyboardInterrupt dropped by a library as the first group's records were
+    judged: the run went on and said it completed, exit 0. It stops at the next group, as interrupted
+    there: its summary says so (``completed`` false), exit 2."""
+    p = mapper_run(tmp_path, _lost(signum), "send", inputs / "sink.json", inputs / "r.ndjson", "--dry-run", "--report", "json", "-q")
+    assert (p.returncode, p.stderr) == (2, "mapper send: stopped: interrupted\n"), (p.returncode, p.stderr)
+    said = json.loads(p.stdout)
+    assert (said["completed"], said["error"]) == (False, "interrupted")
+
+
+def test_what_send_took_is_not_taken_by_a_programs_next_call(inputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A program calling ``main(["send", ...])`` in its main thread (send's handlers installed there):
+    a Ctrl-C lost in a library stops that run; what send's handler noted is forgotten as it returns,
+    so the program's next calls (send again, validate) run whole."""
+    import msgspec
+
+    import mapper.compiler as compiler
+    from tests.cli_inproc import run_main
+
+    class Now:
+        armed = False
+
+        def __hash__(self) -> int:
+            if Now.armed:
+                Now.armed = False
+                os.kill(os.getpid(), signal.SIGINT)
+            return 0
+
+    late = msgspec.defstruct("Late", [("a", Annotated[int, Now()])])
+    get = compiler.CompiledTier.lines_decoder.fget
+    lost: list[int] = []
+
+    def decoder(self: Any) -> Any:
+        if not lost:
+            lost.append(1)
+            Now.armed = True
+            msgspec.json.Decoder(late)
+        return get(self)  # type: ignore[misc]
+
+    monkeypatch.setattr(compiler.CompiledTier, "lines_decoder", property(decoder))
+    p = run_main("send", inputs / "sink.json", inputs / "r.ndjson", "--dry-run", "--report", "json", "-q")
+    assert (p.returncode, p.err, json.loads(p.out)["completed"]) == (2, "mapper send: stopped: interrupted\n", False)
+    assert lost
+    p = run_main("send", inputs / "sink.json", inputs / "r.ndjson", "--dry-run", "--report", "json", "-q")
+    assert (p.returncode, p.err, json.loads(p.out)["completed"]) == (0, "", True)
+    p = run_main("validate", inputs / "sink.json", inputs / "r.ndjson", "--report", "json")
+    assert (p.returncode, p.err, json.loads(p.out)["records"]) == (0, "", 500)
 
 
 def test_a_ctrl_c_once_serve_has_stopped_keeps_its_exit_status(tmp_path: Path, inputs: Path) -> None:
