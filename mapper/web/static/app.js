@@ -911,10 +911,18 @@
     var counted = null;  // the counts the rows shown go with: others' records (another tab, curl) reload them
     var scrolled = false;  // the address's #fragment scrolled to, once the details are drawn
 
+    // The details are updated in place, as the list's rows are: rebuilt each time the counts
+    // moved (records flowing in), they took a selection (a last error being copied) with them.
+    var configRows = Object.create(null);  // term -> its <dd>
+    var shownDefinition = null;  // the definition's entries drawn, as JSON text
+
     function row(term, value, id) {
-      var dl = $("config");
-      dl.appendChild(el("dt", null, term));
-      var dd = dl.appendChild(el("dd", { id: id }));
+      var dd = configRows[term];
+      if (!dd) {
+        var dl = $("config");
+        dl.appendChild(el("dt", null, term));
+        dd = configRows[term] = dl.appendChild(el("dd", { id: id }));
+      }
       if (typeof value === "string") putText(dd, value);
       else putDetail(dd, value);
     }
@@ -933,8 +941,10 @@
       shown = key;
       document.title = s.name + " - mapper serve";
       setText("source-name", s.name);
-      clear($("status")).appendChild(statusNode(s.state));
-      clear($("config"));
+      if ($("status").getAttribute("data-state") !== String(s.state)) {
+        $("status").setAttribute("data-state", String(s.state));
+        clear($("status")).appendChild(statusNode(s.state));
+      }
       row("Database", detail(s.database_id, s.database ? s.database + " (" + s.database_id + ")" : String(s.database_id), "database"));
       row("Table", detail(s.table, s.table, "table"));
       row("_id", s.identity);
@@ -946,14 +956,18 @@
       row("Last error", s.last_error || "none");
       // why records were refused one by one (curl, mapper send, another tab): the counts alone said only how many
       row("Last records refused", s.last_refused || "none", "last-refused");  // (the list's refused count links here)
-      var body = clear($("definition").tBodies[0]);
-      s.definition.forEach(function (entry) {
-        body.appendChild(el("tr", null,
-          el("th", { scope: "row" }, entry.name),
-          el("td", { className: "path" }, entry.path),
-          el("td", null, entry.type),
-          el("td", { className: "value" }, entry.config)));
-      });
+      var definition = JSON.stringify(s.definition);
+      if (definition !== shownDefinition) {  // (drawn again only when it changed)
+        shownDefinition = definition;
+        var body = clear($("definition").tBodies[0]);
+        s.definition.forEach(function (entry) {
+          body.appendChild(el("tr", null,
+            el("th", { scope: "row" }, entry.name),
+            el("td", { className: "path" }, entry.path),
+            el("td", null, entry.type),
+            el("td", { className: "value" }, entry.config)));
+        });
+      }
       var url = location.origin + s.ingest_path;
       setText("endpoint", url);
       var lines = ["curl --location --request POST '" + url + "' \\"];

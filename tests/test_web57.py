@@ -1,0 +1,47 @@
+"""A source's page as records flow in while it is open, in a real browser: the details drawn
+again under a selection.
+
+``tests/test_web_browser.py``'s fixtures (Debian's chromium, skipped without it). Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.test_web_browser import ROOT, SEED, api, by_id, text_of, wait
+from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
+from tests.test_web_browser import browser as browser  # noqa: F401
+from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
+from tests.test_web_browser import ui_server as browser_server
+
+SINK = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
+SID = SINK["name"]
+
+
+def _records(n: int) -> dict[str, Any]:
+    seed = json.loads(SEED)
+    return {"records": [{"value": seed | {"id": f"r{i}"}} for i in range(n)]}
+
+
+def test_a_selection_in_the_details_survives_records_coming_in(browser: Any) -> None:  # noqa: F811
+    # the details (counts, last error, the column mappings) were drawn anew each time the counts
+    # moved: a last error or a path being selected to copy was lost every few seconds
+    driver = browser
+    with browser_server() as server:
+        assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
+        assert api(server, "POST", f"/v2/sinks/{SID}", b"junk")[0] == 400
+        driver.get(server.url + f"/ui/sources/{SID}")
+        wait(driver, lambda d: "400 InvalidBody" in text_of(d, "config"), "the last error")
+        selected = driver.execute_script(
+            "var dd = Array.from(document.querySelectorAll('#config dd')).find(function (e) { return e.textContent.indexOf('InvalidBody') >= 0; });"
+            "var path = document.querySelector('#definition tbody td.path');"
+            "var r = document.createRange(); r.selectNodeContents(dd); getSelection().removeAllRanges(); getSelection().addRange(r);"
+            "window.kept = [dd, path]; return getSelection().toString();"
+        )
+        assert selected.startswith("400 InvalidBody: ")
+        assert api(server, "POST", f"/v2/sinks/{SID}", _records(1))[0] == 200
+        wait(driver, lambda d: "1 stored, 0 refused, in 2 requests" in text_of(d, "config"), "the counts")
+        assert driver.execute_script("return getSelection().toString()") == selected
+        assert driver.execute_script("return window.kept.map(function (e) { return e.isConnected; })") == [True, True]
+        assert by_id(driver, "status").text == "ACTIVE"
