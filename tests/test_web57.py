@@ -1,5 +1,5 @@
-"""A source's page as records flow in while it is open, in a real browser: the details drawn
-again under a selection.
+"""A source's page as records flow in while it is open, in a real browser: what it said of the
+rows no longer true once others stored records, and the details drawn again under a selection.
 
 ``tests/test_web_browser.py``'s fixtures (Debian's chromium, skipped without it). Every wait is bounded.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.test_web_browser import ROOT, SEED, api, by_id, text_of, wait
+from tests.test_web_browser import ROOT, SEED, api, by_id, rows_shown, text_of, wait
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
@@ -22,6 +22,24 @@ SID = SINK["name"]
 def _records(n: int) -> dict[str, Any]:
     seed = json.loads(SEED)
     return {"records": [{"value": seed | {"id": f"r{i}"}} for i in range(n)]}
+
+
+def test_the_note_of_a_page_past_the_last_goes_once_records_come(browser: Any) -> None:  # noqa: F811
+    # ?page=2 of a source with no rows: "There is no page 2: no rows are stored." stayed above
+    # "Rows 1 to 3 of 3." once another client stored records (the note was never taken back)
+    driver = browser
+    with browser_server() as server:
+        assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
+        driver.get(server.url + f"/ui/sources/{SID}?page=2")
+        wait(driver, lambda d: text_of(d, "rows-note") == "There is no page 2: no rows are stored.", "the note of a page past the last")
+        assert api(server, "POST", f"/v2/sinks/{SID}", _records(3))[0] == 200
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 3 of 3.", "the rows another client stored")
+        assert text_of(driver, "rows-note") == ""
+        # a note still true stays: page 9 of 1, the rows unchanged
+        driver.get(server.url + f"/ui/sources/{SID}?page=9")
+        wait(driver, lambda d: text_of(d, "rows-note") == "There is no page 9: the rows fill 1 page; the last is shown.", "the note")
+        wait(driver, lambda d: "3 stored" in text_of(d, "config"), "the details")
+        assert text_of(driver, "rows-note") == "There is no page 9: the rows fill 1 page; the last is shown."
 
 
 def test_a_selection_in_the_details_survives_records_coming_in(browser: Any) -> None:  # noqa: F811

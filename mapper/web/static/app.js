@@ -1026,13 +1026,18 @@
       }
       rowsOffset = (n - 1) * pageSize;
       askedPage = raw === null || n === 1 ? null : raw.replace(/^0+/, "");
+      pastLastOf = null;
     }
 
     var askedPage = null;  // the page the address asked for, as typed: said when past the last
+    // The rows' total "There is no page N" was said of (null: not said): records stored since
+    // make it untrue ("no rows are stored" stayed above the rows that came), and it is taken away.
+    var pastLastOf = null;
 
     function goToPage(offset) {
       rowsOffset = offset;
       askedPage = null;
+      pastLastOf = null;
       setText("rows-note", "");
       history.pushState(history.state, "", pageAddress(offset / pageSize + 1));
       loadRows();
@@ -1058,9 +1063,14 @@
           var pages = Math.max(1, Math.ceil(page.total / pageSize));
           setText("rows-note", "There is no page " + (askedPage || page.offset / pageSize + 1) + ": " +
             (page.total ? "the rows fill " + pages + (pages === 1 ? " page" : " pages") + "; the last is shown." : "no rows are stored."));
+          pastLastOf = page.total;
           rowsOffset = (pages - 1) * pageSize;
           history.replaceState(history.state, "", pageAddress(pages));
           return loadRows();
+        }
+        if (pastLastOf !== null && page.total !== pastLastOf) {
+          pastLastOf = null;
+          setText("rows-note", "");
         }
         var head = clear($("rows").tHead);
         var tr = el("tr", null, el("th", { scope: "col" }, "_id"));
