@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.test_web_browser import ROOT, SEED, api, by_id, rows_shown, text_of, wait
+from tests.test_web_browser import ROOT, SEED, api, by_id, paste, rows_shown, text_of, wait, watch_text
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
@@ -63,3 +63,34 @@ def test_a_selection_in_the_details_survives_records_coming_in(browser: Any) -> 
         assert driver.execute_script("return getSelection().toString()") == selected
         assert driver.execute_script("return window.kept.map(function (e) { return e.isConnected; })") == [True, True]
         assert by_id(driver, "status").text == "ACTIVE"
+
+
+def test_a_poll_answered_late_does_not_put_older_counts_back(browser: Any) -> None:  # noqa: F811
+    # the details are asked for by the poll and after a send: a poll answered after the send's
+    # request put "0 stored, 0 refused, in 0 requests" back above "Rows 1 to 1 of 1." until the next poll
+    driver = browser
+    with browser_server(refresh=2.0) as server:
+        assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
+        driver.get(server.url + f"/ui/sources/{SID}")
+        wait(driver, lambda d: "0 stored, 0 refused, in 0 requests" in text_of(d, "config"), "the details")
+        driver.execute_script(
+            """
+            var real = window.fetch;
+            window.late = null;  // the next poll: its answer handed to the page 1 s after it came
+            window.fetch = function (path, init) {
+              var p = real(path, init);
+              if (window.late !== null || !/\\/ui\\/api\\/sinks\\/[^/]+$/.test(String(path))) return p;
+              window.late = false;
+              return p.then(function (r) { return new Promise(function (ok) { setTimeout(function () { window.late = true; ok(r); }, 1000); }); });
+            };
+            """
+        )
+        wait(driver, lambda d: d.execute_script("return window.late") is False, "the poll held")
+        watch_text(driver, "config")
+        paste(driver, "records", SEED)
+        by_id(driver, "send").click()
+        wait(driver, lambda d: d.execute_script("return window.late"), "the held poll answered")
+        driver.execute_script("return new Promise(function (ok) { setTimeout(ok, 100); })")
+        shown = [t for t in driver.execute_script("return window.shownTexts.config") if "stored" in t]
+        assert shown and "1 stored, 0 refused, in 1 request" in shown[-1], shown[-1:]
+        assert rows_shown(driver)[0] == "Rows 1 to 1 of 1."

@@ -985,8 +985,14 @@
       }
     }
 
+    // The details are asked for by the poll and after each send: only the answer to the last
+    // request is shown (a poll answered late put the counts before a send back over it).
+    var sinkSeq = 0;
+
     function loadSink() {
+      var seq = ++sinkSeq;
       return api("GET", viewPath, undefined, { counts: "object", definition: "array" }).then(function (res) {
+        if (seq !== sinkSeq) return;
         clearTimeout(timer);
         if (res.status === 404) return noSource(serviceError(res));
         if (!res.ok) {  // said; a failing service (5xx) is asked again: the state shown may still be CREATING
@@ -997,6 +1003,7 @@
         setText("load-error", "");
         showSink(res.data);
       }, function (err) {  // the service gone for a moment (restarted): said, and asked again
+        if (seq !== sinkSeq) return;
         setText("load-error", "Cannot reach the service: " + err);
         clearTimeout(timer);
         timer = setTimeout(loadSink, refreshMs());
