@@ -1,5 +1,6 @@
 """A source's page as records flow in while it is open, in a real browser: what it said of the
-rows no longer true once others stored records, and the details drawn again under a selection.
+rows no longer true once others stored records, the details and rows drawn again under a
+selection, a poll answered late putting older counts back.
 
 ``tests/test_web_browser.py``'s fixtures (Debian's chromium, skipped without it). Every wait is bounded.
 """
@@ -94,3 +95,25 @@ def test_a_poll_answered_late_does_not_put_older_counts_back(browser: Any) -> No
         shown = [t for t in driver.execute_script("return window.shownTexts.config") if "stored" in t]
         assert shown and "1 stored, 0 refused, in 1 request" in shown[-1], shown[-1:]
         assert rows_shown(driver)[0] == "Rows 1 to 1 of 1."
+
+
+def test_a_selection_in_the_rows_survives_records_stored_on_other_pages(browser: Any) -> None:  # noqa: F811
+    # the page of rows was drawn anew each time the counts moved, the same rows too: a value
+    # being selected on page 1 was lost every few seconds while records were stored after it
+    driver = browser
+    with browser_server() as server:
+        assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
+        assert api(server, "POST", f"/v2/sinks/{SID}", _records(30))[0] == 200
+        driver.get(server.url + f"/ui/sources/{SID}")
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 25 of 30.", "the rows")
+        selected = driver.execute_script(
+            "var cell = document.querySelector('#rows tbody tr td');"
+            "var r = document.createRange(); r.selectNodeContents(cell); getSelection().removeAllRanges(); getSelection().addRange(r);"
+            "window.kept = cell; return getSelection().toString();"
+        )
+        assert selected
+        more = _records(31)["records"][30:]
+        assert api(server, "POST", f"/v2/sinks/{SID}", {"records": more})[0] == 200
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 25 of 31.", "the total moved")
+        assert driver.execute_script("return getSelection().toString()") == selected
+        assert driver.execute_script("return window.kept.isConnected")

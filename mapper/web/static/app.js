@@ -1053,6 +1053,7 @@
     // Rows are asked for by a poll (the counts moved), a send and the pager: only the answer
     // to the last request is shown (an earlier one arriving late would show another page).
     var rowsSeq = 0;
+    var shownRows = null;  // the columns and rows drawn, as JSON text
 
     function loadRows() {
       var seq = ++rowsSeq;
@@ -1079,16 +1080,22 @@
           pastLastOf = null;
           setText("rows-note", "");
         }
-        var head = clear($("rows").tHead);
-        var tr = el("tr", null, el("th", { scope: "col" }, "_id"));
-        page.columns.forEach(function (c) { tr.appendChild(el("th", { scope: "col", title: c.type }, c.name)); });
-        head.appendChild(tr);
-        var body = clear($("rows").tBodies[0]);
-        page.rows.forEach(function (r) {
-          var line = el("tr", null, el("th", { scope: "row", className: "value" }, r.id));
-          r.cells.forEach(function (c) { line.appendChild(el("td", { className: c.kind }, c.text)); });
-          body.appendChild(line);
-        });
+        // drawn again only when the rows shown changed: records stored on a later page (the
+        // counts moved) took a value being selected on this one with them
+        var drawn = JSON.stringify([page.columns, page.rows]);
+        if (drawn !== shownRows) {
+          shownRows = drawn;
+          var head = clear($("rows").tHead);
+          var tr = el("tr", null, el("th", { scope: "col" }, "_id"));
+          page.columns.forEach(function (c) { tr.appendChild(el("th", { scope: "col", title: c.type }, c.name)); });
+          head.appendChild(tr);
+          var body = clear($("rows").tBodies[0]);
+          page.rows.forEach(function (r) {
+            var line = el("tr", null, el("th", { scope: "row", className: "value" }, r.id));
+            r.cells.forEach(function (c) { line.appendChild(el("td", { className: c.kind }, c.text)); });
+            body.appendChild(line);
+          });
+        }
         var first = page.total ? page.offset + 1 : 0;
         var last = page.offset + page.rows.length;
         setText("rows-summary", page.total ? "Rows " + first + " to " + last + " of " + page.total + "." : "No rows stored yet.");
