@@ -137,6 +137,8 @@ NOT_TRACED = frozenset(
         "test_spark.py",
         "test_web.py",
         "test_web_browser.py",
+        "test_web57.py",  # (a browser's, as test_web_browser's)
+        "test_serve57.py",
     }
 ) | frozenset(
     # Property and whole-run files: they repeat, at volume, the semantic code that the unit and
