@@ -256,10 +256,19 @@ def _within_cap(fn: Callable[..., T], *args: Any) -> T:
     if getrecursionlimit() < UNCAPPED:
         return fn(*args)
     with _capping:
-        if not _capped_calls:
-            _program_limit = sys.getrecursionlimit()
-        _capped_calls += 1
-        sys.setrecursionlimit(CAPPED_LIMIT)
+        limit = sys.getrecursionlimit()  # (again, under the lock: the program may have lowered it since)
+        if limit < UNCAPPED:
+            capped = False
+        else:
+            capped = True
+            if not _capped_calls or limit != CAPPED_LIMIT:
+                # (not the cap: the program's own, set while another call ran capped, is the one given back; taken only
+                # from the first call, 100,000 was given back after a program had raised it to 1,000,000 meanwhile)
+                _program_limit = limit
+            _capped_calls += 1
+            sys.setrecursionlimit(CAPPED_LIMIT)
+    if not capped:
+        return fn(*args)
     ROOMY.capped = True
     try:
         return fn(*args)
