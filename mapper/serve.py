@@ -823,6 +823,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.command = self.requestline = ""
             self.send_error(400, "a TLS handshake (a client given an https:// URL): this server speaks plain HTTP, give it http://")
             return False
+        kept = _LinesKept(self.rfile)
+        self.rfile = kept  # type: ignore[assignment]  # (for http.server's reading of the header lines: see _LinesKept)
         try:
             parsed = super().parse_request()
         except _HeadTooLarge:  # (99 lines of 64 KiB, 6.4 MB, were read and held: a few MB a connection, 256 connections)
@@ -831,6 +833,8 @@ class _Handler(BaseHTTPRequestHandler):
             # still writing it, which failed on a broken pipe without reading the 431)
             self._read_away(8 * HEAD_MAX, LINGER)
             return False
+        finally:
+            self.rfile = kept.reader
         if not parsed:
             return False
         words = self.requestline.split()
@@ -842,6 +846,10 @@ class _Handler(BaseHTTPRequestHandler):
         # a line that is not a header: the ones after it (Host, Content-Length) were dropped. (Not
         # the defects the email parser finds in a multipart/form-data Content-Type's missing body:
         # those refused every form post as "malformed", not as the content type it is.)
+        lone_cr = _lone_cr_problem(kept.lines)  # (before the defects: a lone CR makes one, said as "no colon" after it)
+        if lone_cr is not None:
+            self.send_error(400, f"a header line is malformed ({lone_cr}): the headers cannot be read")
+            return False
         if any(isinstance(d, _HEADER_DEFECTS) for d in self.headers.defects):
             self.send_error(400, f"a header line is malformed ({_malformed_header(self.headers)}): the headers cannot be read")
             return False
@@ -1358,6 +1366,38 @@ def _malformed_header(headers: Message) -> str:
         return f"the name '{name[:40]}' holds a character a header name cannot: letters, digits and !#$%&'*+-.^_`|~ only"
     words = line.split()
     return f"no colon after '{(words[0] if words else line)[:40]}': a header is Name: value"
+
+
+class _LinesKept:
+    """A connection's reader that keeps the lines read through it: the header lines as sent. The email parser
+    http.server reads them with ends a line at a lone CR too, so what a header held after one was read as a
+    header of its own, or a CR before the CRLF as the empty line ending the head (:func:`_lone_cr_problem`)."""
+
+    def __init__(self, reader: Any):
+        self.reader = reader
+        self.lines: list[bytes] = []
+
+    def readline(self, size: int = -1) -> bytes:
+        line: bytes = self.reader.readline(size)
+        self.lines.append(line)
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reader, name)
+
+
+def _lone_cr_problem(lines: list[bytes]) -> str | None:
+    """Why header lines are refused for a carriage return that ends no line (a line ends at LF or CRLF), naming the
+    header by its name only: Go's server (the service's) reads a line to its LF and refuses the CR left in it (a control
+    character in a header's value, or its name), 400, where http.server read another header, or the head's end, there."""
+    name = ""
+    for line in lines:
+        body = line.removesuffix(b"\n").removesuffix(b"\r")
+        if body[:1] not in (b" ", b"\t"):  # (a folded line's CR is its header's)
+            name = body.split(b":", 1)[0].split(b"\r", 1)[0].decode("latin-1")
+        if b"\r" in body:
+            return f"the line of the header {name[:40]!r} holds a carriage return (CR) that is no line's end: a header line ends at CRLF, RFC 9112 2.2"
+    return None
 
 
 #: What the email parser finds wrong in the header lines themselves (its other defects are of a multipart body it never saw).

@@ -1,14 +1,24 @@
-"""Review of session 57's changes (the recursion-limit cap, serve's header checks): what it found wrong."""
+"""Review of session 57's changes (the recursion-limit cap, serve's header checks): what it found wrong.
+
+Every server binds 127.0.0.1 on a free port in this process; every socket read has a timeout.
+"""
 
 from __future__ import annotations
 
+import socket
 import sys
 import threading
+from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
+from test_send_serve import SINK, SINK_ID, aircraft, serving
 
 import mapper
 from mapper import stack
+from mapper.endpoint import encode_body
+from mapper.serve import Server
 
 _SINK = {
     "name": "open",
@@ -68,3 +78,58 @@ def test_a_limit_the_program_lowers_as_a_capped_call_starts_stays_lowered(monkey
         assert sys.getrecursionlimit() == 5_000  # before: 9,997
     finally:
         sys.setrecursionlimit(before)
+
+
+# ---------------------------------------------------------------------------------------
+# 2. serve: a header line holding a lone carriage return (CR) is refused, as Go's server refuses it
+
+
+def _exchange(server: Server, data: bytes) -> tuple[int, Any]:
+    """``data`` sent as is on a new connection (our side then closed for writing): the first answer's status and JSON body."""
+    with socket.create_connection((server.host, server.port), timeout=10) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        parts = []
+        while chunk := s.recv(65536):
+            parts.append(chunk)
+    head, _, rest = b"".join(parts).partition(b"\r\n\r\n")
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    return int(head.split(b" ", 2)[1]), orjson.loads(rest[:length])
+
+
+def _head(method: str, lines: bytes) -> bytes:
+    return f"{method} /v2/sinks/{SINK_ID} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".encode() + lines + b"\r\n\r\n"
+
+
+_LONE_CR = {
+    # the email parser http.server reads headers with ends a line at a lone CR: the rest of it was read as a header of
+    # its own, and "\r\r\n" as the empty line ending the head (each served, 200); Go's server reads a header line to its
+    # LF and refuses a value holding a CR (httpguts: a control character), 400, as c2158d4c meant serve to
+    "a header after it": b"X-Trace: a\rX-Other: b",
+    "at the line's end": b"X-Trace: a\r",
+    "a word after it": b"X-Trace: a\rb",  # (refused before, as "no colon after 'b'")
+    "in a folded line": b"X-Trace: a\r\n b\rX-Other: c",
+}
+
+
+@pytest.mark.parametrize("line", list(_LONE_CR), ids=list(_LONE_CR))
+def test_a_header_line_holding_a_lone_carriage_return_is_refused(tmp_path: Path, line: str) -> None:
+    with serving(tmp_path, SINK) as (server, _app, _store):
+        status, answer = _exchange(server, _head("GET", _LONE_CR[line]))
+    assert status == 400, answer
+    assert answer["message"] == (
+        "a header line is malformed (the line of the header 'X-Trace' holds a carriage return (CR) that is no line's end: "
+        "a header line ends at CRLF, RFC 9112 2.2): the headers cannot be read"
+    )
+
+
+def test_a_header_hidden_behind_a_lone_carriage_return_frames_no_body(tmp_path: Path) -> None:
+    # a proxy in front reads one header "X-Trace" and frames the body by its Content-Length; serve read a
+    # Transfer-Encoding: chunked of its own there and stored the record; Go's server refuses the request
+    body = encode_body([orjson.dumps(aircraft(1))])
+    sent = hex(len(body))[2:].encode() + b"\r\n" + body + b"\r\n0\r\n\r\n"
+    lines = b"Content-Type: application/json\r\nX-Trace: a\rTransfer-Encoding: chunked\r\nContent-Length: " + str(len(sent)).encode()
+    with serving(tmp_path, SINK) as (server, _app, store):
+        status, answer = _exchange(server, _head("POST", lines) + sent)
+        assert status == 400, answer  # (before: 200, the record stored)
+        assert store.sink(SINK_ID).to_json()["counts"]["records_stored"] == 0
