@@ -853,6 +853,8 @@ class _Handler(BaseHTTPRequestHandler):
         if any(isinstance(d, _HEADER_DEFECTS) for d in self.headers.defects):
             self.send_error(400, f"a header line is malformed ({_malformed_header(self.headers)}): the headers cannot be read")
             return False
+        if any("\n" in v for v in self.headers.values()):  # a line folded (obs-fold, RFC 9112 5.2): read as Go's server reads it
+            self.headers = _unfolded(self.headers)
         # Connection is a list of options (RFC 9110 7.6.1), maybe in several headers: http.server looked at the first
         # header's whole value, so "Connection: TE, close" (LWP's) or "keep-alive, close" kept the connection open
         options = {o.strip().lower() for v in self.headers.get_all("Connection") or () for o in v.split(",")}
@@ -1384,6 +1386,21 @@ class _LinesKept:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.reader, name)
+
+
+#: A line folded inside a header's value (obs-fold, RFC 9112 5.2) with the white space around the fold.
+_FOLD_RUN = re.compile(r"[ \t]*\r?\n[ \t]*")
+
+
+def _unfolded(headers: Message) -> Message:
+    """``headers`` with each folded value read as Go's server (the service's) reads it: the fold and the white space
+    around it one space, none before the value. http.server keeps a fold as sent (``"\\r\\n "``): ``Host:\\r\\n 127.0.0.1``
+    was a malformed Host (a control character) and ``Authorization: Bearer\\r\\n\\tTOKEN`` a token of the scheme
+    ``"Bearer\\r\\n"``, each served by Go's server."""
+    unfolded = type(headers)()
+    for name, value in headers.items():
+        unfolded[name] = _FOLD_RUN.sub(" ", value).lstrip(" \t") if "\n" in value else value
+    return unfolded
 
 
 def _lone_cr_problem(lines: list[bytes]) -> str | None:

@@ -133,3 +133,22 @@ def test_a_header_hidden_behind_a_lone_carriage_return_frames_no_body(tmp_path: 
         status, answer = _exchange(server, _head("POST", lines) + sent)
         assert status == 400, answer  # (before: 200, the record stored)
         assert store.sink(SINK_ID).to_json()["counts"]["records_stored"] == 0
+
+
+# ---------------------------------------------------------------------------------------
+# 3. serve: a folded header line (obs-fold) is read with the fold a space, every header, as Go's server reads it
+
+_FOLDED = {
+    # 95969dfb read a fold in Content-Length and Transfer-Encoding alone; elsewhere it stayed as sent, "\r\n ":
+    "Host": (b"Host:\r\n 127.0.0.1", {}),  # (400: "malformed Host header: '\\r\\n 127.0.0.1' holds the control character '\\r'")
+    "Authorization": (b"Host: 127.0.0.1\r\nAuthorization: Bearer\r\n\tsecret", {"token": "secret"}),  # (401: the scheme "Bearer\r\n")
+}
+
+
+@pytest.mark.parametrize("header", list(_FOLDED), ids=list(_FOLDED))
+def test_a_folded_header_line_is_read_as_go_reads_it(tmp_path: Path, header: str) -> None:
+    lines, options = _FOLDED[header]
+    request = f"GET /v2/sinks/{SINK_ID} HTTP/1.1\r\nConnection: close\r\n".encode() + lines + b"\r\n\r\n"
+    with serving(tmp_path, SINK, **options) as (server, _app, _store):
+        status, answer = _exchange(server, request)
+    assert (status, answer.get("id")) == (200, SINK_ID), answer
