@@ -853,6 +853,9 @@ class _Handler(BaseHTTPRequestHandler):
         if any(isinstance(d, _HEADER_DEFECTS) for d in self.headers.defects):
             self.send_error(400, f"a header line is malformed ({_malformed_header(self.headers)}): the headers cannot be read")
             return False
+        if any(line[:1] == b":" for line in kept.lines):  # (": value": dropped by the email parser, refused by Go's server; a name is a token)
+            self.send_error(400, "a header line is malformed (a line with no name before its colon: a header is Name: value): the headers cannot be read")
+            return False
         if any("\n" in v for v in self.headers.values()):  # a line folded (obs-fold, RFC 9112 5.2): read as Go's server reads it
             self.headers = _unfolded(self.headers)
         # Connection is a list of options (RFC 9110 7.6.1), maybe in several headers: http.server looked at the first
