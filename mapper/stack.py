@@ -204,7 +204,11 @@ def full_stack(fn: Callable[..., T], *args: Any) -> T:
 
 def _on_new_stack(fn: Callable[..., T], *args: Any, first: BaseException | None = None) -> T:
     """``fn(*args)`` at the bottom of a new thread's stack of :data:`STACK_BYTES`, this thread waiting for it;
-    ``first`` raised where no thread can be started (None: ``fn(*args)`` here)."""
+    ``first`` raised where no thread can be started, or the interpreter is ending (None: ``fn(*args)`` here)."""
+    if sys.is_finalizing():  # (the interpreter ending: a thread started now never runs, and the wait for it never ended)
+        if first is not None:  # (a batcher dropped at exit with records queued judges them, __del__: the exit hung, the limit raised)
+            raise first from None
+        return fn(*args)
     outcome: list[Any] = []
     done = _thread.allocate_lock()
     done.acquire()

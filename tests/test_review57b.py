@@ -163,3 +163,22 @@ def test_a_header_line_with_no_name_is_refused(tmp_path: Path) -> None:
         400,
         "a header line is malformed (a line with no name before its colon: a header is Name: value): the headers cannot be read",
     ), answer
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="the limit is capped on 3.10 and 3.11 only")
+def test_a_batcher_dropped_at_exit_with_the_limit_raised_lets_the_program_end() -> None:
+    # a batcher holding a queued record, dropped as the interpreter ends, judges it (__del__) on a new thread's stack when
+    # the limit is to be capped; a thread started then never runs, and the exit waited for it for ever
+    import subprocess
+    import textwrap
+
+    code = f"""
+    import sys
+    sys.setrecursionlimit(1_000_000)
+    import mapper
+    b = mapper.Batcher(mapper.compile_sink({_SINK!r}))
+    b.add({{"id": 1}})
+    print("added")
+    """
+    run = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60)  # (before: never ended)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "added\n", "")
