@@ -17,9 +17,11 @@ every caller refuses: a record is read or refused by its own depth, never by its
 Up to Python 3.11 the decoders count their levels against the recursion limit itself, so a
 program that raised it (``sys.setrecursionlimit(1_000_000)``) had them read records deeper
 than Go's decoder does (11,000 levels: accepted) and past the end of any stack (40,000: a
-segfault). With a limit of :data:`CAPPED_LIMIT` or more, every engine call runs on a new
-thread's stack with the limit lowered to :data:`CAPPED_LIMIT` for the call (:func:`_within_cap`),
-then given back: how deep a record is read never depends on the limit a program set.
+segfault). With a limit of :data:`CAPPED_LIMIT` or more, every engine call runs with the limit
+lowered to :data:`CAPPED_LIMIT` for the call (:func:`_within_cap`), then given back: how deep a
+record is read never depends on the limit a program set. It runs where it is called when that
+thread's stack holds :data:`CAPPED_LIMIT` levels (a main thread's usual 8 MiB) and the caller is
+not that deep, else on a new thread's stack (:func:`_on_new_stack`).
 """
 
 from __future__ import annotations
@@ -139,13 +141,15 @@ def thread_stack_bytes() -> int | None:
 
 class _Room(threading.local):
     """Per thread: ``roomy``, whether its stack holds the deepest record (:func:`needed_bytes`); told
-    once, when the thread first asks. ``home``: the thread is one :func:`_on_new_stack` started (the
-    largest stack there is, the recursion limit capped there as needed); ``capped``: its call runs
-    with the limit capped."""
+    once, when the thread first asks; ``deep``, whether it holds :data:`CAPPED_LIMIT` levels (a call
+    to cap runs here, not on a new thread: :func:`_on_new_stack`). ``home``: the thread is one
+    :func:`_on_new_stack` started (the largest stack there is, the recursion limit capped there as
+    needed), or its call runs capped where it is; ``capped``: its call runs with the limit capped."""
 
     def __init__(self) -> None:
         size = thread_stack_bytes()
         self.roomy = size is None or size >= needed_bytes()
+        self.deep = size is not None and size >= CAPPED_LIMIT * LEVEL_BYTES + MARGIN_BYTES  # (a capped call can run here)
         self.home = False
         self.capped = False
 
@@ -204,7 +208,16 @@ def full_stack(fn: Callable[..., T], *args: Any) -> T:
 
 def _on_new_stack(fn: Callable[..., T], *args: Any, first: BaseException | None = None) -> T:
     """``fn(*args)`` at the bottom of a new thread's stack of :data:`STACK_BYTES`, this thread waiting for it;
-    ``first`` raised where no thread can be started, or the interpreter is ending (None: ``fn(*args)`` here)."""
+    ``first`` raised where no thread can be started, or the interpreter is ending (None: ``fn(*args)`` here).
+
+    A call with the limit to cap (``first`` None) on a thread whose stack holds :data:`CAPPED_LIMIT` levels
+    runs here, the limit capped (:func:`_within_cap`), when it is not too deep here to lower it: a new
+    thread cost about 200 us a call (a record added to a ``Batcher``: 3 us)."""
+    if first is None and ROOMY.roomy and ROOMY.deep and not ROOMY.home:
+        try:
+            return _within_cap(fn, *args, here=True)
+        except _TooDeep:  # (deeper here than the cap: on a new thread's stack, as before)
+            pass
     if sys.is_finalizing():  # (the interpreter ending: a thread started now never runs, and the wait for it never ended)
         if first is not None:  # (a batcher dropped at exit with records queued judges them, __del__: the exit hung, the limit raised)
             raise first from None
@@ -248,11 +261,16 @@ def _on_new_stack(fn: Callable[..., T], *args: Any, first: BaseException | None 
     raise value
 
 
-def _within_cap(fn: Callable[..., T], *args: Any) -> T:
+class _TooDeep(Exception):
+    """:func:`_within_cap` called ``here`` deeper than :data:`CAPPED_LIMIT`: the limit cannot be lowered to it."""
+
+
+def _within_cap(fn: Callable[..., T], *args: Any, here: bool = False) -> T:
     """``fn(*args)``, with the recursion limit lowered to :data:`CAPPED_LIMIT` while it runs when
     it is higher (3.10 and 3.11 only: see :data:`CAPPED_LIMIT`), then given back (when the last
     such call, of any thread, ends). Called at the bottom of a new thread's stack (a few frames
-    deep: the limit can always be lowered there). The limit is the process's: while such a call
+    deep: the limit can always be lowered there), or ``here``, on a thread whose stack holds the cap:
+    :class:`_TooDeep` raised, ``fn`` not called, when it is deeper than the cap. The limit is the process's: while such a call
     runs, another thread recursing deeper than :data:`CAPPED_LIMIT` gets a RecursionError; a
     call on another thread meanwhile sees a limit at the cap, and is capped too (so the limit is
     not given back under it)."""
@@ -265,19 +283,23 @@ def _within_cap(fn: Callable[..., T], *args: Any) -> T:
             capped = False
         else:
             capped = True
+            try:
+                sys.setrecursionlimit(CAPPED_LIMIT)
+            except RecursionError:  # (3.10 and 3.11: "the limit is too low" at this depth; never at a thread's bottom)
+                raise _TooDeep from None
             if not _capped_calls or limit != CAPPED_LIMIT:
                 # (not the cap: the program's own, set while another call ran capped, is the one given back; taken only
                 # from the first call, 100,000 was given back after a program had raised it to 1,000,000 meanwhile)
                 _program_limit = limit
             _capped_calls += 1
-            sys.setrecursionlimit(CAPPED_LIMIT)
     if not capped:
         return fn(*args)
-    ROOMY.capped = True
+    home = ROOMY.home
+    ROOMY.capped = ROOMY.home = True  # (here: the engine's calls within fn run here too, the limit capped already)
     try:
         return fn(*args)
     finally:
-        ROOMY.capped = False
+        ROOMY.capped, ROOMY.home = False, home
         with _capping:
             _capped_calls -= 1
             if not _capped_calls and sys.getrecursionlimit() == CAPPED_LIMIT and _program_limit > CAPPED_LIMIT:

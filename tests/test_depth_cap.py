@@ -170,3 +170,37 @@ def test_a_dict_past_the_walks_depth_is_said_as_its_text_and_one_holding_itself_
     assert pyjson._too_deep_why({"id": 1, "x": deep}) == "Invalid JSON: nested too deeply"
     assert not pyjson._holds_itself({"id": 1, "x": shared, "y": deep})
     assert pyjson._holds_itself(loop) and "holds itself" in pyjson._too_deep_why(loop)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="the limit is capped on 3.10 and 3.11 only")
+def test_with_the_limit_raised_a_roomy_main_thread_runs_its_calls_where_it_is() -> None:
+    size = stack.thread_stack_bytes()
+    if size is None or size < stack.CAPPED_LIMIT * stack.LEVEL_BYTES + stack.MARGIN_BYTES:
+        pytest.skip("this main thread's stack does not hold CAPPED_LIMIT levels (ulimit -s)")
+    # every engine call ran on a new thread once the limit was raised (about 60 times the cost a record); on a main
+    # thread whose stack holds CAPPED_LIMIT levels (the usual 8 MiB) it runs here, the limit capped as it runs
+    out = _run(
+        f"""
+        import sys
+        sys.setrecursionlimit(1_000_000)
+        import _thread, threading
+        import mapper
+        starts = []
+        start = _thread.start_new_thread
+        def counted(*args, **kwargs):
+            starts.append(1)
+            return start(*args, **kwargs)
+        _thread.start_new_thread = threading._start_new_thread = counted
+        m = mapper.compile_sink({_SINK!r})
+        b = mapper.Batcher(m)
+        for i in range(20):
+            m.check('{{"id": %d, "a": {{"b": 1}}}}' % i)
+            b.add({{"id": i, "a": {{"b": i}}}})
+        m.validate(['{{"id": 1}}'])
+        print(len(starts), len(b.flush()), sys.getrecursionlimit())
+        text = '{{"id":1,"x":' + '{{"x":' * 11_000 + '1' + '}}' * 11_000 + '}}'
+        print([p.code for p in m.check(text)], sys.getrecursionlimit())
+        """
+    )
+    # (before: 41 threads started, one a call)
+    assert out.split("\n")[:2] == ["0 1 1000000", "['invalid_json'] 1000000"], out
