@@ -1713,17 +1713,16 @@ HEAD_MAX = 1 << 20
 
 #: A byte no header value holds (RFC 9110 5.5; Go's ``httpguts.ValidHeaderFieldValue``): a control character but tab.
 _NOT_VALUE_BYTE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-#: A line folded inside a header's value (obs-fold, RFC 9112 5.2), which http.server keeps as sent: read as a space.
-_FOLD = re.compile(r"\r\n[ \t]")
 
 
 def _header_value_problem(headers: Message) -> str | None:
     """Why a request's headers are refused for a value holding a control character (NUL, a vertical tab, DEL; a tab
     and a folded line aside), as Go's net/http server (the service's) refuses them, 400 ``invalid header value``, before
     any handler: served before (``Content-Type: application/json\x0b`` taken as JSON), so a producer passed against serve
-    and failed against the service. The header is named, its value never quoted (it may be a token's)."""
+    and failed against the service. The header is named, its value never quoted (it may be a token's). (A folded
+    line's fold is read as a space before: :func:`_unfolded`.)"""
     for name, value in headers.items():
-        bad = _NOT_VALUE_BYTE.search(_FOLD.sub(" ", value))
+        bad = _NOT_VALUE_BYTE.search(value)
         if bad is not None:
             shown = printable(_as_sent(name))[:60]
             return (

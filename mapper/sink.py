@@ -849,6 +849,7 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
     # (the name option, given, replaces it: check_sink checks it for every form)
     name = check_sink_name(ck, doc, ()) if "name" in doc or overrides.get("name") is None else None
     details = doc.get("sink_details")
+    left_out: dict[Any, tuple[str, str]] = {}  # (sink_details' entries no JSON writer here takes: _left_out)
     if "sink_details" not in doc:
         ck.error(("sink_details",), "missing", 'sink_details is required: {"database_id": "<uuid>", "table": "<table>"}' + near_miss(doc, "sink_details"))
     elif not isinstance(details, Mapping):
@@ -860,10 +861,12 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
         # it is ignored", then, far below, "... holds the number 1e400 ...: it is left out")
         left_out = _left_out(details)
         for key in details:
-            if key in left_out and key not in _DETAILS_KEYS:
+            if key in _DETAILS_KEYS:
+                continue
+            if key in left_out:
                 code, why = left_out[key]
                 ck.warning(("sink_details", int_text(key)), code, _left_out_said(key, why))
-            elif key not in _DETAILS_KEYS:
+            else:
                 ck.warning(("sink_details", int_text(key)), "unknown-key", unknown_key_message(key, "sink_details", _DETAILS_KEYS))
         for key in ("database_id", "table"):
             value = details.get(key)
@@ -907,7 +910,6 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
         return None
     kept = None
     if isinstance(details, Mapping):  # kept as written (to_body), but for what no JSON writer here takes
-        left_out = _left_out(details)
         kept = {k: v for k, v in details.items() if k not in left_out}  # (made its own, read-only in depth, by Sink itself, as every Sink's is)
         for k in _DETAILS_KEYS:  # (an unknown key's said with its unknown-key warning)
             if k in left_out:
