@@ -167,7 +167,7 @@ def interruption_lost() -> None:
     ``main`` called by one: only the command line's handlers note a signal (send notes its own:
     ``mapper.send._interruption_lost``)."""
     if _taken:
-        raise Terminated if signal.SIGTERM in _taken else KeyboardInterrupt
+        _raise_interruption(_taken)
 
 
 def interruption_taken() -> None:
@@ -180,7 +180,13 @@ def interruption_taken() -> None:
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_BLOCK, [])  # (Python runs the handlers of the signals come as it returns)
         pending = set(signal.sigpending())
-    got = pending.union(_taken)
+    _raise_interruption(pending.union(_taken))
+
+
+def _raise_interruption(got: Iterable[int]) -> None:
+    """The interruption of the signals ``got`` (SIGINT, SIGTERM): SIGTERM's :class:`Terminated` over
+    SIGINT's KeyboardInterrupt; nothing for neither."""
+    got = set(got)
     if signal.SIGTERM in got:
         raise Terminated
     if signal.SIGINT in got:
