@@ -145,26 +145,49 @@ class Terminated(KeyboardInterrupt):
     action killed the process where it stood, its temporary file left beside the output)."""
 
 
-#: The interruptions (SIGINT, SIGTERM) the command line's handlers took (mapper.cli), each once: a
-#: later one is ignored. What a handler raises can be lost: where a library calls Python code and
-#: drops what it raises (msgspec, building a decoder, hashes the type's metadata), the run went on
-#: as if no signal had come, to its end (exit 0, its output in place), and only SIGKILL stopped it.
-#: Looked at by the command's safe points (:func:`interruption_lost`), and where a run sees a worker
-#: killed by one of them (:func:`interruption_taken`): the signal the whole process group got.
-_taken: list[int] = []
+#: The interruptions (SIGINT, SIGTERM) that the handlers of a command run by :func:`mapper.cli.main`
+#: took, each once (a later one is ignored); None while no such handlers are in place (a program's
+#: own calls: a library call notes nothing, and raises no interruption it did not get as Python's
+#: own). What a handler raises can be lost: where a library calls Python code and drops what it
+#: raises (msgspec, building a decoder, hashes the type's metadata), the run went on as if no signal
+#: had come, to its end (exit 0, its output in place), and only SIGKILL stopped it. Looked at by
+#: the command's safe points (:func:`interruption_lost`), and where a run sees a worker killed by
+#: one of them (:func:`interruption_taken`): the signal the whole process group got.
+_taken: list[int] | None = None
+
+
+#: The process whose command's handlers note what they take (a worker forked meanwhile runs them
+#: until its own handling is in place: its parent takes the interruption).
+_noter = 0
+
+
+def noting() -> None:
+    """A command's handlers are in place in this process (:func:`mapper.cli.main`): the
+    interruptions they take are noted from now (:func:`took`) until :func:`forget`, none noted yet."""
+    global _taken, _noter
+    _taken, _noter = [], os.getpid()
+
+
+def forget() -> None:
+    """The command's handlers are gone (``main`` called by a program returns): nothing noted, and
+    nothing noted from now (the program's next calls, and its own, run whole)."""
+    global _taken
+    _taken = None
 
 
 def took(signum: int) -> None:
-    """The command line's handler took ``signum`` (SIGINT or SIGTERM), and raises its interruption."""
-    _taken.append(signum)
+    """A command's handler took ``signum`` (SIGINT or SIGTERM), and raises its interruption (nothing
+    is noted while no command's handlers are in place: :func:`noting`)."""
+    if _taken is not None and os.getpid() == _noter:
+        _taken.append(signum)
 
 
 def interruption_lost() -> None:
     """A safe point of a command's run (a chunk read, a worker's answer taken, a report or an output
-    about to be let out or renamed into place): the interruption a handler took whose exception was lost on the way (:data:`_taken`)
-    is raised here, as if it had come now: SIGTERM as :class:`Terminated`, SIGINT as KeyboardInterrupt.
-    Else nothing (a list's truth: no cost a chunk). Never for a program's own calls, nor for
-    ``main`` called by one: only the command line's handlers note a signal (send notes its own:
+    about to be let out or renamed into place): the interruption a handler took whose exception was
+    lost on the way (:data:`_taken`) is raised here, as if it had come now: SIGTERM as
+    :class:`Terminated`, SIGINT as KeyboardInterrupt. Else nothing (a list's truth: no cost a chunk).
+    Never for a program's own calls: only a command's handlers note a signal (send notes its own:
     ``mapper.send._interruption_lost``)."""
     if _taken:
         _raise_interruption(_taken)
@@ -173,14 +196,23 @@ def interruption_lost() -> None:
 def interruption_taken() -> None:
     """Raise the interruption this process got, if it got one (a worker killed by SIGINT or SIGTERM:
     the whole process group's, or the worker's alone): a handler of a signal come but not yet run
-    is run (its interruption raised from there); one the command line took already, whose
-    interruption was lost (:data:`_taken`), or one pending, blocked in this thread, is raised here:
-    SIGTERM as :class:`Terminated`, SIGINT as KeyboardInterrupt. Else nothing: the worker's own."""
+    is run (its interruption raised from there); one a command's handler took already, whose
+    interruption was lost (:data:`_taken`), or, while a command's handlers are in place, one
+    pending, blocked in this thread, is raised here: SIGTERM as :class:`Terminated`, SIGINT as
+    KeyboardInterrupt. Else nothing: the worker's own death, or a program's own call whose signal
+    waits, blocked, for the program to take it (it gets the worker's death, a MapperError, as any
+    failure of the call: never an interruption Python would not have raised)."""
     pending: set[int] = set()
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_BLOCK, [])  # (Python runs the handlers of the signals come as it returns)
         pending = set(signal.sigpending())
-    _raise_interruption(pending.union(_taken))
+    if _taken is not None:
+        _raise_interruption(pending.union(_taken))
+
+
+def pending_here(signum: int) -> bool:
+    """Whether ``signum`` waits, blocked in this thread, for this process (a program's own handling)."""
+    return hasattr(signal, "sigpending") and signum in signal.sigpending() and signum in signal.pthread_sigmask(signal.SIG_BLOCK, [])
 
 
 def _raise_interruption(got: Iterable[int]) -> None:

@@ -409,8 +409,16 @@ def _on_sigint(signum: int, frame: Any) -> None:
 def _on_sigterm(signum: int, frame: Any) -> None:
     if os.getpid() == _owner:
         _settle()
-        _start.took(signum)
+    _start.took(signum)  # (main's process only, main called by a program too: what this raises may be lost, as _on_sigint's)
     raise Terminated
+
+
+def _on_program_sigint(signum: int, frame: Any) -> None:
+    """Python's own Ctrl-C handler, while main called by a program runs a command in its main
+    thread: its KeyboardInterrupt, noted as the command line's is (:func:`_on_sigint`), since a
+    library may drop it (then a worker killed by the group's Ctrl-C was said as a worker's failure)."""
+    _start.took(signum)
+    raise KeyboardInterrupt
 
 
 def _drop_stdout() -> None:
@@ -597,7 +605,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     it takes SIGINT and SIGTERM once (:func:`_settle`): an interruption at any moment up to
     its return is ``interrupted`` (``terminated``) and 130 (143), and the teardown after it
     keeps the status returned (that of send and serve too, which take signals their own way
-    while they run). Standard error closed (``2>&-``, where Python leaves ``sys.stderr``
+    while they run). Called by a program from its main thread, its handlers are in place while
+    the command runs (SIGTERM's, and Ctrl-C's where Python's own is there), and what they take is
+    noted, as the command line's is, for an interruption a library drops (``mapper._start``); the
+    program's own are given back, and what was noted forgotten, as it returns. Standard error closed (``2>&-``, where Python leaves ``sys.stderr``
     None): what is said there goes nowhere (:class:`_Unsaid`)."""
     if sys.stderr is not None:
         return _main(argv)
@@ -626,7 +637,12 @@ def _main(argv: Sequence[str] | None) -> int:
     at_once = command_line and args.command in _EXIT_AT_ONCE
     if at_once:
         _start.keep_from_now()
+    if installed:
+        _start.noting()  # (the interruptions its handlers take, from now: a program's earlier run's are forgotten)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if installed else None
+    program_sigint = installed and not own and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if program_sigint:
+        signal.signal(signal.SIGINT, _on_program_sigint)
     # (serve, and send, print only what a run started with >&- may leave unsaid: print() skips a None)
     closed_in, closed_out = sys.stdin is None, sys.stdout is None and args.command in _TERM_AS_INTERRUPT
     if closed_in:
@@ -645,7 +661,7 @@ def _main(argv: Sequence[str] | None) -> int:
                 signal.signal(signal.SIGINT, _on_sigint)
             _add, module, function = _COMMANDS[args.command]
             code = _from(module, function)(args)
-            if own:  # (an interruption whose exception a library dropped, after the command's last safe point: taken as it returns)
+            if installed:  # (an interruption whose exception a library dropped, after the command's last safe point: taken as it returns)
                 _start.interruption_lost()
             sys.stdout.flush()  # a full disk or /dev/full shows here, not at exit
         # (an interruption while one of these is said is taken below, as any other)
@@ -673,6 +689,9 @@ def _main(argv: Sequence[str] | None) -> int:
             sys.stdout = given
         if installed and not own:  # (the command line's stay ignored to its end: _settle)
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+            if program_sigint and signal.getsignal(signal.SIGINT) is _on_program_sigint:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+            _start.forget()  # (the program's next calls, and its own, take nothing this run noted)
         if closed_in:
             sys.stdin = None  # type: ignore[assignment]
         if closed_out:

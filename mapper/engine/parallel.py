@@ -45,7 +45,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .._start import interruption_lost, interruption_taken, signals_blocked
+from .._start import interruption_lost, interruption_taken, pending_here, signals_blocked
 from ..batch import Batch, ColumnArrays, Strings, concat_batches
 from ..compiler import CompiledSink
 from ..errors import InputError, MapperError, shown_name
@@ -1004,6 +1004,10 @@ def run_parallel_parts(
                 death = _death(_proc)
                 if _proc.exitcode in (-signal.SIGINT, -signal.SIGTERM):  # an interruption: this process's too, if the group got it
                     interruption_taken()
+                    if pending_here(-_proc.exitcode):  # (a program's own call, the signal blocked: the program takes it, not this call)
+                        raise MapperError(
+                            f"a worker process died without a whole answer{death}, a signal this process got too: it waits, blocked in the calling thread, for the program to take it"
+                        )
                 raise MapperError(f"a worker process died without a whole answer{death}; {ONE_PROCESS}")
             answered.add(k)
             interruption_lost()
