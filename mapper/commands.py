@@ -753,7 +753,6 @@ def _one_process_run(
                     progress.update(engine.n, nbytes)
                     if writer is not None and engine.n - engine.drained >= DRAIN_RECORDS:
                         writer.write(engine.drain())
-                    interruption_lost()  # (a signal whose exception a library dropped: taken here, a chunk on)
             first_lines.keep = False  # (the first input's lines only)
             if engine.n == before and len(inputs) > 1:
                 empty.append(name)

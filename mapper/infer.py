@@ -3803,17 +3803,6 @@ def _type_options(texts: list[str]) -> dict[str, str]:
     return out
 
 
-def _checked(update: Callable[[int, int], None]) -> Callable[[int, int], None]:
-    """The progress bar's ``update``, a safe point of the scan too (it is called a chunk): an
-    interruption whose exception a library dropped is taken there (mapper._start.interruption_lost)."""
-
-    def checked(records: int, nbytes: int) -> None:
-        interruption_lost()
-        update(records, nbytes)
-
-    return checked
-
-
 def cmd_infer(args: argparse.Namespace) -> int:
     """``mapper infer``: 0 on success, 1 when the draft does not stand on the input
     (:attr:`InferResult.unusable`; it is still written), 2 on usage errors and unreadable input."""
@@ -3834,7 +3823,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
             include=args.include or (),
             exclude=args.exclude or (),
             name=args.name,
-            progress=_checked(progress.update),
+            progress=progress.update,  # (each chunk of the scan a safe point: mapper.engine.reader.safe_points)
             input_format=args.input_format,
             records_path=records_path_option(args.records_path),
             types=_type_options(args.type),

@@ -110,6 +110,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 import msgspec
 import numpy as np
 
+from ._start import interruption_lost, took
 from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, file_name, load_cli_sink, max_record_size_option
@@ -1059,6 +1060,7 @@ def validate_files(
                 _refuse_results(output, fs.exists)
             except OptionError as exc:
                 raise OptionError(f"{exc} (another run wrote it while this one ran; this run's results were not kept)") from None
+        interruption_lost()  # (one a library dropped meanwhile: nothing put in place, as if it came now)
         for final in (mapped_dir, refused_dir):  # (--overwrite: the old results go only now)
             fs.delete(final)
         fs.rename(staged_mapped, mapped_dir)
@@ -1166,7 +1168,8 @@ def _cancellable(spark: Any, step: Callable[[], ValidateCounts], wait: float = 3
     InheritableThread(target=body, daemon=True).start()  # (the caller's local properties: its job group, pool, tags)
     try:
         while not done.wait(0.1):
-            pass
+            # (a signal whose exception a library dropped, in this thread: taken as it came, the jobs cancelled)
+            interruption_lost()
     except KeyboardInterrupt:
         deadline = time.monotonic() + wait
         while not done.is_set() and time.monotonic() < deadline:
@@ -1831,6 +1834,7 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
     def on_interrupt(signum: int, frame: Any) -> None:
         nonlocal interrupted
         interrupted = True
+        took(signum)  # (what this raises may be lost in a library, as the command line's: _cancellable takes it)
         raise KeyboardInterrupt
 
     before = signal.getsignal(signal.SIGINT)  # (pyspark's handler and ours leave with the run: main() in a process goes on)

@@ -14,6 +14,8 @@ import json
 import signal
 import subprocess
 import sys
+import threading
+import types
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +25,7 @@ import pytest
 import mapper._start as start
 from benchmarks.gen import SINK, generate
 from tests.cli_inproc import run_main
-from tests.test_signals import POINTS, _env, _left
+from tests.test_signals import POINTS, _env, _left, _lost, _went_on, mapper_run
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +56,48 @@ def _losing(signum: int) -> Any:
         msgspec.json.Decoder(late)
 
     return lose
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_an_interruption_lost_in_bench_ends_it_at_the_chunks_end(tmp_path: Path, inputs: Path, signum: str) -> None:
+    """bench (every command reading records in chunks: validate, map, infer, bench) takes it at the
+    chunk's end: it measured every run to its end and printed its figures, and wrote --json, before
+    the command's return took it. 143 (130), one line, no figures written, no run gone on."""
+    out = tmp_path / "out.json"
+    before = _lost(signum) + "\n" + _went_on("mapper.engine.core", "Engine.finish")
+    p = mapper_run(tmp_path, before, "bench", inputs / "sink.json", inputs / "r.ndjson", "--repeat", "1", "--json", out)
+    said = (128 + signal.SIGTERM, "terminated\n") if signum == "SIGTERM" else (130, "interrupted\n")
+    assert (p.returncode, p.stderr, p.stdout) == (*said, "")
+    assert _left(tmp_path) == [] and not (tmp_path / "went-on").exists()
+
+
+def test_spark_validates_wait_for_its_job_takes_a_lost_interruption(monkeypatch: pytest.MonkeyPatch) -> None:
+    """spark-validate's main thread waits for the job's thread: a SIGTERM whose Terminated was lost
+    there (noted by the command's handler) let the job run on and put its results in place. It is
+    taken at the wait's next look, the job's tasks cancelled (so the job's step ends), and raised."""
+    from mapper import spark
+
+    monkeypatch.setitem(sys.modules, "pyspark", types.SimpleNamespace(InheritableThread=threading.Thread))
+    cancelled = threading.Event()
+
+    class Context:
+        def addJobTag(self, tag: str) -> None:  # noqa: N802 - (Spark's name)
+            pass
+
+        removeJobTag = addJobTag  # noqa: N815
+
+        def cancelJobsWithTag(self, tag: str) -> None:  # noqa: N802
+            cancelled.set()
+
+    def step() -> Any:
+        if not cancelled.wait(10):  # (the job, its tasks run until cancelled)
+            return "put in place"
+        raise RuntimeError("cancelled")
+
+    monkeypatch.setattr(start, "_taken", [signal.SIGTERM])  # (as the command line's handler notes it)
+    with pytest.raises(start.Terminated):
+        spark._cancellable(types.SimpleNamespace(sparkContext=Context()), step)
+    assert cancelled.is_set()
 
 
 #: A program's own call of ``mapper.cli.main`` (not the command line), ``ARGS`` its arguments.

@@ -67,6 +67,7 @@ from .reader import (
     lone_object_notice,
     measured,
     note_records_path_off,
+    safe_points,
     split_lines,
     stream_lines,
     unpacker,
@@ -240,7 +241,7 @@ def _map_range(
             data, end = data[3:end], end - 3
         # (whether the range is ASCII is found there, in this process: see split_lines)
         chunks = measured(split_lines(data, min(chunk_size_for(len(compiled.stored_index)), limit), limit, end=end, start=start), limit)
-    units = documents_units(chunks, options.records_path) if options.records_path is not None else chunks
+    units = safe_points(documents_units(chunks, options.records_path) if options.records_path is not None else chunks)
     try:
         for unit in units:
             engine.feed(unit)

@@ -41,6 +41,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedTu
 import msgspec
 import numpy as np
 
+from .._start import interruption_lost
 from ..compiler import joined_get
 from ..errors import (
     FILE_NAME_RULE,
@@ -3524,7 +3525,7 @@ def units_for(records: Any, options: MapOptions, chunk_size: int = CHUNK_SIZE, o
     size (``--max-record-size 1K``) needs chunks that small to be kept. ``unpack``: as :func:`bytes_units`' (bytes only).
     """
     chunk_size = min(chunk_size, options.max_record_size)
-    return iter_units(
+    units = iter_units(
         records,
         input_format=options.input_format,
         chunk_size=chunk_size,
@@ -3533,6 +3534,23 @@ def units_for(records: Any, options: MapOptions, chunk_size: int = CHUNK_SIZE, o
         objects=objects,
         unpack=unpack,
     )
+    return safe_points(units)
+
+
+def safe_points(units: Iterator[Unit]) -> Iterator[Unit]:
+    """``units``, each one's end (the next asked for, or the input's end) a safe point of a command's
+    run: a SIGINT or SIGTERM whose exception a library dropped as the unit was read or mapped
+    (msgspec, building a decoder) is raised there, as if it came then (:func:`mapper._start.interruption_lost`:
+    nothing outside a command's run, a list's truth a unit). Every command that reads records in
+    chunks reads them through here (:func:`units_for`, a worker's range), so each is checked alike."""
+    try:
+        for unit in units:
+            yield unit
+            interruption_lost()
+    finally:  # (left early: the input's file closed now, not when the generator is collected)
+        close = getattr(units, "close", None)
+        if close is not None:
+            close()
 
 
 def path_named(text: str) -> Path | None:
