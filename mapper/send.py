@@ -2227,6 +2227,7 @@ class SendRun:
         (``done``: the run is over; else stopped at an input that cannot be read, resumed after it)."""
         for body in self.batcher.flush():
             self._send(body)
+        _interruption_lost()  # (one a library dropped as the last records were judged: the run not said complete)
         with uninterrupted():
             self._pass()
             self.totals.records = max(self.totals.records, self._seen - self._first)

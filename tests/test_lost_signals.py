@@ -23,6 +23,7 @@ import msgspec
 import pytest
 
 import mapper._start as start
+import mapper.batcher as batcher
 from benchmarks.gen import SINK, generate
 from tests.cli_inproc import run_main
 from tests.test_signals import POINTS, _env, _left, _lost, _went_on, mapper_run
@@ -56,6 +57,26 @@ def _losing(signum: int) -> Any:
         msgspec.json.Decoder(late)
 
     return lose
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interruption_lost_as_sends_last_records_are_judged_stops_it(inputs: Path, monkeypatch: pytest.MonkeyPatch, signum: int) -> None:
+    """Lost in the final flush (the last records judged, after every group): the run said it
+    completed, exit 0, its counts "sent". It stops there as interrupted, as at a group's end: exit 2,
+    ``completed`` false."""
+    lose, flush, lost = _losing(signum), batcher.Batcher.flush, []
+
+    def flushed(self: Any) -> Any:
+        if not lost:
+            lost.append(1)
+            lose()
+        return flush(self)
+
+    monkeypatch.setattr(batcher.Batcher, "flush", flushed)
+    p = run_main("send", inputs / "sink.json", inputs / "r.ndjson", "--dry-run", "--report", "json", "-q")
+    said = json.loads(p.out)
+    assert (p.returncode, p.err, said["completed"], said.get("error")) == (2, "mapper send: stopped: interrupted\n", False, "interrupted")
+    assert lost
 
 
 @pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
