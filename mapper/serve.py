@@ -927,25 +927,37 @@ class _Handler(BaseHTTPRequestHandler):
             self.busy = False
 
     def _framing(self) -> _Framing:
-        """Where the request's body ends, from its Content-Length and Transfer-Encoding headers."""
+        """Where the request's body ends, from its Content-Length and Transfer-Encoding headers, as Go's net/http server
+        (the service's) reads them (``transferReader.parseTransferEncoding``, ``fixLength``, ``parseContentLength``)."""
         # (HTTP's white space alone, space and tab (RFC 9110 5.6.3): str.strip() took a vertical tab, a form feed, \x1c-\x1f and,
         # read as Latin-1, NEL and the no-break space too, so "Content-Length: \x0b257" and "Transfer-Encoding: chunked\xa0"
         # framed a body Go's server (the service's) refuses, and a proxy in front may frame otherwise)
         lengths = {v.strip(_OWS) for v in self.headers.get_all("Content-Length") or ()}
-        # the codings in order; the last decides where the body ends (RFC 9112 6.1, 6.3): chunked,
-        # read to its last chunk (whatever a Content-Length beside it says), or another, which leaves
-        # the end unknown (400); in an HTTP/1.0 request any is faulty framing (RFC 9112 6.1: 400)
-        codings = [c.strip(_OWS).lower() for v in self.headers.get_all("Transfer-Encoding") or () for c in v.split(",") if c.strip(_OWS)]
-        chunked = codings[-1:] == ["chunked"] and self.request_version != "HTTP/1.0"
+        codings = self.headers.get_all("Transfer-Encoding") or []
+        chunked = False
+        unsupported = None
+        if codings and _http_version(self.request_version) < (1, 1):
+            # an HTTP/1.0 request's Transfer-Encoding is ignored, its body read by its Content-Length (Go's issue 12785);
+            # taken out of the headers the routes read, as Go takes it out of Request.Header
+            del self.headers["Transfer-Encoding"]
+        elif len(codings) > 1:  # (one header field alone: several were read as one list before, "chunked" last decoding them)
+            shown = ", ".join(repr(_as_sent(c.strip(_OWS))[:30]) for c in codings[:3])
+            unsupported = f"{len(codings)} Transfer-Encoding headers ({shown}{', ...' if len(codings) > 3 else ''}), where one is taken"
+        elif codings:
+            coding = codings[0].strip(_OWS)
+            chunked = coding.isascii() and coding.lower() == "chunked"  # (ASCII's case alone: Go's ascii.EqualFold)
+            if not chunked:
+                unsupported = f"a Transfer-Encoding of {_as_sent(coding)[:60]!r}"
         length: int | None = None
         bad_length = False
         if len(lengths) == 1 and _DIGITS.fullmatch(next(iter(lengths))):
             digits = next(iter(lengths)).lstrip("0") or "0"
-            # past any body served (int() refuses over 4,300 digits: a traceback, no answer)
-            length = int(digits) if len(digits) <= 30 else 10**30
+            # beyond an int64 (strconv.ParseUint(s, 10, 63)) Go's server refuses it, 400 "bad Content-Length" (a 413 here before)
+            bad_length = len(digits) > 19 or int(digits) > CONTENT_LENGTH_MAX
+            length = None if bad_length else int(digits)
         elif lengths:  # junk, a sign, or copies that disagree: where the body ends is unknown
             bad_length = True  # 400, then close (RFC 9112 6.3)
-        return _Framing(length, chunked, bool(codings) and not chunked, bad_length, lengths, len(codings) > 1 and chunked)
+        return _Framing(length, chunked, unsupported, bad_length, lengths)
 
     def _read_body(self, framing: _Framing, limit: int) -> bytes:
         """The request's body (a route's :meth:`Request.body`), at most ``limit`` bytes: 400 without a
@@ -1027,7 +1039,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise ServiceError(400, INVALID_BODY, _CHUNK_CUT) from None
         except OSError:  # the client went away
             raise ServiceError(400, INVALID_BODY, _CHUNK_CUT) from None
-        self.close_connection = asked_close or bool(self.headers.get_all("Content-Length"))  # (both: closed after the answer, RFC 9112 6.3)
+        # (kept with a Content-Length beside it too: Go's fixLength drops the length and keeps the connection; closed before, RFC 9112 6.3)
+        self.close_connection = asked_close
         return b"".join(parts)
 
     def _chunk_size(self) -> int:
@@ -1074,22 +1087,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return error_response(ServiceError(400, _HTTP_CODES[400], target_problem))
         refusal = self.server.host_refusal(self.headers, self.path)
-        if framing.other_codings or (self.request_version == "HTTP/1.0" and self.headers.get_all("Transfer-Encoding")):
+        value_problem = _header_value_problem(self.headers)
+        if value_problem is not None:  # (Go's textproto refuses it as it reads the headers: before their framing is read)
             self.close_connection = True
-            shown = _sent(self.headers, "Transfer-Encoding")[:60]
-            why = (
-                "an HTTP/1.0 request has none (RFC 9112 6.1): send HTTP/1.1, or the body with a Content-Length"
-                if self.request_version == "HTTP/1.0"
-                else "this service decodes chunked alone (send the body with Transfer-Encoding: chunked, or a Content-Length)"
-            )
-            return error_response(ServiceError(400, _HTTP_CODES[400], f"a Transfer-Encoding of {shown!r}: {why}"))
-        if framing.bad_coding:
+            return error_response(ServiceError(400, _HTTP_CODES[400], value_problem))
+        if framing.unsupported is not None:  # (before the Content-Length, as Go's readTransfer reads them; 400 here before)
+            self.close_connection = True
             return error_response(
                 ServiceError(
-                    400,
-                    _HTTP_CODES[400],
-                    f"a Transfer-Encoding of {_sent(self.headers, 'Transfer-Encoding')[:60]!r}, not ending in chunked: where the body ends is unknown "
-                    "(send the body with a Content-Length and no Transfer-Encoding)",
+                    501,
+                    _HTTP_CODES[501],
+                    f"unsupported transfer encoding: {framing.unsupported}; the service (Go's net/http server) decodes one Transfer-Encoding "
+                    "header saying chunked, alone: send the body with a Content-Length, or Transfer-Encoding: chunked",
                 )
             )
         if framing.bad_length:
@@ -1097,10 +1106,11 @@ class _Handler(BaseHTTPRequestHandler):
                 ServiceError(
                     400,
                     _HTTP_CODES[400],
-                    f"the Content-Length must be one number of bytes, digits 0-9 (copies must agree), not {_as_sent(', '.join(sorted(framing.lengths)))[:60]!r}: where the body ends is unknown",
+                    f"the Content-Length must be one number of bytes, digits 0-9 up to {CONTENT_LENGTH_MAX:,} (2**63-1; copies must agree), "
+                    f"not {_as_sent(', '.join(sorted(framing.lengths)))[:60]!r}: where the body ends is unknown",
                 )
             )
-        host_problem = self._host_problem() or _header_value_problem(self.headers)  # (in the order Go's server finds them)
+        host_problem = self._host_problem()  # (after the framing, as Go's server finds it)
         if host_problem is not None:  # (here, not with the head's refusals: a body sent is read away, the answer not lost to a reset)
             self.close_connection = True  # (as Go's server closes it)
             return error_response(ServiceError(400, _HTTP_CODES[400], host_problem))
@@ -1155,7 +1165,7 @@ class _Handler(BaseHTTPRequestHandler):
         unread = 0
         huge = False
         length = framing.length
-        if framing.bad_coding or framing.bad_length or (framing.chunked and not self.body_read):
+        if framing.unsupported or framing.bad_length or (framing.chunked and not self.body_read):
             self.close_connection = True
         if framing.chunked and not self.body_read and not self.expect_continue:  # (asked to wait for a 100 that never came, the client sends no body)
             unread = -1  # chunked and refused unread: read away to its last chunk, then closed
@@ -1474,11 +1484,10 @@ class _Framing:
     """Where a request's body ends, as its headers say (:meth:`_Handler._framing`)."""
 
     length: int | None  # the Content-Length (None: none, or not one number)
-    chunked: bool  # the last Transfer-Encoding is chunked (read to its last chunk: :meth:`_Handler._read_chunked`)
-    bad_coding: bool  # a Transfer-Encoding not ending in chunked: the end is unknown (400)
-    bad_length: bool  # a Content-Length not one number of digits, or copies that disagree (400)
+    chunked: bool  # Transfer-Encoding: chunked (read to its last chunk: :meth:`_Handler._read_chunked`)
+    unsupported: str | None  # a Transfer-Encoding other than one header saying chunked, said (501, as Go's server answers it)
+    bad_length: bool  # a Content-Length not one number of digits up to 2**63-1, or copies that disagree (400)
     lengths: set[str] = field(default_factory=set)  # the Content-Lengths sent (for the 400's message)
-    other_codings: bool = False  # chunked after another coding (gzip, chunked): its end is known, its bytes not JSON (400)
 
 
 def _http_version(version: str) -> tuple[int, int]:
@@ -1710,6 +1719,9 @@ def _malformed_host(value: str) -> str | None:
 #: The most bytes of a request's line and headers read (Go's ``http.DefaultMaxHeaderBytes``, the service's server's): 431
 #: beyond. http.server reads 99 lines of 64 KiB, 6.4 MB, a connection.
 HEAD_MAX = 1 << 20
+
+#: The largest Content-Length taken (Go's ``parseContentLength``: ``strconv.ParseUint(cl, 10, 63)``): 400 beyond.
+CONTENT_LENGTH_MAX = (1 << 63) - 1
 
 #: A byte no header value holds (RFC 9110 5.5; Go's ``httpguts.ValidHeaderFieldValue``): a control character but tab.
 _NOT_VALUE_BYTE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")

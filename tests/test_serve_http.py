@@ -273,21 +273,21 @@ def test_a_content_length_that_is_not_one_number_is_a_400_and_the_connection_clo
 
 
 @pytest.mark.parametrize("coding", [b"gzip", b"identity", b"chunked, gzip", b"x"])
-def test_a_transfer_encoding_other_than_chunked_is_a_400_and_nothing_is_stored(coding: bytes) -> None:
+def test_a_transfer_encoding_other_than_chunked_is_a_501_and_nothing_is_stored(coding: bytes) -> None:
     # found by a bug hunt: with a Content-Length beside it, the body was read by that length and
-    # stored, where HTTP says the Transfer-Encoding decides (RFC 9112 6.1, 6.3: a coding that does
-    # not end in chunked leaves the end unknown: 400, then close); a proxy in front would disagree
-    # with serve on where the request ends
+    # stored, where the Transfer-Encoding decides (RFC 9112 6.1, 6.3: a coding that does not end in
+    # chunked leaves the end unknown; a proxy in front would disagree with serve on where the request
+    # ends). Refused 400 then; 501, then close, as Go's server (the service's) answers it
     with serving() as server:
         body = encode_body([SEED.encode()])
         head = f"POST /v2/sinks/{SINK_ID} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".encode()
         reply = raw(server, head + b"Transfer-Encoding: " + coding + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
-        assert status_of(reply) == 400 and reply.count(b"HTTP/1.1 ") == 1 and b"Connection: close" in reply, reply[:200]
-        assert body_of(reply)["code"] == "BadRequest" and "Transfer-Encoding" in body_of(reply)["message"]
+        assert status_of(reply) == 501 and reply.count(b"HTTP/1.1 ") == 1 and b"Connection: close" in reply, reply[:200]
+        assert body_of(reply)["code"] == "NotImplemented" and "Transfer-Encoding" in body_of(reply)["message"]
         assert server.app.store.rows(SINK_ID).total == 0
         # chunked after another coding is refused too (its end is known, its bytes are not JSON), a body without any coding is taken
         reply = raw(server, head + b"Transfer-Encoding: gzip, chunked\r\n\r\n" + hex(len(body))[2:].encode() + b"\r\n" + body + b"\r\n0\r\n\r\n")
-        assert status_of(reply) == 400 and b"Connection: close" in reply and "decodes chunked alone" in body_of(reply)["message"]
+        assert status_of(reply) == 501 and b"Connection: close" in reply and "unsupported transfer encoding" in body_of(reply)["message"]
         reply = raw(server, head + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
         assert status_of(reply) == 200 and server.app.store.rows(SINK_ID).total == 1
 
@@ -443,7 +443,6 @@ def test_a_malformed_host_header_is_refused_400_as_gos_server_refuses_it_before_
             (b"a b", "'a b' holds a space, at char 2,"),
             (b"127.0.0.1/v2", "'127.0.0.1/v2' holds '/', at char 10,"),
             (b"user@127.0.0.1", "'user@127.0.0.1' holds '@', at char 5,"),
-            (b"local\x01host", "holds the control character '\\x01', at char 6,"),
             (b"127.0.0.1\tx", "holds a tab, at char 10,"),
             (b"b\xc3\xbccher.example", "'b\u00fccher.example' holds '\u00fc', not ASCII, at char 2,"),
         ):
@@ -455,6 +454,9 @@ def test_a_malformed_host_header_is_refused_400_as_gos_server_refuses_it_before_
                 assert status_of(reply) == 400 and b"\r\nConnection: close\r\n" in reply and reply.count(b"HTTP/1.1 ") == 1, (host, reply)
                 message = body_of(reply)["message"]
                 assert body_of(reply)["code"] == "BadRequest" and message.startswith("malformed Host header: ") and said in message, (host, message)
+        # a control character is refused as Go's textproto refuses it reading the headers, before the Host is looked at
+        reply = raw(server, b"GET /v2/sinks HTTP/1.1\r\nHost: local\x01host\r\nConnection: close\r\n\r\n")
+        assert status_of(reply) == 400 and body_of(reply)["message"].startswith("invalid header value: the header 'Host' holds the control character '\\x01'")
         server.httpd.loopback = True
         # every byte Go's table takes, and blanks around the value (Go's header reader trims them): well-formed, so the loopback check's (421)
         reply = raw(server, b"GET /v2/sinks HTTP/1.1\r\nHost: \t a-Z_0.9~!$&'()*+,;=%[::]: \r\nConnection: close\r\n\r\n")
@@ -594,12 +596,13 @@ def test_the_source_page_says_what_is_wrong_with_a_malformed_address(browser: An
 # Framing found by a later bug hunt: every request gets an HTTP answer in the service's shape
 
 
-def test_a_content_length_of_thousands_of_digits_is_a_413_not_a_traceback() -> None:
+def test_a_content_length_of_thousands_of_digits_is_a_400_not_a_traceback() -> None:
     log: list[str] = []
     with serving(log=log) as server:
         head = f"POST /v2/sinks/{SINK_ID} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".encode()
         reply = raw(server, head + b"Content-Length: " + b"1" * 5000 + b"\r\n\r\n")
-        assert status_of(reply) == 413 and body_of(reply)["code"] == "RequestEntityTooLarge", reply[:300]
+        # (beyond 2**63-1: no length to Go's server, the service's, 400; 413 before)
+        assert status_of(reply) == 400 and body_of(reply)["code"] == "BadRequest", reply[:300]
         reply = raw(server, head + b"Content-Length: " + b"0" * 5000 + b"14\r\n\r\n" + b'{"records":[]}')
         assert status_of(reply) == 200, reply[:300]  # leading zeros: the number it is
 

@@ -92,7 +92,7 @@ def test_a_header_value_an_answer_quotes_is_read_as_utf8_not_latin1(headers: byt
     # http.server reads header lines as Latin-1: the answers quoted é as Ã© and U+202E as â\x80®
     with logging_server() as (server, _lines):
         reply = raw(server, b"POST /v1/sinks HTTP/1.1\r\n" + headers + b"\r\n{}")
-    assert reply.startswith((b"HTTP/1.1 4",)), reply[:80]
+    assert reply.startswith((b"HTTP/1.1 4", b"HTTP/1.1 501 ")), reply[:80]  # (a Transfer-Encoding other than chunked: 501)
     head, rest = reply.split(b"\r\n\r\n", 1)
     length = int(head.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
     message = orjson.loads(rest[:length])["message"]

@@ -1,0 +1,136 @@
+"""``mapper serve``'s request framing answered as Go's net/http server (the service's) answers it, where serve followed
+RFC 9112 with 400s: the Transfer-Encoding (``transferReader.parseTransferEncoding``: one header field saying ``chunked``,
+else 501), an HTTP/1.0 request's Transfer-Encoding ignored, a Content-Length beside ``chunked`` dropped (``fixLength``),
+a Content-Length beyond 2**63-1 (``parseContentLength``: 400), and a head bounded by its bytes alone (``MaxHeaderBytes``
+and the 4 KiB ``initialReadLimitSize`` adds: 431), not by its lines' count or length.
+
+Every server binds 127.0.0.1 on a free port in this process, and every socket has a timeout.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_serve_wire import PATH, answers, body, chunked, closes, connect, head, rows, serving
+
+# ---------------------------------------------------------------------------------------
+# 1. Transfer-Encoding: one header field whose value is chunked (ASCII's case aside), else 501
+
+
+@pytest.mark.parametrize(
+    "codings",
+    [
+        [b"chunked", b"chunked"],
+        [b"gzip", b"chunked"],
+        [b"chunked,"],
+        [b", chunked"],
+        [b"chunked, chunked"],
+        [b"gzip, chunked"],
+        [b"chunked, gzip"],
+        [b""],
+        [b"gzip"],
+        [b"identity"],
+        [b"x"],
+    ],
+    ids=lambda c: " | ".join(v.decode() for v in c) or "empty",
+)
+def test_a_transfer_encoding_other_than_one_field_saying_chunked_is_501_as_the_service_answers_it(codings: list[bytes]) -> None:
+    # serve decoded "gzip, chunked"'s neighbours ("chunked," and two fields of chunked, the last coding deciding) and answered the
+    # rest 400; Go's parseTransferEncoding takes one field saying chunked alone, and its server answers any other 501
+    data = body(1)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(*(b"Transfer-Encoding: " + c for c in codings)) + chunked(data, [len(data)]))
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (501, "NotImplemented"), answer
+        assert answer["message"].startswith("unsupported transfer encoding: "), answer["message"]
+        assert headers["connection"] == "close" and closes(s)
+        assert rows(server) == 0
+
+
+def test_two_transfer_encoding_fields_are_said_as_two() -> None:
+    data = body(1)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked", b"Transfer-Encoding: chunked") + chunked(data, [len(data)]))
+        ((status, _, answer),) = answers(s, 1)
+        assert status == 501 and answer["message"].startswith("unsupported transfer encoding: 2 Transfer-Encoding headers ('chunked', 'chunked')")
+
+
+@pytest.mark.parametrize("coding", [b"chunked", b"CHUNKED", b"Chunked", b" \tchunked \t"])
+def test_one_field_saying_chunked_in_any_ascii_case_is_decoded(coding: bytes) -> None:
+    data = body(2)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: " + coding) + chunked(data, [5, len(data) - 5]))
+        ((status, _, answer),) = answers(s, 1)
+        assert (status, answer["success_count"]) == (200, 2), answer
+
+
+# ---------------------------------------------------------------------------------------
+# 2. An HTTP/1.0 request's Transfer-Encoding is ignored: its body is read by its Content-Length (Go's issue 12785)
+
+
+@pytest.mark.parametrize("coding", [b"chunked", b"gzip", b"gzip, chunked"])
+def test_an_http_1_0_requests_transfer_encoding_is_ignored_and_its_body_read_by_its_content_length(coding: bytes) -> None:
+    # serve answered 400 ("an HTTP/1.0 request has none", RFC 9112 6.1); Go's server reads the body by its length
+    data = body(2)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: " + coding, b"Content-Length: %d" % len(data), b"Connection: keep-alive", version=b"HTTP/1.0") + data)
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["success_count"]) == (200, 2), answer
+        assert headers["connection"] == "keep-alive"  # (the body's end known: the connection kept, as asked)
+        assert rows(server) == 2
+
+
+def test_an_http_1_0_request_whose_content_length_is_short_says_so_though_it_has_a_transfer_encoding() -> None:
+    # (the Transfer-Encoding is out of the headers the route reads, as Go takes it out of Request.Header: the cut is said)
+    data = body(1)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked", b"Content-Length: 20", version=b"HTTP/1.0") + data)
+        ((status, _, answer),) = answers(s, 1)
+        assert status == 400 and "20 bytes its Content-Length says" in answer["message"], answer
+
+
+# ---------------------------------------------------------------------------------------
+# 3. chunked with a Content-Length beside it: the length is checked, then dropped (Go's fixLength), the connection kept
+
+
+def test_a_chunked_body_with_a_content_length_is_read_by_its_chunks_and_the_connection_kept() -> None:
+    # serve closed the connection after the answer (RFC 9112 6.3); Go's server drops the length and keeps it
+    data = body(2)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Content-Length: 5", b"Transfer-Encoding: chunked") + chunked(data, [len(data)]))
+        s.sendall(head(b"Content-Length: %d" % len(body(1, 5)), b"Connection: close") + body(1, 5))
+        (status, headers, answer), (status2, _, answer2) = answers(s, 2)
+        assert (status, answer["success_count"]) == (200, 2) and headers.get("connection") != "close", (headers, answer)
+        assert (status2, answer2["success_count"]) == (200, 1)
+        assert rows(server) == 3
+
+
+@pytest.mark.parametrize("lengths", [[b"abc"], [b"-1"], [b"5", b"6"], [b"9223372036854775808"]])
+def test_a_chunked_body_with_a_content_length_that_is_no_length_is_400(lengths: list[bytes]) -> None:
+    data = body(1)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(*(b"Content-Length: " + n for n in lengths), b"Transfer-Encoding: chunked") + chunked(data, [len(data)]))
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (400, "BadRequest") and "Content-Length" in answer["message"], answer
+        assert headers["connection"] == "close"
+        assert rows(server) == 0
+
+
+# ---------------------------------------------------------------------------------------
+# 4. A Content-Length beyond 2**63-1 is no length (strconv.ParseUint(cl, 10, 63)): 400, not 413
+
+
+@pytest.mark.parametrize("length", [b"9223372036854775808", b"18446744073709551616", b"1" * 5000], ids=["2**63", "2**64", "5000-digits"])
+def test_a_content_length_beyond_an_int64_is_400_as_the_service_answers_it(length: bytes) -> None:
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Content-Length: " + length))
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (400, "BadRequest"), answer
+        assert answer["message"].startswith("the Content-Length must be one number of bytes, digits 0-9 up to 9,223,372,036,854,775,807 (2**63-1")
+        assert headers["connection"] == "close"
+
+
+def test_a_content_length_of_2_to_the_63_minus_1_is_a_length_too_large_413() -> None:
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(b"POST " + PATH + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 0009223372036854775807\r\n\r\n")
+        ((status, _, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (413, "RequestEntityTooLarge"), answer
