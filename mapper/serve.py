@@ -42,7 +42,7 @@ served, as are the web UI's own pages.
 Built on the standard library's ``http.server.ThreadingHTTPServer`` (one thread per
 connection, HTTP/1.1 keep-alive (HTTP/1.0's too, when asked), bodies with a Content-Length or chunked; at most ``--max-connections`` open at once, and one
 more is answered 503 with ``Retry-After: 1`` and closed; a request's line and headers must
-arrive within the idle timeout, however slowly they trickle in (and be at most 1 MiB: 431), and its body within the idle
+arrive within the idle timeout, however slowly they trickle in (and be at most 1 MiB and 4 KiB, however many lines: 431), and its body within the idle
 timeout and a second per :data:`BODY_MIN_RATE` bytes: 408 and closed). It binds 127.0.0.1 unless told otherwise and stops
 cleanly on SIGINT/SIGTERM: no new requests, the ones in progress finish (their
 transactions commit), the database is closed.
@@ -68,6 +68,7 @@ from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import errors as email_errors
+from email import parser as email_parser
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -774,8 +775,6 @@ class _Handler(BaseHTTPRequestHandler):
         #: the most one read waits while there is a deadline (the idle timeout; LINGER while an unread body is read away)
         self.read_wait: float | None = self.timeout
         self.head_bytes = 0  # bytes of the request head read so far
-        self.reading_head = False  # (the request line and headers are being read: their size is bounded, HEAD_MAX)
-        self.head_read = 0  # bytes read while reading them (with what a read took of the body after them)
         self.head_timed_out = False
         self.deadline_passed = False  # (the last read that timed out waited until the deadline)
         self.answered = 0  # requests answered on this connection (a request line after one may be its body's rest)
@@ -790,8 +789,7 @@ class _Handler(BaseHTTPRequestHandler):
         everyone else out). A client cut so mid-head is answered 408 and the connection closed;
         an idle connection that sent nothing is closed without an answer, as before."""
         self.deadline = time.monotonic() + self.timeout if self.timeout else None
-        self.head_bytes = self.head_read = 0
-        self.reading_head = True
+        self.head_bytes = 0
         self.head_timed_out = False
         self.command = self.requestline = ""  # (until http.server reads them: a 408 may come first)
         super().handle_one_request()  # (http.server ends the connection on a TimeoutError)
@@ -823,12 +821,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.command = self.requestline = ""
             self.send_error(400, "a TLS handshake (a client given an https:// URL): this server speaks plain HTTP, give it http://")
             return False
-        kept = _LinesKept(self.rfile)
-        self.rfile = kept  # type: ignore[assignment]  # (for http.server's reading of the header lines: see _LinesKept)
+        kept = _HeadLines(self.rfile, HEAD_MAX - len(self.raw_requestline))
+        self.rfile = kept  # type: ignore[assignment]  # (for http.server's reading of the header lines: see _HeadLines)
         try:
             parsed = super().parse_request()
         except _HeadTooLarge:  # (99 lines of 64 KiB, 6.4 MB, were read and held: a few MB a connection, 256 connections)
-            self.send_error(431, f"the request line and headers are over {HEAD_MAX:,} bytes (1 MiB), the most this server reads, as the service")
+            self.send_error(431, f"the request line and headers are over {HEAD_MAX:,} bytes (1 MiB and 4 KiB), the most this server reads, as the service")
             # (the rest read away, unkept, for LINGER at most: closed with it unread, the connection was reset under a client
             # still writing it, which failed on a broken pipe without reading the 431)
             self._read_away(8 * HEAD_MAX, LINGER)
@@ -837,6 +835,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile = kept.reader
         if not parsed:
             return False
+        # the header lines as http.client parses them (ISO-8859-1, the email parser), which had none to read (see _HeadLines)
+        self.headers = email_parser.Parser(_class=self.MessageClass).parsestr(b"".join(kept.lines).decode("iso-8859-1"))
+        if self.headers.get("Expect", "").lower() == "100-continue" and _http_version(self.request_version) >= (1, 1):
+            self.expect_continue = True  # (http.server's look at it saw no headers: handle_expect_100's one effect, here)
         words = self.requestline.split()
         if len(words) == 3 and words[1].startswith("//"):  # (http.server took all but one of its leading slashes off: the target as sent, for Go's 301)
             self.path = words[1]
@@ -1295,7 +1297,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.request_version = "HTTP/1.1"  # never answer as HTTP/0.9: a status line always
         self.close_connection = True
         shown = _read_as_sent(message) if message else _HTTP_MESSAGES.get(code, "the request cannot be read")
-        shown = _HTTP_SAID.get(shown, shown) if code != 505 else f"{shown}: this server speaks HTTP/1.1 and HTTP/1.0"
+        if code == 505:
+            shown = f"{shown}: this server speaks HTTP/1.1 and HTTP/1.0"
         if code == 400 and self.answered and (message or "").startswith(("Bad request syntax", "Bad request version")):
             # (the previous request's body longer than its Content-Length: its rest read as this request's line)
             shown += f" after the connection's request {self.answered}: a request line is METHOD /path HTTP/1.1; if that request's Content-Length was short of its body, this is the body's rest"
@@ -1335,7 +1338,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _end_head(self) -> None:
         """The request's head is read (or refused): reads wait the idle timeout again, each."""
-        self.reading_head = False
         if self.deadline is not None:
             self.deadline = None
             try:
@@ -1383,19 +1385,28 @@ def _malformed_header(headers: Message) -> str:
     return f"no colon after '{(words[0] if words else line)[:40]}': a header is Name: value"
 
 
-class _LinesKept:
-    """A connection's reader that keeps the lines read through it: the header lines as sent. The email parser
-    http.server reads them with ends a line at a lone CR too, so what a header held after one was read as a
-    header of its own, or a CR before the CRLF as the empty line ending the head (:func:`_lone_cr_problem`)."""
+class _HeadLines:
+    """A connection's reader for http.server's reading of the header lines, which reads them itself, to the empty line
+    that ends them, however long or many: Go's net/http server (the service's) bounds a head by its bytes alone (its
+    ``MaxHeaderBytes`` and the 4 KiB ``initialReadLimitSize`` adds: :data:`HEAD_MAX`, the request line's included; past
+    it :class:`_HeadTooLarge`, answered 431), where http.client answered 431 to a line over 65,536 bytes or a 100th line.
+    It keeps the lines as sent and hands http.client none (:meth:`_Handler.parse_request` parses the lines kept): the
+    email parser it reads them with ends a line at a lone CR too, so what a header held after one was read as a header of
+    its own, or a CR before the CRLF as the empty line ending the head (:func:`_lone_cr_problem`)."""
 
-    def __init__(self, reader: Any):
+    def __init__(self, reader: Any, left: int):
         self.reader = reader
+        self.left = left  # the bytes the head may hold yet
         self.lines: list[bytes] = []
 
     def readline(self, size: int = -1) -> bytes:
-        line: bytes = self.reader.readline(size)
-        self.lines.append(line)
-        return line
+        while not self.lines or self.lines[-1] not in (b"\r\n", b"\n", b""):
+            line: bytes = self.reader.readline(self.left + 1)
+            if len(line) > self.left:
+                raise _HeadTooLarge
+            self.left -= len(line)
+            self.lines.append(line)
+        return b"\r\n"
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.reader, name)
@@ -1449,7 +1460,7 @@ class _DeadlineReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         h = self.handler
         if h.deadline is None:
-            return self._counted(self.sock.recv_into(buffer))
+            return self.sock.recv_into(buffer)
         left = h.deadline - time.monotonic()
         wait = min(left, h.read_wait) if h.read_wait else left
         try:
@@ -1462,21 +1473,11 @@ class _DeadlineReader(io.RawIOBase):
             h.deadline_passed = wait >= left  # (the whole time was spent, not one read's wait)
             raise
         h.head_bytes += n
-        return self._counted(n)
-
-    def _counted(self, n: int) -> int:
-        """``n`` bytes read, counted against :data:`HEAD_MAX` while the request's head is read (a read past the head's end
-        may take up to a buffer of the body: as much more is let through, as Go's server lets 4 KiB through)."""
-        h = self.handler
-        if h.reading_head:
-            h.head_read += n
-            if h.head_read > HEAD_MAX + io.DEFAULT_BUFFER_SIZE:
-                raise _HeadTooLarge
         return n
 
 
 class _HeadTooLarge(Exception):
-    """Raised by a connection's reader when a request's head passes :data:`HEAD_MAX` (answered 431 by :meth:`_Handler.parse_request`)."""
+    """Raised by :class:`_HeadLines` when a request's head passes :data:`HEAD_MAX` (answered 431 by :meth:`_Handler.parse_request`)."""
 
 
 @dataclass(frozen=True)
@@ -1548,12 +1549,6 @@ _HTTP_CODES = {
 }
 #: What http.server refuses without saying why (its 414 has no message).
 _HTTP_MESSAGES = {414: "the request line (method, path and query string) is longer than the 65,536 bytes this server reads"}
-#: http.server's own refusals that named no limit, in words that do (431: "Line too long", "Too many headers").
-_HTTP_SAID = {
-    "Line too long": "a header line is longer than the 65,536 bytes this server reads",
-    # (http.client counts the empty line that ends the headers as one of its 100)
-    "Too many headers": "more than 99 header lines: this server reads 99 at most",
-}
 
 
 #: Host names a server on a loopback address serves (besides the address it listens on).
@@ -1716,9 +1711,10 @@ def _malformed_host(value: str) -> str | None:
     )
 
 
-#: The most bytes of a request's line and headers read (Go's ``http.DefaultMaxHeaderBytes``, the service's server's): 431
-#: beyond. http.server reads 99 lines of 64 KiB, 6.4 MB, a connection.
-HEAD_MAX = 1 << 20
+#: The most bytes of a request's line and headers read, however many lines and however long (Go's server's, the
+#: service's: ``http.DefaultMaxHeaderBytes``, 1 MiB, and the 4 KiB of "bufio slop" its ``initialReadLimitSize`` adds; 431
+#: beyond). http.server read 99 lines of 64 KiB, 6.4 MB, a connection, and refused a 100th line or a longer one, 431.
+HEAD_MAX = (1 << 20) + 4096
 
 #: The largest Content-Length taken (Go's ``parseContentLength``: ``strconv.ParseUint(cl, 10, 63)``): 400 beyond.
 CONTENT_LENGTH_MAX = (1 << 63) - 1

@@ -134,3 +134,56 @@ def test_a_content_length_of_2_to_the_63_minus_1_is_a_length_too_large_413() -> 
         s.sendall(b"POST " + PATH + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 0009223372036854775807\r\n\r\n")
         ((status, _, answer),) = answers(s, 1)
         assert (status, answer["code"]) == (413, "RequestEntityTooLarge"), answer
+
+
+# ---------------------------------------------------------------------------------------
+# 5. A head bounded by its bytes alone: 1 MiB and 4 KiB (Go's DefaultMaxHeaderBytes and initialReadLimitSize's slop)
+
+
+def _get_head(pad: int, lines: bytes = b"") -> bytes:
+    """A GET's head: its request line, Host, ``lines`` and an X-Pad header of ``pad`` bytes, and the empty line."""
+    return b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n" + lines + b"X-Pad: " + b"p" * pad + b"\r\n\r\n"
+
+
+def test_a_head_of_many_header_lines_is_served_as_the_service_serves_it() -> None:
+    # serve answered 431 to a 100th header line (http.client's limit); Go's server has no limit on their number
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(_get_head(1, b"".join(b"X-%d: 1\r\n" % i for i in range(2000))))
+        ((status, _, answer),) = answers(s, 1)
+        assert status == 200 and answer["sinks"], answer
+
+
+def test_a_header_line_over_64_kib_is_served_as_the_service_serves_it() -> None:
+    # serve answered 431 to a header line over 65,536 bytes (http.client's limit); Go's server has no limit on a line's length
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(_get_head(500_000))
+        ((status, _, answer),) = answers(s, 1)
+        assert status == 200 and answer["sinks"], answer
+
+
+def _head_of(size: int, lines: bytes = b"") -> bytes:
+    """A GET's head of ``size`` bytes in all: ``lines`` and X-Pad headers of 50,000 bytes at most (under http.client's limits)."""
+    pads = []
+    left = size - len(_get_head(0, lines))
+    while left > 50_000 + 12:
+        pads.append(b"X-Pad%03d: " % len(pads) + b"p" * 50_000 + b"\r\n")
+        left -= len(pads[-1])
+    head = _get_head(left, lines + b"".join(pads))
+    assert len(head) == size
+    return head
+
+
+def test_a_head_of_1_mib_and_4_kib_is_served_and_one_byte_more_is_431() -> None:
+    # (serve counted the bytes read while reading the head, a buffer of the body read with it too, against 1 MiB and 8 KiB)
+    most = (1 << 20) + 4096
+    with serving() as (server, _log):
+        with connect(server) as s:  # (a body after it, read with it, counts nothing against it: read away, the route takes none)
+            s.sendall(_head_of(most, b"Content-Length: 10000\r\n") + b"b" * 10000)
+            ((status, _, answer),) = answers(s, 1)
+            assert status == 200 and answer["sinks"], answer
+        with connect(server) as s:
+            s.sendall(_head_of(most + 1))
+            ((status, headers, answer),) = answers(s, 1)
+            assert (status, answer["code"]) == (431, "RequestHeaderFieldsTooLarge"), answer
+            assert answer["message"] == "the request line and headers are over 1,052,672 bytes (1 MiB and 4 KiB), the most this server reads, as the service"
+            assert headers["connection"] == "close"

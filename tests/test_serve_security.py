@@ -333,8 +333,9 @@ def test_odd_paths_name_nothing_outside_the_routes() -> None:
 
 
 def test_oversized_headers_are_refused_431_and_the_server_keeps_serving() -> None:
+    # (a line over 64 KiB or a 100th line: 431 before, http.client's limits; served, as Go's server serves them, since)
     with serving() as server:
-        for head in (b"X: " + b"a" * 70_000 + b"\r\n", b"X: a\r\n" * 101):
+        for head in (b"X: " + b"a" * 1_100_000 + b"\r\n", b"X: aaaaaaaaaa\r\n" * 80_000):
             reply = raw(server, b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n" + head + b"\r\n")
             assert reply.startswith(b"HTTP/1.1 431 "), reply[:80]
             assert b'"code":"RequestHeaderFieldsTooLarge"' in reply
