@@ -792,7 +792,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.head_bytes = 0
         self.head_timed_out = False
         self.command = self.requestline = ""  # (until http.server reads them: a 408 may come first)
-        super().handle_one_request()  # (http.server ends the connection on a TimeoutError)
+        self._one_request()  # (the connection ended on a TimeoutError, as http.server ends it)
         if self.head_timed_out and self.head_bytes:
             self.send_error(
                 408,
@@ -800,6 +800,45 @@ class _Handler(BaseHTTPRequestHandler):
                 "(however slowly they come): send the request whole",
             )
         self.deadline = None
+
+    def _one_request(self) -> None:
+        """http.server's ``handle_one_request`` but for its bound on the request line: it refused one over 65,536 bytes,
+        414, where Go's net/http server (the service's) reads it as it reads a header line, with no bound of its own, the
+        head bounded by its bytes alone (:data:`HEAD_MAX`: 431 beyond)."""
+        try:
+            try:
+                self.raw_requestline = self._request_line()
+            except _HeadTooLarge:
+                self._refuse_head()
+                return
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return
+            method = getattr(self, "do_" + self.command, None)
+            if method is None:
+                self.send_error(501, f"Unsupported method ({self.command!r})")
+                return
+            method()
+            self.wfile.flush()
+        except TimeoutError as exc:  # a read or a write timed out: the connection is dropped
+            self.log_error("Request timed out: %r", exc)
+            self.close_connection = True
+
+    def _request_line(self) -> bytes:
+        """The request line read (:class:`_HeadTooLarge` past :data:`HEAD_MAX`)."""
+        line: bytes = self.rfile.readline(HEAD_MAX + 1)
+        if len(line) > HEAD_MAX:
+            raise _HeadTooLarge
+        return line
+
+    def _refuse_head(self) -> None:
+        """A head over :data:`HEAD_MAX` answered 431, as Go's server answers it, and the rest read away."""
+        self.send_error(431, f"the request line and headers are over {HEAD_MAX:,} bytes (1 MiB and 4 KiB), the most this server reads, as the service")
+        # (the rest read away, unkept, for LINGER at most: closed with it unread, the connection was reset under a client
+        # still writing it, which failed on a broken pipe without reading the 431)
+        self._read_away(8 * HEAD_MAX, LINGER)
 
     def finish(self) -> None:
         try:
@@ -812,10 +851,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.expect_continue = False
         line: bytes = self.raw_requestline  # type: ignore[has-type]  # (set by http.server before it calls this)
         if line in (b"\r\n", b"\n"):  # RFC 9112 2.2: an empty line before a request line is ignored
-            self.raw_requestline = self.rfile.readline(65537)
-            if len(self.raw_requestline) > 65536:
-                self.command = self.requestline = ""  # (as http.server sets them before its own refusals)
-                self.send_error(414)  # worded as http.server's own 414 is (_HTTP_MESSAGES): one refusal, one message
+            try:
+                self.raw_requestline = self._request_line()
+            except _HeadTooLarge:
+                self._refuse_head()  # (refused as the request line without the empty line is: one refusal, one message)
                 return False
         if self.raw_requestline[:2] == b"\x16\x03":  # a TLS record's first bytes: logged as 400 bytes of "Bad request syntax ('\x16\x03...')"
             self.command = self.requestline = ""
@@ -826,10 +865,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             parsed = super().parse_request()
         except _HeadTooLarge:  # (99 lines of 64 KiB, 6.4 MB, were read and held: a few MB a connection, 256 connections)
-            self.send_error(431, f"the request line and headers are over {HEAD_MAX:,} bytes (1 MiB and 4 KiB), the most this server reads, as the service")
-            # (the rest read away, unkept, for LINGER at most: closed with it unread, the connection was reset under a client
-            # still writing it, which failed on a broken pipe without reading the 431)
-            self._read_away(8 * HEAD_MAX, LINGER)
+            self._refuse_head()
             return False
         finally:
             self.rfile = kept.reader
@@ -1296,7 +1332,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._end_head()
         self.request_version = "HTTP/1.1"  # never answer as HTTP/0.9: a status line always
         self.close_connection = True
-        shown = _read_as_sent(message) if message else _HTTP_MESSAGES.get(code, "the request cannot be read")
+        shown = _read_as_sent(message) if message else "the request cannot be read"
         if code == 505:
             shown = f"{shown}: this server speaks HTTP/1.1 and HTTP/1.0"
         if code == 400 and self.answered and (message or "").startswith(("Bad request syntax", "Bad request version")):
@@ -1477,7 +1513,7 @@ class _DeadlineReader(io.RawIOBase):
 
 
 class _HeadTooLarge(Exception):
-    """Raised by :class:`_HeadLines` when a request's head passes :data:`HEAD_MAX` (answered 431 by :meth:`_Handler.parse_request`)."""
+    """Raised when a request's head passes :data:`HEAD_MAX` (:meth:`_Handler._request_line`, :class:`_HeadLines`; answered 431)."""
 
 
 @dataclass(frozen=True)
@@ -1542,13 +1578,10 @@ _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")  # a chunk size (RFC 9112 7.1)
 _HTTP_CODES = {
     400: "BadRequest",
     408: "RequestTimeout",
-    414: "RequestURITooLong",
     431: "RequestHeaderFieldsTooLarge",
     501: "NotImplemented",
     505: "HTTPVersionNotSupported",
 }
-#: What http.server refuses without saying why (its 414 has no message).
-_HTTP_MESSAGES = {414: "the request line (method, path and query string) is longer than the 65,536 bytes this server reads"}
 
 
 #: Host names a server on a loopback address serves (besides the address it listens on).

@@ -187,3 +187,22 @@ def test_a_head_of_1_mib_and_4_kib_is_served_and_one_byte_more_is_431() -> None:
             assert (status, answer["code"]) == (431, "RequestHeaderFieldsTooLarge"), answer
             assert answer["message"] == "the request line and headers are over 1,052,672 bytes (1 MiB and 4 KiB), the most this server reads, as the service"
             assert headers["connection"] == "close"
+
+
+def test_a_request_line_over_64_kib_is_served_as_the_service_serves_it() -> None:
+    # serve (http.server) answered 414 to a request line over 65,536 bytes; Go's server reads it as a header line, with
+    # no bound of its own: the head's bytes alone are bounded (431 beyond), an empty line before it or not
+    target = b"/v2/sinks/" + b"s" * 100_000
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + b"\r\nGET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        (status, _, answer), (status2, _, answer2) = answers(s, 2)
+        assert (status, answer["code"]) == (404, "ResourceNotFound"), answer
+        assert (status2, answer2) == (status, answer)
+    most = (1 << 20) + 4096
+    for blank, n in ((b"", most - 17), (b"\r\n", most - 17), (b"", most), (b"\r\n", most)):
+        with serving() as (server, _), connect(server) as s:
+            line = b"GET /" + b"a" * n + b" HTTP/1.1\r\n"  # (most - 17: with the empty line that ends the head, one byte over)
+            s.sendall(blank + line + b"\r\n")
+            ((status, headers, answer),) = answers(s, 1)
+            assert (status, answer["code"]) == (431, "RequestHeaderFieldsTooLarge"), answer
+            assert headers["connection"] == "close"
