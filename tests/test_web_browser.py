@@ -1058,7 +1058,7 @@ def test_a_source_that_does_not_exist_offers_nothing_to_send_to(browser: Any) ->
     driver = browser
     with ui_server() as server:
         driver.get(server.url + "/ui/sources/nope")
-        wait(driver, lambda d: text_of(d, "load-error") == "The service answered 404 ResourceNotFound: no sink 'nope'", "the 404")
+        wait(driver, lambda d: text_of(d, "load-error").startswith("The service answered 404 ResourceNotFound: no sink 'nope' (asked again"), "the 404")
         assert text_of(driver, "source-name") == "No such source"
         for element_id in ("send-form", "endpoint", "rows-next", "rows-prev", "config"):
             assert not by_id(driver, element_id).is_displayed(), element_id

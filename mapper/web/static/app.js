@@ -887,11 +887,20 @@
 
   // A source that is not there (a typo, a bookmark of another database): said, with nothing
   // to send to and no rows to page through.
+  var SOURCE_SECTIONS = ["status-line", "config-section", "endpoint-section", "send-section", "rows-section"];
+
   function noSource(message) {
     document.title = "No such source - mapper serve";
     setText("source-name", "No such source");
     setText("load-error", message);
-    ["status-line", "config-section", "endpoint-section", "send-section", "rows-section"].forEach(function (id) { $(id).hidden = true; });
+    SOURCE_SECTIONS.forEach(function (id) { $(id).hidden = true; });
+  }
+
+  // How often a source's page asks again for a source that is not there (404): slower than
+  // the refresh, but asked (a source deleted, the service restarted on another database, is
+  // created again under its name: the page stayed "No such source" until reloaded).
+  function goneMs() {
+    return Math.min(refreshMs() * 5, 2147483647);  // (15 s; a timer past 2^31 - 1 ms fires at once)
   }
 
   function sourcePage() {
@@ -988,19 +997,33 @@
     // The details are asked for by the poll and after each send: only the answer to the last
     // request is shown (a poll answered late put the counts before a send back over it).
     var sinkSeq = 0;
+    var gone = false;  // the last answer was 404: "No such source" shown
 
     function loadSink() {
       var seq = ++sinkSeq;
       return api("GET", viewPath, undefined, { counts: "object", definition: "array" }).then(function (res) {
         if (seq !== sinkSeq) return;
         clearTimeout(timer);
-        if (res.status === 404) return noSource(serviceError(res));
+        if (res.status === 404) {
+          // said, and asked again, slower: a source created again under this name is shown
+          // (its details, counts and rows drawn anew: none of the gone source's is kept)
+          noSource(serviceError(res) + " (asked again every " + goneMs() / 1000 + " s: the source is shown once it exists)");
+          gone = true;
+          shown = null;
+          counted = null;
+          timer = setTimeout(loadSink, goneMs());
+          return;
+        }
         if (!res.ok) {  // said; a failing service (5xx) is asked again: the state shown may still be CREATING
           setText("load-error", serviceError(res));
           if (res.status >= 500) timer = setTimeout(loadSink, refreshMs());
           return;
         }
         setText("load-error", "");
+        if (gone) {
+          gone = false;
+          SOURCE_SECTIONS.forEach(function (id) { $(id).hidden = false; });
+        }
         showSink(res.data);
       }, function (err) {  // the service gone for a moment (restarted): said, and asked again
         if (seq !== sinkSeq) return;

@@ -1,0 +1,42 @@
+"""A source's page in a real browser as its source comes and goes and as the service fails
+in ways it did not expect: a source created again after a 404, answers that are not the
+service's, a page of rows too wide to send whole.
+
+``tests/test_web_browser.py``'s fixtures (Debian's chromium, skipped without it). Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.test_web_browser import ROOT, SEED, api, by_id, rows_shown, text_of, wait
+from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
+from tests.test_web_browser import browser as browser  # noqa: F401
+from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
+from tests.test_web_browser import ui_server as browser_server
+
+SINK = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
+SID = SINK["name"]
+
+
+def _records(n: int) -> dict[str, Any]:
+    seed = json.loads(SEED)
+    return {"records": [{"value": seed | {"id": f"r{i}"}} for i in range(n)]}
+
+
+def test_a_source_created_under_the_name_of_the_page_is_shown(browser: Any) -> None:  # noqa: F811
+    # after a 404 (the source deleted, a bookmark opened before the source was created) the page
+    # stopped asking: the source created under that name stayed "No such source" until a reload
+    driver = browser
+    with browser_server() as server:
+        driver.get(server.url + f"/ui/sources/{SID}")
+        wait(driver, lambda d: text_of(d, "source-name") == "No such source", "the 404")
+        assert text_of(driver, "load-error").startswith(f"The service answered 404 ResourceNotFound: no sink '{SID}' (asked again every 2.5 s")
+        assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
+        assert api(server, "POST", f"/v2/sinks/{SID}", _records(2))[0] == 200
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 2 of 2.", "the source created since, and its rows")
+        assert text_of(driver, "source-name") == SID and text_of(driver, "load-error") == ""
+        for element_id in ("send-form", "endpoint", "config", "rows"):
+            assert by_id(driver, element_id).is_displayed(), element_id
+        assert "2 stored, 0 refused, in 1 request" in text_of(driver, "config")
