@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.test_web_browser import ROOT, SEED, api, by_id, rows_shown, text_of, wait
+from tests.test_web_browser import ROOT, SEED, api, by_id, css, rows_shown, text_of, wait
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
@@ -40,3 +40,25 @@ def test_a_source_created_under_the_name_of_the_page_is_shown(browser: Any) -> N
         for element_id in ("send-form", "endpoint", "config", "rows"):
             assert by_id(driver, element_id).is_displayed(), element_id
         assert "2 stored, 0 refused, in 1 request" in text_of(driver, "config")
+
+
+def test_a_value_sent_cut_is_shown_whole_from_the_keyboard(browser: Any) -> None:  # noqa: F811
+    # each value of a page of rows is cut to its share of the page (a wide table's page was tens
+    # of MB); a cut value offers itself whole: a button, reached and pressed from the keyboard
+    from selenium.webdriver.common.keys import Keys
+
+    driver = browser
+    seed = json.loads(SEED)
+    seed["data"]["reg"] = "r" * 5_000
+    with browser_server() as server:
+        assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
+        assert api(server, "POST", f"/v2/sinks/{SID}", {"records": [{"value": seed}]})[0] == 200
+        driver.get(server.url + f"/ui/sources/{SID}")
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 1 of 1.", "the rows")
+        buttons = css(driver, "#rows button.whole")
+        assert len(buttons) == 1 and buttons[0].get_attribute("aria-label") == "Show the whole value of reg, row 1 (5,002 characters)"
+        cell = "Array.from(document.querySelectorAll('#rows tbody td')).find(c => c.querySelector('button.whole, .whole-value'))"
+        assert driver.execute_script(f"return {cell}.firstChild.data").endswith("...(5,002 characters)")
+        buttons[0].send_keys(Keys.ENTER)
+        wait(driver, lambda d: d.execute_script(f"return {cell}.innerText") == '"' + "r" * 5_000 + '"', "the whole value")
+        assert driver.execute_script("return document.activeElement.className") == "whole-value"

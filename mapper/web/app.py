@@ -20,7 +20,8 @@ GET      ``/ui/api/catalog``              the databases and tables registered
 GET      ``/ui/api/name?name=``           the name checked as ``mapper check`` checks it
 POST     ``/ui/api/draft``                the form checked, its API body, the preview
 GET      ``/ui/api/sinks/<id>``           a source's details, its API body as text
-GET      ``/ui/api/sinks/<id>/rows``      a page of rows stored, each cell as text
+GET      ``/ui/api/sinks/<id>/rows``      a page of rows stored, each cell as text (cut to a page's share)
+GET      ``/ui/api/sinks/<id>/cell``      one value of them whole (``?offset=&column=``)
 POST     ``/ui/api/sinks/<id>/send``      pasted records ingested as the endpoint ingests
 =======  ===============================  ==============================================
 
@@ -77,8 +78,15 @@ PAGE_HEADERS = {
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 #: Characters of a stored value the rows' page shows (then "...(N characters)"): a producer's
 #: megabyte strings, 25 rows of them, made a page of tens of megabytes the browser hung on;
-#: the whole value is the API's (``GET /v2/sinks/<id>/rows``).
+#: the whole value is the page's on demand (``GET /ui/api/sinks/<id>/cell``) and the API's
+#: (``GET /v2/sinks/<id>/rows``).
 CELL_LIMIT = 1000
+#: Characters of values a page of rows sends (about: a cut value adds its "...(N characters)"):
+#: each value is cut to its share, between CELL_FLOOR and CELL_LIMIT. 1,000 a value alone left a
+#: page of 25 rows of a table of 1,100 columns at 27 MB; shared, ~2 MB of JSON at the most.
+PAGE_CHARS = 200_000
+#: The fewest characters a value is cut to, however many values the page holds.
+CELL_FLOOR = 20
 #: What to do about a draft over the UI's cap (the page itself leaves out a sample record that big; then a path is).
 _DRAFT_ADVICE = "leave the sample record out (it is only previewed, never part of the source), or shorten the paths"
 #: Seconds between a page's refreshes (:func:`install`'s default).
@@ -322,6 +330,7 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
     app.add_route("POST", r"/ui/api/draft", ui.draft_route)
     app.add_route("GET", r"/ui/api/sinks/(?P<sink_id>[^/]+)", ui.view_route)
     app.add_route("GET", r"/ui/api/sinks/(?P<sink_id>[^/]+)/rows", _rows_route)
+    app.add_route("GET", r"/ui/api/sinks/(?P<sink_id>[^/]+)/cell", _cell_route)
     app.add_route("POST", r"/ui/api/sinks/(?P<sink_id>[^/]+)/send", _send_route)
 
 
@@ -470,26 +479,50 @@ def _config(app: App, req: Request, refresh: float = REFRESH_SECONDS) -> Respons
     )
 
 
+def _cell(row: dict[str, Any], name: str, cut: int | None) -> dict[str, Any]:
+    """A row's cell as the page shows it: ``kind`` (value, null, missing) and ``text``; a value
+    whose text is longer than ``cut`` (None: never) is cut, said in its text ("...(N
+    characters)") and by ``length``, its whole text's characters (the page offers it whole)."""
+    if name not in row:
+        return {"kind": "missing", "text": "missing"}
+    if row[name] is None:
+        return {"kind": "null", "text": "null"}
+    text = compact(row[name])
+    if cut is None or len(text) <= cut:
+        return {"kind": "value", "text": text}
+    return {"kind": "value", "text": preview(text, cut), "length": len(text)}
+
+
 def _rows_route(app: App, req: Request) -> Response:
-    """A page of a source's rows, each cell as text (missing, null, or the value shortened)."""
+    """A page of a source's rows, each cell as text (missing, null, or the value shortened: to
+    its share of PAGE_CHARS, so that a page of a wide table stays small)."""
     offset = query_int(req, "offset", 0)
     limit = query_int(req, "limit", 25)
     page_limit(limit, 1000)
     page = app.store.rows(req.params["sink_id"], offset=offset, limit=limit)
     names = [n for n, _t in page.columns]
+    cut = max(CELL_FLOOR, min(CELL_LIMIT, PAGE_CHARS // max(1, len(page.rows) * (len(names) + 1))))
     rows = []
     for row in page.rows:
-        cells = []
-        for n in names:
-            if n not in row:
-                cells.append({"kind": "missing", "text": "missing"})
-            elif row[n] is None:
-                cells.append({"kind": "null", "text": "null"})
-            else:
-                cells.append({"kind": "value", "text": preview(compact(row[n]), CELL_LIMIT)})
-        rows.append({"id": preview(compact(row["_id"]), CELL_LIMIT), "cells": cells})
+        ident = _cell(row, "_id", cut)
+        rows.append({"id": ident["text"], **({"id_length": ident["length"]} if "length" in ident else {}), "cells": [_cell(row, n, cut) for n in names]})
     columns = [{"name": n, "type": t} for n, t in page.columns]
-    return json_response(200, {"columns": columns, "total": page.total, "offset": page.offset, "limit": page.limit, "rows": rows})
+    return json_response(200, {"columns": columns, "total": page.total, "offset": page.offset, "limit": page.limit, "cut": cut, "rows": rows})
+
+
+def _cell_route(app: App, req: Request) -> Response:
+    """One value of a source's rows whole, as text: the row at ``offset`` (as the rows' pages
+    count them), its ``column`` (``_id``: the row's id), what a page of rows shows cut."""
+    offset = query_int(req, "offset", 0)
+    column = req.arg("column")
+    page = app.store.rows(req.params["sink_id"], offset=offset, limit=1)
+    names = ["_id"] + [n for n, _t in page.columns]
+    if column not in names:
+        shown = "no column" if column is None else f"no column {preview(column)!r}"
+        raise ServiceError(400, INVALID_PARAMETER, f"the source has {shown}: column= names one of its columns, or _id")
+    if not page.rows:
+        raise ServiceError(404, NOT_FOUND, f"the source has no row {offset:,} (it holds {page.total:,}, counted from 0)")
+    return json_response(200, {"offset": page.offset, "column": column, **_cell(page.rows[0], column, None)})
 
 
 def _send_route(app: App, req: Request) -> Response:

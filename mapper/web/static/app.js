@@ -1113,9 +1113,13 @@
           page.columns.forEach(function (c) { tr.appendChild(el("th", { scope: "col", title: c.type }, c.name)); });
           head.appendChild(tr);
           var body = clear($("rows").tBodies[0]);
-          page.rows.forEach(function (r) {
-            var line = el("tr", null, el("th", { scope: "row", className: "value" }, r.id));
-            r.cells.forEach(function (c) { line.appendChild(el("td", { className: c.kind }, c.text)); });
+          page.rows.forEach(function (r, i) {
+            var at = page.offset + i;
+            var line = el("tr", null, cellOf(el("th", { scope: "row", className: "value" }), r.id, r.id_length, at, "_id"));
+            page.columns.forEach(function (col, k) {
+              var c = r.cells[k];
+              line.appendChild(cellOf(el("td", { className: c.kind }), c.text, c.length, at, col.name));
+            });
             body.appendChild(line);
           });
         }
@@ -1136,6 +1140,41 @@
         setText("rows-summary", "Cannot reach the service: " + err + " (the rows below may not be the page asked for; asked again in a few seconds).");
         counted = null;
       });
+    }
+
+    // A cell of the rows: its text, and for a value the service sent cut (each value of a page
+    // is cut to its share, so a page of a wide table stays small: 25 rows of 1,100 columns were
+    // 27 MB) a button that asks for it whole (GET .../cell) and shows it in the cell, in a box
+    // that scrolls; the focus goes there from the button, which is gone.
+    function cellOf(node, text, length, at, column) {
+      node.appendChild(document.createTextNode(safeText(text)));
+      if (!length) return node;
+      var note = el("span", { className: "whole-note", role: "status" });
+      var button = el("button", { type: "button", className: "whole",
+        "aria-label": "Show the whole value of " + column + ", row " + (at + 1) + " (" + length.toLocaleString("en") + " characters)" }, "Show whole value");
+      button.addEventListener("click", function () {
+        if (isBusy(button)) return;
+        setBusy(button, true);
+        putText(note, "");
+        var path = viewPath + "/cell?offset=" + at + "&column=" + encodeURIComponent(column);
+        api("GET", path, undefined, { text: "any" }).then(function (res) {
+          setBusy(button, false);
+          if (!node.isConnected) return;  // (the page of rows drawn again meanwhile)
+          if (!res.ok) return putText(note, serviceError(res));
+          var focused = document.activeElement === button;
+          var box = el("span", { className: "whole-value", tabindex: "0", role: "region",
+            "aria-label": "The whole value of " + column + ", row " + (at + 1) }, res.data.text);
+          clear(node).appendChild(box);
+          if (focused) box.focus();
+        }, function (err) {
+          setBusy(button, false);
+          putText(note, "Cannot reach the service: " + err);
+        });
+      });
+      node.appendChild(document.createTextNode(" "));
+      node.appendChild(button);
+      node.appendChild(note);
+      return node;
     }
 
     // A refusal naming a line of the paste ("line 537: Invalid JSON ...", nothing sent): the box
