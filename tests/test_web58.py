@@ -62,3 +62,28 @@ def test_a_value_sent_cut_is_shown_whole_from_the_keyboard(browser: Any) -> None
         buttons[0].send_keys(Keys.ENTER)
         wait(driver, lambda d: d.execute_script(f"return {cell}.innerText") == '"' + "r" * 5_000 + '"', "the whole value")
         assert driver.execute_script("return document.activeElement.className") == "whole-value"
+
+
+def test_a_details_answer_that_is_not_the_services_does_not_stop_the_refreshes(browser: Any) -> None:  # noqa: F811
+    # a 2xx that is not the service's JSON (a proxy's page for a moment), like any answer but a
+    # 5xx, was said and never asked again: the error stayed over counts that no longer moved
+    driver = browser
+    with browser_server() as server:
+        assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
+        driver.get(server.url + f"/ui/sources/{SID}")
+        wait(driver, lambda d: "0 stored, 0 refused, in 0 requests" in text_of(d, "config"), "the details")
+        driver.execute_script(
+            """
+            var real = window.fetch;
+            window.proxied = false;  // the next details request: a proxy's page, once
+            window.fetch = function (path, init) {
+              if (window.proxied || !/\\/ui\\/api\\/sinks\\/[^/]+$/.test(String(path))) return real(path, init);
+              window.proxied = true;
+              return Promise.resolve(new Response("<html>proxy</html>", {status: 200, headers: {"Content-Type": "text/html"}}));
+            };
+            """
+        )
+        wait(driver, lambda d: text_of(d, "load-error").startswith("The answer to GET /ui/api/sinks/"), "the proxy's page said")
+        assert api(server, "POST", f"/v2/sinks/{SID}", _records(2))[0] == 200
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 2 of 2.", "the refreshes going on")
+        assert text_of(driver, "load-error") == "" and "2 stored, 0 refused, in 1 request" in text_of(driver, "config")

@@ -1014,9 +1014,13 @@
           timer = setTimeout(loadSink, goneMs());
           return;
         }
-        if (!res.ok) {  // said; a failing service (5xx) is asked again: the state shown may still be CREATING
+        if (!res.ok) {
+          // said, and asked again, whatever the answer was: a failing service (5xx; the state
+          // shown may still be CREATING), and also a proxy's page answered 200 for a moment, a
+          // 401 or 400, which stopped the page's refreshes for good, the error said over
+          // details that no longer changed until a reload
           setText("load-error", serviceError(res));
-          if (res.status >= 500) timer = setTimeout(loadSink, refreshMs());
+          timer = setTimeout(loadSink, refreshMs());
           return;
         }
         setText("load-error", "");
