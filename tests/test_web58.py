@@ -29,10 +29,10 @@ def test_a_source_created_under_the_name_of_the_page_is_shown(browser: Any) -> N
     # after a 404 (the source deleted, a bookmark opened before the source was created) the page
     # stopped asking: the source created under that name stayed "No such source" until a reload
     driver = browser
-    with browser_server() as server:
+    with browser_server(refresh=0.2) as server:  # (asked again every 1 s after the 404)
         driver.get(server.url + f"/ui/sources/{SID}")
         wait(driver, lambda d: text_of(d, "source-name") == "No such source", "the 404")
-        assert text_of(driver, "load-error").startswith(f"The service answered 404 ResourceNotFound: no sink '{SID}' (asked again every 2.5 s")
+        assert text_of(driver, "load-error").startswith(f"The service answered 404 ResourceNotFound: no sink '{SID}' (asked again every 1 s")
         assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
         assert api(server, "POST", f"/v2/sinks/{SID}", _records(2))[0] == 200
         wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 2 of 2.", "the source created since, and its rows")
@@ -87,3 +87,28 @@ def test_a_details_answer_that_is_not_the_services_does_not_stop_the_refreshes(b
         assert api(server, "POST", f"/v2/sinks/{SID}", _records(2))[0] == 200
         wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 2 of 2.", "the refreshes going on")
         assert text_of(driver, "load-error") == "" and "2 stored, 0 refused, in 1 request" in text_of(driver, "config")
+
+
+def test_the_list_asks_again_for_the_catalog_its_first_request_did_not_get(browser: Any) -> None:  # noqa: F811
+    # the list's first catalog request failed (the service restarting): the Database column
+    # showed the database's id instead of its name for good, until a reload
+    from tests.test_hunt_web import clicks_source
+
+    driver = browser
+    with browser_server() as server:
+        clicks_source(server, "first")
+        fail_catalog_once = """
+            var real = window.fetch, failed = false;
+            window.fetch = function (path, init) {
+              if (String(path).indexOf("/ui/api/catalog") < 0 || failed) return real(path, init);
+              failed = true;
+              return Promise.reject(new TypeError("Failed to fetch"));
+            };
+        """
+        added = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": fail_catalog_once})
+        try:
+            driver.get(server.url + "/ui/")
+            wait(driver, lambda d: [e.text for e in css(d, "#sources tbody th")] == ["first"], "the list")
+            wait(driver, lambda d: [e.text for e in css(d, "#sources tbody td.database")] == ["web"], "the database's name")
+        finally:
+            driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})

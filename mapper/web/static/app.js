@@ -350,8 +350,18 @@
       if (link.title !== safeText(why)) link.title = safeText(why);
     }
 
+    // The catalog (the databases' names) is asked again with each refresh until it comes: a
+    // first request that failed (the service restarting) left database ids in the list for good.
+    var catalogCame = false;
+
+    function askCatalog() {
+      return catalogCame ? Promise.resolve() : loadCatalog().then(function (refused) { catalogCame = !refused; }, function () {});
+    }
+
     function refresh() {
-      api("GET", "/v2/sinks", undefined, { sinks: "array" }).then(function (res) {
+      askCatalog().then(function () {
+        return api("GET", "/v2/sinks", undefined, { sinks: "array" });
+      }).then(function (res) {
         if (!res.ok) {  // said, and asked again: the list shown is the last one the service gave
           setText("load-error", serviceError(res));
           clearTimeout(timer);
@@ -375,7 +385,7 @@
       });
     }
 
-    loadCatalog().then(refresh, refresh);
+    refresh();
   }
 
   // ------------------------------------------------------------------ New Source
