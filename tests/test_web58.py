@@ -62,6 +62,12 @@ def test_a_value_sent_cut_is_shown_whole_from_the_keyboard(browser: Any) -> None
         buttons[0].send_keys(Keys.ENTER)
         wait(driver, lambda d: d.execute_script(f"return {cell}.innerText") == '"' + "r" * 5_000 + '"', "the whole value")
         assert driver.execute_script("return document.activeElement.className") == "whole-value"
+        # the page of rows drawn again (a record stored on it): the value stays whole, the focus in it
+        # (the table drawn anew took the value shown whole, and the focus, back to the top of the page)
+        assert api(server, "POST", f"/v2/sinks/{SID}", _records(1))[0] == 200
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 2 of 2.", "the rows drawn again")
+        wait(driver, lambda d: d.execute_script(f"return {cell}.innerText") == '"' + "r" * 5_000 + '"', "the value whole again")
+        assert driver.execute_script("return document.activeElement.className") == "whole-value"
 
 
 def test_a_details_answer_that_is_not_the_services_does_not_stop_the_refreshes(browser: Any) -> None:  # noqa: F811

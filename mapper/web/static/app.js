@@ -1021,6 +1021,7 @@
           gone = true;
           shown = null;
           counted = null;
+          wholeShown = Object.create(null);
           timer = setTimeout(loadSink, goneMs());
           return;
         }
@@ -1122,6 +1123,7 @@
         var drawn = JSON.stringify([page.columns, page.rows]);
         if (drawn !== shownRows) {
           shownRows = drawn;
+          var focused = focusInRows();
           var head = clear($("rows").tHead);
           var tr = el("tr", null, el("th", { scope: "col" }, "_id"));
           page.columns.forEach(function (c) { tr.appendChild(el("th", { scope: "col", title: c.type }, c.name)); });
@@ -1136,6 +1138,7 @@
             });
             body.appendChild(line);
           });
+          focusRowsAt(focused);
         }
         var first = page.total ? page.offset + 1 : 0;
         var last = page.offset + page.rows.length;
@@ -1159,14 +1162,25 @@
     // A cell of the rows: its text, and for a value the service sent cut (each value of a page
     // is cut to its share, so a page of a wide table stays small: 25 rows of 1,100 columns were
     // 27 MB) a button that asks for it whole (GET .../cell) and shows it in the cell, in a box
-    // that scrolls; the focus goes there from the button, which is gone.
+    // that scrolls; the focus goes there from the button, which is gone. A value shown whole is
+    // asked for whole again when the rows are drawn again (records stored on the page shown).
+    var wholeShown = Object.create(null);  // "offset column" of each value shown whole
+
     function cellOf(node, text, length, at, column) {
       node.appendChild(document.createTextNode(safeText(text)));
       if (!length) return node;
+      var key = at + " " + column;
       var note = el("span", { className: "whole-note", role: "status" });
       var button = el("button", { type: "button", className: "whole",
         "aria-label": "Show the whole value of " + column + ", row " + (at + 1) + " (" + length.toLocaleString("en") + " characters)" }, "Show whole value");
-      button.addEventListener("click", function () {
+      button.addEventListener("click", showWhole);
+      node.appendChild(document.createTextNode(" "));
+      node.appendChild(button);
+      node.appendChild(note);
+      if (wholeShown[key]) showWhole();
+      return node;
+
+      function showWhole() {
         if (isBusy(button)) return;
         setBusy(button, true);
         putText(note, "");
@@ -1179,16 +1193,29 @@
           var box = el("span", { className: "whole-value", tabindex: "0", role: "region",
             "aria-label": "The whole value of " + column + ", row " + (at + 1) }, res.data.text);
           clear(node).appendChild(box);
+          wholeShown[key] = true;
           if (focused) box.focus();
         }, function (err) {
           setBusy(button, false);
           putText(note, "Cannot reach the service: " + err);
         });
-      });
-      node.appendChild(document.createTextNode(" "));
-      node.appendChild(button);
-      node.appendChild(note);
-      return node;
+      }
+    }
+
+    // Where the focus is in the rows' body ([row, cell] in it; null: elsewhere), and the same
+    // place's control found again once they are drawn anew: the table rebuilt with the focus on
+    // a "Show whole value" (records stored on the page shown) threw it back to the top of the page.
+    function focusInRows() {
+      var active = document.activeElement;
+      var cell = active && $("rows").tBodies[0].contains(active) ? active.closest("td, th") : null;
+      return cell ? [cell.parentNode.sectionRowIndex, cell.cellIndex] : null;
+    }
+
+    function focusRowsAt(place) {
+      var line = place && $("rows").tBodies[0].rows[place[0]];
+      var cell = line && line.cells[place[1]];
+      var target = cell && cell.querySelector(".whole-value, button.whole");
+      if (target) target.focus();
     }
 
     // A refusal naming a line of the paste ("line 537: Invalid JSON ...", nothing sent): the box
