@@ -95,26 +95,34 @@ def test_a_details_answer_that_is_not_the_services_does_not_stop_the_refreshes(b
         assert text_of(driver, "load-error") == "" and "2 stored, 0 refused, in 1 request" in text_of(driver, "config")
 
 
-def test_the_list_asks_again_for_the_catalog_its_first_request_did_not_get(browser: Any) -> None:  # noqa: F811
-    # the list's first catalog request failed (the service restarting): the Database column
-    # showed the database's id instead of its name for good, until a reload
+#: The page's first catalog request fails as a service restarting makes it fail, the next ones reach it.
+FAIL_CATALOG_ONCE = """
+    var real = window.fetch, failed = false;
+    window.fetch = function (path, init) {
+      if (String(path).indexOf("/ui/api/catalog") < 0 || failed) return real(path, init);
+      failed = true;
+      return Promise.reject(new TypeError("Failed to fetch"));
+    };
+"""
+
+
+def test_the_pages_ask_again_for_the_catalog_their_first_request_did_not_get(browser: Any) -> None:  # noqa: F811
+    # the first catalog request failed (the service restarting): the list's Database column showed
+    # the database's id instead of its name for good, and New Source said "Cannot reach the
+    # service" over a form with no database to choose, until a reload
     from tests.test_hunt_web import clicks_source
 
     driver = browser
     with browser_server() as server:
         clicks_source(server, "first")
-        fail_catalog_once = """
-            var real = window.fetch, failed = false;
-            window.fetch = function (path, init) {
-              if (String(path).indexOf("/ui/api/catalog") < 0 || failed) return real(path, init);
-              failed = true;
-              return Promise.reject(new TypeError("Failed to fetch"));
-            };
-        """
-        added = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": fail_catalog_once})
+        added = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAIL_CATALOG_ONCE})
         try:
             driver.get(server.url + "/ui/")
             wait(driver, lambda d: [e.text for e in css(d, "#sources tbody th")] == ["first"], "the list")
             wait(driver, lambda d: [e.text for e in css(d, "#sources tbody td.database")] == ["web"], "the database's name")
+            driver.get(server.url + "/ui/new")
+            wait(driver, lambda d: text_of(d, "load-error").startswith("Cannot reach the service"), "the failure said")
+            wait(driver, lambda d: len(css(d, "#database option")) > 1, "the databases, asked again")
+            assert text_of(driver, "load-error") == ""
         finally:
             driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})

@@ -880,17 +880,26 @@
     form.addEventListener("input", saveForm);
     form.addEventListener("change", saveForm);
 
-    loadCatalog().then(function (refused) {
-      if (refused) {  // said (a 401 also shows the token box); the form waits for the token's reload
-        setText("load-error", serviceError(refused));
-        return;
-      }
-      fillDatabases();
-      if (restoreForm()) runDraft();  // the preview and the problems of the form put back
-      if (nameInput.value) checkName();
-    }, function (err) {
-      setText("load-error", "Cannot reach the service: " + err);
-    });
+    // The catalog, asked again until it comes: a first request that failed (the service
+    // restarting) left "Cannot reach the service" over a form with no database to choose, for
+    // good. (A 401 also shows the token box: its reload brings the token.)
+    function askCatalog() {
+      loadCatalog().then(function (refused) {
+        if (refused) {
+          setText("load-error", serviceError(refused));
+          setTimeout(askCatalog, refreshMs());
+          return;
+        }
+        setText("load-error", "");
+        fillDatabases();
+        if (restoreForm()) runDraft();  // the preview and the problems of the form put back
+        if (nameInput.value) checkName();
+      }, function (err) {
+        setText("load-error", "Cannot reach the service: " + err);
+        setTimeout(askCatalog, refreshMs());
+      });
+    }
+    askCatalog();
   }
 
   // ------------------------------------------------------------------ a source: details, Send records, rows
