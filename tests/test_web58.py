@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.test_web_browser import ROOT, SEED, api, by_id, css, rows_shown, text_of, wait
+from tests.test_web_browser import ROOT, SEED, api, by_id, css, paste, rows_shown, text_of, wait, wait_shown, watch_text
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
@@ -29,10 +29,10 @@ def test_a_source_created_under_the_name_of_the_page_is_shown(browser: Any) -> N
     # after a 404 (the source deleted, a bookmark opened before the source was created) the page
     # stopped asking: the source created under that name stayed "No such source" until a reload
     driver = browser
-    with browser_server(refresh=0.2) as server:  # (asked again every 1 s after the 404)
+    with browser_server(refresh=0.1) as server:  # (asked again every 0.5 s after the 404)
         driver.get(server.url + f"/ui/sources/{SID}")
         wait(driver, lambda d: text_of(d, "source-name") == "No such source", "the 404")
-        assert text_of(driver, "load-error").startswith(f"The service answered 404 ResourceNotFound: no sink '{SID}' (asked again every 1 s")
+        assert text_of(driver, "load-error").startswith(f"The service answered 404 ResourceNotFound: no sink '{SID}' (asked again every 0.5 s")
         assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
         assert api(server, "POST", f"/v2/sinks/{SID}", _records(2))[0] == 200
         wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 2 of 2.", "the source created since, and its rows")
@@ -50,7 +50,7 @@ def test_a_value_sent_cut_is_shown_whole_from_the_keyboard(browser: Any) -> None
     driver = browser
     seed = json.loads(SEED)
     seed["data"]["reg"] = "r" * 5_000
-    with browser_server() as server:
+    with browser_server(refresh=0.2) as server:
         assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
         assert api(server, "POST", f"/v2/sinks/{SID}", {"records": [{"value": seed}]})[0] == 200
         driver.get(server.url + f"/ui/sources/{SID}")
@@ -74,7 +74,7 @@ def test_a_details_answer_that_is_not_the_services_does_not_stop_the_refreshes(b
     # a 2xx that is not the service's JSON (a proxy's page for a moment), like any answer but a
     # 5xx, was said and never asked again: the error stayed over counts that no longer moved
     driver = browser
-    with browser_server() as server:
+    with browser_server(refresh=0.2) as server:
         assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
         driver.get(server.url + f"/ui/sources/{SID}")
         wait(driver, lambda d: "0 stored, 0 refused, in 0 requests" in text_of(d, "config"), "the details")
@@ -113,7 +113,7 @@ def test_the_pages_ask_again_for_the_catalog_their_first_request_did_not_get(bro
     from tests.test_hunt_web import clicks_source
 
     driver = browser
-    with browser_server() as server:
+    with browser_server(refresh=0.2) as server:
         clicks_source(server, "first")
         added = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAIL_CATALOG_ONCE})
         try:
@@ -126,3 +126,33 @@ def test_the_pages_ask_again_for_the_catalog_their_first_request_did_not_get(bro
             assert text_of(driver, "load-error") == ""
         finally:
             driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})
+
+
+def test_a_name_check_and_a_draft_the_service_could_not_answer_are_asked_again(browser: Any) -> None:  # noqa: F811
+    # the service out of reach for a moment as a name was typed: "The name cannot be checked:
+    # cannot reach the service" and the form's "Cannot reach the service" stayed, the service
+    # back, until another key was typed
+    driver = browser
+    with browser_server(refresh=0.2) as server:
+        driver.get(server.url + "/ui/new")
+        wait(driver, lambda d: len(css(d, "#database option")) > 1, "the databases")
+        driver.execute_script(
+            """
+            var real = window.fetch, failed = {};
+            window.fetch = function (path, init) {
+              var route = (String(path).match(/\\/ui\\/api\\/(name|draft)/) || [])[1];
+              if (!route || failed[route]) return real(path, init);
+              failed[route] = true;
+              return Promise.reject(new TypeError("Failed to fetch"));
+            };
+            """
+        )
+        watch_text(driver, "name-check")
+        watch_text(driver, "create-result")
+        paste(driver, "name", "web_clicks")
+        wait_shown(
+            driver, "name-check", lambda t: t == "The name cannot be checked: cannot reach the service: TypeError: Failed to fetch", "the name unchecked"
+        )
+        wait_shown(driver, "create-result", lambda t: t == "Cannot reach the service: TypeError: Failed to fetch", "the draft failed")
+        wait(driver, lambda d: text_of(d, "name-check") == "web_clicks is a valid source name", "the name checked again")
+        wait(driver, lambda d: text_of(d, "create-result") == "", "the draft asked again")

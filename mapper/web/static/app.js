@@ -552,11 +552,19 @@
       } catch (e) {
         return unchecked("it holds half of a UTF-16 surrogate pair, which is no text: type it again");
       }
+      // (a name the service could not answer for, out of reach or a 5xx, is asked about again
+      // unless typed over: "cannot be checked" stayed, the service back, until a key was typed)
+      function again() {
+        setTimeout(function () { if (seq === nameSeq) checkName(); }, refreshMs());
+      }
       api("GET", "/ui/api/name?name=" + asked, undefined, { valid: "any" }).then(function (res) {
         if (seq !== nameSeq) return;
+        if (!res.ok && res.status >= 500) again();
         if (!res.ok) return unchecked(serviceError(res));
         verdict(res.data.valid, res.data.message);
       }, function (err) {
+        if (seq !== nameSeq) return;
+        again();
         unchecked("cannot reach the service: " + err);
       });
     }
@@ -604,8 +612,14 @@
     function runDraft() {
       var seq = ++draftSeq;
       var sent = draftBody();
+      // a draft the service could not answer (out of reach, a 5xx) is asked again unless the
+      // form changed since: its "Cannot reach the service" stayed, the service back, until a key was typed
+      function again() {
+        setTimeout(function () { if (seq === draftSeq) runDraft(); }, refreshMs());
+      }
       return api("POST", "/ui/api/draft", sent.body, { problems: "array", body_text: "any" }).then(function (res) {
         if (seq !== draftSeq) return SUPERSEDED;
+        if (!res.ok && res.status >= 500) again();
         if (!res.ok) return draftFailure(serviceError(res));
         if (draftFailed) {
           draftFailed = false;
@@ -617,6 +631,7 @@
         return res.data;
       }, function (err) {
         if (seq !== draftSeq) return SUPERSEDED;
+        again();
         return draftFailure("Cannot reach the service: " + err);
       });
     }
