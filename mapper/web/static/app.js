@@ -1194,34 +1194,38 @@
       node.appendChild(document.createTextNode(safeText(text)));
       if (!length) return node;
       var key = at + " " + column;
-      var note = el("span", { className: "whole-note", role: "status" });
+      var note = null;  // why the value could not be had whole (made when needed: a page may hold 27,500 cut values)
       var button = el("button", { type: "button", className: "whole",
-        "aria-label": "Show the whole value of " + column + ", row " + (at + 1) + " (" + length.toLocaleString("en") + " characters)" }, "Show whole value");
+        "aria-label": safeText("Show the whole value of " + column + ", row " + (at + 1) + " (" + length.toLocaleString("en") + " characters)") }, "Show whole value");
       button.addEventListener("click", showWhole);
       node.appendChild(document.createTextNode(" "));
       node.appendChild(button);
-      node.appendChild(note);
       if (wholeShown[key]) showWhole();
       return node;
+
+      function failed(message) {
+        if (!note) note = node.appendChild(el("span", { className: "whole-note", role: "status" }));
+        putText(note, message);
+      }
 
       function showWhole() {
         if (isBusy(button)) return;
         setBusy(button, true);
-        putText(note, "");
+        if (note) putText(note, "");
         var path = viewPath + "/cell?offset=" + at + "&column=" + encodeURIComponent(column);
         api("GET", path, undefined, { text: "any" }).then(function (res) {
           setBusy(button, false);
           if (!node.isConnected) return;  // (the page of rows drawn again meanwhile)
-          if (!res.ok) return putText(note, serviceError(res));
+          if (!res.ok) return failed(serviceError(res));
           var focused = document.activeElement === button;
           var box = el("span", { className: "whole-value", tabindex: "0", role: "region",
-            "aria-label": "The whole value of " + column + ", row " + (at + 1) }, res.data.text);
+            "aria-label": safeText("The whole value of " + column + ", row " + (at + 1)) }, res.data.text);
           clear(node).appendChild(box);
           wholeShown[key] = true;
           if (focused) box.focus();
         }, function (err) {
           setBusy(button, false);
-          putText(note, "Cannot reach the service: " + err);
+          failed("Cannot reach the service: " + err);
         });
       }
     }
