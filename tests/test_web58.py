@@ -59,6 +59,14 @@ def test_a_value_sent_cut_is_shown_whole_from_the_keyboard(browser: Any) -> None
         assert len(buttons) == 1 and buttons[0].get_attribute("aria-label") == "Show the whole value of reg, row 1 (5,002 characters)"
         cell = "Array.from(document.querySelectorAll('#rows tbody td')).find(c => c.querySelector('button.whole, .whole-value'))"
         assert driver.execute_script(f"return {cell}.firstChild.data").endswith("...(5,002 characters)")
+        # the service out of reach: said in the cell, the button left to press again
+        driver.execute_script(
+            "var real = window.fetch, failed = false; window.fetch = function (path, init) {"
+            " if (failed || String(path).indexOf('/cell?') < 0) return real(path, init);"
+            " failed = true; return Promise.reject(new TypeError('Failed to fetch')); };"
+        )
+        buttons[0].send_keys(Keys.ENTER)
+        wait(driver, lambda d: [e.text for e in css(d, "#rows .whole-note")] == ["Cannot reach the service: TypeError: Failed to fetch"], "the failure said")
         buttons[0].send_keys(Keys.ENTER)
         wait(driver, lambda d: d.execute_script(f"return {cell}.innerText") == '"' + "r" * 5_000 + '"', "the whole value")
         assert driver.execute_script("return document.activeElement.className") == "whole-value"
