@@ -71,5 +71,7 @@ def test_the_cell_route_says_what_it_cannot_give() -> None:
         assert status == 404 and orjson.loads(body)["message"] == "the source has no row 1 (it holds 1, counted from 0)"
         status, _h, body = request(server, "GET", "/ui/api/sinks/wide/cell?offset=0&column=zz")
         assert status == 400 and orjson.loads(body)["message"] == "the source has no column 'zz': column= names one of its columns, or _id"
+        status, _h, body = request(server, "GET", "/ui/api/sinks/wide/cell?offset=0")
+        assert status == 400 and orjson.loads(body)["message"] == "column= is missing: it names one of the source's columns, or _id"
         status, _h, body = request(server, "GET", "/ui/api/sinks/nope/cell?offset=0&column=c0")
         assert status == 404

@@ -517,9 +517,10 @@ def _cell_route(app: App, req: Request) -> Response:
     column = req.arg("column")
     page = app.store.rows(req.params["sink_id"], offset=offset, limit=1)
     names = ["_id"] + [n for n, _t in page.columns]
+    if column is None:
+        raise ServiceError(400, INVALID_PARAMETER, "column= is missing: it names one of the source's columns, or _id")
     if column not in names:
-        shown = "no column" if column is None else f"no column {preview(column)!r}"
-        raise ServiceError(400, INVALID_PARAMETER, f"the source has {shown}: column= names one of its columns, or _id")
+        raise ServiceError(400, INVALID_PARAMETER, f"the source has no column {preview(column)!r}: column= names one of its columns, or _id")
     if not page.rows:
         raise ServiceError(404, NOT_FOUND, f"the source has no row {offset:,} (it holds {page.total:,}, counted from 0)")
     return json_response(200, {"offset": page.offset, "column": column, **_cell(page.rows[0], column, None)})
