@@ -32,7 +32,7 @@ from .engine.gojson import BODY_BOM_PROBLEM, huge_number_in, json_problem, servi
 from .engine.gojson import go_loads as _loads
 from .engine.reader import BOM, BrokenDocument, endpoint_units, huge_number_said, request_items
 from .errors import MapperError, OptionError, preview
-from .options import whole_number
+from .options import real_number, whole_number
 from .report import plural
 
 __all__ = [
@@ -344,27 +344,19 @@ class Limits:
 
     def __post_init__(self) -> None:
         # each said naming the option, as the Python keyword and the command line's (mapper send's and
-        # serve's): "the limits must be positive ..., not 0 and 1e+06" named neither
-        for value, option, unit in ((self.records_per_s, "records_per_s", "records"), (self.bytes_per_s, "bytes_per_s", "bytes")):
-            # (a bool is no number here, as Sender says: True was a limit of 1 record/s; a str passed
-            # positive_finite, "5", then failed comparing with 1, a TypeError)
-            if not isinstance(value, (int, float)) or not positive_finite(value):
-                raise OptionError(f"the {unit} per second limit ({_said(option)}) must be a positive finite number, not {number_said(value)}")
-        # a bucket holds one second of each: below one record, or one body of "{}", nothing is ever admitted
+        # serve's), and read as every fractional option of the API is (np.int64(500) taken, a bool or a
+        # str refused): a bucket holds one second of each, so below one record, or one body of "{}",
+        # nothing is ever admitted
+        object.__setattr__(self, "records_per_s", rate_option(self.records_per_s, "records_per_s"))
+        object.__setattr__(self, "bytes_per_s", rate_option(self.bytes_per_s, "bytes_per_s"))
         smallest = BODY_OVERHEAD + ITEM_OVERHEAD + 1
-        if self.records_per_s < 1:
-            raise OptionError(f"the records per second limit ({_said('records_per_s')}) must admit a body: at least 1 record, not {self.records_per_s:g}")
-        if self.bytes_per_s < smallest:
-            raise OptionError(f"the bytes per second limit ({_said('bytes_per_s')}) must admit a body: at least {smallest} bytes, not {self.bytes_per_s:g}")
-        for size, option in ((self.body_records, "body_records"), (self.body_bytes, "body_bytes")):
+        for size, option, least in ((self.body_records, "body_records", 1), (self.body_bytes, "body_bytes", smallest)):
             # (True was a body of 1 record; 2.5 a body of 2.5 records, which Sender's body_records= refuses;
-            # np.int64(500), read from an array, is one of 500, held as an int)
+            # np.int64(500), read from an array, is one of 500, held as an int; a body of 0 records, or
+            # of fewer bytes than "{}" takes, holds no record)
             if size is not None:
-                object.__setattr__(self, option, whole_number(size, f"a body's limit ({_said(option)})", why=" (or None)"))
-        if self.body_records is not None and self.body_records < 1:
-            raise OptionError(f"a body holds at least one record ({_said('body_records')}), not {number_said(self.body_records)}")
-        if self.body_bytes is not None and self.body_bytes < smallest:
-            raise OptionError(f"a body of {number_said(self.body_bytes)} bytes ({_said('body_bytes')}) cannot hold a record: it takes at least {smallest}")
+                why = " (or None)" if option == "body_records" else " (a body holding the smallest record, {}; or None)"
+                object.__setattr__(self, option, whole_number(size, f"a body's limit ({_said(option)})", least=least, why=why))
         # (the service admits one second's worth at most: a bigger body is throttled however long it
         # waits, or refused 413; mapper send's options said so, a Sender made in Python let it be sent)
         # (each limit a body passes, alone: the other, met, named an option the user may not have given)
@@ -385,6 +377,15 @@ class Limits:
     def max_bytes(self) -> int:
         """Bytes a body may hold."""
         return self.body_bytes if self.body_bytes is not None else max(BODY_OVERHEAD + ITEM_OVERHEAD + 1, int(self.bytes_per_s))
+
+
+def rate_option(value: object, option: str) -> float:
+    """A per-second limit (``records_per_s`` or ``bytes_per_s``) as a float, or an OptionError naming
+    it as :class:`Limits`, :class:`mapper.Sender` and ``mapper send``/``serve`` all say it (by the
+    keyword and the flag): at least one second's worth of the smallest body (1 record; ``{"records":[{}]}``'s bytes)."""
+    unit = "records" if option == "records_per_s" else "bytes"
+    least = 1 if unit == "records" else BODY_OVERHEAD + ITEM_OVERHEAD + 1
+    return real_number(value, f"the {unit} per second limit ({_said(option)})", least=least, why=" (to admit a body of one record)")
 
 
 def _said(option: str) -> str:
@@ -427,18 +428,11 @@ class TokenBucket:
     """
 
     def __init__(self, rate: float, capacity: float, *, clock: Callable[[], float] = time.monotonic):
-        # (a str passed positive_finite, float("5"), and was taken as the rate: no number, as Limits
-        # and Sender say; named, as Limits names its options)
-        for name, value in (("rate", rate), ("capacity", capacity)):
-            if not isinstance(value, (int, float)):
-                raise OptionError(f"a token bucket's {name} is a number, not {preview(repr(value))} (a {type(value).__name__})")
-        # (NaN passed `rate <= 0`: every wait nan, every take refused; an infinite capacity admitted all)
-        if not (positive_finite(rate) and positive_finite(capacity)):  # (a bool too: True was a rate of 1)
-            raise OptionError(
-                f"a token bucket needs a positive rate and capacity, finite numbers, not rate {number_said(rate)} and capacity {number_said(capacity)}"
-            )
-        self.rate = float(rate)
-        self.capacity = float(capacity)
+        # (a str passed positive_finite, float("5"), and was taken as the rate; NaN passed `rate <= 0`: every
+        # wait nan, every take refused; an infinite capacity admitted all; True was a rate of 1): read as
+        # every fractional option of the API is, each named
+        self.rate = real_number(rate, "a token bucket's rate", above=0)
+        self.capacity = real_number(capacity, "a token bucket's capacity", above=0)
         self.clock = clock
         self.tokens = self.capacity
         self.stamp = clock()

@@ -166,7 +166,7 @@ from .errors import (
     suggest,
     type_name,
 )
-from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions, check_max_record_size, whole_number
+from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions, check_max_record_size, real_number, whole_number
 from .paths import parse_path, records_path_keys, split_paths, to_dot_notation
 from .report import location_text, not_an_item_reason, not_an_object_reason, plural
 from .sink import check_sink
@@ -2463,14 +2463,17 @@ def _named_paths(texts: Iterable[str]) -> list[tuple[str, ...]]:
     return out
 
 
-def _check_options(id_field: Any, primary_key_fields: Any, min_presence: Any, name: Any, input_format: str) -> None:
+def _check_options(id_field: Any, primary_key_fields: Any, min_presence: Any, name: Any, input_format: str) -> float:
+    """``min_presence`` as a float, once every option here is checked."""
     # (each named as the caller gave it: the keyword from Python, the option from mapper infer)
     if id_field is not None and primary_key_fields is not None:
         raise _OptionRefused("give either id_field or primary_key_fields (--id-field or --primary-key-fields), not both")
     if primary_key_fields is not None and (not primary_key_fields or not all(isinstance(p, str) and p.strip() for p in primary_key_fields)):
         raise _OptionRefused("primary_key_fields (--primary-key-fields) needs one or more paths, separated by commas")
-    if isinstance(min_presence, bool) or not isinstance(min_presence, (int, float)) or not 0.0 <= min_presence <= 1.0:
-        raise _OptionRefused(f"min_presence (--min-presence) must be a ratio between 0 and 1, not {min_presence!r}")
+    try:  # (as every fractional option of the API: np.float32(0.5) taken, as a float)
+        share = real_number(min_presence, "min_presence (--min-presence)", least=0, most=1, why=" (a share of the records)")
+    except OptionError as exc:
+        raise _OptionRefused(str(exc)) from None
     if name is not None and (not isinstance(name, str) or not NAME_RE.fullmatch(name)):
         hint = sink_name(str(name))
         raise _OptionRefused(
@@ -2478,6 +2481,7 @@ def _check_options(id_field: Any, primary_key_fields: Any, min_presence: Any, na
         )
     if input_format not in INPUT_FORMATS:
         raise _OptionRefused(f"unknown input format {input_format!r} (input_format, --input-format); use one of {', '.join(INPUT_FORMATS)}")
+    return share
 
 
 class _Globs:
@@ -2572,7 +2576,7 @@ def infer(
             max_depth = whole_number(max_depth, "max_depth (--max-depth)", least=1)
         except OptionError as exc:
             raise _OptionRefused(str(exc)) from None
-    _check_options(id_field, primary_key_fields, min_presence, name, input_format)
+    min_presence = _check_options(id_field, primary_key_fields, min_presence, name, input_format)
     keys = None if records_path is None else records_path_keys(records_path)
     if keys is not None and input_format == "endpoint":
         raise InferError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")

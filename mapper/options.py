@@ -11,9 +11,9 @@ import numbers
 import operator
 from dataclasses import dataclass
 
-from .errors import OptionError, int_text, preview
+from .errors import OptionError, int_text, long_int_text, preview
 
-__all__ = ["INPUT_FORMATS", "MAX_RECORD_SIZE", "MIN_RECORD_SIZE", "NO_WARNINGS", "ON_ERROR", "MapOptions", "body_record_limit", "whole_number"]
+__all__ = ["INPUT_FORMATS", "MAX_RECORD_SIZE", "MIN_RECORD_SIZE", "NO_WARNINGS", "ON_ERROR", "MapOptions", "body_record_limit", "real_number", "whole_number"]
 
 #: Batch policies: ``endpoint`` (the service's: a bad record is refused alone; a record lacking a
 #: mapped value under ``allow_missing_fields: false`` discards the batch), ``reject`` (any bad record
@@ -63,6 +63,64 @@ def whole_number(value: object, name: str, *, least: int | None = None, of: str 
     return number
 
 
+def real_number(
+    value: object, name: str, *, above: float | None = None, least: float | None = None, most: float | None = None, of: str = "", why: str = ""
+) -> float:
+    """``value`` as a ``float``, or an OptionError naming the option ``name`` and the value given.
+
+    Every option of the API that may be fractional (a rate, a number of seconds, a share) is read
+    here, as :func:`whole_number` reads the integer ones, so that all take the same values: any
+    real number (an ``int``, a ``float``, numpy's ``np.int64(5)`` and ``np.float32(0.5)``, what is
+    read from an array), never a bool (``True`` is no rate; numpy's ``np.True_`` is no real
+    number), a str (``"1"``), NaN, an infinity, nor an integer past a float's range. ``above``
+    (the value must be greater), ``least`` and ``most`` bound it; ``of`` says what is counted
+    (``seconds``), ``why`` adds a reason. The message has one shape: ``timeout= (--timeout) must
+    be a finite number of seconds, above 0, not nan``.
+    """
+    number: float | None = None
+    if not isinstance(value, bool) and isinstance(value, numbers.Real):
+        try:
+            number = float(value)
+        except OverflowError:  # (an integer past a float's range, 10**400)
+            pass
+    if (
+        number is None
+        or not math.isfinite(number)
+        or (above is not None and not number > above)
+        or (least is not None and number < least)
+        or (most is not None and number > most)
+    ):
+        counted = f" of {of}" if of else ""
+        bounds = [
+            f"above {above:,g}" if above is not None else "",
+            f"at least {least:,g}" if least is not None else "",
+            f"at most {most:,g}" if most is not None else "",
+        ]
+        bound = "".join(f", {b}" for b in bounds if b)
+        raise OptionError(f"{name} must be a finite number{counted}{bound}{why}, not {_number_given(value)}")
+    return number
+
+
+def _is_index(value: object) -> bool:
+    """Whether ``value`` is an integer as :func:`whole_number` takes one (a bool is not)."""
+    if isinstance(value, bool):
+        return False
+    try:
+        operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return True
+
+
+def _number_given(value: object) -> str:
+    """A refused number as it was given: its repr, but an integer too long to print or past a float's range by its size."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"{'-' if value < 0 else ''}{long_int_text(value)}"
+    if isinstance(value, float):  # (numpy's float64 too: said as a number, as a command line's option was written)
+        return f"{value:,.0f}" if math.isfinite(value) and value == int(value) and abs(value) < 1e18 else repr(float(value))
+    return preview(int_text(value, repr))
+
+
 def check_max_record_size(value: object) -> int:
     """``value`` as the byte count ``max_record_size`` takes (a whole number, at least :data:`MIN_RECORD_SIZE`), or an OptionError."""
     return whole_number(value, "max_record_size", least=MIN_RECORD_SIZE, of="bytes")
@@ -96,13 +154,16 @@ class MapOptions:
         if self.on_error not in ON_ERROR:
             raise OptionError(f"on_error must be one of {', '.join(map(repr, ON_ERROR))}, not {self.on_error!r}")
         m = self.max_errors
-        if isinstance(m, numbers.Integral) and not isinstance(m, (bool, int)):  # (numpy's np.int64(3): a count; np.bool_ is no Integral)
-            m = int(m)
+        if m is not None:
+            # a count when it is an integer (np.int64(3) too), else a share (np.float32(0.01) too): read
+            # as every number of the API is, said as the one option that takes either
+            try:
+                m = whole_number(m, "max_errors", least=0) if _is_index(m) else real_number(m, "max_errors", least=0, most=1)
+            except OptionError:
+                raise OptionError(
+                    f"max_errors must be a count (an int >= 0) or a share of the records (a float from 0.0 to 1.0), not {_number_given(m)}"
+                ) from None
             object.__setattr__(self, "max_errors", m)
-        if m is not None and (
-            isinstance(m, bool) or not isinstance(m, (int, float)) or (isinstance(m, float) and not (math.isfinite(m) and m <= 1.0)) or m < 0
-        ):
-            raise OptionError(f"max_errors must be a count (an int >= 0) or a share of the records (a float from 0.0 to 1.0), not {m!r}")
         if m is not None and self.on_error != "skip":
             raise OptionError(f"max_errors only applies with on_error='skip' (the policy is {self.on_error!r}): drop it or choose skip")
         if not isinstance(self.strict, bool):

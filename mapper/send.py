@@ -93,9 +93,9 @@ from .endpoint import (
     body_data,
     env_token,
     error_of,
-    number_said,
     parse_body,
     printable,
+    rate_option,
     retryable,
     service_loads,
     token_problem,
@@ -131,7 +131,7 @@ from .engine.reader import (
     unpacker,
 )
 from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, option_text, preview, shown_name
-from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, whole_number
+from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, real_number, whole_number
 from .paths import to_dot_notation
 from .report import RecordError, plural
 from .writers import json_bytes, json_line, new_temp, planted_link_said, remove_temp, sync_directory, sync_file, temp_kept, temp_stem
@@ -493,15 +493,22 @@ class Sender:
             raise OptionError(f"the endpoint is a URL (a str), not {type(endpoint).__name__}")
         if token is not None and not isinstance(token, str):
             raise OptionError(f"token= is a str (or None), not {type(token).__name__}")
-        numbers = {"records_per_s": records_per_s, "bytes_per_s": bytes_per_s, "timeout": timeout, "backoff": backoff, "max_backoff": max_backoff}
-        for name, value in numbers.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise OptionError(f"{name}= is a number, not {value!r}")
-        # (the integer options read as every integer option of the API is: np.int64(3) taken, as an int)
-        retries = whole_number(retries, "retries=")
+        # (each read as every number of the API is: np.int64(3) taken, as np.float32(0.5) is)
+        read = send_numbers(
+            {
+                "records_per_s": records_per_s,
+                "bytes_per_s": bytes_per_s,
+                "retries": retries,
+                "timeout": timeout,
+                "backoff": backoff,
+                "max_backoff": max_backoff,
+            },
+            keywords=True,
+        )
+        records_per_s, bytes_per_s, retries = read["records_per_s"], read["bytes_per_s"], read["retries"]
+        timeout, backoff, max_backoff = read["timeout"], read["backoff"], read["max_backoff"]
         body_records = None if body_records is None else whole_number(body_records, "body_records=", why=" (or None)")
         body_bytes = None if body_bytes is None else whole_number(body_bytes, "body_bytes=", why=" (or None)")
-        finite_options(numbers, keywords=True)
         try:
             parts = urllib.parse.urlsplit(endpoint)
         except ValueError as exc:  # e.g. an unclosed [ of an IPv6 host
@@ -537,7 +544,6 @@ class Sender:
         if port == 0:  # (no service listens on port 0: it is not "the scheme's port")
             raise OptionError(f"the endpoint's port must be 1-65535, not 0: {endpoint[:100]!r}")
         self.port = port or (443 if parts.scheme == "https" else 80)
-        wait_options({"retries": retries, "timeout": timeout, "backoff": backoff, "max_backoff": max_backoff}, keywords=True)
         self.scheme = parts.scheme
         self.host, host_header = _host_of(parts, self.port, endpoint)
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -2638,34 +2644,26 @@ def _option_said(name: str, keywords: bool) -> str:
     return f"{name}= ({flag})" if keywords else flag
 
 
-def wait_options(values: dict[str, float], keywords: bool = False) -> None:
-    """Refuse ``retries`` below 0, a ``timeout`` not above 0, a ``backoff`` or ``max_backoff`` below 0,
-    and any of the waits past :data:`MAX_WAIT`, naming each as :func:`finite_options` names it
-    (from Python the keyword first: a :class:`Sender` made in Python was told "--timeout must be > 0",
-    a flag it was not given; mapper send checks its options before it makes one)."""
-    # (each alone, with its value: the message named the four at once, "retries, backoff and max_backoff ...")
-    for name, value in values.items():
-        least = "> 0" if name == "timeout" else ">= 0"
-        if value < 0 or (value == 0 and least == "> 0"):
-            raise OptionError(f"{_option_said(name, keywords)} must be {least}, not {value:g}")
-        # (the socket's timeout and time.sleep overflow far below float's range: a traceback)
-        if name != "retries" and value > MAX_WAIT:
-            raise OptionError(f"{_option_said(name, keywords)} must be at most {MAX_WAIT:,} seconds (a day), not {value:g}")
-
-
-def finite_options(values: dict[str, float], keywords: bool = False) -> None:
-    """Refuse NaN and infinities (argparse's float takes "nan" and "inf"), naming the option: as the
-    command line spells it (``--records-per-s``), or, ``keywords``, as the Python caller gave it,
-    then the command line's (``records_per_s= (--records-per-s)``: a :class:`Sender` made in
-    Python was told of a flag it was not given; mapper send checks its options before it makes one)."""
+def send_numbers(values: dict[str, Any], keywords: bool = False) -> dict[str, Any]:
+    """``records_per_s``, ``bytes_per_s``, ``retries``, ``timeout``, ``backoff`` and ``max_backoff``
+    read as every number of the API is (:func:`~mapper.options.real_number`, :func:`~mapper.options.whole_number`:
+    np.int64 and np.float32 taken, a bool, a str, NaN and infinities refused), each named as the
+    command line spells it (``--timeout``), or, ``keywords``, as the Python caller gave it, then the
+    command line's (``timeout= (--timeout)``: a :class:`Sender` made in Python was told of a flag it
+    was not given; mapper send checks its options before it makes one). ``retries`` is 0 or more,
+    ``timeout`` above 0, the backoffs 0 or more, each wait at most :data:`MAX_WAIT` (the socket's
+    timeout and time.sleep overflow far below float's range: a traceback); the two rates as
+    :class:`~mapper.endpoint.Limits` reads them."""
+    read: dict[str, Any] = {}
     for name, value in values.items():
         said = _option_said(name, keywords)
-        try:
-            finite = math.isfinite(value)
-        except OverflowError:  # (an integer past a float's range, 10**400)
-            raise OptionError(f"{said} must be a finite number, not {number_said(value)}: past a float's range") from None
-        if not finite:
-            raise OptionError(f"{said} must be a finite number, not {value!r}")
+        if name in ("records_per_s", "bytes_per_s"):
+            read[name] = rate_option(value, name)  # (named as Limits names it, the keyword and the flag, from either)
+        elif name == "retries":
+            read[name] = whole_number(value, said, least=0)
+        else:
+            read[name] = real_number(value, said, above=0 if name == "timeout" else None, least=None if name == "timeout" else 0, most=MAX_WAIT, of="seconds")
+    return read
 
 
 def _dry_run_out(args: argparse.Namespace) -> IO[str] | None:
@@ -2708,16 +2706,16 @@ def cmd_send(args: argparse.Namespace) -> int:
         # (> r.ndjson: the shell emptied it, and send said "0 records sent", exit 0, as validate did)
         said = "--dry-run writes the bodies" if args.dry_run else "--report json writes the report" if args.report == "json" else None
         stdout_on_input([args.sink, *args.records], said, "them" if args.dry_run else "it")
-        finite_options(
+        send_numbers(
             {
                 "records_per_s": args.records_per_s,
                 "bytes_per_s": args.bytes_per_s,
+                "retries": args.retries,
                 "timeout": args.timeout,
                 "backoff": args.backoff,
                 "max_backoff": args.max_backoff,
             }
         )
-        wait_options({"retries": args.retries, "timeout": args.timeout, "backoff": args.backoff, "max_backoff": args.max_backoff})
         if args.records_path is not None and args.input_format == "endpoint":
             raise OptionError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")
         records_path = records_path_option(args.records_path)

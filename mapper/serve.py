@@ -99,11 +99,10 @@ from .endpoint import (
     TokenBucket,
     env_token,
     number_said,
-    positive_finite,
     printable,
 )
 from .errors import MapperError, OptionError, check_function, closest, read_once, shown_name, unpacked_file
-from .options import whole_number
+from .options import real_number, whole_number
 from .report import plural
 from .store import ForeignDatabaseError, Store, closed_error, not_a_file, stored_sinks_problem
 from .writers import binary_stdout, write_whole
@@ -394,8 +393,7 @@ class App:
         if token is not None and not token.strip(TOKEN_SPACE):
             raise OptionError("the token (token, --token-env) is empty or white space: give a token, or none to take requests without one")
         # (an integer past a float's range passed `< math.inf`: every POST /v1/sinks then failed in the store)
-        if isinstance(create_delay, bool) or not isinstance(create_delay, (int, float)) or not (create_delay == 0 or positive_finite(create_delay)):
-            raise OptionError(f"the CREATING delay (create_delay, --create-delay) must be a number of seconds >= 0, not {number_said(create_delay)}")
+        create_delay = real_number(create_delay, "the CREATING delay (create_delay, --create-delay)", least=0, of="seconds")
         self.store = store
         self.token = token
         self.limits = limits or Limits()
@@ -2002,8 +2000,8 @@ class Server:
         max_connections = whole_number(max_connections, "the connection limit (max_connections)", least=1, of="connections")
         # (taken unchecked, it became every connection's socket timeout: 0 a non-blocking socket, -1, NaN or "5" an
         # error in each connection's thread, inf a failed deadline: every request dropped unanswered, a line on stderr each)
-        if idle_timeout is not None and (isinstance(idle_timeout, bool) or not isinstance(idle_timeout, (int, float)) or not 0 < idle_timeout < math.inf):
-            raise OptionError(f"the idle timeout (idle_timeout=) must be a positive finite number of seconds (or None: no timeout), not {idle_timeout!r}")
+        if idle_timeout is not None:
+            idle_timeout = real_number(idle_timeout, "the idle timeout (idle_timeout=)", above=0, of="seconds", why=" (or None: no timeout)")
         if not isinstance(host, str) or not host.strip():  # the socket takes "" as every interface: a --host "$UNSET" was open to the network
             raise OptionError(f"the host must be an address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface), not {host!r}")
         if host.startswith("[") and host.endswith("]"):  # (an IPv6 address as a URL writes it)

@@ -64,14 +64,12 @@ from .endpoint import (
     ServiceError,
     body_data,
     body_problem,
-    number_said,
     parse_body,
-    positive_finite,
     service_loads,
 )
 from .errors import MapperError, OptionError, Problem, check_function, file_compression, preview, shown_name, unpacked_file
 from .model import MISSING, Column, Sink
-from .options import body_record_limit, whole_number
+from .options import body_record_limit, real_number, whole_number
 from .report import BATCH_DISCARDED, MISSING_FIELD, BatchRejected, Report
 from .sink import SinkSource, check_sink, load_sink
 from .writers import planted_link_said
@@ -602,10 +600,9 @@ class Store:
         /v1/sinks`` body is accepted (as the service does). A definition with errors
         raises 400 ``InvalidParameter`` naming each (``.problems`` holds them).
         """
-        if isinstance(activate_after, bool) or not isinstance(activate_after, (int, float)) or not (activate_after == 0 or positive_finite(activate_after)):
-            # (None or a str was a TypeError inside the transaction, left open: every later create_sink failed; NaN was 0;
-            # inf kept the sink CREATING forever, and an integer past a float's range was an OverflowError)
-            raise OptionError(f"activate_after= is a finite number of seconds (0 or more), not {number_said(activate_after)}")
+        # (None or a str was a TypeError inside the transaction, left open: every later create_sink failed; NaN was 0;
+        # inf kept the sink CREATING forever, and an integer past a float's range was an OverflowError)
+        activate_after = real_number(activate_after, "activate_after=", least=0, of="seconds")
         for what, flag in (("exist_ok", exist_ok), ("body_form", body_form)):
             if flag is not True and flag is not False:
                 raise OptionError(f"{what}= is True or False, not {flag!r}")

@@ -418,9 +418,18 @@ def test_a_mistyped_path_is_noted_by_a_run_of_several_processes_too(tmp_path, ca
     ("argv", "said"),
     [
         (["send", SINK, RECORDS, "--dry-run", "--records-per-s", "0"], "mapper send: the records per second limit (records_per_s, --records-per-s) must be"),
-        (["send", SINK, RECORDS, "--dry-run", "--bytes-per-s", "10"], "mapper send: the bytes per second limit (bytes_per_s, --bytes-per-s) must admit a body"),
-        (["send", SINK, RECORDS, "--dry-run", "--body-records", "0"], "mapper send: a body holds at least one record (body_records, --body-records), not 0"),
-        (["send", SINK, RECORDS, "--dry-run", "--body-bytes", "5"], "mapper send: a body of 5 bytes (body_bytes, --body-bytes) cannot hold a record"),
+        (
+            ["send", SINK, RECORDS, "--dry-run", "--bytes-per-s", "10"],
+            "mapper send: the bytes per second limit (bytes_per_s, --bytes-per-s) must be a finite number, at least 26 (to admit a body of one record), not 10",
+        ),
+        (
+            ["send", SINK, RECORDS, "--dry-run", "--body-records", "0"],
+            "mapper send: a body's limit (body_records, --body-records) must be a whole number, at least 1 (or None), not 0",
+        ),
+        (
+            ["send", SINK, RECORDS, "--dry-run", "--body-bytes", "5"],
+            "mapper send: a body's limit (body_bytes, --body-bytes) must be a whole number, at least 26 (a body holding the smallest record, {}; or None), not 5",
+        ),
         (["serve", "--db", ":memory:", "--port", "0", "--records-per-s", "0.5"], "mapper serve: the records per second limit (records_per_s, --records-per-s)"),
     ],
     ids=["send records/s", "send bytes/s", "send body records", "send body bytes", "serve records/s"],

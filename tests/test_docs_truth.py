@@ -150,8 +150,8 @@ def test_a_store_clock_that_is_no_function_is_refused_when_given() -> None:
     [
         ({"max_depth": "2"}, "max_depth (--max-depth) must be a whole number, at least 1, not '2'"),
         ({"max_depth": -1}, "max_depth (--max-depth) must be a whole number, at least 1, not -1"),
-        ({"min_presence": None}, "min_presence (--min-presence) must be a ratio between 0 and 1, not None"),
-        ({"min_presence": float("nan")}, "min_presence (--min-presence) must be a ratio between 0 and 1, not nan"),
+        ({"min_presence": None}, "min_presence (--min-presence) must be a finite number, at least 0, at most 1 (a share of the records), not None"),
+        ({"min_presence": float("nan")}, "min_presence (--min-presence) must be a finite number, at least 0, at most 1 (a share of the records), not nan"),
         ({"name": 5}, "invalid sink name 5 (name, --name)"),
         ({"input_format": None}, "unknown input format None (input_format, --input-format)"),
         ({"id_field": "id", "primary_key_fields": ["id"]}, "give either id_field or primary_key_fields"),

@@ -89,9 +89,9 @@ def test_limits_refuse_a_bool_as_sender_does(option: str) -> None:
 
 
 def test_a_token_bucket_refuses_a_bool() -> None:
-    with pytest.raises(OptionError, match="not rate True"):
+    with pytest.raises(OptionError, match="rate must be a finite number, above 0, not True"):
         TokenBucket(True, 5)
-    with pytest.raises(OptionError, match="capacity False"):
+    with pytest.raises(OptionError, match="capacity must be a finite number, above 0, not False"):
         TokenBucket(5, False)
 
 

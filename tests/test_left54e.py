@@ -121,7 +121,9 @@ def test_limits_refuse_a_body_limit_that_is_no_whole_number_as_sender_does(optio
     from mapper.endpoint import Limits
     from mapper.errors import OptionError
 
-    with pytest.raises(OptionError, match=rf"{option}, --{option.replace('_', '-')}\) must be a whole number \(or None\), not {value!r}"):
+    with pytest.raises(
+        OptionError, match=rf"{option}, --{option.replace('_', '-')}\) must be a whole number, at least \d+ \(.*or None\), not {re.escape(repr(value))}"
+    ):
         Limits(**{option: value})
     assert Limits(body_records=5, body_bytes=2000).max_records == 5  # (whole numbers, as before)
 
@@ -131,7 +133,9 @@ def test_a_token_bucket_refuses_what_is_no_number(rate: Any, capacity: Any, name
     from mapper.endpoint import TokenBucket
     from mapper.errors import OptionError
 
-    with pytest.raises(OptionError, match=rf"a token bucket's {named} is a number, not {re.escape(repr(rate if named == 'rate' else capacity))}"):
+    with pytest.raises(
+        OptionError, match=rf"a token bucket's {named} must be a finite number, above 0, not {re.escape(repr(rate if named == 'rate' else capacity))}"
+    ):
         TokenBucket(rate, capacity)
     assert TokenBucket(5, 2.5).rate == 5.0
 

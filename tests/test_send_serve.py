@@ -1140,15 +1140,15 @@ def test_send_usage_errors_exit_2(tmp_path, capsys):
     # found by a bug hunt: waits beyond what a socket or time.sleep takes were a traceback
     # (exit 1, read as "some refused"), and port 0 connected to port 80
     for extra, words in (
-        (("--timeout", "1e300"), "--timeout must be at most 86,400"),
-        (("--backoff", "1e300", "--max-backoff", "1e300"), "--backoff must be at most"),
-        (("--max-backoff", "86401"), "--max-backoff must be at most"),
+        (("--timeout", "1e300"), "--timeout must be a finite number of seconds, above 0, at most 86,400, not 1e+300"),
+        (("--backoff", "1e300", "--max-backoff", "1e300"), "--backoff must be a finite number of seconds, at least 0, at most 86,400, not 1e+300"),
+        (("--max-backoff", "86401"), "--max-backoff must be a finite number of seconds, at least 0, at most 86,400, not 86,401"),
         # found by the docs audit: these four said "retries, backoff and max_backoff must be >= 0
         # and timeout > 0", the API's names, all at once, without the value
-        (("--timeout", "0"), "--timeout must be > 0, not 0"),
-        (("--retries", "-1"), "--retries must be >= 0, not -1"),
-        (("--backoff", "-0.5"), "--backoff must be >= 0, not -0.5"),
-        (("--max-backoff", "-1"), "--max-backoff must be >= 0, not -1"),
+        (("--timeout", "0"), "--timeout must be a finite number of seconds, above 0, at most 86,400, not 0"),
+        (("--retries", "-1"), "--retries must be a whole number, at least 0, not -1"),
+        (("--backoff", "-0.5"), "--backoff must be a finite number of seconds, at least 0, at most 86,400, not -0.5"),
+        (("--max-backoff", "-1"), "--max-backoff must be a finite number of seconds, at least 0, at most 86,400, not -1"),
     ):
         rc, _out, err = main_in_process(capsys, "send", SINK, SEED, "--endpoint", "http://127.0.0.1:1/x", *extra)
         assert rc == EXIT_USAGE and words in err and "Traceback" not in err, (extra, err)
@@ -1158,10 +1158,10 @@ def test_send_usage_errors_exit_2(tmp_path, capsys):
         ("--port", 65536, "0 to 65535"),
         ("--port", -1, "0 to 65535"),
         ("--max-body-bytes", 0, "whole number of bytes, at least 1, not 0"),
-        ("--create-delay", "nan", "seconds >= 0"),
-        ("--create-delay", -1, "seconds >= 0"),
-        ("--records-per-s", "1e-9", "must admit a body"),  # (found by a bug hunt: it served, answering 413 to every body)
-        ("--bytes-per-s", "20", "must admit a body"),
+        ("--create-delay", "nan", "a finite number of seconds, at least 0, not nan"),
+        ("--create-delay", -1, "a finite number of seconds, at least 0, not -1"),
+        ("--records-per-s", "1e-9", "at least 1 (to admit a body of one record), not 1e-09"),  # (found by a bug hunt: it served, answering 413 to every body)
+        ("--bytes-per-s", "20", "at least 26 (to admit a body of one record), not 20"),
     ):
         rc, _out, err = main_in_process(capsys, "serve", "--db", ":memory:", option, value)
         assert rc == EXIT_USAGE and words in err and "Traceback" not in err, (option, value, err)
@@ -1234,7 +1234,10 @@ def test_send_refuses_outputs_over_its_inputs_and_odd_numbers_before_reading(tmp
         (["--checkpoint", records], "--checkpoint"),
         (["--checkpoint", tmp_path / "c.json", "--rejects", tmp_path / "c.json"], "name the same file"),
         (["--rejects", "-"], "not '-'"),
-        (["--records-per-s", "nan"], "mapper send: --records-per-s must be a finite number, not nan"),  # (the flag: Sender's keyword form is Python's)
+        (
+            ["--records-per-s", "nan"],
+            "mapper send: the records per second limit (records_per_s, --records-per-s) must be a finite number, at least 1",
+        ),  # (named as Limits names it, from Python and mapper send alike)
         (["--backoff", "inf"], "finite"),
         (["--timeout", "nan"], "finite"),
     ):
@@ -1776,9 +1779,9 @@ _URL = "http://127.0.0.1:9/v2/sinks/x"
     [
         (lambda st: mapper.Sender(None), "the endpoint is a URL (a str), not NoneType"),
         (lambda st: mapper.Sender(_URL, token=123), "token= is a str (or None), not int"),
-        (lambda st: mapper.Sender(_URL, retries="3"), "retries= must be a whole number, not '3'"),
-        (lambda st: mapper.Sender(_URL, retries=True), "retries= must be a whole number, not True"),
-        (lambda st: mapper.Sender(_URL, timeout="5"), "timeout= is a number, not '5'"),
+        (lambda st: mapper.Sender(_URL, retries="3"), "retries= (--retries) must be a whole number, at least 0, not '3'"),
+        (lambda st: mapper.Sender(_URL, retries=True), "retries= (--retries) must be a whole number, at least 0, not True"),
+        (lambda st: mapper.Sender(_URL, timeout="5"), "timeout= (--timeout) must be a finite number of seconds, above 0, at most 86,400, not '5'"),
         (lambda st: mapper.Sender(_URL, body_records=2.5), "body_records= must be a whole number (or None), not 2.5"),
         (lambda st: App(st, limits=5), "limits= is a mapper.endpoint.Limits (or None), not int"),
         (lambda st: App(st, token=5), "the token (token=) is a str (or None), not int"),

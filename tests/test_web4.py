@@ -45,7 +45,7 @@ def test_the_config_says_how_often_the_pages_refresh_and_install_refuses_an_inte
     assert served() == 3.0
     assert served(refresh=0.25) == 0.25
     for bad in (0, -1.0, float("inf"), float("nan"), True, "1"):
-        with pytest.raises(OptionError, match=r"^the pages' refresh interval \(refresh=\) must be a number of seconds > 0, not "):
+        with pytest.raises(OptionError, match=r"^the pages' refresh interval \(refresh=\) must be a finite number of seconds, above 0, not "):
             served(refresh=bad)
 
 

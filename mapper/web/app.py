@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import sys
 import urllib.parse
@@ -56,6 +55,7 @@ from ..checks import NAME_MAX, NAME_TOO_LONG
 from ..commands import EXIT_USAGE, file_name
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, not_json_said, number_said, printable, refused_for_depth
 from ..errors import SURROGATE, MapperError, OptionError, hidden_js, preview
+from ..options import real_number
 from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, answered_error, location_text, plural
 from ..serve import App, Request, Response, json_response, page_limit, query_int, require_json
@@ -309,12 +309,12 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
     details and rows; a request the service failed is asked again after as long; a CREATING
     source is followed every 0.5 s, or every ``refresh`` if that is shorter). The pages read
     it from ``GET /ui/api/config``; the browser tests give a fraction of a second."""
-    if isinstance(refresh, bool) or not isinstance(refresh, (int, float)) or not 0 < refresh < math.inf:
-        raise OptionError(f"the pages' refresh interval (refresh=) must be a number of seconds > 0, not {refresh!r}")
+    given = refresh  # (said as given: 10**20 read as a float is 1e+20)
+    refresh = real_number(refresh, "the pages' refresh interval (refresh=)", above=0, of="seconds")
     if refresh > MAX_REFRESH_SECONDS:  # (a browser fired a longer timer at once: the pages asked the service without a pause)
         raise OptionError(
             f"the pages' refresh interval (refresh=) is at most {MAX_REFRESH_SECONDS:,} seconds (about 24 days), a browser's longest timer "
-            f"(a longer one fires at once, and the pages would refresh without a pause), not {number_said(refresh)}"
+            f"(a longer one fires at once, and the pages would refresh without a pause), not {number_said(given)}"
         )
     ui = _Routes(app, catalog, load_assets() if assets is None else assets)
     app.add_route("GET", r"/", _root, auth=False)
