@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 
 from .errors import AnnotatedModule, OptionError, OutputError, article, int_text, optional_import, preview
 from .model import MISSING, Sink
+from .options import whole_number
 from .report import Report, input_token, join_reports
 from .types import ColumnType, arrow_fixed, arrow_strings
 
@@ -1294,22 +1295,22 @@ class Batch:
         one's arrays shows in the other). Only rows in order are sliced: ``batch[::2]``
         is an :class:`~mapper.errors.OptionError`.
         """
-        for what, value in (("offset", offset), ("length", length)):
-            if (value is not None or what == "offset") and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
-                raise OptionError(f"Batch.slice() takes an int {what} (a row count), not {_described(value) if isinstance(value, np.ndarray) else repr(value)}")
-        if length is not None and length < 0:
-            raise OptionError(f"Batch.slice() takes a length of 0 or more rows, not {length}")
-        start = int(offset) + self.count if offset < 0 else int(offset)
-        stop = self.count if length is None else start + int(length)  # (the window from there, then cut to the rows: polars')
+        # (read as every integer option of the API is: np.int64 taken, as anything operator.index takes, a bool refused)
+        offset = whole_number(offset, "Batch.slice()'s offset", of="rows")
+        length = None if length is None else whole_number(length, "Batch.slice()'s length", least=0, of="rows", why=" (or None: to the end)")
+        start = offset + self.count if offset < 0 else offset
+        stop = self.count if length is None else start + length  # (the window from there, then cut to the rows: polars')
         start = min(max(start, 0), self.count)
         return self._sliced(start, min(max(stop, start), self.count), True)
 
     def _rows(self, key: builtins.slice) -> Batch:
         """``batch[start:stop]``: Python's slice of the rows (negative bounds count from the end)."""
-        try:
-            start, stop, step = key.indices(self.count)
-        except TypeError:
-            raise OptionError(f"a batch's rows are sliced by ints (or None), not {key!r}") from None
+        # (each bound read as every integer option of the API is, and as Batch.slice reads its own: a bool refused, np.int64 taken)
+        for part in ("start", "stop", "step"):
+            bound = getattr(key, part)
+            if bound is not None:
+                whole_number(bound, f"the {part} of a batch's rows (batch[start:stop])", why=" (or None)")
+        start, stop, step = key.indices(self.count)
         if step != 1:
             raise OptionError(f"a batch's rows are sliced with a step of 1 only (batch[a:b]: rows next to each other, in order), not {int_text(step)}")
         return self._sliced(start, max(start, stop), True)

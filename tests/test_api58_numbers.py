@@ -2,7 +2,7 @@
 an int or numpy's np.int64, never a float, a bool or a str; a fractional one (options.real_number: a
 rate, seconds, a share) any real number, numpy's too, never a bool, a str, NaN or an infinity. Each
 refusal is an OptionError of one shape naming the option. (Sender and Limits refused np.int64(1000)
-as a rate while taking np.float64.)"""
+as a rate while taking np.float64; Batch.slice read its integers its own way.)"""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from mapper.store import Store
 SINK = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "string"}]
 M = mapper.compile_sink(SINK, id_field="id", allow_missing_fields=True)
 URL = "http://127.0.0.1:9/v2/sinks/s"  # (nothing is sent: a Sender connects at its first body)
+BATCH = M.map(b"".join(b'{"id": %d, "n": "x"}\n' % i for i in range(10)))
 
 
 def _sender(**kw: Any) -> Any:
@@ -72,6 +73,10 @@ OPTIONS: list[tuple[str, Callable[[Any], Any], int, int | None, bool, bool]] = [
     ("offset", lambda v: _store_rows(offset=v), 3, 0, True, True),
     ("limit", lambda v: _store_rows(limit=v), 3, 0, True, True),
     ("page", lambda v: _store_iter_rows(page=v), 3, 1, True, True),
+    ("offset", lambda v: BATCH.slice(v), 3, None, True, True),
+    ("length", lambda v: BATCH.slice(0, v), 3, 0, True, True),
+    ("start", lambda v: BATCH[v:], 3, None, True, True),
+    ("stop", lambda v: BATCH[:v], 3, None, True, True),
     ("records_per_s", lambda v: _sender(records_per_s=v), 500, 1, True, False),
     ("bytes_per_s", lambda v: _sender(bytes_per_s=v), 50_000, 26, True, False),
     ("timeout", lambda v: _sender(timeout=v), 3, 0, False, False),
@@ -119,8 +124,8 @@ CASES = [
     pytest.param(call, value, taken, name, integer, id=f"{name}-{i}-{what}")
     for i, (name, call, base, least, least_taken, integer) in enumerate(OPTIONS)
     for what, value, taken in _values(base, least, least_taken, integer)
-    # (None is an option's "not given" where it has one: the body limits, a page's limit, max_errors)
-    if not (value is None and name in ("body_records", "body_bytes", "limit", "max_errors", "max_depth"))
+    # (None is an option's "not given" where it has one: the body limits, a page's limit, max_errors, a slice's bounds)
+    if not (value is None and name in ("body_records", "body_bytes", "limit", "length", "max_errors", "start", "stop", "max_depth"))
     and not (value is None and name == "max_record_size" and i == 3)
 ]
 
@@ -166,3 +171,17 @@ def test_the_fractional_options_message_has_one_shape() -> None:
     with pytest.raises(mapper.OptionError) as info:
         Limits(bytes_per_s=10**400)
     assert str(info.value).endswith("must be a finite number, at least 26 (to admit a body of one record), not <an integer of 401 digits>")
+
+
+def test_a_slices_bounds_are_read_as_integer_options_are() -> None:
+    """Batch.slice took np.integer only (an object with __index__ refused) and batch[True:] as row 1."""
+
+    class Index:
+        def __index__(self) -> int:
+            return 2
+
+    assert BATCH.slice(Index(), Index()).record_index.tolist() == [2, 3] == BATCH[Index() : 4].record_index.tolist()
+    with pytest.raises(mapper.OptionError, match=r"\Athe start of a batch's rows \(batch\[start:stop\]\) must be a whole number \(or None\), not True\Z"):
+        BATCH[True:]
+    with pytest.raises(mapper.OptionError, match=r"\ABatch.slice\(\)'s length must be a whole number of rows, at least 0 \(or None: to the end\), not -1\Z"):
+        BATCH.slice(0, -1)

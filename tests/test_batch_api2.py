@@ -194,12 +194,12 @@ def test_slice_takes_an_offset_and_a_length_as_pyarrow_and_polars(batch: mapper.
     [
         (lambda b: b[::2], "step of 1 only.*not 2"),
         (lambda b: b[::-1], "step of 1 only.*not -1"),
-        (lambda b: b["a":"b"], "sliced by ints"),
-        (lambda b: b[1.5:], "sliced by ints"),
-        (lambda b: b.slice(1.5), "int offset"),
-        (lambda b: b.slice(True), "int offset"),
-        (lambda b: b.slice(0, "2"), "int length"),
-        (lambda b: b.slice(0, -1), "length of 0 or more rows, not -1"),
+        (lambda b: b["a":"b"], r"the start of a batch's rows \(batch\[start:stop\]\) must be a whole number \(or None\), not 'a'"),
+        (lambda b: b[1.5:], r"the start of .* must be a whole number \(or None\), not 1.5"),
+        (lambda b: b.slice(1.5), r"offset must be a whole number of rows, not 1.5"),
+        (lambda b: b.slice(True), r"offset must be a whole number of rows, not True"),
+        (lambda b: b.slice(0, "2"), r"length must be a whole number of rows, at least 0 \(or None: to the end\), not '2'"),
+        (lambda b: b.slice(0, -1), r"length must be a whole number of rows, at least 0 \(or None: to the end\), not -1"),
     ],
 )
 def test_a_slice_that_is_no_run_of_rows_is_an_option_error(batch: mapper.Batch, call: Any, words: str) -> None:
