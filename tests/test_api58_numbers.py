@@ -185,3 +185,37 @@ def test_a_slices_bounds_are_read_as_integer_options_are() -> None:
         BATCH[True:]
     with pytest.raises(mapper.OptionError, match=r"\ABatch.slice\(\)'s length must be a whole number of rows, at least 0 \(or None: to the end\), not -1\Z"):
         BATCH.slice(0, -1)
+
+
+# --- a definition's problems: one code per kind --------------------------------------------------------
+
+DB = "0b6b8f5e-0000-4000-8000-000000000000"
+
+
+def test_every_sink_details_key_nothing_reads_is_an_unknown_key_warning_whatever_its_value() -> None:
+    """An unknown key of sink_details whose value is left out (inf, a set, an integer of 5,001 digits, a
+    key that is no string) is one warning saying both: its code was the value's (not-json, long-integer),
+    so the unknown keys found by their code missed these; a key that is no string in the schema or an
+    entry is unknown-key there. A known key's value left out keeps the value's code."""
+    details = {"database_id": DB, "table": "t", "x": 1, "tabel": float("inf"), "big": 10**5000, "s": {1, 2}, 5: "y"}
+    body = {"name": "a", "sink_details": details, "schema": {"id_field": "id", "allow_missing_fields": True, "definition": SINK, 7: 1}}
+    problems = [(p.pointer, p.code) for p in mapper.check_sink(body).problems]
+    assert problems == [
+        ("/sink_details/x", "unknown-key"),
+        ("/sink_details/tabel", "unknown-key"),
+        ("/sink_details/big", "unknown-key"),
+        ("/sink_details/s", "unknown-key"),
+        ("/sink_details/5", "unknown-key"),
+        ("/schema/7", "unknown-key"),
+    ], problems
+    said = {p.pointer: p.message for p in mapper.check_sink(body).problems}
+    assert said["/sink_details/tabel"].startswith(
+        "unknown key sink_details.tabel (did you mean 'table'?) holds inf, which JSON has no text for: it is left out"
+    )
+    assert said["/sink_details/s"] == "unknown key sink_details.s holds a set, which JSON has no type for: it is left out"
+    known = {
+        "name": "a",
+        "sink_details": {"database_id": DB, "table": float("nan")},
+        "schema": {"id_field": "id", "allow_missing_fields": True, "definition": SINK},
+    }
+    assert ("/sink_details/table", "warning", "not-json") in [(p.pointer, p.severity, p.code) for p in mapper.check_sink(known).problems]
