@@ -220,7 +220,7 @@ def test_an_unknown_sink_details_key_holding_a_huge_number_is_one_warning(tmp_pa
     assert said == [
         (
             "/sink_details/tabel",
-            "unknown-key",  # (as every unknown key: test_api58_numbers)
+            "unknown-key",  # (as every unknown key: test_api58)
             "unknown key sink_details.tabel (did you mean 'table'?) holds the number 1e400, beyond the float64 range the service"
             " decodes numbers into (its POST /v1/sinks refuses the body): it is left out",
         ),

@@ -219,3 +219,19 @@ def test_every_sink_details_key_nothing_reads_is_an_unknown_key_warning_whatever
         "schema": {"id_field": "id", "allow_missing_fields": True, "definition": SINK},
     }
     assert ("/sink_details/table", "warning", "not-json") in [(p.pointer, p.severity, p.code) for p in mapper.check_sink(known).problems]
+
+
+# --- a blank line: no record in a file, a record refused among items (docs/python-api.md) -------------
+
+
+def test_a_blank_items_record_number_counts_it_where_a_files_blank_line_is_none() -> None:
+    """Kept as it is: a record's number indexes what was given (items[r.record] is the refused item), and a
+    blank item is refused where a file's blank line is skipped; numbering the two alike would drop the
+    blank item's refusal or make every file's blank lines records. The line numbers agree."""
+    text = b'{"id": 1, "n": "a"}\n\n{"id": "x"}\n'
+    items = text.splitlines(keepends=True)
+    from_file = M.validate(text, on_error="skip").rejected
+    from_items = M.validate(items, on_error="skip").rejected
+    assert [(r.record, r.line) for r in from_file] == [(1, 3)]
+    assert [(r.record, r.line, r.errors[0].code) for r in from_items] == [(1, 2, "invalid_json"), (2, 3, "invalid_id")]
+    assert [items[r.record] for r in from_items] == [b"\n", b'{"id": "x"}\n']
