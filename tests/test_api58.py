@@ -16,7 +16,7 @@ import pytest
 import mapper
 from mapper.endpoint import Limits, TokenBucket
 from mapper.options import MapOptions
-from mapper.serve import App
+from mapper.serve import App, Server
 from mapper.store import Store
 
 SINK = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "string"}]
@@ -29,6 +29,20 @@ def _sender(**kw: Any) -> Any:
     sender = mapper.Sender(URL, **kw)
     sender.close()
     return sender
+
+
+def _send_count(count: Any) -> None:
+    """``Sender.send(body, count=...)``: a count taken is sent (to no one: port 9 refuses, no retry)."""
+    with mapper.Sender(URL, retries=0, timeout=1) as sender:
+        try:
+            sender.send(b'{"records": [{"value": {"id": 1}}]}', count=count)
+        except mapper.EndpointUnreachable:
+            pass
+
+
+def _server(**kw: Any) -> None:
+    """A local service made (listening on a free port) and stopped unstarted."""
+    Server(App(Store()), **kw).stop(timeout=0)
 
 
 def _store_rows(**kw: Any) -> Any:
@@ -68,6 +82,7 @@ OPTIONS: list[tuple[str, Callable[[Any], Any], int, int | None, bool, bool]] = [
     ("body_records", lambda v: _sender(body_records=v), 5, 1, True, True),
     ("body_bytes", lambda v: _sender(body_bytes=v), 5000, 26, True, True),
     ("retries", lambda v: _sender(retries=v), 3, 0, True, True),
+    ("count", _send_count, 1, 0, True, True),
     ("body_records", lambda v: Limits(body_records=v), 5, 1, True, True),
     ("body_bytes", lambda v: Limits(body_bytes=v), 5000, 26, True, True),
     ("offset", lambda v: _store_rows(offset=v), 3, 0, True, True),
@@ -88,6 +103,8 @@ OPTIONS: list[tuple[str, Callable[[Any], Any], int, int | None, bool, bool]] = [
     ("capacity", lambda v: TokenBucket(10, v), 3, 0, False, False),
     ("activate_after", _activate_after, 3, 0, True, False),
     ("create_delay", lambda v: App(Store(), create_delay=v), 3, 0, True, False),
+    ("idle_timeout", lambda v: _server(idle_timeout=v), 3, 0, False, False),
+    ("max_connections", lambda v: _server(max_connections=v), 3, 1, True, True),
     ("min_presence", lambda v: mapper.infer([b'{"id": 1}\n'], min_presence=_tenth(v)), 3, 0, True, False),
     ("max_errors", lambda v: MapOptions(on_error="skip", max_errors=v), 3, 0, True, True),
     ("max_errors", lambda v: MapOptions(on_error="skip", max_errors=_tenth(v)), 3, 0, True, False),
@@ -125,7 +142,7 @@ CASES = [
     for i, (name, call, base, least, least_taken, integer) in enumerate(OPTIONS)
     for what, value, taken in _values(base, least, least_taken, integer)
     # (None is an option's "not given" where it has one: the body limits, a page's limit, max_errors, a slice's bounds)
-    if not (value is None and name in ("body_records", "body_bytes", "limit", "length", "max_errors", "start", "stop", "max_depth"))
+    if not (value is None and name in ("body_records", "body_bytes", "limit", "length", "max_errors", "start", "stop", "max_depth", "count", "idle_timeout"))
     and not (value is None and name == "max_record_size" and i == 3)
 ]
 
