@@ -1,7 +1,10 @@
 """The options of one mapping run, checked once: :class:`MapOptions`.
 
 ``Mapper.map``/``validate``, the CLI and the workers all build one :class:`MapOptions`;
-a bad value raises :class:`~mapper.errors.OptionError` before anything is read.
+a bad value raises :class:`~mapper.errors.OptionError` before anything is read. Every numeric
+option of the API, here and elsewhere, is read by :func:`whole_number` (integers) or
+:func:`real_number` (rates, seconds, shares), so that all take the same values and say a
+refusal in one shape.
 """
 
 from __future__ import annotations
