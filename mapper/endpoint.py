@@ -355,7 +355,8 @@ class Limits:
             # np.int64(500), read from an array, is one of 500, held as an int; a body of 0 records, or
             # of fewer bytes than "{}" takes, holds no record)
             if size is not None:
-                why = " (or None)" if option == "body_records" else " (a body holding the smallest record, {}; or None)"
+                # (no "or None" said: mapper send's and serve's --body-records has no None)
+                why = "" if option == "body_records" else " (a body holding the smallest record, {})"
                 object.__setattr__(self, option, whole_number(size, f"a body's limit ({_said(option)})", least=least, why=why))
         # (the service admits one second's worth at most: a bigger body is throttled however long it
         # waits, or refused 413; mapper send's options said so, a Sender made in Python let it be sent)

@@ -424,11 +424,11 @@ def test_a_mistyped_path_is_noted_by_a_run_of_several_processes_too(tmp_path, ca
         ),
         (
             ["send", SINK, RECORDS, "--dry-run", "--body-records", "0"],
-            "mapper send: a body's limit (body_records, --body-records) must be a whole number, at least 1 (or None), not 0",
+            "mapper send: a body's limit (body_records, --body-records) must be a whole number, at least 1, not 0",
         ),
         (
             ["send", SINK, RECORDS, "--dry-run", "--body-bytes", "5"],
-            "mapper send: a body's limit (body_bytes, --body-bytes) must be a whole number, at least 26 (a body holding the smallest record, {}; or None), not 5",
+            "mapper send: a body's limit (body_bytes, --body-bytes) must be a whole number, at least 26 (a body holding the smallest record, {}), not 5",
         ),
         (["serve", "--db", ":memory:", "--port", "0", "--records-per-s", "0.5"], "mapper serve: the records per second limit (records_per_s, --records-per-s)"),
     ],
