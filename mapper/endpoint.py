@@ -408,18 +408,6 @@ def number_said(x: float) -> str:
     return f"{x:,.0f}" if math.isfinite(x) and x == int(x) and abs(x) < 1e18 else f"{x:,g}"
 
 
-def positive_finite(x: float) -> bool:
-    """Whether ``x`` is a number above 0 and below a float's infinity (False for an integer past a
-    float's range, ``10**400``, which ``math.isfinite`` refused with an OverflowError; and for a bool,
-    which is no number of anything: ``True`` was taken as 1)."""
-    if isinstance(x, bool):
-        return False
-    try:
-        return 0 < float(x) < math.inf
-    except (OverflowError, TypeError, ValueError):
-        return False
-
-
 class TokenBucket:
     """Tokens that refill at ``rate`` per second up to ``capacity``: a client's pacing, a server's throttle.
 
@@ -429,7 +417,7 @@ class TokenBucket:
     """
 
     def __init__(self, rate: float, capacity: float, *, clock: Callable[[], float] = time.monotonic):
-        # (a str passed positive_finite, float("5"), and was taken as the rate; NaN passed `rate <= 0`: every
+        # (a str passed a check of float(value), float("5"), and was taken as the rate; NaN passed `rate <= 0`: every
         # wait nan, every take refused; an infinite capacity admitted all; True was a rate of 1): read as
         # every fractional option of the API is, each named
         self.rate = real_number(rate, "a token bucket's rate", above=0)
