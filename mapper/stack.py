@@ -34,7 +34,18 @@ import threading
 from sys import getrecursionlimit
 from typing import Any, Callable, ParamSpec, TypeVar
 
-__all__ = ["CAPPED_LIMIT", "GO_DEPTH", "RECORD_DEPTH", "UNCAPPED", "full_stack", "on_roomy_stack", "roomy_stack", "ROOMY"]
+__all__ = [
+    "CAPPED_LIMIT",
+    "GO_DEPTH",
+    "GO_RECORD_BYTES",
+    "RECORD_DEPTH",
+    "UNCAPPED",
+    "decoders_pass_record_depth",
+    "full_stack",
+    "on_roomy_stack",
+    "roomy_stack",
+    "ROOMY",
+]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -52,6 +63,9 @@ GO_DEPTH = 10_000
 #: ... and so the levels a record may nest, its own object counted: it sits three levels down in
 #: a body, ``{"records":[{"value": RECORD}]}`` (a record of 9,998 levels makes a body of 10,001).
 RECORD_DEPTH = GO_DEPTH - 3
+#: The shortest text nesting past :data:`RECORD_DEPTH` (a bracket opening and one closing each level):
+#: a shorter one is never looked at for its depth.
+GO_RECORD_BYTES = 2 * (RECORD_DEPTH + 1)
 
 #: The highest recursion limit the engine runs under on Python 3.10 and 3.11, where the decoders
 #: (msgspec, ``json``, the C pickler) count their levels against it: they stop some levels short
@@ -99,6 +113,22 @@ def deepest_decoded() -> int:
     itself), orjson's own 1,024."""
     c_limit = 10_000 if sys.version_info >= (3, 13) else 1_500 if sys.version_info >= (3, 12) else 0
     return max(min(sys.getrecursionlimit(), CAPPED_LIMIT), c_limit, 1_024)
+
+
+#: From 3.12 on C code has a limit of its own, the recursion limit none of the decoders' business:
+#: about 1,500 levels on 3.12 (short of :data:`RECORD_DEPTH`), 10,000 on 3.13 (past it), the stack's from 3.14.
+_C_PASSES_RECORD_DEPTH = None if sys.version_info < (3, 12) else sys.version_info >= (3, 13)
+
+
+def decoders_pass_record_depth() -> bool:
+    """Whether the engine's decoders may read a record nested deeper than :data:`RECORD_DEPTH` here
+    (then what they read is told its depth, so it is refused as Go refuses it, whatever their own
+    limit): from 3.13 on always (9,999 levels on 3.13.0, by C code's own limit); up to 3.11 when the
+    recursion limit they count against is above it and not capped (:data:`UNCAPPED`: never, as it
+    is capped to it); on 3.12 never (C code stops at 1,500 levels)."""
+    if _C_PASSES_RECORD_DEPTH is not None:
+        return _C_PASSES_RECORD_DEPTH
+    return RECORD_DEPTH < getrecursionlimit() < UNCAPPED
 
 
 def needed_bytes() -> int:

@@ -1,6 +1,9 @@
 """How deep a record may nest on the Python running the tests (docs/types.md).
 
-Go's decoder (the service's) takes 10,000 levels. mapper's decoders read fewer: as deep as
+Go's decoder (the service's) takes ``mapper.stack.GO_DEPTH`` (10,000) levels of a whole body, three
+of them the body's own (``{"records":[{"value": ...}]}``): a record, its own object counted, of
+``mapper.stack.RECORD_DEPTH`` (9,997) levels at most, and mapper refuses a deeper one on every
+Python (by its own count where its decoders read deeper: 3.13's). mapper's decoders may read fewer: as deep as
 Python lets them recurse from the bottom of a new thread's stack (mapper/stack.py), about
 995 levels on 3.10 and 3.11 (Python's recursion limit, 1,000), and from 3.12 on as deep as
 C code's own limit lets them: 1,497 on 3.12.1, 9,998 on 3.13.0. So a depth between the two
@@ -15,11 +18,14 @@ from typing import Callable
 
 import msgspec
 
+from mapper.stack import GO_DEPTH, RECORD_DEPTH
+
 #: A record this deep is read on every Python.
 READ_EVERYWHERE = 900
 
-#: A record this deep is refused on every Python, as the service refuses it (past Go's 10,000).
-REFUSED_EVERYWHERE = 10_001
+#: A text this deep is refused on every Python, as a record, a body or any document, as the service
+#: refuses it (past the levels Go reads of a whole body; a record is refused from RECORD_DEPTH + 1 on).
+REFUSED_EVERYWHERE = GO_DEPTH + 1
 
 
 def _decodes(depth: int) -> bool:
@@ -63,7 +69,7 @@ def read_here(levels: int) -> bool:
     """Whether a record nesting ``levels`` levels (its own object counted) is read on this
     Python: only for depths far (50 levels or more) from :data:`DECODED`."""
     assert abs(levels - DECODED) >= 50, (levels, DECODED)
-    return levels < DECODED
+    return levels < DECODED and levels <= RECORD_DEPTH
 
 
 def first_refused(refused: Callable[[int], bool]) -> int:

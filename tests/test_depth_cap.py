@@ -18,8 +18,12 @@ from typing import Any
 
 import pytest
 
+import mapper
 from mapper import stack
 from mapper.engine import pyjson
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+from depths import DECODED, first_refused  # noqa: E402
 
 _SINK = json.dumps(
     {
@@ -86,6 +90,10 @@ os.register_at_fork(before=lambda: forks.append(1))
 if LIMIT:
     sys.setrecursionlimit(LIMIT)
 import mapper
+if UNCAPPED:  # (the decoders' own limit past Go's depth, as 3.13's C limit is: the recursion limit raised and not capped)
+    import mapper.api, mapper.batcher, mapper.engine.gojson, mapper.stack
+    for module in (mapper.stack, mapper.api, mapper.batcher, mapper.engine.gojson):
+        module.UNCAPPED = sys.maxsize
 m = mapper.compile_sink(SINK)
 out = {}
 for depth in DEPTHS:
@@ -105,6 +113,7 @@ for depth in DEPTHS:
         "validate bytes": said(m.validate((text + "\\n").encode()).errors),
         "validate str": said(m.validate(text).errors),
         "validate array": said(m.validate("[" + text + "]").errors),
+        "validate body": said(m.validate('{"records":[{"value":' + text + "}]}", input_format="endpoint").errors),
         "map bytes": said(m.map((text + "\\n").encode(), on_error="skip").report.errors),
         "iter_batches": said([e for part in m.iter_batches((text + "\\n").encode(), on_error="skip") for e in part.report.errors]),
         "workers": said(m.validate((text + "\\n" + pad + text + "\\n").encode(), workers=2).errors),
@@ -116,8 +125,8 @@ print(json.dumps({"verdicts": out, "forks": len(forks)}))
 """
 
 
-def _verdicts(limit: int, depths: tuple[int, ...]) -> dict[int, dict[str, Any]]:
-    code = f"LIMIT, SINK, DEPTHS = {limit!r}, {_SINK!r}, {depths!r}\n" + _DOORS
+def _verdicts(limit: int, depths: tuple[int, ...], uncapped: bool = False) -> dict[int, dict[str, Any]]:
+    code = f"LIMIT, SINK, DEPTHS, UNCAPPED = {limit!r}, {_SINK!r}, {depths!r}, {uncapped!r}\n" + _DOORS
     said = json.loads(_run(code).splitlines()[-1])
     assert said["forks"] or not sys.platform.startswith("linux")  # (--workers: its ranges mapped by forked processes)
     return {int(k): v for k, v in said["verdicts"].items()}
@@ -128,20 +137,29 @@ _TOO_DEEP = [["invalid_json", "Invalid JSON: nested too deeply"]]
 
 @pytest.mark.parametrize("limit", [0, 1_000_000], ids=["default limit", "limit raised"])
 def test_a_record_past_go_s_depth_gets_one_verdict_at_every_door(limit: int) -> None:
-    # Go's decoder reads 10,000 levels of a body (encoding/json's maxNestingDepth), three of
-    # them the body's own ({"records":[{"value": ...}]}): a record of 9,998 levels or more is
-    # refused with its whole body. Before, with the limit raised, 9,999 and 10,000 levels were
-    # accepted everywhere, and at 10,001 a dict was refused in other words than its text.
-    depths = (9_999, 10_000, 10_001)
+    # Go's decoder reads GO_DEPTH (10,000) levels of a body (encoding/json's maxNestingDepth), three of
+    # them the body's own ({"records":[{"value": ...}]}): a record of RECORD_DEPTH + 1 (9,998) levels or
+    # more is refused with its whole body. Before, with the limit raised, 9,999 and 10,000 levels were
+    # accepted everywhere, and at 10,001 a dict was refused in other words than its text; on 3.13, whose
+    # decoders read 9,999 levels by C code's own limit, 9,998 and 9,999 were accepted at every door.
+    depths = (stack.RECORD_DEPTH + 1, stack.RECORD_DEPTH + 2, stack.GO_DEPTH + 1)
     got = _verdicts(limit, depths)
     for depth in depths:
         said = {json.dumps(v) for v in got[depth].values()}
-        assert len(said) == 1, (depth, got[depth])  # one verdict, in the same words, at every door
-        (verdict,) = said
-        # refused, as Go refuses it: 3.13's decoders read 9,999 levels by their own limit (C code's,
-        # 10,000, which the recursion limit does not move), 3.10-3.12's fewer
-        if depth > 9_999 or sys.version_info < (3, 13):
-            assert json.loads(verdict) == _TOO_DEEP, (depth, verdict)
+        assert said == {json.dumps(_TOO_DEEP)}, (depth, got[depth])  # refused in the same words at every door
+
+
+@pytest.mark.skipif((3, 12) <= sys.version_info < (3, 13), reason="3.12's decoders stop at 1,500 levels (C code's limit), whatever the limit")
+def test_decoders_reading_past_go_s_depth_refuse_a_record_at_it_by_the_engine_s_own_count() -> None:
+    # the decoders' own limit let past RECORD_DEPTH (3.13's is C code's, 10,000 levels; here, on 3.10
+    # and 3.11, the recursion limit raised and not capped): the record's depth is told by the engine
+    # (mapper.stack.decoders_pass_record_depth), so the deepest record Go reads in a body is read and
+    # the next refused at every door, whatever the decoders' limit (before: read to 9,999 on 3.13, to
+    # the limit on 3.11 uncapped)
+    depths = (stack.RECORD_DEPTH, stack.RECORD_DEPTH + 1)
+    got = _verdicts(1_000_000, depths, uncapped=True)
+    assert {json.dumps(v) for v in got[stack.RECORD_DEPTH].values()} == {"[]"}, got[stack.RECORD_DEPTH]
+    assert {json.dumps(v) for v in got[stack.RECORD_DEPTH + 1].values()} == {json.dumps(_TOO_DEEP)}, got[stack.RECORD_DEPTH + 1]
 
 
 def test_with_the_limit_raised_a_record_the_decoders_read_is_still_read() -> None:
@@ -204,3 +222,81 @@ def test_with_the_limit_raised_a_roomy_main_thread_runs_its_calls_where_it_is() 
     )
     # (before: 41 threads started, one a call)
     assert out.split("\n")[:2] == ["0 1 1000000", "['invalid_json'] 1000000"], out
+
+
+def test_a_wide_shallow_record_on_the_slow_path_is_not_decoded_again_for_its_depth(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a record orjson does not write (a lone surrogate) is written by mapper (pyjson._flat_text) and judged:
+    # read again by the engine's decoder only when it nests deeper than orjson writes (255 levels). Its
+    # brackets were counted, not its depth: 300 objects side by side, 2 levels deep, were decoded twice
+    from mapper.engine import gojson
+
+    decoded: list[bytes] = []
+    engine_loads = gojson._engine_loads
+    monkeypatch.setattr(gojson, "_engine_loads", lambda raw: decoded.append(raw) or engine_loads(raw))
+    wide = {"id": 1, "s": "\ud800", "xs": [{"a": i} for i in range(300)]}
+    raw, why = pyjson.mapping_text(wide)
+    assert raw is not None and raw.count(b"{") > 255 and why is None
+    assert decoded == []  # (before: one decode more)
+    deep: Any = [1]
+    for _ in range(299):
+        deep = [deep]
+    raw, why = pyjson.mapping_text({"id": 1, "s": "\ud800", "x": deep})  # (a deep one still is: its answers as before)
+    assert raw is not None and why is None and decoded == [raw]
+    deeper: Any = [1]
+    for _ in range(stack.GO_DEPTH):
+        deeper = [deeper]
+    assert pyjson.mapping_text({"id": 1, "s": "\ud800", "x": deeper}) == (None, "Invalid JSON: nested too deeply")
+
+
+def _nested_text(depth: int) -> str:
+    return '{"id":1,"x":' + '{"x":' * (depth - 2) + "[1]" + "}" * (depth - 2) + "}"
+
+
+def _nested_dict(depth: int) -> dict[str, Any]:
+    value: Any = [1]
+    for _ in range(depth - 2):
+        value = {"x": value}
+    return {"id": 1, "x": value}
+
+
+def _doors(m: Any, dicts: bool) -> dict[str, Any]:
+    """Whether each door refuses a record ``d`` levels deep (its own object counted): its text's, or its dict's."""
+    if dicts:
+        return {
+            "check dict": lambda d: bool(m.check(_nested_dict(d))),
+            "Batcher.add dict": lambda d: not mapper.Batcher(m).add(_nested_dict(d)).accepted,
+        }
+    return {
+        "check text": lambda d: bool(m.check(_nested_text(d))),
+        "NDJSON line": lambda d: bool(m.validate((_nested_text(d) + "\n").encode()).errors),
+        "in a body": lambda d: bool(m.validate('{"records":[{"value":' + _nested_text(d) + "}]}", input_format="endpoint").errors),
+        "Batcher.add text": lambda d: not mapper.Batcher(m).add(_nested_text(d)).accepted,
+    }
+
+
+def _first_refused(m: Any) -> int:
+    """The first depth refused at the first door, on this Python at its default recursion limit: never past
+    Go's (RECORD_DEPTH + 1: a record 3 levels down in a body of GO_DEPTH levels), and that where the decoders
+    read deeper (3.13: 9,999 levels), else by the decoders' own depth (:data:`depths.DECODED`)."""
+    refused = first_refused(_doors(m, False)["check text"])
+    assert refused == stack.RECORD_DEPTH + 1 if DECODED > stack.RECORD_DEPTH else abs(refused - DECODED) < 10, (refused, DECODED)
+    return refused
+
+
+def test_the_deepest_record_read_and_the_first_refused_are_the_same_at_every_door() -> None:
+    m = mapper.compile_sink(_SINK)
+    refused = _first_refused(m)
+    doors = _doors(m, False)
+    assert {door: (said(refused - 1), said(refused)) for door, said in doors.items()} == dict.fromkeys(doors, (False, True))
+
+
+@pytest.mark.xfail(
+    sys.version_info < (3, 12),
+    strict=True,
+    reason="found, not fixed: a dict a level short of the first depth refused is refused or read by how deep the caller's stack is",
+)
+def test_a_dict_at_the_boundary_is_judged_as_its_text() -> None:
+    m = mapper.compile_sink(_SINK)
+    refused = _first_refused(m)
+    doors = _doors(m, True)
+    assert {door: (said(refused - 1), said(refused)) for door, said in doors.items()} == dict.fromkeys(doors, (False, True))

@@ -33,11 +33,12 @@ from ..compiler import CompiledSink, CompiledTier, PathFailure, exec_generated
 from ..errors import has_lone_surrogate
 from ..model import MISSING
 from ..options import MapOptions
+from ..stack import GO_RECORD_BYTES, RECORD_DEPTH, decoders_pass_record_depth
 from ..tiers import Tier
 from ..types import Quick, quick_always, quick_inline, type_set
 from ..types.base import ROW_LIMIT
 from .careful import MISSING_REASON, CarefulPath
-from .gojson import neg_zero_at, surrogate_rows
+from .gojson import deeper_than, neg_zero_at, surrogate_rows
 from .output import RunOutput
 from .reader import line_text
 
@@ -799,6 +800,15 @@ def _exact_records(ct: CompiledTier, lines: list[bytes], first: Any = None) -> l
         return None
 
 
+def _too_deep_record(data: bytes, kind: str, raws: list[bytes] | None) -> int | None:
+    """The index of the first record of a run that nests deeper than :data:`~mapper.stack.RECORD_DEPTH`
+    (:meth:`FastPath.run`'s ``kind``: NDJSON lines, else ``raws`` in an array, a level more), or None."""
+    if not deeper_than(data, RECORD_DEPTH + (kind != "lines")):
+        return None
+    records = data.split(b"\n") if kind == "lines" else raws or []
+    return next((i for i, raw in enumerate(records) if deeper_than(raw, RECORD_DEPTH)), None)
+
+
 class FastPath:
     """Decodes runs of records with the compiled tiers and fills the output column by column."""
 
@@ -940,6 +950,10 @@ class FastPath:
                 return len(recs) if kind != "lines" else self.failing_index(str(exc), bytes(data), kind, raws, count)
             if len(recs) != count:
                 return _SPLIT
+            if len(data) >= GO_RECORD_BYTES and decoders_pass_record_depth():  # (3.13's decoders read 9,999 levels)
+                deep = _too_deep_record(bytes(data), kind, raws)
+                if deep is not None:  # (the careful path refuses it, as Go does)
+                    return deep
             t1 = timer()
             lists = ct.extract(recs)
             del recs
@@ -1022,6 +1036,8 @@ class FastPath:
         for raw, line in zip(raws, lines):
             out.pending_raw[out.n + len(block)] = raw
             good = not (self.neg_zero and neg_zero_at(raw) >= 0)
+            if len(raw) >= GO_RECORD_BYTES and decoders_pass_record_depth() and deeper_than(raw, RECORD_DEPTH):
+                good = False  # (read past Go's depth: the careful path refuses it)
             if good and not raw.isascii():
                 try:
                     raw.decode("utf-8")

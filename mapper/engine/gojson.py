@@ -28,10 +28,11 @@ from sys import getrecursionlimit
 from typing import Any, Callable, Iterator, Mapping
 
 import msgspec
+import numpy as np
 import orjson
 
 from ..errors import SECOND_BOM_NOTE, SURROGATE, as_unescaped, has_lone_surrogate, preview, text_command
-from ..stack import ROOMY, UNCAPPED, full_stack, on_roomy_stack
+from ..stack import GO_RECORD_BYTES, RECORD_DEPTH, ROOMY, UNCAPPED, decoders_pass_record_depth, full_stack, on_roomy_stack
 from ..types import OutOfRangeNumber
 from ..types.base import beyond_float64_reason, json_path
 
@@ -39,6 +40,7 @@ __all__ = [
     "RecordDecodeError",
     "too_deep",
     "decode_record",
+    "deeper_than",
     "engine_too_deep",
     "NESTED_TOO_DEEPLY",
     "go_field_key",
@@ -148,10 +150,14 @@ def decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None =
     """
     try:
         if ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home):  # (the usual; else a small stack, or a raised limit to cap: see on_roomy_stack)
-            return full_stack(_decode_record, raw, neg_zero, column, unpaired)
-        return on_roomy_stack(lambda: full_stack(_decode_record, raw, neg_zero, column, unpaired))
+            found = full_stack(_decode_record, raw, neg_zero, column, unpaired)
+        else:
+            found = on_roomy_stack(lambda: full_stack(_decode_record, raw, neg_zero, column, unpaired))
     except RecursionError:
         raise RecordDecodeError(NESTED_TOO_DEEPLY) from None
+    if len(raw) >= GO_RECORD_BYTES and decoders_pass_record_depth() and deeper_than(raw, RECORD_DEPTH):
+        raise RecordDecodeError(NESTED_TOO_DEEPLY)  # (read past Go's depth: 3.13's decoders read 9,999 levels)
+    return found
 
 
 #: Why a record nested deeper than the engine's decoders go is refused (:func:`decode_record`).
@@ -169,8 +175,28 @@ def engine_too_deep(raw: bytes) -> str | None:
     except RecursionError:
         return NESTED_TOO_DEEPLY
     except (msgspec.DecodeError, ValueError):  # (not JSON the engine reads for another fault: json_problem's)
-        pass
-    return None
+        return None
+    return NESTED_TOO_DEEPLY if decoders_pass_record_depth() and deeper_than(raw, RECORD_DEPTH) else None  # (as decode_record)
+
+
+#: A byte's step in a JSON text's nesting (:func:`nesting_depth`): an opening bracket one level down, a closing one up.
+_NESTING_STEP = np.zeros(256, np.int8)
+_NESTING_STEP[list(b"[{")] = 1
+_NESTING_STEP[list(b"]}")] = -1
+
+
+def nesting_depth(raw: bytes) -> int:
+    """The most levels of arrays and objects ``raw`` nests (JSON text whose strings are whole:
+    what a decoder took; NDJSON lines too, each line's from 0), its strings' brackets not counted."""
+    bare = _WHOLE_STRING.sub(b"", raw) if b'"' in raw else raw
+    return int(_NESTING_STEP[np.frombuffer(bare, np.uint8)].cumsum(dtype=np.int32).max(initial=0))
+
+
+def deeper_than(raw: bytes, levels: int) -> bool:
+    """Whether ``raw`` (as :func:`nesting_depth` reads it) nests more than ``levels`` levels: told
+    by its length, then by its count of opening brackets, before its depth is (a wide record of
+    many shallow objects is not a deep one)."""
+    return len(raw) >= 2 * (levels + 1) and raw.count(b"[") + raw.count(b"{") > levels and nesting_depth(raw) > levels
 
 
 def _decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None = None, unpaired: bool = False) -> tuple[Any, str | None]:

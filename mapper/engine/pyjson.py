@@ -29,7 +29,7 @@ import orjson
 from ..errors import int_text, preview
 from ..stack import full_stack
 from ..types import DEEPEST_JSON, ConversionError, as_json, located
-from .gojson import NESTED_TOO_DEEPLY, engine_too_deep, json_problem
+from .gojson import NESTED_TOO_DEEPLY, deeper_than, engine_too_deep, json_problem
 
 __all__ = ["NON_FINITE", "mapping_text"]
 
@@ -287,10 +287,11 @@ def _read_problem(raw: bytes) -> str | None:
     refused: the service's decoder's reason (:func:`json_problem`), else the engine's decoders',
     which judge it in the batcher (on Python 3.10 and 3.11 they stop some 30 levels before
     orjson's reader, which :func:`json_problem` goes by: a dict nested 1,000 levels deep where
-    nothing maps it was [] to ``check`` and refused by ``Batcher.add``). A text opening no more
-    brackets than orjson writes levels is not looked at again (a lone surrogate's, a big integer's)."""
+    nothing maps it was [] to ``check`` and refused by ``Batcher.add``). A text nesting no deeper
+    than orjson writes is not read again (a lone surrogate's, a big integer's: a wide one of
+    more brackets than that, 5.8 KB, was decoded twice, 67 us)."""
     problem = json_problem(raw)
-    if problem is None and raw.count(b"{") + raw.count(b"[") > _ORJSON_WRITES:
+    if problem is None and deeper_than(raw, _ORJSON_WRITES):
         return engine_too_deep(raw)
     return problem
 

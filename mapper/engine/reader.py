@@ -68,6 +68,7 @@ from ..errors import (
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
 from ..report import DocumentFailure, Report, line_too_long_reason, not_an_item_reason, too_large_reason
+from ..stack import GO_DEPTH
 from ..tiers import renameable
 from ..types import beyond_float64_reason, type_set
 from .gojson import (
@@ -2304,10 +2305,6 @@ _BLANK_RUN = re.compile(rb"[ \t\r\n]*")
 #: A JSON string's characters, up to its closing quote (or the first byte that cannot stand in it: where the string fails).
 _STRING_BODY = re.compile(rb'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9A-Fa-f]{4})*')
 _SCALAR = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
-
-
-#: The levels of arrays and objects Go's decoder reads (encoding/json's scanner: "exceeded max depth" past them).
-GO_DEPTH = 10_000
 
 
 def _scan_fault(data: bytes) -> str | None:

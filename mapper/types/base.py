@@ -39,6 +39,7 @@ from .. import golayout
 from ..errors import class_name, int_text, preview, show, suggest, type_name
 from ..model import Column, ColumnConfig
 from ..paths import Path
+from ..stack import GO_DEPTH
 
 if TYPE_CHECKING:
     from ..tiers import Tier
@@ -893,9 +894,10 @@ def json_path(keys: Sequence[str | int]) -> str:
     return "$" + "".join(f"[{k}]" if isinstance(k, int) else Path(keys=(k,)).jsonpath()[1:] for k in keys)
 
 
-#: How deep :func:`as_json` goes (Go's decoder takes 10,000 levels; the engine's decoders,
-#: about 995: a text deeper than they read is refused there, as a text given as such is).
-DEEPEST_JSON = 10_000
+#: How deep :func:`as_json` goes: the levels Go's decoder reads of a whole body (a record may nest
+#: 3 fewer, :data:`~mapper.stack.RECORD_DEPTH`, and is refused past them by its text, as a text given
+#: as such is): past them only a value holding itself, or one refused anyway, stops the walk.
+DEEPEST_JSON = GO_DEPTH
 
 
 def _opened(value: Any) -> list[Any]:
