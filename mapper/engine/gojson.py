@@ -930,6 +930,20 @@ def _engine_loads(data: bytes) -> Any:
     return _DECODE_ANY.decode(data)
 
 
+def _warm_decoders() -> None:
+    """Call the decoder where the engine calls it on a record, often enough that Python 3.11's
+    specializing interpreter has specialized each call (after some 8 calls of the function that
+    makes it): a specialized call reads one level more, so until then a record at the edge of the
+    depth read was refused, and read after a few more records (a dict by :func:`engine_too_deep`, 997
+    levels, and its text by :func:`decode_record`: one verdict at a cold site, the other at a warm one)."""
+    for _ in range(16):
+        _engine_loads(b"0")
+        _decode_record(b"0", False)
+
+
+_warm_decoders()
+
+
 def _go_number(text: str) -> Any:
     try:
         value = float(text)
