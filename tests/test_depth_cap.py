@@ -113,6 +113,7 @@ for depth in DEPTHS:
         "validate bytes": said(m.validate((text + "\\n").encode()).errors),
         "validate str": said(m.validate(text).errors),
         "validate array": said(m.validate("[" + text + "]").errors),
+        "validate after 8 bad lines": said([e for e in m.validate(("x\\n" * 8 + text + "\\n" + pad).encode()).errors if e.record == 8]),
         "validate body": said(m.validate('{"records":[{"value":' + text + "}]}", input_format="endpoint").errors),
         "map bytes": said(m.map((text + "\\n").encode(), on_error="skip").report.errors),
         "iter_batches": said([e for part in m.iter_batches((text + "\\n").encode(), on_error="skip") for e in part.report.errors]),
