@@ -2611,7 +2611,10 @@ _ARROW_MAGIC = b"ARROW1"
 def _read_ipc(name: str, pa: Any) -> Any:
     """The table of an Arrow IPC file (or stream: ``pa.ipc.new_stream``, Arrow's own .arrows),
     or a ValueError naming what cannot be read: the file's footer, or which record batch."""
-    with pa.memory_map(os.fsencode(name)) as source:  # (by its bytes: see _read_parquet)
+    # (by its bytes: see _read_parquet; read into memory, not mapped: the arrays of a batch read from
+    # a mapped file were views of it, changed by a later write over the file and, once it was cut
+    # short, a crash (SIGBUS) at the next read of the batch)
+    with pa.OSFile(os.fsencode(name)) as source:
         if source.size() == 0:
             raise ValueError("it is empty")
         file_format = source.read(len(_ARROW_MAGIC)) == _ARROW_MAGIC

@@ -165,3 +165,31 @@ def test_sigkill_mid_stream_leaves_the_file_there_as_it_was(tmp_path: Path, ext:
         assert len(out.read_bytes().splitlines()) == 300
     else:
         assert len(mapper.read_batch(out)) == 300
+
+
+@pytest.mark.parametrize("kind", ["stream", "file"])
+def test_a_batch_read_from_an_arrow_file_holds_its_values_when_the_file_is_written_over(tmp_path: Path, kind: str) -> None:
+    """``read_batch`` of an Arrow IPC stream, or file of one record batch (a ``to_arrow()`` table saved
+    with pyarrow), memory-mapped the file and handed back arrays that were views of it: the file
+    written over in place afterwards (saved again by a tool that opens it truncated, as
+    ``pa.ipc.new_file`` does) changed the batch read before (its ``_record_index`` all 0), and
+    cut short, crashed the process (SIGBUS) at the next read of the batch."""
+    sink = {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "id", "path": ["id"], "type": "id"},
+            {"name": "n", "path": ["n"], "type": "int"},
+            {"name": "s", "path": ["s"], "type": "string"},
+        ],
+    }
+    batch = mapper.compile_sink(sink).map([{"id": i, "n": i, "s": f"x{i}"} for i in range(5)])
+    path = tmp_path / f"{kind}.arrow"
+    table = batch.to_arrow()
+    with (pa.ipc.new_stream if kind == "stream" else pa.ipc.new_file)(str(path), table.schema) as w:
+        w.write_table(table)
+    read = mapper.read_batch(path)
+    with open(path, "r+b") as fh:  # (in place, the same size: cut short, the old read crashed)
+        fh.write(bytes(path.stat().st_size))
+    assert read.record_index.tolist() == [0, 1, 2, 3, 4]
+    assert read.equals(batch) and read.to_rows() == batch.to_rows()
