@@ -2331,10 +2331,19 @@ def _utf8_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | Non
     return Strings.from_utf8(data, offsets, valid)
 
 
-def _open_npz(name: str) -> Any:
-    """``np.load`` of an .npz, or a ValueError saying what the file is instead."""
+@contextmanager
+def _open_npz(name: str) -> Iterator[Any]:
+    """``np.load`` of an .npz, open while the ``with`` lasts, or a ValueError saying what the file is instead.
+    The file is opened here, and closed here: ``np.load`` of the name lost the file it opened when
+    the zip could not be read (cut short), left open for the garbage collector (a ResourceWarning)."""
+    with open(name, "rb") as fh, _npz_of(fh, name) as z:
+        yield z
+
+
+def _npz_of(fh: Any, name: str) -> Any:
+    """``np.load`` of the .npz open as ``fh`` (see :func:`_open_npz`)."""
     try:
-        z = np.load(name, allow_pickle=False)
+        z = np.load(fh, allow_pickle=False)
     except (
         zipfile.BadZipFile,
         EOFError,

@@ -8,9 +8,11 @@ their unit's range, sets empty and null."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
+import warnings
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -21,6 +23,7 @@ from hypothesis import strategies as st
 
 import mapper
 import mapper.owners
+import mapper.writers
 from mapper import cli, commands
 from tests.test_hunt_writers import _json_rows, _ndjson_rows, _same_batch
 
@@ -193,3 +196,22 @@ def test_a_batch_read_from_an_arrow_file_holds_its_values_when_the_file_is_writt
         fh.write(bytes(path.stat().st_size))
     assert read.record_index.tolist() == [0, 1, 2, 3, 4]
     assert read.equals(batch) and read.to_rows() == batch.to_rows()
+
+
+def test_read_batch_of_a_cut_short_npz_leaves_no_file_open(tmp_path: Path) -> None:
+    """An ``.npz`` cut short (its zip directory gone) was opened by ``numpy.load``, which lost the
+    file it opened when the zip could not be read: the InputError came, and the file was left
+    open for the garbage collector (a ResourceWarning, shown under ``python -X dev``)."""
+    sink = {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}
+    whole = tmp_path / "whole.npz"
+    mapper.writers.write_npz(mapper.compile_sink(sink).map(b'{"id": 1}\n'), whole)
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(whole.read_bytes()[:100])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(mapper.InputError, match=r"cut\.npz as a mapper batch: it is a zip archive cut short or damaged"):
+            mapper.read_batch(cut)
+        gc.collect()
+        assert len(mapper.read_batch(whole)) == 1
+        gc.collect()
+    assert [w.message for w in caught if issubclass(w.category, ResourceWarning)] == []
