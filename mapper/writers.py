@@ -1928,6 +1928,13 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
                 f"cannot read {shown_name(name)} as a mapper batch: it is {kind}, not a regular file (read_batch reads a file it can seek in, "
                 "a Parquet footer or a zip directory at its end first: save what comes through it to a file)"
             )
+        try:  # (said alike too: pyarrow's words were "Failed to open local file '...'. Detail: [errno 13] Permission denied")
+            with open(name, "rb"):
+                pass
+        except PermissionError:
+            raise InputError(f"cannot read {shown_name(name)} as a mapper batch: permission denied (this user may not read it)") from None
+        except OSError:  # (said below by the reader, as before)
+            pass
         _check_content(name, suffix)
     try:
         if suffix == ".npz":

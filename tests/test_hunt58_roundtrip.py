@@ -215,3 +215,18 @@ def test_read_batch_of_a_cut_short_npz_leaves_no_file_open(tmp_path: Path) -> No
         assert len(mapper.read_batch(whole)) == 1
         gc.collect()
     assert [w.message for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
+def test_read_batch_of_a_file_it_may_not_read_says_so_in_one_way(tmp_path: Path, ext: str) -> None:
+    """A file this user may not read was said in each library's words: ``[Errno 13] Failed to open
+    local file '...'. Detail: [errno 13] Permission denied`` (pyarrow), the name twice over."""
+    sink = {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}
+    path = tmp_path / f"x.{ext}"
+    getattr(mapper.writers, f"write_{ext}")(mapper.compile_sink(sink).map(b'{"id": 1}\n'), path)
+    path.chmod(0)
+    if os.access(path, os.R_OK):
+        pytest.skip("this user reads any file (the superuser)")
+    with pytest.raises(mapper.InputError) as raised:
+        mapper.read_batch(path)
+    assert str(raised.value) == f"cannot read {path} as a mapper batch: permission denied (this user may not read it)"
