@@ -1919,9 +1919,13 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
                 f"cannot read {shown_name(name)} as a mapper batch: it is a directory, not a file (read_batch reads one .npz, .arrow or .parquet file; "
                 "a Parquet dataset's part files one at a time)"
             )
-        if not os.path.exists(name):
-            raise InputError(f"cannot read {shown_name(name)} as a mapper batch: no such file")
-        mode = os.stat(name).st_mode
+        try:
+            mode = os.stat(name).st_mode
+        except FileNotFoundError:  # (a link to nothing too)
+            raise InputError(f"cannot read {shown_name(name)} as a mapper batch: no such file") from None
+        except OSError as exc:  # a loop of links, a name too long: not "no such file", as os.path.exists said them
+            said = exc.strerror or str(exc)
+            raise InputError(f"cannot read {shown_name(name)} as a mapper batch: {said[:1].lower()}{said[1:]}") from None
         if not stat.S_ISREG(mode):  # (a FIFO's open waits for a writer; a device reads as an empty file, or without end)
             kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
             raise InputError(

@@ -230,3 +230,17 @@ def test_read_batch_of_a_file_it_may_not_read_says_so_in_one_way(tmp_path: Path,
     with pytest.raises(mapper.InputError) as raised:
         mapper.read_batch(path)
     assert str(raised.value) == f"cannot read {path} as a mapper batch: permission denied (this user may not read it)"
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
+def test_read_batch_of_a_loop_of_links_says_so_not_no_such_file(tmp_path: Path, ext: str) -> None:
+    """Two links naming each other were said to be "no such file" (``os.path.exists`` is False of
+    any name the system cannot follow): the file is there, as a link, and the system says why."""
+    (tmp_path / f"a.{ext}").symlink_to(f"b.{ext}")
+    (tmp_path / f"b.{ext}").symlink_to(f"a.{ext}")
+    with pytest.raises(mapper.InputError) as raised:
+        mapper.read_batch(tmp_path / f"a.{ext}")
+    assert str(raised.value) == f"cannot read {tmp_path / f'a.{ext}'} as a mapper batch: too many levels of symbolic links"
+    with pytest.raises(mapper.InputError, match=r"gone\.\w+ as a mapper batch: no such file$"):  # (a link to nothing: as a name of nothing)
+        (tmp_path / f"gone.{ext}").symlink_to(f"nothing.{ext}")
+        mapper.read_batch(tmp_path / f"gone.{ext}")
