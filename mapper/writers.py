@@ -2550,7 +2550,7 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         # text or floats are refused below as before, a string-keyed sink's file or ids rounded past 2**53)
         id_arr = _cast_exactly(id_arr, pa.uint64(), pa, f"its _id holds {id_arr.type}, not the uint64 ids of its sink")
     ids = _arrow_values(id_arr, pa, None, "its _id")
-    record_index = table.column(index_field).to_numpy() if index_field in fields_there else np.arange(n, dtype=np.int64)
+    record_index = _own(table.column(index_field).to_numpy()) if index_field in fields_there else np.arange(n, dtype=np.int64)
     mapped = _metadata_json(meta, MAPPED_KEY, "how its batch was mapped") if MAPPED_KEY in meta else None
     covered = _metadata_json(meta, RECORDS_KEY, "how many input records its batch covered", "its metadata") if RECORDS_KEY in meta else None
     return _batch_of(body, n, ids, record_index, arrays, mapped=mapped, covered=covered, shown=shown)
@@ -2923,4 +2923,11 @@ def _arrow_values(arr: Any, pa: Any, valid: np.ndarray | None, what: str) -> Any
     if pa.types.is_timestamp(t):
         arr = arr.cast(pa.int64())
     filled = arr.fill_null(False if pa.types.is_boolean(arr.type) else 0) if arr.null_count else arr
-    return np.asarray(filled.to_numpy(zero_copy_only=False))
+    return _own(np.asarray(filled.to_numpy(zero_copy_only=False)))
+
+
+def _own(values: np.ndarray) -> np.ndarray:
+    """``values``, or a copy where they are a read-only view of pyarrow's buffers: a batch's numbers
+    are its own arrays, which an edit changes (a mapped batch's, an ``.npz``'s), not numpy's
+    "assignment destination is read-only"."""
+    return values if values.flags.writeable else values.copy()

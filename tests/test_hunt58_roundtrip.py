@@ -244,3 +244,32 @@ def test_read_batch_of_a_loop_of_links_says_so_not_no_such_file(tmp_path: Path, 
     with pytest.raises(mapper.InputError, match=r"gone\.\w+ as a mapper batch: no such file$"):  # (a link to nothing: as a name of nothing)
         (tmp_path / f"gone.{ext}").symlink_to(f"nothing.{ext}")
         mapper.read_batch(tmp_path / f"gone.{ext}")
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
+def test_a_batch_read_back_has_numbers_that_can_be_edited_as_a_mapped_batch_s(tmp_path: Path, ext: str) -> None:
+    """A batch read from ``.arrow`` or ``.parquet`` held its numbers (ids, ints, timestamps, set
+    elements, ``_record_index``) as read-only views of pyarrow's buffers: an edit, which a mapped
+    batch's and an ``.npz``'s take ("numbers are the batch's own array"), raised numpy's
+    "assignment destination is read-only"."""
+    sink = {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "id", "path": ["id"], "type": "id"},
+            {"name": "n", "path": ["n"], "type": "int"},
+            {"name": "t", "path": ["t"], "type": "ids"},
+            {"name": "ts", "path": ["ts"], "type": "timestamp"},
+        ],
+    }
+    batch = mapper.compile_sink(sink).map([{"id": i, "n": i, "t": [i], "ts": "2020-01-01T00:00:00Z"} for i in range(3)])
+    path = tmp_path / f"x.{ext}"
+    getattr(mapper.writers, f"write_{ext}")(batch, path)
+    read = mapper.read_batch(path)
+    read.ids[0] = 7
+    read.record_index[0] = 9
+    read["n"].values[0] = -5
+    read["t"].values[0] = 8
+    read["ts"].values[0] = 0
+    assert read.to_rows()[0] == {"_id": 7, "n": -5, "t": [8], "ts": "1970-01-01T00:00:00Z"}
+    assert read.record_index.tolist() == [9, 1, 2]
