@@ -1558,7 +1558,10 @@ class Batch:
         _check_options("to_polars", presence, record_index)
         table = self.to_arrow(presence=presence, record_index=record_index)
         self._refuse_non_utf8("polars", table)
-        return pl.from_arrow(table)
+        frame = pl.from_arrow(table)
+        if frame.columns != table.column_names:  # (from_arrow names a column named "" column_N: a nameless recordTime's)
+            frame.columns = table.column_names
+        return frame
 
     def _refuse_non_utf8(self, target: str, table: Any) -> None:
         """An OutputError naming the first column (or the _id) holding text that is not UTF-8 (a lone

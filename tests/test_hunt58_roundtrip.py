@@ -273,3 +273,20 @@ def test_a_batch_read_back_has_numbers_that_can_be_edited_as_a_mapped_batch_s(tm
     read["ts"].values[0] = 0
     assert read.to_rows()[0] == {"_id": 7, "n": -5, "t": [8], "ts": "1970-01-01T00:00:00Z"}
     assert read.record_index.tolist() == [9, 1, 2]
+
+
+def test_to_polars_keeps_the_nameless_record_time_s_column_name() -> None:
+    """A nameless ``recordTime`` (idk's ``RecordTimeField``, a note in ``check``) is the batch's column
+    ``''``: polars' ``from_arrow`` named it ``column_2`` and left its presence ``.present``, so the
+    frame's names were not ``to_arrow()``'s, nor ``to_pandas()``'s, and the column not found by its name."""
+    pytest.importorskip("polars")
+    sink = {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"path": ["rt"], "type": "recordTime"}, {"name": "n", "path": ["n"], "type": "int"}],
+    }
+    batch = mapper.compile_sink(sink).map([{"id": 1, "rt": "2020-01-01T00:00:00Z", "n": 1}, {"id": 2, "n": 2}])
+    frame = batch.to_polars()
+    assert frame.columns == batch.to_arrow().column_names == ["_id", "_record_index", "", ".present", "n", "n.present"]
+    assert frame[""].is_null().to_list() == [False, True] and frame[".present"].to_list() == [True, False]
+    assert batch.to_polars(presence=False, record_index=False).columns == ["_id", "", "n"]
