@@ -279,13 +279,64 @@ _NOT_IN_KEY = frozenset(_SPECIAL) - frozenset(" \t\r\n\f\v")
 
 def _spaced_keys_hint(text: str) -> str:
     """For a path string that is keys between dots, one holding white space (``data.my key``,
-    which JMESPath cannot parse): how to write it (``data."my key"``, or the array of keys);
-    ``""`` for any other text."""
+    which JMESPath cannot parse): how to write it (``data."my key"``, or the array of keys); for
+    an expression whose keys in dot notation hold white space (``my key.b[0]``), the expression
+    with them quoted (``"my key".b[0]``), when that parses; ``""`` for any other text."""
     keys = _spaced_keys(text)
     if keys is None:
-        return ""
+        quoted = _spaced_quoted(text)
+        if quoted is None or not _parses(quoted):
+            return ""
+        return f"a key holding white space is written in double quotes: write {escape_controls(preview(quoted, 200))!r}"
     array = escape_controls(preview(json_text(keys), 200))
     return f"a key holding white space is written in double quotes: {escape_controls(preview(to_dot_notation(keys), 200))} (or give the path as an array of keys: {array})"
+
+
+def _spaced_quoted(text: str) -> str | None:
+    """``text`` with each key written in dot notation that holds white space (after the path's
+    start or a dot, before a dot, a bracket or the end: ``my key.b[0]``, ``a[0].my key``) in double
+    quotes, as its JSON string (``"my key".b[0]``), the white space around it dropped as JMESPath
+    drops it; the quoted parts of ``text`` kept as they are. None when no key is so written."""
+    out: list[str] = []
+    changed = False
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "\"'`":  # (a quoted key or literal, whole)
+            j = i + 1
+            while j < n and text[j] != c:
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i : j + 1])
+            i = j + 1
+            continue
+        if c in _NOT_IN_KEY:
+            out.append(c)
+            i += 1
+            continue
+        j = i
+        while j < n and text[j] not in _NOT_IN_KEY:
+            j += 1
+        run, key = text[i:j], text[i:j].strip(" \t\n\r")
+        if key and any(ch in _JMESPATH_SPACE for ch in key) and text[i - 1 : i] in ("", ".") and text[j : j + 1] in ("", ".", "["):
+            out.append(to_dot_notation([key]))
+            changed = True
+        else:
+            out.append(run)
+        i = j
+    return "".join(out) if changed else None
+
+
+def _parses(text: str) -> bool:
+    """Whether ``text`` parses as a path string: a chain of keys, or an expression the library
+    compiles (its parse alone: what a hint says to write, tried without a hint of its own)."""
+    try:
+        if _parse_plain(text) is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PendingDeprecationWarning)
+                jmespath.compile(text)
+    except (PathSyntaxError, jmespath.exceptions.JMESPathError, ValueError, TypeError, RecursionError):
+        return False
+    return True
 
 
 def _spaced_keys(text: str) -> list[str] | None:
@@ -314,7 +365,11 @@ def _root_hint(text: str) -> str:
     how to write it; ``""`` for any other text."""
     if not text.startswith("$"):
         return ""
-    meant = _after_root(root_dollar(text) or "")
+    rest = root_dollar(text)
+    if rest is None and text.startswith("$["):  # ($["my key"].b, $['a']: a key in brackets, as JSONPath writes one)
+        rest = _unbracketed(text[1:])
+        rest = "" if rest == text[1:] else rest
+    meant = _after_root(_unbracketed(rest or ""))
     instead = f": write {escape_controls(preview(meant, 200))!r}" if meant else ""
     return f"a path starts at the record's first key, without JSONPath's $ for the record itself (which mapper's messages write){instead}"
 
@@ -325,17 +380,14 @@ def _after_root(rest: str) -> str:
     quoted, ``$.x[0]``: ``"$".x[0]``, as a key named so is written); ``""`` when it does not parse so.
     Tried without a hint of its own (the library's parse alone: no path within a path's hint)."""
     spaced = _spaced_keys(rest) if rest else None
-    meant = to_dot_notation(spaced) if spaced is not None else '"$"' + rest[1:] if rest.startswith(("$.", "$[")) or rest == "$" else rest
-    if not meant:
+    if spaced is not None:
+        return to_dot_notation(spaced)
+    meant = '"$"' + rest[1:] if rest.startswith(("$.", "$[")) or rest == "$" else rest
+    meant = _spaced_quoted(meant) or meant  # ($.my key.b[0]: '"my key".b[0]')
+    if not meant or not _parses(meant):
         return ""
-    try:
-        if _parse_plain(meant) is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", PendingDeprecationWarning)
-                jmespath.compile(meant)
-    except (PathSyntaxError, jmespath.exceptions.JMESPathError, ValueError, TypeError, RecursionError):
-        return ""
-    return meant
+    keys = _parse_plain(meant)
+    return meant if keys is None else to_dot_notation(keys)  # ($['a']: 'a', not '"a"')
 
 
 #: a run of digits longer than Python's int() reads from text
@@ -353,7 +405,9 @@ def _parse_jmespath_here(text: str) -> Path:
             pos = len(text)
         msg = getattr(exc, "msg", None) or str(exc).splitlines()[0]
         # (the library quotes the token it did not expect as decoded: a quoted key's \u001b is an ESC, and a token may be the whole path)
-        raise PathSyntaxError(f"invalid path: {escape_controls(preview(msg, 200))}", text, pos, _root_hint(text) or _spaced_keys_hint(text)) from None
+        # (white space around the path JMESPath skips: ` $.a` is told as `$.a` is)
+        bare = text.strip(" \t\n\r")
+        raise PathSyntaxError(f"invalid path: {escape_controls(preview(msg, 200))}", text, pos, _root_hint(bare) or _spaced_keys_hint(bare)) from None
     except RecursionError:  # the library parses recursively too
         raise PathSyntaxError(TOO_DEEP, text, 0) from None
     except (ValueError, TypeError) as exc:  # jmespath internals on hostile input
@@ -672,6 +726,23 @@ _BRACKETED_KEY = re.compile(r"""\[\s*("(?:[^"\\]|\\.)*"|'[^'\\]*')\s*\]""")
 
 
 def _records_hint(text: str) -> str:
+    """:func:`_records_hint_of` ``text``; of one with white space at its start or end (`` $.items[*]``, as
+    a shell's quotes keep it), where that says nothing, what it says of the text without it, the white space
+    named as part of the records path given; or that text itself, when it is a records path that is taken."""
+    hint = _records_hint_of(text)
+    bare = text.strip(" \t\n\r")
+    if hint or not bare or bare == text:
+        return hint
+    shown = escape_controls(preview(bare, 200))
+    said = _records_hint_of(bare) or (f"write {shown!r}" if _taken(bare) else "")
+    if not said:
+        return ""
+    where = "at its start and end" if text[0] != bare[0] and text[-1] != bare[-1] else "at its start" if text[0] != bare[0] else "at its end"
+    what = "white space" if any(c in text for c in "\t\n\r") else "spaces" if len(text) - len(bare) > 1 else "space"
+    return f"the {what} {where} {'are' if what == 'spaces' else 'is'} part of the records path given; {said}"
+
+
+def _records_hint_of(text: str) -> str:
     """How to write a refused records path written as JSONPath or JMESPath reads the records, from
     the document's root or not (``$.items[*]``, ``items[]``, ``$["a.b"].items[0]``, ``$[*]``): the
     records path naming the array (``items``, ``"a.b".items``), written as it parses back to the keys
@@ -680,8 +751,7 @@ def _records_hint(text: str) -> str:
     records path is known that the text means. What it says to write is a records path that is taken."""
     rooted = text == "$" or text.startswith(("$.", "$["))
     rest = text[2:] if text.startswith("$.") else text[1:] if rooted else text
-    keyed = _BRACKETED_KEY.sub(lambda m: "." + (m[1] if m[1][0] == '"' else json.dumps(m[1][1:-1], ensure_ascii=False)), rest)
-    rest = keyed[1:] if keyed != rest and rest.startswith("[") else keyed  # (["a.b"].items: the dot put before the first key dropped)
+    rest = _unbracketed(rest)
     last = _LAST_SELECTOR.search(rest)
     index = last[1] if last is not None and last[1] not in (None, "*") else None
     if last is not None:
@@ -708,6 +778,24 @@ def _records_hint(text: str) -> str:
     if index is not None:
         return f"a records path names the array that holds the records by its keys alone, with no index ([{index}]): {shown!r} reads every element of that array as a record"
     return f"{_ARRAY_ITSELF if last is not None else _RECORDS_ROOT}: write {shown!r}"
+
+
+def _unbracketed(rest: str) -> str:
+    """``rest``, a path after JSONPath's ``$`` or ``$.``, with its keys in brackets as JSONPath writes a key
+    that is no identifier (``["a.b"]``, ``['my feed']``) written as keys after dots (``"a.b"``, ``"my feed"``),
+    the dot put before a first key dropped (``["a.b"].items``: ``"a.b".items``)."""
+    keyed = _BRACKETED_KEY.sub(lambda m: "." + _bracketed_key(m[1]), rest)
+    return keyed[1:] if keyed != rest and rest.startswith("[") else keyed
+
+
+def _bracketed_key(quoted: str) -> str:
+    """A key JSONPath writes in brackets, ``"a.b"`` or ``'my feed'``, as dot notation writes it
+    (``"a.b"``, ``"my feed"``; ``'a'``: ``a``); a double-quoted one that is no JSON string as it is."""
+    try:
+        key = json.loads(quoted) if quoted[0] == '"' else quoted[1:-1]
+    except ValueError:
+        return quoted
+    return to_dot_notation([key]) if isinstance(key, str) else quoted
 
 
 def _taken(text: str) -> bool:

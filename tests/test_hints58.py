@@ -1,0 +1,111 @@
+"""Hints name what works when pasted (session hints58): each test failed before its fix."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+from cli_inproc import run_main
+
+import mapper
+from mapper.errors import OptionError, PathSyntaxError
+from mapper.paths import parse_path, records_path_keys
+
+ROOT = Path(__file__).parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+RECORDS = ROOT / "examples" / "aircraft" / "records.ndjson"
+DATA = Path("/work/shared/data")
+PIAWARE = DATA / "adsb" / "aircraft-piaware-2023-01-15.json"
+TWITTER = DATA / "json-corpora" / "twitter.json"
+
+#: What a hint says to write: ``write 'X'`` or ``write it 'X'`` (a Python string literal), or ``'X' reads every element``.
+_WRITE = re.compile(r"write(?: it)? ('(?:[^'\\]|\\.)*')|('(?:[^'\\]|\\.)*') reads every element")
+
+
+def _told(said: str) -> str:
+    match = _WRITE.search(said)
+    assert match is not None, said
+    told = ast.literal_eval(match[1] or match[2])
+    assert isinstance(told, str)
+    return told
+
+
+# ---------------------------------------------------------------------------------------
+# 1. a records path with white space at its start or end
+
+
+@pytest.mark.parametrize(
+    ("given", "meant", "where"),
+    [
+        (" $.items[*]", "items", "the space at its start is part of the records path given"),
+        ("$.items[*]  ", "items", ""),  # (told as before: the trailing spaces are dropped by the selector's pattern)
+        ("  $.aircraft", "aircraft", "the spaces at its start are part of the records path given"),
+        ("\t$.a.b[0]", "a.b", "the white space at its start is part of the records path given"),
+        (" $['my feed'][*]", '"my feed"', "the space at its start"),
+    ],
+)
+def test_a_records_path_with_white_space_around_it_is_told_the_path_without_it(given: str, meant: str, where: str) -> None:
+    """`` $.items[*]`` (a shell's quotes keep the space) was "Invalid jmespath expression at character 2" alone."""
+    with pytest.raises(OptionError) as caught:
+        records_path_keys(given)
+    said = str(caught.value)
+    assert where in said, said
+    assert _told(said) == meant and records_path_keys(meant), said
+
+
+def test_the_command_line_tells_a_records_path_with_a_space_before_it_what_to_give(tmp_path: Path) -> None:
+    (tmp_path / "d.json").write_text(json.dumps({"aircraft": [json.loads(line) for line in RECORDS.read_text().splitlines()[:2]]}))
+    ran = run_main("validate", SINK, "d.json", "--records-path", " $.aircraft[*]", cwd=tmp_path)
+    assert ran.returncode == 2 and "the space at its start is part of the records path given" in ran.err, ran.err
+    assert run_main("validate", SINK, "d.json", "--records-path", _told(ran.err), cwd=tmp_path).returncode == 0
+
+
+def test_a_column_path_with_a_space_before_its_dollar_is_told_the_path_from_the_first_key() -> None:
+    """A column's `` $.data.x`` had no hint (``$.data.x`` is told 'data.x')."""
+    with pytest.raises(PathSyntaxError) as caught:
+        parse_path(" $.data.x ")
+    assert _told(caught.value.hint) == "data.x", caught.value.hint
+
+
+# ---------------------------------------------------------------------------------------
+# 2. a key holding a space, written in dot notation inside an expression
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ("$.my key.b[0]", '"my key".b[0]'),
+        ("my key.b[0]", '"my key".b[0]'),
+        ("a.b c[0]", 'a."b c"[0]'),
+        ("a[0].my key", 'a[0]."my key"'),
+        ("$.my key[*].x", '"my key"[*].x'),
+        # JSONPath's keys in brackets (a column path: a records path was told so already)
+        ('$["my key"]', '"my key"'),
+        ("$['a'].b[0]", "a.b[0]"),
+        ('$.a["b c"][0]', 'a."b c"[0]'),
+    ],
+)
+def test_a_column_path_is_told_the_quoted_form_that_parses(given: str, meant: str) -> None:
+    """``$.my key.b[0]`` was told only that a path starts at the record's first key, ``my key.b[0]`` nothing:
+    the key with the space, in double quotes, is written, and what is written parses, unwarned."""
+    with pytest.raises(PathSyntaxError) as caught:
+        parse_path(given)
+    told = _told(caught.value.hint)
+    assert told == meant, caught.value.hint
+    parse_path(told)
+    doc = {
+        "primary_key_fields": ["k"],
+        "allow_missing_fields": True,
+        "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": told, "type": "string"}],
+    }
+    assert [p.code for p in mapper.check_sink(doc).problems if p.severity != "note" and p.code != "jmespath"] == [], told
+
+
+def test_check_tells_a_sink_with_a_spaced_key_in_an_expression_the_path_to_write(tmp_path: Path) -> None:
+    definition = [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": "$.my key.b[0]", "type": "string"}]
+    (tmp_path / "s.json").write_text(json.dumps({"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": definition}))
+    ran = run_main("check", "s.json", cwd=tmp_path)
+    assert ran.returncode == 2 and "write '\"my key\".b[0]'" in ran.out, ran.out
