@@ -735,13 +735,38 @@ def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | 
     if file is None or packed is None:
         return "", shown
     text = os.fsdecode(file)
-    dropped = [
-        text[: -len(end)]
-        for end, known in (*_PACKED_ENDINGS, *_TOOL_ENDINGS)
-        if known == packed and text.lower().endswith(end) and not text[: -len(end)].endswith("/")
-    ]
-    out = _unused(text, ending, first=dropped)
+    base = next(
+        (
+            text[: -len(end)]
+            for end, known in (*_PACKED_ENDINGS, *_TOOL_ENDINGS)
+            if known == packed and text.lower().endswith(end) and not text[: -len(end)].endswith("/")
+        ),
+        text,
+    )
+    stem, kind = _kind_split(base, ending)
+    out = _unused(stem, kind, own=text)
     return f"{packed} -dc {shown} > {out}, then ", out
+
+
+#: The endings a file of each kind a hint writes (:func:`unpacked_file`'s ``ending``) may have: a name that
+#: holds one keeps it (``serve.sqlite.gz``: ``serve.sqlite``).
+_KIND_ENDINGS = {".db": (".db", ".sqlite", ".sqlite3", ".db3"), ".json": (".json",), ".ndjson": (".ndjson", ".jsonl", ".json")}
+
+
+def _kind_split(name: str, ending: str) -> tuple[str, str]:
+    """``name`` (a compressed file's, its compression's ending dropped) as the stem and the ending of the
+    file of kind ``ending`` a hint writes it out to: its own ending of that kind, last (``serve.db``:
+    ``serve``, ``.db``) or before others (``serve.db.bak``: ``serve``, ``.db``), else ``ending`` after the
+    whole name (``serve``: ``serve``, ``.db``). :func:`_unused` adds ``-2``, ``-3`` between them while
+    a file of that name is there (``serve-2.db``: ``serve.db.gz`` with ``serve.db`` beside it was told
+    ``serve.db.gz.db``)."""
+    folder, base = os.path.split(name)
+    lowered = base.lower()
+    for kind in _KIND_ENDINGS.get(ending, (ending,)):
+        at = lowered.rfind(kind + ".") if not lowered.endswith(kind) else len(base) - len(kind)
+        if at > 0:  # (a name that is only the ending, .db, keeps it: no hidden file named by its ending alone)
+            return os.path.join(folder, base[:at]), base[at : at + len(kind)]
+    return name, ending
 
 
 def _unused(stem: str, ending: str, own: str = "", first: list[str] | None = None) -> str:

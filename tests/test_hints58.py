@@ -109,3 +109,60 @@ def test_check_tells_a_sink_with_a_spaced_key_in_an_expression_the_path_to_write
     (tmp_path / "s.json").write_text(json.dumps({"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": definition}))
     ran = run_main("check", "s.json", cwd=tmp_path)
     assert ran.returncode == 2 and "write '\"my key\".b[0]'" in ran.out, ran.out
+
+
+# ---------------------------------------------------------------------------------------
+# 3. serve --db of a compressed database: the file the hint unpacks it to is a database's name, never one there
+
+
+def _database(path: Path) -> bytes:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "there", "out"),
+    [
+        ("serve.db.gz", ["serve.db"], "serve-2.db"),  # (was serve.db.gz.db)
+        ("serve.db.gz", ["serve.db", "serve-2.db"], "serve-3.db"),
+        ("serve.db.gz", [], "serve.db"),
+        ("serve.sqlite.gz", ["serve.sqlite"], "serve-2.sqlite"),  # (was serve.sqlite.gz.db)
+        ("serve.db.bak.gz", [], "serve.db"),  # (was serve.db.bak)
+        ("serve.db.bak.gz", ["serve.db"], "serve-2.db"),
+        ("serve.gz", [], "serve.db"),  # (was serve: no ending)
+        ("backup", [], "backup.db"),
+        ("x.db.bak", ["x.db"], "x-2.db"),  # (gzip data by its bytes, no .gz: was x.db.bak.db)
+        ("x.db", [], "x-2.db"),  # (was x.db.db)
+    ],
+)
+def test_a_compressed_databases_hint_names_a_database_file_beside_it(tmp_path: Path, name: str, there: list[str], out: str) -> None:
+    """``serve --db serve.db.gz`` with serve.db there was told ``gzip -dc serve.db.gz > serve.db.gz.db``: a database named
+    as compressed data. The file is named as a database, its own database ending kept, ``-2`` before it while one is there."""
+    import gzip
+
+    db = _database(tmp_path / "made.db")
+    (tmp_path / name).write_bytes(gzip.compress(db))
+    for taken in there:
+        (tmp_path / taken).write_bytes(db)
+    ran = run_main("serve", "--db", name, "--query", "x", cwd=tmp_path)
+    assert ran.returncode == 2 and f"(it is gzip-compressed data: gzip -dc {name} > {out}, then give {out})" in ran.err, ran.err
+    assert not (tmp_path / out).exists()  # (never a file there)
+    (tmp_path / out).write_bytes(db)  # what the hint says, done: serve reads it (another program's database, said so)
+    ran = run_main("serve", "--db", out, "--query", "x", cwd=tmp_path)
+    assert ran.returncode == 2 and "holds no sinks of mapper serve" in ran.err, ran.err
+
+
+def test_a_compressed_sink_files_hint_names_a_json_file_not_one_ending_gz_json(tmp_path: Path) -> None:
+    """``mapper check sink.json.gz`` with sink.json there said ``> sink.json.gz.json``; ``other.gz``, ``> other``."""
+    import gzip
+
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    for name, out in (("sink.json.gz", "sink-2.json"), ("other.gz", "other.json")):
+        (tmp_path / name).write_bytes(gzip.compress(SINK.read_bytes()))
+        ran = run_main("check", name, cwd=tmp_path)
+        assert ran.returncode == 2 and f"(unpack it first: gzip -dc {name} > {out}, then give {out})" in ran.out, ran.out

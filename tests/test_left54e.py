@@ -33,7 +33,7 @@ def test_frame_format_hint_unpacks_beside_the_input_never_over_a_file(tmp_path: 
     (tmp_path / out).write_text("there\n")  # a file of that name: not written over
     with pytest.raises(mapper.OptionError) as info:
         check_inputs([str(tmp_path / name)])
-    assert f"{tool} -dc {tmp_path / name} > {tmp_path / name}.ndjson)" in str(info.value)
+    assert f"{tool} -dc {tmp_path / name} > {tmp_path / out.replace('.ndjson', '-2.ndjson')})" in str(info.value)  # (not {name}.ndjson: hints58)
 
 
 # ---------------------------------------------------------------------------------------

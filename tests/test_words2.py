@@ -281,9 +281,10 @@ def test_text_command_reads_a_file_s_text() -> None:
         assert (text_command("jq .", "-"), text_command("jq .", None)) == ("... | jq .", "jq . FILE")  # (standard input: piped through it)
         assert unpacked_file(plain, ".db") == ("", shlex.quote(plain))
         Path(plain).unlink()  # (the name without .gz, when no file holds it: never written over)
-        assert unpacked_file(packed, ".db") == (f"gzip -dc {shlex.quote(packed)} > {shlex.quote(plain)}, then ", shlex.quote(plain))
+        assert unpacked_file(packed, ".ndjson") == (f"gzip -dc {shlex.quote(packed)} > {shlex.quote(plain)}, then ", shlex.quote(plain))
         Path(plain).write_bytes(b"{}\n")
-        assert unpacked_file(packed, ".db")[1] == shlex.quote(packed + ".db")
+        assert unpacked_file(packed, ".ndjson")[1] == shlex.quote(os.path.join(tmp, "a b-2.ndjson"))
+        assert unpacked_file(packed, ".db")[1] == shlex.quote(plain + ".db")  # (a database is named as one: hints58)
 
 
 def test_a_compressed_serve_database_is_unpacked_before_serve_reads_it(tmp_path: Path) -> None:
