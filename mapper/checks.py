@@ -24,6 +24,7 @@ from .errors import (
     and_list,
     article,
     class_name,
+    elided,
     escape_controls,
     has_lone_surrogate,
     int_text,
@@ -750,16 +751,16 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
         rest = root_dollar(raw) if path.keys is not None and path.keys[0] == "$" else None
         if rest is not None:  # ($.data.x, as JSONPath and mapper's messages write paths: the column was never found)
             # (the keys after the $ as they parse back: $.$.x was told to write '$.x', itself warned of)
-            instead = f"write it {escape_controls(preview(to_dot_notation((path.keys or ())[1:]), 200))!r}" if rest else "name a key of the record"
+            instead = f"write it {elided(escape_controls(to_dot_notation((path.keys or ())[1:])))}" if rest else "name a key of the record"
             ck.warning(
                 pw,
                 "path-root",
                 f"the path {preview(raw, 200)!r} reads a key named '$' first: a path starts at the record's first key, not at the record"
                 f" itself as JSONPath's $ (which mapper's messages write); {instead}, or, if the record has a key '$', quote it"
-                f" ({preview(chr(34) + '$' + chr(34) + raw[1:], 200)!r}) or give the path as an array of keys",
+                f" ({elided(chr(34) + '$' + chr(34) + raw[1:])}) or give the path as an array of keys",
             )
         if path.is_plain and form == "body":
-            ck.note(pw, "path-string", f"the endpoint's API takes a path as an array of keys: {preview(json_text(path.as_array()), 200)}")
+            ck.note(pw, "path-string", f"the endpoint's API takes a path as an array of keys: {elided(json_text(path.as_array()), quote=str)}")
         elif not path.is_plain:
             ck.warning(
                 pw,

@@ -66,6 +66,23 @@ def preview(text: str, limit: int = 60) -> str:
     return f"{text[:limit]}...({len(text):,} characters)"
 
 
+#: The longest value a hint gives whole to be pasted (:func:`elided`).
+PASTE_LENGTH = 200
+
+
+def elided(text: str, limit: int = PASTE_LENGTH, quote: Callable[[str], str] = repr) -> str:
+    """``text`` as a hint gives it to be pasted, quoted by ``quote`` (``repr``: a path string, as Python
+    writes it; ``shlex.quote``: a shell's word; ``str``: as it is). One longer than ``limit`` is no value to
+    paste: its start and end are kept, each quoted, and what was left out between them is said outside the
+    quotes, ``'kkkk'(...30 of 230 characters left out...)'kk.b'``, which a shell and Python refuse pasted
+    (:func:`preview` cut it inside the quotes, ``'kkkk...(230 characters)'``: a value that read as the one
+    to write, and the end of the path, its ``.b[0]``, gone)."""
+    if len(text) <= limit:
+        return quote(text)
+    keep = max(1, limit // 2)
+    return f"{quote(text[:keep])}(...{len(text) - 2 * keep:,} of {len(text):,} characters left out...){quote(text[-keep:])}"
+
+
 def long_int(value: Any) -> bool:
     """Whether ``value`` is an int longer than Python converts to text (4300 digits): no JSON
     writer here takes it (JSON text never gives one: :class:`mapper.checks.LongInteger`)."""
@@ -227,11 +244,14 @@ def escape_controls(text: str) -> str:
     return _CONTROL.sub(_escape, text)
 
 
-def option_text(flag: str, value: str) -> str:
+def option_text(flag: str, value: str, limit: int | None = None) -> str:
     """A command-line option with its value, as a message suggests it and a shell and argparse take
     it: ``--records-path aircraft``, ``--type 'a b=string'``. A value starting with ``-`` is joined
     to its option by ``=`` (``--type=-x=string``): argparse reads ``--type -x=string`` as two
-    options and refuses the suggestion, "argument --type: expected one argument"."""
+    options and refuses the suggestion, "argument --type: expected one argument". A value longer
+    than ``limit``, its middle left out, saying so (:func:`elided`): the command kept."""
+    if limit is not None and len(value) > limit:
+        return f"{flag}{'=' if value.startswith('-') else ' '}{elided(value, limit, shlex.quote)}"
     if value.startswith("-"):
         return shlex.quote(f"{flag}={value}")
     return f"{flag} {shlex.quote(value)}"

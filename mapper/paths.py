@@ -30,7 +30,7 @@ import jmespath
 import jmespath.exceptions
 import jmespath.functions
 
-from .errors import OptionError, PathSyntaxError, escape_controls, escaped_json, has_controls, has_lone_surrogate, json_text, preview
+from .errors import OptionError, PathSyntaxError, elided, escape_controls, escaped_json, has_controls, has_lone_surrogate, json_text, preview
 
 # Characters that end an unquoted key; most of them mean the text is a JMESPath
 # expression rather than a plain chain of keys.
@@ -287,9 +287,9 @@ def _spaced_keys_hint(text: str) -> str:
         quoted = _spaced_quoted(text)
         if quoted is None or not _parses(quoted):
             return ""
-        return f"a key holding white space is written in double quotes: write {escape_controls(preview(quoted, 200))!r}"
-    array = escape_controls(preview(json_text(keys), 200))
-    return f"a key holding white space is written in double quotes: {escape_controls(preview(to_dot_notation(keys), 200))} (or give the path as an array of keys: {array})"
+        return f"a key holding white space is written in double quotes: write {elided(escape_controls(quoted))}"
+    array = elided(json_text(keys), quote=str)
+    return f"a key holding white space is written in double quotes: {elided(escape_controls(to_dot_notation(keys)), quote=str)} (or give the path as an array of keys: {array})"
 
 
 def _spaced_quoted(text: str) -> str | None:
@@ -370,7 +370,7 @@ def _root_hint(text: str) -> str:
         rest = _unbracketed(text[1:])
         rest = "" if rest == text[1:] else rest
     meant = _after_root(_unbracketed(rest or ""))
-    instead = f": write {escape_controls(preview(meant, 200))!r}" if meant else ""
+    instead = f": write {elided(escape_controls(meant))}" if meant else ""
     return f"a path starts at the record's first key, without JSONPath's $ for the record itself (which mapper's messages write){instead}"
 
 
@@ -733,8 +733,7 @@ def _records_hint(text: str) -> str:
     bare = text.strip(" \t\n\r")
     if hint or not bare or bare == text:
         return hint
-    shown = escape_controls(preview(bare, 200))
-    said = _records_hint_of(bare) or (f"write {shown!r}" if _taken(bare) else "")
+    said = _records_hint_of(bare) or (f"write {elided(escape_controls(bare))}" if _taken(bare) else "")
     if not said:
         return ""
     where = "at its start and end" if text[0] != bare[0] and text[-1] != bare[-1] else "at its start" if text[0] != bare[0] else "at its end"
@@ -774,10 +773,10 @@ def _records_hint_of(text: str) -> str:
     chain = to_dot_notation(keys)
     if not _taken(chain):  # (too deep, or a key no records path can hold)
         return ""
-    shown = escape_controls(preview(chain, 200))
+    shown = elided(escape_controls(chain))
     if index is not None:
-        return f"a records path names the array that holds the records by its keys alone, with no index ([{index}]): {shown!r} reads every element of that array as a record"
-    return f"{_ARRAY_ITSELF if last is not None else _RECORDS_ROOT}: write {shown!r}"
+        return f"a records path names the array that holds the records by its keys alone, with no index ([{index}]): {shown} reads every element of that array as a record"
+    return f"{_ARRAY_ITSELF if last is not None else _RECORDS_ROOT}: write {shown}"
 
 
 def _unbracketed(rest: str) -> str:
@@ -812,14 +811,14 @@ def _root_reason(text: str, rest: str, keys: tuple[str, ...]) -> str:
     write paths (``$.items``, ``$``), is refused: it would read a key named ``$`` first; what to
     write instead (``rest``: the path without ``$.``; ``""`` for ``$`` alone)."""
     if rest:  # (as the keys after the $ parse back: $.$.items is told '"$".items', not '$.items', itself refused)
-        instead = f"write it {escape_controls(preview(to_dot_notation(keys[1:]), 200))!r}"
+        instead = f"write it {elided(escape_controls(to_dot_notation(keys[1:])))}"
     else:
         instead = "leave the records path out (a document that is itself an array of records is read so)"
-    quoted = preview(chr(34) + "$" + chr(34) + text[1:], 200)
+    quoted = elided(chr(34) + "$" + chr(34) + text[1:])
     return (
         f"records_path {preview(text, 200)!r} would read a key named '$' first: a records path starts at the document's first key, "
         f"not at the document itself as JSONPath's $ (which mapper's messages write); {instead}, or, if the document has a key '$', "
-        f"quote it: {quoted!r} (in Python, or give the list {preview(json_text(list(keys)), 200)})"
+        f"quote it: {quoted} (in Python, or give the list {elided(json_text(list(keys)), quote=str)})"
     )
 
 
@@ -830,11 +829,11 @@ def spaces_reason(text: str, keys: tuple[str, ...], literal: tuple[str, ...], re
     ``path-spaces`` warning, or with ``records_path`` the refusal of a records path."""
     what = "whitespace" if any(c in text for c in "\t\n\r") else "spaces"
     if literal:
-        dotted, listed = preview(to_dot_notation(literal), 200), preview(json_text(list(literal)), 200)
+        dotted, listed = elided(to_dot_notation(literal)), elided(json_text(list(literal)), quote=str)
         spaced = (
-            f"quote it: {dotted!r} (in Python, or give the list {listed})"
+            f"quote it: {dotted} (in Python, or give the list {listed})"
             if records_path
-            else f"quote it: {dotted!r} as a path string, or {listed} as an array of keys"
+            else f"quote it: {dotted} as a path string, or {listed} as an array of keys"
         )
     else:
         spaced = (
@@ -845,7 +844,7 @@ def spaces_reason(text: str, keys: tuple[str, ...], literal: tuple[str, ...], re
     reads = f"records_path {preview(text, 200)!r} would read" if records_path else f"the path {preview(text, 200)!r} reads"
     return (
         f"{reads} the keys {preview(json_text(list(keys)), 200)}: JMESPath drops the {what} around its keys; "
-        f"write it {preview(to_dot_notation(keys), 200)!r}, or, if a key holds the {what}, {spaced}"
+        f"write it {elided(to_dot_notation(keys))}, or, if a key holds the {what}, {spaced}"
     )
 
 

@@ -22,7 +22,7 @@ PIAWARE = DATA / "adsb" / "aircraft-piaware-2023-01-15.json"
 TWITTER = DATA / "json-corpora" / "twitter.json"
 
 #: What a hint says to write: ``write 'X'`` or ``write it 'X'`` (a Python string literal), or ``'X' reads every element``.
-_WRITE = re.compile(r"write(?: it)? ('(?:[^'\\]|\\.)*')|('(?:[^'\\]|\\.)*') reads every element")
+_WRITE = re.compile(r"write(?: it)? ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")|('(?:[^'\\]|\\.)*') reads every element")
 
 
 def _told(said: str) -> str:
@@ -166,3 +166,45 @@ def test_a_compressed_sink_files_hint_names_a_json_file_not_one_ending_gz_json(t
         (tmp_path / name).write_bytes(gzip.compress(SINK.read_bytes()))
         ran = run_main("check", name, cwd=tmp_path)
         assert ran.returncode == 2 and f"(unpack it first: gzip -dc {name} > {out}, then give {out})" in ran.out, ran.out
+
+
+# ---------------------------------------------------------------------------------------
+# 4. a value too long to give whole: its middle left out, saying so outside its quotes, the command kept
+
+
+def test_a_long_records_path_a_hint_names_is_cut_in_the_middle_saying_so() -> None:
+    """``$.<230 k>.b[0]`` was told ``'kkk...(232 characters)' reads every element``: cut inside the quotes (a path
+    that reads as the one to write, its ``.b`` gone). Now its start and end, each quoted, and what was left out between."""
+    long = "k" * 230
+    with pytest.raises(OptionError) as caught:
+        records_path_keys(f"$.{long}.b[0]")
+    said = str(caught.value)
+    assert f"'{'k' * 100}'(...32 of 232 characters left out...)'{'k' * 98}.b' reads every element" in said, said
+    assert "...(232 characters)" not in said, said
+    told = said[said.index("'" + "k" * 100) : said.index(" reads every element")]
+    with pytest.raises(SyntaxError):  # (pasted into Python, refused: not taken for a shorter path)
+        ast.literal_eval(told)
+
+
+def test_a_long_column_path_told_from_its_root_keeps_its_end() -> None:
+    long = "k" * 300
+    with pytest.raises(PathSyntaxError) as caught:
+        parse_path(f"$.{long}[0].x")
+    assert caught.value.hint.endswith(f": write '{'k' * 100}'(...105 of 305 characters left out...)'{'k' * 95}[0].x'"), caught.value.hint
+
+
+def test_the_readers_hint_on_a_long_records_path_keeps_the_command(tmp_path: Path) -> None:
+    """A path to the records longer than 200 characters was told "give the first one's path as --records-path (records_path=)":
+    no path. The command is given, the path's middle left out, saying so (a shell refuses the ``(`` pasted)."""
+    import shlex
+
+    long = "k" * 230
+    (tmp_path / "d.json").write_text(json.dumps({long: {"x": [{"a": 1}, {"a": 2}]}}))
+    ran = run_main("validate", SINK, "d.json", cwd=tmp_path)
+    cut = f"{'k' * 100}(...32 of 232 characters left out...){'k' * 98}.x"
+    assert f"if those are the records, use --records-path {cut} (records_path='{'k' * 100}'(...32 of" in ran.out, ran.out
+    assert "(" in shlex.split(cut, posix=True)[0] and "(" in list(shlex.shlex(cut, punctuation_chars=True))  # (no one word to a shell)
+    short = "k" * 190  # (a path of 200 characters: whole)
+    (tmp_path / "d.json").write_text(json.dumps({short: {"x": [{"a": 1}]}}))
+    ran = run_main("validate", SINK, "d.json", cwd=tmp_path)
+    assert f"use --records-path {short}.x (records_path='{short}.x')" in ran.out, ran.out

@@ -51,6 +51,7 @@ from ..errors import (
     binary_note,
     class_name,
     compression_of,
+    elided,
     encoding_note,
     escape_controls,
     has_lone_surrogate,
@@ -2136,9 +2137,9 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
         return ""
     keys = record_arrays_text(found)
     best = to_dot_notation(_keys_as_sent(found[0][0]))
-    if len(best) > HINT_PATH_LENGTH:  # (cut, it is no path to give: the command is left out, not given wrong)
-        return f"arrays of objects are at {keys}: if those are the records, give the first one's path as --records-path (records_path=)"
-    return f"arrays of objects are at {keys}: if those are the records, use {option_text('--records-path', best)} (records_path={best!r})"
+    # (a path too long to give whole, its middle left out, saying so: the command was left out, "give the first one's path")
+    said = option_text("--records-path", best, HINT_PATH_LENGTH)
+    return f"arrays of objects are at {keys}: if those are the records, use {said} (records_path={elided(best, HINT_PATH_LENGTH)})"
 
 
 #: What a document that is a sink definition, given where the records go, is told (:func:`_hint_of`).
