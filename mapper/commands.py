@@ -65,6 +65,7 @@ from .errors import (
     escape_controls,
     escaped_json,
     option_text,
+    pasted_name,
     preview,
     read_once,
     shown_name,
@@ -262,6 +263,10 @@ def load_cli_result(args: argparse.Namespace, quiet: bool = False) -> CheckResul
     if result.sink is None:
         print(f"mapper: invalid sink {shown_name(args.sink)}:", file=sys.stderr)
         print_problems(result.problems, sys.stderr, only_errors=True)
+        swapped = _sink_given_as_records(args)
+        if swapped is not None:
+            sink, command = swapped
+            print(f"mapper: {shown_name(sink)} is a sink definition: the sink comes first, then the records ({command})", file=sys.stderr)
         return None
     if not quiet:
         warnings = [p for p in result.problems if p.severity == "warning"]
@@ -269,6 +274,26 @@ def load_cli_result(args: argparse.Namespace, quiet: bool = False) -> CheckResul
             shown = shown_name(args.sink)
             print(f"mapper: {plural(len(warnings), 'warning')} about {shown} (see: {_check_command(shown, args)})", file=sys.stderr)
     return result
+
+
+def _sink_given_as_records(args: argparse.Namespace) -> tuple[str, str] | None:
+    """When SINK is refused and a file given as RECORDS is a sink definition (``mapper validate r.ndjson sink.json``:
+    the two given the other way round), that file and the command with the two swapped, to be pasted
+    (the sink's error said "mapper validate SINK RECORDS" alone); else None. Only on the error path:
+    each records file is checked as a sink (at most the few a command line names, each read up to a sink's size)."""
+    if not hasattr(args, "records"):
+        return None
+    overrides = identity_overrides(args)
+    for name in [r for r in args.records if not read_once(r) and r != args.sink][:8]:
+        try:
+            if not os.path.isfile(name) or check_sink(Path(name), **overrides).sink is None:
+                continue
+        except (OSError, ValueError, MapperError):
+            continue
+        given = getattr(args, "argv", None) or ["mapper", args.command, args.sink, *args.records]
+        words = [pasted_name(name) if word == args.sink else pasted_name(args.sink) if word == name else shown_name(shlex.quote(word)) for word in given]
+        return name, " ".join(words)
+    return None
 
 
 def _check_command(shown: str, args: argparse.Namespace) -> str:

@@ -285,6 +285,7 @@ def _spaced_keys_hint(text: str) -> str:
     keys = _spaced_keys(text)
     if keys is None:
         quoted = _spaced_quoted(text)
+        quoted = quoted and (_number_literals(quoted) or quoted)  # (my key[?n > 1]: the number in backticks too)
         if quoted is None or not _parses(quoted):
             return ""
         return f"a key holding white space is written in double quotes: write {elided(escape_controls(quoted))}"
@@ -324,6 +325,37 @@ def _spaced_quoted(text: str) -> str | None:
             out.append(run)
         i = j
     return "".join(out) if changed else None
+
+
+#: A number beside a comparison in a filter, as JSONPath and most languages write one (``[?n > 1]``, ``[?1 < n]``),
+#: which JMESPath reads only as a literal in backticks (`` `1` ``): the number, what is around it kept.
+_BARE_NUMBER = re.compile(
+    r"(?<=[=<>])(\s*)(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)(?=\s*(?:[\])&|,]|\Z))|(?<=[?(&|,])(\s*)(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)(?=\s*[=<>!])"
+)
+
+
+def _number_literals(text: str) -> str | None:
+    """``text`` with each number compared in a filter, outside its quoted parts, written as JMESPath's literal,
+    in backticks (``items[?n > 1]``: ``items[?n > `1`]``); None when there is none."""
+    code = _Code(text)
+    out, at = [], 0
+    for m in _BARE_NUMBER.finditer(text):
+        k = bisect.bisect_right(code.starts, m.start()) - 1
+        if k >= 0 and m.start() <= code.ends[k]:  # (inside a quoted key or a literal)
+            continue
+        space, number = (m[1], m[2]) if m[2] is not None else (m[3], m[4])
+        out.append(f"{text[at : m.start()]}{space}`{number}`")
+        at = m.end()
+    return "".join(out) + text[at:] if out else None
+
+
+def _number_literal_hint(text: str) -> str:
+    """For an expression JMESPath cannot parse that compares a number written bare (``items[?n > 1]``): the
+    expression with the number in backticks, when that parses; ``""`` for any other text."""
+    meant = _number_literals(text)
+    if meant is None or not _parses(meant):
+        return ""
+    return f"a number in a JMESPath expression is a literal, written in backticks: write {elided(escape_controls(meant))}"
 
 
 def _parses(text: str) -> bool:
@@ -384,6 +416,7 @@ def _after_root(rest: str) -> str:
         return to_dot_notation(spaced)
     meant = '"$"' + rest[1:] if rest.startswith(("$.", "$[")) or rest == "$" else rest
     meant = _spaced_quoted(meant) or meant  # ($.my key.b[0]: '"my key".b[0]')
+    meant = _number_literals(meant) or meant  # ($.items[?n > 1]: 'items[?n > `1`]')
     if not meant or not _parses(meant):
         return ""
     keys = _parse_plain(meant)
@@ -407,7 +440,8 @@ def _parse_jmespath_here(text: str) -> Path:
         # (the library quotes the token it did not expect as decoded: a quoted key's \u001b is an ESC, and a token may be the whole path)
         # (white space around the path JMESPath skips: ` $.a` is told as `$.a` is)
         bare = text.strip(" \t\n\r")
-        raise PathSyntaxError(f"invalid path: {escape_controls(preview(msg, 200))}", text, pos, _root_hint(bare) or _spaced_keys_hint(bare)) from None
+        hint = _root_hint(bare) or _spaced_keys_hint(bare) or _number_literal_hint(bare)
+        raise PathSyntaxError(f"invalid path: {escape_controls(preview(msg, 200))}", text, pos, hint) from None
     except RecursionError:  # the library parses recursively too
         raise PathSyntaxError(TOO_DEEP, text, 0) from None
     except (ValueError, TypeError) as exc:  # jmespath internals on hostile input

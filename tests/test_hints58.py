@@ -208,3 +208,80 @@ def test_the_readers_hint_on_a_long_records_path_keeps_the_command(tmp_path: Pat
     (tmp_path / "d.json").write_text(json.dumps({short: {"x": [{"a": 1}]}}))
     ran = run_main("validate", SINK, "d.json", cwd=tmp_path)
     assert f"use --records-path {short}.x (records_path='{short}.x')" in ran.out, ran.out
+
+
+# ---------------------------------------------------------------------------------------
+# 5. a producer's usual mistakes, each told what works when pasted
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ("items[?n > 1]", "items[?n > `1`]"),
+        ("items[?n >= -1.5].id", "items[?n >= `-1.5`].id"),
+        ("items[?1 < n]", "items[?`1` < n]"),
+        ("items[?kind == '1' && n > 2]", "items[?kind == '1' && n > `2`]"),
+        ("$.items[?n > 1].id", "items[?n > `1`].id"),
+        ("my items[?n > 1]", '"my items"[?n > `1`]'),
+    ],
+)
+def test_a_filter_comparing_a_bare_number_is_told_the_literal_in_backticks(given: str, meant: str) -> None:
+    """JSONPath's ``[?n > 1]`` was "invalid token" alone: JMESPath writes a number as a literal, in backticks."""
+    with pytest.raises(PathSyntaxError) as caught:
+        parse_path(given)
+    told = _told(caught.value.hint)
+    assert told == meant, caught.value.hint
+    assert parse_path(told).expression == told
+    import jmespath
+
+    assert jmespath.search(told, {"items": [{"n": 3, "id": 1, "kind": "1"}], "my items": [{"n": 3}]})  # (it finds what was meant)
+
+
+def test_records_and_sink_given_the_other_way_round_are_told_the_command_swapped(tmp_path: Path) -> None:
+    """``mapper validate r.ndjson sink.json`` said "the sink comes first, then the records (mapper validate SINK RECORDS)":
+    the command with the two swapped, its options kept, is given, and it runs."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    (tmp_path / "my r.ndjson").write_bytes(RECORDS.read_bytes())
+    for command in (("validate",), ("map", "-o", "o u.npz")):
+        ran = run_main(command[0], "my r.ndjson", "sink.json", *command[1:], "--allow-missing-fields", cwd=tmp_path)
+        swapped = f"mapper {command[0]} sink.json 'my r.ndjson'" + "".join(f" {shlex_quote(w)}" for w in command[1:]) + " --allow-missing-fields"
+        assert ran.returncode == 2 and f"mapper: sink.json is a sink definition: the sink comes first, then the records ({swapped})\n" in ran.err, ran.err
+        import shlex
+
+        again = run_main(*shlex.split(swapped)[1:], cwd=tmp_path)
+        assert again.returncode == 0, again.err
+    ran = run_main("validate", "my r.ndjson", "my r.ndjson", cwd=tmp_path)  # (no records file a sink: no such line)
+    assert ran.returncode == 2 and "is a sink definition" not in ran.err, ran.err
+
+
+def shlex_quote(word: str) -> str:
+    import shlex
+
+    return shlex.quote(word)
+
+
+_needs_data = pytest.mark.skipif(not PIAWARE.is_file() or not TWITTER.is_file(), reason="the shared data (/work/shared/data) is absent")
+
+
+@_needs_data
+@pytest.mark.parametrize(
+    ("data", "given"),
+    [
+        (PIAWARE, " $.aircraft[*]"),
+        (PIAWARE, "$.aircraft[*]"),
+        (PIAWARE, "$['aircraft'][0]"),
+        (PIAWARE, "aircraft[*] "),
+        (TWITTER, "$.statuses[*]"),
+        (TWITTER, "\t$.statuses"),
+        (TWITTER, "$.statuses[0]"),
+    ],
+)
+def test_a_records_path_hint_on_real_feeds_works_when_pasted(tmp_path: Path, data: Path, given: str) -> None:
+    """Each refused records path on a real feed (dump1090's piaware snapshot, Twitter's search answer) is told a
+    records path, and validate given that one reads the feed's records (none fails no_records)."""
+    ran = run_main("validate", SINK, data, "--records-path", given, "--allow-missing-fields", cwd=tmp_path)
+    assert ran.returncode == 2, ran.err
+    told = _told(ran.err)
+    again = run_main("validate", SINK, data, "--records-path", told, "--allow-missing-fields", "--report", "json", cwd=tmp_path)
+    report = json.loads(again.out)
+    assert report["records"] >= 100 and "no_records" not in json.dumps(report.get("error_counts", {})), again.out[:500]
