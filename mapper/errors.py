@@ -810,15 +810,16 @@ def _unpacked_stem(name: str) -> str:
     return name
 
 
-def new_file_beside(file: str | os.PathLike[Any] | None, ending: str) -> str:
+def new_file_beside(file: str | os.PathLike[Any] | None, ending: str, stem: str = "FILE") -> str:
     """The name of a new file beside the input ``file`` for a hint's command to write (``> NAME``), as
     :func:`shell_file` gives it: ``file``'s own without its compressions' endings and then a JSON one,
     with ``ending`` (``search.json.gz``, ``.ndjson``: ``search.ndjson``), ``-2``, ``-3`` before
     ``ending`` while a file of that name is there (``pad.ndjson.gz``: ``pad-2.ndjson.gz``): never
     over a file, as :func:`unpacked_file` writes (``> records.ndjson`` in the current directory
-    replaced whatever was there). ``FILE`` and ``ending`` (``FILE.ndjson``) without a name."""
+    replaced whatever was there). ``FILE`` and ``ending`` (``FILE.ndjson``) without a name; given a
+    ``stem`` (``sink``), that and ``ending``, never over a file, as from a file (``sink.json``, ``sink-2.json``)."""
     if file is None or shell_file(file) == "FILE":
-        return f"FILE{ending}"
+        return f"FILE{ending}" if stem == "FILE" else _unused(stem, ending)
     own = os.fsdecode(file)
     stem = _unpacked_stem(own)
     end = next((end for end in _JSON_ENDINGS if stem.lower().endswith(end)), "")

@@ -66,6 +66,7 @@ from .errors import (
     make_pointer,
     names_a_file,
     near_file,
+    new_file_beside,
     plain_str,
     preview,
     shell_file,
@@ -142,17 +143,30 @@ def _parse_int(text: str) -> int | LongInteger:
     return int(text) if len(text) < 4000 else LongInteger(text)
 
 
-def _records_hint(text: str) -> str:
-    """A definition that is several JSON values, one a line, is NDJSON: records given where the sink goes."""
+def _records_hint(text: str, file: str | None = None) -> str:
+    """A definition that is several JSON values, one a line, is NDJSON: records given where the sink goes;
+    or the definition's entries one a line (``{"name": ..., "path": ..., "type": ...}``), told the command
+    that makes them the JSON array a definition is (``jq -s . entries.ndjson > entries.json``, ``file`` named
+    as :func:`~mapper.errors.shell_file` names it); or sink definitions one a line, told to give one."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if len(lines) < 2:
         return ""
     try:
         first = json.loads(lines[0])
+        head = [json.loads(ln) for ln in lines[:20]]
     except ValueError:
         return ""
     if not isinstance(first, (dict, list)):
         return ""
+    if all(isinstance(d, dict) and "name" in d and "path" in d for d in head):  # (column entries, a line each)
+        out = new_file_beside(file, ".json", stem="definition")
+        return (
+            f": it is column entries, one a line (NDJSON), not one JSON document: a definition is a JSON array of them "
+            f"(make it one: {text_command('jq -s .', file)} > {out}, then give {out})"
+        )
+    if all(isinstance(d, dict) and ("schema" in d or "definition" in d) for d in head):  # (whole sinks, a line each)
+        out = new_file_beside(file, ".json", stem="sink")
+        return f": it holds {len(lines):,} sink definitions, one a line (NDJSON): give one, a JSON document (the first: {text_command('head -n 1', file)} > {out}, then give {out})"
     return (
         ": it looks like NDJSON records (one JSON value a line), not a sink definition; the sink comes first, then the records (mapper validate SINK RECORDS)"
     )
@@ -200,7 +214,7 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
         if exc.msg.startswith("Unexpected UTF-8 BOM"):  # (Python's words name its own remedy)
             # (a text's first mark is taken off above: this one, at its start, is a second, said as a records file's is)
             raise DefinitionError([Problem("error", "", f"{what} is not valid JSON at line 1 column 1{SECOND_BOM_NOTE}", "invalid-json")]) from None
-        hint = _records_hint(text) if exc.msg == "Extra data" else ""
+        hint = _records_hint(text, file) if exc.msg == "Extra data" else ""
         msg = exc.msg
         if msg == "Invalid control character at" and exc.pos < len(text):  # (Python's words end in "at", for its own " line ...")
             msg = f"control character U+{ord(text[exc.pos]):04X} in a string (write it as \\u{ord(text[exc.pos]):04x})"

@@ -285,3 +285,32 @@ def test_a_records_path_hint_on_real_feeds_works_when_pasted(tmp_path: Path, dat
     again = run_main("validate", SINK, data, "--records-path", told, "--allow-missing-fields", "--report", "json", cwd=tmp_path)
     report = json.loads(again.out)
     assert report["records"] >= 100 and "no_records" not in json.dumps(report.get("error_counts", {})), again.out[:500]
+
+
+def test_a_sink_file_of_column_entries_one_a_line_is_told_the_command_that_makes_the_array(tmp_path: Path) -> None:
+    """A definition written as NDJSON, an entry a line, was told "it looks like NDJSON records ...: the sink comes first,
+    then the records (mapper validate SINK RECORDS)": it is the sink. Told the jq that makes the array, and that runs
+    (jq, where installed); sinks one a line are told to give one."""
+    import shutil
+    import subprocess
+
+    entries = json.loads(SINK.read_text())["schema"]["definition"]
+    (tmp_path / "entries.ndjson").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    ran = run_main("check", "entries.ndjson", cwd=tmp_path)
+    said = "(make it one: jq -s . entries.ndjson > entries.json, then give entries.json)"
+    assert ran.returncode == 2 and "it is column entries, one a line (NDJSON)" in ran.out and said in ran.out, ran.out
+    assert "NDJSON records" not in ran.out, ran.out
+    ran = run_main("check", "-", input=(tmp_path / "entries.ndjson").read_bytes(), cwd=tmp_path)
+    assert "(make it one: ... | jq -s . > definition.json, then give definition.json)" in ran.out, ran.out
+    if shutil.which("jq"):
+        subprocess.run("jq -s . entries.ndjson > entries.json", shell=True, cwd=tmp_path, check=True)
+        ran = run_main("check", "entries.json", "--primary-key-fields", "record_id", "--allow-missing-fields", cwd=tmp_path)
+        assert ran.returncode == 0, ran.out
+    (tmp_path / "sinks.ndjson").write_text(json.dumps(json.loads(SINK.read_text())) + "\n" + json.dumps(json.loads(SINK.read_text())) + "\n")
+    ran = run_main("check", "sinks.ndjson", cwd=tmp_path)
+    assert (
+        "it holds 2 sink definitions, one a line (NDJSON): give one, a JSON document (the first: head -n 1 sinks.ndjson > sinks.json, then give sinks.json)"
+        in ran.out
+    )
+    (tmp_path / "r.ndjson").write_bytes(RECORDS.read_bytes())  # (records: told as before)
+    assert "it looks like NDJSON records" in run_main("check", "r.ndjson", cwd=tmp_path).out
