@@ -67,14 +67,17 @@ from .errors import (
     names_a_file,
     near_file,
     new_file_beside,
+    option_text,
     plain_str,
     preview,
+    read_once,
     shell_file,
     shown_name,
     suggest,
     text_command,
 )
 from .model import CheckResult, Sink
+from .paths import to_dot_notation
 from .stack import roomy_stack
 from .table import check_ui_mapping
 from .types.base import GO_SPACE
@@ -167,9 +170,13 @@ def _records_hint(text: str, file: str | None = None) -> str:
     if all(isinstance(d, dict) and ("schema" in d or "definition" in d) for d in head):  # (whole sinks, a line each)
         out = new_file_beside(file, ".json", stem="sink")
         return f": it holds {len(lines):,} sink definitions, one a line (NDJSON): give one, a JSON document (the first: {text_command('head -n 1', file)} > {out}, then give {out})"
-    return (
+    said = (
         ": it looks like NDJSON records (one JSON value a line), not a sink definition; the sink comes first, then the records (mapper validate SINK RECORDS)"
     )
+    if file is None or not isinstance(first, dict):
+        return said
+    given = "... | mapper infer -" if read_once(file) else f"mapper infer {shell_file(file)}"
+    return f"{said}; `{given} > {new_file_beside(None, '.json', stem='sink')}` drafts a sink from them"
 
 
 def _reject_constant(name: str) -> Any:
@@ -801,9 +808,31 @@ def _check_document(ck: Checker, doc: Any, overrides: dict[str, Any], file: str 
         (),
         "not-a-definition",
         'not a sink definition: expected the POST /v1/sinks body (with "schema"), a schema object '
-        '(with "definition"), an array of column entries, or a UI mapping ("table" and "mapping")',
+        f'(with "definition"), an array of column entries, or a UI mapping ("table" and "mapping"){_records_document_hint(doc, file)}',
     )
     return None
+
+
+def _records_document_hint(doc: Mapping[Any, Any], file: str | None) -> str:
+    """For an object that is no definition holding an array of objects at a key of its own (dump1090's
+    ``{"now": ..., "aircraft": [...]}``, a search API's ``statuses``: records given where the sink goes),
+    what drafts a sink from those records: ``mapper infer pi.json --records-path aircraft > sink.json``
+    (``file`` named as :func:`~mapper.errors.shell_file` names it; standard input, what it came from piped
+    to ``mapper infer -``); else ``""`` (a definition given as text or objects, no file: no command). Only on the error path."""
+    if file is None:
+        return ""
+    key = next((k for k, v in doc.items() if isinstance(k, str) and isinstance(v, list) and v and all(isinstance(e, Mapping) for e in v[:100])), None)
+    if key is None:
+        return ""
+    dotted = to_dot_notation([key])
+    if len(dotted) > 200:  # (no path to give whole)
+        return ""
+    given = "... | mapper infer -" if read_once(file) else f"mapper infer {shell_file(file)}"
+    command = f"{given} {option_text('--records-path', dotted)}"
+    return (
+        f"; it looks like records (an array of objects at {escape_controls(preview(dotted, 200))!r}): the sink comes first, then the records "
+        f"(`{command} > {new_file_beside(None, '.json', stem='sink')}` drafts a sink from them)"
+    )
 
 
 _FORM_NAMES = {"body": "the POST /v1/sinks body", "schema": "a schema object", "ui": "a UI table mapping"}

@@ -314,3 +314,25 @@ def test_a_sink_file_of_column_entries_one_a_line_is_told_the_command_that_makes
     )
     (tmp_path / "r.ndjson").write_bytes(RECORDS.read_bytes())  # (records: told as before)
     assert "it looks like NDJSON records" in run_main("check", "r.ndjson", cwd=tmp_path).out
+
+
+def test_records_given_as_the_sink_are_told_the_infer_that_drafts_one(tmp_path: Path) -> None:
+    """``mapper check aircraft.json`` (a dump1090 snapshot) said only what a definition is; NDJSON records only
+    "(mapper validate SINK RECORDS)". Each is told the ``mapper infer`` that drafts a sink from them, which runs."""
+    (tmp_path / "snap.json").write_text(json.dumps({"now": 1.5, "aircraft": [json.loads(line) for line in RECORDS.read_text().splitlines()]}))
+    (tmp_path / "r.ndjson").write_bytes(RECORDS.read_bytes())
+    for name, command in (("snap.json", "mapper infer snap.json --records-path aircraft > sink.json"), ("r.ndjson", "mapper infer r.ndjson > sink.json")):
+        ran = run_main("check", name, cwd=tmp_path)
+        assert ran.returncode == 2 and (f"(`{command}` drafts a sink from them)" in ran.out or f"; `{command}` drafts a sink from them" in ran.out), ran.out
+        import shlex
+
+        words = shlex.split(command)
+        drafted = run_main(*words[1:-2], cwd=tmp_path)
+        assert drafted.returncode == 0, drafted.err
+        (tmp_path / "sink.json").write_text(drafted.out)
+        assert run_main("check", "sink.json", cwd=tmp_path).returncode == 0
+        (tmp_path / "sink.json").unlink()
+    ran = run_main("check", "-", input=(tmp_path / "snap.json").read_bytes(), cwd=tmp_path)
+    assert "(`... | mapper infer - --records-path aircraft > sink.json` drafts a sink from them)" in ran.out, ran.out
+    (tmp_path / "sink.json").write_text("{}")  # (never over a file)
+    assert "> sink-2.json` drafts" in run_main("check", "snap.json", cwd=tmp_path).out
