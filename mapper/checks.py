@@ -36,7 +36,17 @@ from .errors import (
     type_name,
 )
 from .model import Column, ColumnConfig
-from .paths import MAX_PATH_KEYS, Path, parse_path, path_from_keys, root_dollar, skipped_spaces, spaces_reason, to_dot_notation
+from .paths import (
+    MAX_PATH_KEYS,
+    Path,
+    parse_path,
+    path_from_keys,
+    root_dollar,
+    single_quoted_keys_hint,
+    skipped_spaces,
+    spaces_reason,
+    to_dot_notation,
+)
 from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
 
 __all__ = [
@@ -766,7 +776,8 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
                 pw,
                 "jmespath",
                 "a JMESPath expression: the endpoint only takes arrays of keys, so only mapper can evaluate this; "
-                "JMESPath gives null for a missing key, so mapper treats its null as missing",
+                "JMESPath gives null for a missing key, so mapper treats its null as missing"
+                + (f"; {quoted}" if (quoted := single_quoted_keys_hint(raw)) else ""),
             )
         return path
     ck.error(pw, "wrong-type", f"the path must be an array of keys (or a path string), not {json_type(raw)}")

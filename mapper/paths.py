@@ -358,6 +358,25 @@ def _number_literal_hint(text: str) -> str:
     return f"a number in a JMESPath expression is a literal, written in backticks: write {elided(escape_controls(meant))}"
 
 
+#: A key in single quotes where a path's key stands (its start, after a dot, before a dot, a bracket or the end):
+#: JMESPath's raw string literal, not a key (``'my key'.b`` is the string's ``b``: null on every record).
+_SINGLE_QUOTED_KEY = re.compile(r"(?:(?<=\.)|\A)'((?:[^'\\]|\\.)*)'(?=[.\[]|\Z)")
+
+
+def single_quoted_keys_hint(text: str) -> str:
+    """For a path string that writes a key in single quotes (``'my key'.b``, ``data.'x'``, ``data['x']``), which
+    JMESPath reads as a string, not a key: the path with those keys as keys (``"my key".b``, ``data.x``), when it
+    parses; ``""`` for any other text. Said of a path refused, and of one taken (``'my key'.b`` parses: it reads
+    nothing of the record), in check's warning on its expression."""
+    keyed = _unbracketed(text) if "['" in text else text
+    meant = _SINGLE_QUOTED_KEY.sub(lambda m: to_dot_notation([m[1].replace("\\'", "'")]), keyed)
+    if meant == text or not _parses(meant):
+        return ""
+    keys = _parse_plain(meant)
+    meant = meant if keys is None else to_dot_notation(keys)
+    return f"a key in single quotes is JMESPath's string, not a key (a key is quoted in double quotes): write {elided(escape_controls(meant))}"
+
+
 def _parses(text: str) -> bool:
     """Whether ``text`` parses as a path string: a chain of keys, or an expression the library
     compiles (its parse alone: what a hint says to write, tried without a hint of its own)."""
@@ -440,7 +459,7 @@ def _parse_jmespath_here(text: str) -> Path:
         # (the library quotes the token it did not expect as decoded: a quoted key's \u001b is an ESC, and a token may be the whole path)
         # (white space around the path JMESPath skips: ` $.a` is told as `$.a` is)
         bare = text.strip(" \t\n\r")
-        hint = _root_hint(bare) or _spaced_keys_hint(bare) or _number_literal_hint(bare)
+        hint = _root_hint(bare) or _spaced_keys_hint(bare) or _number_literal_hint(bare) or single_quoted_keys_hint(bare)
         raise PathSyntaxError(f"invalid path: {escape_controls(preview(msg, 200))}", text, pos, hint) from None
     except RecursionError:  # the library parses recursively too
         raise PathSyntaxError(TOO_DEEP, text, 0) from None

@@ -336,3 +336,26 @@ def test_records_given_as_the_sink_are_told_the_infer_that_drafts_one(tmp_path: 
     assert "(`... | mapper infer - --records-path aircraft > sink.json` drafts a sink from them)" in ran.out, ran.out
     (tmp_path / "sink.json").write_text("{}")  # (never over a file)
     assert "> sink-2.json` drafts" in run_main("check", "snap.json", cwd=tmp_path).out
+
+
+@pytest.mark.parametrize(("given", "meant"), [("data['x']", "data.x"), ("data.'x'", "data.x"), ("data['my key'][0]", 'data."my key"[0]')])
+def test_a_key_in_single_quotes_refused_is_told_the_key_written_as_one(given: str, meant: str) -> None:
+    """``data['x']`` (JSONPath's, Python's quoting) was "Expecting: star, got: literal" alone."""
+    with pytest.raises(PathSyntaxError) as caught:
+        parse_path(given)
+    assert "a key in single quotes is JMESPath's string, not a key" in caught.value.hint and _told(caught.value.hint) == meant, caught.value.hint
+    parse_path(meant)
+
+
+def test_a_key_in_single_quotes_taken_as_a_string_is_warned_with_the_path_meant() -> None:
+    """``'my key'.b`` parses (the string's ``b``: null, missing, on every record) and was warned only as any JMESPath
+    expression is: the warning names the path meant, which reads the record."""
+    definition = [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": "'my key'.b", "type": "string"}]
+    doc = {"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": definition}
+    (said,) = [p.message for p in mapper.check_sink(doc).problems if p.code == "jmespath"]
+    told = _told(said)
+    assert told == '"my key".b', said
+    assert parse_path(told).keys == ("my key", "b")
+    definition[1]["path"] = "items[?kind == 'a'].n"  # (a string literal where one belongs: no such hint)
+    (said,) = [p.message for p in mapper.check_sink(doc).problems if p.code == "jmespath"]
+    assert "single quotes" not in said, said
