@@ -165,7 +165,16 @@ def parse_path(text: str) -> Path:
     if not text.isascii() and has_lone_surrogate(text):
         at = next(i for i, c in enumerate(text) if "\ud800" <= c <= "\udfff")
         raise PathSyntaxError("the path holds half of a UTF-16 surrogate pair: it is not Unicode text", text, at)
-    keys = _parse_plain(text)
+    try:
+        keys = _parse_plain(text)
+    except PathSyntaxError as exc:
+        if exc.position == 0 and text.startswith(".") and not text.startswith(".."):  # (jq's .data.x: "empty key" alone)
+            meant = _after_root(text[1:])
+            if meant:
+                raise PathSyntaxError(
+                    exc.message, text, 0, f"a path starts at the record's first key, without jq's leading dot: write {elided(escape_controls(meant))}"
+                ) from None
+        raise
     if keys is not None:
         return Path(keys=tuple(keys), text=text)
     if len(text) > MAX_EXPRESSION_LENGTH:  # (said before the library's parse, which takes seconds a megabyte)
@@ -783,6 +792,11 @@ def _records_hint(text: str) -> str:
     a shell's quotes keep it), where that says nothing, what it says of the text without it, the white space
     named as part of the records path given; or that text itself, when it is a records path that is taken."""
     hint = _records_hint_of(text)
+    if not hint and text.startswith(".") and not text.startswith(".."):  # (jq's .aircraft, .aircraft[], .[])
+        said = _records_hint_of("$" + text) or (f"write {elided(escape_controls(text[1:]))}" if _taken(text[1:]) else "")
+        return (
+            f"jq's leading dot is no part of a records path, which starts at the document's first key; {said.replace(_RECORDS_ROOT + ': ', '')}" if said else ""
+        )
     bare = text.strip(" \t\n\r")
     if hint or not bare or bare == text:
         return hint

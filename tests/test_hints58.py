@@ -359,3 +359,27 @@ def test_a_key_in_single_quotes_taken_as_a_string_is_warned_with_the_path_meant(
     definition[1]["path"] = "items[?kind == 'a'].n"  # (a string literal where one belongs: no such hint)
     (said,) = [p.message for p in mapper.check_sink(doc).problems if p.code == "jmespath"]
     assert "single quotes" not in said, said
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [(".aircraft", "aircraft"), (".aircraft[]", "aircraft"), (".data.items[*]", "data.items"), (".statuses[0]", "statuses"), (".[]", None), (".", None)],
+)
+def test_a_records_path_written_as_jq_writes_it_is_told_the_one_taken(given: str, meant: str | None) -> None:
+    """jq's ``.aircraft`` (a producer's other tool) was "empty key (two dots in a row, or a leading dot)" alone."""
+    with pytest.raises(OptionError) as caught:
+        records_path_keys(given)
+    said = str(caught.value)
+    assert "jq's leading dot is no part of a records path" in said, said
+    if meant is None:
+        assert "leave the records path out" in said, said
+    else:
+        assert _told(said) == meant and records_path_keys(meant), said
+
+
+@pytest.mark.parametrize(("given", "meant"), [(".flight", "flight"), (".data.x", "data.x"), (".items[0].id", "items[0].id"), (".my key", '"my key"')])
+def test_a_column_path_written_as_jq_writes_it_is_told_the_path_without_the_dot(given: str, meant: str) -> None:
+    with pytest.raises(PathSyntaxError) as caught:
+        parse_path(given)
+    assert "without jq's leading dot" in caught.value.hint and _told(caught.value.hint) == meant, caught.value.hint
+    parse_path(meant)
