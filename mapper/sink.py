@@ -52,6 +52,7 @@ from .errors import (
     SURROGATE,
     DefinitionError,
     OptionError,
+    PathSyntaxError,
     Problem,
     and_list,
     article,
@@ -76,8 +77,8 @@ from .errors import (
     suggest,
     text_command,
 )
-from .model import CheckResult, Sink
-from .paths import to_dot_notation
+from .model import CheckResult, Column, Sink
+from .paths import parse_path, root_dollar, to_dot_notation
 from .stack import roomy_stack
 from .table import check_ui_mapping
 from .types.base import GO_SPACE
@@ -1074,9 +1075,9 @@ def _check_schema_parts(
         # (a column with errors of its own is still its type: an identity of a wrong type is said too;
         # a name two entries give is the first one's, the later a duplicate: judged and said so)
         if id_field is not None:
-            _check_id_column(ck, id_field, id_where, entries.named, list(by_name), definition_where)
+            _check_id_column(ck, id_field, id_where, entries.named, list(by_name.values()), definition_where)
         if pk_fields is not None:
-            pk_fields = _check_key_columns(ck, pk_fields, pk_where, where, entries.named, list(by_name), definition_where)
+            pk_fields = _check_key_columns(ck, pk_fields, pk_where, where, entries.named, list(by_name.values()), definition_where)
         if check_column_names(ck, entries, _unstored_key(id_field, pk_fields, entries.named)):
             columns = None
         check_paths(ck, checked, lambda c: entries.place(c.index, "path"))
@@ -1189,14 +1190,29 @@ def _missing_policy(ck: Checker, schema: Mapping[str, Any], where: tuple[str | i
     return schema["allow_missing_fields"]
 
 
+def _unknown_column_hint(ck: Checker, word: str, columns: list[Column]) -> str:
+    """For an identity field that names no column: the column whose path it is, when it names one's path
+    (``id``, ``$.data.id``: a path where a column's name goes), ``(the column 'record_id' reads the path
+    id: an identity field names a column, not a path)``; else the name alike (:meth:`Checker.suggest`)."""
+    try:
+        path = parse_path(word)
+    except PathSyntaxError:
+        path = None
+    keys = None if path is None or path.keys is None else path.keys[1:] if path.keys[0] == "$" and root_dollar(word) else path.keys
+    found = next((c for c in columns if keys and c.path.keys == keys), None)
+    if found is not None:
+        return f" (the column {preview(found.name)!r} reads the path {preview(word)!r}: an identity field names a column, not a path: write {preview(found.name)!r})"
+    return ck.suggest(word, [c.name for c in columns])
+
+
 def _check_id_column(
-    ck: Checker, id_field: str, id_where: tuple[str | int, ...], named: Mapping[str, Any], names: list[str], definition_where: tuple[str | int, ...]
+    ck: Checker, id_field: str, id_where: tuple[str | int, ...], named: Mapping[str, Any], columns: list[Column], definition_where: tuple[str | int, ...]
 ) -> None:
     """The id_field must name a column of the definition (``named``: name to (entry indices,
     type)), and one of type id or int; a name several entries give is ambiguous (said too)."""
     given = named.get(id_field)
     if given is None:
-        ck.error(id_where, "unknown-column", f"id_field {preview(id_field)!r} names no column of the definition{ck.suggest(id_field, names)}")
+        ck.error(id_where, "unknown-column", f"id_field {preview(id_field)!r} names no column of the definition{_unknown_column_hint(ck, id_field, columns)}")
         return
     first = _shared_name(ck, id_where, f"id_field {preview(id_field)!r}", given[0], definition_where)
     ctype = given[1]
@@ -1210,7 +1226,7 @@ def _check_key_columns(
     pk_where: tuple[str | int, ...],
     where: tuple[str | int, ...],
     named: Mapping[str, Any],
-    names: list[str],
+    columns: list[Column],
     definition_where: tuple[str | int, ...],
 ) -> tuple[str, ...]:
     """Each primary key field must name a column of the definition (``named``: name to (entry
@@ -1227,7 +1243,7 @@ def _check_key_columns(
         seen.add(pk)
         given = named.get(pk)
         if given is None:
-            ck.error(pkw, "unknown-column", f"primary key field {preview(pk)!r} names no column of the definition{ck.suggest(pk, names)}")
+            ck.error(pkw, "unknown-column", f"primary key field {preview(pk)!r} names no column of the definition{_unknown_column_hint(ck, pk, columns)}")
             continue
         first = _shared_name(ck, pkw, f"primary key field {preview(pk)!r}", given[0], definition_where)
         if given[1] == "strings":

@@ -383,3 +383,20 @@ def test_a_column_path_written_as_jq_writes_it_is_told_the_path_without_the_dot(
         parse_path(given)
     assert "without jq's leading dot" in caught.value.hint and _told(caught.value.hint) == meant, caught.value.hint
     parse_path(meant)
+
+
+@pytest.mark.parametrize(
+    ("option", "given", "column"),
+    [("--id-field", "id", "record_id"), ("--primary-key-fields", "$.id", "record_id"), ("--primary-key-fields", "data.icaoId", "icao_id")],
+)
+def test_an_identity_field_given_as_a_path_is_told_the_column_that_reads_it(tmp_path: Path, option: str, given: str, column: str) -> None:
+    """``--id-field id`` where the column reading the path ``id`` is ``record_id`` said "names no column of the
+    definition" alone (``data.icaoId`` "did you mean" a name alike at best): the column is named, and it is taken."""
+    entries = json.loads(SINK.read_text())["schema"]["definition"]
+    (tmp_path / "entries.json").write_text(json.dumps(entries))
+    (tmp_path / "r.ndjson").write_bytes(RECORDS.read_bytes())
+    ran = run_main("validate", "entries.json", "r.ndjson", option, given, "--allow-missing-fields", cwd=tmp_path)
+    said = f"names no column of the definition (the column {column!r} reads the path {given!r}: an identity field names a column, not a path: write {column!r})"
+    assert ran.returncode == 2 and said in ran.err, ran.err
+    again = run_main("validate", "entries.json", "r.ndjson", option, _told(ran.err), "--allow-missing-fields", cwd=tmp_path)
+    assert "names no column" not in again.err, again.err
