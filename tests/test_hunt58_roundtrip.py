@@ -29,7 +29,7 @@ from tests.test_hunt_writers import _json_rows, _ndjson_rows, _same_batch
 
 pa = pytest.importorskip("pyarrow")
 
-EDGES = settings(max_examples=int(os.environ.get("HUNT_N", "10")), suppress_health_check=list(HealthCheck), deadline=None)
+EDGES = settings(max_examples=int(os.environ.get("HUNT_N", "10")), suppress_health_check=list(HealthCheck))  # (deadline: the profiles')
 
 I64 = 2**63
 

@@ -38,10 +38,19 @@ def test_which_answers_are_retried(status: int, code: str | None, retried: bool)
     assert retryable(status, code) is retried
 
 
-@pytest.mark.parametrize(("rate", "capacity"), [(0, 1), (1, 0), (-1, 1), (1, -0.5)])
-def test_a_token_bucket_needs_a_positive_rate_and_capacity(rate: float, capacity: float) -> None:
-    with pytest.raises(OptionError, match="positive rate and capacity"):
+@pytest.mark.parametrize(
+    ("rate", "capacity", "said"),
+    [
+        (0, 1, "rate must be a finite number, above 0, not 0"),
+        (1, 0, "capacity must be a finite number, above 0, not 0"),
+        (-1, 1, "rate must be a finite number, above 0, not -1"),
+        (1, -0.5, "capacity must be a finite number, above 0, not -0.5"),
+    ],
+)
+def test_a_token_bucket_needs_a_positive_rate_and_capacity(rate: float, capacity: float, said: str) -> None:
+    with pytest.raises(OptionError) as caught:
         TokenBucket(rate, capacity)
+    assert str(caught.value) == f"a token bucket's {said}"
 
 
 def test_a_token_bucket_of_the_least_capacity_is_made_full() -> None:
