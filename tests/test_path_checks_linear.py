@@ -54,6 +54,7 @@ def _grows_linearly(make: Callable[[int], str], n: int) -> None:
     ],
     ids=["functions", "quoted-ampersands", "colons"],
 )
+@pytest.mark.no_cover  # timed: coverage's tracer would be timed too (the refusals are traced in test_definitions)
 def test_a_long_expression_is_checked_in_linear_time(make: Callable[[int], str], n: int, refused: str) -> None:
     with pytest.raises(mapper.PathSyntaxError) as exc:
         mapper.parse_path(make(n))
