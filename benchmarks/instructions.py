@@ -43,6 +43,7 @@ and exits 2. About a minute per tree with the defaults.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import re
@@ -124,6 +125,11 @@ def count(
 ) -> dict[str, Any]:
     """Instructions of each workload in ``tree`` (a directory holding the ``mapper`` package);
     ``variants``: the records each ``validate`` of a variant reads, by workload (``validate_missing``: the ``missing`` variant's)."""
+    # compiled here, outside valgrind: the child writes no bytecode (PYTHONDONTWRITEBYTECODE), so it
+    # compiled the whole package under valgrind before the counted calls (29.5 -> 12.3 s of CPU a
+    # tree, 2026-12-06); the counts, taken between the toggles, are of the same calls either way
+    if not compileall.compile_dir(tree / "mapper", quiet=1):
+        raise RuntimeError(f"the package in {tree} does not compile")
     with tempfile.TemporaryDirectory(prefix="mapper-cg-") as tmp:
         out = Path(tmp) / "cg.out"
         # (not coverage's subprocess tracing, which pytest-cov's variables would start in it)

@@ -3,7 +3,6 @@ valgrind) a tree counted against itself gives the same instructions per record."
 
 from __future__ import annotations
 
-import compileall
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -52,10 +51,6 @@ def test_a_tree_against_itself_counts_the_same(tmp_path: Path):
     trees = [tmp_path / "base", tmp_path / "this"]
     for tree in trees:
         shutil.copytree(instructions.REPO / "mapper", tree / "mapper", ignore=shutil.ignore_patterns("__pycache__"))
-        # compiled here, outside valgrind: the child writes no bytecode (PYTHONDONTWRITEBYTECODE), so
-        # each compiled the whole package under valgrind before the counted calls (29.5 -> 12.3 s of
-        # CPU a tree, 2026-12-06); the counts, taken between the toggles, are of the same calls
-        assert compileall.compile_dir(tree / "mapper", quiet=1)
     names = ["map_bytes", "batcher"]
     # (the two trees counted at once, each a process under valgrind, ~19 s of one core: .ci/run's
     # benchmark step waited for them one after the other while the mutation sample's core was idle)
