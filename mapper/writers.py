@@ -215,11 +215,28 @@ def check_output(path: str, replaced: bool = True) -> None:
     try:
         there = os.stat(path)
     except FileNotFoundError:  # (the run makes it)
-        return
+        there = None
     except OSError as exc:  # a name past the 255 bytes a file's may have, a loop of links: said now, not after the mapping
         raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
     if replaced:
-        _replaceable(path, there, directory)
+        if there is not None:
+            _replaceable(path, there, directory)
+        _temp_made(path, real, directory)
+
+
+def _temp_made(path: str, real: str, directory: str) -> None:
+    """Refuse an output whose temporary file cannot be made beside it, before any mapping: the
+    directory may be writable by its mode and still take no new file (``/proc``, a file system
+    full or out of inodes, or read-only while ``os.access`` is not told). The file is made as the
+    run will make it (:func:`new_temp`) and removed at once; before this, such an output was
+    refused only once the first part had been mapped."""
+    tmp = os.path.join(directory, _temp_name(os.path.basename(real)))
+    try:
+        fd = new_temp(tmp, 0o600)
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
+    os.close(fd)
+    remove_temp(tmp)
 
 
 def planted_link_said(path: str) -> str | None:
