@@ -64,10 +64,12 @@ from .errors import (
     encoding_note,
     escape_controls,
     escaped_json,
+    new_file_beside,
     option_text,
     pasted_name,
     preview,
     read_once,
+    shell_file,
     shown_name,
     suggest,
     text_command,
@@ -75,7 +77,7 @@ from .errors import (
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions
 from .paths import Path as PathSpec
-from .paths import records_path_keys
+from .paths import records_path_keys, to_dot_notation
 from .report import RecordError, Report, ValueWarning, plural
 from .sink import MAX_SINK_BYTES, check_sink, check_stdin_sink, read_limited
 from .types import LOSSY_KINDS
@@ -726,6 +728,7 @@ def _parallel_run(
     ended: list[Any] = []
     try:
         parts, report = _parallel_parts(compiled, path, args, options, output, rejects, to_writer=writer is not None, ended=ended)
+        since = len(report.notes)
         explain = unexplained(report, options)
         paths = report.records and options.records_path is None
         if explain or paths:
@@ -735,6 +738,7 @@ def _parallel_run(
                 explain_failures(report, head, path)
             if paths:
                 _note_mistyped(report, compiled.sink, head)
+        _note_unmatched(report, compiled.sink, [str(path)], options, since)
         if writer is not None:  # the processes' parts one after the other, not joined first
             _write_all(writer, parts, report, rejects)
             keep_to_exit(parts)  # (the command line's: freed by its end, not string by string)
@@ -787,10 +791,12 @@ def _one_process_run(
             part, report = engine.finish_stream()
             _note_empty(report, empty)
             report.notes.extend(twice)
+            since = len(report.notes)
             _note_wide(report, firsts)
             if unexplained(report, options):
                 explain_first(report, first_lines.head, inputs)
             _note_mistyped(report, compiled.sink, first_lines.head)
+            _note_unmatched(report, compiled.sink, inputs, options, since, first_lines.head)
             _write_all(writer, [part] if report.accepted else None, report, rejects)
             return Run(None, report, compiled.sink)
     finally:
@@ -798,10 +804,12 @@ def _one_process_run(
     batch, report = engine.finish()
     _note_empty(report, empty)
     report.notes.extend(twice)
+    since = len(report.notes)
     _note_wide(report, firsts)
     if unexplained(report, options):
         explain_first(report, first_lines.head, inputs)
     _note_mistyped(report, compiled.sink, first_lines.head)
+    _note_unmatched(report, compiled.sink, inputs, options, since, first_lines.head)
     return Run(batch, report, compiled.sink)
 
 
@@ -828,6 +836,103 @@ def _note_mistyped(report: Report, sink: Sink, head: bytes | bytearray | memoryv
         report.notes.extend(
             mistyped_paths_notes(head_lines(memoryview(head)[:MISTYPED_HEAD]), report.records, columns)
         )  # (a line cut there is no record: left out)
+
+
+#: How many records :func:`_note_unmatched` reads again for the keys they hold (and how many units it reads for them).
+UNMATCHED_SAMPLE, UNMATCHED_UNITS = 100, 16
+#: How many of those keys the note names.
+UNMATCHED_KEYS = 8
+
+
+def unmatched_columns(report: Report, sink: Sink) -> int:
+    """How many columns (the identity's left out) the run found in no record: every one of them
+    when every record read as an object missed every one (``missing`` counted per column, as
+    the report counts it), else 0. Under ``allow_missing_fields: true`` a missing value is no
+    error and nothing is counted: 0."""
+    whole = sum(n for (column, _code), n in report.error_counts.items() if column is None)  # (records refused whole: no object to hold a path)
+    objects = report.records - whole
+    ids = {c.name for c in sink.identity_columns}
+    columns = [c.name for c in sink.columns if c.name not in ids]
+    if objects <= 0 or not columns:
+        return 0
+    return len(columns) if all(report.error_counts.get((name, "missing"), 0) == objects for name in columns) else 0
+
+
+def _sample_records(inputs: list[str], options: MapOptions, head: bytes | bytearray | memoryview) -> list[Any]:
+    """Up to :data:`UNMATCHED_SAMPLE` of the first input's records, decoded: from ``head`` (its
+    first NDJSON lines, kept as it was read) when it holds any, else read again from its start (a
+    file, not a stream read once: none); records that do not decode are left out."""
+    texts: list[Any] = list(head_lines(memoryview(head), UNMATCHED_SAMPLE)) if head else []
+    if not texts and not read_once(inputs[0]):
+        try:
+            with _opened(inputs[0]) as fh:
+                for n, unit in enumerate(units_for(fh, options)):
+                    if isinstance(unit, NdjsonChunk):
+                        texts += head_lines(unit.data, UNMATCHED_SAMPLE - len(texts))
+                    elif isinstance(unit, RawRecords):
+                        texts += unit.raws[: UNMATCHED_SAMPLE - len(texts)]
+                    elif isinstance(unit, ObjectRecords):  # pragma: no cover - a command reads no Python objects
+                        texts += unit.objs[: UNMATCHED_SAMPLE - len(texts)]
+                    if len(texts) >= UNMATCHED_SAMPLE or n >= UNMATCHED_UNITS:
+                        break
+        except (OSError, MapperError):  # (gone or changed since it was read: no keys to name)
+            return []
+    records = []
+    for text in texts:
+        try:
+            records.append(json.loads(bytes(text)) if isinstance(text, (bytes, bytearray, memoryview)) else text)
+        except (ValueError, RecursionError):
+            continue
+    return records
+
+
+def unmatched_note(columns: int, sample: list[Any], sink: Sink, inputs: list[str], options: MapOptions) -> str:
+    """The note on a run whose records hold none of the sink's paths (``columns``: how many,
+    :func:`unmatched_columns`): the top-level keys the records (``sample``: the first ones) hold that
+    no column's path starts with, the most held first, and the ``mapper infer`` command that drafts a
+    sink from them; ``""`` when the records hold no keys (nothing to say the sink misses)."""
+    held: dict[str, int] = {}
+    for record in sample:
+        if isinstance(record, dict):
+            for key in record:
+                if isinstance(key, str):
+                    held[key] = held.get(key, 0) + 1
+    if not held:
+        return ""
+    read = {c.path.keys[0] for c in sink.columns if c.path.keys}
+    unread = sorted((k for k in held if k not in read), key=lambda k: -held[k])  # (stable: ties in the records' order)
+    said = ", ".join(f"{escape_controls(json.dumps(k, ensure_ascii=False))} (in {held[k]:,})" for k in unread[:UNMATCHED_KEYS])
+    more = f" and {len(unread) - UNMATCHED_KEYS:,} more" if len(unread) > UNMATCHED_KEYS else ""
+    looked = "the records" if len(sample) < UNMATCHED_SAMPLE else f"the first {len(sample):,} records"
+    keys = f"; {looked} hold keys no column reads, the most held first: {said}{more}" if unread else ""
+    names = [n for n in inputs if not read_once(n)] if len(inputs) > 1 else inputs
+    given = "... | mapper infer -" if len(names) == 1 and read_once(names[0]) else "mapper infer " + " ".join(shell_file(n) for n in names or ["FILE"])
+    if options.input_format != "auto":
+        given += " " + option_text("--input-format", options.input_format)
+    if options.records_path is not None:
+        given += " " + option_text("--records-path", to_dot_notation(options.records_path))
+    ids = {c.name for c in sink.identity_columns}
+    besides = " besides the identity" if ids else ""
+    if columns == 1:
+        name = next(c.name for c in sink.columns if c.name not in ids)
+        every = f"its one column{besides}, {escape_controls(json.dumps(name, ensure_ascii=False))}, is missing in every record"
+    else:
+        every = f"each of its {columns:,} columns{besides} is missing in every record"
+    return (
+        f"no record holds the path of any column the sink maps ({every}): the sink and the records may not belong together{keys}"
+        f" (`{given} > {new_file_beside(None, '.json', stem='sink')}` drafts a sink from the records)"
+    )
+
+
+def _note_unmatched(report: Report, sink: Sink, inputs: list[str], options: MapOptions, since: int, head: bytes | bytearray | memoryview = b"") -> None:
+    """The note of :func:`unmatched_note` when the run found none of the sink's paths in any
+    record (:func:`unmatched_columns`, from what the run counted); only then are records read
+    again, a few (:func:`_sample_records`). None when the notes made after the first ``since``
+    said why already (each record a document holding the records, UTF-16 text, a path mistyped:
+    the sink may well fit records it cannot read, and a draft of those records would not)."""
+    columns = unmatched_columns(report, sink)
+    if columns and len(report.notes) == since and (note := unmatched_note(columns, _sample_records(inputs, options, head), sink, inputs, options)):
+        report.notes.append(note)
 
 
 def _note_wide(report: Report, firsts: list[tuple[str, int, int, bytes]]) -> None:
