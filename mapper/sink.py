@@ -157,18 +157,21 @@ def _records_hint(text: str, file: str | None = None) -> str:
         return ""
     try:
         first = json.loads(lines[0])
-        head = [json.loads(ln) for ln in lines[:20]]
     except ValueError:
         return ""
     if not isinstance(first, (dict, list)):
         return ""
-    if all(isinstance(d, dict) and "name" in d and "path" in d for d in head):  # (column entries, a line each)
+    try:
+        head = [json.loads(ln) for ln in lines[:20]]
+    except ValueError:  # (a later line no JSON, cut short: records still, as its first line says; no entries or sinks to join)
+        head = []
+    if head and all(isinstance(d, dict) and "name" in d and "path" in d for d in head):  # (column entries, a line each)
         out = new_file_beside(file, ".json", stem="definition")
         return (
             f": it is column entries, one a line (NDJSON), not one JSON document: a definition is a JSON array of them "
             f"(make it one: {text_command('jq -s .', file)} > {out}, then give {out})"
         )
-    if all(isinstance(d, dict) and ("schema" in d or "definition" in d) for d in head):  # (whole sinks, a line each)
+    if head and all(isinstance(d, dict) and ("schema" in d or "definition" in d) for d in head):  # (whole sinks, a line each)
         out = new_file_beside(file, ".json", stem="sink")
         return f": it holds {len(lines):,} sink definitions, one a line (NDJSON): give one, a JSON document (the first: {text_command('head -n 1', file)} > {out}, then give {out})"
     said = (
