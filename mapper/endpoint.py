@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_BYTES_PER_S",
     "DEFAULT_RECORDS_PER_S",
     "Limits",
+    "MAX_WAIT",
     "ServiceError",
     "TokenBucket",
     "body_data",
@@ -89,6 +90,11 @@ _BETWEEN_ITEMS = _ITEM_TAIL + b"," + _ITEM_HEAD
 ITEM_OVERHEAD = len(_ITEM_HEAD) + len(_ITEM_TAIL) + 1
 #: Bytes of an empty body.
 BODY_OVERHEAD = len(_BODY_HEAD) + len(_BODY_TAIL)
+
+#: The longest wait an option may set, in seconds (a day): mapper send's ``--timeout``, ``--backoff`` and
+#: ``--max-backoff``, serve's idle timeout. A socket's timeout and ``time.sleep`` overflow far below a
+#: float's range (``Server(idle_timeout=1e10)`` ended every connection on an OverflowError).
+MAX_WAIT = 86_400
 #: The body's shape, as messages say it.
 BODY_SHAPE = '{"records": [{"value": {...}}, ...]}'
 

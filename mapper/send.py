@@ -85,6 +85,7 @@ from .commands import (
 from .endpoint import (
     DEFAULT_BYTES_PER_S,
     DEFAULT_RECORDS_PER_S,
+    MAX_WAIT,
     TOKEN_CHARACTERS,
     TOKEN_SPACE,
     Limits,
@@ -166,9 +167,6 @@ MAX_INTERIM = 10
 
 #: getaddrinfo's answers that a host name does not exist (not "try again": EAI_AGAIN is retried).
 _NO_SUCH_HOST = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name))
-
-#: The longest wait an option may set (--timeout, --backoff, --max-backoff), in seconds.
-MAX_WAIT = 86_400
 
 
 class SendError(MapperError):

@@ -85,6 +85,7 @@ from .endpoint import (
     INVALID_BODY,
     INVALID_CONTENT_TYPE,
     INVALID_PARAMETER,
+    MAX_WAIT,
     METHOD_NOT_ALLOWED,
     MISSING_PARAMETER,
     MISSING_TOKEN,
@@ -1985,7 +1986,7 @@ class Server:
 
     ``idle_timeout``: seconds an idle keep-alive connection is kept open, and the most a
     request's line and headers may take to arrive, in total (408 beyond, then closed); a
-    positive finite number, or None for no timeout.
+    positive finite number of seconds up to :data:`~mapper.endpoint.MAX_WAIT` (a day), or None for no timeout.
     ``max_connections``: connections open at once (each has a thread while it is open,
     idle or not); one more is answered 503 ``ServiceUnavailable`` with ``Retry-After: 1``
     and closed, as a client (``mapper send``) retries.
@@ -2001,7 +2002,7 @@ class Server:
         # (taken unchecked, it became every connection's socket timeout: 0 a non-blocking socket, -1, NaN or "5" an
         # error in each connection's thread, inf a failed deadline: every request dropped unanswered, a line on stderr each)
         if idle_timeout is not None:
-            idle_timeout = real_number(idle_timeout, "the idle timeout (idle_timeout=)", above=0, of="seconds", why=" (or None: no timeout)")
+            idle_timeout = real_number(idle_timeout, "the idle timeout (idle_timeout=)", above=0, most=MAX_WAIT, of="seconds", why=" (or None: no timeout)")
         if not isinstance(host, str) or not host.strip():  # the socket takes "" as every interface: a --host "$UNSET" was open to the network
             raise OptionError(f"the host must be an address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface), not {host!r}")
         if host.startswith("[") and host.endswith("]"):  # (an IPv6 address as a URL writes it)
