@@ -1151,6 +1151,10 @@ class _Handler(BaseHTTPRequestHandler):
         if host_problem is not None:  # (here, not with the head's refusals: a body sent is read away, the answer not lost to a reset)
             self.close_connection = True  # (as Go's server closes it)
             return error_response(ServiceError(400, _HTTP_CODES[400], host_problem))
+        expected = _expectation_failed(self.headers)
+        if expected is not None:  # (after the framing and Host, as Go's server finds it: before any route, token or Host of serve's own)
+            self.close_connection = True  # (as Go's sendExpectationFailed closes it)
+            return error_response(ServiceError(417, _HTTP_CODES[417], expected))
         if refusal is not None:
             return error_response(refusal)
         if self.path == "*":
@@ -1577,6 +1581,7 @@ _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")  # a chunk size (RFC 9112 7.1)
 _HTTP_CODES = {
     400: "BadRequest",
     408: "RequestTimeout",
+    417: "ExpectationFailed",
     431: "RequestHeaderFieldsTooLarge",
     501: "NotImplemented",
     505: "HTTPVersionNotSupported",
@@ -1711,6 +1716,23 @@ def _authority_problem(authority: str) -> str | None:
 #: golang.org/x/net: letters, digits and the characters of a URI's host and port, an IPv6 address and its zone; leniently,
 #: not RFC 3986's grammar: ``a..b`` passes).
 _NOT_HOST_BYTE = re.compile(r"[^0-9A-Za-z!$%&'()*+,\-.:;=\[\]_~]")
+
+
+#: 100-continue as a token of an Expect value, as Go's ``hasToken`` finds it (bounded by a space, a tab, a comma or the ends; ASCII's case aside).
+_CONTINUE_TOKEN = re.compile(r"(?:^|[ \t,])100-continue(?:$|[ \t,])", re.I | re.A)
+
+
+def _expectation_failed(headers: Message) -> str | None:
+    """Why a request's ``Expect`` is refused 417, as Go's net/http server (the service's) refuses it before any handler
+    (``conn.serve``: an Expect, its first field, that is not empty and holds no ``100-continue`` token,
+    ``sendExpectationFailed``, the connection closed); None for none, or one holding 100-continue."""
+    value = (headers.get("Expect") or "").strip(_OWS)
+    if not value or _CONTINUE_TOKEN.search(value):
+        return None
+    return (
+        f"the request expects {_as_sent(value)[:60]!r}: the service (Go's net/http server) meets Expect: 100-continue alone, "
+        "and answers 417 to any other expectation: send no Expect header, or Expect: 100-continue"
+    )
 
 
 def _malformed_host(value: str) -> str | None:

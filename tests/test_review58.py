@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from cli_inproc import run_main
 
 
@@ -35,3 +36,32 @@ def test_an_idle_timeout_no_socket_takes_is_refused_when_the_server_is_made() ->
             Server(App(store), idle_timeout=1e10)
         server = Server(App(store), idle_timeout=86_400)  # (the most taken, mapper.endpoint.MAX_WAIT; None: none)
         server.httpd.server_close()
+
+
+@pytest.mark.parametrize("expect", [b"Expect: 200-ok", b"Expect: continue", b"Expect: 100-continued"])
+def test_an_expectation_other_than_100_continue_is_417_as_the_service_answers_it(expect: bytes) -> None:
+    """Go's net/http server (the service's) answers 417 Expectation Failed, and closes, to a request whose Expect is not
+    100-continue (server.go: ``else if req.Header.get("Expect") != "" { w.sendExpectationFailed() }``), before any handler;
+    serve stored the records, so a producer's request that the service refuses passed against its stand-in."""
+    from test_serve_wire import answers, body, closes, connect, head, rows, serving
+
+    data = body(1)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(expect, b"Content-Length: %d" % len(data)) + data)
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (417, "ExpectationFailed"), answer
+        assert repr(expect.split(b": ", 1)[1].decode()) in answer["message"], answer["message"]
+        assert headers["connection"] == "close" and closes(s)
+        assert rows(server) == 0
+
+
+def test_an_expect_holding_100_continue_among_other_tokens_is_served() -> None:
+    """100-continue as one token of several, in any case, is Go's ``expectsContinue`` (``hasToken``): served, as an HTTP/1.0 request's is."""
+    from test_serve_wire import answers, body, connect, head, rows, serving
+
+    data = body(1)
+    for expect, version in ((b"Expect: 100-Continue, x", b"HTTP/1.1"), (b"Expect: 100-continue", b"HTTP/1.0")):
+        with serving() as (server, _), connect(server) as s:
+            s.sendall(head(expect, b"Content-Length: %d" % len(data), version=version) + data)
+            ((status, _, answer),) = answers(s, 1)
+            assert status == 200 and rows(server) == 1, (expect, answer)
