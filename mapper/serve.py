@@ -872,7 +872,7 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         # the header lines as http.client parses them (ISO-8859-1, the email parser), which had none to read (see _HeadLines)
         self.headers = email_parser.Parser(_class=self.MessageClass).parsestr(b"".join(kept.lines).decode("iso-8859-1"))
-        if self.headers.get("Expect", "").lower() == "100-continue" and _http_version(self.request_version) >= (1, 1):
+        if _CONTINUE_TOKEN.search(self.headers.get("Expect", "")) and _http_version(self.request_version) >= (1, 1):  # (a token, as Go's expectsContinue)
             self.expect_continue = True  # (http.server's look at it saw no headers: handle_expect_100's one effect, here)
         words = self.requestline.split()
         if len(words) == 3 and words[1].startswith("//"):  # (http.server took all but one of its leading slashes off: the target as sent, for Go's 301)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -63,5 +64,24 @@ def test_an_expect_holding_100_continue_among_other_tokens_is_served() -> None:
     for expect, version in ((b"Expect: 100-Continue, x", b"HTTP/1.1"), (b"Expect: 100-continue", b"HTTP/1.0")):
         with serving() as (server, _), connect(server) as s:
             s.sendall(head(expect, b"Content-Length: %d" % len(data), version=version) + data)
+            if version == b"HTTP/1.1":  # (its 100 Continue first, as Go writes it when the body is read, sent or not)
+                s.settimeout(10)
+                assert s.recv(25, socket.MSG_WAITALL) == b"HTTP/1.1 100 Continue\r\n\r\n"
             ((status, _, answer),) = answers(s, 1)
             assert status == 200 and rows(server) == 1, (expect, answer)
+
+
+def test_100_continue_among_other_tokens_is_answered_100_before_the_body_as_go_answers_it() -> None:
+    # Go's expectsContinue finds 100-continue as a token (hasToken): `100-Continue, x` gets its 100
+    # Continue as `100-continue` does; serve compared the whole value, sent no 100, and a client
+    # waiting for it (curl) stalled a second before it sent the body
+    from test_serve_wire import answers, body, chunked, connect, head, rows, serving
+
+    data = body(2)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked", b"Expect: x, 100-Continue"))
+        s.settimeout(10)
+        assert s.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(chunked(data, [10, len(data) - 10]))
+        ((status, _, answer),) = answers(s, 1)
+        assert status == 200 and answer["success_count"] == 2 and rows(server) == 2
