@@ -38,7 +38,7 @@ from ..tiers import Tier
 from ..types import Quick, quick_always, quick_inline, type_set
 from ..types.base import ROW_LIMIT
 from .careful import MISSING_REASON, CarefulPath
-from .gojson import deeper_than, neg_zero_at, surrogate_rows
+from .gojson import deeper_than, neg_zero_at, past_record_depth, surrogate_rows
 from .output import RunOutput
 from .reader import line_text
 
@@ -1036,7 +1036,7 @@ class FastPath:
         for raw, line in zip(raws, lines):
             out.pending_raw[out.n + len(block)] = raw
             good = not (self.neg_zero and neg_zero_at(raw) >= 0)
-            if len(raw) >= GO_RECORD_BYTES and decoders_pass_record_depth() and deeper_than(raw, RECORD_DEPTH):
+            if past_record_depth(raw):
                 good = False  # (read past Go's depth: the careful path refuses it)
             if good and not raw.isascii():
                 try:

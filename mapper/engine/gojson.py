@@ -41,6 +41,7 @@ __all__ = [
     "too_deep",
     "decode_record",
     "deeper_than",
+    "past_record_depth",
     "engine_too_deep",
     "NESTED_TOO_DEEPLY",
     "go_field_key",
@@ -155,7 +156,7 @@ def decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None =
             found = on_roomy_stack(lambda: full_stack(_decode_record, raw, neg_zero, column, unpaired))
     except RecursionError:
         raise RecordDecodeError(NESTED_TOO_DEEPLY) from None
-    if len(raw) >= GO_RECORD_BYTES and decoders_pass_record_depth() and deeper_than(raw, RECORD_DEPTH):
+    if past_record_depth(raw):
         raise RecordDecodeError(NESTED_TOO_DEEPLY)  # (read past Go's depth: 3.13's decoders read 9,999 levels)
     return found
 
@@ -176,7 +177,7 @@ def engine_too_deep(raw: bytes) -> str | None:
         return NESTED_TOO_DEEPLY
     except (msgspec.DecodeError, ValueError):  # (not JSON the engine reads for another fault: json_problem's)
         return None
-    return NESTED_TOO_DEEPLY if decoders_pass_record_depth() and deeper_than(raw, RECORD_DEPTH) else None  # (as decode_record)
+    return NESTED_TOO_DEEPLY if past_record_depth(raw) else None  # (as decode_record)
 
 
 #: A byte's step in a JSON text's nesting (:func:`nesting_depth`): an opening bracket one level down, a closing one up.
@@ -197,6 +198,13 @@ def deeper_than(raw: bytes, levels: int) -> bool:
     by its length, then by its count of opening brackets, before its depth is (a wide record of
     many shallow objects is not a deep one)."""
     return len(raw) >= 2 * (levels + 1) and raw.count(b"[") + raw.count(b"{") > levels and nesting_depth(raw) > levels
+
+
+def past_record_depth(raw: bytes) -> bool:
+    """Whether the record ``raw``, which the engine's decoders read, nests past :data:`~mapper.stack.RECORD_DEPTH`
+    where they may read deeper than it (:func:`~mapper.stack.decoders_pass_record_depth`: 3.13's read 9,999
+    levels), so that it is refused as Go refuses it: told by its length first (a short one never is)."""
+    return len(raw) >= GO_RECORD_BYTES and decoders_pass_record_depth() and deeper_than(raw, RECORD_DEPTH)
 
 
 def _decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None = None, unpaired: bool = False) -> tuple[Any, str | None]:
