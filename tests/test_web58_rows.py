@@ -43,9 +43,10 @@ def test_a_page_of_a_wide_table_is_cut_to_its_share_and_each_value_is_there_whol
         assert page["rows"][3]["cells"][7] == {"kind": "value", "text": whole[:cut] + f"...({len(whole):,} characters)", "length": len(whole)}
         assert page["rows"][3]["id_length"] == 2_004 and page["rows"][3]["id"].endswith("...(2,004 characters)")
         # each value whole, on demand: a column's, and the row's id
-        status, _h, body = request(server, "GET", "/ui/api/sinks/wide/cell?offset=3&column=c7")
-        assert status == 200 and orjson.loads(body) == {"offset": 3, "column": "c7", "kind": "value", "text": whole}
-        status, _h, body = request(server, "GET", "/ui/api/sinks/wide/cell?offset=3&column=_id")
+        key = page["rows"][3]["key"]
+        status, _h, body = request(server, "GET", f"/ui/api/sinks/wide/cell?offset=3&key={key}&column=c7")
+        assert status == 200 and orjson.loads(body) == {"offset": 3, "column": "c7", "key": key, "kind": "value", "text": whole}
+        status, _h, body = request(server, "GET", f"/ui/api/sinks/wide/cell?offset=3&key={key}&column=_id")
         assert status == 200 and orjson.loads(body)["text"] == '"r3' + "i" * 2_000 + '"'
 
 
@@ -57,7 +58,7 @@ def test_a_narrow_page_keeps_values_up_to_the_cell_limit_whole() -> None:
         assert store.ingest("wide", orjson.dumps({"records": [{"value": {"id": "a", "c0": "x" * 998, "c1": None}}]})).answer["success_count"] == 1
         page = orjson.loads(request(server, "GET", "/ui/api/sinks/wide/rows")[2])
         assert page["cut"] == CELL_LIMIT
-        assert page["rows"][0] == {"id": '"a"', "cells": [{"kind": "value", "text": '"' + "x" * 998 + '"'}, {"kind": "null", "text": "null"}]}
+        assert page["rows"][0] == {"id": '"a"', "key": '"a"', "cells": [{"kind": "value", "text": '"' + "x" * 998 + '"'}, {"kind": "null", "text": "null"}]}
 
 
 def test_the_cell_route_says_what_it_cannot_give() -> None:
@@ -65,11 +66,9 @@ def test_the_cell_route_says_what_it_cannot_give() -> None:
         store = server.app.store
         store.create_sink(_wide_sink(2))
         assert store.ingest("wide", orjson.dumps({"records": [{"value": {"id": "a", "c0": "x"}}]})).answer["success_count"] == 1
-        status, _h, body = request(server, "GET", "/ui/api/sinks/wide/cell?offset=0&column=c1")
-        assert status == 200 and orjson.loads(body) == {"offset": 0, "column": "c1", "kind": "missing", "text": "missing"}
-        status, _h, body = request(server, "GET", "/ui/api/sinks/wide/cell?offset=1&column=c0")
-        assert status == 404 and orjson.loads(body)["message"] == "the source has no row 1 (it holds 1, counted from 0)"
-        status, _h, body = request(server, "GET", "/ui/api/sinks/wide/cell?offset=0&column=zz")
+        status, _h, body = request(server, "GET", "/ui/api/sinks/wide/cell?offset=0&key=%22a%22&column=c1")
+        assert status == 200 and orjson.loads(body) == {"offset": 0, "column": "c1", "key": '"a"', "kind": "missing", "text": "missing"}
+        status, _h, body = request(server, "GET", "/ui/api/sinks/wide/cell?offset=0&key=%22a%22&column=zz")
         assert status == 400 and orjson.loads(body)["message"] == "the source has no column 'zz': column= names one of its columns, or _id"
         status, _h, body = request(server, "GET", "/ui/api/sinks/wide/cell?offset=0")
         assert status == 400 and orjson.loads(body)["message"] == "column= is missing: it names one of the source's columns, or _id"

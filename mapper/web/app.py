@@ -21,7 +21,7 @@ GET      ``/ui/api/name?name=``           the name checked as ``mapper check`` c
 POST     ``/ui/api/draft``                the form checked, its API body, the preview
 GET      ``/ui/api/sinks/<id>``           a source's details, its API body as text
 GET      ``/ui/api/sinks/<id>/rows``      a page of rows stored, each cell as text (cut to a page's share)
-GET      ``/ui/api/sinks/<id>/cell``      one value of them whole (``?offset=&column=``)
+GET      ``/ui/api/sinks/<id>/cell``      a value whole (``?offset=&key=&column=``)
 POST     ``/ui/api/sinks/<id>/send``      pasted records ingested as the endpoint ingests
 =======  ===============================  ==============================================
 
@@ -40,6 +40,7 @@ sent for a page of another origin is refused before any route sees it
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -89,6 +90,8 @@ PAGE_CHARS = 200_000
 CELL_FLOOR = 20
 #: What to do about a draft over the UI's cap (the page itself leaves out a sample record that big; then a path is).
 _DRAFT_ADVICE = "leave the sample record out (it is only previewed, never part of the source), or shorten the paths"
+#: The code of a 409 of the cell route: the row asked of is no longer at its place (:func:`_cell_route`).
+ROW_CHANGED = "RowChanged"
 #: Seconds between a page's refreshes (:func:`install`'s default).
 REFRESH_SECONDS = 3.0
 #: The longest of those: a browser's timer waits at most 2^31 - 1 ms (setTimeout fires a longer one at once).
@@ -505,25 +508,61 @@ def _rows_route(app: App, req: Request) -> Response:
     rows = []
     for row in page.rows:
         ident = _cell(row, "_id", cut)
-        rows.append({"id": ident["text"], **({"id_length": ident["length"]} if "length" in ident else {}), "cells": [_cell(row, n, cut) for n in names]})
+        rows.append(
+            {
+                "id": ident["text"],
+                **({"id_length": ident["length"]} if "length" in ident else {}),
+                "key": row_key(row, cut),
+                "cells": [_cell(row, n, cut) for n in names],
+            }
+        )
     columns = [{"name": n, "type": t} for n, t in page.columns]
     return json_response(200, {"columns": columns, "total": page.total, "offset": page.offset, "limit": page.limit, "cut": cut, "rows": rows})
 
 
+def row_key(row: dict[str, Any], cut: int | None = None) -> str:
+    """A row's identity as a page of rows gives it and the cell route takes it back (``key=``):
+    its ``_id`` as JSON text (``123`` and ``"123"`` two ids, as a source keyed by numbers and one
+    keyed by strings hold them), or, for an id longer than ``cut`` (which the page has only cut),
+    ``sha256:`` and the SHA-256 of that text (a string id may be megabytes)."""
+    text = compact(row["_id"])
+    if cut is None or len(text) <= cut:
+        return text
+    return _DIGEST + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+#: What opens the key of a row whose id a page has only cut (no id's JSON text opens so: it opens with a quote or a digit).
+_DIGEST = "sha256:"
+
+
 def _cell_route(app: App, req: Request) -> Response:
     """One value of a source's rows whole, as text: the row at ``offset`` (as the rows' pages
-    count them), its ``column`` (``_id``: the row's id), what a page of rows shows cut."""
+    count them) whose ``key`` (:func:`row_key`) the page was given, its ``column`` (``_id``: the
+    row's id), what a page of rows shows cut. Another row at that place (rows removed since the
+    page was drawn, the source created again) is a 409 ``RowChanged``: its value was shown as the
+    value of the row the page showed there."""
     offset = query_int(req, "offset", 0)
     column = req.arg("column")
+    key = req.arg("key")
     page = app.store.rows(req.params["sink_id"], offset=offset, limit=1)
     names = ["_id"] + [n for n, _t in page.columns]
     if column is None:
         raise ServiceError(400, INVALID_PARAMETER, "column= is missing: it names one of the source's columns, or _id")
     if column not in names:
         raise ServiceError(400, INVALID_PARAMETER, f"the source has no column {preview(column)!r}: column= names one of its columns, or _id")
+    if key is None:
+        raise ServiceError(400, INVALID_PARAMETER, "key= is missing: it is the row's key as the page of rows gives it, the row the value is asked of")
     if not page.rows:
-        raise ServiceError(404, NOT_FOUND, f"the source has no row {offset:,} (it holds {page.total:,}, counted from 0)")
-    return json_response(200, {"offset": page.offset, "column": column, **_cell(page.rows[0], column, None)})
+        raise ServiceError(
+            409,
+            ROW_CHANGED,
+            f"the row asked of is no longer row {offset:,}: the source holds {plural(page.total, 'row')} now (rows removed, or the source created again)",
+        )
+    if row_key(page.rows[0], 0 if key.startswith(_DIGEST) else None) != key:
+        raise ServiceError(
+            409, ROW_CHANGED, f"the row asked of is no longer row {offset:,}: another row is there now (rows removed, or the source created again)"
+        )
+    return json_response(200, {"offset": page.offset, "column": column, "key": key, **_cell(page.rows[0], column, None)})
 
 
 def _send_route(app: App, req: Request) -> Response:

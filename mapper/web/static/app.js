@@ -1107,6 +1107,7 @@
       rowsOffset = offset;
       askedPage = null;
       pastLastOf = null;
+      changedSaid = false;
       setText("rows-note", "");
       history.pushState(history.state, "", pageAddress(offset / pageSize + 1));
       loadRows();
@@ -1155,10 +1156,10 @@
           var body = clear($("rows").tBodies[0]);
           page.rows.forEach(function (r, i) {
             var at = page.offset + i;
-            var line = el("tr", null, cellOf(el("th", { scope: "row", className: "value" }), r.id, r.id_length, at, "_id"));
+            var line = el("tr", null, cellOf(el("th", { scope: "row", className: "value" }), r.id, r.id_length, at, r.key, "_id"));
             page.columns.forEach(function (col, k) {
               var c = r.cells[k];
-              line.appendChild(cellOf(el("td", { className: c.kind }), c.text, c.length, at, col.name));
+              line.appendChild(cellOf(el("td", { className: c.kind }), c.text, c.length, at, r.key, col.name));
             });
             body.appendChild(line);
           });
@@ -1188,12 +1189,16 @@
     // 27 MB) a button that asks for it whole (GET .../cell) and shows it in the cell, in a box
     // that scrolls; the focus goes there from the button, which is gone. A value shown whole is
     // asked for whole again when the rows are drawn again (records stored on the page shown).
-    var wholeShown = Object.create(null);  // "offset column" of each value shown whole
+    // The value is asked of the row at its place (``at``) whose key (its _id, as the service
+    // gave it: ``rowKey``) the page shows: rows removed since the page was drawn (the source
+    // created again) put another row there, whose value was shown as this one's; the service
+    // answers 409 instead, said, and the rows are drawn anew.
+    var wholeShown = Object.create(null);  // "key column" of each value shown whole (a row keeps its key, not its place)
 
-    function cellOf(node, text, length, at, column) {
+    function cellOf(node, text, length, at, rowKey, column) {
       node.appendChild(document.createTextNode(safeText(text)));
       if (!length) return node;
-      var key = at + " " + column;
+      var key = rowKey + " " + column;
       var note = null;  // why the value could not be had whole (made when needed: a page may hold 27,500 cut values)
       var button = el("button", { type: "button", className: "whole",
         "aria-label": safeText("Show the whole value of " + column + ", row " + (at + 1) + " (" + length.toLocaleString("en") + " characters)") }, "Show whole value");
@@ -1212,11 +1217,16 @@
         if (isBusy(button)) return;
         setBusy(button, true);
         if (note) putText(note, "");
-        var path = viewPath + "/cell?offset=" + at + "&column=" + encodeURIComponent(column);
+        var path = viewPath + "/cell?offset=" + at + "&key=" + encodeURIComponent(rowKey) + "&column=" + encodeURIComponent(column);
         api("GET", path, undefined, { text: "any" }).then(function (res) {
           setBusy(button, false);
           if (!node.isConnected) return;  // (the page of rows drawn again meanwhile)
+          if (res.status === 409 && res.data && res.data.code === "RowChanged") return rowChanged(at);
           if (!res.ok) return failed(serviceError(res));
+          if (changedSaid) {
+            changedSaid = false;
+            setText("rows-note", "");
+          }
           var focused = document.activeElement === button;
           var box = el("span", { className: "whole-value", tabindex: "0", role: "region",
             "aria-label": safeText("The whole value of " + column + ", row " + (at + 1)) }, res.data.text);
@@ -1228,6 +1238,19 @@
           failed("Cannot reach the service: " + err);
         });
       }
+    }
+
+    // A value asked for whole of a row that is no longer at its place: said in the rows' note
+    // (a live region), until a value is next shown whole or another page is asked for, and
+    // the rows drawn anew (the cell asked in goes with them).
+    var changedSaid = false;
+
+    function rowChanged(at) {
+      setText("rows-note", "Row " + (at + 1) + " changed since the rows were drawn (rows removed, or the source created again): " +
+        "its value was not shown, and the rows were refreshed.");
+      changedSaid = true;
+      shownRows = null;
+      loadRows();
     }
 
     // Where the focus is in the rows' body ([row, cell] in it; null: elsewhere), and the same
