@@ -1,4 +1,5 @@
-"""A source's page in a real browser: a value shown whole is the value of the row the page shows.
+"""A source's page in a real browser: a value shown whole is the value of the row the page shows,
+and a page refused for its token stops asking until it is given one.
 
 ``tests/test_web_browser.py``'s fixtures (Debian's chromium, skipped without it). Every wait is bounded.
 """
@@ -6,9 +7,10 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
-from tests.test_web_browser import ROOT, SEED, api, css, rows_shown, text_of, wait
+from tests.test_web_browser import ROOT, SEED, api, by_id, css, rows_shown, text_of, wait
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
@@ -53,3 +55,46 @@ def test_a_value_asked_for_whole_of_a_row_no_longer_at_its_place_is_not_another_
         wait(driver, lambda d: css(d, "#rows .whole-value"), "the value whole")
         assert driver.execute_script(WHOLE_CELL + " return cell.innerText;", 0) == '"b-' + "r" * 5_000 + '"'
         assert text_of(driver, "rows-note") == ""
+
+
+def _count_requests(driver: Any, pattern: str) -> Any:
+    """Count, from the next page on, the page's requests whose path matches ``pattern`` (window.asked)."""
+    return driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": "window.asked = 0; var real = window.fetch; window.fetch = function (path, init) {"
+            f" if (new RegExp({json.dumps(pattern)}).test(String(path))) window.asked++; return real(path, init); }};"
+        },
+    )
+
+
+def test_a_page_refused_for_its_token_stops_asking_until_one_is_given(browser: Any) -> None:  # noqa: F811
+    # every refresh asked again, each answered 401 and the token box shown again, for as long
+    # as the tab was open: the page asks again once a token is given, without a reload
+    driver = browser
+    with browser_server(token="s3cret-token", refresh=0.1) as server:
+        store = server.app.store
+        store.create_sink(SINK)
+        added = [
+            driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": "sessionStorage.setItem('mapper-serve-token', 'wrong')"}),
+            _count_requests(driver, f"/ui/api/sinks/{SID}$"),
+        ]
+        try:
+            driver.get(server.url + f"/ui/sources/{SID}")
+            wait(driver, lambda d: text_of(d, "load-error") == "The service answered 401 Unauthorized: the token is not valid", "the wrong token said")
+            assert by_id(driver, "token-box").is_displayed()
+            asked = driver.execute_script("return window.asked")
+            time.sleep(1.0)  # ten refreshes: none asks
+            assert driver.execute_script("return window.asked") == asked == 1
+            driver.execute_script("window.kept = true")  # (gone if the page reloaded)
+            by_id(driver, "token").send_keys("s3cret-token\n")
+            wait(driver, lambda d: "0 stored, 0 refused, in 0 requests" in text_of(d, "config"), "the details, with the token")
+            assert text_of(driver, "load-error") == "" and not by_id(driver, "token-box").is_displayed()
+            assert driver.execute_script("return window.kept") is True
+            # and the refreshes go on
+            assert store.ingest(SID, json.dumps(_long_records(["a"])).encode()).answer["success_count"] == 1
+            wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 1 of 1.", "the rows sent since")
+        finally:
+            for script in added:
+                driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+            driver.execute_script("sessionStorage.clear()")

@@ -113,9 +113,32 @@
 
   var TOKEN_KEY = "mapper-serve-token";
   var config = { token_required: false };
+  var pageToken = "";  // the token given, where the tab cannot keep it (private mode): it lasts this page
 
   function token() {
-    try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; }
+    try { return sessionStorage.getItem(TOKEN_KEY) || pageToken; } catch (e) { return pageToken; }
+  }
+
+  // A 401 (no token, or a wrong one) stops the page's refreshes until a token is given in the
+  // token box: each refresh asked again, was refused again and showed the token box again, for
+  // as long as the tab was open. What would have been asked again then waits (``waiting``),
+  // and is asked once a token is given, the page as it was (no reload).
+  var wantToken = false;
+  var waiting = [];
+
+  // setTimeout for what a page asks again: held while the service wants its token.
+  function later(fn, ms) {
+    return setTimeout(function () {
+      if (!wantToken) fn();
+      else if (waiting.indexOf(fn) < 0) waiting.push(fn);
+    }, ms);
+  }
+
+  function tokenGiven() {
+    wantToken = false;
+    var go = waiting;
+    waiting = [];
+    go.forEach(function (fn) { fn(); });
   }
 
   // The token as a header carries it: its UTF-8 bytes, a character each. fetch() takes a
@@ -182,7 +205,10 @@
           res.said = "The service answered " + status + ", not in the service's JSON " + NOT_OURS + ": it begins " + text.slice(0, 200);
         }
         if (!isObject(res.data)) res.data = null;
-        if (resp.status === 401) showTokenBox(res.data && res.data.message);
+        if (resp.status === 401) {
+          wantToken = true;
+          showTokenBox(res.data && res.data.message);
+        }
         return res;
       });
     });
@@ -199,7 +225,7 @@
     var box = $("token-box");
     if (!box) return;
     box.hidden = false;
-    if (message) setText("token-hint", message + " - this service needs its token (mapper serve --token-env); it is kept in this tab only.");
+    if (message) setText("token-hint", message + " - this service needs its token (mapper serve --token-env); it is kept in this tab only. The page asks the service again once it is given.");
   }
 
   function setupToken() {
@@ -207,8 +233,11 @@
     if (!box) return;
     box.addEventListener("submit", function (event) {
       event.preventDefault();
-      try { sessionStorage.setItem(TOKEN_KEY, $("token").value); } catch (e) { /* private mode: the token lasts this page */ }
-      location.reload();
+      pageToken = $("token").value;
+      try { sessionStorage.setItem(TOKEN_KEY, pageToken); } catch (e) { /* private mode: the token lasts this page */ }
+      box.hidden = true;  // (shown again by a 401: a wrong token)
+      setText("load-error", "");  // (the refusal said: asked again now)
+      tokenGiven();
     });
   }
 
@@ -365,7 +394,7 @@
         if (!res.ok) {  // said, and asked again: the list shown is the last one the service gave
           setText("load-error", serviceError(res));
           clearTimeout(timer);
-          timer = setTimeout(refresh, refreshMs());
+          timer = later(refresh, refreshMs());
           return;
         }
         setText("load-error", "");
@@ -377,11 +406,11 @@
         $("empty").hidden = sinks.length > 0;
         $("sources").hidden = sinks.length === 0;
         clearTimeout(timer);
-        timer = setTimeout(refresh, creating ? creatingMs() : refreshMs());
+        timer = later(refresh, creating ? creatingMs() : refreshMs());
       }).catch(function (err) {
         setText("load-error", "Cannot reach the service: " + err);
         clearTimeout(timer);
-        timer = setTimeout(refresh, refreshMs());
+        timer = later(refresh, refreshMs());
       });
     }
 
@@ -555,11 +584,11 @@
       // (a name the service could not answer for, out of reach or a 5xx, is asked about again
       // unless typed over: "cannot be checked" stayed, the service back, until a key was typed)
       function again() {
-        setTimeout(function () { if (seq === nameSeq) checkName(); }, refreshMs());
+        later(function () { if (seq === nameSeq) checkName(); }, refreshMs());
       }
       api("GET", "/ui/api/name?name=" + asked, undefined, { valid: "any" }).then(function (res) {
         if (seq !== nameSeq) return;
-        if (!res.ok && res.status >= 500) again();
+        if (!res.ok && (res.status >= 500 || res.status === 401)) again();  // (a 401: once a token is given)
         if (!res.ok) return unchecked(serviceError(res));
         verdict(res.data.valid, res.data.message);
       }, function (err) {
@@ -615,11 +644,11 @@
       // a draft the service could not answer (out of reach, a 5xx) is asked again unless the
       // form changed since: its "Cannot reach the service" stayed, the service back, until a key was typed
       function again() {
-        setTimeout(function () { if (seq === draftSeq) runDraft(); }, refreshMs());
+        later(function () { if (seq === draftSeq) runDraft(); }, refreshMs());
       }
       return api("POST", "/ui/api/draft", sent.body, { problems: "array", body_text: "any" }).then(function (res) {
         if (seq !== draftSeq) return SUPERSEDED;
-        if (!res.ok && res.status >= 500) again();
+        if (!res.ok && (res.status >= 500 || res.status === 401)) again();  // (a 401: once a token is given)
         if (!res.ok) return draftFailure(serviceError(res));
         if (draftFailed) {
           draftFailed = false;
@@ -902,7 +931,7 @@
       loadCatalog().then(function (refused) {
         if (refused) {
           setText("load-error", serviceError(refused));
-          setTimeout(askCatalog, refreshMs());
+          later(askCatalog, refreshMs());
           return;
         }
         setText("load-error", "");
@@ -911,7 +940,7 @@
         if (nameInput.value) checkName();
       }, function (err) {
         setText("load-error", "Cannot reach the service: " + err);
-        setTimeout(askCatalog, refreshMs());
+        later(askCatalog, refreshMs());
       });
     }
     askCatalog();
@@ -974,7 +1003,7 @@
       var key = JSON.stringify(s);
       clearTimeout(timer);
       // polled: CREATING turns ACTIVE within moments; records others send change the counts
-      timer = setTimeout(loadSink, s.state !== "ACTIVE" ? creatingMs() : refreshMs());
+      timer = later(loadSink, s.state !== "ACTIVE" ? creatingMs() : refreshMs());
       var counts = JSON.stringify(s.counts);
       if (counts !== counted) {
         counted = counts;
@@ -1046,7 +1075,7 @@
           shown = null;
           counted = null;
           wholeShown = Object.create(null);
-          timer = setTimeout(loadSink, goneMs());
+          timer = later(loadSink, goneMs());
           return;
         }
         if (!res.ok) {
@@ -1055,7 +1084,7 @@
           // 401 or 400, which stopped the page's refreshes for good, the error said over
           // details that no longer changed until a reload
           setText("load-error", serviceError(res));
-          timer = setTimeout(loadSink, refreshMs());
+          timer = later(loadSink, refreshMs());
           return;
         }
         setText("load-error", "");
@@ -1068,7 +1097,7 @@
         if (seq !== sinkSeq) return;
         setText("load-error", "Cannot reach the service: " + err);
         clearTimeout(timer);
-        timer = setTimeout(loadSink, refreshMs());
+        timer = later(loadSink, refreshMs());
       });
     }
 
