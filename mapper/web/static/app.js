@@ -1087,7 +1087,8 @@
           // said, and asked again, whatever the answer was: a failing service (5xx; the state
           // shown may still be CREATING), and also a proxy's page answered 200 for a moment, a
           // 401 or 400, which stopped the page's refreshes for good, the error said over
-          // details that no longer changed until a reload
+          // details that no longer changed until a reload (a 401: asked again once a token is
+          // given, see later())
           setText("load-error", serviceError(res));
           timer = later(loadSink, refreshMs());
           return;
