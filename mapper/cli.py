@@ -348,6 +348,35 @@ def _intermixed(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Na
     return args
 
 
+def _positionals_at(parser: argparse.ArgumentParser, argv: list[str]) -> list[int]:
+    """Where the command's positional arguments (SINK, RECORDS) stand in ``argv`` (the command's name
+    first), by the parser's options: an option's value, given apart (``-o sink.json``) or joined
+    (``-osink.json``, ``--rejects=r.ndjson``), is none, nor the option; every word after ``--`` is one.
+    A hint's command that swaps SINK and RECORDS swaps these alone (an option naming the same file
+    was swapped with them: ``--rejects r.ndjson`` made ``--rejects sink.json``)."""
+    takes = {o: a.nargs != 0 for a in parser._actions for o in a.option_strings}
+    at: list[int] = []
+    i = 1
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            return at + list(range(i + 1, len(argv)))
+        if word.startswith("--"):
+            i += 2 if "=" not in word and takes.get(word, False) else 1
+            continue
+        if word.startswith("-") and word != "-":  # (short options: -q, -o OUT, -oOUT, -qo OUT)
+            value = False
+            for k in range(1, len(word)):
+                if takes.get(f"-{word[k]}", False):
+                    value = k == len(word) - 1  # (the value is the next word, or the rest of this one)
+                    break
+            i += 2 if value else 1
+            continue
+        at.append(i)
+        i += 1
+    return at
+
+
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line's arguments; a command's options may come after its files (``validate SINK FILE --strict``),
     and every argument after ``--`` is a file (``infer -- -w.ndjson``)."""
@@ -361,6 +390,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args = _intermixed(commands[argv[0]], argv[1:])
         args.command = argv[0]
         args.argv = ["mapper", *argv]  # (what bench --json records as its command: not the host's sys.argv when main(argv) is called)
+        args.positionals = [1 + at for at in _positionals_at(commands[argv[0]], argv)]  # (args.argv's SINK and RECORDS, for a hint's command)
         return args
     if isinstance(parser, _Parser):
         parser.given = argv

@@ -270,6 +270,10 @@ def load_cli_result(args: argparse.Namespace, quiet: bool = False) -> CheckResul
             sink, command = swapped
             print(f"mapper: {shown_name(sink)} is a sink definition: the sink comes first, then the records ({command})", file=sys.stderr)
         return None
+    again = _sink_as_its_records(args)
+    if again is not None:
+        print(again, file=sys.stderr)
+        return None
     if not quiet:
         warnings = [p for p in result.problems if p.severity == "warning"]
         if warnings:
@@ -278,23 +282,63 @@ def load_cli_result(args: argparse.Namespace, quiet: bool = False) -> CheckResul
     return result
 
 
+#: The most of a file given as RECORDS :func:`_sink_given_as_records` reads to tell whether it is a sink
+#: definition: a larger file is taken to be records, unread (a definition of a thousand columns is 200 KiB).
+SNIFF_BYTES = 1 << 20
+
+
 def _sink_given_as_records(args: argparse.Namespace) -> tuple[str, str] | None:
     """When SINK is refused and a file given as RECORDS is a sink definition (``mapper validate r.ndjson sink.json``:
     the two given the other way round), that file and the command with the two swapped, to be pasted
     (the sink's error said "mapper validate SINK RECORDS" alone); else None. Only on the error path:
-    each records file is checked as a sink (at most the few a command line names, each read up to a sink's size)."""
+    each of the first few records files is checked as a sink when it is no larger than :data:`SNIFF_BYTES`
+    and its text names a definition (a records file is not read whole: 8 of them were, up to 64 MiB each)."""
     if not hasattr(args, "records"):
         return None
     overrides = identity_overrides(args)
     for name in [r for r in args.records if not read_once(r) and r != args.sink][:8]:
         try:
-            if not os.path.isfile(name) or check_sink(Path(name), **overrides).sink is None:
+            if not os.path.isfile(name) or os.path.getsize(name) > SNIFF_BYTES:
+                continue
+            with open(name, "rb") as fh:
+                text = fh.read(SNIFF_BYTES)
+            # (a definition's text names its entries, or is their bare array: `--id-field id` gives the rest)
+            if not (b'"definition"' in text or b'"mapping"' in text or text.lstrip()[:1] == b"[") or check_sink(text, **overrides).sink is None:
                 continue
         except (OSError, ValueError, MapperError):
             continue
-        given = getattr(args, "argv", None) or ["mapper", args.command, args.sink, *args.records]
-        words = [pasted_name(name) if word == args.sink else pasted_name(args.sink) if word == name else shown_name(shlex.quote(word)) for word in given]
-        return name, " ".join(words)
+        swapped = {args.sink: pasted_name(name), name: pasted_name(args.sink)}
+        return name, _with_positionals(args, lambda _k, word: swapped.get(word))  # noqa: B023 (called before the loop goes on)
+    return None
+
+
+def _with_positionals(args: argparse.Namespace, instead: Callable[[int, str], str | None]) -> str:
+    """The command line as given, to be pasted: each positional argument (SINK, then RECORDS) given as
+    ``instead`` of its place among them (0: SINK) and its word says (already quoted for a shell; None:
+    kept); every other word, an option's value naming the same file among them (``--rejects r.ndjson``),
+    kept as it was."""
+    given = getattr(args, "argv", None) or ["mapper", args.command, args.sink, *args.records]
+    at = getattr(args, "positionals", None) or list(range(2, len(given)))
+    changed = {i: instead(k, given[i]) for k, i in enumerate(at)}
+    return " ".join(changed.get(i) or shown_name(shlex.quote(word)) for i, word in enumerate(given))
+
+
+def _sink_as_its_records(args: argparse.Namespace) -> str | None:
+    """When a file given as RECORDS is the SINK file itself (``mapper validate sink.json sink.json``): the
+    usage error saying so, with the command that gives the records after it and the one that checks the
+    sink alone (its one record, the definition, was refused for every column, and a note said "the sink
+    comes first, then the records (mapper validate SINK RECORDS)": the order the user had kept); else None."""
+    if not hasattr(args, "records") or read_once(args.sink):
+        return None
+    for name in args.records:
+        if read_once(name) or not (name == args.sink or same_file(name, args.sink)):
+            continue
+        also = f" (as {shown_name(name)})" if name != args.sink else ""
+        command = _with_positionals(args, lambda k, word: "RECORDS" if k and word == name else None)  # noqa: B023 (called before the loop goes on)
+        return (
+            f"mapper: {shown_name(args.sink)} is given as SINK and as RECORDS{also}: it is the sink definition, not records;"
+            f" give the records after it ({command}), or check the sink alone ({_check_command(shown_name(args.sink), args)})"
+        )
     return None
 
 

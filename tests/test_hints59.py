@@ -1,0 +1,101 @@
+"""Hints and notes that name something that works when pasted (session hints59): each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_inproc import run_main
+
+import mapper.commands
+
+ROOT = Path(__file__).parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+RECORDS = ROOT / "examples" / "aircraft" / "records.ndjson"
+_MIB = 1 << 20
+
+
+def _command(said: str, before: str) -> list[str]:
+    """The words of the command in parentheses after ``before`` in ``said``."""
+    match = re.search(re.escape(before) + r" \((mapper [^()]*)\)", said)
+    assert match is not None, said
+    return shlex.split(match[1])
+
+
+# ---------------------------------------------------------------------------------------
+# 1. the sink given twice, as SINK and as RECORDS
+
+
+@pytest.mark.parametrize(
+    ("command", "records"),
+    [
+        (["validate", "sink.json", "sink.json"], "sink.json"),
+        (["validate", "sink.json", "./sink.json", "--allow-missing-fields"], "./sink.json"),
+        (["map", "sink.json", "-o", "o.npz", "sink.json"], "sink.json"),
+        (["bench", "sink.json", "sink.json", "--repeat", "1"], "sink.json"),
+    ],
+)
+def test_the_sink_given_as_its_own_records_is_told_so_and_the_commands_that_work(tmp_path: Path, command: list[str], records: str) -> None:
+    """``mapper validate sink.json sink.json`` mapped the definition as one record, an error per column, and ended with
+    "the sink comes first, then the records (mapper validate SINK RECORDS)": the order given. Now a usage error saying
+    the file is the sink, with the command that gives the records after it (run here with them) and check's."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    (tmp_path / "r.ndjson").write_bytes(RECORDS.read_bytes())
+    ran = run_main(*command, cwd=tmp_path)
+    assert ran.returncode == 2 and "Missing value" not in ran.out + ran.err, ran.out + ran.err
+    assert "mapper: sink.json is given as SINK and as RECORDS" in ran.err and "it is the sink definition, not records" in ran.err, ran.err
+    words = _command(ran.err, "give the records after it")
+    assert words.count("RECORDS") == 1 and words[:3] == ["mapper", command[0], "sink.json"], words
+    again = run_main(*[("r.ndjson" if w == "RECORDS" else w) for w in words[1:]], "--allow-missing-fields", cwd=tmp_path)
+    assert again.returncode == 0, again.err
+    check = _command(ran.err, "or check the sink alone")
+    assert check[:3] == ["mapper", "check", "sink.json"] and run_main(*check[1:], cwd=tmp_path).returncode == 0
+
+
+def test_records_given_twice_as_sink_and_records_are_told_what_they_were_before(tmp_path: Path) -> None:
+    """Not a sink: the sink's own error, as before, and no word of a sink given as records."""
+    (tmp_path / "r.ndjson").write_bytes(RECORDS.read_bytes())
+    ran = run_main("validate", "r.ndjson", "r.ndjson", cwd=tmp_path)
+    assert ran.returncode == 2 and "mapper: invalid sink r.ndjson" in ran.err and "given as SINK and as RECORDS" not in ran.err, ran.err
+
+
+# ---------------------------------------------------------------------------------------
+# 5. the sink and the records given the other way round: files sniffed by a prefix, positional arguments swapped alone
+
+
+def test_records_and_sink_swapped_keep_an_option_naming_the_same_word(tmp_path: Path) -> None:
+    """``mapper validate aircraft sink --records-path aircraft`` (a records file named as its records path) was told
+    ``mapper validate sink aircraft --records-path sink``: every word equal to a file's name swapped."""
+    (tmp_path / "sink").write_bytes(SINK.read_bytes())
+    (tmp_path / "aircraft").write_text(json.dumps({"aircraft": [json.loads(line) for line in RECORDS.read_text().splitlines()]}))
+    ran = run_main("validate", "aircraft", "sink", "--records-path", "aircraft", cwd=tmp_path)
+    assert ran.returncode == 2, ran.err
+    words = _command(ran.err, "the sink comes first, then the records")
+    assert words == ["mapper", "validate", "sink", "aircraft", "--records-path", "aircraft"], words
+    assert run_main(*words[1:], cwd=tmp_path).returncode == 0
+
+
+def test_records_and_sink_swapped_read_no_records_file_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each file given as RECORDS was checked as a sink, read whole up to 64 MiB (8 of them: 512 MiB read on the
+    error path of a sink that was refused); now only one of at most SNIFF_BYTES (1 MiB) whose text names a definition."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    line = RECORDS.read_text().splitlines()[0] + "\n"
+    big = tmp_path / "big.ndjson"
+    big.write_text(line * (2 * _MIB // len(line)))
+    (tmp_path / "r.ndjson").write_bytes(RECORDS.read_bytes())
+    given: list[Any] = []
+    real = mapper.commands.check_sink
+
+    def check_sink(source: Any, **options: Any) -> Any:
+        given.append(source)
+        return real(source, **options)
+
+    monkeypatch.setattr(mapper.commands, "check_sink", check_sink)
+    ran = run_main("validate", "r.ndjson", "big.ndjson", "r.ndjson", "sink.json", cwd=tmp_path)
+    assert ran.returncode == 2 and "mapper: sink.json is a sink definition" in ran.err, ran.err
+    # the refused SINK itself, then the one records file that names a definition, by a prefix of its text
+    assert [type(g).__name__ for g in given[1:]] == ["bytes"] and len(given[1]) <= _MIB, given[1:]
