@@ -299,7 +299,8 @@ def _spaced_keys_hint(text: str) -> str:
             return ""
         return f"a key holding white space is written in double quotes: write {elided(escape_controls(quoted))}"
     array = elided(json_text(keys), quote=str)
-    return f"a key holding white space is written in double quotes: {elided(escape_controls(to_dot_notation(keys)), quote=str)} (or give the path as an array of keys: {array})"
+    # (quoted as the expression's hint quotes what to write: a."my key" bare, pasted into a shell, lost its double quotes)
+    return f"a key holding white space is written in double quotes: write {elided(escape_controls(to_dot_notation(keys)))} (or give the path as an array of keys: {array})"
 
 
 def _spaced_quoted(text: str) -> str | None:

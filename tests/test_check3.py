@@ -3,6 +3,7 @@ matched as Go's decoder matches them, the prefix-path warning of a column that t
 
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
 from typing import Any
 
@@ -232,16 +233,16 @@ def test_a_loaded_sink_and_its_pickled_copy_compile_as_they_are() -> None:
     [
         ("data.my key", 'data."my key"', '["data", "my key"]'),
         ("first name", '"first name"', '["first name"]'),
-        ("a.b c.d\te", 'a."b c"."d\\te"', '["a", "b c", "d\\te"]'),
+        ("a.b c.d\te", 'a."b c"."d\\\\te"', '["a", "b c", "d\\te"]'),  # (what to write quoted as Python writes it)
     ],
 )
 def test_a_dot_path_whose_key_holds_a_space_says_how_to_quote_it(path: str, written: str, array: str) -> None:
     entries = [_KEY, {"name": "a", "path": path, "type": "string"}]
     ((pointer, code, message),) = [(p, c, m) for s, p, c, m in _problems(_schema(entries)) if s == "error"]
     assert (pointer, code) == ("/definition/1/path", "path-syntax")
-    assert f"a key holding white space is written in double quotes: {written} (or give the path as an array of keys: {array})" in message
+    assert f"a key holding white space is written in double quotes: write '{written}' (or give the path as an array of keys: {array})" in message
     # written so, it is the path meant
-    fixed = mapper.load_sink(_schema([_KEY, {"name": "a", "path": written, "type": "string"}]))
+    fixed = mapper.load_sink(_schema([_KEY, {"name": "a", "path": ast.literal_eval(f"'{written}'"), "type": "string"}]))
     assert list(fixed.columns[1].path.keys or ()) == __import__("json").loads(array)
 
 

@@ -99,3 +99,35 @@ def test_records_and_sink_swapped_read_no_records_file_whole(tmp_path: Path, mon
     assert ran.returncode == 2 and "mapper: sink.json is a sink definition" in ran.err, ran.err
     # the refused SINK itself, then the one records file that names a definition, by a prefix of its text
     assert [type(g).__name__ for g in given[1:]] == ["bytes"] and len(given[1]) <= _MIB, given[1:]
+
+
+# ---------------------------------------------------------------------------------------
+# 4. a dot path whose key holds a space: what to write, quoted to be pasted
+
+
+def _sink_doc(path: Any) -> dict[str, Any]:
+    return {
+        "name": "s",
+        "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
+        "schema": {
+            "type": "json",
+            "primary_key_fields": ["k"],
+            "allow_missing_fields": True,
+            "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": path, "type": "string"}],
+        },
+    }
+
+
+@pytest.mark.parametrize(("given", "meant"), [("a.my key", 'a."my key"'), ("my key", '"my key"'), ("a.my key.b", 'a."my key".b')])
+def test_a_dot_path_with_a_spaced_key_is_told_what_to_write_quoted_for_a_shell(tmp_path: Path, given: str, meant: str) -> None:
+    """``a.my key`` was told ``a."my key"`` bare, where ``$.my key.b[0]`` is told ``write '"my key".b[0]'``: pasted into
+    a shell (``infer --type``, ``--primary-key-fields``), the bare one lost its double quotes, and read 'a.my key' again."""
+    (tmp_path / "s.json").write_text(json.dumps(_sink_doc(given)))
+    ran = run_main("check", "s.json", cwd=tmp_path)
+    assert ran.returncode == 2, ran.out
+    match = re.search(r"is written in double quotes: write ('[^']*') \(or give", ran.out)
+    assert match is not None, ran.out
+    assert shlex.split(match[1]) == [meant], match[1]  # (one word to a shell: the path meant)
+    (tmp_path / "s.json").write_text(json.dumps(_sink_doc(meant)))
+    fixed = run_main("check", "s.json", cwd=tmp_path)
+    assert fixed.returncode == 0 and "warning" not in fixed.out, fixed.out
