@@ -755,22 +755,83 @@ def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | 
     if file is None or packed is None:
         return "", shown
     text = os.fsdecode(file)
-    base = next(
-        (
-            text[: -len(end)]
-            for end, known in (*_PACKED_ENDINGS, *_TOOL_ENDINGS)
-            if known == packed and text.lower().endswith(end) and not text[: -len(end)].endswith("/")
-        ),
-        text,
-    )
-    stem, kind = _kind_split(base, ending)
+    # (every compression's ending dropped, whichever the data's: a name's own kind ending, .ndjson, .db, is then kept)
+    layers, member = ([packed], None) if tool is not None else packed_layers(text, packed)
+    unpack = f"{packed} -dc {shown}" + "".join(f" | {inner} -dc" for inner in layers[1:])
+    if member is not None:  # (a tar archive: the file in it written out, never the archive's bytes given as the file)
+        stem, kind = _kind_split(os.path.basename(member) if member else _unpacked_stem(text), ending)
+        out = _unused(stem, kind, own=text)
+        taken = shown_name(shlex.quote(member)) if member else "FILE"
+        return f"tar -xOf {shown} {taken} > {out} (tar -tf {shown} lists the files it holds), then ", out
+    stem, kind = _kind_split(_unpacked_stem(text), ending)
     out = _unused(stem, kind, own=text)
-    return f"{packed} -dc {shown} > {out}, then ", out
+    return f"{unpack} > {out}, then ", out
+
+
+#: The Python modules that unpack the compressions mapper's reader unpacks (zstd has none in Python 3.11's library).
+_UNPACKERS = {"gzip": "gzip", "bzip2": "bz2", "xz": "lzma"}
+#: How many compressions :func:`packed_layers` looks through, and how many entries of a tar archive for a file.
+_MOST_LAYERS, _MOST_MEMBERS = 4, 16
+
+
+def packed_layers(name: str, packed: str) -> tuple[list[str], str | None]:
+    """The compressions of the regular file ``name``, outer first, from ``packed`` (its own, :func:`file_compression`):
+    ``["gzip", "gzip"]`` of a file compressed twice, which one ``gzip -dc`` leaves gzip data (mapper unpacks one layer
+    of records, none of a sink or a database); and, when its text is a tar archive (``records.tar.gz``), the name
+    of the first regular file in it (``""`` when none is found in its first entries), else None. A stream read once,
+    or data Python cannot unpack (zstd), is ``packed`` alone. Only on the error path, for a hint's command."""
+    layers = [packed]
+    head = b""
+    while len(layers) <= _MOST_LAYERS:
+        head = _unpacked_head(name, layers, 512)
+        inner = compression_of(head)
+        if inner is None:
+            break
+        layers.append(inner)
+    if head[257:262] != b"ustar":  # (POSIX tar's magic, in its first header)
+        return layers, None
+    return layers, _first_member(name) if len(layers) == 1 else ""
+
+
+def _unpacked_head(name: str, layers: list[str], size: int) -> bytes:
+    """The first ``size`` bytes of file ``name`` unpacked through ``layers``; ``b""`` when one cannot be (zstd, cut data)."""
+    import contextlib
+
+    with contextlib.ExitStack() as stack:
+        try:
+            stream: Any = stack.enter_context(open(name, "rb"))
+            for layer in layers:
+                module = _UNPACKERS.get(layer)
+                if module is None:
+                    return b""
+                stream = stack.enter_context(importlib.import_module(module).open(stream))
+            return stream.read(size)  # type: ignore[no-any-return]
+        except (OSError, EOFError, ValueError, RuntimeError):  # (lzma.LZMAError is an Exception of its own)
+            return b""
+        except Exception as exc:  # noqa: BLE001 - lzma's and zlib's errors, raised from within the stdlib readers
+            if type(exc).__module__ in ("lzma", "_lzma", "zlib"):
+                return b""
+            raise
+    return b""  # pragma: no cover - (the stack's exit swallows nothing)
+
+
+def _first_member(name: str) -> str:
+    """The name of the first regular file among the first entries of the tar archive ``name`` (compressed once), or ``""``."""
+    import tarfile
+
+    try:
+        with tarfile.open(name, mode="r|*") as archive:
+            for _n, entry in zip(range(_MOST_MEMBERS), archive):
+                if entry.isfile() and not entry.name.startswith("-"):
+                    return entry.name
+    except (OSError, EOFError, tarfile.TarError, ValueError):
+        pass
+    return ""
 
 
 #: The endings a file of each kind a hint writes (:func:`unpacked_file`'s ``ending``) may have: a name that
 #: holds one keeps it (``serve.sqlite.gz``: ``serve.sqlite``).
-_KIND_ENDINGS = {".db": (".db", ".sqlite", ".sqlite3", ".db3"), ".json": (".json",), ".ndjson": (".ndjson", ".jsonl", ".json")}
+_KIND_ENDINGS = {".db": (".db", ".sqlite", ".sqlite3", ".db3"), ".json": (".json", ".ndjson", ".jsonl"), ".ndjson": (".ndjson", ".jsonl", ".json")}
 
 
 def _kind_split(name: str, ending: str) -> tuple[str, str]:
@@ -903,7 +964,9 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
         # (standard input, or another stream read once: what it came from unpacked)
         unpack, name = unpacked_file(file, ".json", tool=packed if read_once(os.fsdecode(file)) else None, stem="sink") if file is not None else ("", "")
         if unpack:
-            return f"{packed}-compressed data", f"unpack it first: {unpack}give {name}"
+            layers, member = packed_layers(os.fsdecode(file), packed) if file is not None and os.path.isfile(file) else ([packed], None)
+            what = f"{packed}-compressed data" + "".join(f", {inner}-compressed inside" for inner in layers[1:])
+            return (f"a {packed}-compressed tar archive" if member is not None else what), f"unpack it first: {unpack}give {name}"
         return (
             f"{packed}-compressed data",
             f"unpack it first: {packed} -dc {shell_file(file)} > {_unused('sink', '.json')}",

@@ -131,3 +131,71 @@ def test_a_dot_path_with_a_spaced_key_is_told_what_to_write_quoted_for_a_shell(t
     (tmp_path / "s.json").write_text(json.dumps(_sink_doc(meant)))
     fixed = run_main("check", "s.json", cwd=tmp_path)
     assert fixed.returncode == 0 and "warning" not in fixed.out, fixed.out
+
+
+# ---------------------------------------------------------------------------------------
+# 3. a compressed sink: the file its hint unpacks it to is named as the text it holds, and the command makes it
+
+
+def _packed(data: bytes, layers: str) -> bytes:
+    import bz2
+    import gzip
+    import lzma
+
+    for layer in layers.split(","):
+        data = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[layer](data)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("name", "layers", "there", "unpack", "out"),
+    [
+        ("entries.ndjson.gz", "gz", [], "gzip -dc entries.ndjson.gz", "entries.ndjson"),  # (was entries.ndjson.json)
+        ("sink.jsonl.bz2", "bz2", [], "bzip2 -dc sink.jsonl.bz2", "sink.jsonl"),  # (was sink.jsonl.json)
+        ("entries.ndjson.xz", "xz", ["entries.ndjson"], "xz -dc entries.ndjson.xz", "entries-2.ndjson"),
+        ("sink.json.gz", "gz", [], "gzip -dc sink.json.gz", "sink.json"),
+        ("sink.json.gz", "bz2", [], "bzip2 -dc sink.json.gz", "sink.json"),  # (named gz, bzip2 by its bytes)
+        ("sink", "gz", [], "gzip -dc sink", "sink.json"),
+        ("sink.gz", "gz", [], "gzip -dc sink.gz", "sink.json"),
+        # compressed twice: one gzip -dc left compressed data in sink.json, which check then refused again
+        ("sink.json.gz.gz", "gz,gz", [], "gzip -dc sink.json.gz.gz | gzip -dc", "sink.json"),
+        ("entries.ndjson.gz.xz", "gz,xz", [], "xz -dc entries.ndjson.gz.xz | gzip -dc", "entries.ndjson"),  # (was entries.ndjson.gz.json)
+    ],
+)
+def test_a_compressed_sinks_hint_unpacks_it_to_a_file_named_as_its_text(
+    tmp_path: Path, name: str, layers: str, there: list[str], unpack: str, out: str
+) -> None:
+    import shutil
+    import subprocess
+
+    (tmp_path / name).write_bytes(_packed(SINK.read_bytes(), layers))
+    for taken in there:
+        (tmp_path / taken).write_text("{}")
+    ran = run_main("check", name, cwd=tmp_path)
+    assert ran.returncode == 2 and f"(unpack it first: {unpack} > {out}, then give {out})" in ran.out, ran.out
+    if all(shutil.which(tool) for tool in ("gzip", "bzip2", "xz")):  # (the command, pasted, makes a sink check takes)
+        subprocess.run(f"{unpack} > {out}", shell=True, cwd=tmp_path, check=True)
+        assert run_main("check", out, cwd=tmp_path).returncode == 0
+
+
+def test_a_compressed_tar_archive_given_as_the_sink_is_told_the_tar_that_takes_its_file_out(tmp_path: Path) -> None:
+    """``sink.tar.gz`` was told ``gzip -dc sink.tar.gz > sink.tar.json``: a tar archive named as a sink."""
+    import io
+    import tarfile
+
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as archive:
+        archive.add(SINK, arcname="conf/aircraft.json")
+    (tmp_path / "sink.tar.gz").write_bytes(packed.getvalue())
+    ran = run_main("check", "sink.tar.gz", cwd=tmp_path)
+    assert ran.returncode == 2 and "sink file sink.tar.gz is a gzip-compressed tar archive, not JSON text" in ran.out, ran.out
+    assert (
+        "(unpack it first: tar -xOf sink.tar.gz conf/aircraft.json > aircraft.json (tar -tf sink.tar.gz lists the files it holds), then give aircraft.json)"
+        in ran.out
+    )
+    import shutil
+    import subprocess
+
+    if shutil.which("tar"):
+        subprocess.run("tar -xOf sink.tar.gz conf/aircraft.json > aircraft.json", shell=True, cwd=tmp_path, check=True)
+        assert run_main("check", "aircraft.json", cwd=tmp_path).returncode == 0
