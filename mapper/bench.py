@@ -28,6 +28,7 @@ from .commands import (
     load_cli_sink,
     map_options,
     no_records_held,
+    note_unmatched,
     one_process_reason,
     stdin_note,
 )
@@ -119,6 +120,9 @@ class Measured:
 
     figures: dict[str, Any]
     null_records_at: str | None = None
+    #: the note that the sink and the records may not belong together (:func:`~mapper.commands.note_unmatched`), among
+    #: the figures' notes: said when every record is stored too (under allow_missing_fields true, with every column null)
+    unmatched: str | None = None
 
 
 def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: int, options: MapOptions, names: list[str] | None = None) -> Measured:
@@ -145,6 +149,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
     runs = []
     notes: list[str] = []
     null_at: str | None = None
+    unmatched: str | None = None
     result: Any
     for i in range(repeat + 1):
         if parallel:
@@ -171,8 +176,13 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
         stored, refused = report.success_count, report.failed_records
         if i == repeat:  # (the same in every run: once, untimed) the reader's hint, as validate gives it (use --records-path aircraft)
             # (of NDJSON only, told as the run told it: validate explains the lines it read as NDJSON)
+            since = len(report.notes)
             if unexplained(report, options) and (options.input_format == "ndjson" or (options.input_format == "auto" and format_of(parts[0]) == "ndjson")):
                 explain_first(report, parts[0][:HEAD_BYTES], names or ["-"])
+            # (a sink whose paths no record holds, as validate notes it: the figures time refusing, or mapping empty rows)
+            said = len(report.notes)
+            note_unmatched(report, compiled.sink, names or ["-"], options, since, data=parts[0])
+            unmatched = report.notes[-1] if len(report.notes) > said else None
             notes, null_at = list(report.notes), report.null_records_at
         del result, report
         if i:  # the first run warms up
@@ -191,7 +201,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
         "runs": [r[0] for r in runs],  # in the order they ran
         "notes": notes,
     }
-    return Measured(figures, null_at)
+    return Measured(figures, null_at, unmatched)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -240,7 +250,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         for note in own["notes"]:
             print(f"mapper: note: {note}", file=sys.stderr)
     elif not args.quiet:
-        for note in twice:
+        for note in [*twice, *([measured.unmatched] if measured.unmatched else [])]:
             print(f"mapper: note: {note}", file=sys.stderr)
     result = {"records": own["records"], "bytes": nbytes, "mapper": own, "command": getattr(args, "argv", None) or ["mapper", *sys.argv[1:]]}
     if args.json_out == "-":

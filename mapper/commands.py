@@ -44,6 +44,7 @@ from .engine.reader import (
     RawRecords,
     chunk_size_for,
     explain_failures,
+    format_of,
     head_lines,
     input_problem,
     mistyped_paths_notes,
@@ -76,8 +77,8 @@ from .errors import (
 )
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions
+from .paths import EVALUATION_ERRORS, records_path_keys, to_dot_notation
 from .paths import Path as PathSpec
-from .paths import records_path_keys, to_dot_notation
 from .report import RecordError, Report, ValueWarning, plural
 from .sink import MAX_SINK_BYTES, check_sink, check_stdin_sink, read_limited
 from .types import LOSSY_KINDS
@@ -782,7 +783,7 @@ def _parallel_run(
                 explain_failures(report, head, path)
             if paths:
                 _note_mistyped(report, compiled.sink, head)
-        _note_unmatched(report, compiled.sink, [str(path)], options, since)
+        note_unmatched(report, compiled.sink, [str(path)], options, since)
         if writer is not None:  # the processes' parts one after the other, not joined first
             _write_all(writer, parts, report, rejects)
             keep_to_exit(parts)  # (the command line's: freed by its end, not string by string)
@@ -840,7 +841,7 @@ def _one_process_run(
             if unexplained(report, options):
                 explain_first(report, first_lines.head, inputs)
             _note_mistyped(report, compiled.sink, first_lines.head)
-            _note_unmatched(report, compiled.sink, inputs, options, since, first_lines.head)
+            note_unmatched(report, compiled.sink, inputs, options, since, first_lines.head)
             _write_all(writer, [part] if report.accepted else None, report, rejects)
             return Run(None, report, compiled.sink)
     finally:
@@ -853,7 +854,7 @@ def _one_process_run(
     if unexplained(report, options):
         explain_first(report, first_lines.head, inputs)
     _note_mistyped(report, compiled.sink, first_lines.head)
-    _note_unmatched(report, compiled.sink, inputs, options, since, first_lines.head)
+    note_unmatched(report, compiled.sink, inputs, options, since, first_lines.head)
     return Run(batch, report, compiled.sink)
 
 
@@ -882,7 +883,7 @@ def _note_mistyped(report: Report, sink: Sink, head: bytes | bytearray | memoryv
         )  # (a line cut there is no record: left out)
 
 
-#: How many records :func:`_note_unmatched` reads again for the keys they hold (and how many units it reads for them).
+#: How many records :func:`note_unmatched` reads again for the keys they hold (and how many units it reads for them).
 UNMATCHED_SAMPLE, UNMATCHED_UNITS = 100, 16
 #: How many of those keys the note names.
 UNMATCHED_KEYS = 8
@@ -902,15 +903,16 @@ def unmatched_columns(report: Report, sink: Sink) -> int:
     return len(columns) if all(report.error_counts.get((name, "missing"), 0) == objects for name in columns) else 0
 
 
-def _sample_records(inputs: list[str], options: MapOptions, head: bytes | bytearray | memoryview) -> list[Any]:
+def _sample_records(inputs: list[str], options: MapOptions, head: bytes | bytearray | memoryview, data: bytes | None = None) -> list[Any]:
     """Up to :data:`UNMATCHED_SAMPLE` of the first input's records, decoded: from ``head`` (its
     first NDJSON lines, kept as it was read) when it holds any, else read again from its start (a
-    file, not a stream read once: none); records that do not decode are left out."""
+    file, not a stream read once: none; ``data``: its text, in memory, bench's); records that do not
+    decode are left out."""
     texts: list[Any] = list(head_lines(memoryview(head), UNMATCHED_SAMPLE)) if head else []
-    if not texts and not read_once(inputs[0]):
+    if not texts and (data is not None or not read_once(inputs[0])):
         try:
-            with _opened(inputs[0]) as fh:
-                for n, unit in enumerate(units_for(fh, options)):
+            with nullcontext(data) if data is not None else _opened(inputs[0]) as fh:
+                for n, unit in enumerate(units_for(fh, options, unpack=data is None)):
                     if isinstance(unit, NdjsonChunk):
                         texts += head_lines(unit.data, UNMATCHED_SAMPLE - len(texts))
                     elif isinstance(unit, RawRecords):
@@ -930,11 +932,51 @@ def _sample_records(inputs: list[str], options: MapOptions, head: bytes | bytear
     return records
 
 
-def unmatched_note(columns: int, sample: list[Any], sink: Sink, inputs: list[str], options: MapOptions) -> str:
+def unheld_columns(sample: list[Any], sink: Sink) -> int:
+    """How many columns (the identity's left out) none of the records ``sample`` that are objects holds the
+    path of: every one of them when no such record holds any, else 0 (:func:`unmatched_columns` of a run
+    under ``allow_missing_fields: true``, which counts no missing value: told from the first records). A
+    key holding null holds its path; an expression holds it when it gives a value (its error: held, unsaid)."""
+    objects = [r for r in sample if isinstance(r, dict)]
+    ids = {c.name for c in sink.identity_columns}
+    columns = [c for c in sink.columns if c.name not in ids]
+    if not objects or not columns:
+        return 0
+    for column in columns:
+        keys, found = column.path.keys, None
+        if keys is None:
+            try:
+                search = column.path.compiled().search
+                found = any(search(r) is not None for r in objects)
+            except EVALUATION_ERRORS:
+                return 0
+        else:
+            found = any(_holds(r, keys) for r in objects)
+        if found:
+            return 0
+    return len(columns)
+
+
+def _holds(record: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    """Whether a decoded record holds the path ``keys``: its last key's value null or not, or null on the way
+    (a path under an object that is null is null there, not missing, as the endpoint reads it)."""
+    value: Any = record
+    for key in keys:
+        if value is None:
+            return True
+        if not isinstance(value, dict) or key not in value:
+            return False
+        value = value[key]
+    return True
+
+
+def unmatched_note(columns: int, sample: list[Any], sink: Sink, inputs: list[str], options: MapOptions, records: int | None = None) -> str:
     """The note on a run whose records hold none of the sink's paths (``columns``: how many,
     :func:`unmatched_columns`): the top-level keys the records (``sample``: the first ones) hold that
     no column's path starts with, the most held first, and the ``mapper infer`` command that drafts a
-    sink from them; ``""`` when the records hold no keys (nothing to say the sink misses)."""
+    sink from them; ``""`` when the records hold no keys (nothing to say the sink misses). ``records``:
+    the run's count, when the sample alone told that no record holds a path (:func:`unheld_columns`,
+    under ``allow_missing_fields: true``, where every record is stored, those columns null)."""
     held: dict[str, int] = {}
     for record in sample:
         if isinstance(record, dict):
@@ -957,26 +999,63 @@ def unmatched_note(columns: int, sample: list[Any], sink: Sink, inputs: list[str
         given += " " + option_text("--records-path", to_dot_notation(options.records_path))
     ids = {c.name for c in sink.identity_columns}
     besides = " besides the identity" if ids else ""
+    told = records is not None and len(sample) < records  # (the first records alone were read for it)
+    where = "in each of them" if told else "in every record"
     if columns == 1:
         name = next(c.name for c in sink.columns if c.name not in ids)
-        every = f"its one column{besides}, {escape_controls(json.dumps(name, ensure_ascii=False))}, is missing in every record"
+        every = f"its one column{besides}, {escape_controls(json.dumps(name, ensure_ascii=False))}, is missing {where}"
     else:
-        every = f"each of its {columns:,} columns{besides} is missing in every record"
+        every = f"each of its {columns:,} columns{besides} is missing {where}"
+    if records is not None:  # (allow_missing_fields: true: nothing else says so, and the run may well pass)
+        every += f"; under allow_missing_fields true such records are stored with {'it' if columns == 1 else 'those columns'} null"
+    none = f"none of the first {len(sample):,} records holds" if told else "no record holds"
     return (
-        f"no record holds the path of any column the sink maps ({every}): the sink and the records may not belong together{keys}"
+        f"{none} the path of any column the sink maps ({every}): the sink and the records may not belong together{keys}"
         f" (`{given} > {new_file_beside(None, '.json', stem='sink')}` drafts a sink from the records)"
     )
 
 
-def _note_unmatched(report: Report, sink: Sink, inputs: list[str], options: MapOptions, since: int, head: bytes | bytearray | memoryview = b"") -> None:
+def note_unmatched(
+    report: Report, sink: Sink, inputs: list[str], options: MapOptions, since: int, head: bytes | bytearray | memoryview = b"", data: bytes | None = None
+) -> None:
     """The note of :func:`unmatched_note` when the run found none of the sink's paths in any
     record (:func:`unmatched_columns`, from what the run counted); only then are records read
     again, a few (:func:`_sample_records`). None when the notes made after the first ``since``
     said why already (each record a document holding the records, UTF-16 text, a path mistyped:
     the sink may well fit records it cannot read, and a draft of those records would not)."""
+    if len(report.notes) != since or not report.records:
+        return
     columns = unmatched_columns(report, sink)
-    if columns and len(report.notes) == since and (note := unmatched_note(columns, _sample_records(inputs, options, head), sink, inputs, options)):
+    if columns and (note := unmatched_note(columns, _sample_records(inputs, options, head, data), sink, inputs, options)):
         report.notes.append(note)
+    elif sink.allow_missing_fields and (head or _rereadable(inputs[0], data)):  # (no missing value counted: the first records tell)
+        sample = _sample_records(inputs, options, head, data)
+        columns = unheld_columns(sample, sink)
+        if columns and (note := unmatched_note(columns, sample, sink, inputs, options, report.records)):
+            report.notes.append(note)
+
+
+#: The largest input, not NDJSON, :func:`note_unmatched` reads again for its first records under
+#: ``allow_missing_fields: true`` (a document is decoded whole to give its first records: 1.3 s for 50 MB,
+#: on every run that passes; NDJSON's first lines are read as the run reads them, kept).
+REREAD_BYTES = 4 << 20
+
+
+def _rereadable(name: str, data: bytes | None = None) -> bool:
+    """Whether :func:`_sample_records` may read the input ``name`` (its text ``data``, in memory) again, each run
+    under ``allow_missing_fields: true`` (no run's count says its records miss the sink's paths): a regular file
+    of NDJSON, or of at most :data:`REREAD_BYTES`."""
+    if data is not None:
+        return len(data) <= REREAD_BYTES or format_of(data[:HEAD_BYTES]) == "ndjson"
+    if read_once(name):
+        return False
+    try:
+        if os.path.getsize(name) <= REREAD_BYTES:
+            return os.path.isfile(name)
+        with open(name, "rb") as fh:
+            return format_of(fh.read(HEAD_BYTES)) == "ndjson"
+    except OSError:
+        return False
 
 
 def _note_wide(report: Report, firsts: list[tuple[str, int, int, bytes]]) -> None:

@@ -199,3 +199,76 @@ def test_a_compressed_tar_archive_given_as_the_sink_is_told_the_tar_that_takes_i
     if shutil.which("tar"):
         subprocess.run("tar -xOf sink.tar.gz conf/aircraft.json > aircraft.json", shell=True, cwd=tmp_path, check=True)
         assert run_main("check", "aircraft.json", cwd=tmp_path).returncode == 0
+
+
+# ---------------------------------------------------------------------------------------
+# 6. a sink whose paths no record holds, under allow_missing_fields true: every row stored all-null, exit 0, unsaid
+
+SAID = "the sink and the records may not belong together"
+#: Records of another feed (the aircraft sink reads data.*, timestamp and id: these hold id alone of them).
+OTHER = [{"id": f"r{i}", "hex": f"a{i}", **({"alt": 100 * i} if i else {})} for i in range(5)]
+
+
+def _allowing(tmp_path: Path, records: list[Any], allow: bool = True) -> None:
+    doc = json.loads(SINK.read_text())
+    doc["schema"]["allow_missing_fields"] = allow
+    (tmp_path / "sink.json").write_text(json.dumps(doc))
+    (tmp_path / "r.ndjson").write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+def _said(notes: list[str]) -> str:
+    found = [n for n in notes if SAID in n]
+    assert len(found) == 1, notes
+    return found[0]
+
+
+@pytest.mark.parametrize("given", [[], ["--allow-missing-fields"]])
+def test_validate_under_allow_missing_fields_says_no_record_holds_the_sinks_paths(tmp_path: Path, given: list[str]) -> None:
+    """Under allow_missing_fields true no missing value is counted, so the note (from the run's counts) was never
+    given: every record was ACCEPTED, exit 0, every column but the identity null, and nothing said so."""
+    _allowing(tmp_path, OTHER, allow=not given)
+    ran = run_main("validate", "sink.json", "r.ndjson", *given, "--report", "json", cwd=tmp_path)
+    assert ran.returncode == 0, ran.err  # (the exit status is the endpoint's verdict: every record would be stored)
+    note = _said(json.loads(ran.out)["notes"])
+    assert note.startswith("no record holds the path of any column the sink maps (each of its 13 columns besides the identity is missing in every record;")
+    assert "under allow_missing_fields true such records are stored with those columns null" in note, note
+    assert '"hex" (in 5), "alt" (in 4)' in note and "`mapper infer r.ndjson > sink-2.json`" in note, note
+    text = run_main("validate", "sink.json", "r.ndjson", *given, cwd=tmp_path)
+    assert text.returncode == 0 and f"note: {note}" in text.out, text.out
+
+
+def test_map_and_bench_under_allow_missing_fields_say_it_too(tmp_path: Path) -> None:
+    _allowing(tmp_path, OTHER)
+    ran = run_main("map", "sink.json", "r.ndjson", "-o", "out.parquet", cwd=tmp_path)
+    assert ran.returncode == 0 and SAID in ran.err, ran.err
+    bench = run_main("bench", "sink.json", "r.ndjson", "--repeat", "1", cwd=tmp_path)
+    assert bench.returncode == 0 and _said(bench.err.splitlines()).startswith("mapper: note: no record holds the path"), bench.err
+    figures = run_main("bench", "sink.json", "r.ndjson", "--repeat", "1", "--json", "-", cwd=tmp_path)
+    assert figures.returncode == 0 and "under allow_missing_fields true" in _said(json.loads(figures.out)["mapper"]["notes"])
+
+
+def test_bench_says_it_of_records_refused_for_the_sinks_paths(tmp_path: Path) -> None:
+    """bench said "0 of 5 records would be stored ... (mapper validate says why)" and validate's notes, but not this one."""
+    _allowing(tmp_path, OTHER, allow=False)
+    bench = run_main("bench", "sink.json", "r.ndjson", "--repeat", "1", cwd=tmp_path)
+    assert bench.returncode == 0 and "0 of 5 records would be stored" in bench.err, bench.err
+    assert "(each of its 13 columns besides the identity is missing in every record)" in _said(bench.err.splitlines())
+
+
+def test_of_more_records_than_it_reads_it_says_the_first_ones(tmp_path: Path) -> None:
+    _allowing(tmp_path, [{"id": f"r{i}", "hex": "a"} for i in range(150)])
+    note = _said(json.loads(run_main("validate", "sink.json", "r.ndjson", "--report", "json", cwd=tmp_path).out)["notes"])
+    assert note.startswith("none of the first 100 records holds the path of any column the sink maps") and "missing in each of them;" in note, note
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [*OTHER, {"id": "x", "data": {"lat": 1.5}}],  # (one record holds one column's path: the records are the sink's, some lack keys)
+        [{"id": "x", "data": None}],  # (data null: a path under it is null there, not missing)
+    ],
+)
+def test_not_under_allow_missing_fields_when_a_record_holds_a_path(tmp_path: Path, records: list[Any]) -> None:
+    _allowing(tmp_path, records)
+    ran = run_main("validate", "sink.json", "r.ndjson", "--report", "json", cwd=tmp_path)
+    assert ran.returncode == 0 and not [n for n in json.loads(ran.out)["notes"] if SAID in n], ran.out
