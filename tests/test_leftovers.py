@@ -69,8 +69,9 @@ NAME_CASES = [
         f"cannot write nodir{SHOWN}/rej.ndjson: no such directory nodir{SHOWN}",
     ),
     (["validate", "sink.json", f"r{EVIL}.ndjson", "--rejects", f"r{EVIL}.ndjson"], 2, f"--rejects r{SHOWN}.ndjson is also an input"),
-    (["validate", "sink.json", f"r{EVIL}.ndjson", "sink.json"], 1, f"r{SHOWN}.ndjson line 3"),
-    (["validate", "sink.json", f"r{EVIL}.ndjson", "sink.json", "--group", "record"], 1, f"r{SHOWN}.ndjson line 3"),
+    # (a copy of the sink as the second input, its one record refused: the sink itself given as RECORDS is a usage error)
+    (["validate", "sink.json", f"r{EVIL}.ndjson", f"s{EVIL}.json"], 1, f"r{SHOWN}.ndjson line 3"),
+    (["validate", "sink.json", f"r{EVIL}.ndjson", f"s{EVIL}.json", "--group", "record"], 1, f"r{SHOWN}.ndjson line 3"),
     (["validate", "sink.json", f"r{EVIL}.ndjson", f"empty{EVIL}.ndjson"], 1, f"empty{SHOWN}.ndjson holds no records"),
     (["validate", "sink.json", f"utf16{EVIL}.ndjson", f"empty{EVIL}.ndjson"], 1, f"utf16{SHOWN}.ndjson is UTF-16 text"),
     (["infer", f"r{EVIL}.ndjson", "-o", f"x{EVIL}.json"], 2, f"unrecognized arguments: -o x{SHOWN}.json"),
@@ -104,11 +105,11 @@ def test_the_command_line_prints_a_file_name_with_its_controls_escaped(
 def test_the_json_report_keeps_the_real_file_name_and_writes_its_controls_as_escapes(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # JSON text is data: its "file" holds the name as it is, which a JSON reader decodes whole; the
     # text itself (on a terminal too) carries no raw control, bidi or invisible character
-    code, text = _run(capsys, ["validate", "sink.json", f"r{EVIL}.ndjson", "sink.json", "--report", "json"])
+    code, text = _run(capsys, ["validate", "sink.json", f"r{EVIL}.ndjson", f"s{EVIL}.json", "--report", "json"])
     assert code == 1
     _no_raw_controls(text.rstrip("\n"))
     report = json.loads(text)
-    assert {e.get("file") for e in report["errors"]} == {f"r{EVIL}.ndjson", "sink.json"}
+    assert {e.get("file") for e in report["errors"]} == {f"r{EVIL}.ndjson", f"s{EVIL}.json"}
     assert f"file r{SHOWN}.ndjson" in report["errors"][0]["message"]
 
 
