@@ -15,6 +15,7 @@ none (:func:`verdict`), and of several inputs, one that holds none is named in a
 from __future__ import annotations
 
 import argparse
+import collections
 import errno
 import json
 import math
@@ -62,6 +63,7 @@ from .errors import (
     Problem,
     and_list,
     binary_note,
+    elided,
     encoding_note,
     escape_controls,
     escaped_json,
@@ -77,7 +79,7 @@ from .errors import (
 )
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions
-from .paths import EVALUATION_ERRORS, records_path_keys, to_dot_notation
+from .paths import EVALUATION_ERRORS, MAX_PATH_KEYS, Descent, descent, records_path_keys, to_dot_notation
 from .paths import Path as PathSpec
 from .report import RecordError, Report, ValueWarning, plural
 from .sink import MAX_SINK_BYTES, check_sink, check_stdin_sink, read_limited
@@ -270,6 +272,8 @@ def load_cli_result(args: argparse.Namespace, quiet: bool = False) -> CheckResul
         if swapped is not None:
             sink, command = swapped
             print(f"mapper: {shown_name(sink)} is a sink definition: the sink comes first, then the records ({command})", file=sys.stderr)
+        for said in _descents_held(args, result.problems):
+            print(f"mapper: {said}", file=sys.stderr)
         return None
     again = _sink_as_its_records(args)
     if again is not None:
@@ -311,6 +315,48 @@ def _sink_given_as_records(args: argparse.Namespace) -> tuple[str, str] | None:
         swapped = {args.sink: pasted_name(name), name: pasted_name(args.sink)}
         return name, _with_positionals(args, lambda _k, word: swapped.get(word))  # noqa: B023 (called before the loop goes on)
     return None
+
+
+def _descents_held(args: argparse.Namespace, problems: Sequence[Problem]) -> list[str]:
+    """For each column path of the refused SINK written with JSONPath's recursive descent (``$..x``, refused
+    with what it is): where the first records of the RECORDS hold its key, the path to write when they hold
+    it at one place (:func:`descent_said`). Only on the error path: the sink's text read again (a file), and
+    the first records as a passing run under allow_missing_fields true reads them (:func:`_rereadable`)."""
+    pointers = [p.pointer for p in problems if p.code == "path-syntax" and p.severity == "error"]
+    if not pointers or not hasattr(args, "records") or read_once(args.sink):
+        return []
+    try:
+        if os.path.getsize(args.sink) > MAX_SINK_BYTES:
+            return []
+        doc = json.loads(Path(args.sink).read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return []
+    found = [(pointer, d) for pointer in pointers if isinstance(text := _at_pointer(doc, pointer), str) and (d := descent(text)) is not None]
+    inputs = _inputs(args)
+    if not found or not _rereadable(inputs[0]):
+        return []
+    try:
+        options = map_options(args)
+    except MapperError:  # (an option of its own refused: said once the sink is fixed)
+        return []
+    sample = _sample_records(inputs, options, b"")
+    if not sample:
+        return []
+    looked = "the records" if len(sample) < UNMATCHED_SAMPLE else f"the first {len(sample):,} records"
+    return [f"{escape_controls(pointer)}: {said}" for pointer, d in found if (said := descent_said(d, descent_places(sample, d), looked))]
+
+
+def _at_pointer(doc: Any, pointer: str) -> Any:
+    """The value at a JSON Pointer (RFC 6901) into a decoded document, or None where it names none."""
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(doc, dict):
+            doc = doc.get(token)
+        elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
+            doc = doc[int(token)]
+        else:
+            return None
+    return doc
 
 
 def _with_positionals(args: argparse.Namespace, instead: Callable[[int, str], str | None]) -> str:
@@ -405,9 +451,10 @@ def max_record_size_option(text: str | None) -> int:
     return size
 
 
-def records_path_option(text: str | None) -> tuple[str, ...] | None:
+def records_path_option(text: str | None, inputs: Sequence[str] = ()) -> tuple[str, ...] | None:
     """``--records-path``: its keys, or an OptionError naming the option as the command line spells it
-    (the API's message says ``records_path``)."""
+    (the API's message says ``records_path``). One written with JSONPath's recursive descent (``$..aircraft``)
+    is told where the first of ``inputs`` (the RECORDS) holds arrays under that key (:func:`descent_records`)."""
     if text is None:
         return None
     # (a byte of the argument that is not UTF-8, which the path's own check took for half of a
@@ -416,7 +463,79 @@ def records_path_option(text: str | None) -> tuple[str, ...] | None:
         return records_path_keys(text)
     except OptionError as exc:
         message = str(exc)
-        raise OptionError("--records-path" + message[len("records_path") :] if message.startswith("records_path") else message) from None
+        message = "--records-path" + message[len("records_path") :] if message.startswith("records_path") else message
+        found = descent(text)
+        said = descent_records(inputs[0], found) if found is not None and inputs else ""
+        raise OptionError(f"{message}\n  {said}" if said else message) from None
+
+
+#: How many places a recursive descent's hint names (:func:`descent_said`), and how many values it looks through.
+DESCENT_PLACES, DESCENT_VALUES = 4, 200_000
+#: The largest document (its text, unpacked) :func:`descent_records` reads for the arrays a descent means.
+DESCENT_BYTES = 16 << 20
+
+
+def descent_places(values: Sequence[Any], found: Descent, arrays: bool = False) -> list[tuple[str, ...]]:
+    """The keys (from ``found.before``) at which the decoded ``values`` hold ``found.key``, through objects alone
+    (``arrays``: only where it holds an array, as a records path's does), the shallowest and first seen first."""
+    places: dict[tuple[str, ...], None] = {}
+    budget = DESCENT_VALUES
+    for value in values:
+        for key in found.before:
+            value = value.get(key) if isinstance(value, dict) else None
+        queue: collections.deque[tuple[Any, tuple[str, ...]]] = collections.deque([(value, ())])
+        while queue and budget > 0:
+            node, keys = queue.popleft()
+            budget -= 1
+            if not isinstance(node, dict) or len(found.before) + len(keys) >= MAX_PATH_KEYS:
+                continue
+            for key, held in node.items():
+                if isinstance(key, str):
+                    if key == found.key and (not arrays or isinstance(held, list)):
+                        places.setdefault((*keys, key), None)
+                    queue.append((held, (*keys, key)))
+    return list(places)
+
+
+def descent_said(found: Descent, places: list[tuple[str, ...]], looked: str, records_path: bool = False) -> str:
+    """What ``looked`` (``the first 3 records``, ``feed.json``) holds where a recursive descent reads (``places``:
+    :func:`descent_places`): the one path to write, or the first few to choose from; that it holds none."""
+    key = escape_controls(to_dot_notation([found.key]))
+    written = [to_dot_notation(found.before + p) if records_path else found.written(p) for p in places]
+    written = [w for w in written if w]
+    verb = "hold" if looked.endswith("records") else "holds"
+    if not written:
+        return (f"{looked} {verb} no array at a key {key}" if records_path else f"{looked} {verb} no key {key}") if not places else ""
+    if len(written) == 1:
+        held = f"one array at a key {key}" if records_path else f"the key {key} at one place"
+        return f"{looked} {verb} {held}: write {elided(escape_controls(written[0]))}"
+    shown = ", ".join(elided(escape_controls(w)) for w in written[:DESCENT_PLACES])
+    more = f" and {len(written) - DESCENT_PLACES:,} more" if len(written) > DESCENT_PLACES else ""
+    held = f"{len(written):,} arrays at a key {key}" if records_path else f"the key {key} at {len(written):,} places"
+    return f"{looked} {verb} {held}: {shown}{more} (write the one meant)"
+
+
+def descent_records(name: str, found: Descent) -> str:
+    """Where the records file ``name`` (a document, unpacked, of at most :data:`DESCENT_BYTES`; NDJSON: its first
+    line) holds arrays at the key a records path's recursive descent reads (:func:`descent_said`); ``""`` when it
+    cannot be read so (a stream read once, a larger file, no JSON). Only on the error path."""
+    if read_once(name) or not os.path.isfile(name):
+        return ""
+    try:
+        with _opened(name) as fh:
+            text = fh.read(DESCENT_BYTES + 1)
+    except (OSError, MapperError):
+        return ""
+    if len(text) > DESCENT_BYTES:
+        return ""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        try:
+            doc = json.loads(text.split(b"\n", 1)[0])
+        except (ValueError, RecursionError):
+            return ""
+    return descent_said(found, descent_places([doc], found, arrays=True), shown_name(name), records_path=True)
 
 
 def map_options(args: argparse.Namespace) -> MapOptions:
@@ -437,7 +556,7 @@ def map_options(args: argparse.Namespace) -> MapOptions:
         input_format=args.input_format,
         workers=workers,
         max_record_size=max_record_size,
-        records_path=records_path_option(getattr(args, "records_path", None)),
+        records_path=records_path_option(getattr(args, "records_path", None), _inputs(args) if hasattr(args, "records") else ()),
         ignore_warnings=ignored_warnings(args),
     )
 

@@ -3829,7 +3829,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
             name=args.name,
             progress=progress.update,  # (each chunk of the scan a safe point: mapper.engine.reader.safe_points)
             input_format=args.input_format,
-            records_path=records_path_option(args.records_path),
+            records_path=records_path_option(args.records_path, args.records),
             types=_type_options(args.type),
             max_record_size=max_record_size_option(args.max_record_size),
         )

@@ -157,6 +157,77 @@ def path_from_keys(keys: list[str] | tuple[str, ...]) -> Path:
     return Path(keys=keys, text=to_dot_notation(keys))
 
 
+@dataclass(frozen=True, slots=True)
+class Descent:
+    """A path string written with JSONPath's recursive descent (``$..x``, ``..x``, ``$.data..x[0]``): the key
+    after the ``..`` (found at any depth), the keys before it (``data``; none: from the root) and what follows
+    it, as written (``[0]``, ``.y``). mapper's paths (and JMESPath) have no such step: each key is named."""
+
+    before: tuple[str, ...]
+    key: str
+    after: str
+
+    def written(self, keys: tuple[str, ...]) -> str:
+        """The path string that reads the key at ``keys`` (from where the descent starts, the key last) and
+        what followed it: ``data.x[0]``; ``""`` when that does not parse."""
+        text = to_dot_notation(self.before + keys) + self.after
+        return text if _parses(text) else ""
+
+
+def descent(text: str) -> Descent | None:
+    """:class:`Descent` of a path string written with JSONPath's recursive descent, from the root (``$..x``,
+    ``..x``, ``$.data..x``); None for any other text (``a..b`` is two dots in a row, no JSONPath)."""
+    bare = text.strip(" \t\n\r")
+    if bare.startswith("$.."):
+        at = 1
+    elif bare.startswith(".."):
+        at = 0
+    elif bare.startswith("$.") and ".." in bare:
+        at = bare.index("..")
+    else:
+        return None
+    head = bare[2:at] if at > 1 else ""
+    try:
+        before = tuple(parse_path(head).keys or ()) if head else ()
+    except PathSyntaxError:
+        return None
+    rest = bare[at + 2 :]
+    quoted = _BRACKETED_KEY.match(rest)
+    if quoted is not None:  # ($..['my key'])
+        key, end = _bracketed_key(quoted[1]), quoted.end()
+        key = json.loads(key) if key.startswith('"') else key
+    elif rest.startswith('"'):
+        try:
+            key, end = _read_quoted(rest, 0)
+        except PathSyntaxError:
+            return None
+    else:
+        end = 0
+        while end < len(rest) and rest[end] not in _SPECIAL:
+            end += 1
+        key = rest[:end]
+    if not key or "\0" in key:
+        return None
+    return Descent(before, key, rest[end:])
+
+
+def descent_hint(text: str, what: str = "path") -> str:
+    """For a path string written with JSONPath's recursive descent (:func:`descent`): that it is, and what to
+    write instead; ``""`` for any other text. ``what``: ``path`` (a column's, from the record's first key) or
+    ``records path`` (from the document's, to the array of records)."""
+    found = descent(text)
+    if found is None:
+        return ""
+    key = escape_controls(to_dot_notation([found.key]))
+    start = "the record's first key" if what == "path" else "the document's first key"
+    target = f"{key}" if what == "path" else f"the array {key}"
+    example = to_dot_notation((*found.before, "a", "b", found.key)) + (found.after if what == "path" else "")  # (a and b: the keys on the way)
+    return (
+        f".. is JSONPath's recursive descent ({key} at any depth), which a {what} does not take (nor does JMESPath):"
+        f" name each key from {start} down to {target}, as in {elided(escape_controls(example), quote=str)}"
+    )
+
+
 def parse_path(text: str) -> Path:
     """Parse a path string into a :class:`Path`; raise :class:`PathSyntaxError` with the position
     (a ``text`` that is no ``str`` is a ``TypeError``, as Python's own parsers raise)."""
@@ -168,6 +239,9 @@ def parse_path(text: str) -> Path:
     try:
         keys = _parse_plain(text)
     except PathSyntaxError as exc:
+        hint = descent_hint(text)
+        if hint:  # ($..x: "empty key ... at character 3" alone)
+            raise PathSyntaxError(exc.message, text, exc.position, hint) from None
         if exc.position == 0 and text.startswith(".") and not text.startswith(".."):  # (jq's .data.x: "empty key" alone)
             meant = _after_root(text[1:])
             if meant:
@@ -759,7 +833,7 @@ def records_path_keys(value: Any) -> tuple[str, ...]:
         path = parse_path(value)
     except PathSyntaxError as exc:
         # (the hint a column's path string gets names a column path: $.items[0] was told "write 'items[0]'", refused in turn)
-        hint = _records_hint(value)
+        hint = descent_hint(value, "records path") or _records_hint(value)
         if hint or root_dollar(value) is not None or value.startswith("$["):
             exc = PathSyntaxError(exc.message, exc.expression, exc.position, hint or _RECORDS_ROOT, whole=exc.whole)
         raise OptionError(f"records_path: {exc}") from None

@@ -2716,7 +2716,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         )
         if args.records_path is not None and args.input_format == "endpoint":
             raise OptionError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")
-        records_path = records_path_option(args.records_path)
+        records_path = records_path_option(args.records_path, args.records)
     except MapperError as exc:
         print(f"mapper send: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -272,3 +272,68 @@ def test_not_under_allow_missing_fields_when_a_record_holds_a_path(tmp_path: Pat
     _allowing(tmp_path, records)
     ran = run_main("validate", "sink.json", "r.ndjson", "--report", "json", cwd=tmp_path)
     assert ran.returncode == 0 and not [n for n in json.loads(ran.out)["notes"] if SAID in n], ran.out
+
+
+# ---------------------------------------------------------------------------------------
+# 2. JSONPath's recursive descent ($..x): refused as "empty key" alone; now said what it is, and where the records hold x
+
+_WRITE = re.compile(r"write ('[^']*')")
+
+
+@pytest.mark.parametrize(
+    ("given", "key", "example"),
+    [("$..x", "x", "a.b.x"), ("..x", "x", "a.b.x"), ("$.data..x[0]", "x", "data.a.b.x[0]"), ("$..['my key'].b", '"my key"', 'a.b."my key".b')],
+)
+def test_a_column_path_with_recursive_descent_is_told_what_it_is_and_what_to_write(given: str, key: str, example: str) -> None:
+    from mapper.errors import PathSyntaxError
+    from mapper.paths import parse_path
+
+    with pytest.raises(PathSyntaxError) as caught:
+        parse_path(given)
+    hint = caught.value.hint
+    assert hint.startswith(f".. is JSONPath's recursive descent ({key} at any depth), which a path does not take"), hint
+    assert hint.endswith(f"as in {example}"), hint
+    parse_path(example)  # (what it shows parses)
+
+
+def test_a_records_path_with_recursive_descent_is_told_what_it_is() -> None:
+    from mapper.errors import OptionError
+    from mapper.paths import records_path_keys
+
+    with pytest.raises(OptionError) as caught:
+        records_path_keys("$..aircraft[*]")
+    assert "recursive descent (aircraft at any depth), which a records path does not take" in str(caught.value), caught.value
+
+
+def test_validate_tells_a_column_path_with_recursive_descent_where_the_records_hold_its_key(tmp_path: Path) -> None:
+    doc = json.loads(SINK.read_text())
+    entries = doc["schema"]["definition"]
+    at = next(i for i, e in enumerate(entries) if e["name"] == "lat")
+    entries[at]["path"] = "$..lat"
+    (tmp_path / "sink.json").write_text(json.dumps(doc))
+    (tmp_path / "r.ndjson").write_bytes(RECORDS.read_bytes())
+    ran = run_main("validate", "sink.json", "r.ndjson", cwd=tmp_path)
+    assert ran.returncode == 2 and "recursive descent" in ran.err, ran.err
+    line = next(x for x in ran.err.splitlines() if x.startswith(f"mapper: /schema/definition/{at}/path: "))
+    assert line.endswith("the records hold the key lat at one place: write 'data.lat'"), line
+    entries[at]["path"] = shlex.split(_WRITE.findall(line)[0])[0]  # (what it says, written in)
+    (tmp_path / "sink.json").write_text(json.dumps(doc))
+    assert run_main("validate", "sink.json", "r.ndjson", cwd=tmp_path).returncode == 0
+    # held at two places: both named, each a path that reads one of them
+    (tmp_path / "r.ndjson").write_text(json.dumps({"id": "a", "data": {"lat": 1}, "pos": {"lat": 2}}) + "\n")
+    entries[at]["path"] = "$..lat"
+    (tmp_path / "sink.json").write_text(json.dumps(doc))
+    ran = run_main("validate", "sink.json", "r.ndjson", cwd=tmp_path)
+    assert "the records hold the key lat at 2 places: 'data.lat', 'pos.lat' (write the one meant)" in ran.err, ran.err
+
+
+def test_validate_tells_a_records_path_with_recursive_descent_the_array_it_means(tmp_path: Path) -> None:
+    aircraft = [json.loads(line) for line in RECORDS.read_text().splitlines()]
+    (tmp_path / "feed.json").write_text(json.dumps({"now": 1, "feed": {"aircraft": aircraft}}))
+    ran = run_main("validate", SINK, "feed.json", "--records-path", "$..aircraft[*]", cwd=tmp_path)
+    assert ran.returncode == 2 and "feed.json holds one array at a key aircraft: write 'feed.aircraft'" in ran.err, ran.err
+    again = run_main("validate", SINK, "feed.json", "--records-path", shlex.split(_WRITE.findall(ran.err)[-1])[0], cwd=tmp_path)
+    assert again.returncode == 0, again.err
+    (tmp_path / "two.json").write_text(json.dumps({"a": {"aircraft": aircraft}, "b": {"aircraft": aircraft}, "c": {"aircraft": 1}}))
+    ran = run_main("validate", SINK, "two.json", "--records-path", "$..aircraft", cwd=tmp_path)
+    assert "two.json holds 2 arrays at a key aircraft: 'a.aircraft', 'b.aircraft' (write the one meant)" in ran.err, ran.err
