@@ -335,8 +335,12 @@ def _descents_held(args: argparse.Namespace, problems: Sequence[Problem]) -> lis
     inputs = _inputs(args)
     if not found or not _rereadable(inputs[0]):
         return []
-    try:
-        options = map_options(args)
+    try:  # (how the records are read, as the command reads them: send has no mapping options of validate's)
+        options = MapOptions(
+            input_format=getattr(args, "input_format", None) or "auto",
+            records_path=records_path_option(getattr(args, "records_path", None)),
+            max_record_size=max_record_size_option(getattr(args, "max_record_size", None)),
+        )
     except MapperError:  # (an option of its own refused: said once the sink is fixed)
         return []
     sample = _sample_records(inputs, options, b"")

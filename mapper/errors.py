@@ -796,6 +796,8 @@ def packed_layers(name: str, packed: str) -> tuple[list[str], str | None]:
 def _unpacked_head(name: str, layers: list[str], size: int) -> bytes:
     """The first ``size`` bytes of file ``name`` unpacked through ``layers``; ``b""`` when one cannot be (zstd, cut data)."""
     import contextlib
+    import lzma
+    import zlib
 
     with contextlib.ExitStack() as stack:
         try:
@@ -806,13 +808,8 @@ def _unpacked_head(name: str, layers: list[str], size: int) -> bytes:
                     return b""
                 stream = stack.enter_context(importlib.import_module(module).open(stream))
             return stream.read(size)  # type: ignore[no-any-return]
-        except (OSError, EOFError, ValueError, RuntimeError):  # (lzma.LZMAError is an Exception of its own)
+        except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error):  # (gzip's BadGzipFile is an OSError)
             return b""
-        except Exception as exc:  # noqa: BLE001 - lzma's and zlib's errors, raised from within the stdlib readers
-            if type(exc).__module__ in ("lzma", "_lzma", "zlib"):
-                return b""
-            raise
-    return b""  # pragma: no cover - (the stack's exit swallows nothing)
 
 
 def _first_member(name: str) -> str:

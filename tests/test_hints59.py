@@ -337,3 +337,14 @@ def test_validate_tells_a_records_path_with_recursive_descent_the_array_it_means
     (tmp_path / "two.json").write_text(json.dumps({"a": {"aircraft": aircraft}, "b": {"aircraft": aircraft}, "c": {"aircraft": 1}}))
     ran = run_main("validate", SINK, "two.json", "--records-path", "$..aircraft", cwd=tmp_path)
     assert "two.json holds 2 arrays at a key aircraft: 'a.aircraft', 'b.aircraft' (write the one meant)" in ran.err, ran.err
+
+
+@pytest.mark.parametrize("command", [["send", "--dry-run"], ["bench", "--repeat", "1"], ["map", "-o", "o.ndjson"]])
+def test_every_command_taking_a_sink_and_records_tells_where_they_hold_a_descents_key(tmp_path: Path, command: list[str]) -> None:
+    """send has none of validate's mapping options: reading its records for the hint failed on one (a traceback)."""
+    doc = json.loads(SINK.read_text())
+    doc["schema"]["definition"][3]["path"] = "$..lat"
+    (tmp_path / "sink.json").write_text(json.dumps(doc))
+    (tmp_path / "r.ndjson").write_bytes(RECORDS.read_bytes())
+    ran = run_main(command[0], "sink.json", "r.ndjson", *command[1:], cwd=tmp_path)
+    assert ran.returncode == 2 and "mapper: /schema/definition/3/path: the records hold the key lat at one place: write 'data.lat'" in ran.err, ran.err
