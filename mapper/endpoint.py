@@ -41,14 +41,18 @@ __all__ = [
     "Limits",
     "MAX_WAIT",
     "ServiceError",
+    "NUMBERS",
     "TokenBucket",
     "body_data",
     "body_problem",
     "body_size",
+    "check_fit",
     "encode_body",
     "env_token",
     "json_problem",
+    "option_said",
     "parse_body",
+    "read_numbers",
     "refused_for_depth",
     "retryable",
     "token_problem",
@@ -349,31 +353,18 @@ class Limits:
     body_bytes: int | None = None
 
     def __post_init__(self) -> None:
-        # each said naming the option, as the Python keyword and the command line's (mapper send's and
-        # serve's), and read as every fractional option of the API is (np.int64(500) taken, a bool or a
-        # str refused): a bucket holds one second of each, so below one record, or one body of "{}",
-        # nothing is ever admitted
-        object.__setattr__(self, "records_per_s", rate_option(self.records_per_s, "records_per_s"))
-        object.__setattr__(self, "bytes_per_s", rate_option(self.bytes_per_s, "bytes_per_s"))
-        smallest = BODY_OVERHEAD + ITEM_OVERHEAD + 1
-        for size, option, least in ((self.body_records, "body_records", 1), (self.body_bytes, "body_bytes", smallest)):
-            # (True was a body of 1 record; 2.5 a body of 2.5 records, which Sender's body_records= refuses;
-            # np.int64(500), read from an array, is one of 500, held as an int; a body of 0 records, or
-            # of fewer bytes than "{}" takes, holds no record)
-            if size is not None:
-                # (no "or None" said: mapper send's and serve's --body-records has no None)
-                why = "" if option == "body_records" else " (a body holding the smallest record, {})"
-                object.__setattr__(self, option, whole_number(size, f"a body's limit ({_said(option)})", least=least, why=why))
+        # each read and said as every option of a Sender and the local service is (read_numbers: the keyword, then
+        # mapper send's and serve's flag): a bucket holds one second of each, so below one record, or one body of
+        # "{}", nothing is ever admitted; a body of 0 records, or of fewer bytes than "{}" takes, holds no record
+        # (True was a body of 1 record, 2.5 a body of 2.5 records; np.int64(500), read from an array, is held as an int)
+        read = read_numbers(
+            {"records_per_s": self.records_per_s, "bytes_per_s": self.bytes_per_s, "body_records": self.body_records, "body_bytes": self.body_bytes}
+        )
+        for name, value in read.items():
+            object.__setattr__(self, name, value)
         # (the service admits one second's worth at most: a bigger body is throttled however long it
         # waits, or refused 413; mapper send's options said so, a Sender made in Python let it be sent)
-        # (each limit a body passes, alone: the other, met, named an option the user may not have given)
-        over = [
-            f"--body-{unit} ({number_said(size)}) <= --{unit}-per-s ({number_said(limit)})"
-            for unit, size, limit in (("records", self.max_records, self.records_per_s), ("bytes", self.max_bytes, self.bytes_per_s))
-            if size > limit
-        ]
-        if over:
-            raise OptionError(f"a body must fit in one second of the limits: {' and '.join(over)}")
+        check_fit(self.records_per_s, self.bytes_per_s, self.body_records, self.body_bytes)
 
     @property
     def max_records(self) -> int:
@@ -386,18 +377,92 @@ class Limits:
         return self.body_bytes if self.body_bytes is not None else max(BODY_OVERHEAD + ITEM_OVERHEAD + 1, int(self.bytes_per_s))
 
 
-def rate_option(value: object, option: str) -> float:
-    """A per-second limit (``records_per_s`` or ``bytes_per_s``) as a float, or an OptionError naming
-    it as :class:`Limits`, :class:`mapper.Sender` and ``mapper send``/``serve`` all say it (by the
-    keyword and the flag): at least one second's worth of the smallest body (1 record; ``{"records":[{}]}``'s bytes)."""
-    unit = "records" if option == "records_per_s" else "bytes"
-    least = 1 if unit == "records" else BODY_OVERHEAD + ITEM_OVERHEAD + 1
-    return real_number(value, f"the {unit} per second limit ({_said(option)})", least=least, why=" (to admit a body of one record)")
+@dataclass(frozen=True)
+class _Number:
+    """How one numeric option is read (:func:`~mapper.options.whole_number` or :func:`~mapper.options.real_number`,
+    with these bounds), whether None is taken from Python and what it means, and whether the command line has it."""
+
+    whole: bool
+    least: float | None = None
+    above: float | None = None
+    most: float | None = None
+    of: str = ""
+    why: str = ""
+    #: what None means where a Python caller may give it ("": None is no value of it)
+    none: str = ""
+    flag: bool = True
 
 
-def _said(option: str) -> str:
-    """A limit's option as the caller gave it: the keyword (``records_per_s``) and ``mapper send``'s or ``serve``'s (``--records-per-s``)."""
-    return f"{option}, --{option.replace('_', '-')}"
+#: The smallest body: one record, ``{}`` (``{"records":[{"value":{}}]}``)
+_SMALLEST_BODY = BODY_OVERHEAD + ITEM_OVERHEAD + 1
+_ONE_RECORD = "to admit a body of one record"
+
+#: Every numeric option of a :class:`mapper.Sender`, :class:`Limits` and the local service (``App``,
+#: ``Server``), by its Python keyword: read and said one way by :func:`read_numbers`, from Python and
+#: from ``mapper send`` and ``serve`` alike.
+NUMBERS: dict[str, _Number] = {
+    "records_per_s": _Number(whole=False, least=1, why=_ONE_RECORD),
+    "bytes_per_s": _Number(whole=False, least=_SMALLEST_BODY, why=_ONE_RECORD),
+    "body_records": _Number(whole=True, least=1, none="or None"),
+    "body_bytes": _Number(whole=True, least=_SMALLEST_BODY, why="a body holding the smallest record, {}", none="or None"),
+    "retries": _Number(whole=True, least=0),
+    "timeout": _Number(whole=False, above=0, most=MAX_WAIT, of="seconds"),
+    "backoff": _Number(whole=False, least=0, most=MAX_WAIT, of="seconds"),
+    "max_backoff": _Number(whole=False, least=0, most=MAX_WAIT, of="seconds"),
+    "count": _Number(whole=True, least=0, of="the body's records", none="or None", flag=False),
+    "max_body_bytes": _Number(whole=True, least=1, of="bytes", none="or None: the bytes per second limit"),
+    "create_delay": _Number(whole=False, least=0, of="seconds"),
+    "port": _Number(whole=True, least=0, most=65535, why="0 picks a free one"),
+    "max_connections": _Number(whole=True, least=1, of="connections"),
+    "idle_timeout": _Number(whole=False, above=0, most=MAX_WAIT, of="seconds", none="or None: no timeout", flag=False),
+}
+
+
+def option_said(name: str, keywords: bool = True) -> str:
+    """An option of :data:`NUMBERS` as a refusal names it: as the Python caller gave it, then the command
+    line's flag where there is one (``timeout= (--timeout)``, ``count=``), or, not ``keywords``, as the
+    command line spells it (``--timeout``: mapper send and serve check their flags before they make a
+    Sender or a service, so a refusal names no keyword the user did not give)."""
+    flag = f"--{name.replace('_', '-')}"
+    if not keywords:
+        return flag
+    return f"{name}= ({flag})" if NUMBERS[name].flag else f"{name}="
+
+
+def read_numbers(values: dict[str, Any], keywords: bool = True) -> dict[str, Any]:
+    """``values``, options of :data:`NUMBERS` by keyword, read as every number of the API is
+    (:func:`~mapper.options.real_number`, :func:`~mapper.options.whole_number`: np.int64 and np.float32
+    taken, a bool, a str, NaN and infinities refused) within their bounds, or an OptionError of one shape
+    naming the first refused (:func:`option_said`): ``timeout= (--timeout) must be a finite number of
+    seconds, above 0, at most 86,400, not nan``. None stays None where an option takes it."""
+    read: dict[str, Any] = {}
+    for name, value in values.items():
+        spec = NUMBERS[name]
+        if value is None and spec.none:
+            read[name] = None
+            continue
+        notes = [note for note in (spec.why, spec.none if keywords else "") if note]
+        why = f" ({'; '.join(notes)})" if notes else ""
+        said = option_said(name, keywords)
+        if spec.whole:
+            least, most = (None if bound is None else int(bound) for bound in (spec.least, spec.most))
+            read[name] = whole_number(value, said, least=least, most=most, of=spec.of, why=why)
+        else:
+            read[name] = real_number(value, said, above=spec.above, least=spec.least, most=spec.most, of=spec.of, why=why)
+    return read
+
+
+def check_fit(records_per_s: float, bytes_per_s: float, body_records: int | None, body_bytes: int | None, keywords: bool = True) -> None:
+    """An OptionError unless a body of the sizes given (None: not given) fits in one second of the limits, naming
+    each size that does not and its limit as :func:`option_said` names them (the other, met, named an option the
+    user may not have given)."""
+    over = [
+        f"{option_said(f'body_{unit}', keywords)} {number_said(size)} is more than {option_said(f'{unit}_per_s', keywords)} {number_said(limit)}"
+        for unit, size, limit in (("records", body_records, records_per_s), ("bytes", body_bytes, bytes_per_s))
+        if size is not None and size > limit
+    ]
+    if over:
+        raise OptionError(f"a body must fit in one second of the limits: {' and '.join(over)}")
 
 
 def number_said(x: float) -> str:

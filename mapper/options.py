@@ -42,14 +42,14 @@ def body_record_limit(body: bytes) -> int:
 NO_WARNINGS: frozenset[str] = frozenset()
 
 
-def whole_number(value: object, name: str, *, least: int | None = None, of: str = "", why: str = "") -> int:
+def whole_number(value: object, name: str, *, least: int | None = None, most: int | None = None, of: str = "", why: str = "") -> int:
     """``value`` as an ``int``, or an OptionError naming the option ``name`` and the value given.
 
     Every integer option of the API is read here, so that all take the same values: an ``int``
     or anything else that is an integer by ``operator.index`` (numpy's ``np.int64(5)``, what a
     count read from an array is), never a bool (``True`` is no count; numpy's ``np.True_`` is
-    no index) nor a float (``2.0`` neither: a float count is a mistake made elsewhere). ``least``,
-    when given, is the smallest taken; ``of`` says what is counted (``bytes``), ``why`` adds a
+    no index) nor a float (``2.0`` neither: a float count is a mistake made elsewhere). ``least``
+    and ``most``, when given, are the smallest and the largest taken; ``of`` says what is counted (``bytes``), ``why`` adds a
     reason to the message. The message has one shape: ``workers must be a whole number, at
     least 1, not 2.0``.
     """
@@ -59,9 +59,9 @@ def whole_number(value: object, name: str, *, least: int | None = None, of: str 
             number = operator.index(value)  # type: ignore[arg-type]
         except TypeError:
             pass
-    if number is None or (least is not None and number < least):
+    if number is None or (least is not None and number < least) or (most is not None and number > most):
         counted = f" of {of}" if of else ""
-        bound = f", at least {least:,}" if least is not None else ""
+        bound = (f", at least {least:,}" if least is not None else "") + (f", at most {most:,}" if most is not None else "")
         raise OptionError(f"{name} must be a whole number{counted}{bound}{why}, not {preview(int_text(value, repr))}")
     return number
 

@@ -85,18 +85,18 @@ from .commands import (
 from .endpoint import (
     DEFAULT_BYTES_PER_S,
     DEFAULT_RECORDS_PER_S,
-    MAX_WAIT,
     TOKEN_CHARACTERS,
     TOKEN_SPACE,
     Limits,
     Pacer,
     ServiceError,
     body_data,
+    check_fit,
     env_token,
     error_of,
     parse_body,
     printable,
-    rate_option,
+    read_numbers,
     retryable,
     service_loads,
     token_problem,
@@ -132,7 +132,7 @@ from .engine.reader import (
     unpacker,
 )
 from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, option_text, preview, shown_name
-from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, real_number, whole_number
+from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY
 from .paths import to_dot_notation
 from .report import RecordError, plural
 from .writers import json_bytes, json_line, new_temp, planted_link_said, remove_temp, sync_directory, sync_file, temp_kept, temp_stem
@@ -492,21 +492,20 @@ class Sender:
         if token is not None and not isinstance(token, str):
             raise OptionError(f"token= is a str (or None), not {type(token).__name__}")
         # (each read as every number of the API is: np.int64(3) taken, as np.float32(0.5) is)
-        read = send_numbers(
+        read = read_numbers(
             {
                 "records_per_s": records_per_s,
                 "bytes_per_s": bytes_per_s,
+                "body_records": body_records,
+                "body_bytes": body_bytes,
                 "retries": retries,
                 "timeout": timeout,
                 "backoff": backoff,
                 "max_backoff": max_backoff,
-            },
-            keywords=True,
+            }
         )
-        records_per_s, bytes_per_s, retries = read["records_per_s"], read["bytes_per_s"], read["retries"]
-        timeout, backoff, max_backoff = read["timeout"], read["backoff"], read["max_backoff"]
-        body_records = None if body_records is None else whole_number(body_records, "body_records=", why=" (or None)")
-        body_bytes = None if body_bytes is None else whole_number(body_bytes, "body_bytes=", why=" (or None)")
+        records_per_s, bytes_per_s, body_records, body_bytes = read["records_per_s"], read["bytes_per_s"], read["body_records"], read["body_bytes"]
+        retries, timeout, backoff, max_backoff = read["retries"], read["timeout"], read["backoff"], read["max_backoff"]
         try:
             parts = urllib.parse.urlsplit(endpoint)
         except ValueError as exc:  # e.g. an unclosed [ of an IPv6 host
@@ -563,7 +562,7 @@ class Sender:
             if problem is not None:
                 # (a line break or a control character: http.client's ValueError at the first request; U+2028,
                 # a character beyond ASCII, went as UTF-8 without a word, a lone surrogate was a UnicodeEncodeError)
-                raise OptionError(f"the token (token=) {problem}: {TOKEN_CHARACTERS}; give the token alone")
+                raise OptionError(f"token= {problem}: {TOKEN_CHARACTERS}; give the token alone")
             self._headers["Authorization"] = b"Bearer " + token.encode("ascii")
         self._token = token or None  # (only to keep it out of what an answer says: see _hide)
         self._local = threading.local()
@@ -754,7 +753,7 @@ class Sender:
         :class:`~mapper.errors.OptionError`, a negative count having paid the pacer back).
         """
         if count is not None:
-            count = whole_number(count, "count=", least=0, of="the body's records", why=" (or None)")
+            count = read_numbers({"count": count})["count"]
         check_function("before_sending", before_sending)
         if isinstance(body, Body):
             data, n = body.data, body.count
@@ -2635,35 +2634,6 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
     identity_options(p)
 
 
-def _option_said(name: str, keywords: bool) -> str:
-    """An option as the command line spells it (``--records-per-s``), or, ``keywords``, as the Python
-    caller gave it, then the command line's (``records_per_s= (--records-per-s)``)."""
-    flag = f"--{name.replace('_', '-')}"
-    return f"{name}= ({flag})" if keywords else flag
-
-
-def send_numbers(values: dict[str, Any], keywords: bool = False) -> dict[str, Any]:
-    """``records_per_s``, ``bytes_per_s``, ``retries``, ``timeout``, ``backoff`` and ``max_backoff``
-    read as every number of the API is (:func:`~mapper.options.real_number`, :func:`~mapper.options.whole_number`:
-    np.int64 and np.float32 taken, a bool, a str, NaN and infinities refused), each named as the
-    command line spells it (``--timeout``), or, ``keywords``, as the Python caller gave it, then the
-    command line's (``timeout= (--timeout)``: a :class:`Sender` made in Python was told of a flag it
-    was not given; mapper send checks its options before it makes one). ``retries`` is 0 or more,
-    ``timeout`` above 0, the backoffs 0 or more, each wait at most :data:`MAX_WAIT` (the socket's
-    timeout and time.sleep overflow far below float's range: a traceback); the two rates as
-    :class:`~mapper.endpoint.Limits` reads them."""
-    read: dict[str, Any] = {}
-    for name, value in values.items():
-        said = _option_said(name, keywords)
-        if name in ("records_per_s", "bytes_per_s"):
-            read[name] = rate_option(value, name)  # (named as Limits names it, the keyword and the flag, from either)
-        elif name == "retries":
-            read[name] = whole_number(value, said, least=0)
-        else:
-            read[name] = real_number(value, said, above=0 if name == "timeout" else None, least=None if name == "timeout" else 0, most=MAX_WAIT, of="seconds")
-    return read
-
-
 def _dry_run_out(args: argparse.Namespace) -> IO[str] | None:
     """Where a dry run's body lines go: they are its output, but with ``--report json``
     standard output holds the JSON alone (stderr then, nowhere with ``-q``)."""
@@ -2704,16 +2674,10 @@ def cmd_send(args: argparse.Namespace) -> int:
         # (> r.ndjson: the shell emptied it, and send said "0 records sent", exit 0, as validate did)
         said = "--dry-run writes the bodies" if args.dry_run else "--report json writes the report" if args.report == "json" else None
         stdout_on_input([args.sink, *args.records], said, "them" if args.dry_run else "it")
-        send_numbers(
-            {
-                "records_per_s": args.records_per_s,
-                "bytes_per_s": args.bytes_per_s,
-                "retries": args.retries,
-                "timeout": args.timeout,
-                "backoff": args.backoff,
-                "max_backoff": args.max_backoff,
-            }
-        )
+        # (checked here, so that each refused is named by its flag alone, not by a Sender's keyword)
+        numbers = ("records_per_s", "bytes_per_s", "body_records", "body_bytes", "retries", "timeout", "backoff", "max_backoff")
+        read = read_numbers({name: getattr(args, name) for name in numbers}, keywords=False)
+        check_fit(read["records_per_s"], read["bytes_per_s"], read["body_records"], read["body_bytes"], keywords=False)
         if args.records_path is not None and args.input_format == "endpoint":
             raise OptionError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")
         records_path = records_path_option(args.records_path, args.records)

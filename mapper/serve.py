@@ -85,7 +85,6 @@ from .endpoint import (
     INVALID_BODY,
     INVALID_CONTENT_TYPE,
     INVALID_PARAMETER,
-    MAX_WAIT,
     METHOD_NOT_ALLOWED,
     MISSING_PARAMETER,
     MISSING_TOKEN,
@@ -101,9 +100,9 @@ from .endpoint import (
     env_token,
     number_said,
     printable,
+    read_numbers,
 )
 from .errors import MapperError, OptionError, check_function, closest, read_once, shown_name, unpacked_file
-from .options import real_number, whole_number
 from .report import plural
 from .store import ForeignDatabaseError, Store, closed_error, not_a_file, stored_sinks_problem
 from .writers import binary_stdout, write_whole
@@ -385,16 +384,15 @@ class App:
             raise OptionError(f"App serves a mapper.store.Store, not {type(store).__name__}")
         check_function("log", log)
         check_function("clock", clock, optional=False)
-        if max_body_bytes is not None:
-            max_body_bytes = whole_number(max_body_bytes, "the largest body (max_body_bytes, --max-body-bytes)", least=1, of="bytes")
+        max_body_bytes = read_numbers({"max_body_bytes": max_body_bytes})["max_body_bytes"]
         if token is not None and not isinstance(token, str):
-            raise OptionError(f"the token (token=) is a str (or None), not {type(token).__name__}")
+            raise OptionError(f"token= is a str (or None), not {type(token).__name__}")
         if limits is not None and not isinstance(limits, Limits):
             raise OptionError(f"limits= is a mapper.endpoint.Limits (or None), not {type(limits).__name__}")
         if token is not None and not token.strip(TOKEN_SPACE):
-            raise OptionError("the token (token, --token-env) is empty or white space: give a token, or none to take requests without one")
+            raise OptionError("token= is empty or white space: give a token, or None to take requests without one")
         # (an integer past a float's range passed `< math.inf`: every POST /v1/sinks then failed in the store)
-        create_delay = real_number(create_delay, "the CREATING delay (create_delay, --create-delay)", least=0, of="seconds")
+        create_delay = read_numbers({"create_delay": create_delay})["create_delay"]
         self.store = store
         self.token = token
         self.limits = limits or Limits()
@@ -2016,15 +2014,10 @@ class Server:
 
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, *, idle_timeout: float = 30.0, max_connections: int = MAX_CONNECTIONS):
         self.app = app
-        ports = " from 0 to 65535 (0 picks a free one)"
-        port = whole_number(port, "the port", why=ports)
-        if not 0 <= port <= 65535:
-            raise OptionError(f"the port must be a whole number{ports}, not {port!r}")
-        max_connections = whole_number(max_connections, "the connection limit (max_connections)", least=1, of="connections")
-        # (taken unchecked, it became every connection's socket timeout: 0 a non-blocking socket, -1, NaN or "5" an
-        # error in each connection's thread, inf a failed deadline: every request dropped unanswered, a line on stderr each)
-        if idle_timeout is not None:
-            idle_timeout = real_number(idle_timeout, "the idle timeout (idle_timeout=)", above=0, most=MAX_WAIT, of="seconds", why=" (or None: no timeout)")
+        # (idle_timeout taken unchecked became every connection's socket timeout: 0 a non-blocking socket, -1, NaN or "5"
+        # an error in each connection's thread, inf a failed deadline: every request dropped unanswered, a line on stderr each)
+        read = read_numbers({"port": port, "max_connections": max_connections, "idle_timeout": idle_timeout})
+        port, max_connections, idle_timeout = read["port"], read["max_connections"], read["idle_timeout"]
         if not isinstance(host, str) or not host.strip():  # the socket takes "" as every interface: a --host "$UNSET" was open to the network
             raise OptionError(f"the host must be an address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface), not {host!r}")
         if host.startswith("[") and host.endswith("]"):  # (an IPv6 address as a URL writes it)
@@ -2319,6 +2312,11 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
             print(f"mapper serve: {shown_name(path)}: {_bare_array_said(Path(path)) or exc.message}", file=sys.stderr)
             return EXIT_USAGE
     try:
+        # (checked here, so that each refused is named by its flag alone, not by the Python keyword of Limits, App or Server)
+        read_numbers(
+            {name: getattr(args, name) for name in ("records_per_s", "bytes_per_s", "max_body_bytes", "create_delay", "port", "max_connections")},
+            keywords=False,
+        )
         limits = Limits(args.records_per_s, args.bytes_per_s)
         app = App(store, token=token, limits=limits, max_body_bytes=args.max_body_bytes, create_delay=args.create_delay, log=None if args.quiet else _log)
         announce = list(setup(app)) if setup is not None else []

@@ -83,7 +83,7 @@ INTEGER_OPTIONS: list[tuple[str, Callable[[Any], Any], int, bool]] = [
     ("limit=", lambda v: _rows(limit=v), 5, True),
     ("page=", lambda v: _rows(page=v), 5, False),
     ("max_body_bytes", lambda v: _app(max_body_bytes=v), 1000, True),
-    ("the port", lambda v: _server(port=v), 0, False),
+    ("port=", lambda v: _server(port=v), 0, False),
     ("max_connections", lambda v: _server(max_connections=v), 4, False),
     ("max_depth", lambda v: mapper.infer([b'{"id": 1, "a": {"b": 1}}', b'{"id": 2, "a": {"b": 2}}'], max_depth=v), 1, True),
 ]

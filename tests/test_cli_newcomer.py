@@ -417,20 +417,20 @@ def test_a_mistyped_path_is_noted_by_a_run_of_several_processes_too(tmp_path, ca
 @pytest.mark.parametrize(
     ("argv", "said"),
     [
-        (["send", SINK, RECORDS, "--dry-run", "--records-per-s", "0"], "mapper send: the records per second limit (records_per_s, --records-per-s) must be"),
+        (["send", SINK, RECORDS, "--dry-run", "--records-per-s", "0"], "mapper send: --records-per-s must be"),
         (
             ["send", SINK, RECORDS, "--dry-run", "--bytes-per-s", "10"],
-            "mapper send: the bytes per second limit (bytes_per_s, --bytes-per-s) must be a finite number, at least 26 (to admit a body of one record), not 10",
+            "mapper send: --bytes-per-s must be a finite number, at least 26 (to admit a body of one record), not 10",
         ),
         (
             ["send", SINK, RECORDS, "--dry-run", "--body-records", "0"],
-            "mapper send: a body's limit (body_records, --body-records) must be a whole number, at least 1, not 0",
+            "mapper send: --body-records must be a whole number, at least 1, not 0",
         ),
         (
             ["send", SINK, RECORDS, "--dry-run", "--body-bytes", "5"],
-            "mapper send: a body's limit (body_bytes, --body-bytes) must be a whole number, at least 26 (a body holding the smallest record, {}), not 5",
+            "mapper send: --body-bytes must be a whole number, at least 26 (a body holding the smallest record, {}), not 5",
         ),
-        (["serve", "--db", ":memory:", "--port", "0", "--records-per-s", "0.5"], "mapper serve: the records per second limit (records_per_s, --records-per-s)"),
+        (["serve", "--db", ":memory:", "--port", "0", "--records-per-s", "0.5"], "mapper serve: --records-per-s must be"),
     ],
     ids=["send records/s", "send bytes/s", "send body records", "send body bytes", "serve records/s"],
 )

@@ -122,7 +122,7 @@ def test_limits_refuse_a_body_limit_that_is_no_whole_number_as_sender_does(optio
     from mapper.errors import OptionError
 
     with pytest.raises(
-        OptionError, match=rf"{option}, --{option.replace('_', '-')}\) must be a whole number, at least \d+( \(.*\))?, not {re.escape(repr(value))}"
+        OptionError, match=rf"{option}= \(--{option.replace('_', '-')}\) must be a whole number, at least \d+( \(.*\))?, not {re.escape(repr(value))}"
     ):
         Limits(**{option: value})
     assert Limits(body_records=5, body_bytes=2000).max_records == 5  # (whole numbers, as before)

@@ -81,10 +81,10 @@ def test_an_integer_beyond_a_floats_range_is_an_option_error_naming_the_option(o
 def test_a_senders_nan_or_infinity_names_the_keyword_it_was_given() -> None:
     # Sender(records_per_s=nan) from Python said "--records-per-s must be a finite number": a flag
     # the caller never gave, the keyword unnamed (mapper send says its flag: test_send_serve)
-    # (the two rates named as Limits names them, the keyword and the flag: one message, from Python and mapper send)
+    # (the two rates named as every option is, the keyword and the flag)
     for option, value, words in (
-        ("records_per_s", math.nan, "the records per second limit (records_per_s, --records-per-s) must be a finite number, at least 1"),
-        ("bytes_per_s", math.inf, "the bytes per second limit (bytes_per_s, --bytes-per-s) must be a finite number, at least 26"),
+        ("records_per_s", math.nan, "records_per_s= (--records-per-s) must be a finite number, at least 1"),
+        ("bytes_per_s", math.inf, "bytes_per_s= (--bytes-per-s) must be a finite number, at least 26"),
         ("timeout", -math.inf, "timeout= (--timeout) must be a finite number of seconds, above 0, at most 86,400"),
         ("backoff", math.nan, "backoff= (--backoff) must be a finite number of seconds, at least 0, at most 86,400"),
         ("max_backoff", math.inf, "max_backoff= (--max-backoff) must be a finite number of seconds, at least 0, at most 86,400"),

@@ -270,7 +270,7 @@ def test_a_body_over_one_second_of_the_limits_names_only_the_limit_it_passes():
     # --records-per-s 10 --body-records 20 said "... and --body-bytes (500,000) <= --bytes-per-s (1,000,000)" too
     with pytest.raises(mapper.errors.OptionError) as info:
         mapper.endpoint.Limits(10, 1_000_000, 20)
-    assert str(info.value) == "a body must fit in one second of the limits: --body-records (20) <= --records-per-s (10)"
+    assert str(info.value) == "a body must fit in one second of the limits: body_records= (--body-records) 20 is more than records_per_s= (--records-per-s) 10"
 
 
 @pytest.mark.parametrize("rejects", [False, True])

@@ -1155,8 +1155,8 @@ def test_send_usage_errors_exit_2(tmp_path, capsys):
     rc, _out, err = main_in_process(capsys, "send", SINK, SEED, "--endpoint", "http://127.0.0.1:0/x", "--retries", "0")
     assert rc == EXIT_USAGE and "port must be 1-65535, not 0" in err
     for option, value, words in (
-        ("--port", 65536, "0 to 65535"),
-        ("--port", -1, "0 to 65535"),
+        ("--port", 65536, "at least 0, at most 65,535"),
+        ("--port", -1, "at least 0, at most 65,535"),
         ("--max-body-bytes", 0, "whole number of bytes, at least 1, not 0"),
         ("--create-delay", "nan", "a finite number of seconds, at least 0, not nan"),
         ("--create-delay", -1, "a finite number of seconds, at least 0, not -1"),
@@ -1236,8 +1236,8 @@ def test_send_refuses_outputs_over_its_inputs_and_odd_numbers_before_reading(tmp
         (["--rejects", "-"], "not '-'"),
         (
             ["--records-per-s", "nan"],
-            "mapper send: the records per second limit (records_per_s, --records-per-s) must be a finite number, at least 1",
-        ),  # (named as Limits names it, from Python and mapper send alike)
+            "mapper send: --records-per-s must be a finite number, at least 1",
+        ),  # (named by its flag, as every option mapper send refuses)
         (["--backoff", "inf"], "finite"),
         (["--timeout", "nan"], "finite"),
     ):
@@ -1782,9 +1782,9 @@ _URL = "http://127.0.0.1:9/v2/sinks/x"
         (lambda st: mapper.Sender(_URL, retries="3"), "retries= (--retries) must be a whole number, at least 0, not '3'"),
         (lambda st: mapper.Sender(_URL, retries=True), "retries= (--retries) must be a whole number, at least 0, not True"),
         (lambda st: mapper.Sender(_URL, timeout="5"), "timeout= (--timeout) must be a finite number of seconds, above 0, at most 86,400, not '5'"),
-        (lambda st: mapper.Sender(_URL, body_records=2.5), "body_records= must be a whole number (or None), not 2.5"),
+        (lambda st: mapper.Sender(_URL, body_records=2.5), "body_records= (--body-records) must be a whole number, at least 1 (or None), not 2.5"),
         (lambda st: App(st, limits=5), "limits= is a mapper.endpoint.Limits (or None), not int"),
-        (lambda st: App(st, token=5), "the token (token=) is a str (or None), not int"),
+        (lambda st: App(st, token=5), "token= is a str (or None), not int"),
         (lambda st: st.rows("x", offset="x"), "offset= must be a whole number of rows, at least 0, not 'x'"),
         (lambda st: st.rows("x", limit=1.5), "limit= must be a whole number of rows, at least 0 (or None), not 1.5"),
         (lambda st: st.rows(5), "a sink id is a str, not int"),

@@ -377,7 +377,7 @@ def test_a_token_with_white_space_around_it_matches_what_a_header_can_carry(toke
         ("s3c\x00ret", "holds a control character"),
         ("s3cret\x7f", "holds a control character"),
     ):
-        with pytest.raises(mapper.OptionError, match=f"the token \\(token=\\) {said}"):  # what no header can carry: said before sending
+        with pytest.raises(mapper.OptionError, match=f"token= {said}"):  # what no header can carry: said before sending
             mapper.Sender("http://127.0.0.1:9/v2/sinks/x", token=odd)
 
 
@@ -736,7 +736,7 @@ def test_connections_past_the_limit_are_answered_503_at_once_and_the_next_is_ser
             s.close()
         server.stop(timeout=5.0)
         store.close()
-    with pytest.raises(mapper.OptionError, match="connection limit"):
+    with pytest.raises(mapper.OptionError, match=r"max_connections= \(--max-connections\) must be"):
         Server(app, max_connections=0)
 
 

@@ -127,9 +127,7 @@ def test_an_idle_timeout_that_is_no_number_of_seconds_is_refused_naming_it(idle_
     (``OverflowError``): the server listened and dropped every request unanswered."""
     store = Store(":memory:")
     try:
-        with pytest.raises(
-            OptionError, match=r"idle timeout \(idle_timeout=\) must be a finite number of seconds, above 0, at most 86,400 \(or None: no timeout\), not "
-        ):
+        with pytest.raises(OptionError, match=r"idle_timeout= must be a finite number of seconds, above 0, at most 86,400 \(or None: no timeout\), not "):
             Server(App(store), idle_timeout=idle_timeout)
     finally:
         store.close()

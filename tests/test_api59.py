@@ -1,0 +1,95 @@
+"""The API's consistency (session 59): every numeric option of a Sender, Limits and the local service
+refused in one shape, naming the Python keyword, then the flag of mapper send or serve where there is
+one (``timeout= (--timeout) must be ...``); the command lines name their flag alone."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import pytest
+
+import mapper
+from mapper.endpoint import Limits
+from mapper.serve import App, Server
+from mapper.store import Store
+from tests.cli_inproc import run_main
+
+URL = "http://127.0.0.1:9/v2/sinks/s"  # (nothing is sent: a Sender connects at its first body)
+
+
+def _sender(**kw: Any) -> None:
+    mapper.Sender(URL, **kw).close()
+
+
+def _count(count: Any) -> None:
+    with mapper.Sender(URL) as sender:
+        sender.send(b'{"records": []}', count=count)
+
+
+#: (the keyword, the flag of mapper send or serve or None, a call refusing the value)
+REFUSED: list[tuple[str, str | None, Callable[[Any], Any]]] = [
+    ("records_per_s", "--records-per-s", lambda v: _sender(records_per_s=v)),
+    ("bytes_per_s", "--bytes-per-s", lambda v: _sender(bytes_per_s=v)),
+    ("body_records", "--body-records", lambda v: _sender(body_records=v)),
+    ("body_bytes", "--body-bytes", lambda v: _sender(body_bytes=v)),
+    ("retries", "--retries", lambda v: _sender(retries=v)),
+    ("timeout", "--timeout", lambda v: _sender(timeout=v)),
+    ("backoff", "--backoff", lambda v: _sender(backoff=v)),
+    ("max_backoff", "--max-backoff", lambda v: _sender(max_backoff=v)),
+    ("count", None, _count),
+    ("records_per_s", "--records-per-s", lambda v: Limits(records_per_s=v)),
+    ("bytes_per_s", "--bytes-per-s", lambda v: Limits(bytes_per_s=v)),
+    ("body_records", "--body-records", lambda v: Limits(body_records=v)),
+    ("body_bytes", "--body-bytes", lambda v: Limits(body_bytes=v)),
+    ("max_body_bytes", "--max-body-bytes", lambda v: App(Store(), max_body_bytes=v)),
+    ("create_delay", "--create-delay", lambda v: App(Store(), create_delay=v)),
+    ("port", "--port", lambda v: Server(App(Store()), port=v)),
+    ("max_connections", "--max-connections", lambda v: Server(App(Store()), max_connections=v)),
+    ("idle_timeout", None, lambda v: Server(App(Store()), idle_timeout=v)),
+]
+
+
+@pytest.mark.parametrize("value", [-1, math.nan, "5"], ids=["negative", "nan", "str"])
+@pytest.mark.parametrize("keyword, flag, call", REFUSED, ids=[f"{i}-{r[0]}" for i, r in enumerate(REFUSED)])
+def test_every_sender_limits_and_service_number_is_refused_in_one_shape(keyword: str, flag: str | None, call: Callable[[Any], Any], value: Any) -> None:
+    """The rates said "the records per second limit (records_per_s, --records-per-s) must be", a body's limits "a
+    body's limit (body_records, --body-records)", the service's "the CREATING delay (create_delay, --create-delay)",
+    "the connection limit (max_connections)" and "the port", where every other option said ``timeout= (--timeout)``."""
+    with pytest.raises(mapper.OptionError) as info:
+        call(value)
+    named = f"{keyword}= ({flag})" if flag else f"{keyword}="
+    assert str(info.value).startswith(f"{named} must be a "), str(info.value)
+
+
+def test_a_body_over_one_second_of_the_limits_names_the_keywords_from_python() -> None:
+    """Sender(body_records=20, records_per_s=10) was told of --body-records and --records-per-s, flags it was not given."""
+    with pytest.raises(mapper.OptionError) as info:
+        _sender(records_per_s=10, body_records=20)
+    assert str(info.value) == "a body must fit in one second of the limits: body_records= (--body-records) 20 is more than records_per_s= (--records-per-s) 10"
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["send", "--dry-run", "--records-per-s", "0"], "--records-per-s must be a finite number, at least 1 (to admit a body of one record), not 0"),
+        (["send", "--dry-run", "--body-records", "0"], "--body-records must be a whole number, at least 1, not 0"),
+        (["send", "--dry-run", "--body-bytes", "5"], "--body-bytes must be a whole number, at least 26 (a body holding the smallest record, {}), not 5"),
+        (
+            ["send", "--dry-run", "--records-per-s", "10", "--body-records", "20"],
+            "a body must fit in one second of the limits: --body-records 20 is more than --records-per-s 10",
+        ),
+        (["serve", "--bytes-per-s", "10"], "--bytes-per-s must be a finite number, at least 26 (to admit a body of one record), not 10"),
+        (["serve", "--max-connections", "0"], "--max-connections must be a whole number of connections, at least 1, not 0"),
+        (["serve", "--create-delay", "-1"], "--create-delay must be a finite number of seconds, at least 0, not -1"),
+        (["serve", "--max-body-bytes", "0"], "--max-body-bytes must be a whole number of bytes, at least 1, not 0"),
+        (["serve", "--port", "70000"], "--port must be a whole number, at least 0, at most 65,535 (0 picks a free one), not 70000"),
+    ],
+)
+def test_the_command_lines_name_a_refused_number_by_its_flag_alone(argv: list[str], said: str) -> None:
+    """mapper send and serve named the Python keyword of the rates, the body limits, the CREATING delay and the
+    connection limit (``the connection limit (max_connections)``: no flag at all) beside or instead of the flag."""
+    command, *options = argv
+    inputs = ["examples/aircraft/sink.json", "examples/aircraft/records.ndjson"] if command == "send" else ["--db", ":memory:"]
+    proc = run_main(command, *inputs, *options)
+    assert proc.returncode == 2 and proc.err == f"mapper {command}: {said}\n", proc.err
