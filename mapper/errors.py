@@ -847,12 +847,12 @@ def _kind_split(name: str, ending: str) -> tuple[str, str]:
     return name, ending
 
 
-def _unused(stem: str, ending: str, own: str = "", first: list[str] | None = None) -> str:
+def _unused(stem: str, ending: str, own: str = "") -> str:
     """Where a hint's command writes (``> NAME``), as :func:`shell_file` gives it: the first of
-    ``first``, ``stem + ending``, then ``-2`` ... ``-9`` before ``ending``, that no file (nor link) has
-    and is not the input's ``own`` (the last if all are taken): never over a file (``>`` would
-    empty one before it is read)."""
-    names = [*(first or ()), stem + ending, *(f"{stem}-{n}{ending}" for n in range(2, 10))]
+    ``stem + ending``, then ``-2`` ... ``-9`` before ``ending``, that no file (nor link) has and is
+    not the input's ``own`` (the last if all are taken): never over a file (``>`` would empty one
+    before it is read)."""
+    names = [stem + ending, *(f"{stem}-{n}{ending}" for n in range(2, 10))]
     return shell_file(next((name for name in names if name != own and not os.path.lexists(name)), names[-1]))
 
 
