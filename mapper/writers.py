@@ -1258,14 +1258,25 @@ def _offset_pieces(offsets: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def write_npz(batch: Batch, out: str | os.PathLike[str]) -> None:
-    """The batch as an ``.npz`` (a zip of ``.npy`` arrays, see :func:`npz_pieces`), whatever ``out``'s extension."""
+    """The batch as an ``.npz`` (a zip of ``.npy`` arrays, see :func:`npz_pieces`), whatever ``out``'s extension;
+    ``-`` is standard output, as every writer of a batch takes it (a file named ``-`` is ``./-``)."""
     out = _out_name(out)
     try:
-        _check_batch(batch, shown_name(out))
+        _check_batch(batch, "standard output" if out == "-" else shown_name(out))
         pieces = npz_pieces([batch])
     except BaseException:
         end_unwritten(out)
         raise
+    if out == "-":  # (a file named - was written, where write_ndjson, write_parquet and write_arrow wrote standard output)
+        try:
+            fh = binary_stdout()
+            _savez(fh, pieces)
+            fh.flush()
+        except BrokenPipeError:  # (a closed pipe as it is, as the other writers raise it)
+            raise
+        except OSError as exc:
+            raise OutputError(f"cannot write standard output: {exc.strerror or exc}") from None
+        return
     with atomic_output(out) as fh:
         _savez(fh, pieces)
 

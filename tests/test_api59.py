@@ -93,3 +93,57 @@ def test_the_command_lines_name_a_refused_number_by_its_flag_alone(argv: list[st
     inputs = ["examples/aircraft/sink.json", "examples/aircraft/records.ndjson"] if command == "send" else ["--db", ":memory:"]
     proc = run_main(command, *inputs, *options)
     assert proc.returncode == 2 and proc.err == f"mapper {command}: {said}\n", proc.err
+
+
+# --- "-" is standard output for every writer of a batch -----------------------------------------------
+
+SINK = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "string"}]
+M = mapper.compile_sink(SINK, id_field="id", allow_missing_fields=True)
+
+
+class _Stdout:
+    """A text stream over bytes, as sys.stdout is, holding what was written to its buffer."""
+
+    def __init__(self) -> None:
+        import io
+
+        self.buffer = io.BytesIO()
+
+    def write(self, text: str) -> int:
+        return self.buffer.write(text.encode())
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("writer", ["write_npz", "write_ndjson", "write_parquet", "write_arrow"])
+@pytest.mark.parametrize("dash", ["-", "path"])
+def test_every_writer_writes_a_dash_to_standard_output(writer: str, dash: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """write_npz(batch, "-") wrote a file named ``-`` where write_ndjson, write_parquet and write_arrow wrote
+    standard output, as ``mapper map -o -`` does and as ``m.map("-")`` reads standard input."""
+    from pathlib import Path
+
+    from mapper import writers
+
+    pytest.importorskip("pyarrow")
+    batch = M.map(b'{"id": 1, "n": "a"}\n{"id": 2, "n": "b"}\n')
+    out = _Stdout()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdout", out)
+    getattr(writers, writer)(batch, "-" if dash == "-" else Path("-"))
+    assert list(tmp_path.iterdir()) == []  # (no file named -)
+    data = out.buffer.getvalue()
+    (tmp_path / f"back.{writer[6:]}").write_bytes(data)
+    if writer == "write_ndjson":
+        assert data == b'{"_id":1,"n":"a"}\n{"_id":2,"n":"b"}\n'
+    else:
+        assert mapper.read_batch(tmp_path / f"back.{writer[6:]}").equals(batch)
+
+
+def test_a_file_named_dash_is_written_as_dot_slash_dash(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mapper.writers import write_npz
+
+    batch = M.map(b'{"id": 1, "n": "a"}\n')
+    monkeypatch.chdir(tmp_path)
+    write_npz(batch, "./-")
+    assert [p.name for p in tmp_path.iterdir()] == ["-"] and (tmp_path / "-").read_bytes()[:2] == b"PK"
