@@ -33,7 +33,7 @@ def test_an_idle_timeout_no_socket_takes_is_refused_when_the_server_is_made() ->
     from mapper.store import Store
 
     with Store(":memory:") as store:
-        with pytest.raises(mapper.OptionError, match=r"the idle timeout \(idle_timeout=\) must be a finite number of seconds, above 0, at most 86,400"):
+        with pytest.raises(mapper.OptionError, match=r"idle_timeout= must be a finite number of seconds, above 0, at most 86,400"):
             Server(App(store), idle_timeout=1e10)
         server = Server(App(store), idle_timeout=86_400)  # (the most taken, mapper.endpoint.MAX_WAIT; None: none)
         server.httpd.server_close()
