@@ -32,7 +32,7 @@ from .engine.gojson import BODY_BOM_PROBLEM, huge_number_in, json_problem, servi
 from .engine.gojson import go_loads as _loads
 from .engine.reader import BOM, BrokenDocument, endpoint_units, huge_number_said, request_items
 from .errors import MapperError, OptionError, preview
-from .options import real_number, whole_number
+from .options import number_given, real_number, whole_number
 from .report import plural
 
 __all__ = [
@@ -457,26 +457,12 @@ def check_fit(records_per_s: float, bytes_per_s: float, body_records: int | None
     each size that does not and its limit as :func:`option_said` names them (the other, met, named an option the
     user may not have given)."""
     over = [
-        f"{option_said(f'body_{unit}', keywords)} {number_said(size)} is more than {option_said(f'{unit}_per_s', keywords)} {number_said(limit)}"
+        f"{option_said(f'body_{unit}', keywords)} {number_given(size)} is more than {option_said(f'{unit}_per_s', keywords)} {number_given(limit)}"
         for unit, size, limit in (("records", body_records, records_per_s), ("bytes", body_bytes, bytes_per_s))
         if size is not None and size > limit
     ]
     if over:
         raise OptionError(f"a body must fit in one second of the limits: {' and '.join(over)}")
-
-
-def number_said(x: float) -> str:
-    """A number as its option was written: ``1,000,000``, ``2.5``, ``nan``; an integer past a float's
-    range (of 31 digits or more) by its size: ``:g`` of ``10**400`` raised OverflowError, ``:,`` past 4,300 digits ValueError."""
-    if isinstance(x, bool):  # (no number: said as given, not as 1)
-        return repr(x)
-    if isinstance(x, int) and abs(x) >= 10**30:
-        return f"{'a negative' if x < 0 else 'an'} integer of {int(math.log10(abs(x))) + 1:,} digits"
-    if isinstance(x, int):
-        return f"{x:,}"
-    if not isinstance(x, float):
-        return preview(repr(x))
-    return f"{x:,.0f}" if math.isfinite(x) and x == int(x) and abs(x) < 1e18 else f"{x:,g}"
 
 
 class TokenBucket:

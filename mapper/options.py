@@ -16,7 +16,18 @@ from dataclasses import dataclass
 
 from .errors import OptionError, int_text, long_int_text, preview
 
-__all__ = ["INPUT_FORMATS", "MAX_RECORD_SIZE", "MIN_RECORD_SIZE", "NO_WARNINGS", "ON_ERROR", "MapOptions", "body_record_limit", "real_number", "whole_number"]
+__all__ = [
+    "INPUT_FORMATS",
+    "MAX_RECORD_SIZE",
+    "MIN_RECORD_SIZE",
+    "NO_WARNINGS",
+    "ON_ERROR",
+    "MapOptions",
+    "body_record_limit",
+    "number_given",
+    "real_number",
+    "whole_number",
+]
 
 #: Batch policies: ``endpoint`` (the service's: a bad record is refused alone; a record lacking a
 #: mapped value under ``allow_missing_fields: false`` discards the batch), ``reject`` (any bad record
@@ -100,7 +111,7 @@ def real_number(
             f"at most {most:,g}" if most is not None else "",
         ]
         bound = "".join(f", {b}" for b in bounds if b)
-        raise OptionError(f"{name} must be a finite number{counted}{bound}{why}, not {_number_given(value)}")
+        raise OptionError(f"{name} must be a finite number{counted}{bound}{why}, not {number_given(value)}")
     return number
 
 
@@ -115,12 +126,17 @@ def _is_index(value: object) -> bool:
     return True
 
 
-def _number_given(value: object) -> str:
-    """A refused number as it was given: its repr, but an integer too long to print or past a float's range by its size."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
-        return f"{'-' if value < 0 else ''}{long_int_text(value)}"
+def number_given(value: object) -> str:
+    """A number as a message says it, as it was given: an int with its thousands separated (``1,000,000``), an
+    integral float below 10**18 as one (``1e6`` on a command line, ``1,000,000``: the same number from Python and
+    from a flag, which argparse reads as a float, said alike), another float as Python writes it, its thousands
+    separated too (``2.5``, ``1,234.5678``, ``nan``, ``1e+20``: ``:g`` cut ``1234.5678`` to ``1,234.57``), an integer of 31 digits or more by its size
+    (``<an integer of 401 digits>``: ``:g`` of one past a float's range raised OverflowError, ``:,`` past 4,300 digits
+    ValueError), and what is no int nor float (a bool, numpy's integers, a str) as its repr: ``True``, ``np.int64(5)``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{'-' if value < 0 else ''}{long_int_text(value)}" if abs(value) >= 10**30 else f"{value:,}"
     if isinstance(value, float):  # (numpy's float64 too: said as a number, as a command line's option was written)
-        return f"{value:,.0f}" if math.isfinite(value) and value == int(value) and abs(value) < 1e18 else repr(float(value))
+        return f"{value:,.0f}" if math.isfinite(value) and value == int(value) and abs(value) < 1e18 else f"{float(value):,}"
     return preview(int_text(value, repr))
 
 
@@ -164,7 +180,7 @@ class MapOptions:
                 m = whole_number(m, "max_errors", least=0) if _is_index(m) else real_number(m, "max_errors", least=0, most=1)
             except OptionError:
                 raise OptionError(
-                    f"max_errors must be a count (an int >= 0) or a share of the records (a float from 0.0 to 1.0), not {_number_given(m)}"
+                    f"max_errors must be a count (an int >= 0) or a share of the records (a float from 0.0 to 1.0), not {number_given(m)}"
                 ) from None
             object.__setattr__(self, "max_errors", m)
         if m is not None and self.on_error != "skip":

@@ -98,11 +98,11 @@ from .endpoint import (
     ServiceError,
     TokenBucket,
     env_token,
-    number_said,
     printable,
     read_numbers,
 )
 from .errors import MapperError, OptionError, check_function, closest, read_once, shown_name, unpacked_file
+from .options import number_given
 from .report import plural
 from .store import ForeignDatabaseError, Store, closed_error, not_a_file, stored_sinks_problem
 from .writers import binary_stdout, write_whole
@@ -154,7 +154,7 @@ def query_int(req: Request, name: str, default: int) -> int:
 def limits_said(limits: Limits, sep: str = " and ") -> str:
     """``1,000 records/s and 1,000,000 bytes/s``: each limit as it was given (``:,.0f`` said ``--records-per-s 1.5``
     as ``2 records/s``, where a request of 2 records is refused 413 for holding more than 1)."""
-    return f"{number_said(limits.records_per_s)} records/s{sep}{number_said(limits.bytes_per_s)} bytes/s"
+    return f"{number_given(limits.records_per_s)} records/s{sep}{number_given(limits.bytes_per_s)} bytes/s"
 
 
 def page_limit(limit: int, most: int) -> None:

@@ -147,3 +147,25 @@ def test_a_file_named_dash_is_written_as_dot_slash_dash(tmp_path: Any, monkeypat
     monkeypatch.chdir(tmp_path)
     write_npz(batch, "./-")
     assert [p.name for p in tmp_path.iterdir()] == ["-"] and (tmp_path / "-").read_bytes()[:2] == b"PK"
+
+
+# --- one formatter of a number in a message (options.number_given) ----------------------------------------
+
+
+def test_a_number_refused_from_python_and_from_the_command_line_is_said_alike() -> None:
+    """Sender(backoff=86401) said "not 86401" where mapper send --backoff 86401 (a float to argparse) said "not 86,401"."""
+    with pytest.raises(mapper.OptionError) as info:
+        _sender(backoff=86401)
+    proc = run_main("send", "examples/aircraft/sink.json", "examples/aircraft/records.ndjson", "--dry-run", "--backoff", "86401")
+    assert str(info.value).endswith(", at most 86,400, not 86,401") and proc.err.endswith(", at most 86,400, not 86,401\n"), (str(info.value), proc.err)
+
+
+def test_the_limits_are_said_as_every_number_is() -> None:
+    """The limits' own formatter (endpoint.number_said) cut a fractional limit to six digits (1,234.57 records/s) and
+    said a body limit of 41 digits "an integer of 41 digits", where every refusal says "<an integer of 41 digits>"."""
+    from mapper.serve import limits_said
+
+    assert limits_said(Limits(records_per_s=1234.5678)) == "1,234.5678 records/s and 1,000,000 bytes/s"
+    with pytest.raises(mapper.OptionError) as info:
+        Limits(body_records=10**40)
+    assert str(info.value).endswith(": body_records= (--body-records) <an integer of 41 digits> is more than records_per_s= (--records-per-s) 1,000")

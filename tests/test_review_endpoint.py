@@ -103,7 +103,7 @@ def test_a_senders_other_checks_name_the_keyword_it_was_given() -> None:
         ("backoff", -0.5, "must be a finite number of seconds, at least 0, at most 86,400, not -0.5"),
         ("max_backoff", -1, "must be a finite number of seconds, at least 0, at most 86,400, not -1"),
         ("timeout", 1e6, "must be a finite number of seconds, above 0, at most 86,400, not 1,000,000"),
-        ("backoff", 86401, "must be a finite number of seconds, at least 0, at most 86,400, not 86401"),
+        ("backoff", 86401, "must be a finite number of seconds, at least 0, at most 86,400, not 86,401"),
         ("max_backoff", 1e300, "must be a finite number of seconds, at least 0, at most 86,400, not 1e+300"),
     ):
         with pytest.raises(OptionError) as info:

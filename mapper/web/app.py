@@ -54,9 +54,9 @@ from .. import serve
 from .._version import __version__
 from ..checks import NAME_MAX, NAME_TOO_LONG
 from ..commands import EXIT_USAGE, file_name
-from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, not_json_said, number_said, printable, refused_for_depth
+from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, not_json_said, printable, refused_for_depth
 from ..errors import SURROGATE, MapperError, OptionError, hidden_js, preview
-from ..options import real_number
+from ..options import number_given, real_number
 from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, answered_error, location_text, plural
 from ..serve import App, Request, Response, json_response, page_limit, query_int, require_json
@@ -317,7 +317,7 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
     if refresh > MAX_REFRESH_SECONDS:  # (a browser fired a longer timer at once: the pages asked the service without a pause)
         raise OptionError(
             f"the pages' refresh interval (refresh=) is at most {MAX_REFRESH_SECONDS:,} seconds (about 24 days), a browser's longest timer "
-            f"(a longer one fires at once, and the pages would refresh without a pause), not {number_said(given)}"
+            f"(a longer one fires at once, and the pages would refresh without a pause), not {number_given(given)}"
         )
     ui = _Routes(app, catalog, load_assets() if assets is None else assets)
     app.add_route("GET", r"/", _root, auth=False)
