@@ -381,33 +381,31 @@ def _spaced_quoted(text: str) -> str | None:
     """``text`` with each key written in dot notation that holds white space (after the path's
     start or a dot, before a dot, a bracket or the end: ``my key.b[0]``, ``a[0].my key``) in double
     quotes, as its JSON string (``"my key".b[0]``), the white space around it dropped as JMESPath
-    drops it; the quoted parts of ``text`` kept as they are. None when no key is so written."""
+    drops it; the quoted parts of ``text`` (found by :class:`_Code`, as every check finds them) kept as
+    they are. None when no key is so written."""
+    code = _Code(text)
     out: list[str] = []
     changed = False
     i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in "\"'`":  # (a quoted key or literal, whole)
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i : j + 1])
-            i = j + 1
-            continue
-        if c in _NOT_IN_KEY:
-            out.append(c)
-            i += 1
-            continue
-        j = i
-        while j < n and text[j] not in _NOT_IN_KEY:
-            j += 1
-        run, key = text[i:j], text[i:j].strip(" \t\n\r")
-        if key and any(ch in _JMESPATH_SPACE for ch in key) and text[i - 1 : i] in ("", ".") and text[j : j + 1] in ("", ".", "["):
-            out.append(to_dot_notation([key]))
-            changed = True
-        else:
-            out.append(run)
-        i = j
+    for start, end in zip([*code.starts, n], [*code.ends, n]):
+        while i < start:  # (the text before a quoted part: no key runs into one, a quote being no key's character)
+            c = text[i]
+            if c in _NOT_IN_KEY:
+                out.append(c)
+                i += 1
+                continue
+            j = i
+            while j < start and text[j] not in _NOT_IN_KEY:
+                j += 1
+            run, key = text[i:j], text[i:j].strip(" \t\n\r")
+            if key and any(ch in _JMESPATH_SPACE for ch in key) and text[i - 1 : i] in ("", ".") and text[j : j + 1] in ("", ".", "["):
+                out.append(to_dot_notation([key]))
+                changed = True
+            else:
+                out.append(run)
+            i = j
+        out.append(text[start : end + 1])  # (a quoted key or literal, whole; the end's is empty)
+        i = end + 1
     return "".join(out) if changed else None
 
 
