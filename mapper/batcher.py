@@ -32,6 +32,7 @@ bodies left, each once.
 
 from __future__ import annotations
 
+import io
 import threading
 import weakref
 from bisect import bisect_right
@@ -40,7 +41,7 @@ from itertools import accumulate, repeat
 from operator import add
 from sys import getrecursionlimit
 from types import TracebackType
-from typing import Any, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 import msgspec
 
@@ -51,6 +52,7 @@ from .engine.check import beyond_float64, thread_checker
 from .engine.core import Engine
 from .engine.gojson import same_length_escapes, second_bom, without_bom
 from .engine.pyjson import mapping_text
+from .engine.reader import unreadable
 from .errors import InputError, OptionError, no_set_reason, record_file_note
 from .model import Sink
 from .options import MIN_RECORD_SIZE, MapOptions, body_record_limit, whole_number
@@ -496,6 +498,8 @@ class Batcher:
         if isinstance(tags, (str, bytes, bytearray, memoryview)):  # (each record was given a character as its tag)
             raise OptionError(f"add_many takes the tags as a list, one per record, not one {type(tags).__name__}")
         self._check_open()
+        if isinstance(records, io.IOBase):  # (a closed file was a ValueError from the loop over its lines, one opened for writing io.UnsupportedOperation)
+            records = _file_lines(records)
         tagged = None if tags is None else list(tags)  # (any iterable, as records)
         if ROOMY.roomy and (getrecursionlimit() < UNCAPPED or ROOMY.home):
             texts = self._texts(records)
@@ -794,6 +798,24 @@ class Batcher:
             self._seal()
             out, self._ready = self._ready, ()  # (as in ready)
         return list(out)
+
+
+def _file_lines(stream: io.IOBase) -> Iterator[Any]:
+    """The lines of a file given to :meth:`Batcher.add_many` as its records, a read that fails an InputError
+    naming the file, as :meth:`Mapper.validate` says it of the same file (``cannot read r.ndjson: I/O
+    operation on closed file``)."""
+    try:
+        lines = iter(stream)
+    except (OSError, ValueError) as exc:
+        raise unreadable(stream, exc, "add_many's records") from None
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            return
+        except (OSError, ValueError) as exc:  # (io.UnsupportedOperation is both)
+            raise unreadable(stream, exc, "add_many's records") from None
+        yield line
 
 
 def _text(record: Any) -> tuple[bytes | None, str | None]:

@@ -169,3 +169,28 @@ def test_the_limits_are_said_as_every_number_is() -> None:
     with pytest.raises(mapper.OptionError) as info:
         Limits(body_records=10**40)
     assert str(info.value).endswith(": body_records= (--body-records) <an integer of 41 digits> is more than records_per_s= (--records-per-s) 1,000")
+
+
+# --- records of a surprising type: a MapperError naming them, never a dependency's traceback ----------------
+
+
+@pytest.mark.parametrize("how", ["closed binary", "closed text", "write-only"])
+def test_a_batchers_records_from_a_file_it_cannot_read_are_an_input_error_naming_it(how: str, tmp_path: Any) -> None:
+    """Batcher.add_many(a closed file) was a ValueError, of a file opened for writing io.UnsupportedOperation, from
+    the loop over its lines; validate, map and iter_batches said "cannot read FILE: ..." of the same files."""
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(b'{"id": 1, "n": "a"}\n')
+    fh = open(path, "ab") if how == "write-only" else open(path, "rb" if how == "closed binary" else "r")  # noqa: SIM115
+    if how != "write-only":
+        fh.close()
+    try:
+        batcher = mapper.Batcher(M)
+        with pytest.raises(mapper.InputError) as info:
+            batcher.add_many(fh)
+        assert str(info.value).startswith(f"cannot read {path}: "), str(info.value)
+        with pytest.raises(mapper.InputError) as same:
+            M.validate(fh)
+        assert str(same.value).startswith(f"cannot read {path}: ")
+        assert batcher.add({"id": 2, "n": "b"}).accepted and batcher.added == 1  # (nothing of the file taken)
+    finally:
+        fh.close()

@@ -3294,6 +3294,19 @@ class _Prepend:
         return self.stream.read(n)
 
 
+def unreadable(stream: Any, exc: Exception, unnamed: str = "the input") -> InputError:
+    """The InputError of a read of ``stream`` that raised ``exc``, naming the file (``cannot read r.ndjson: I/O
+    operation on closed file``; ``unnamed`` for a stream with no file's name), as every reader of records says it."""
+    name = _name_of(stream)  # a file's (a GzipFile names its file's, _Prepend standard input's)
+    where = "standard input" if name == "<stdin>" else shown_name(name) if isinstance(name, str) and name and not name.startswith("<") else unnamed
+    detail: Any = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc  # (an OSError's words, as an open's: no [Errno 5])
+    if isinstance(exc, gzip.BadGzipFile) and str(exc).startswith("Not a gzipped file"):
+        detail = _trailing("gzip")  # (after a member, bytes that start none: its first was told by its magic)
+    else:
+        detail = _corrupt(stream, exc) or detail
+    return InputError(f"cannot read {where}: {detail}")
+
+
 def read_input(stream: Any, n: int = -1, one: bool = False) -> bytes:
     """``stream.read(n)``, its errors (a corrupt or cut gzip file, a closed file, a text
     stream) an :class:`InputError` naming the file: every reader of records uses this.
@@ -3301,14 +3314,7 @@ def read_input(stream: Any, n: int = -1, one: bool = False) -> bytes:
     try:
         data = stream.read1(n) if one else stream.read(n)
     except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:  # ValueError: a closed file; zlib, lzma: corrupt data
-        name = _name_of(stream)  # a file's (a GzipFile names its file's, _Prepend standard input's)
-        where = "standard input" if name == "<stdin>" else shown_name(name) if isinstance(name, str) and name and not name.startswith("<") else "the input"
-        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc  # (an OSError's words, as an open's: no [Errno 5])
-        if isinstance(exc, gzip.BadGzipFile) and str(exc).startswith("Not a gzipped file"):
-            detail = _trailing("gzip")  # (after a member, bytes that start none: its first was told by its magic)
-        else:
-            detail = _corrupt(stream, exc) or detail
-        raise InputError(f"cannot read {where}: {detail}") from None
+        raise unreadable(stream, exc) from None
     if isinstance(data, str):
         raise InputError("the records stream is a text stream: open the file in binary mode ('rb'), or pass the text itself")
     if data is None:  # a non-blocking stream with nothing ready: not the end of the input, and nothing to wait on here
