@@ -34,7 +34,7 @@ from .engine.reader import (
     unpacker,
 )
 from .engine.runner import iter_batches, run
-from .errors import InputError, OptionError, no_set_reason
+from .errors import InputError, OptionError, no_set_reason, released_reason
 from .model import Column, Sink
 from .options import MAX_RECORD_SIZE, NO_WARNINGS, MapOptions, check_max_record_size, whole_number
 from .paths import records_path_keys
@@ -497,6 +497,9 @@ def _bytes_given(records: Any) -> Any:
     kind = type(records)
     if kind is bytes or kind is list:  # (the usual records: nothing to look for)
         return records
+    released = released_reason(records, "the records")
+    if released is not None:  # (a ValueError from inside the engine)
+        raise InputError(released)
     if kind is array.array:
         return memoryview(records).cast("B") if records.itemsize == 1 else records
     if (

@@ -53,7 +53,7 @@ from .engine.core import Engine
 from .engine.gojson import same_length_escapes, second_bom, without_bom
 from .engine.pyjson import mapping_text
 from .engine.reader import unreadable
-from .errors import InputError, OptionError, no_set_reason, record_file_note
+from .errors import InputError, OptionError, given_bytes, no_set_reason, record_file_note
 from .model import Sink
 from .options import MIN_RECORD_SIZE, MapOptions, body_record_limit, whole_number
 from .report import RecordError, RejectedRecord, plural
@@ -830,7 +830,7 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
     if record.__class__ is dict:
         return mapping_text(record)
     if isinstance(record, (bytes, bytearray, memoryview)):
-        text = without_bom(bytes(record)).rstrip(b" \t\r\n")
+        text = without_bom(given_bytes(record, "a record's text")).rstrip(b" \t\r\n")
     elif isinstance(record, str):
         text = record.removeprefix("\ufeff").rstrip(" \t\r\n").encode("utf-8", "surrogatepass")
     elif isinstance(record, Mapping):

@@ -31,7 +31,7 @@ import orjson
 from .engine.gojson import BODY_BOM_PROBLEM, huge_number_in, json_problem, service_loads, too_deep
 from .engine.gojson import go_loads as _loads
 from .engine.reader import BOM, BrokenDocument, endpoint_units, huge_number_said, request_items
-from .errors import MapperError, OptionError, preview
+from .errors import MapperError, OptionError, preview, released_reason
 from .options import number_given, real_number, whole_number
 from .report import plural
 
@@ -122,6 +122,9 @@ def body_data(body: Any) -> bytes:
     :class:`~mapper.errors.OptionError` naming its type: a ``str`` was a TypeError from inside numpy,
     a dict an AttributeError, an ``int`` n sent as n NUL bytes."""
     if isinstance(body, (bytes, bytearray, memoryview)):
+        released = released_reason(body, "the request body")
+        if released is not None:  # (a ValueError from inside)
+            raise OptionError(released)
         return bytes(body)
     if isinstance(body, str):
         return body.encode("utf-8", "surrogatepass")

@@ -987,6 +987,29 @@ def _reads_as_json(head: bytes, name: str) -> bool:
     return first != "" and first in '{["-0123456789tfn'
 
 
+def released_reason(value: Any, what: str) -> str | None:
+    """Why ``value``, given as ``what`` (``the records``), cannot be read when it is a memoryview already released
+    (``memoryview.release()``: its bytes are gone, and every use of it was a ValueError from inside); None for anything else."""
+    if not isinstance(value, memoryview):
+        return None
+    try:
+        value.nbytes  # noqa: B018 - (the one question a released view refuses without reading it)
+    except ValueError:
+        return f"{what} came as a released memoryview: its bytes are gone (memoryview.release() was called before they were read); give it unreleased, or bytes(view)"
+    return None
+
+
+def given_bytes(value: bytes | bytearray | memoryview, what: str) -> bytes:
+    """``bytes(value)``, or for a memoryview already released an :class:`InputError` saying so (:func:`released_reason`)."""
+    try:
+        return bytes(value)
+    except ValueError:
+        released = released_reason(value, what)
+        if released is None:  # pragma: no cover - (bytes() of a bytes-like raises nothing else)
+            raise
+        raise InputError(released) from None
+
+
 def no_set_reason(records: Any, call: str) -> str:
     """Why records given as a set are refused: a set has no order, so records would be
     numbered (and cut into batches and bodies) differently from run to run, and equal

@@ -72,6 +72,7 @@ from .errors import (
     plain_str,
     preview,
     read_once,
+    released_reason,
     shell_file,
     shown_name,
     suggest,
@@ -513,6 +514,9 @@ def _read_source(source: SinkSource, written: WrittenNumbers, piped: str | None 
     if isinstance(source, (dict, list, tuple, Mapping)):
         return source, None, {}, True, False
     if isinstance(source, (bytearray, memoryview)):  # bytes-like, as records may be
+        released = released_reason(source, "the sink definition")
+        if released is not None:  # (a ValueError from inside)
+            raise DefinitionError([Problem("error", "", released, "unreadable")])
         source = bytes(source)
     if isinstance(source, bytes) and len(source) > MAX_SINK_BYTES:
         raise _too_large("the sink definition")

@@ -194,3 +194,32 @@ def test_a_batchers_records_from_a_file_it_cannot_read_are_an_input_error_naming
         assert batcher.add({"id": 2, "n": "b"}).accepted and batcher.added == 1  # (nothing of the file taken)
     finally:
         fh.close()
+
+
+def _released() -> memoryview:
+    view = memoryview(b'{"id": 1, "n": "a"}\n')
+    view.release()
+    return view
+
+
+@pytest.mark.parametrize(
+    "call, what, error",
+    [
+        (lambda: M.validate(_released()), "the records", mapper.InputError),
+        (lambda: M.map(_released(), workers=2), "the records", mapper.InputError),
+        (lambda: list(M.iter_batches(_released())), "the records", mapper.InputError),
+        (lambda: M.validate([_released()]), "a record's text", mapper.InputError),
+        (lambda: M.check(_released()), "the record", mapper.InputError),
+        (lambda: mapper.Batcher(M).add(_released()), "a record's text", mapper.InputError),
+        (lambda: mapper.Batcher(M).add_many([_released()]), "a record's text", mapper.InputError),
+        (lambda: mapper.infer(_released()), "the records", mapper.InputError),
+        (lambda: mapper.Batcher(_released()), "the sink definition", mapper.DefinitionError),
+        (lambda: mapper.Sender(URL).send(_released()), "the request body", mapper.OptionError),
+    ],
+)
+def test_a_released_memoryview_is_said_to_be_one(call: Callable[[], Any], what: str, error: type) -> None:
+    """A memoryview released before it was given was a ValueError from inside (the engine, the reader, the checker,
+    the batcher, the sink's reader, the body's) wherever bytes are taken."""
+    with pytest.raises(error) as info:
+        call()
+    assert f"{what} came as a released memoryview: its bytes are gone" in str(info.value), str(info.value)

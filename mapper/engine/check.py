@@ -21,7 +21,7 @@ from itertools import repeat
 from typing import Any, Callable, Mapping, Union
 
 from ..compiler import CompiledSink
-from ..errors import preview, record_file_note
+from ..errors import given_bytes, preview, record_file_note
 from ..options import MapOptions
 from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide, line_too_long_reason, note_unmeasured, too_large_reason
 from ..types import ShownFloat, beyond_float64_reason
@@ -114,7 +114,7 @@ class RecordChecker:
                 record = record.encode("utf-8", "surrogatepass")
             if isinstance(record, (bytes, bytearray, memoryview)):
                 # (blanks before the record kept: an error's char counts them, as validate of the text does)
-                whole = without_bom(bytes(record))
+                whole = without_bom(given_bytes(record, "the record"))
                 text = whole.rstrip(b" \t\r\n")
                 if not text.lstrip(b" \t\r\n"):
                     return [RecordError(0, None, None, None, "invalid_json", "no record: the text is empty")]

@@ -54,6 +54,7 @@ from ..errors import (
     elided,
     encoding_note,
     escape_controls,
+    given_bytes,
     has_lone_surrogate,
     names_a_file,
     near_file,
@@ -3586,7 +3587,7 @@ def iter_units(
     if input_format not in INPUT_FORMATS:
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
     if isinstance(records, (bytes, bytearray, memoryview)):
-        yield from bytes_units(bytes(records), input_format, chunk_size, max_record, records_path, unpack)
+        yield from bytes_units(given_bytes(records, "the records"), input_format, chunk_size, max_record, records_path, unpack)
     elif isinstance(records, str) and path_named(records) is None:
         yield from bytes_units(records.encode("utf-8", "surrogatepass"), input_format, chunk_size, max_record, records_path)
     elif isinstance(records, (str, os.PathLike)):
@@ -4045,7 +4046,7 @@ def _text_types(types: set[type]) -> set[type]:
 
 def _text_bytes(text: Any) -> bytes:
     """A record's or a document's JSON text (of a :data:`_TEXT_TYPES` type or a subclass) as bytes."""
-    return str.encode(text, "utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    return str.encode(text, "utf-8", "surrogatepass") if isinstance(text, str) else given_bytes(text, "a record's text")
 
 
 class _TextsApart:
