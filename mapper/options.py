@@ -73,7 +73,9 @@ def whole_number(value: object, name: str, *, least: int | None = None, most: in
     if number is None or (least is not None and number < least) or (most is not None and number > most):
         counted = f" of {of}" if of else ""
         bound = (f", at least {least:,}" if least is not None else "") + (f", at most {most:,}" if most is not None else "")
-        raise OptionError(f"{name} must be a whole number{counted}{bound}{why}, not {preview(int_text(value, repr))}")
+        # (a float as Python writes it, 2.0, not as a count, 2: number_given says an integral float as one)
+        shown = preview(int_text(value, repr)) if isinstance(value, float) else number_given(value)
+        raise OptionError(f"{name} must be a whole number{counted}{bound}{why}, not {shown}")
     return number
 
 

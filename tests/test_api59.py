@@ -83,7 +83,7 @@ def test_a_body_over_one_second_of_the_limits_names_the_keywords_from_python() -
         (["serve", "--max-connections", "0"], "--max-connections must be a whole number of connections, at least 1, not 0"),
         (["serve", "--create-delay", "-1"], "--create-delay must be a finite number of seconds, at least 0, not -1"),
         (["serve", "--max-body-bytes", "0"], "--max-body-bytes must be a whole number of bytes, at least 1, not 0"),
-        (["serve", "--port", "70000"], "--port must be a whole number, at least 0, at most 65,535 (0 picks a free one), not 70000"),
+        (["serve", "--port", "70000"], "--port must be a whole number, at least 0, at most 65,535 (0 picks a free one), not 70,000"),
     ],
 )
 def test_the_command_lines_name_a_refused_number_by_its_flag_alone(argv: list[str], said: str) -> None:
