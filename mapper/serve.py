@@ -775,6 +775,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.head_timed_out = False
         self.deadline_passed = False  # (the last read that timed out waited until the deadline)
         self.answered = 0  # requests answered on this connection (a request line after one may be its body's rest)
+        self.last_method = ""  # the method of the connection's last request read (Go's conn.lastMethod: see _one_request)
         self.rfile.close()  # (socketserver's file: the socket is closed only once every file made of it is)
         self.rfile = io.BufferedReader(_DeadlineReader(self), io.DEFAULT_BUFFER_SIZE)
         self.server.track(self, True)
@@ -803,6 +804,8 @@ class _Handler(BaseHTTPRequestHandler):
         414, where Go's net/http server (the service's) reads it as it reads a header line, with no bound of its own, the
         head bounded by its bytes alone (:data:`HEAD_MAX`: 431 beyond)."""
         try:
+            if self.last_method == "POST":  # (Go's readRequest: "RFC 7230 section 3 tolerance for old buggy clients", after a POST alone)
+                self._skip_line_ends()
             try:
                 self.raw_requestline = self._request_line()
             except _HeadTooLarge:
@@ -813,6 +816,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if not self.parse_request():
                 return
+            self.last_method = self.command
             method = getattr(self, "do_" + self.command, None)
             if method is None:
                 self.send_error(501, f"Unsupported method ({self.command!r})")
@@ -822,6 +826,16 @@ class _Handler(BaseHTTPRequestHandler):
         except TimeoutError as exc:  # a read or a write timed out: the connection is dropped
             self.log_error("Request timed out: %r", exc)
             self.close_connection = True
+
+    def _skip_line_ends(self) -> None:
+        """Up to 4 CR or LF bytes before the request line read away, as Go's net/http server (the service's) reads them
+        after a POST on the connection (``numLeadingCRorLF`` of a ``Peek(4)``): an old client's CRLF after its body. After
+        any other method, or as a connection's first bytes, an empty line is the request line: 400 (:meth:`parse_request`)."""
+        reader: io.BufferedReader = self.rfile  # type: ignore[assignment]  # (setup's: a BufferedReader, which peeks)
+        for _ in range(4):
+            if reader.peek(1)[:1] not in (b"\r", b"\n"):  # (b"": the connection ended; the line read next says so)
+                return
+            reader.read(1)
 
     def _request_line(self) -> bytes:
         """The request line read (:class:`_HeadTooLarge` past :data:`HEAD_MAX`)."""
@@ -847,12 +861,14 @@ class _Handler(BaseHTTPRequestHandler):
         """http.server's reading of the request line and headers, and what it lets through refused."""
         self.expect_continue = False
         line: bytes = self.raw_requestline  # type: ignore[has-type]  # (set by http.server before it calls this)
-        if line in (b"\r\n", b"\n"):  # RFC 9112 2.2: an empty line before a request line is ignored
-            try:
-                self.raw_requestline = self._request_line()
-            except _HeadTooLarge:
-                self._refuse_head()  # (refused as the request line without the empty line is: one refusal, one message)
-                return False
+        if not line.strip(b" \t\r\n"):  # (http.server closed the connection unanswered)
+            self.command = self.requestline = ""
+            self.send_error(
+                400,
+                "malformed HTTP request: the request line is empty (an empty line before a request line is read away after a POST "
+                "on the connection alone, as the service's Go server reads it: send the request line first)",
+            )
+            return False
         if self.raw_requestline[:2] == b"\x16\x03":  # a TLS record's first bytes: logged as 400 bytes of "Bad request syntax ('\x16\x03...')"
             self.command = self.requestline = ""
             self.send_error(400, "a TLS handshake (a client given an https:// URL): this server speaks plain HTTP, give it http://")

@@ -191,18 +191,60 @@ def test_a_head_of_1_mib_and_4_kib_is_served_and_one_byte_more_is_431() -> None:
 
 def test_a_request_line_over_64_kib_is_served_as_the_service_serves_it() -> None:
     # serve (http.server) answered 414 to a request line over 65,536 bytes; Go's server reads it as a header line, with
-    # no bound of its own: the head's bytes alone are bounded (431 beyond), an empty line before it or not
+    # no bound of its own: the head's bytes alone are bounded (431 beyond), an empty line before it (after a POST) or not
     target = b"/v2/sinks/" + b"s" * 100_000
+    post = b"POST /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"  # (405: the connection kept)
     with serving() as (server, _), connect(server) as s:
-        s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + b"\r\nGET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        (status, _, answer), (status2, _, answer2) = answers(s, 2)
+        s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + post + b"\r\nGET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        (status, _, answer), (posted, _, _), (status2, _, answer2) = answers(s, 3)
         assert (status, answer["code"]) == (404, "ResourceNotFound"), answer
-        assert (status2, answer2) == (status, answer)
+        assert posted == 405 and (status2, answer2) == (status, answer)
     most = (1 << 20) + 4096
     for blank, n in ((b"", most - 17), (b"\r\n", most - 17), (b"", most), (b"\r\n", most)):
         with serving() as (server, _), connect(server) as s:
             line = b"GET /" + b"a" * n + b" HTTP/1.1\r\n"  # (most - 17: with the empty line that ends the head, one byte over)
-            s.sendall(blank + line + b"\r\n")
-            ((status, headers, answer),) = answers(s, 1)
-            assert (status, answer["code"]) == (431, "RequestHeaderFieldsTooLarge"), answer
+            s.sendall(post + blank + line + b"\r\n")
+            (posted, _, _), (status, headers, answer) = answers(s, 2)
+            assert posted == 405 and (status, answer["code"]) == (431, "RequestHeaderFieldsTooLarge"), answer
             assert headers["connection"] == "close"
+
+
+# ---------------------------------------------------------------------------------------
+# 6. An empty line before a request line: read away after a POST on the connection alone, up to 4 CR or LF bytes (Go's
+# readRequest: lastMethod == "POST", numLeadingCRorLF of a Peek(4)); anywhere else it is the request line: 400, closed
+
+_GET = b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+@pytest.mark.parametrize("blank", [b"\r\n", b"\n", b"\r\n\r\n", b" \t\r\n"], ids=["crlf", "lf", "two", "blanks"])
+def test_an_empty_line_as_a_connections_first_bytes_is_a_400_as_the_service_answers_it(blank: bytes) -> None:
+    # serve read one empty line away wherever it came (RFC 9112 2.2), and closed the connection unanswered at a second one
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(blank + _GET)
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (400, "BadRequest") and answer["message"].startswith("malformed HTTP request: the request line is empty")
+        assert headers["connection"] == "close" and closes(s)
+
+
+def test_an_empty_line_after_a_get_is_a_400_and_after_a_post_is_read_away() -> None:
+    with serving() as (server, _):
+        with connect(server) as s:
+            s.sendall(_GET + b"\r\n" + _GET)
+            (first, _, _), (status, _, answer) = answers(s, 2)
+            assert (first, status, answer["code"]) == (200, 400, "BadRequest"), answer
+            assert closes(s)
+        with connect(server) as s:  # (a POST refused, 405, is a POST all the same: Go's lastMethod is the request's method)
+            s.sendall(head(b"Content-Length: %d" % len(body(1))) + body(1) + b"\r\n" + b"POST /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + b"\r\n" + _GET)
+            (stored, _, _), (refused, _, _), (status, _, answer) = answers(s, 3)
+            assert (stored, refused, status) == (200, 405, 200) and answer["sinks"], answer
+            assert rows(server) == 1
+
+
+@pytest.mark.parametrize(("blank", "served"), [(b"\r\r\r\n", True), (b"\n\n\n\n", True), (b"\r\n\r\n\r\n", False), (b"\n\n\n\n\n", False)])
+def test_four_cr_or_lf_bytes_after_a_post_are_read_away_and_no_more(blank: bytes, served: bool) -> None:
+    # (serve read one line away, then took a second empty line for the request line and closed the connection unanswered)
+    post = b"POST /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(post + blank + _GET)
+        (refused, _, _), (status, _, answer) = answers(s, 2)
+        assert refused == 405 and status == (200 if served else 400), answer
