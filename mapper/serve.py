@@ -173,6 +173,7 @@ class Response:
     body: bytes
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    note: str = ""  # (said in serve's log line after the message, never to the client)
 
 
 def json_response(status: int, obj: Any) -> Response:
@@ -951,6 +952,7 @@ class _Handler(BaseHTTPRequestHandler):
         start = time.perf_counter()
         self.body_read = False
         self.chunk_pending = 0  # (bytes of a chunk a 413 left unread: read away with the chunks after it)
+        self.body_left = False  # (refused as Go refuses it before any handler: the body not read away, the connection closed)
         try:
             framing = self._framing()
             resp = self._answer(framing)
@@ -965,9 +967,9 @@ class _Handler(BaseHTTPRequestHandler):
                     if isinstance(exc, TimeoutError)
                     else f"the client closed the connection ({type(exc).__name__})"
                 )
-                self._log(f"{said} not sent, {how} {1000 * (time.perf_counter() - start):.1f} ms{why}")
+                self._log(f"{said} not sent, {how} {1000 * (time.perf_counter() - start):.1f} ms{why}{resp.note}")
                 raise
-            self._log(f"{said} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms{why}")
+            self._log(f"{said} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms{why}{resp.note}")
             if unread > 0:  # (on a connection closing too: closed with the body unread, it would be reset, the answer maybe lost)
                 self._read_away(unread, LINGER if huge else None)
             elif unread < 0:
@@ -1143,15 +1145,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return error_response(ServiceError(400, _HTTP_CODES[400], value_problem))
         if framing.unsupported is not None:  # (before the Content-Length, as Go's readTransfer reads them; 400 here before)
-            self.close_connection = True
-            return error_response(
-                ServiceError(
-                    501,
-                    _HTTP_CODES[501],
-                    f"unsupported transfer encoding: {framing.unsupported}; the service (Go's net/http server) decodes one Transfer-Encoding "
-                    "header saying chunked, alone: send the body with a Content-Length, or Transfer-Encoding: chunked",
-                )
-            )
+            self.close_connection = self.body_left = True
+            # Go's words, which quote nothing the client sent ("so as to mitigate the risk of cross side scripting"); the log
+            # says which Transfer-Encoding it was
+            resp = error_response(ServiceError(501, _HTTP_CODES[501], "Unsupported transfer encoding"))
+            resp.note = f" ({framing.unsupported}; one Transfer-Encoding header saying chunked is decoded, alone)"
+            return resp
         if framing.bad_length:
             return error_response(
                 ServiceError(
@@ -1220,7 +1219,10 @@ class _Handler(BaseHTTPRequestHandler):
         unread = 0
         huge = False
         length = framing.length
-        if framing.unsupported or framing.bad_length or (framing.chunked and not self.body_read):
+        if self.body_left:  # (refused as Go's readRequest refuses it: answered, then closed, the body unread, as conn.serve does)
+            self.close_connection = True
+            return 0, False
+        if framing.bad_length or (framing.chunked and not self.body_read):
             self.close_connection = True
         if framing.chunked and not self.body_read and not self.expect_continue:  # (asked to wait for a 100 that never came, the client sends no body)
             unread = -1  # chunked and refused unread: read away to its last chunk, then closed

@@ -90,7 +90,7 @@ def test_a_transfer_encoding_padded_with_bytes_that_are_no_http_white_space_is_n
             assert answer["message"].startswith("invalid header value: the header 'Transfer-Encoding'"), answer["message"]
         else:
             assert (status, answer["code"]) == (501, "NotImplemented"), answer
-            assert answer["message"].startswith("unsupported transfer encoding: a Transfer-Encoding of "), answer["message"]
+            assert answer["message"] == "Unsupported transfer encoding", answer["message"]
         assert store.sink(SINK_ID).to_json()["counts"]["records_stored"] == 0
         for framing in (b"Transfer-Encoding: \t chunked \t", b"Transfer-Encoding:\r\n\tchunked"):
             status, answer = _exchange(server, _post(framing, chunked))

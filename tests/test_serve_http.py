@@ -283,11 +283,11 @@ def test_a_transfer_encoding_other_than_chunked_is_a_501_and_nothing_is_stored(c
         head = f"POST /v2/sinks/{SINK_ID} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".encode()
         reply = raw(server, head + b"Transfer-Encoding: " + coding + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
         assert status_of(reply) == 501 and reply.count(b"HTTP/1.1 ") == 1 and b"Connection: close" in reply, reply[:200]
-        assert body_of(reply)["code"] == "NotImplemented" and "Transfer-Encoding" in body_of(reply)["message"]
+        assert body_of(reply) == {"code": "NotImplemented", "message": "Unsupported transfer encoding"}  # (Go's words, quoting nothing)
         assert server.app.store.rows(SINK_ID).total == 0
         # chunked after another coding is refused too (its end is known, its bytes are not JSON), a body without any coding is taken
         reply = raw(server, head + b"Transfer-Encoding: gzip, chunked\r\n\r\n" + hex(len(body))[2:].encode() + b"\r\n" + body + b"\r\n0\r\n\r\n")
-        assert status_of(reply) == 501 and b"Connection: close" in reply and "unsupported transfer encoding" in body_of(reply)["message"]
+        assert status_of(reply) == 501 and b"Connection: close" in reply and body_of(reply)["message"] == "Unsupported transfer encoding"
         reply = raw(server, head + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
         assert status_of(reply) == 200 and server.app.store.rows(SINK_ID).total == 1
 
