@@ -1122,16 +1122,26 @@ class _Handler(BaseHTTPRequestHandler):
         return n
 
     def _trailers(self) -> None:
-        """The trailer lines after the last chunk, up to the empty line that ends the body: read and ignored (at most 100)."""
-        for _ in range(101):
-            line = self.rfile.readline(CHUNK_LINE_MAX + 1)
+        """The trailer lines after the last chunk, up to the empty line that ends the body: read and ignored, at most
+        :data:`TRAILER_MAX` bytes of them with that line, as Go's net/http server (the service's) bounds them (``body.readTrailer``:
+        the double CRLF must come within its reader's 4 KiB buffer, else "suspiciously long trailer after chunked body", an
+        error of the body's read: 400 here, and the connection closed, as Go closes it after a body read in error). Their
+        count is not bounded (431 past 100 lines or one of 8 KiB before: a status Go gives a head alone)."""
+        left = TRAILER_MAX
+        while True:
+            line = self.rfile.readline(left + 1)
+            left -= len(line)
+            if left < 0:
+                raise ServiceError(
+                    400,
+                    _HTTP_CODES[400],
+                    f"the trailer after the chunked body's last chunk is over {TRAILER_MAX:,} bytes with the empty line ending it, "
+                    "the most the service's Go server reads: the body cannot be read (send the fields as headers)",
+                )
             if not line.endswith(b"\n"):
-                if len(line) > CHUNK_LINE_MAX:
-                    raise ServiceError(431, _HTTP_CODES[431], f"a trailer line after the last chunk is longer than {CHUNK_LINE_MAX:,} bytes")
                 raise ServiceError(400, INVALID_BODY, _CHUNK_CUT)
             if line in (b"\r\n", b"\n"):
                 return
-        raise ServiceError(431, _HTTP_CODES[431], "more than 100 trailer lines after the last chunk")
 
     def _answer(self, framing: _Framing) -> Response:
         """The answer: a target no URI for a request, a body whose end is unknown or a Host not served refused, else the app's."""
@@ -1158,6 +1168,17 @@ class _Handler(BaseHTTPRequestHandler):
                     _HTTP_CODES[400],
                     f"the Content-Length must be one number of bytes, digits 0-9 up to {CONTENT_LENGTH_MAX:,} (2**63-1; copies must agree), "
                     f"not {_as_sent(', '.join(sorted(framing.lengths)))[:60]!r}: where the body ends is unknown",
+                )
+            )
+        trailer = _bad_trailer_key(self.headers) if framing.chunked else None
+        if trailer is not None:  # (Go's fixTrailer, in readTransfer after the length: 400, the connection closed, the body unread)
+            self.close_connection = self.body_left = True
+            return error_response(
+                ServiceError(
+                    400,
+                    _HTTP_CODES[400],
+                    f"bad trailer key: the Trailer header names {trailer!r}, a field no trailer may hold (Transfer-Encoding, Trailer and "
+                    "Content-Length frame the body: RFC 9110 6.5.1), which the service's Go server refuses",
                 )
             )
         host_problem = self._host_problem()  # (after the framing, as Go's server finds it)
@@ -1546,6 +1567,16 @@ class _Framing:
     lengths: set[str] = field(default_factory=set)  # the Content-Lengths sent (for the 400's message)
 
 
+def _bad_trailer_key(headers: Message) -> str | None:
+    """The first field a chunked request's ``Trailer`` headers name that frames a body (Transfer-Encoding, Trailer,
+    Content-Length: Go's ``fixTrailer`` refuses it, "bad trailer key"), as sent; None when there is none."""
+    for value in headers.get_all("Trailer") or ():
+        for key in value.split(","):
+            if key.strip(_OWS).lower() in ("transfer-encoding", "trailer", "content-length"):
+                return _as_sent(key.strip(_OWS))[:40]
+    return None
+
+
 def _http_version(version: str) -> tuple[int, int]:
     """A request line's HTTP version as numbers (``HTTP/1.1``: (1, 1)), as http.server has checked it (digits, one dot)."""
     major, _, minor = version.partition("/")[2].partition(".")
@@ -1569,6 +1600,9 @@ def _said_error(resp: Response) -> tuple[str, str]:
 
 #: The longest chunk size line (its extensions) or trailer line read in a chunked body.
 CHUNK_LINE_MAX = 8192
+#: The most bytes of trailer lines after a chunked body's last chunk, with the empty line ending them: Go's net/http server
+#: (the service's) finds their end within its reader's buffer, 4 KiB (``body.readTrailer``, ``seeUpcomingDoubleCRLF``).
+TRAILER_MAX = 4096
 #: What a chunked body may hold besides its data, beyond 16 bytes and twice its data's a chunk (Go's net/http allows as much).
 CHUNK_EXCESS_MAX = 16 * 1024
 _CHUNK_CUT = "the chunked body ended before its last chunk (the client stopped sending)"

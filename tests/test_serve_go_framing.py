@@ -254,6 +254,56 @@ def test_four_cr_or_lf_bytes_after_a_post_are_read_away_and_no_more(blank: bytes
 
 
 # ---------------------------------------------------------------------------------------
+# 7. A chunked body's trailer: at most 4 KiB with the empty line that ends it, however many lines (Go's body.readTrailer finds
+# the double CRLF within its reader's buffer); beyond, the body cannot be read: 400 and closed, never 431 (a head's status)
+
+
+def _trailer(size: int) -> bytes:
+    """Trailer lines of ``size`` bytes in all, the empty line ending them included: lines of ``X-T: 1``, the last padded."""
+    lines = [b"X-T: 1\r\n"] * ((size - 2) // 8 - 1)
+    pad = size - 2 - 8 * len(lines)
+    return b"".join(lines) + b"X-P: " + b"p" * (pad - 7) + b"\r\n"
+
+
+def test_a_trailer_of_4_kib_is_read_however_many_its_lines() -> None:
+    # (serve refused a 101st trailer line 431, and read 100 lines of 8 KiB)
+    data = body(1)
+    assert len(_trailer(4096) + b"\r\n") == 4096 and _trailer(4096).count(b"\r\n") > 500
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked") + chunked(data, [len(data)], trailers=_trailer(4096)) + _GET)
+        (status, _, answer), (status2, _, _) = answers(s, 2)
+        assert (status, answer["success_count"], status2) == (200, 1, 200), answer
+
+
+@pytest.mark.parametrize("trailer", [_trailer(4097), b"X-Big: " + b"b" * 5000 + b"\r\n"], ids=["lines", "one-line"])
+def test_a_trailer_over_4_kib_is_a_400_and_closed_as_the_service_reads_it(trailer: bytes) -> None:
+    data = body(1)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked") + chunked(data, [len(data)], trailers=trailer))
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (400, "BadRequest"), answer
+        assert answer["message"].startswith("the trailer after the chunked body's last chunk is over 4,096 bytes")
+        assert headers["connection"] == "close" and closes(s)
+        assert rows(server) == 0
+
+
+@pytest.mark.parametrize("named", [b"Content-Length", b"x-a, transfer-encoding", b"TRAILER"])
+def test_a_trailer_header_naming_a_framing_field_is_a_400_and_closed_as_the_service_answers_it(named: bytes) -> None:
+    # Go's fixTrailer: "bad trailer key", before the Host checks; serve stored the body
+    data = body(1)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked", b"Trailer: " + named) + chunked(data, [len(data)]))
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (400, "BadRequest") and answer["message"].startswith("bad trailer key: "), answer
+        assert headers["connection"] == "close" and closes(s)
+        assert rows(server) == 0
+    with serving() as (server, _), connect(server) as s:  # (a Trailer naming other fields, or beside a Content-Length: served)
+        s.sendall(head(b"Trailer: X-Sum, X-Other", b"Content-Length: %d" % len(data)) + data)
+        ((status, _, answer),) = answers(s, 1)
+        assert (status, answer["success_count"]) == (200, 1)
+
+
+# ---------------------------------------------------------------------------------------
 # 8. A Transfer-Encoding refused 501 closes the connection with the body unread, as Go's conn.serve does
 
 
