@@ -818,11 +818,10 @@ class _Handler(BaseHTTPRequestHandler):
             if not self.parse_request():
                 return
             self.last_method = self.command
-            method = getattr(self, "do_" + self.command, None)
-            if method is None:
+            if self.command == "CONNECT":  # (its target an authority, no path: http.server's answer, 501, kept)
                 self.send_error(501, f"Unsupported method ({self.command!r})")
                 return
-            method()
+            self._handle()  # (any method: Go's server hands every one to the handler, which answers 405 or 404)
             self.wfile.flush()
         except TimeoutError as exc:  # a read or a write timed out: the connection is dropped
             self.log_error("Request timed out: %r", exc)
@@ -894,6 +893,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.path = words[1]
         if self.request_version == "HTTP/0.9":  # (http.server would answer it without a status line)
             self.send_error(400, "the request line has no HTTP version (HTTP/0.9 is not taken)")
+            return False
+        problem = _request_line_problem(self.requestline)
+        if problem is not None:  # (Go's readRequest refuses it before reading a header; http.server took it)
+            self.send_error(400, problem)
             return False
         # a line that is not a header: the ones after it (Host, Content-Length) were dropped. (Not
         # the defects the email parser finds in a multipart/form-data Content-Type's missing body:
@@ -1363,10 +1366,6 @@ class _Handler(BaseHTTPRequestHandler):
             if self._skip(n):
                 return
 
-    # every method goes through _handle: the service answers the ones it does not take (405 on
-    # a known path, 404 elsewhere) rather than http.server's 501; a HEAD answer has no body
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = _handle
-
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (a malformed request line, headers too long): in the service's shape, not HTML."""
         self._end_head()
@@ -1567,6 +1566,12 @@ class _Framing:
     lengths: set[str] = field(default_factory=set)  # the Content-Lengths sent (for the 400's message)
 
 
+#: A method as Go's ``validMethod`` takes it: a token (RFC 9110 5.6.2), any case (``get`` is a method, not GET).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: An HTTP version as Go's ``ParseHTTPVersion`` reads one: a digit each side of the dot (``HTTP/1.10`` is none).
+_GO_VERSION = re.compile(r"HTTP/[0-9]\.[0-9]")
+
+
 def _bad_trailer_key(headers: Message) -> str | None:
     """The first field a chunked request's ``Trailer`` headers name that frames a body (Transfer-Encoding, Trailer,
     Content-Length: Go's ``fixTrailer`` refuses it, "bad trailer key"), as sent; None when there is none."""
@@ -1574,6 +1579,26 @@ def _bad_trailer_key(headers: Message) -> str | None:
         for key in value.split(","):
             if key.strip(_OWS).lower() in ("transfer-encoding", "trailer", "content-length"):
                 return _as_sent(key.strip(_OWS))[:40]
+    return None
+
+
+def _request_line_problem(line: str) -> str | None:
+    """Why a request line http.server took (three words, an HTTP version of digits) is refused by Go's net/http server, the
+    service's (``parseRequestLine``, ``validMethod``, ``ParseHTTPVersion``: 400 Bad Request, the connection closed); None when
+    Go reads it. Go cuts the line at its first two spaces, so words parted by a tab, by two spaces or followed by one are no
+    request line to it; a method holds token characters alone (any case); a version is ``HTTP/`` and a digit each side of a dot."""
+    method, _, rest = line.partition(" ")
+    target, _, version = rest.partition(" ")
+    # (each part quoted as http.server quotes one, Latin-1 as it read it: send_error reads it as sent, _read_as_sent)
+    if " ".join(line.split()) != line or not target:
+        return (
+            f"malformed HTTP request ({line[:80]!r}): a request line is METHOD /path HTTP/1.1, one space between each "
+            "(a tab, two spaces or a space at its end: no request line to the service, a Go server)"
+        )
+    if not _TOKEN.fullmatch(method):
+        return f"a method is letters, digits and the punctuation of a token (RFC 9110 5.6.2) alone: invalid method ({method[:40]!r})"
+    if not _GO_VERSION.fullmatch(version):
+        return f"malformed HTTP version ({version[:40]!r}): HTTP/1.1 or HTTP/1.0, a digit each side of the dot"
     return None
 
 

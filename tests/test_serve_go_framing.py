@@ -316,3 +316,43 @@ def test_a_501_closes_the_connection_without_waiting_for_the_body(monkeypatch: p
         ((status, headers, answer),) = answers(s, 1)
         assert (status, answer["message"], headers["connection"]) == (501, "Unsupported transfer encoding", "close")
         assert closes(s)
+
+
+# ---------------------------------------------------------------------------------------
+# 9. The request line as Go's readRequest reads it: cut at its first two spaces (parseRequestLine), a method any token
+# (validMethod: handed to the handler, any case), a version HTTP/d.d (ParseHTTPVersion); else 400 and closed
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        (b"GET  /v2/sinks HTTP/1.1", "malformed HTTP request"),
+        (b"GET\t/v2/sinks HTTP/1.1", "malformed HTTP request"),
+        (b"GET /v2/sinks HTTP/1.1 ", "malformed HTTP request"),
+        (b"GET /v2/sinks\tHTTP/1.1", "malformed HTTP request"),
+        (b"GET /v2/sinks HTTP/1.10", "malformed HTTP version ('HTTP/1.10')"),
+        (b"GET /v2/sinks HTTP/01.1", "malformed HTTP version ('HTTP/01.1')"),
+        (b"G(T /v2/sinks HTTP/1.1", "invalid method ('G(T')"),
+        (b"G\x01T /v2/sinks HTTP/1.1", "invalid method ('G\\x01T')"),
+    ],
+)
+def test_a_request_line_go_cannot_read_is_a_400_and_closed(line: bytes, says: str) -> None:
+    # serve (http.server) split the line at any white space and read 1.10 as a version: served (200); a method no token was 501
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(line + b"\r\nHost: 127.0.0.1\r\n\r\n")
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (400, "BadRequest") and says in answer["message"], answer
+        assert headers["connection"] == "close" and closes(s)
+
+
+@pytest.mark.parametrize("method", [b"get", b"Post", b"TRACE", b"BREW", b"M-SEARCH"])
+def test_any_method_is_routed_as_go_hands_it_to_the_handler_405_on_a_known_path_and_404_elsewhere(method: bytes) -> None:
+    # serve answered 501 to every method http.server had no do_ for (get, TRACE): Go's server answers none 501
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(
+            method + b" /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n" + method + b" /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + _GET
+        )
+        (status, headers, answer), (status2, _, answer2), (status3, _, _) = answers(s, 3)
+        assert (status, answer["code"], headers["allow"]) == (405, "MethodNotAllowed", "GET, HEAD"), answer
+        assert answer["message"].startswith(method.decode() + " is not allowed on /v2/sinks")
+        assert (status2, answer2["code"], status3) == (404, "ResourceNotFound", 200), answer2
