@@ -1102,12 +1102,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _chunk_size(self) -> int:
         """The next chunk's size line read: its size (0: the last chunk); 400 for one that is not a size."""
         line = self.rfile.readline(CHUNK_LINE_MAX + 1)
-        if not line:
-            raise ServiceError(400, INVALID_BODY, _CHUNK_CUT)
-        if not line.endswith(b"\n"):
-            if len(line) <= CHUNK_LINE_MAX:
-                raise ServiceError(400, INVALID_BODY, _CHUNK_CUT)
+        if len(line) > CHUNK_LINE_MAX:  # (its CRLF counted: a line of CHUNK_LINE_MAX + 1 bytes ending in LF was taken)
             raise ServiceError(400, _HTTP_CODES[400], f"a chunk's size line is longer than {CHUNK_LINE_MAX:,} bytes (its extensions): the body cannot be read")
+        if not line.endswith(b"\n"):
+            raise ServiceError(400, INVALID_BODY, _CHUNK_CUT)
+        if not line.endswith(b"\r\n") or b"\r" in line[:-2]:  # (Go's readChunkLine: "chunked line ends with bare LF", "invalid CR in chunked line")
+            raise ServiceError(
+                400,
+                _HTTP_CODES[400],
+                f"a chunk's size line must end in CRLF and hold no other CR, not {printable(line[:40].decode('latin-1'))!r} (a bare LF ends "
+                "no line of a chunked body, RFC 9112 7.1, as the service's Go server reads it): the chunked body cannot be read",
+            )
         n = _chunk_size_of(line)
         if n is None:
             shown = printable(line.rstrip(b"\r\n")[:40].decode("latin-1"))
@@ -1349,7 +1354,7 @@ class _Handler(BaseHTTPRequestHandler):
         while left > 0:
             line = self.rfile.readline(CHUNK_LINE_MAX + 1)  # the chunk's size [; extensions] CRLF, as _chunk_size reads it
             left -= len(line)
-            n = _chunk_size_of(line) if line.endswith(b"\n") else None
+            n = _chunk_size_of(line) if line.endswith(b"\n") and len(line) <= CHUNK_LINE_MAX else None
             if n is None:
                 return
             if n == 0:  # the last chunk: the trailer lines up to an empty one
@@ -1623,8 +1628,9 @@ def _said_error(resp: Response) -> tuple[str, str]:
     return f" {err['code']}", f": {message[:300]}{'...' if len(message) > 300 else ''}"
 
 
-#: The longest chunk size line (its extensions) or trailer line read in a chunked body.
-CHUNK_LINE_MAX = 8192
+#: The longest chunk size line (its extensions and CRLF) or trailer line read in a chunked body: as Go's net/http server
+#: (the service's) reads one, within its reader's 4 KiB buffer (``readChunkLine``: "header line too long" beyond).
+CHUNK_LINE_MAX = 4096
 #: The most bytes of trailer lines after a chunked body's last chunk, with the empty line ending them: Go's net/http server
 #: (the service's) finds their end within its reader's buffer, 4 KiB (``body.readTrailer``, ``seeUpcomingDoubleCRLF``).
 TRAILER_MAX = 4096
@@ -1639,6 +1645,8 @@ def _chunk_size_of(line: bytes) -> int | None:
     not one: white space only before the extensions (RFC 9112 7.1.1), hexadecimal digits alone.
     One rule for a body read and one read away after its refusal (a chunk the first takes
     stopped the second, and the connection was reset before the client read its 413)."""
+    if not line.endswith(b"\r\n") or b"\r" in line[:-2]:  # (a bare LF, or a CR inside: no line to Go's readChunkLine)
+        return None
     size = line.split(b";", 1)[0].rstrip(b" \t\r\n")
     return int(size, 16) if _HEX.fullmatch(size) else None
 

@@ -356,3 +356,36 @@ def test_any_method_is_routed_as_go_hands_it_to_the_handler_405_on_a_known_path_
         assert (status, answer["code"], headers["allow"]) == (405, "MethodNotAllowed", "GET, HEAD"), answer
         assert answer["message"].startswith(method.decode() + " is not allowed on /v2/sinks")
         assert (status2, answer2["code"], status3) == (404, "ResourceNotFound", 200), answer2
+
+
+# ---------------------------------------------------------------------------------------
+# 10. A chunk's size line as Go's readChunkLine reads it: within its reader's 4 KiB buffer, CRLF its end and no CR before
+
+
+@pytest.mark.parametrize(("total", "taken"), [(4096, True), (4097, False)])
+def test_a_chunk_size_line_of_4_kib_with_its_crlf_is_read_and_one_byte_more_is_a_400(total: int, taken: bool) -> None:
+    # (serve read size lines of up to 8,192 bytes)
+    data = body(1)
+    size = b"%x;" % len(data)
+    line = size + b"e" * (total - len(size) - 2) + b"\r\n"
+    assert len(line) == total
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked") + line + data + b"\r\n0\r\n\r\n")
+        ((status, headers, answer),) = answers(s, 1)
+        if taken:
+            assert (status, answer["success_count"]) == (200, 1), answer
+        else:
+            assert (status, answer["code"]) == (400, "BadRequest") and "longer than 4,096 bytes" in answer["message"], answer
+            assert headers["connection"] == "close" and rows(server) == 0
+
+
+@pytest.mark.parametrize("framing", [b"%x\n{data}\r\n0\r\n\r\n", b"%x\r\r\n{data}\r\n0\r\n\r\n", b"%x\r\n{data}\r\n0\n\r\n", b"%x\r;x\r\n{data}\r\n0\r\n\r\n"])
+def test_a_chunk_size_line_ending_in_a_bare_lf_or_holding_a_cr_is_a_400_as_the_service_reads_it(framing: bytes) -> None:
+    # serve read a bare LF as a line's end and a CR before it as white space, and stored the body; Go's readChunkLine refuses both
+    data = body(1)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked") + (framing % len(data)).replace(b"{data}", data))
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (400, "BadRequest") and answer["message"].startswith("a chunk's size line must end in CRLF"), answer
+        assert headers["connection"] == "close" and closes(s)
+        assert rows(server) == 0

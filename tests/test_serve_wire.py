@@ -151,7 +151,7 @@ def test_a_chunked_body_past_the_cap_is_refused_413_before_its_end_comes_and_not
 
 
 def test_chunks_after_a_413_are_read_away_by_the_rule_a_body_is_read_by() -> None:
-    # a chunk with 2,000 bytes of extensions is one a body may hold (a size line within 8,192 bytes): the read-away
+    # a chunk with 2,000 bytes of extensions is one a body may hold (a size line within 4,096 bytes): the read-away
     # after a 413 stopped at it (size lines of 1,024 bytes there), and closed the connection with the body unread
     # under a client still sending it; read away to its end as a body is read, every byte of it taken
     rest = b"10;" + b"e" * 2000 + b"\r\n" + b"x" * 16 + b"\r\n" + b"%x\r\n%s\r\n" % (65536, b"y" * 65536) + b"0\r\nX-T: 1\r\n\r\n"
@@ -168,7 +168,7 @@ def test_chunks_after_a_413_are_read_away_by_the_rule_a_body_is_read_by() -> Non
         (b"-5\r\nhello\r\n0\r\n\r\n", "hexadecimal number, not '-5'"),
         (b" 5\r\nhello\r\n0\r\n\r\n", "hexadecimal number, not ' 5'"),
         (b"5\r\nhelloXX0\r\n\r\n", "not followed by CRLF"),
-        (b"5;" + b"e" * 9000 + b"\r\nhello\r\n0\r\n\r\n", "longer than 8,192 bytes"),
+        (b"5;" + b"e" * 9000 + b"\r\nhello\r\n0\r\n\r\n", "longer than 4,096 bytes"),
     ],
 )
 def test_a_malformed_chunk_is_a_400_naming_it_and_the_connection_closes(framing: bytes, says: str) -> None:
