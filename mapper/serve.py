@@ -891,12 +891,16 @@ class _Handler(BaseHTTPRequestHandler):
         words = self.requestline.split()
         if len(words) == 3 and words[1].startswith("//"):  # (http.server took all but one of its leading slashes off: the target as sent, for Go's 301)
             self.path = words[1]
-        if self.request_version == "HTTP/0.9":  # (http.server would answer it without a status line)
+        if len(words) < 3:  # (HTTP/0.9's: http.server would answer it without a status line)
             self.send_error(400, "the request line has no HTTP version (HTTP/0.9 is not taken)")
             return False
         problem = _request_line_problem(self.requestline)
         if problem is not None:  # (Go's readRequest refuses it before reading a header; http.server took it)
             self.send_error(400, problem)
+            return False
+        major, minor = _http_version(self.request_version)
+        if major != 1:  # (HTTP/0.9 said, HTTP/0.5: Go's http1ServerSupportsRequest refuses it 505, "unsupported protocol version")
+            self.send_error(505, f"Invalid HTTP version ({major}.{minor})")
             return False
         # a line that is not a header: the ones after it (Host, Content-Length) were dropped. (Not
         # the defects the email parser finds in a multipart/form-data Content-Type's missing body:
@@ -1162,6 +1166,9 @@ class _Handler(BaseHTTPRequestHandler):
         if value_problem is not None:  # (Go's textproto refuses it as it reads the headers: before their framing is read)
             self.close_connection = True
             return error_response(ServiceError(400, _HTTP_CODES[400], value_problem))
+        if len(self.headers.get_all("Host") or ()) > 1:  # (Go's readRequest: "too many Host headers", before the framing: 501 here before)
+            self.close_connection = True
+            return error_response(ServiceError(400, _HTTP_CODES[400], str(self._host_problem())))
         if framing.unsupported is not None:  # (before the Content-Length, as Go's readTransfer reads them; 400 here before)
             self.close_connection = self.body_left = True
             # Go's words, which quote nothing the client sent ("so as to mitigate the risk of cross side scripting"); the log

@@ -389,3 +389,24 @@ def test_a_chunk_size_line_ending_in_a_bare_lf_or_holding_a_cr_is_a_400_as_the_s
         assert (status, answer["code"]) == (400, "BadRequest") and answer["message"].startswith("a chunk's size line must end in CRLF"), answer
         assert headers["connection"] == "close" and closes(s)
         assert rows(server) == 0
+
+
+@pytest.mark.parametrize("version", [b"HTTP/0.9", b"HTTP/0.5"])
+def test_an_http_0_x_version_said_is_505_as_the_service_answers_it(version: bytes) -> None:
+    # Go reads the version, then refuses a major version other than 1 (http1ServerSupportsRequest): 505; serve answered
+    # HTTP/0.9 400 and served HTTP/0.5 as HTTP/1.0 (a line without a version, HTTP/0.9's own, is 400 to both)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(b"GET /v2/sinks " + version + b"\r\nHost: 127.0.0.1\r\n\r\n")
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (505, "HTTPVersionNotSupported"), answer
+        assert answer["message"].startswith("Invalid HTTP version (0.") and headers["connection"] == "close"
+
+
+@pytest.mark.parametrize("framing", [b"Transfer-Encoding: gzip", b"Content-Length: x", b"Transfer-Encoding: chunked\r\nTrailer: Content-Length"])
+def test_two_host_headers_are_refused_before_the_framing_as_go_reads_them(framing: bytes) -> None:
+    # Go's readRequest says "too many Host headers" before readTransfer reads the framing; serve answered the framing's 501 or 400
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(b"POST " + PATH + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: 127.0.0.1\r\n" + framing + b"\r\n\r\n")
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (400, "BadRequest") and answer["message"].startswith("too many Host headers: the request has 2"), answer
+        assert headers["connection"] == "close"
