@@ -1734,10 +1734,12 @@ def _authority_of(target: str) -> tuple[str, str] | None:
 
 
 def _origin_form(target: str) -> str:
-    """The path and query of a request target (an absolute-form one's ``http://host`` left out): what routes read."""
+    """The path and query of a request target (an absolute-form one's ``http://host`` left out): what routes read. An
+    absolute-form target with no path (``http://127.0.0.1``, ``http://host?x``) is kept whole: Go's URL has an empty path,
+    which its ServeMux cleans to ``/`` and redirects to (:func:`_no_path_redirect`; served as ``/`` before, a 404)."""
     found = _authority_of(target)
     if found is not None:
-        return found[1] or "/"
+        return found[1] if found[1].startswith("/") else target
     scheme, rest = _split_target(target)
     return rest if scheme and rest.startswith("/") else target  # (http:/v2/sinks: Go reads the path /v2/sinks)
 

@@ -410,3 +410,18 @@ def test_two_host_headers_are_refused_before_the_framing_as_go_reads_them(framin
         ((status, headers, answer),) = answers(s, 1)
         assert (status, answer["code"]) == (400, "BadRequest") and answer["message"].startswith("too many Host headers: the request has 2"), answer
         assert headers["connection"] == "close"
+
+
+# ---------------------------------------------------------------------------------------
+# 11. An absolute-form target with no path: Go's URL has an empty path, which its ServeMux cleans to / and redirects to
+
+
+@pytest.mark.parametrize(("target", "location"), [(b"http://127.0.0.1", b"/"), (b"http://localhost?x=1", b"/?x=1"), (b"HTTP://127.0.0.1:9", b"/")])
+def test_an_absolute_form_target_without_a_path_is_a_301_to_slash_as_gos_servemux_answers_it(target: bytes, location: bytes) -> None:
+    # serve read it as the path / and answered 404 "no such resource: /"
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        reply = b""
+        while chunk := s.recv(65536):
+            reply += chunk
+        assert reply.startswith(b"HTTP/1.1 301 ") and b"\r\nLocation: " + location + b"\r\n" in reply, reply[:300]
