@@ -2,7 +2,11 @@
 RFC 9112 with 400s: the Transfer-Encoding (``transferReader.parseTransferEncoding``: one header field saying ``chunked``,
 else 501), an HTTP/1.0 request's Transfer-Encoding ignored, a Content-Length beside ``chunked`` dropped (``fixLength``),
 a Content-Length beyond 2**63-1 (``parseContentLength``: 400), and a head bounded by its bytes alone (``MaxHeaderBytes``
-and the 4 KiB ``initialReadLimitSize`` adds: 431), not by its lines' count or length.
+and the 4 KiB ``initialReadLimitSize`` adds: 431), not by its lines' count or length; an empty line before a request line
+read away after a POST alone (``lastMethod``), a chunked body's trailer (4 KiB, ``readTrailer``; ``fixTrailer``'s keys)
+and size lines (``readChunkLine``: 4 KiB, CRLF), the 501 in Go's words with the body unread, and the request line as
+``readRequest`` reads it (``parseRequestLine``, ``validMethod``, ``ParseHTTPVersion``, 505 for HTTP/0.x, two Hosts before
+the framing, an absolute-form target without a path redirected to /).
 
 Every server binds 127.0.0.1 on a free port in this process, and every socket has a timeout.
 """
