@@ -1140,6 +1140,7 @@ class _Handler(BaseHTTPRequestHandler):
         error of the body's read: 400 here, and the connection closed, as Go closes it after a body read in error). Their
         count is not bounded (431 past 100 lines or one of 8 KiB before: a status Go gives a head alone)."""
         left = TRAILER_MAX
+        lines: list[bytes] = []
         while True:
             line = self.rfile.readline(left + 1)
             left -= len(line)
@@ -1153,7 +1154,18 @@ class _Handler(BaseHTTPRequestHandler):
             if not line.endswith(b"\n"):
                 raise ServiceError(400, INVALID_BODY, _CHUNK_CUT)
             if line in (b"\r\n", b"\n"):
-                return
+                break
+            lines.append(line)
+        # (Go looks for the CRLF CRLF that ends them, then reads the fields as its textproto reads a head's: ReadMIMEHeader)
+        problem = "it does not end in CRLF and an empty line (a bare LF)" if line != b"\r\n" or (lines and lines[-1][-2:] != b"\r\n") else None
+        problem = problem or _trailer_problem(lines)
+        if problem is not None:
+            raise ServiceError(
+                400,
+                _HTTP_CODES[400],
+                f"the trailer after the chunked body's last chunk cannot be read: {problem}, where the service's Go server reads its "
+                "fields as a head's (Name: value): the body cannot be read",
+            )
 
     def _answer(self, framing: _Framing) -> Response:
         """The answer: a target no URI for a request, a body whose end is unknown or a Host not served refused, else the app's."""
@@ -1591,6 +1603,30 @@ def _bad_trailer_key(headers: Message) -> str | None:
         for key in value.split(","):
             if key.strip(_OWS).lower() in ("transfer-encoding", "trailer", "content-length"):
                 return _as_sent(key.strip(_OWS))[:40]
+    return None
+
+
+def _trailer_problem(lines: list[bytes]) -> str | None:
+    """Why trailer lines (each with its line end) are no fields to Go's textproto (``ReadMIMEHeader``, which Go's
+    ``body.readTrailer`` reads them with), naming a field by its name alone; None when they are fields. A line folded
+    onto the one before (white space first) is its value's, but not the first line's; a name may hold spaces (Go reads
+    ``X-A : 1`` in a trailer), no other byte beyond a token's; a value no control character but a tab."""
+    for i, raw in enumerate(lines):
+        line = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+        if line[:1] in (b" ", b"\t"):
+            if not i:
+                return "its first line starts with white space, a continuation of no field"
+            value = line
+        else:
+            name, colon, value = line.partition(b":")
+            shown = printable(name[:40].decode("utf-8", "backslashreplace"))
+            if not colon:
+                return f"a line with no colon after {shown!r}"
+            if not name.strip(b" ") or not _TOKEN.fullmatch(name.replace(b" ", b"").decode("latin-1")):
+                return f"the name {shown!r} holds a character a field name cannot"
+        bad = next((c for c in value if (c < 0x20 and c != 0x09) or c == 0x7F), None)
+        if bad is not None:
+            return f"the field {shown!r} holds the control character {chr(bad)!r} in its value"
     return None
 
 

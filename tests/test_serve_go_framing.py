@@ -291,6 +291,40 @@ def test_a_trailer_over_4_kib_is_a_400_and_closed_as_the_service_reads_it(traile
         assert rows(server) == 0
 
 
+@pytest.mark.parametrize(
+    ("trailer", "says"),
+    [
+        (b"bogus\r\n", "a line with no colon after 'bogus'"),
+        (b" X-A: 1\r\n", "its first line starts with white space"),
+        (b"X(A): 1\r\n", "the name 'X(A)' holds a character a field name cannot"),
+        (b"X-A: a\x01b\r\n", "the field 'X-A' holds the control character '\\x01' in its value"),
+        (b"X-A: 1\r\n\tb\x7f\r\n", "the field 'X-A' holds the control character '\\x7f' in its value"),
+        (b"X-A: 1\n", "it does not end in CRLF and an empty line"),
+        (b"", "it does not end in CRLF and an empty line"),
+    ],
+    ids=["no-colon", "folded-first", "name", "control", "folded-control", "bare-lf", "bare-lf-empty"],
+)
+def test_a_trailer_go_cannot_read_as_fields_is_a_400_and_closed(trailer: bytes, says: str) -> None:
+    # serve read trailer lines and ignored them, whatever they held, and stored the body; Go's readTrailer reads them with
+    # textproto's ReadMIMEHeader, after finding the CRLF CRLF that ends them, and fails the body's read
+    data = body(1)
+    end = b"\n" if trailer in (b"", b"X-A: 1\n") else b"\r\n"
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked") + chunked(data, [len(data)])[:-2] + trailer + end)
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (400, "BadRequest"), answer
+        assert answer["message"].startswith("the trailer after the chunked body's last chunk cannot be read: " + says), answer["message"]
+        assert headers["connection"] == "close" and rows(server) == 0
+
+
+def test_trailer_fields_go_reads_are_taken_folded_lines_and_spaces_in_a_name_too() -> None:
+    data = body(1)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked") + chunked(data, [len(data)], trailers=b"X-A: 1\r\n\tmore\r\nX B : \xc3\xa9\t2\r\n") + _GET)
+        (status, _, answer), (status2, _, _) = answers(s, 2)
+        assert (status, answer["success_count"], status2) == (200, 1, 200), answer
+
+
 @pytest.mark.parametrize("named", [b"Content-Length", b"x-a, transfer-encoding", b"TRAILER"])
 def test_a_trailer_header_naming_a_framing_field_is_a_400_and_closed_as_the_service_answers_it(named: bytes) -> None:
     # Go's fixTrailer: "bad trailer key", before the Host checks; serve stored the body
