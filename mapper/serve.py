@@ -1134,11 +1134,12 @@ class _Handler(BaseHTTPRequestHandler):
         return n
 
     def _trailers(self) -> None:
-        """The trailer lines after the last chunk, up to the empty line that ends the body: read and ignored, at most
-        :data:`TRAILER_MAX` bytes of them with that line, as Go's net/http server (the service's) bounds them (``body.readTrailer``:
-        the double CRLF must come within its reader's 4 KiB buffer, else "suspiciously long trailer after chunked body", an
-        error of the body's read: 400 here, and the connection closed, as Go closes it after a body read in error). Their
-        count is not bounded (431 past 100 lines or one of 8 KiB before: a status Go gives a head alone)."""
+        """The trailer lines after the last chunk, up to the empty line that ends the body: read, checked and ignored, at most
+        :data:`TRAILER_MAX` bytes of them with that line, as Go's net/http server (the service's) reads them (``body.readTrailer``:
+        the double CRLF must come within its reader's 4 KiB buffer, else "suspiciously long trailer after chunked body"; then
+        textproto's ``ReadMIMEHeader``: :func:`_trailer_problem`), an error of the body's read: 400 here, and the connection
+        closed, as Go closes it after a body read in error. Their count is not bounded (431 past 100 lines or one of 8 KiB
+        before: a status Go gives a head alone)."""
         left = TRAILER_MAX
         lines: list[bytes] = []
         while True:
