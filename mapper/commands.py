@@ -35,6 +35,7 @@ from .compiler import compile_definition
 from .engine.core import Engine
 from .engine.parallel import Keep, can_fork, reap, run_parallel_parts, splittable
 from .engine.reader import (
+    ARRAYS_AT,
     HEAD_BYTES,
     BrokenDocument,
     FirstLines,
@@ -1146,8 +1147,8 @@ def note_unmatched(
     again, a few (:func:`_sample_records`). None when the notes made after the first ``since``
     said why already (each record a document holding the records, UTF-16 text, a path mistyped:
     the sink may well fit records it cannot read, and a draft of those records would not)."""
-    if len(report.notes) != since or not report.records:
-        return
+    if len(report.notes) != since or not report.records or any(ARRAYS_AT in n for n in report.notes):
+        return  # (the records a document holds elsewhere: the reader's note names where)
     columns = unmatched_columns(report, sink)
     if columns and (note := unmatched_note(columns, _sample_records(inputs, options, head, data), sink, inputs, options)):
         report.notes.append(note)

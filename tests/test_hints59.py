@@ -255,6 +255,18 @@ def test_bench_says_it_of_records_refused_for_the_sinks_paths(tmp_path: Path) ->
     assert "(each of its 13 columns besides the identity is missing in every record)" in _said(bench.err.splitlines())
 
 
+@pytest.mark.parametrize("command", [["validate"], ["bench", "--repeat", "1"]])
+def test_a_document_whose_records_are_in_an_array_is_told_the_records_path_not_to_draft_a_sink(tmp_path: Path, command: list[str]) -> None:
+    """A dump1090 document read without --records-path: the reader's note names `aircraft`; the note that the
+    sink and the records may not belong together came after it, proposing `mapper infer doc.json > sink.json`
+    (a sink of one record, `now` and `aircraft`), where the sink fits the records the document holds."""
+    doc = tmp_path / "doc.json"
+    doc.write_text(json.dumps({"now": 1, "aircraft": [json.loads(line) for line in RECORDS.read_text().splitlines()]}))
+    ran = run_main(command[0], SINK, doc, *command[1:], cwd=tmp_path)
+    said = ran.out + ran.err  # (validate says its notes in the report, on stdout; bench on stderr)
+    assert "use --records-path aircraft" in said and "may not belong together" not in said, said
+
+
 def test_of_more_records_than_it_reads_it_says_the_first_ones(tmp_path: Path) -> None:
     _allowing(tmp_path, [{"id": f"r{i}", "hex": "a"} for i in range(150)])
     note = _said(json.loads(run_main("validate", "sink.json", "r.ndjson", "--report", "json", cwd=tmp_path).out)["notes"])

@@ -1813,6 +1813,11 @@ def _values_in(node: Any) -> int:
     return count
 
 
+#: How the hint that names a document's arrays of objects as its likely records begins (:func:`_hint_of`):
+#: a report whose notes hold it has said why its records miss the sink's paths (commands.note_unmatched).
+ARRAYS_AT = "arrays of objects are at "
+
+
 def record_arrays_text(found: list[tuple[tuple[str, ...], int]]) -> str:
     """The first of :func:`record_arrays` as the hints name them: ```statuses` (100 objects), ...``
     (keys quoted where a path needs it: ``meta."a.b"``; a path longer than :data:`HINT_PATH_LENGTH`
@@ -2140,7 +2145,7 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
     best = to_dot_notation(_keys_as_sent(found[0][0]))
     # (a path too long to give whole, its middle left out, saying so: the command was left out, "give the first one's path")
     said = option_text("--records-path", best, HINT_PATH_LENGTH)
-    return f"arrays of objects are at {keys}: if those are the records, use {said} (records_path={elided(best, HINT_PATH_LENGTH)})"
+    return f"{ARRAYS_AT}{keys}: if those are the records, use {said} (records_path={elided(best, HINT_PATH_LENGTH)})"
 
 
 #: What a document that is a sink definition, given where the records go, is told (:func:`_hint_of`).
