@@ -56,11 +56,13 @@ def test_a_database_serve_cannot_write_is_refused_at_the_start_and_query_still_r
         assert memory.create_sink(SETS).id == "sets"
 
 
-def _directory_not_writable(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every database file opened from here on reads as a WAL database does in a directory the process
+def _directory_not_writable(monkeypatch: pytest.MonkeyPatch, directory: Path) -> list[str]:
+    """Every database file under ``directory`` opened from here on reads as a WAL database does in a directory the process
     cannot write, once cleanly closed (its -shm file gone, SQLite cannot make it): each statement an
     "attempt to write a readonly database", unless it is opened as a file nothing writes (immutable).
-    (As root, permissions do not stop a write.) The list holds the URIs of the immutable opens."""
+    (As root, permissions do not stop a write.) The list holds the URIs of the immutable opens. (Only files
+    under ``directory``: coverage's own database, written between tests under ``--cov-context=test``, is
+    opened through sqlite3.connect too.)"""
     real, immutable = sqlite3.connect, []
 
     class NoShm(sqlite3.Connection):
@@ -70,7 +72,7 @@ def _directory_not_writable(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         executescript = execute  # type: ignore[assignment]
 
     def connect(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
-        if str(database) in ("", ":memory:"):
+        if str(database) in ("", ":memory:") or str(directory) not in str(database):
             return real(database, *args, **kwargs)
         if "immutable=1" in str(database):
             immutable.append(str(database))
@@ -89,7 +91,7 @@ def test_query_reads_a_cleanly_closed_database_in_a_directory_it_cannot_write(tm
     with Store(path) as store:
         store.create_sink(SETS)
         store.ingest("sets", orjson.dumps({"records": [{"value": {"pk": 1, "tags": ["x"]}}]}))
-    immutable = _directory_not_writable(monkeypatch)
+    immutable = _directory_not_writable(monkeypatch, tmp_path)
     rc, out, err = main_in_process(capsys, "serve", "--db", path, "--query", "sets")
     assert (rc, [orjson.loads(line) for line in out.splitlines()]) == (EXIT_OK, [{"_id": 1, "tags": ["x"], "b": None}]), err
     assert len(immutable) == 2 and all(u.endswith("?mode=ro&immutable=1") and "%23" in u and "%3F" in u for u in immutable)

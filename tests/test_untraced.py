@@ -92,3 +92,48 @@ def test_a_test_that_leaves_a_trace_function_changed_fails_and_the_next_one_runs
     said = [line for line in out.splitlines() if line.startswith("E ") and "Failed: the test left the trace function changed (" in line]
     assert len(said) == 2, out
     assert "3 passed" in out, out
+
+
+def test_the_traced_lists_name_test_files_and_functions_that_exist() -> None:
+    # (a renamed file or test would otherwise leave its entry behind, and the new name run untraced or traced unseen)
+    import ast
+
+    from conftest import NOT_TRACED, TRACED, UNTRACED_TESTS
+
+    here = Path(__file__).parent
+    assert sorted(name for name in TRACED if not (here / name).is_file()) == []
+    assert sorted(TRACED & NOT_TRACED) == []
+    missing = []
+    for entry in UNTRACED_TESTS:
+        name, _, function = entry.partition("::")
+        assert name in TRACED, entry
+        tree = ast.parse((here / name).read_text())
+        found = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} | {
+            f"{c.name}::{n.name}" for c in tree.body if isinstance(c, ast.ClassDef) for n in c.body if isinstance(n, ast.FunctionDef)
+        }
+        if function not in found:
+            missing.append(entry)
+    assert missing == []
+
+
+def test_traced_files_keeps_a_file_only_for_what_no_other_traced_file_reaches() -> None:
+    from traced_files import decide
+
+    a, b, c = ("tests/test_a.py", "test_x"), ("tests/test_b.py", "test_y"), ("tests/test_c.py", "test_z")
+    b2 = ("tests/test_b.py", "test_slow")
+    fixture = ("", "")  # (a setup, or code run outside tests: stays traced whatever is decided)
+    arcs = {
+        ("mapper/m.py", 1, 2): {a, b},  # (a and b both: one of them must stay)
+        ("mapper/m.py", 2, 3): {a, b2},
+        ("mapper/m.py", 3, 4): {c, fixture},
+        ("mapper/m.py", 4, 5): {b},  # (only b)
+    }
+    cost = {a: 9.0, b: 1.0, b2: 5.0, c: 20.0}
+    # c first (costliest): its arc is the fixture's too -> dropped; a next (9 s): 1->2 is b's too, 2->3 b2's ->
+    # dropped; b keeps 4->5 of its own; then b2 (5 s), now the only one left to reach 2->3, stays traced.
+    assert decide(arcs, cost, min_seconds=1.0) == (["tests/test_b.py"], [])
+    # a reaching an arc of its own is kept; b's costly test b2 then reaches nothing a or b does not: untraced,
+    # unless it costs less than min_seconds
+    arcs[("mapper/m.py", 5, 6)] = {a}
+    assert decide(arcs, cost, min_seconds=1.0) == (["tests/test_a.py", "tests/test_b.py"], [b2])
+    assert decide(arcs, cost, min_seconds=6.0) == (["tests/test_a.py", "tests/test_b.py"], [])
