@@ -1114,12 +1114,13 @@ class _Handler(BaseHTTPRequestHandler):
             raise ServiceError(
                 400,
                 _HTTP_CODES[400],
-                f"a chunk's size line must end in CRLF and hold no other CR, not {printable(line[:40].decode('latin-1'))!r} (a bare LF ends "
+                f"a chunk's size line must end in CRLF and hold no other CR, not {line[:40].decode('latin-1')!r} (a bare LF ends "
                 "no line of a chunked body, RFC 9112 7.1, as the service's Go server reads it): the chunked body cannot be read",
             )
         n = _chunk_size_of(line)
         if n is None:
-            shown = printable(line.rstrip(b"\r\n")[:40].decode("latin-1"))
+            # (repr escapes what is not printable: printable's escapes quoted with it were said twice, '5\\x01')
+            shown = line.rstrip(b"\r\n")[:40].decode("latin-1")
             raise ServiceError(400, _HTTP_CODES[400], f"a chunk's size must be a hexadecimal number, not {shown!r}: the chunked body cannot be read")
         # The bytes around the data (size lines, extensions, CRLFs) are never kept, but each is read: tiny
         # chunks with long extensions were gigabytes on the wire for a body under the cap. As Go's server

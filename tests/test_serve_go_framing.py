@@ -429,6 +429,19 @@ def test_a_chunk_size_line_ending_in_a_bare_lf_or_holding_a_cr_is_a_400_as_the_s
         assert rows(server) == 0
 
 
+@pytest.mark.parametrize("line", [b"%x\n", b"%x\r;x\r\n", b"%x\x01\r\n"])
+def test_a_refused_chunk_size_line_is_quoted_as_sent_its_line_end_and_control_characters_escaped_once(line: bytes) -> None:
+    # (each was escaped twice: printable's escape quoted with repr, so a bare LF was said '155\\n', a backslash too many)
+    data = body(1)
+    sent = line % len(data)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked") + sent + data + b"\r\n0\r\n\r\n")
+        ((status, _, answer),) = answers(s, 1)
+        assert status == 400, answer
+        shown = sent.decode("latin-1") if b"\x01" not in sent else sent.rstrip(b"\r\n").decode("latin-1")
+        assert f"not {shown!r}" in answer["message"], answer
+
+
 @pytest.mark.parametrize("version", [b"HTTP/0.9", b"HTTP/0.5"])
 def test_an_http_0_x_version_said_is_505_as_the_service_answers_it(version: bytes) -> None:
     # Go reads the version, then refuses a major version other than 1 (http1ServerSupportsRequest): 505; serve answered
