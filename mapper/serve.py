@@ -832,10 +832,14 @@ class _Handler(BaseHTTPRequestHandler):
         after a POST on the connection (``numLeadingCRorLF`` of a ``Peek(4)``): an old client's CRLF after its body. After
         any other method, or as a connection's first bytes, an empty line is the request line: 400 (:meth:`parse_request`)."""
         reader: io.BufferedReader = self.rfile  # type: ignore[assignment]  # (setup's: a BufferedReader, which peeks)
-        for _ in range(4):
-            if reader.peek(1)[:1] not in (b"\r", b"\n"):  # (b"": the connection ended; the line read next says so)
-                return
-            reader.read(1)
+        try:
+            for _ in range(4):
+                if reader.peek(1)[:1] not in (b"\r", b"\n"):  # (b"": the connection ended; the line read next says so)
+                    return
+                reader.read(1)
+        except TimeoutError:  # (every byte that came was read away: an idle connection, closed unanswered, not a head begun, 408)
+            self.head_bytes = 0
+            raise
 
     def _request_line(self) -> bytes:
         """The request line read (:class:`_HeadTooLarge` past :data:`HEAD_MAX`)."""

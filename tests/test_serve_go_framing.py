@@ -257,6 +257,18 @@ def test_four_cr_or_lf_bytes_after_a_post_are_read_away_and_no_more(blank: bytes
         assert refused == 405 and status == (200 if served else 400), answer
 
 
+def test_a_crlf_after_a_post_then_silence_is_an_idle_connection_closed_unanswered_not_a_408() -> None:
+    # (the old client's CRLF the tolerance reads away was counted as a request's head begun: when the connection then idled,
+    # it was answered 408 "the request line and headers did not arrive", and logged so, where nothing of a request came)
+    data = body(1)
+    with serving(idle_timeout=0.5) as (server, log), connect(server) as s:
+        s.sendall(head(b"Content-Length: %d" % len(data)) + data)
+        ((status, _, _),) = answers(s, 1)
+        s.sendall(b"\r\n")  # (after the answer: in the next request's time, as an old client sends it)
+        assert status == 200 and closes(s)
+        assert not [line for line in log if " 408 " in line], log
+
+
 # ---------------------------------------------------------------------------------------
 # 7. A chunked body's trailer: at most 4 KiB with the empty line that ends it, however many lines (Go's body.readTrailer finds
 # the double CRLF within its reader's buffer); beyond, the body cannot be read: 400 and closed, never 431 (a head's status)
