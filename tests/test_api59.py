@@ -208,7 +208,7 @@ def _released() -> memoryview:
         (lambda: M.validate(_released()), "the records", mapper.InputError),
         (lambda: M.map(_released(), workers=2), "the records", mapper.InputError),
         (lambda: list(M.iter_batches(_released())), "the records", mapper.InputError),
-        (lambda: M.validate([_released()]), "a record's text", mapper.InputError),
+        (lambda: M.validate([_released()]), "record 0's text", mapper.InputError),  # (by its number: tests/test_review59.py)
         (lambda: M.check(_released()), "the record", mapper.InputError),
         (lambda: mapper.Batcher(M).add(_released()), "a record's text", mapper.InputError),
         (lambda: mapper.Batcher(M).add_many([_released()]), "a record's text", mapper.InputError),

@@ -3664,12 +3664,15 @@ def _documents_given(records: Any, input_format: str, chunk_size: int, max_recor
     text among records is (:meth:`_TextsApart._text_records`), not passed over without a word."""
     docs = [records] if isinstance(records, Mapping) else records
     line = 1
-    for doc in docs:
+    for n, doc in enumerate(docs):
         if not isinstance(doc, _TEXT_CLASSES):
             yield from object_document_units(doc, records_path, objects)
             line += 1
             continue
-        text = _text_bytes(doc)
+        try:
+            text = _text_bytes(doc)
+        except InputError:  # (a released memoryview: said by its number, among documents maybe many)
+            text = _text_bytes(doc, f"the text of document {n:,} (counted from 0)")
         lines = text.count(b"\n") + (0 if text.endswith(b"\n") else 1)
         if blank(text):
             yield BrokenDocument("no document: the text is empty", line, text, one_record=True)
@@ -4049,9 +4052,22 @@ def _text_types(types: set[type]) -> set[type]:
     return {t for t in types if t in _TEXT_TYPES or issubclass(t, _TEXT_CLASSES)}
 
 
-def _text_bytes(text: Any) -> bytes:
-    """A record's or a document's JSON text (of a :data:`_TEXT_TYPES` type or a subclass) as bytes."""
-    return str.encode(text, "utf-8", "surrogatepass") if isinstance(text, str) else given_bytes(text, "a record's text")
+def _text_bytes(text: Any, what: str = "a record's text") -> bytes:
+    """A record's or a document's JSON text (of a :data:`_TEXT_TYPES` type or a subclass) as bytes; a released
+    memoryview an InputError naming it ``what``."""
+    return str.encode(text, "utf-8", "surrogatepass") if isinstance(text, str) else given_bytes(text, what)
+
+
+def _texts_bytes(run: list[Any], first: int) -> list[bytes]:
+    """The records' texts ``run`` as bytes (:func:`_text_bytes`), the first of them record ``first`` (as a report
+    numbers records, from 0): a released memoryview among them is said by its number (``record 2's text came as a
+    released memoryview``), where "a record's text" named none of a list of thousands."""
+    try:
+        return [_text_bytes(text) for text in run]
+    except InputError:  # (looked for again: nothing paid by the texts that are read)
+        for k, text in enumerate(run):
+            _text_bytes(text, f"record {first + k:,}'s text")
+        raise
 
 
 class _TextsApart:
@@ -4065,8 +4081,11 @@ class _TextsApart:
 
     def __init__(self) -> None:
         self.line = 1  # the line the next record starts on
+        self.records = 0  # the records given before the next part
 
     def unit(self, part: list[Any]) -> Iterator[ObjectRecords | RawRecords | BrokenDocument]:
+        first = self.records
+        self.records += len(part)
         texts = _text_types(type_set(part))
         if not texts:
             self.line += len(part)
@@ -4077,7 +4096,7 @@ class _TextsApart:
             if i == len(part) or (type(part[i]) in texts) != (type(part[start]) in texts):
                 run = part[start:i]
                 if type(run[0]) in texts:
-                    yield from self._text_records([_text_bytes(r) for r in run])
+                    yield from self._text_records(_texts_bytes(run, first + start))
                 else:
                     self.line += len(run)
                     yield ObjectRecords(run)
