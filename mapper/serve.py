@@ -655,7 +655,7 @@ def _token_bytes(token: str) -> list[bytes]:
 def _no_path_redirect(target: str, query: str) -> Response:
     """The answer to a request target with a scheme and no path (``foo:bar``, an opaque URI), as Go's ServeMux (the service's)
     answers it: a 301 to ``/``, the query kept (the path Go's ``cleanPath`` makes of none); the body says why."""
-    why = f"the request target {printable(_as_sent(target))[:100]!r} names a scheme and no path (a path is /v2/sinks, or a whole URL http://host/v2/sinks): read as /\n"
+    why = f"the request target {_as_sent(target)[:100]!r} names a scheme and no path (a path is /v2/sinks, or a whole URL http://host/v2/sinks): read as /\n"
     return Response(301, why.encode(), "text/plain; charset=utf-8", headers={"Location": "/" + (f"?{query}" if query else "")})
 
 
@@ -694,7 +694,7 @@ def _clean_path_redirect(raw: str, clean: str, query: str) -> Response:
     escaped: in a Location it would start a fragment); the body says why."""
     location = clean.replace("#", "%23") + (f"?{query}" if query else "")
     why = (
-        f"the path {printable(_as_sent(raw))[:100]!r} is not clean (an empty segment, . or ..): moved to {printable(_as_sent(location))[:100]!r},"
+        f"the path {_as_sent(raw)[:100]!r} is not clean (an empty segment, . or ..): moved to {_as_sent(location)[:100]!r},"
         " as the service's Go ServeMux redirects it (a client that follows a 301 with a POST may send it as a GET: send to that path)\n"
     )
     return Response(301, why.encode(), "text/plain; charset=utf-8", headers={"Location": location})
@@ -1625,7 +1625,7 @@ def _trailer_problem(lines: list[bytes]) -> str | None:
             value = line
         else:
             name, colon, value = line.partition(b":")
-            shown = printable(name[:40].decode("utf-8", "backslashreplace"))
+            shown = name[:40].decode("utf-8", "backslashreplace")
             if not colon:
                 return f"a line with no colon after {shown!r}"
             if not name.strip(b" ") or not _TOKEN.fullmatch(name.replace(b" ", b"").decode("latin-1")):
@@ -1803,7 +1803,7 @@ def _target_problem(target: str) -> str | None:
     if not rest.startswith("/"):
         if scheme:
             return None
-        shown = printable(_as_sent(target))[:100]
+        shown = _as_sent(target)[:100]
         return (
             f"the request target {shown!r} is not a path (/v2/sinks), a whole URL (http://127.0.0.1:8080/v2/sinks) or * "
             "(RFC 9112 3.2): a request names what it is for so"
@@ -1813,7 +1813,7 @@ def _target_problem(target: str) -> str | None:
         authority, rest = found[0], found[1].partition("?")[0]
         problem = _authority_problem(authority)
         if problem is not None:
-            return f"the request target's host {printable(_as_sent(authority))[:100]!r} is malformed: {problem}"
+            return f"the request target's host {_as_sent(authority)[:100]!r} is malformed: {problem}"
     bad = _BAD_ESCAPE.search(rest)
     if bad is not None:
         return f"the request target's path holds {rest[bad.start() : bad.start() + 3]!r}, not a percent-escape (% and two hex digits: %25 for a % itself)"
@@ -1824,7 +1824,7 @@ def _authority_problem(authority: str) -> str | None:
     """Why an absolute-form target's authority is one Go's ``url.ParseRequestURI`` refuses (``parseAuthority``), or None."""
     user, at, host = authority.rpartition("@")
     if at and not _USERINFO.fullmatch(user):
-        return f"its user {printable(_as_sent(user))[:40]!r} holds a character a URL's user part may not hold as itself (percent-escape it)"
+        return f"its user {_as_sent(user)[:40]!r} holds a character a URL's user part may not hold as itself (percent-escape it)"
     if host.startswith("["):
         end = host.rfind("]")
         if end < 0:
@@ -1842,7 +1842,7 @@ def _authority_problem(authority: str) -> str | None:
             if escape[1] < "8" and escape != "%25":  # (Go: a host escapes no ASCII character but %)
                 return f"{escape!r} escapes an ASCII character, which a host holds as itself"
     if port and not (port[0] == ":" and (port == ":" or _DIGITS.fullmatch(port[1:]))):
-        return f"its port {printable(_as_sent(port))[:20]!r} is not digits"
+        return f"its port {_as_sent(port)[:20]!r} is not digits"
     return None
 
 
@@ -1920,7 +1920,7 @@ def _header_value_problem(headers: Message) -> str | None:
     for name, value in headers.items():
         bad = _NOT_VALUE_BYTE.search(value)
         if bad is not None:
-            shown = printable(_as_sent(name))[:60]
+            shown = _as_sent(name)[:60]
             return (
                 f"invalid header value: the header {shown!r} holds the control character {bad.group()!r}, at char {bad.start() + 1} of its value, "
                 "which no header value holds (RFC 9110 5.5), as the service refuses it: send the value without it"

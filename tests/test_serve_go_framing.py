@@ -488,3 +488,42 @@ def test_an_absolute_form_target_without_a_path_is_a_301_to_slash_as_gos_servemu
         while chunk := s.recv(65536):
             reply += chunk
         assert reply.startswith(b"HTTP/1.1 301 ") and b"\r\nLocation: " + location + b"\r\n" in reply, reply[:300]
+
+
+# ---------------------------------------------------------------------------------------
+# 8. What the client sent, quoted in a message: each character a terminal would act on escaped once, by repr (printable's
+# escapes, quoted with repr, were said with two backslashes: a right-to-left override, U+202E, sent as UTF-8 was said '\\u202e')
+
+
+def test_a_301s_body_quotes_the_target_its_characters_escaped_once() -> None:
+    # (each is given the target as http.server reads it, Latin-1: here a right-to-left override sent as UTF-8. The server
+    # percent-escapes a target's bytes beyond ASCII and refuses a control character before these, so none reaches them yet)
+    rlo = "\u202e".encode().decode("latin-1")
+    moved = mapper.serve._no_path_redirect("foo:bar" + rlo, "")
+    assert b"the request target 'foo:bar\\u202e' names a scheme and no path" in moved.body, moved.body
+    moved = mapper.serve._clean_path_redirect("//v2/sinks" + rlo, "/v2/sinks" + rlo, "")
+    assert b"the path '//v2/sinks\\u202e' is not clean (an empty segment, . or ..): moved to '/v2/sinks\\u202e'," in moved.body, moved.body
+
+
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [
+        (b"v2/\xe2\x80\xae", "the request target 'v2/\\u202e' is not a path"),
+        (b"http://127.0.0.1:\xe2\x80\xae/v2/sinks", "the request target's host '127.0.0.1:\\u202e' is malformed: its port ':\\u202e' is not digits"),
+        (b"http://a{\xe2\x80\xae@127.0.0.1/v2/sinks", "the request target's host 'a{\\u202e@127.0.0.1' is malformed: its user 'a{\\u202e' holds a character"),
+    ],
+    ids=["not-a-path", "port", "user"],
+)
+def test_a_refused_targets_message_quotes_it_its_characters_escaped_once(target: bytes, says: str) -> None:
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        ((status, _, answer),) = answers(s, 1)
+    assert status == 400 and answer["message"].startswith(says), answer["message"]
+
+
+def test_a_refused_trailers_field_name_is_quoted_its_characters_escaped_once() -> None:
+    data = body(1)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked") + chunked(data, [len(data)], trailers=b"X-\x01: 1\r\n"))
+        ((status, _, answer),) = answers(s, 1)
+    assert status == 400 and "the name 'X-\\x01' holds a character a field name cannot" in answer["message"], answer["message"]
