@@ -1602,6 +1602,11 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _GO_VERSION = re.compile(r"HTTP/[0-9]\.[0-9]")
 
 
+#: A byte no header value holds (RFC 9110 5.5; Go's ``httpguts.ValidHeaderFieldValue``): a control character but tab.
+#: Of a header's value (:func:`_header_value_problem`) and a trailer field's (:func:`_trailer_problem`) alike.
+_NOT_VALUE_BYTE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _bad_trailer_key(headers: Message) -> str | None:
     """The first field a chunked request's ``Trailer`` headers name that frames a body (Transfer-Encoding, Trailer,
     Content-Length: Go's ``fixTrailer`` refuses it, "bad trailer key"), as sent; None when there is none."""
@@ -1630,9 +1635,9 @@ def _trailer_problem(lines: list[bytes]) -> str | None:
                 return f"a line with no colon after {shown!r}"
             if not name.strip(b" ") or not _TOKEN.fullmatch(name.replace(b" ", b"").decode("latin-1")):
                 return f"the name {shown!r} holds a character a field name cannot"
-        bad = next((c for c in value if (c < 0x20 and c != 0x09) or c == 0x7F), None)
+        bad = _NOT_VALUE_BYTE.search(value.decode("latin-1"))
         if bad is not None:
-            return f"the field {shown!r} holds the control character {chr(bad)!r} in its value"
+            return f"the field {shown!r} holds the control character {bad.group()!r} in its value"
     return None
 
 
@@ -1906,9 +1911,6 @@ HEAD_MAX = (1 << 20) + 4096
 
 #: The largest Content-Length taken (Go's ``parseContentLength``: ``strconv.ParseUint(cl, 10, 63)``): 400 beyond.
 CONTENT_LENGTH_MAX = (1 << 63) - 1
-
-#: A byte no header value holds (RFC 9110 5.5; Go's ``httpguts.ValidHeaderFieldValue``): a control character but tab.
-_NOT_VALUE_BYTE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def _header_value_problem(headers: Message) -> str | None:
