@@ -755,6 +755,27 @@ def _read_as_sent(text: str) -> str:
     return printable(text)
 
 
+def _blank_request_line(line: bytes, skipped: int) -> str:
+    """The 400's words for a request ``line`` (its line end kept) that is empty or white space alone, as Go's net/http
+    server (the service's) refuses it (``parseRequestLine``, ``validMethod``), ``skipped`` CR or LF bytes read away before
+    it after a POST: what came, and why it was no request line (4 were read away after a POST, and more came)."""
+    blanks = line.rstrip(b"\r\n")
+    if blanks:  # (spaces or tabs: no method, target or version, whatever was read away before it)
+        return (
+            f"malformed HTTP request: the request line is white space alone ({blanks[:40].decode('latin-1')!r}), no method, target "
+            "or version, as the service's Go server reads it: send the request line (METHOD /path HTTP/1.1)"
+        )
+    if skipped:  # (_skip_line_ends stops at a byte that is no CR or LF: an empty line after it is a 5th, or later, line end)
+        return (
+            f"malformed HTTP request: the request line is empty: after a POST the service's Go server reads away {skipped} CR or LF "
+            "bytes before a request line, no more (an old client's CRLF after its body), and more came: send at most one CRLF after a body"
+        )
+    return (
+        "malformed HTTP request: the request line is empty (an empty line before a request line is read away after a POST "
+        "on the connection alone, as the service's Go server reads it: send the request line first)"
+    )
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Bytes in and out; everything else is the App's."""
 
@@ -777,6 +798,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.deadline_passed = False  # (the last read that timed out waited until the deadline)
         self.answered = 0  # requests answered on this connection (a request line after one may be its body's rest)
         self.last_method = ""  # the method of the connection's last request read (Go's conn.lastMethod: see _one_request)
+        self.line_ends_skipped = 0  # CR or LF bytes read away before this request line, after a POST (see _skip_line_ends)
         self.rfile.close()  # (socketserver's file: the socket is closed only once every file made of it is)
         self.rfile = io.BufferedReader(_DeadlineReader(self), io.DEFAULT_BUFFER_SIZE)
         self.server.track(self, True)
@@ -805,6 +827,7 @@ class _Handler(BaseHTTPRequestHandler):
         414, where Go's net/http server (the service's) reads it as it reads a header line, with no bound of its own, the
         head bounded by its bytes alone (:data:`HEAD_MAX`: 431 beyond)."""
         try:
+            self.line_ends_skipped = 0
             if self.last_method == "POST":  # (Go's readRequest: "RFC 7230 section 3 tolerance for old buggy clients", after a POST alone)
                 self._skip_line_ends()
             try:
@@ -837,6 +860,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if reader.peek(1)[:1] not in (b"\r", b"\n"):  # (b"": the connection ended; the line read next says so)
                     return
                 reader.read(1)
+                self.line_ends_skipped += 1
         except TimeoutError:  # (every byte that came was read away: an idle connection, closed unanswered, not a head begun, 408)
             self.head_bytes = 0
             raise
@@ -867,11 +891,7 @@ class _Handler(BaseHTTPRequestHandler):
         line: bytes = self.raw_requestline  # type: ignore[has-type]  # (set by http.server before it calls this)
         if not line.strip(b" \t\r\n"):  # (http.server closed the connection unanswered)
             self.command = self.requestline = ""
-            self.send_error(
-                400,
-                "malformed HTTP request: the request line is empty (an empty line before a request line is read away after a POST "
-                "on the connection alone, as the service's Go server reads it: send the request line first)",
-            )
+            self.send_error(400, _blank_request_line(line, self.line_ends_skipped))
             return False
         if self.raw_requestline[:2] == b"\x16\x03":  # a TLS record's first bytes: logged as 400 bytes of "Bad request syntax ('\x16\x03...')"
             self.command = self.requestline = ""
