@@ -847,6 +847,29 @@ def _kind_split(name: str, ending: str) -> tuple[str, str]:
     return name, ending
 
 
+#: The endings of a compressed file's or an archive's name, which no database file SQLite opens has (``serve --db``).
+_ARCHIVE_ENDINGS = (
+    *(end for end, _ in (*_PACKED_ENDINGS, *_TOOL_ENDINGS)),
+    *(".tgz", ".tbz2", ".txz", ".tar", ".zip", ".7z", ".lzma", ".rar"),
+)
+
+
+def packed_database_name(name: str) -> tuple[str, str] | None:
+    """For a database file not made yet, ``name``: its compressions' or archive's endings (``.gz``, ``.tar.gz``), and the
+    name to give the database instead, as :func:`shell_file` gives it (its endings of those kinds dropped, its own
+    database ending kept, else ``.db`` added; ``-2`` before it while a file of that name is there: ``s3.db.tar.gz``,
+    ``s3.db``); None when it has no such ending. (A database is SQLite's file, read and written in place: made under
+    a compressed file's name, it was taken for compressed data by the hints, and by whoever reads the name.)"""
+    folder, given = os.path.split(name)
+    base = given
+    while (end := next((e for e in _ARCHIVE_ENDINGS if base.lower().endswith(e) and len(base) > len(e)), None)) is not None:
+        base = base[: -len(end)]
+    if base == given:
+        return None
+    stem, kind = _kind_split(os.path.join(folder, base), ".db")
+    return given[len(base) :], _unused(stem, kind)
+
+
 def _unused(stem: str, ending: str, own: str = "") -> str:
     """Where a hint's command writes (``> NAME``), as :func:`shell_file` gives it: the first of
     ``stem + ending``, then ``-2`` ... ``-9`` before ``ending``, that no file (nor link) has and is

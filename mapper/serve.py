@@ -56,6 +56,7 @@ import hmac
 import io
 import ipaddress
 import math
+import os
 import queue
 import re
 import signal
@@ -101,7 +102,7 @@ from .endpoint import (
     printable,
     read_numbers,
 )
-from .errors import MapperError, OptionError, check_function, closest, read_once, shown_name, unpacked_file
+from .errors import MapperError, OptionError, check_function, closest, packed_database_name, read_once, shown_name, unpacked_file
 from .options import number_given
 from .report import plural
 from .store import ForeignDatabaseError, Store, closed_error, not_a_file, stored_sinks_problem
@@ -2346,6 +2347,9 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
     if streamed is not None:
         print(f"mapper serve: {streamed}", file=sys.stderr)
         return EXIT_USAGE
+    if args.query is None and (named := _packed_new_db(args.db)) is not None:
+        print(f"mapper serve: {named}", file=sys.stderr)
+        return EXIT_USAGE
     if args.query is not None and args.db not in ("", ":memory:"):  # (read only: a file holding no sinks said so, not "no sink 'x'")
         problem = stored_sinks_problem(args.db)
         if problem is not None:
@@ -2367,6 +2371,23 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
         return _serve(store, args, setup)
     finally:
         store.close()
+
+
+def _packed_new_db(name: str) -> str | None:
+    """Why ``--db NAME`` is not made a new database, when no database is there yet (no file, or an empty one: the store
+    makes one in it) and its name is a compressed file's or an archive's (``s3.db.gz``): a SQLite database made under it
+    (as it was) is read and written in place, never compressed, and was then taken for gzip data by its name. An existing
+    compressed database is the store's to refuse, with the command that unpacks it (:func:`unpacked_file`)."""
+    if name in ("", ":memory:") or (os.path.exists(name) and not (os.path.isfile(name) and os.path.getsize(name) == 0)):
+        return None
+    packed = packed_database_name(name)
+    if packed is None:
+        return None
+    ending, instead = packed
+    return (
+        f"--db {shown_name(name)} names no database yet, and none is made under a compressed file's or an archive's name ({ending}): "
+        f"serve's database is a SQLite file, read and written in place, never compressed: give --db {instead} for a new one"
+    )
 
 
 def _db_stream(name: str) -> str | None:

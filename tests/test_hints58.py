@@ -157,6 +157,38 @@ def test_a_compressed_databases_hint_names_a_database_file_beside_it(tmp_path: P
     assert ran.returncode == 2 and "holds no sinks of mapper serve" in ran.err, ran.err
 
 
+@pytest.mark.parametrize(
+    ("name", "empty", "there", "ending", "out"),
+    [
+        ("s3.db.gz", False, [], ".gz", "s3.db"),
+        ("s3.db.gz", True, [], ".gz", "s3.db"),  # (an empty file: the store makes a new database in it)
+        ("s3.db.tar.gz", False, ["s3.db"], ".tar.gz", "s3-2.db"),
+        ("x.sqlite.zst", False, [], ".zst", "x.sqlite"),
+        ("backup.zip", False, [], ".zip", "backup.db"),
+    ],
+)
+def test_serve_makes_no_new_database_under_a_compressed_files_name(tmp_path: Path, name: str, empty: bool, there: list[str], ending: str, out: str) -> None:
+    """``serve --db s3.db.gz``, no such file there, made a SQLite database named s3.db.gz (which the hints then took
+    for gzip data by its name): refused, a usage error naming the file, why, and the name to give, and nothing made.
+    (A SINK file that is not there: the run, refused or not, ends without serving.)"""
+    if empty:
+        (tmp_path / name).touch()
+    for taken in there:
+        (tmp_path / taken).write_bytes(b"")
+    ran = run_main("serve", "--db", name, "nosuch.json", cwd=tmp_path, timeout=20)
+    said = f"mapper serve: --db {name} names no database yet, and none is made under a compressed file's or an archive's name ({ending})"
+    assert ran.returncode == 2 and said in ran.err and f"give --db {out} for a new one" in ran.err, ran.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*there, *([name] if empty else [])])
+    if empty:
+        assert (tmp_path / name).stat().st_size == 0  # (no database made in it)
+
+
+def test_serve_makes_a_new_database_under_a_name_of_no_compression(tmp_path: Path) -> None:
+    ran = run_main("serve", "--db", "s3.gz.db", "nosuch.json", cwd=tmp_path, timeout=20)  # (a compression's ending inside the name)
+    assert ran.returncode == 2 and "no such file: nosuch.json" in ran.err and "names no database yet" not in ran.err, ran.err
+    assert (tmp_path / "s3.gz.db").is_file()
+
+
 def test_a_compressed_sink_files_hint_names_a_json_file_not_one_ending_gz_json(tmp_path: Path) -> None:
     """``mapper check sink.json.gz`` with sink.json there said ``> sink.json.gz.json``; ``other.gz``, ``> other``."""
     import gzip
