@@ -278,9 +278,9 @@ def require_json(req: Request) -> None:
     _once(req.headers, "Content-Type", INVALID_CONTENT_TYPE)
     ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if ctype != "application/json":
-        sent = _sent(req.headers, "Content-Type")[:60]
+        sent = _sent(req.headers, "Content-Type")
         # (none sent was said "not 'missing'", as if that were the type sent; curl -d sends a form's type unless told)
-        said = f"not {sent!r}" if sent.strip() else "and the request has no Content-Type header"
+        said = f"not {_quoted(sent, 60)}" if sent[:60].strip() else "and the request has no Content-Type header"
         curl = " (curl -d sends that type: add -H 'Content-Type: application/json')" if ctype == "application/x-www-form-urlencoded" else ""
         raise ServiceError(400, INVALID_CONTENT_TYPE, f"Content-Type must be application/json, {said}{curl}")
     # The body is read as UTF-8 (RFC 8259 8.1; the service's Go decoder too): one said to be in
@@ -291,7 +291,7 @@ def require_json(req: Request) -> None:
         raise ServiceError(
             400,
             INVALID_CONTENT_TYPE,
-            f"the body's charset is {_as_sent(charset)[:40]!r}: this endpoint reads JSON as UTF-8 only (send the body in UTF-8, "
+            f"the body's charset is {_quoted(charset, 40)}: this endpoint reads JSON as UTF-8 only (send the body in UTF-8, "
             "with Content-Type: application/json or application/json; charset=utf-8)",
         )
     # A compressed body was read as JSON text: "not valid JSON ... (char 0)", not a word of the
@@ -301,7 +301,7 @@ def require_json(req: Request) -> None:
         raise ServiceError(
             415,
             UNSUPPORTED_ENCODING,
-            f"the body's Content-Encoding is {_sent(req.headers, 'Content-Encoding')[:60]!r}: this endpoint takes the body as JSON text, not compressed "
+            f"the body's Content-Encoding is {_quoted(_sent(req.headers, 'Content-Encoding'), 60)}: this endpoint takes the body as JSON text, not compressed "
             "(send it without a Content-Encoding)",
         )
 
@@ -314,7 +314,7 @@ def _once(headers: Message, name: str, code: str, *, said: bool = True) -> None:
     are quoted (never an Authorization's)."""
     values = [v.strip() for v in headers.get_all(name) or ()]
     if len(set(values)) > 1:
-        shown = f" ({_sent(headers, name)[:120]!r})" if said else ""
+        shown = f" ({_quoted(_sent(headers, name), 120)})" if said else ""
         raise ServiceError(400, code, f"{name} is sent {len(values)} times, with different values{shown}: send it once")
 
 
@@ -601,15 +601,15 @@ def cross_origin_refusal(method: str, headers: Message) -> ServiceError | None:
     if sites:
         if all(s in _OWN_SITES for s in sites):
             return None
-        why = f"Sec-Fetch-Site {_sent(headers, 'Sec-Fetch-Site')[:40]!r}"
+        why = f"Sec-Fetch-Site {_quoted(_sent(headers, 'Sec-Fetch-Site'), 40)}"
     elif not origins:
         return None
     else:
         hosts = [v.strip().lower() for v in headers.get_all("Host") or ()]
         if len(hosts) == 1 and all(_origin_hostport(o) == _without_port(hosts[0], "80") for o in origins):
             return None
-        why = f"Host {_sent(headers, 'Host')[:80] or 'missing'!r}"
-    sent = f"Origin {_as_sent(', '.join(origins))[:80]!r}" if origins else "no Origin header"
+        why = f"Host {_quoted(_sent(headers, 'Host') or 'missing', 80)}"
+    sent = f"Origin {_quoted(', '.join(origins), 80)}" if origins else "no Origin header"
     return ServiceError(
         403,
         CROSS_ORIGIN,
@@ -656,7 +656,7 @@ def _token_bytes(token: str) -> list[bytes]:
 def _no_path_redirect(target: str, query: str) -> Response:
     """The answer to a request target with a scheme and no path (``foo:bar``, an opaque URI), as Go's ServeMux (the service's)
     answers it: a 301 to ``/``, the query kept (the path Go's ``cleanPath`` makes of none); the body says why."""
-    why = f"the request target {_as_sent(target)[:100]!r} names a scheme and no path (a path is /v2/sinks, or a whole URL http://host/v2/sinks): read as /\n"
+    why = f"the request target {_quoted(target, 100)} names a scheme and no path (a path is /v2/sinks, or a whole URL http://host/v2/sinks): read as /\n"
     return Response(301, why.encode(), "text/plain; charset=utf-8", headers={"Location": "/" + (f"?{query}" if query else "")})
 
 
@@ -695,7 +695,7 @@ def _clean_path_redirect(raw: str, clean: str, query: str) -> Response:
     escaped: in a Location it would start a fragment); the body says why."""
     location = clean.replace("#", "%23") + (f"?{query}" if query else "")
     why = (
-        f"the path {_as_sent(raw)[:100]!r} is not clean (an empty segment, . or ..): moved to {_as_sent(location)[:100]!r},"
+        f"the path {_quoted(raw, 100)} is not clean (an empty segment, . or ..): moved to {_quoted(location, 100)},"
         " as the service's Go ServeMux redirects it (a client that follows a 301 with a POST may send it as a GET: send to that path)\n"
     )
     return Response(301, why.encode(), "text/plain; charset=utf-8", headers={"Location": location})
@@ -716,17 +716,31 @@ def _as_sent(value: str) -> str:
     """A header's value or the request target, as the client sent it: http.server reads the
     request and header lines as Latin-1, so UTF-8 (``é``, a right-to-left override) was quoted or
     logged as its mojibake (``Ã©``, ``â\\x80®``); read as UTF-8, as routing reads the target, a
-    byte that is not UTF-8 as ``\\xNN``. Percent-escapes stay as sent; ``repr`` or :func:`printable`
-    then escapes what a terminal would act on (as for a request line's parts: :func:`_read_as_sent`)."""
+    byte that is not UTF-8 as ``\\xNN``. Percent-escapes stay as sent; :func:`printable` then escapes what a
+    terminal would act on (as for a request line's parts: :func:`_read_as_sent`); a message quotes it with :func:`_quoted`."""
     if value.isascii():
         return value
     return value.encode("latin-1", "replace").decode("utf-8", "backslashreplace")
 
 
 def _sent(headers: Any, name: str) -> str:
-    """The values of the header ``name``, as sent (not lower-cased: a lower-cased Latin-1 reading
-    is no longer the bytes that came), joined with ``, ``, each read by :func:`_as_sent`."""
-    return ", ".join(_as_sent(v.strip(_OWS)) for v in headers.get_all(name) or ())  # (a vertical tab or NEL sent is shown)
+    """The values of the header ``name``, as http.server read them (Latin-1; not lower-cased: a lower-cased reading
+    is no longer the bytes that came), joined with ``, ``: for :func:`_quoted` (a vertical tab or NEL sent is shown)."""
+    return ", ".join(v.strip(_OWS) for v in headers.get_all(name) or ())
+
+
+#: A byte no UTF-8 reading took, as ``repr`` writes the surrogate escape it was read as (``\udcff``): not after a
+#: backslash of the text's (``repr`` doubles each: an even run of them before it).
+_BYTE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])")
+
+
+def _quoted(value: str, limit: int) -> str:
+    """``value`` (a header's or the request target, as http.server read it: Latin-1) quoted as the client sent it, its
+    first ``limit`` characters read as :func:`_as_sent` reads them, each character escaped once, by ``repr``: one a
+    terminal would act on as its escape (``'\\u202e'``), a byte that is no UTF-8 as ``\\xff``. (:func:`printable`'s
+    escapes, or :func:`_as_sent`'s ``\\xff``, quoted with ``repr`` were said with two backslashes, ``'\\\\u202e'``.)"""
+    text = value if value.isascii() else value.encode("latin-1", "replace").decode("utf-8", "surrogateescape")
+    return _BYTE_ESCAPE.sub(r"\1\\x\2", repr(text[:limit]))
 
 
 #: A part of a request line http.server quotes with ``repr`` in its messages: ``Unsupported method ('GÃ©T')``.
@@ -960,7 +974,7 @@ class _Handler(BaseHTTPRequestHandler):
         is unchanged: a browser always sends Host.)"""
         hosts = self.headers.get_all("Host") or []
         if len(hosts) > 1:
-            shown = ", ".join(repr(_as_sent(h.strip())[:80]) for h in hosts[:3])
+            shown = ", ".join(_quoted(h.strip(), 80) for h in hosts[:3])
             return f"too many Host headers: the request has {len(hosts)} ({shown}{', ...' if len(hosts) > 3 else ''}), so which host it is for cannot be told; send one"
         if not hosts and _http_version(self.request_version) >= (1, 1):
             return (
@@ -1026,13 +1040,13 @@ class _Handler(BaseHTTPRequestHandler):
             # taken out of the headers the routes read, as Go takes it out of Request.Header
             del self.headers["Transfer-Encoding"]
         elif len(codings) > 1:  # (one header field alone: several were read as one list before, "chunked" last decoding them)
-            shown = ", ".join(repr(_as_sent(c.strip(_OWS))[:30]) for c in codings[:3])
+            shown = ", ".join(_quoted(c.strip(_OWS), 30) for c in codings[:3])
             unsupported = f"{len(codings)} Transfer-Encoding headers ({shown}{', ...' if len(codings) > 3 else ''}), where one is taken"
         elif codings:
             coding = codings[0].strip(_OWS)
             chunked = coding.isascii() and coding.lower() == "chunked"  # (ASCII's case alone: Go's ascii.EqualFold)
             if not chunked:
-                unsupported = f"a Transfer-Encoding of {_as_sent(coding)[:60]!r}"
+                unsupported = f"a Transfer-Encoding of {_quoted(coding, 60)}"
         length: int | None = None
         bad_length = False
         if len(lengths) == 1 and _DIGITS.fullmatch(next(iter(lengths))):
@@ -1221,7 +1235,7 @@ class _Handler(BaseHTTPRequestHandler):
                     400,
                     _HTTP_CODES[400],
                     f"the Content-Length must be one number of bytes, digits 0-9 up to {CONTENT_LENGTH_MAX:,} (2**63-1; copies must agree), "
-                    f"not {_as_sent(', '.join(sorted(framing.lengths)))[:60]!r}: where the body ends is unknown",
+                    f"not {_quoted(', '.join(sorted(framing.lengths)), 60)}: where the body ends is unknown",
                 )
             )
         trailer = _bad_trailer_key(self.headers) if framing.chunked else None
@@ -1231,7 +1245,7 @@ class _Handler(BaseHTTPRequestHandler):
                 ServiceError(
                     400,
                     _HTTP_CODES[400],
-                    f"bad trailer key: the Trailer header names {trailer!r}, a field no trailer may hold (Transfer-Encoding, Trailer and "
+                    f"bad trailer key: the Trailer header names {_quoted(trailer, 40)}, a field no trailer may hold (Transfer-Encoding, Trailer and "
                     "Content-Length frame the body: RFC 9110 6.5.1), which the service's Go server refuses",
                 )
             )
@@ -1630,11 +1644,11 @@ _NOT_VALUE_BYTE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 def _bad_trailer_key(headers: Message) -> str | None:
     """The first field a chunked request's ``Trailer`` headers name that frames a body (Transfer-Encoding, Trailer,
-    Content-Length: Go's ``fixTrailer`` refuses it, "bad trailer key"), as sent; None when there is none."""
+    Content-Length: Go's ``fixTrailer`` refuses it, "bad trailer key"), as http.server read it; None when there is none."""
     for value in headers.get_all("Trailer") or ():
         for key in value.split(","):
             if key.strip(_OWS).lower() in ("transfer-encoding", "trailer", "content-length"):
-                return _as_sent(key.strip(_OWS))[:40]
+                return key.strip(_OWS)
     return None
 
 
@@ -1651,14 +1665,14 @@ def _trailer_problem(lines: list[bytes]) -> str | None:
             value = line
         else:
             name, colon, value = line.partition(b":")
-            shown = name[:40].decode("utf-8", "backslashreplace")
+            shown = _quoted(name.decode("latin-1"), 40)
             if not colon:
-                return f"a line with no colon after {shown!r}"
+                return f"a line with no colon after {shown}"
             if not name.strip(b" ") or not _TOKEN.fullmatch(name.replace(b" ", b"").decode("latin-1")):
-                return f"the name {shown!r} holds a character a field name cannot"
+                return f"the name {shown} holds a character a field name cannot"
         bad = _NOT_VALUE_BYTE.search(value.decode("latin-1"))
         if bad is not None:
-            return f"the field {shown!r} holds the control character {bad.group()!r} in its value"
+            return f"the field {shown} holds the control character {bad.group()!r} in its value"
     return None
 
 
@@ -1829,9 +1843,8 @@ def _target_problem(target: str) -> str | None:
     if not rest.startswith("/"):
         if scheme:
             return None
-        shown = _as_sent(target)[:100]
         return (
-            f"the request target {shown!r} is not a path (/v2/sinks), a whole URL (http://127.0.0.1:8080/v2/sinks) or * "
+            f"the request target {_quoted(target, 100)} is not a path (/v2/sinks), a whole URL (http://127.0.0.1:8080/v2/sinks) or * "
             "(RFC 9112 3.2): a request names what it is for so"
         )
     found = _authority_of(target)
@@ -1839,7 +1852,7 @@ def _target_problem(target: str) -> str | None:
         authority, rest = found[0], found[1].partition("?")[0]
         problem = _authority_problem(authority)
         if problem is not None:
-            return f"the request target's host {_as_sent(authority)[:100]!r} is malformed: {problem}"
+            return f"the request target's host {_quoted(authority, 100)} is malformed: {problem}"
     bad = _BAD_ESCAPE.search(rest)
     if bad is not None:
         return f"the request target's path holds {rest[bad.start() : bad.start() + 3]!r}, not a percent-escape (% and two hex digits: %25 for a % itself)"
@@ -1850,7 +1863,7 @@ def _authority_problem(authority: str) -> str | None:
     """Why an absolute-form target's authority is one Go's ``url.ParseRequestURI`` refuses (``parseAuthority``), or None."""
     user, at, host = authority.rpartition("@")
     if at and not _USERINFO.fullmatch(user):
-        return f"its user {_as_sent(user)[:40]!r} holds a character a URL's user part may not hold as itself (percent-escape it)"
+        return f"its user {_quoted(user, 40)} holds a character a URL's user part may not hold as itself (percent-escape it)"
     if host.startswith("["):
         end = host.rfind("]")
         if end < 0:
@@ -1868,7 +1881,7 @@ def _authority_problem(authority: str) -> str | None:
             if escape[1] < "8" and escape != "%25":  # (Go: a host escapes no ASCII character but %)
                 return f"{escape!r} escapes an ASCII character, which a host holds as itself"
     if port and not (port[0] == ":" and (port == ":" or _DIGITS.fullmatch(port[1:]))):
-        return f"its port {_as_sent(port)[:20]!r} is not digits"
+        return f"its port {_quoted(port, 20)} is not digits"
     return None
 
 
@@ -1890,7 +1903,7 @@ def _expectation_failed(headers: Message) -> str | None:
     if not value or _CONTINUE_TOKEN.search(value):
         return None
     return (
-        f"the request expects {_as_sent(value)[:60]!r}: the service (Go's net/http server) meets Expect: 100-continue alone, "
+        f"the request expects {_quoted(value, 60)}: the service (Go's net/http server) meets Expect: 100-continue alone, "
         "and answers 417 to any other expectation: send no Expect header, or Expect: 100-continue"
     )
 
@@ -1920,7 +1933,7 @@ def _malformed_host(value: str) -> str | None:
     else:
         what = repr(c)
     return (
-        f"malformed Host header: {_as_sent(value)[:80]!r} holds {what}, at char {bad.start() + 1}, which no host name, "
+        f"malformed Host header: {_quoted(value, 80)} holds {what}, at char {bad.start() + 1}, which no host name, "
         f"IP address or port holds; send the host and port the request is sent to, alone (Host: 127.0.0.1:8080{xn}), as every HTTP client library does"
     )
 
@@ -1943,9 +1956,8 @@ def _header_value_problem(headers: Message) -> str | None:
     for name, value in headers.items():
         bad = _NOT_VALUE_BYTE.search(value)
         if bad is not None:
-            shown = _as_sent(name)[:60]
             return (
-                f"invalid header value: the header {shown!r} holds the control character {bad.group()!r}, at char {bad.start() + 1} of its value, "
+                f"invalid header value: the header {_quoted(name, 60)} holds the control character {bad.group()!r}, at char {bad.start() + 1} of its value, "
                 "which no header value holds (RFC 9110 5.5), as the service refuses it: send the value without it"
             )
     return None
@@ -2154,7 +2166,7 @@ class _HTTPServer(ThreadingHTTPServer):
                 return ServiceError(
                     421,
                     MISDIRECTED,
-                    f"this service listens on a loopback address and serves requests for localhost, 127.0.0.1 or [::1] only, not Host {_as_sent(value.strip())[:80]!r} "
+                    f"this service listens on a loopback address and serves requests for localhost, 127.0.0.1 or [::1] only, not Host {_quoted(value.strip(), 80)} "
                     "(a page of another site cannot reach it through a DNS name); use http://127.0.0.1:<port>/",
                 )
         return None

@@ -532,8 +532,9 @@ def test_a_301s_body_quotes_the_target_its_characters_escaped_once() -> None:
         (b"v2/\xe2\x80\xae", "the request target 'v2/\\u202e' is not a path"),
         (b"http://127.0.0.1:\xe2\x80\xae/v2/sinks", "the request target's host '127.0.0.1:\\u202e' is malformed: its port ':\\u202e' is not digits"),
         (b"http://a{\xe2\x80\xae@127.0.0.1/v2/sinks", "the request target's host 'a{\\u202e@127.0.0.1' is malformed: its user 'a{\\u202e' holds a character"),
+        (b"http://127.0.0.1:\xff/v2/sinks", "the request target's host '127.0.0.1:\\xff' is malformed: its port ':\\xff' is not digits"),
     ],
-    ids=["not-a-path", "port", "user"],
+    ids=["not-a-path", "port", "user", "not-utf8"],
 )
 def test_a_refused_targets_message_quotes_it_its_characters_escaped_once(target: bytes, says: str) -> None:
     with serving() as (server, _), connect(server) as s:
@@ -545,6 +546,6 @@ def test_a_refused_targets_message_quotes_it_its_characters_escaped_once(target:
 def test_a_refused_trailers_field_name_is_quoted_its_characters_escaped_once() -> None:
     data = body(1)
     with serving() as (server, _), connect(server) as s:
-        s.sendall(head(b"Transfer-Encoding: chunked") + chunked(data, [len(data)], trailers=b"X-\x01: 1\r\n"))
+        s.sendall(head(b"Transfer-Encoding: chunked") + chunked(data, [len(data)], trailers=b"X-\x01\xff: 1\r\n"))
         ((status, _, answer),) = answers(s, 1)
-    assert status == 400 and "the name 'X-\\x01' holds a character a field name cannot" in answer["message"], answer["message"]
+    assert status == 400 and "the name 'X-\\x01\\xff' holds a character a field name cannot" in answer["message"], answer["message"]

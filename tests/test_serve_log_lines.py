@@ -79,7 +79,10 @@ def test_http_servers_other_log_lines_are_read_and_escaped_alike() -> None:
     [
         (b"Host: \xe2\x80\xaeevil\xc3\xa9\r\nContent-Length: 2\r\n", "malformed Host header: '\\u202eevil\u00e9' holds '\\u202e', not ASCII"),
         (b"Host: 127.0.0.1\r\nContent-Length: \xd9\xa3\r\n", "not '\u0663'"),  # an Arabic-Indic three
-        (b"Host: 127.0.0.1\r\nContent-Type: text/\xff\xe2\x80\xae\r\nContent-Length: 2\r\n", "not 'text/\\\\xff\\u202e'"),
+        (
+            b"Host: 127.0.0.1\r\nContent-Type: text/\xff\xe2\x80\xae\r\nContent-Length: 2\r\n",
+            "not 'text/\\xff\\u202e'",
+        ),  # (a byte not UTF-8 escaped once, as U+202E is: it was '\\\\xff')
         (
             b"Host: 127.0.0.1\r\nOrigin: http://\xc3\xa9vil.example\r\nContent-Type: application/json\r\nContent-Length: 2\r\n",
             "Origin 'http://\u00e9vil.example'",
