@@ -55,14 +55,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # test process that ran a to_polars test first had imported it with the default (one per core).
 os.environ.setdefault("POLARS_MAX_THREADS", "1")
 
-#: Files by their wall time, longest first: from a three-process run's per-file totals (2026-12-05,
-#: `pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=80 --junitxml`, the files over
-#: ~12 s; every other file took under 1% of the run). The Spark files follow test_spark.py, with
-#: which they run as one unit (:data:`SPARK_TOGETHER`): ~170 s in one process (282 s of the
-#: processes' time when each started its own JVM). test_python_versions and
-#: test_hypothesis_profiles, listed for a day, parse only the files that can hold what they look
-#: for since 2026-12-06 (1.8 s and 0.3 s alone, against 5.6-7.6 s for the files that end this
-#: list): no longer long.
+#: Files by their wall time, longest first: from a three-process run's per-file totals (2026-12-06, after
+#: coverage came to trace only TRACED: `pytest -n 3 --dist loadfile --no-loadscope-reorder --junitxml`,
+#: the files over ~8.5 s; every other file took under 1% of the run). The Spark files follow test_spark.py,
+#: with which they run as one unit (:data:`SPARK_TOGETHER`): ~160 s in one process (282 s of the
+#: processes' time when each started its own JVM).
 LONGEST_FIRST = (
     "test_spark.py",
     "test_spark_leftovers.py",
@@ -71,38 +68,30 @@ LONGEST_FIRST = (
     "test_hunt_spark.py",
     "test_spark_streaming.py",
     "test_web_browser.py",
-    "test_instructions.py",  # (benchmarks/: valgrind)
     "test_spark_bench.py",  # (benchmarks/: a Spark master of its own)
-    "test_objects.py",
-    "test_cli.py",
-    "test_signals.py",
-    "test_parallel.py",
     "test_columnar.py",
-    "test_fuzz_definitions.py",
-    "test_quick_vouch.py",
-    "test_difffuzz.py",
-    "test_hostile.py",
-    "test_infer.py",
-    "test_send_serve.py",
-    "test_pair_kill.py",
-    "test_oracle.py",
-    "test_hunt_bench.py",
-    "test_infer_hunt6.py",
-    "test_web5_layout.py",
-    "test_properties.py",
-    "test_quick_vouch_dicts.py",
-    "test_validate_keeps_no_values.py",
-    "test_lax_vectors.py",
-    "test_text_past_2gib.py",
-    "test_golayout.py",
-    "test_vectors.py",
-    "test_hunt_web.py",
-    "test_slice_files.py",
+    "test_objects.py",
     "test_definitions.py",
-    "test_pyjson_quick.py",
-    "test_web5_send.py",
-    "test_props_session47_body.py",
+    "test_instructions.py",  # (benchmarks/: valgrind)
+    "test_fuzz_definitions.py",
+    "test_parallel.py",
+    "test_cli.py",
+    "test_depth_cap.py",
+    "test_text_past_2gib.py",
+    "test_signals.py",
+    "test_hostile.py",
+    "test_send_serve.py",
+    "test_difffuzz.py",
+    "test_infer.py",
+    "test_vectors.py",
+    "test_quick_vouch.py",
+    "test_path_checks_linear.py",
+    "test_web5_layout.py",
+    "test_dict_always_equal.py",
+    "test_hunt_web.py",
     "test_send_faults.py",
+    "test_batcher.py",
+    "test_golayout.py",
 )
 
 
