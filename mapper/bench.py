@@ -35,7 +35,7 @@ from .commands import (
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.parallel import Keep, can_fork, cuts_for, run_parallel, splittable
-from .engine.reader import HEAD_BYTES, chunk_size_for, counted, format_of, open_input, unexplained, units_for, unpacked
+from .engine.reader import HEAD_BYTES, chunk_size_for, counted, format_of, open_input, refuse_tar, unexplained, units_for, unpacked
 from .engine.runner import gc_paused
 from .errors import MapperError, OptionError
 from .options import MapOptions
@@ -96,6 +96,7 @@ def _read_all(names: list[str]) -> list[bytes]:
             text = unpacked(data, fh)  # (standard input's; a file's text, its one layer unpacked, is not unpacked again)
             if text is not None:
                 data = counted(text).read()
+            refuse_tar(data, fh)  # (standard input's: a file is refused before it is read, check_inputs)
         finally:
             if fh is not getattr(sys.stdin, "buffer", None):
                 fh.close()
@@ -219,7 +220,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         # the JSON's atomic rename then replaced
         args.json_out = "-"
     try:
-        check_inputs(args.records)  # (every file readable, before any is read)
+        check_inputs(args.records, args)  # (every file readable, before any is read)
         if args.json_out and args.json_out != "-":
             check_paths(args.sink, args.records, [("--json", args.json_out)])
         options = map_options(args)

@@ -63,11 +63,13 @@ from .errors import (
     OutputError,
     Problem,
     and_list,
+    archive_what,
     binary_note,
     elided,
     encoding_note,
     escape_controls,
     escaped_json,
+    file_archive,
     new_file_beside,
     option_text,
     pasted_name,
@@ -592,17 +594,47 @@ def stdout_on_input(inputs: list[str], what: str | None, it: str = "it") -> None
             raise OutputError(f"{what} to standard output, which is redirected to {shown}, an input: write {it} elsewhere")
 
 
-def check_inputs(records: list[str]) -> None:
+def check_inputs(records: list[str], args: argparse.Namespace | None = None) -> None:
     """Refuse, before any is read, RECORDS naming standard input more than once (:func:`stdin_once`)
     or a file that cannot be read (none there, a directory, not readable: :func:`~mapper.engine.reader.input_problem`),
     every such file said at once: a missing second file was found only once the first had been read
-    and mapped (``send``: sent), and a run fixed for it found the next. (validate, map, bench, infer, send)"""
+    and mapped (``send``: sent), and a run fixed for it found the next. (validate, map, bench, infer, send)
+    A file that is an archive (tar, compressed or not; ZIP: :func:`~mapper.errors.file_archive`) is refused
+    too, with the command, ``args``' own, that reads the text of the files it holds (:func:`_archives_read`):
+    its headers were read as records (a tar.gz of NDJSON files was "PARTIAL: 2 of 4 would be stored")."""
     stdin_once(records)
     problems = [said for said in map(input_problem, records) if said is not None]
     if len(problems) == 1:
         raise InputError(problems[0])
     if problems:
         raise InputError(f"{len(problems)} of the {len(records)} RECORDS cannot be read: {'; '.join(problems)}")
+    archives = {name: found for name in records if not read_once(name) and (found := file_archive(name)) is not None}
+    if archives:
+        said = and_list([f"{shown_name(name)} is {archive_what(kind, packed)}" for name, (kind, packed) in archives.items()])
+        command = _archives_read(records, archives, args)
+        held = "the files it holds" if len(archives) == 1 else "the files they hold"
+        raise InputError(
+            f"{said}, not records: mapper reads NDJSON, a JSON array or a request body, never {held}"
+            + (f"; give their text, e.g. {command}" if command else "")
+        )
+
+
+def _archives_read(records: list[str], archives: dict[str, tuple[str, str | None]], args: argparse.Namespace | None) -> str:
+    """The command line ``args`` gave, to be pasted, reading the text of the files in each of the ``archives``
+    among ``records`` instead (``tar -xOf recs.tar.gz | mapper validate sink.json -``; several, or standard
+    input given too: each as ``<(tar -xOf a.tar)``); ``""`` when there is none to give (a .npz file, or no ``args``)."""
+    if args is None or any(kind == "npz" for kind, _packed in archives.values()):
+        return ""
+
+    def out(name: str) -> str:
+        shown = pasted_name(name)
+        return f"tar -xOf {shown}" if archives[name][0] == "tar" else f"unzip -p {shown}"
+
+    first = 0 if getattr(args, "sink", None) is None else 1  # (the positionals' first is SINK, but infer's)
+    if len(archives) == 1 and "-" not in records:
+        (name,) = archives
+        return f"{out(name)} | {_with_positionals(args, lambda k, word: '-' if k >= first and word == name else None)}"
+    return _with_positionals(args, lambda k, word: f"<({out(word)})" if k >= first and word in archives else None)
 
 
 def check_paths(sink: str, records: list[str], outputs: list[tuple[str, str]], in_place: Sequence[str] = ()) -> None:
@@ -855,7 +887,7 @@ def _prepare_run(args: argparse.Namespace, output: bool) -> tuple[Any, list[str]
     cut into ranges (``--workers N``)."""
     options = map_options(args)
     inputs = _inputs(args)
-    check_inputs(inputs)
+    check_inputs(inputs, args)
     outputs = [("-o", args.output)] if getattr(args, "output", None) else []
     if args.rejects == "-":  # not stdout: that carries the report or the rows
         raise OptionError("--rejects takes a file name, not '-' (standard output carries the report or the rows); /dev/stderr works")

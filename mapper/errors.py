@@ -826,6 +826,69 @@ def _first_member(name: str) -> str:
     return ""
 
 
+def tar_header(head: bytes) -> bool:
+    """Whether ``head`` starts with a tar archive's first header: POSIX tar's magic (``ustar``, GNU's too)
+    at byte 257 and the header's checksum right (a JSON text saying ``mustard`` there is no archive)."""
+    if len(head) < 512 or head[257:262] != b"ustar":
+        return False
+    field = head[148:156].replace(b"\x00", b" ").strip()
+    try:
+        said = int(field, 8)
+    except ValueError:
+        return False
+    return said == sum(head[:148]) + 8 * 32 + sum(head[156:512])
+
+
+def archive_of(head: bytes) -> str | None:
+    """``"tar"`` or ``"zip"`` when ``head`` (an input's first 512 bytes or more, its compression unpacked)
+    starts such an archive, whose files' text mapper does not read out of it; else None."""
+    if tar_header(head):
+        return "tar"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    return None
+
+
+def file_archive(name: str) -> tuple[str, str | None] | None:
+    """The archive (:func:`archive_of`) the regular file ``name`` is, and its compression (one layer, as
+    mapper unpacks records: ``("tar", "gzip")`` of ``recs.tar.gz``), or None: not one, not a regular
+    file, not readable (the reader says why). Reads its first 512 bytes, unpacked."""
+    try:
+        if not stat.S_ISREG(os.stat(name).st_mode):
+            return None
+        with open(name, "rb") as f:
+            head = f.read(6)
+    except (OSError, ValueError):
+        return None
+    packed = compression_of(head)
+    if packed == "zstd":
+        return None  # (refused as zstd, which mapper cannot unpack)
+    kind = archive_of(_unpacked_head(name, [packed] if packed else [], 512))
+    if kind == "zip":  # (uncompressed alone: unzip reads no stream; one ZIP's central directory read, else not one)
+        kind = None if packed else _zip_kind(name)
+    return None if kind is None else (kind, packed)
+
+
+def _zip_kind(name: str) -> str | None:
+    """``"npz"`` when the ZIP archive ``name`` holds numpy arrays alone (``.npy``: a ``.npz`` file, as
+    ``mapper map -o out.npz`` writes), ``"zip"`` for another, None when it is none (its first bytes alone say ``PK``)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(name) as archive:
+            names = archive.namelist()
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+    return "npz" if names and all(n.endswith(".npy") for n in names) else "zip"
+
+
+def archive_what(kind: str, packed: str | None) -> str:
+    """What an archive (``kind``, compressed as ``packed``: :func:`file_archive`) is, said: ``a gzip-compressed tar archive``."""
+    if kind == "npz":
+        return "a .npz file (as mapper map -o out.npz writes: mapper.read_batch reads it back)"
+    return "a ZIP archive" if kind == "zip" else f"a {packed}-compressed tar archive" if packed else "a tar archive"
+
+
 #: The endings a file of each kind a hint writes (:func:`unpacked_file`'s ``ending``) may have: a name that
 #: holds one keeps it (``serve.sqlite.gz``: ``serve.sqlite``).
 _KIND_ENDINGS = {".db": (".db", ".sqlite", ".sqlite3", ".db3"), ".json": (".json", ".ndjson", ".jsonl"), ".ndjson": (".ndjson", ".jsonl", ".json")}

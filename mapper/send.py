@@ -127,6 +127,7 @@ from .engine.reader import (
     lone_object_notice,
     open_input,
     read_head,
+    refuse_tar,
     stream_units,
     unpacked,
     unpacker,
@@ -1220,6 +1221,7 @@ def _plain(
     if text is not None:
         reader = counted(text)
         head = read_head(reader, HEAD_SIZE + 1)
+    refuse_tar(head, fh)
     fmt = input_format
     if input_format == "auto":
         head = format_head(reader, head)  # (more than HEAD_SIZE when the first line runs on past it)
@@ -2667,7 +2669,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     try:
         if "-" in (args.rejects, args.checkpoint):
             raise OptionError("--rejects and --checkpoint take file names, not '-'")
-        check_inputs(args.records)  # (every file readable, before any is read, and sent)
+        check_inputs(args.records, args)  # (every file readable, before any is read, and sent)
         # neither may write over an input, the sink file or each other (as validate and map refuse)
         outputs = [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path]
         check_paths(args.sink, args.records, outputs, in_place=("--rejects",))  # (the dead letters are appended to: _DeadLetters)

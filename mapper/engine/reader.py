@@ -64,6 +64,7 @@ from ..errors import (
     shown_name,
     stdin_read,
     stream_opened,
+    tar_header,
     text_command,
     type_name,
 )
@@ -3097,6 +3098,8 @@ def bytes_units(
     if unpack and unpacker(data[:MAGIC_SIZE]) is not None:  # compressed bytes, as a .gz file read into memory
         yield from stream_units(io.BytesIO(data), input_format, chunk_size, max_record, records_path)
         return
+    if unpack:  # (records given as bytes: a stream's text was looked at by stream_units)
+        refuse_tar(data, None)
     fmt = format_of(data) if input_format == "auto" else input_format  # (the bytes it needs only: see _head_end)
     notice = format_notice(data, input_format)
     if notice is not None:
@@ -3441,6 +3444,7 @@ def stream_units(
         reader = _Counted(text)
         head = read_head(reader, HEAD_SIZE + 1)
         origin = None
+    refuse_tar(head, stream)
     lines = reader
     fmt = input_format
     if input_format == "auto":
@@ -3476,6 +3480,24 @@ def unpacked(head: bytes, stream: BinaryIO) -> BinaryIO | None:
     if stdin:  # (for the command a hint on it gives)
         stdin_read(getattr(sys.stdin, "buffer", None), compression_of(head[:MAGIC_SIZE]) if unpack is not None else None)
     return None if unpack is None else unpack(_Prepend(head, stream))
+
+
+def refuse_tar(head: bytes, stream: Any) -> None:
+    """An :class:`InputError` when ``head``, the text of ``stream`` (its compression unpacked), starts a tar
+    archive (:func:`~mapper.errors.tar_header`): its headers were read as records, NUL bytes and all (a file
+    is refused so before it is read, with the command it was given in: ``check_inputs``)."""
+    if not tar_header(head):
+        return
+    name = _name_of(stream)
+    named = isinstance(name, str) and name != "<stdin>"
+    said = shown_name(name) if named else "standard input" if name == "<stdin>" else "the input"
+    if said == "the input":  # (bytes, a stream unnamed: a program's, no command to give it)
+        unpack = ""
+    else:  # (standard input, a stream read once by its name: what it came from, piped; a file given to the API by its name)
+        unpack = " (... | tar -xOf - | mapper ... -)" if shell_file(name if named else None) == "FILE" else f" (tar -xOf {shell_file(name)} | mapper ... -)"
+    raise InputError(
+        f"{said} is a tar archive, not records: mapper reads NDJSON, a JSON array or a request body, never the files it holds; give their text{unpack}"
+    )
 
 
 def _file_origin(stream: Any) -> int | None:

@@ -1,0 +1,128 @@
+"""Records inputs that are archives (session inputs59): each test failed before its fix."""
+
+from __future__ import annotations
+
+import io
+import json
+import shlex
+import tarfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_inproc import run_main
+
+import mapper
+
+ROOT = Path(__file__).parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+RECORDS = ROOT / "examples" / "aircraft" / "records.ndjson"
+
+
+def _tar(path: Path, mode: str) -> bytes:
+    """A tar archive at ``path`` (``mode``: ``w``, ``w:gz``, ...) of the example records cut in two files; their text, as ``tar -xO`` gives it."""
+    lines = RECORDS.read_bytes().splitlines(keepends=True)
+    halves = [b"".join(lines[: len(lines) // 2]), b"".join(lines[len(lines) // 2 :])]
+    with tarfile.open(path, mode) as archive:
+        for i, half in enumerate(halves):
+            info = tarfile.TarInfo(f"part{i}.ndjson")
+            info.size = len(half)
+            archive.addfile(info, io.BytesIO(half))
+    return b"".join(halves)
+
+
+def _pasted(err: str) -> tuple[str, list[str]]:
+    """The command a refusal gives after ``e.g.``: what it pipes in, and the mapper command's words."""
+    said = err.strip().rsplit("e.g. ", 1)[1]
+    source, command = said.split(" | ")
+    return source, shlex.split(command)
+
+
+_COMMANDS = {
+    "validate": ["validate", "sink.json", "{}"],
+    "map": ["map", "sink.json", "{}", "-o", "out.npz"],
+    "infer": ["infer", "{}"],
+    "bench": ["bench", "sink.json", "{}", "--repeat", "1"],
+    "send": ["send", "sink.json", "{}", "--dry-run"],
+}
+
+
+@pytest.mark.parametrize("command", list(_COMMANDS))
+@pytest.mark.parametrize(("name", "mode"), [("recs.tar.gz", "w:gz"), ("recs.tar", "w"), ("recs.tbz", "w:bz2"), ("recs.tar.xz", "w:xz")])
+def test_a_tar_archive_of_records_is_refused_with_a_command_that_works(tmp_path: Path, command: str, name: str, mode: str) -> None:
+    """It was read as records: its headers refused, NUL bytes and all, and a CSV note on a header of ``\\u0000``s."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    text = _tar(tmp_path / name, mode)
+    words = [w.format(name) for w in _COMMANDS[command]]
+    ran = run_main(*words, cwd=tmp_path)
+    assert ran.returncode == 2, ran.err
+    packed = {"w": "", "w:gz": "gzip-compressed ", "w:bz2": "bzip2-compressed ", "w:xz": "xz-compressed "}[mode]
+    assert f"{name} is a {packed}tar archive, not records" in ran.err
+    assert "\\u0000" not in ran.err and "CSV" not in ran.err
+    source, again = _pasted(ran.err)
+    assert source == f"tar -xOf {name}"
+    assert again == ["mapper", *[w if w != name else "-" for w in words]]
+    pasted = run_main(*again[1:], input=text, cwd=tmp_path)
+    assert pasted.returncode == 0, pasted.err
+
+
+def test_archives_among_several_inputs_are_each_read_by_process_substitution(tmp_path: Path) -> None:
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    _tar(tmp_path / "a.tar", "w")
+    with zipfile.ZipFile(tmp_path / "b.zip", "w") as archive:
+        archive.writestr("b.ndjson", RECORDS.read_bytes())
+    ran = run_main("validate", "sink.json", "a.tar", "-", "b.zip", input=RECORDS.read_bytes(), cwd=tmp_path)
+    assert ran.returncode == 2, ran.err
+    assert "a.tar is a tar archive and b.zip is a ZIP archive, not records" in ran.err
+    assert ran.err.strip().endswith("e.g. mapper validate sink.json <(tar -xOf a.tar) - <(unzip -p b.zip)")
+
+
+def test_a_zip_of_records_and_a_npz_are_refused_as_what_they_are(tmp_path: Path) -> None:
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    with zipfile.ZipFile(tmp_path / "recs.zip", "w") as archive:
+        archive.writestr("r.ndjson", RECORDS.read_bytes())
+    ran = run_main("validate", "sink.json", "recs.zip", cwd=tmp_path)
+    assert ran.returncode == 2, ran.err
+    assert "recs.zip is a ZIP archive, not records" in ran.err
+    assert _pasted(ran.err) == ("unzip -p recs.zip", ["mapper", "validate", "sink.json", "-"])
+    np.savez(tmp_path / "out.npz", a=np.arange(3))
+    ran = run_main("validate", "sink.json", "out.npz", cwd=tmp_path)
+    assert ran.returncode == 2, ran.err
+    assert "out.npz is a .npz file (as mapper map -o out.npz writes: mapper.read_batch reads it back), not records" in ran.err
+    assert "e.g." not in ran.err
+
+
+@pytest.mark.parametrize("mode", ["w", "w:gz"])
+def test_a_tar_archive_on_standard_input_is_refused(tmp_path: Path, mode: str) -> None:
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    _tar(tmp_path / "r.tar", mode)
+    for command in (["validate", "sink.json", "-"], ["bench", "sink.json", "-", "--repeat", "1"], ["infer", "-"]):
+        ran = run_main(*command, input=(tmp_path / "r.tar").read_bytes(), cwd=tmp_path)
+        assert ran.returncode == 2, ran.err
+        assert "standard input is a tar archive, not records" in ran.err
+        assert "(... | tar -xOf - | mapper ... -)" in ran.err
+
+
+def test_a_tar_archive_given_to_the_api_is_an_input_error(tmp_path: Path) -> None:
+    _tar(tmp_path / "r.tar.gz", "w:gz")
+    compiled = mapper.compile_sink(SINK.read_bytes())
+    with pytest.raises(mapper.InputError, match=r"r\.tar\.gz is a tar archive, not records"):
+        compiled.map(str(tmp_path / "r.tar.gz"))
+    _tar(tmp_path / "r.tar", "w")
+    with pytest.raises(mapper.InputError, match="the input is a tar archive, not records"):
+        compiled.map((tmp_path / "r.tar").read_bytes())
+
+
+def test_text_saying_ustar_where_tar_has_its_magic_is_read_as_records(tmp_path: Path) -> None:
+    """A tar header is told by its checksum too: JSON text with ``ustar`` at byte 257 is records."""
+    record = {"id": "x" * 249, "t": "mustard"}
+    line = json.dumps(record, separators=(",", ":")).encode()
+    at = line.index(b"ustar")
+    line = json.dumps({"id": "x" * (249 + 257 - at), "t": "mustard"}, separators=(",", ":")).encode() + b"\n"
+    assert line[257:262] == b"ustar"
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(line * 3)
+    assert mapper.errors.archive_of(line * 3) is None
+    ran = run_main("infer", "r.ndjson", cwd=tmp_path)
+    assert ran.returncode == 0, ran.err
