@@ -506,7 +506,11 @@ def descent_places(values: Sequence[Any], found: Descent, arrays: bool = False) 
 
 def descent_said(found: Descent, places: list[tuple[str, ...]], looked: str, records_path: bool = False) -> str:
     """What ``looked`` (``the first 3 records``, ``feed.json``) holds where a recursive descent reads (``places``:
-    :func:`descent_places`): the one path to write, or the first few to choose from; that it holds none."""
+    :func:`descent_places`): the one path to write, or the first few to choose from; that it holds none. ``""`` of a
+    path holding a second descent (``$.a..b..c``): the places of its first key are none to write (``a.x.b``, said
+    "write" for a records path meaning the arrays at ``c``)."""
+    if ".." in found.after:
+        return ""
     key = escape_controls(to_dot_notation([found.key]))
     written = [to_dot_notation(found.before + p) if records_path else found.written(p) for p in places]
     written = [w for w in written if w]

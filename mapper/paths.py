@@ -220,12 +220,35 @@ def descent_hint(text: str, what: str = "path") -> str:
         return ""
     key = escape_controls(to_dot_notation([found.key]))
     start = "the record's first key" if what == "path" else "the document's first key"
-    target = f"{key}" if what == "path" else f"the array {key}"
-    example = to_dot_notation((*found.before, "a", "b", found.key)) + (found.after if what == "path" else "")  # (a and b: the keys on the way)
-    return (
-        f".. is JSONPath's recursive descent ({key} at any depth), which a {what} does not take (nor does JMESPath):"
-        f" name each key from {start} down to {target}, as in {elided(escape_controls(example), quote=str)}"
-    )
+    chain = [found]  # (each descent of the path: $.a..b..c holds two)
+    while ".." in chain[-1].after and len(chain) <= _MOST_DESCENTS:
+        later = descent("$" + chain[-1].after if chain[-1].after.startswith("..") else "$." + chain[-1].after.lstrip("."))
+        if later is None:
+            break
+        chain.append(later)
+    last = escape_controls(to_dot_notation([chain[-1].key]))
+    target = f"{last}" if what == "path" else f"the array {last}"
+    said = f".. is JSONPath's recursive descent ({key} at any depth), which a {what} does not take (nor does JMESPath): name each key from {start} down to {target}"
+    example = _descent_example(text, chain, what == "path")
+    return f"{said}, as in {elided(escape_controls(example), quote=str)}" if example else said
+
+
+#: The most descents of one path :func:`descent_hint` writes an example for.
+_MOST_DESCENTS = 8
+
+
+def _descent_example(text: str, chain: list[Descent], after: bool) -> str:
+    """The path :func:`descent_hint` shows for the descents of ``text`` (``chain``, in order): two keys on the way
+    at each ``..`` (``a.b``), named by letters ``text`` holds as no key of its own (``$.a..b``: ``a.c.d.b``, not ``a.a.b.b``),
+    and what follows the last (``after``: a column path's ``[0]``; a records path ends at its array); ``""`` where
+    that does not parse (a ``..`` left in it: a quoted key holding one)."""
+    taken = set(re.findall(r"[A-Za-z0-9_]+", text))
+    free = iter([c for c in "abcdefghijklmnopqrstuvwxyz" if c not in taken] + [f"k{n}" for n in range(1, 99) if f"k{n}" not in taken])
+    keys: list[str] = []
+    for step in chain:
+        keys += [*step.before, next(free), next(free), step.key]
+    example = to_dot_notation(keys) + (chain[-1].after if after else "")
+    return example if ".." not in chain[-1].after and _parses(example) else ""
 
 
 def parse_path(text: str) -> Path:

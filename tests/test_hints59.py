@@ -294,7 +294,7 @@ _WRITE = re.compile(r"write ('[^']*')")
 
 @pytest.mark.parametrize(
     ("given", "key", "example"),
-    [("$..x", "x", "a.b.x"), ("..x", "x", "a.b.x"), ("$.data..x[0]", "x", "data.a.b.x[0]"), ("$..['my key'].b", '"my key"', 'a.b."my key".b')],
+    [("$..x", "x", "a.b.x"), ("..x", "x", "a.b.x"), ("$.data..x[0]", "x", "data.a.b.x[0]"), ("$..['my key'].b", '"my key"', 'a.c."my key".b')],
 )
 def test_a_column_path_with_recursive_descent_is_told_what_it_is_and_what_to_write(given: str, key: str, example: str) -> None:
     from mapper.errors import PathSyntaxError

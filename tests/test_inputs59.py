@@ -126,3 +126,47 @@ def test_text_saying_ustar_where_tar_has_its_magic_is_read_as_records(tmp_path: 
     assert mapper.errors.archive_of(line * 3) is None
     ran = run_main("infer", "r.ndjson", cwd=tmp_path)
     assert ran.returncode == 0, ran.err
+
+
+# ---------------------------------------------------------------------------------------
+# the recursive-descent hint's example: valid, its placeholder keys none of the path's own
+
+
+@pytest.mark.parametrize(
+    ("given", "what", "target", "example"),
+    [
+        ("$.a..b..c", "path", "c", "a.d.e.b.f.g.c"),  # (was a.a.b.b..c: a `..` left in it, refused, and a, b the user's keys too)
+        ("$.a..b", "path", "b", "a.c.d.b"),  # (was a.a.b.b: which a and b are the placeholders?)
+        ("$..a.b..c[1]", "path", "c", "d.e.a.b.f.g.c[1]"),
+        ("$.a..b..c", "records path", "the array c", "a.d.e.b.f.g.c"),  # (was "down to the array b, as in a.a.b.b")
+        ("$..x", "path", "x", "a.b.x"),
+    ],
+)
+def test_a_descent_hints_example_parses_and_names_no_key_of_the_path_as_a_placeholder(given: str, what: str, target: str, example: str) -> None:
+    from mapper.paths import descent_hint, parse_path
+
+    hint = descent_hint(given, what)
+    assert f"down to {target}, as in {example}" in hint and hint.endswith(example), hint
+    parse_path(example)  # (what it shows is a path)
+    written = set(given.replace("$", "").replace("[1]", "").replace(".", " ").split())
+    placeholders = [k for k in example.replace("[1]", "").split(".") if k not in written]
+    assert len(placeholders) == 2 * given.count(".."), (placeholders, example)
+
+
+def test_a_descent_whose_example_cannot_be_written_is_told_without_one() -> None:
+    """A ``..`` inside a quoted key after the descent: no example holding it (a path refused) is shown."""
+    from mapper.paths import descent_hint
+
+    hint = descent_hint('$..a."x..y"')
+    assert hint.startswith(".. is JSONPath's recursive descent (a at any depth)"), hint
+    assert "as in" not in hint, hint
+
+
+def test_a_records_path_of_two_descents_is_told_no_array_of_its_first_key_to_write(tmp_path: Path) -> None:
+    """``$.a..b..c`` means the arrays at ``c``: "holds one array at a key b: write 'a.x.b'" named the wrong array."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    (tmp_path / "doc.json").write_text(json.dumps({"a": {"x": {"b": [{"c": [{"hex": "abc"}]}]}}}))
+    ran = run_main("validate", "sink.json", "doc.json", "--records-path", "$.a..b..c", cwd=tmp_path)
+    assert ran.returncode == 2, ran.err
+    assert "down to the array c, as in a.d.e.b.f.g.c" in ran.err
+    assert "write" not in ran.err.split("as in a.d.e.b.f.g.c", 1)[1], ran.err
