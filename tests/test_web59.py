@@ -11,7 +11,7 @@ import json
 import time
 from typing import Any
 
-from tests.test_web_browser import ROOT, SEED, api, by_id, css, rows_shown, text_of, wait
+from tests.test_web_browser import ROOT, SEED, api, by_id, css, new_source, paste, rows_shown, text_of, wait
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
@@ -143,3 +143,28 @@ def test_the_labels_of_values_cut_are_written_without_a_formatter_each(browser: 
             assert driver.execute_script("return window.formatters") <= 1  # (one for the page: 200 before, one a value)
         finally:
             driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})
+
+
+def test_the_sample_too_big_to_preview_is_said_with_the_pages_one_formatter(browser: Any) -> None:  # noqa: F811
+    # its three sizes were written with toLocaleString("en-US"), a formatter each, a draft at a time,
+    # beside the page's COUNT: every count of the page is written by that one
+    driver = browser
+    added = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": COUNT_FORMATTERS})
+    try:
+        with browser_server(max_body_bytes=2000) as server:  # (UI requests up to 8,000 bytes)
+            new_source(driver, server, "flights", "big_sample", "aircraft", {"_id": "id"}, "continue", SEED)
+            wait(driver, lambda d: 'with _id "PD2tRswoE3:0:0"' in text_of(d, "preview-summary"), "the seed's preview")
+            paste(driver, "sample", json.dumps({"id": "x" * 9000}))
+            wait(driver, lambda d: "too big to preview" in text_of(d, "preview-summary"), "the sample said too big")
+            summary = text_of(driver, "preview-summary")
+            assert "more than the 8,000 bytes this page takes (4 times the endpoint's body limit of 2,000 bytes)" in summary, summary
+            assert driver.execute_script("return window.formatters") <= 1  # (the page's COUNT alone)
+    finally:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})
+
+
+def test_the_page_makes_one_number_formatter() -> None:
+    """The page's script (no browser needed): every count written by ``COUNT``, no ``toLocaleString`` beside it."""
+    script = (ROOT / "mapper" / "web" / "static" / "app.js").read_text()
+    assert ".toLocaleString(" not in script  # (a formatter a call; its comment names it, unsaid with a dot)
+    assert script.count("Intl.NumberFormat(") == 1

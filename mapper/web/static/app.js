@@ -632,9 +632,9 @@
       data.sample = "";
       return {
         body: JSON.stringify(data),
-        sampleLeftOut: "The sample record is too big to preview: with it the form is " + size.toLocaleString("en-US") +
-          " bytes as the page sends it (JSON text), more than the " + cap.toLocaleString("en-US") + " bytes this page takes (" +
-          (cap / config.max_body_bytes) + " times the endpoint's body limit of " + config.max_body_bytes.toLocaleString("en-US") +
+        sampleLeftOut: "The sample record is too big to preview: with it the form is " + COUNT.format(size) +
+          " bytes as the page sends it (JSON text), more than the " + COUNT.format(cap) + " bytes this page takes (" +
+          (cap / config.max_body_bytes) + " times the endpoint's body limit of " + COUNT.format(config.max_body_bytes) +
           " bytes). The form is checked without it, and can be created."
       };
     }
