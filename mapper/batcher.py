@@ -548,8 +548,8 @@ class Batcher:
             (raw, _with_file_note(problem, r), self._checked(r, raw), None, b"")
             if problem is not None
             else (raw, None, (), self._own_errors(r, raw), _blanks_before(r))
-            for r in records
-            for raw, problem in (_text(r),)
+            for i, r in enumerate(records)
+            for raw, problem in (_text(r, i),)
         ]
 
     def _checked(self, record: Any, raw: bytes | None) -> tuple[RecordError, ...]:
@@ -818,8 +818,10 @@ def _file_lines(stream: io.IOBase) -> Iterator[Any]:
         yield line
 
 
-def _text(record: Any) -> tuple[bytes | None, str | None]:
-    """A record's JSON text (surrounding whitespace dropped), or why there is none.
+def _text(record: Any, at: int | None = None) -> tuple[bytes | None, str | None]:
+    """A record's JSON text (surrounding whitespace dropped), or why there is none. ``at``: its place
+    among the records given to :meth:`Batcher.add_many` (from 0), which a released memoryview's
+    InputError names (``a record's text`` named none of a list of thousands).
 
     Text is checked with the service's decoder (:func:`mapper.endpoint.json_problem`).
     A mapping's text is :func:`mapper.engine.pyjson.mapping_text`: what the engine reads it
@@ -830,7 +832,13 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
     if record.__class__ is dict:
         return mapping_text(record)
     if isinstance(record, (bytes, bytearray, memoryview)):
-        text = without_bom(given_bytes(record, "a record's text")).rstrip(b" \t\r\n")
+        try:
+            data = given_bytes(record, "a record's text")
+        except InputError:  # (a released memoryview: said by its place, looked for again; nothing paid by texts that are read)
+            if at is None:
+                raise
+            data = given_bytes(record, f"the text of add_many's record {at:,} (its place among the records given, from 0)")
+        text = without_bom(data).rstrip(b" \t\r\n")
     elif isinstance(record, str):
         text = record.removeprefix("\ufeff").rstrip(" \t\r\n").encode("utf-8", "surrogatepass")
     elif isinstance(record, Mapping):

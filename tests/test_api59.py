@@ -211,7 +211,11 @@ def _released() -> memoryview:
         (lambda: M.validate([_released()]), "record 0's text", mapper.InputError),  # (by its number: tests/test_review59.py)
         (lambda: M.check(_released()), "the record", mapper.InputError),
         (lambda: mapper.Batcher(M).add(_released()), "a record's text", mapper.InputError),
-        (lambda: mapper.Batcher(M).add_many([_released()]), "a record's text", mapper.InputError),
+        (
+            lambda: mapper.Batcher(M).add_many([_released()]),
+            "the text of add_many's record 0 (its place among the records given, from 0)",
+            mapper.InputError,
+        ),  # (by its place: tests/test_inputs59.py)
         (lambda: mapper.infer(_released()), "the records", mapper.InputError),
         (lambda: mapper.Batcher(_released()), "the sink definition", mapper.DefinitionError),
         (lambda: mapper.Sender(URL).send(_released()), "the request body", mapper.OptionError),

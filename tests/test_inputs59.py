@@ -170,3 +170,23 @@ def test_a_records_path_of_two_descents_is_told_no_array_of_its_first_key_to_wri
     assert ran.returncode == 2, ran.err
     assert "down to the array c, as in a.d.e.b.f.g.c" in ran.err
     assert "write" not in ran.err.split("as in a.d.e.b.f.g.c", 1)[1], ran.err
+
+
+# ---------------------------------------------------------------------------------------
+# Batcher.add_many: a released memoryview among the records is said by its place in the call
+
+
+@pytest.mark.parametrize("given", [list, iter])
+def test_add_many_names_the_record_given_as_a_released_memoryview(given: type) -> None:
+    batcher = mapper.Batcher(mapper.compile_sink(SINK.read_bytes()))
+    gone = memoryview(RECORDS.read_bytes().splitlines()[0])
+    gone.release()
+    first = RECORDS.read_bytes().splitlines()[1]
+    with pytest.raises(mapper.InputError) as caught:  # (the InputError docs/python-api.md promises)
+        batcher.add_many(given([first, first, gone, first]))
+    assert str(caught.value).startswith("the text of add_many's record 2 (its place among the records given, from 0) came as a released memoryview"), (
+        caught.value
+    )
+    assert batcher.added == 0  # (none taken)
+    with pytest.raises(mapper.InputError, match="^a record's text came as a released memoryview"):  # (add: the one record)
+        batcher.add(gone)
