@@ -190,3 +190,11 @@ def test_add_many_names_the_record_given_as_a_released_memoryview(given: type) -
     assert batcher.added == 0  # (none taken)
     with pytest.raises(mapper.InputError, match="^a record's text came as a released memoryview"):  # (add: the one record)
         batcher.add(gone)
+
+
+def test_bytes_given_in_a_named_format_are_read_so_though_they_start_as_a_tar(tmp_path: Path) -> None:
+    """Spark maps its cells' lines as NDJSON bytes: a first cell that is a tar archive is a row refused, not the job failed."""
+    _tar(tmp_path / "r.tar", "w")
+    data = (tmp_path / "r.tar").read_bytes() + b"\n" + RECORDS.read_bytes()
+    batch = mapper.compile_sink(SINK.read_bytes()).map(data, on_error="skip", input_format="ndjson")
+    assert batch.count >= len(RECORDS.read_bytes().splitlines()) and batch.report.rejected  # (the lines after it stored)

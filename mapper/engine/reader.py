@@ -3098,8 +3098,8 @@ def bytes_units(
     if unpack and unpacker(data[:MAGIC_SIZE]) is not None:  # compressed bytes, as a .gz file read into memory
         yield from stream_units(io.BytesIO(data), input_format, chunk_size, max_record, records_path)
         return
-    if unpack:  # (records given as bytes: a stream's text was looked at by stream_units)
-        refuse_tar(data, None)
+    if unpack and input_format == "auto":  # (records given as bytes: a stream's text was looked at by stream_units)
+        refuse_tar(data, None)  # (a format given, as Spark gives its cells' lines and serve a body: read as said, each line judged)
     fmt = format_of(data) if input_format == "auto" else input_format  # (the bytes it needs only: see _head_end)
     notice = format_notice(data, input_format)
     if notice is not None:
