@@ -35,9 +35,9 @@ from .commands import (
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.parallel import Keep, can_fork, cuts_for, run_parallel, splittable
-from .engine.reader import HEAD_BYTES, chunk_size_for, counted, format_of, open_input, refuse_tar, unexplained, units_for, unpacked
+from .engine.reader import HEAD_BYTES, MAGIC_SIZE, chunk_size_for, counted, format_of, open_input, refuse_tar, unexplained, units_for, unpacked
 from .engine.runner import gc_paused
-from .errors import MapperError, OptionError
+from .errors import MapperError, OptionError, compression_of
 from .options import MapOptions
 from .report import plural
 from .writers import atomic_output, names_stdout
@@ -94,9 +94,10 @@ def _read_all(names: list[str]) -> list[bytes]:
         try:
             data = counted(fh).read()
             text = unpacked(data, fh)  # (standard input's; a file's text, its one layer unpacked, is not unpacked again)
+            packed = None if text is None else compression_of(data[:MAGIC_SIZE])
             if text is not None:
                 data = counted(text).read()
-            refuse_tar(data, fh)  # (standard input's: a file is refused before it is read, check_inputs)
+            refuse_tar(data, fh, packed)  # (standard input's: a file is refused before it is read, check_inputs)
         finally:
             if fh is not getattr(sys.stdin, "buffer", None):
                 fh.close()

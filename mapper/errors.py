@@ -886,7 +886,7 @@ def archive_what(kind: str, packed: str | None) -> str:
     """What an archive (``kind``, compressed as ``packed``: :func:`file_archive`) is, said: ``a gzip-compressed tar archive``."""
     if kind == "npz":
         return "a .npz file (as mapper map -o out.npz writes: mapper.read_batch reads it back)"
-    return "a ZIP archive" if kind == "zip" else f"a {packed}-compressed tar archive" if packed else "a tar archive"
+    return "a ZIP archive" if kind == "zip" else f"{'an' if packed == 'xz' else 'a'} {packed}-compressed tar archive" if packed else "a tar archive"
 
 
 #: The endings a file of each kind a hint writes (:func:`unpacked_file`'s ``ending``) may have: a name that
@@ -1049,7 +1049,9 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
         if unpack:
             layers, member = packed_layers(os.fsdecode(file), packed) if file is not None and os.path.isfile(file) else ([packed], None)
             what = f"{packed}-compressed data" + "".join(f", {inner}-compressed inside" for inner in layers[1:])
-            return (f"a {packed}-compressed tar archive" if member is not None else what), f"unpack it first: {unpack}give {name}"
+            return (
+                f"{'an' if packed == 'xz' else 'a'} {packed}-compressed tar archive" if member is not None else what
+            ), f"unpack it first: {unpack}give {name}"
         return (
             f"{packed}-compressed data",
             f"unpack it first: {packed} -dc {shell_file(file)} > {_unused('sink', '.json')}",

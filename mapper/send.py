@@ -132,7 +132,7 @@ from .engine.reader import (
     unpacked,
     unpacker,
 )
-from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, option_text, preview, shown_name
+from .errors import InputError, MapperError, OptionError, OutputError, check_function, compression_of, escaped_json, option_text, preview, shown_name
 from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY
 from .paths import to_dot_notation
 from .report import RecordError, plural
@@ -1218,10 +1218,11 @@ def _plain(
     head = read_head(reader, HEAD_SIZE + 1)
     text = unpacked(head, fh)  # gzip, bzip2 or xz on stdin (files are unwrapped by open_input)
     rest = fh if text is None else text
+    packed = None if text is None else compression_of(head[:MAGIC_SIZE])
     if text is not None:
         reader = counted(text)
         head = read_head(reader, HEAD_SIZE + 1)
-    refuse_tar(head, fh)
+    refuse_tar(head, fh, packed)
     fmt = input_format
     if input_format == "auto":
         head = format_head(reader, head)  # (more than HEAD_SIZE when the first line runs on past it)

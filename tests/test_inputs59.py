@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shlex
+import shutil
+import subprocess
 import tarfile
 import zipfile
 from pathlib import Path
@@ -57,8 +60,8 @@ def test_a_tar_archive_of_records_is_refused_with_a_command_that_works(tmp_path:
     words = [w.format(name) for w in _COMMANDS[command]]
     ran = run_main(*words, cwd=tmp_path)
     assert ran.returncode == 2, ran.err
-    packed = {"w": "", "w:gz": "gzip-compressed ", "w:bz2": "bzip2-compressed ", "w:xz": "xz-compressed "}[mode]
-    assert f"{name} is a {packed}tar archive, not records" in ran.err
+    packed = {"w": "a ", "w:gz": "a gzip-compressed ", "w:bz2": "a bzip2-compressed ", "w:xz": "an xz-compressed "}[mode]
+    assert f"{name} is {packed}tar archive, not records" in ran.err
     assert "\\u0000" not in ran.err and "CSV" not in ran.err
     source, again = _pasted(ran.err)
     assert source == f"tar -xOf {name}"
@@ -93,21 +96,36 @@ def test_a_zip_of_records_and_a_npz_are_refused_as_what_they_are(tmp_path: Path)
     assert "e.g." not in ran.err
 
 
-@pytest.mark.parametrize("mode", ["w", "w:gz"])
-def test_a_tar_archive_on_standard_input_is_refused(tmp_path: Path, mode: str) -> None:
+@pytest.mark.parametrize(
+    ("mode", "what", "option"),
+    [
+        ("w", "a tar archive", "-xOf"),
+        ("w:gz", "a gzip-compressed tar archive", "-xzOf"),
+        ("w:bz2", "a bzip2-compressed tar archive", "-xjOf"),
+        ("w:xz", "an xz-compressed tar archive", "-xJOf"),
+    ],
+)
+def test_a_tar_archive_on_standard_input_is_refused(tmp_path: Path, mode: str, what: str, option: str) -> None:
+    """A compressed one was said "a tar archive" and told ``tar -xOf -``, which GNU tar refuses for a compressed pipe
+    ("Archive is compressed. Use -z option"): its compression said, and the option that reads it."""
     (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
-    _tar(tmp_path / "r.tar", mode)
-    for command in (["validate", "sink.json", "-"], ["bench", "sink.json", "-", "--repeat", "1"], ["infer", "-"]):
-        ran = run_main(*command, input=(tmp_path / "r.tar").read_bytes(), cwd=tmp_path)
+    text = _tar(tmp_path / "r.tar", mode)
+    archive = (tmp_path / "r.tar").read_bytes()
+    commands = (["validate", "sink.json", "-"], ["bench", "sink.json", "-", "--repeat", "1"], ["infer", "-"], ["send", "sink.json", "-", "--dry-run"])
+    for command in commands:
+        ran = run_main(*command, input=archive, cwd=tmp_path)
         assert ran.returncode == 2, ran.err
-        assert "standard input is a tar archive, not records" in ran.err
-        assert "(... | tar -xOf - | mapper ... -)" in ran.err
+        assert f"standard input is {what}, not records" in ran.err
+        assert f"(... | tar {option} - | mapper ... -)" in ran.err
+    if shutil.which("tar") is not None:  # (the option given reads it from a pipe: GNU tar's, bsdtar's)
+        unpacked = subprocess.run(["tar", option, "-"], input=archive, capture_output=True, check=False)
+        assert (unpacked.returncode, unpacked.stdout) == (0, text), unpacked.stderr
 
 
 def test_a_tar_archive_given_to_the_api_is_an_input_error(tmp_path: Path) -> None:
     _tar(tmp_path / "r.tar.gz", "w:gz")
     compiled = mapper.compile_sink(SINK.read_bytes())
-    with pytest.raises(mapper.InputError, match=r"r\.tar\.gz is a tar archive, not records"):
+    with pytest.raises(mapper.InputError, match=r"r\.tar\.gz is a gzip-compressed tar archive, not records"):
         compiled.map(str(tmp_path / "r.tar.gz"))
     _tar(tmp_path / "r.tar", "w")
     with pytest.raises(mapper.InputError, match="the input is a tar archive, not records"):
@@ -198,3 +216,19 @@ def test_bytes_given_in_a_named_format_are_read_so_though_they_start_as_a_tar(tm
     data = (tmp_path / "r.tar").read_bytes() + b"\n" + RECORDS.read_bytes()
     batch = mapper.compile_sink(SINK.read_bytes()).map(data, on_error="skip", input_format="ndjson")
     assert batch.count >= len(RECORDS.read_bytes().splitlines()) and batch.report.rejected  # (the lines after it stored)
+
+
+def test_a_compressed_tar_archive_through_a_pipe_named_is_said_compressed(tmp_path: Path) -> None:
+    """``<(gzip < r.tar)`` is unpacked as a file is, by its name (/dev/fd/63): it too was told ``tar -xOf -``, which GNU tar refuses."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    _tar(tmp_path / "r.tar.gz", "w:gz")
+    read, write = os.pipe()
+    try:
+        os.write(write, (tmp_path / "r.tar.gz").read_bytes())  # (a few hundred bytes: the pipe holds them)
+        os.close(write)
+        ran = run_main("validate", "sink.json", f"/dev/fd/{read}", cwd=tmp_path)
+    finally:
+        os.close(read)
+    assert ran.returncode == 2, ran.err
+    assert f"/dev/fd/{read} is a gzip-compressed tar archive, not records" in ran.err
+    assert "(... | tar -xzOf - | mapper ... -)" in ran.err

@@ -46,6 +46,7 @@ from ..compiler import joined_get
 from ..errors import (
     FILE_NAME_RULE,
     InputError,
+    archive_what,
     article,
     as_unescaped,
     binary_note,
@@ -3440,11 +3441,12 @@ def stream_units(
     origin = _file_origin(stream)
     head = read_head(reader, HEAD_SIZE + 1)
     text = unpacked(head, stream)
+    packed = None if text is None else compression_of(head[:MAGIC_SIZE])
     if text is not None:  # compressed, e.g. on stdin (files are unwrapped by open_input)
         reader = _Counted(text)
         head = read_head(reader, HEAD_SIZE + 1)
         origin = None
-    refuse_tar(head, stream)
+    refuse_tar(head, stream, packed)
     lines = reader
     fmt = input_format
     if input_format == "auto":
@@ -3482,21 +3484,31 @@ def unpacked(head: bytes, stream: BinaryIO) -> BinaryIO | None:
     return None if unpack is None else unpack(_Prepend(head, stream))
 
 
-def refuse_tar(head: bytes, stream: Any) -> None:
-    """An :class:`InputError` when ``head``, the text of ``stream`` (its compression unpacked), starts a tar
+#: The option GNU tar reads a compressed archive from a pipe with (it tells a file's compression itself, a pipe's not:
+#: ``tar -xOf -`` on gzip data is "Archive is compressed. Use -z option").
+_TAR_UNPACKS = {"gzip": "z", "bzip2": "j", "xz": "J"}
+
+
+def refuse_tar(head: bytes, stream: Any, packed: str | None = None) -> None:
+    """An :class:`InputError` when ``head``, the text of ``stream`` (its compression, ``packed``, unpacked), starts a tar
     archive (:func:`~mapper.errors.tar_header`): its headers were read as records, NUL bytes and all (a file
     is refused so before it is read, with the command it was given in: ``check_inputs``)."""
     if not tar_header(head):
         return
+    if packed is None and isinstance(stream, _COMPRESSED):  # (a file's, a pipe's by its name: open_input unpacked it)
+        packed = "gzip" if isinstance(stream, gzip.GzipFile) else getattr(stream.raw, "kind", None)
     name = _name_of(stream)
     named = isinstance(name, str) and name != "<stdin>"
     said = shown_name(name) if named else "standard input" if name == "<stdin>" else "the input"
     if said == "the input":  # (bytes, a stream unnamed: a program's, no command to give it)
         unpack = ""
-    else:  # (standard input, a stream read once by its name: what it came from, piped; a file given to the API by its name)
-        unpack = " (... | tar -xOf - | mapper ... -)" if shell_file(name if named else None) == "FILE" else f" (tar -xOf {shell_file(name)} | mapper ... -)"
+    elif shell_file(name if named else None) == "FILE":  # (standard input, a stream read once by its name: what it came from, piped)
+        unpack = f" (... | tar -x{_TAR_UNPACKS.get(packed or '', '')}Of - | mapper ... -)"
+    else:  # (a file given to the API by its name: tar tells its compression)
+        unpack = f" (tar -xOf {shell_file(name)} | mapper ... -)"
     raise InputError(
-        f"{said} is a tar archive, not records: mapper reads NDJSON, a JSON array or a request body, never the files it holds; give their text{unpack}"
+        f"{said} is {archive_what('tar', packed)}, not records: mapper reads NDJSON, a JSON array or a request body, never the files it holds; "
+        f"give their text{unpack}"
     )
 
 
