@@ -635,7 +635,7 @@ def _archives_read(records: list[str], archives: dict[str, tuple[str, str | None
         return f"tar -xOf {shown}" if archives[name][0] == "tar" else f"unzip -p {shown}"
 
     first = 0 if getattr(args, "sink", None) is None else 1  # (the positionals' first is SINK, but infer's)
-    if len(archives) == 1 and "-" not in records:
+    if len(archives) == 1 and "-" not in records and records.count(next(iter(archives))) == 1:  # (named twice: '- -' is refused)
         (name,) = archives
         return f"{out(name)} | {_with_positionals(args, lambda k, word: '-' if k >= first and word == name else None)}"
     return _with_positionals(args, lambda k, word: f"<({out(word)})" if k >= first and word in archives else None)

@@ -81,6 +81,15 @@ def test_archives_among_several_inputs_are_each_read_by_process_substitution(tmp
     assert ran.err.strip().endswith("e.g. mapper validate sink.json <(tar -xOf a.tar) - <(unzip -p b.zip)")
 
 
+def test_an_archive_named_twice_is_read_twice_by_process_substitution(tmp_path: Path) -> None:
+    """It was told ``tar -xOf r.tar | mapper validate sink.json - -``: standard input named twice, refused."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    _tar(tmp_path / "r.tar", "w")
+    ran = run_main("validate", "sink.json", "r.tar", "r.tar", cwd=tmp_path)
+    assert ran.returncode == 2, ran.err
+    assert ran.err.strip().endswith("e.g. mapper validate sink.json <(tar -xOf r.tar) <(tar -xOf r.tar)"), ran.err
+
+
 def test_a_zip_of_records_and_a_npz_are_refused_as_what_they_are(tmp_path: Path) -> None:
     (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
     with zipfile.ZipFile(tmp_path / "recs.zip", "w") as archive:
