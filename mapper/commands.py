@@ -80,12 +80,12 @@ from .errors import (
     suggest,
     text_command,
 )
-from .model import CheckResult, Sink
+from .model import CheckResult, Column, Sink
 from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions
 from .paths import EVALUATION_ERRORS, MAX_PATH_KEYS, Descent, descent, records_path_keys, to_dot_notation
 from .paths import Path as PathSpec
 from .report import RecordError, Report, ValueWarning, plural
-from .sink import MAX_SINK_BYTES, check_sink, check_stdin_sink, read_limited
+from .sink import MAX_SINK_BYTES, check_sink, check_stdin_sink, read_limited, split_pointer
 from .types import LOSSY_KINDS
 from .writers import (
     ROW_GROUP,
@@ -355,8 +355,7 @@ def _descents_held(args: argparse.Namespace, problems: Sequence[Problem]) -> lis
 
 def _at_pointer(doc: Any, pointer: str) -> Any:
     """The value at a JSON Pointer (RFC 6901) into a decoded document, or None where it names none."""
-    for token in pointer.split("/")[1:]:
-        token = token.replace("~1", "/").replace("~0", "~")
+    for token in split_pointer(pointer):
         if isinstance(doc, dict):
             doc = doc.get(token)
         elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
@@ -1056,11 +1055,16 @@ def unmatched_columns(report: Report, sink: Sink) -> int:
     error and nothing is counted: 0."""
     whole = sum(n for (column, _code), n in report.error_counts.items() if column is None)  # (records refused whole: no object to hold a path)
     objects = report.records - whole
-    ids = {c.name for c in sink.identity_columns}
-    columns = [c.name for c in sink.columns if c.name not in ids]
+    columns = _besides_identity(sink)
     if objects <= 0 or not columns:
         return 0
-    return len(columns) if all(report.error_counts.get((name, "missing"), 0) == objects for name in columns) else 0
+    return len(columns) if all(report.error_counts.get((c.name, "missing"), 0) == objects for c in columns) else 0
+
+
+def _besides_identity(sink: Sink) -> list[Column]:
+    """The sink's columns that are not its identity's (``id_field``, ``primary_key_fields``)."""
+    ids = {c.name for c in sink.identity_columns}
+    return [c for c in sink.columns if c.name not in ids]
 
 
 def _sample_records(inputs: list[str], options: MapOptions, head: bytes | bytearray | memoryview, data: bytes | None = None) -> list[Any]:
@@ -1098,8 +1102,7 @@ def unheld_columns(sample: list[Any], sink: Sink) -> int:
     under ``allow_missing_fields: true``, which counts no missing value: told from the first records). A
     key holding null holds its path; an expression holds it when it gives a value (its error: held, unsaid)."""
     objects = [r for r in sample if isinstance(r, dict)]
-    ids = {c.name for c in sink.identity_columns}
-    columns = [c for c in sink.columns if c.name not in ids]
+    columns = _besides_identity(sink)
     if not objects or not columns:
         return 0
     for column in columns:
@@ -1157,12 +1160,11 @@ def unmatched_note(columns: int, sample: list[Any], sink: Sink, inputs: list[str
         given += " " + option_text("--input-format", options.input_format)
     if options.records_path is not None:
         given += " " + option_text("--records-path", to_dot_notation(options.records_path))
-    ids = {c.name for c in sink.identity_columns}
-    besides = " besides the identity" if ids else ""
+    besides = " besides the identity" if sink.identity_columns else ""
     told = records is not None and len(sample) < records  # (the first records alone were read for it)
     where = "in each of them" if told else "in every record"
     if columns == 1:
-        name = next(c.name for c in sink.columns if c.name not in ids)
+        name = _besides_identity(sink)[0].name
         every = f"its one column{besides}, {escape_controls(json.dumps(name, ensure_ascii=False))}, is missing {where}"
     else:
         every = f"each of its {columns:,} columns{besides} is missing {where}"

@@ -788,7 +788,7 @@ def packed_layers(name: str, packed: str) -> tuple[list[str], str | None]:
         if inner is None:
             break
         layers.append(inner)
-    if head[257:262] != b"ustar":  # (POSIX tar's magic, in its first header)
+    if not tar_header(head):
         return layers, None
     return layers, _first_member(name) if len(layers) == 1 else ""
 
@@ -1049,9 +1049,7 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
         if unpack:
             layers, member = packed_layers(os.fsdecode(file), packed) if file is not None and os.path.isfile(file) else ([packed], None)
             what = f"{packed}-compressed data" + "".join(f", {inner}-compressed inside" for inner in layers[1:])
-            return (
-                f"{'an' if packed == 'xz' else 'a'} {packed}-compressed tar archive" if member is not None else what
-            ), f"unpack it first: {unpack}give {name}"
+            return (archive_what("tar", packed) if member is not None else what), f"unpack it first: {unpack}give {name}"
         return (
             f"{packed}-compressed data",
             f"unpack it first: {packed} -dc {shell_file(file)} > {_unused('sink', '.json')}",
