@@ -194,8 +194,7 @@ def descent(text: str) -> Descent | None:
     rest = bare[at + 2 :]
     quoted = _BRACKETED_KEY.match(rest)
     if quoted is not None:  # ($..['my key'])
-        key, end = _bracketed_key(quoted[1]), quoted.end()
-        key = json.loads(key) if key.startswith('"') else key
+        key, end = _bracket_text(quoted[1]) or "", quoted.end()
     elif rest.startswith('"'):
         try:
             key, end = _read_quoted(rest, 0)
@@ -953,11 +952,20 @@ def _unbracketed(rest: str) -> str:
 def _bracketed_key(quoted: str) -> str:
     """A key JSONPath writes in brackets, ``"a.b"`` or ``'my feed'``, as dot notation writes it
     (``"a.b"``, ``"my feed"``; ``'a'``: ``a``); a double-quoted one that is no JSON string as it is."""
+    key = _bracket_text(quoted)
+    return quoted if key is None else to_dot_notation([key])
+
+
+def _bracket_text(quoted: str) -> str | None:
+    """The key a JSONPath bracket holds, ``"a.b"`` or ``'my feed'`` (quotes included): ``a.b``, ``my feed``;
+    None for a double-quoted one that is no JSON string (``"\\q"``)."""
+    if quoted[0] != '"':
+        return quoted[1:-1]
     try:
-        key = json.loads(quoted) if quoted[0] == '"' else quoted[1:-1]
+        key = json.loads(quoted)
     except ValueError:
-        return quoted
-    return to_dot_notation([key]) if isinstance(key, str) else quoted
+        return None
+    return key if isinstance(key, str) else None
 
 
 def _taken(text: str) -> bool:

@@ -308,6 +308,26 @@ def test_a_column_path_with_recursive_descent_is_told_what_it_is_and_what_to_wri
     parse_path(example)  # (what it shows parses)
 
 
+@pytest.mark.parametrize("given", ['$..["\\q"]', '$..["\\u12"].b', '$.a..["\\x"]'])
+def test_a_descent_into_a_bracketed_key_that_is_no_json_string_is_a_path_error_not_a_traceback(given: str) -> None:
+    from mapper.errors import PathSyntaxError
+    from mapper.paths import parse_path
+
+    with pytest.raises(PathSyntaxError):  # (json.loads's JSONDecodeError escaped from the hint)
+        parse_path(given)
+
+
+@pytest.mark.parametrize("where", ["records path", "column path"])
+def test_a_descent_into_a_bracketed_key_that_is_no_json_string_is_a_usage_error_naming_where(tmp_path: Path, where: str) -> None:
+    bad = '$..["\\q"]'
+    (tmp_path / "sink.json").write_text(json.dumps(_sink_doc(bad if where == "column path" else ["v"])))
+    (tmp_path / "r.ndjson").write_text('{"k": "1", "v": "x"}\n')
+    more = ["--records-path", bad] if where == "records path" else []
+    ran = run_main("validate", "sink.json", "r.ndjson", *more, cwd=tmp_path)
+    named = "--records-path" if where == "records path" else "/schema/definition/1/path"
+    assert ran.returncode == 2 and named in ran.err and "JSONDecodeError" not in ran.err, ran.err
+
+
 def test_a_records_path_with_recursive_descent_is_told_what_it_is() -> None:
     from mapper.errors import OptionError
     from mapper.paths import records_path_keys
