@@ -466,13 +466,26 @@ def records_path_option(text: str | None, inputs: Sequence[str] = ()) -> tuple[s
     # (a byte of the argument that is not UTF-8, which the path's own check took for half of a
     # UTF-16 surrogate pair, is refused by its type, as in every option: unicode_values)
     try:
-        return records_path_keys(text)
+        return records_path_keys(_keys_listed(text) or text)
     except OptionError as exc:
         message = str(exc)
         message = "--records-path" + message[len("records_path") :] if message.startswith("records_path") else message
         found = descent(text)
         said = descent_records(inputs[0], found) if found is not None and inputs else ""
         raise OptionError(f"{message}\n  {said}" if said else message) from None
+
+
+def _keys_listed(text: str) -> list[str] | None:
+    """The keys of ``--records-path`` given as a JSON array of strings (``'["my feed"]'``, as the API's list
+    and a sink's path are written, and as a key holding white space is told it may be given); None for any
+    other text (``[0]``, ``[*]``, ``["a", 1]``: read as a path string, whose refusal says what to write)."""
+    if not text.lstrip(" \t\r\n").startswith("["):
+        return None
+    try:
+        keys = json.loads(text)
+    except ValueError:
+        return None
+    return keys if isinstance(keys, list) and keys and all(isinstance(k, str) for k in keys) else None
 
 
 #: How many places a recursive descent's hint names (:func:`descent_said`), and how many values it looks through.

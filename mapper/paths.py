@@ -24,7 +24,7 @@ import re
 import threading
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import jmespath
 import jmespath.exceptions
@@ -382,9 +382,10 @@ def _parse_jmespath(text: str) -> Path:
 _NOT_IN_KEY = frozenset(_SPECIAL) - frozenset(" \t\r\n\f\v")
 
 
-def _spaced_keys_hint(text: str) -> str:
+def _spaced_keys_hint(text: str, listed: Callable[[str], str] = str) -> str:
     """For a path string that is keys between dots, one holding white space (``data.my key``,
-    which JMESPath cannot parse): how to write it (``data."my key"``, or the array of keys); for
+    which JMESPath cannot parse): how to write it (``data."my key"``, or the array of keys, its text
+    quoted by ``listed``: bare, as a sink's JSON holds it; ``repr``, as an option's value is pasted); for
     an expression whose keys in dot notation hold white space (``my key.b[0]``), the expression
     with them quoted (``"my key".b[0]``), when that parses; ``""`` for any other text."""
     keys = _spaced_keys(text)
@@ -394,7 +395,7 @@ def _spaced_keys_hint(text: str) -> str:
         if quoted is None or not _parses(quoted):
             return ""
         return f"a key holding white space is written in double quotes: write {elided(escape_controls(quoted))}"
-    array = elided(json_text(keys), quote=str)
+    array = elided(json_text(keys), quote=listed)
     # (quoted as the expression's hint quotes what to write: a."my key" bare, pasted into a shell, lost its double quotes)
     return f"a key holding white space is written in double quotes: write {elided(escape_controls(to_dot_notation(keys)))} (or give the path as an array of keys: {array})"
 
@@ -853,7 +854,7 @@ def records_path_keys(value: Any) -> tuple[str, ...]:
         path = parse_path(value)
     except PathSyntaxError as exc:
         # (the hint a column's path string gets names a column path: $.items[0] was told "write 'items[0]'", refused in turn)
-        hint = descent_hint(value, "records path") or _records_hint(value)
+        hint = descent_hint(value, "records path") or _records_hint(value) or _spaced_keys_hint(value.strip(" \t\n\r"), repr)
         if hint or root_dollar(value) is not None or value.startswith("$["):
             exc = PathSyntaxError(exc.message, exc.expression, exc.position, hint or _RECORDS_ROOT, whole=exc.whole)
         raise OptionError(f"records_path: {exc}") from None

@@ -380,3 +380,38 @@ def test_every_command_taking_a_sink_and_records_tells_where_they_hold_a_descent
     (tmp_path / "r.ndjson").write_bytes(RECORDS.read_bytes())
     ran = run_main(command[0], "sink.json", "r.ndjson", *command[1:], cwd=tmp_path)
     assert ran.returncode == 2 and "mapper: /schema/definition/3/path: the records hold the key lat at one place: write 'data.lat'" in ran.err, ran.err
+
+
+# ---------------------------------------------------------------------------------------
+# 5. (stop 60) --records-path as a JSON array of keys: the hint for a key holding white space offers it, pasted as it is
+
+
+def _feed(tmp_path: Path) -> None:
+    (tmp_path / "sink.json").write_text(json.dumps(_sink_doc(["v"])))
+    (tmp_path / "doc.json").write_text(json.dumps({"my feed": [{"k": "a", "v": "x"}, {"k": "b", "v": 2}]}))
+
+
+def test_a_records_path_given_as_a_json_array_of_keys_reads_what_the_quoted_path_reads(tmp_path: Path) -> None:
+    _feed(tmp_path)
+    listed = run_main("validate", "sink.json", "doc.json", "--records-path", '["my feed"]', "--report", "json", cwd=tmp_path)
+    quoted = run_main("validate", "sink.json", "doc.json", "--records-path", '"my feed"', "--report", "json", cwd=tmp_path)
+    assert listed.returncode == quoted.returncode == 0, (listed.err, quoted.err)
+    assert json.loads(listed.out)["records"] == 2 and json.loads(listed.out) == json.loads(quoted.out)
+
+
+def test_the_array_a_records_path_with_a_spaced_key_is_told_to_give_runs_when_pasted(tmp_path: Path) -> None:
+    _feed(tmp_path)
+    told = run_main("validate", "sink.json", "doc.json", "--records-path", "my feed", cwd=tmp_path)
+    assert told.returncode == 2, told.err
+    said = re.search(r"as an array of keys: ('\[[^']*\]')\)", told.err)
+    assert said is not None, told.err
+    (pasted,) = shlex.split(said[1])  # (one word for a shell: the bare ["my feed"] was two)
+    ran = run_main("validate", "sink.json", "doc.json", "--records-path", pasted, "--report", "json", cwd=tmp_path)
+    assert ran.returncode == 0 and json.loads(ran.out)["records"] == 2, ran.err
+
+
+@pytest.mark.parametrize(("given", "said"), [("[0]", "takes no index"), ('["a", 1]', "invalid path"), ("[]", "leave the records path out")])
+def test_an_array_that_is_no_list_of_keys_is_still_read_as_a_path_and_told_what_to_write(tmp_path: Path, given: str, said: str) -> None:
+    _feed(tmp_path)
+    ran = run_main("validate", "sink.json", "doc.json", "--records-path", given, cwd=tmp_path)
+    assert ran.returncode == 2 and said in ran.err, ran.err
