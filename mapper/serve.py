@@ -967,9 +967,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _host_problem(self) -> str | None:
         """What is wrong with the request's Host headers, as Go's net/http server (the service's) refuses
-        them before any handler (400, the connection closed after the body is read away): none in an HTTP/1.1 request (RFC 9112 3.2;
-        Go's server lets a CONNECT through, which is 501 here before this), more than one, or one holding a byte no host
-        holds (:func:`_malformed_host`). An HTTP/1.0 request without one is served. (Served before, so a producer whose hand-made requests left Host out, which the service
+        them before any handler (400, the connection closed with the body unread, as Go's ``conn.serve`` closes it): none in an
+        HTTP/1.1 request (RFC 9112 3.2; Go's server lets a CONNECT through, which is 501 here before this), more than one,
+        or one holding a byte no host holds (:func:`_malformed_host`). An HTTP/1.0 request without one is served. (Served before, so a producer whose hand-made requests left Host out, which the service
         refuses, passed against its stand-in; the loopback Host check, :meth:`_HTTPServer.host_refusal`,
         is unchanged: a browser always sends Host.)"""
         hosts = self.headers.get_all("Host") or []
@@ -1212,15 +1212,15 @@ class _Handler(BaseHTTPRequestHandler):
         """The answer: a target no URI for a request, a body whose end is unknown or a Host not served refused, else the app's."""
         target_problem = _target_problem(self.path)
         if target_problem is not None:  # (first: Go's server reads the target before the headers, and closes the connection)
-            self.close_connection = True
+            self.close_connection = self.body_left = True
             return error_response(ServiceError(400, _HTTP_CODES[400], target_problem))
         refusal = self.server.host_refusal(self.headers, self.path)
         value_problem = _header_value_problem(self.headers)
         if value_problem is not None:  # (Go's textproto refuses it as it reads the headers: before their framing is read)
-            self.close_connection = True
+            self.close_connection = self.body_left = True
             return error_response(ServiceError(400, _HTTP_CODES[400], value_problem))
         if len(self.headers.get_all("Host") or ()) > 1:  # (Go's readRequest: "too many Host headers", before the framing: 501 here before)
-            self.close_connection = True
+            self.close_connection = self.body_left = True
             return error_response(ServiceError(400, _HTTP_CODES[400], str(self._host_problem())))
         if framing.unsupported is not None:  # (before the Content-Length, as Go's readTransfer reads them; 400 here before)
             self.close_connection = self.body_left = True
@@ -1229,7 +1229,8 @@ class _Handler(BaseHTTPRequestHandler):
             resp = error_response(ServiceError(501, _HTTP_CODES[501], "Unsupported transfer encoding"))
             resp.note = f" ({framing.unsupported}; one Transfer-Encoding header saying chunked is decoded, alone)"
             return resp
-        if framing.bad_length:
+        if framing.bad_length:  # (Go's readTransfer refuses it: answered, then closed, the body unread, as for any error of readRequest)
+            self.close_connection = self.body_left = True
             return error_response(
                 ServiceError(
                     400,
@@ -1250,8 +1251,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             )
         host_problem = self._host_problem()  # (after the framing, as Go's server finds it)
-        if host_problem is not None:  # (here, not with the head's refusals: a body sent is read away, the answer not lost to a reset)
-            self.close_connection = True  # (as Go's server closes it)
+        if host_problem is not None:  # (answered, then closed with the body unread, as Go's conn.serve closes it: read away before)
+            self.close_connection = self.body_left = True
             return error_response(ServiceError(400, _HTTP_CODES[400], host_problem))
         expected = _expectation_failed(self.headers)
         if expected is not None:  # (after the framing and Host, as Go's server finds it: before any route, token or Host of serve's own)

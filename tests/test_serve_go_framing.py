@@ -6,7 +6,8 @@ and the 4 KiB ``initialReadLimitSize`` adds: 431), not by its lines' count or le
 read away after a POST alone (``lastMethod``), a chunked body's trailer (4 KiB, ``readTrailer``; ``fixTrailer``'s keys)
 and size lines (``readChunkLine``: 4 KiB, CRLF), the 501 in Go's words with the body unread, and the request line as
 ``readRequest`` reads it (``parseRequestLine``, ``validMethod``, ``ParseHTTPVersion``, 505 for HTTP/0.x, two Hosts before
-the framing, an absolute-form target without a path redirected to /).
+the framing, an absolute-form target without a path redirected to /), a request ``readRequest`` refuses closed with its body
+unread (``conn.serve``).
 
 Every server binds 127.0.0.1 on a free port in this process, and every socket has a timeout.
 """
@@ -549,3 +550,29 @@ def test_a_refused_trailers_field_name_is_quoted_its_characters_escaped_once() -
         s.sendall(head(b"Transfer-Encoding: chunked") + chunked(data, [len(data)], trailers=b"X-\x01\xff: 1\r\n"))
         ((status, _, answer),) = answers(s, 1)
     assert status == 400 and "the name 'X-\\x01\\xff' holds a character a field name cannot" in answer["message"], answer["message"]
+
+
+# 12. A request Go's readRequest refuses (a Host missing or malformed, two of them, a header value, a Content-Length that is
+# no number, a target no URI) is answered and closed with its body unread, as Go's conn.serve closes it
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        b"POST /v2/sinks/aircraft_positions HTTP/1.1",
+        b"POST /v2/sinks/aircraft_positions HTTP/1.1\r\nHost: a b",
+        b"POST /v2/sinks/aircraft_positions HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: localhost",
+        b"POST /v2/sinks/aircraft_positions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace: a\x01",
+        b"POST /v2/sinks/a%zz HTTP/1.1\r\nHost: 127.0.0.1",
+    ],
+    ids=["no-host", "bad-host", "two-hosts", "control-character", "bad-target"],
+)
+def test_a_request_refused_as_go_reads_it_is_closed_with_its_body_unread(monkeypatch: pytest.MonkeyPatch, lines: bytes) -> None:
+    # serve read the body away first (LINGER: 2 s a pause), then closed; the body never comes here, and the pause is made longer
+    # than the socket's timeout, so a server that waits for it is seen
+    monkeypatch.setattr(mapper.serve, "LINGER", 60.0)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(lines + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+        ((status, headers, _),) = answers(s, 1)
+        assert status == 400 and headers["connection"] == "close"
+        assert closes(s)  # (at once: within the socket's 5 s, not after the body's 60 s)

@@ -417,7 +417,7 @@ def test_a_loopback_server_refuses_other_host_names() -> None:
         # HTTP/1.1 without a Host, or with two, is refused as Go's net/http (the service's server) refuses it: served before
         reply = raw(server, b"GET /v2/sinks HTTP/1.1\r\nConnection: close\r\n\r\n")
         assert status_of(reply) == 400 and body_of(reply)["message"].startswith("missing required Host header: an HTTP/1.1 request"), reply
-        reply = raw(server, b"POST /v1/sinks HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")  # (its body read away, then closed)
+        reply = raw(server, b"POST /v1/sinks HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")  # (closed, the body unread)
         assert status_of(reply) == 400 and b"\r\nConnection: close\r\n" in reply and "missing required Host" in body_of(reply)["message"], reply
         reply = raw(server, b"GET /v2/sinks HTTP/1.1\r\nHost: localhost\r\nHost: 127.0.0.1\r\n\r\n")
         assert status_of(reply) == 400 and body_of(reply)["message"].startswith("too many Host headers: the request has 2 ('localhost', '127.0.0.1')"), reply
