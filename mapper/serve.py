@@ -508,7 +508,10 @@ class App:
             refusal = cross_origin_refusal(method, headers)
             if refusal is not None:
                 raise refusal
-            if not raw.startswith("/"):  # (foo:bar, a scheme and an opaque rest: Go's URL has no path, its ServeMux cleans it to / and redirects)
+            # (CONNECT 127.0.0.1:8080, a host and no path: Go's ServeMux neither cleans nor redirects a CONNECT's, and matches no
+            # pattern with it; a pattern of another method on / makes it a 405)
+            authority = method == "CONNECT" and not raw.startswith("/")
+            if not raw.startswith("/") and not authority:  # (foo:bar, a scheme, an opaque rest: Go's ServeMux cleans no path to / and redirects)
                 return _no_path_redirect(target, query)
             clean = go_clean_path(raw)
             if clean != raw and method != "CONNECT":  # (//v2/sinks, /v2/./sinks: Go's ServeMux redirects before any route or token)
@@ -516,22 +519,25 @@ class App:
             wanted = "GET" if method == "HEAD" else method
             found = None
             allowed = set()
-            routed = _routed_path(raw)
+            routed = "/" if authority else _routed_path(raw)
             for r in self.routes:
                 m = r.pattern.fullmatch(routed)
                 if m is None:
                     continue
-                if r.method == wanted:
+                if r.method == wanted and not authority:
                     found = (r, m)
                     break
                 allowed.add(r.method)
+            if authority:
+                found_host = _authority_of(target)
+                path = f"{found_host[0] if found_host else target} (CONNECT names a host and port, and no path: this service is no proxy)"
             if found is None:
                 if allowed:
                     if "GET" in allowed:
                         allowed.add("HEAD")
                     allow = ", ".join(sorted(allowed))
-                    raise ServiceError(405, METHOD_NOT_ALLOWED, f"{method} is not allowed on {path[:100]} (allowed: {allow})", headers={"Allow": allow})
-                raise ServiceError(404, NOT_FOUND, f"no such resource: {path[:100]}")
+                    raise ServiceError(405, METHOD_NOT_ALLOWED, f"{method} is not allowed on {path[:200]} (allowed: {allow})", headers={"Allow": allow})
+                raise ServiceError(404, NOT_FOUND, f"no such resource: {path[:200]}")
             r, m = found
             if r.auth and self.token is not None:
                 self._authenticate(headers)
@@ -856,10 +862,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not self.parse_request():
                 return
             self.last_method = self.command
-            if self.command == "CONNECT":  # (its target an authority, no path: http.server's answer, 501, kept)
-                self.send_error(501, f"Unsupported method ({self.command!r})")
-                return
-            self._handle()  # (any method: Go's server hands every one to the handler, which answers 405 or 404)
+            self._handle()  # (any method, CONNECT too: Go's server hands every one to the handler, which answers 405 or 404)
             self.wfile.flush()
         except TimeoutError as exc:  # a read or a write timed out: the connection is dropped
             self.log_error("Request timed out: %r", exc)
@@ -968,15 +971,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _host_problem(self) -> str | None:
         """What is wrong with the request's Host headers, as Go's net/http server (the service's) refuses
         them before any handler (400, the connection closed with the body unread, as Go's ``conn.serve`` closes it): none in an
-        HTTP/1.1 request (RFC 9112 3.2; Go's server lets a CONNECT through, which is 501 here before this), more than one,
-        or one holding a byte no host holds (:func:`_malformed_host`). An HTTP/1.0 request without one is served. (Served before, so a producer whose hand-made requests left Host out, which the service
+        HTTP/1.1 request (RFC 9112 3.2; but a CONNECT, whose target names its host, as Go's ``readRequest`` lets it
+        through), more than one, or one holding a byte no host
+        holds (:func:`_malformed_host`). An HTTP/1.0 request without one is served. (Served before, so a producer whose hand-made requests left Host out, which the service
         refuses, passed against its stand-in; the loopback Host check, :meth:`_HTTPServer.host_refusal`,
         is unchanged: a browser always sends Host.)"""
         hosts = self.headers.get_all("Host") or []
         if len(hosts) > 1:
             shown = ", ".join(_quoted(h.strip(), 80) for h in hosts[:3])
             return f"too many Host headers: the request has {len(hosts)} ({shown}{', ...' if len(hosts) > 3 else ''}), so which host it is for cannot be told; send one"
-        if not hosts and _http_version(self.request_version) >= (1, 1):
+        if not hosts and _http_version(self.request_version) >= (1, 1) and self.command != "CONNECT":
             return (
                 "missing required Host header: an HTTP/1.1 request names the host and port it is sent to "
                 "(Host: 127.0.0.1:8080, RFC 9112 3.2), as the service requires; send one (every HTTP client library does), or send HTTP/1.0"
@@ -1210,11 +1214,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, framing: _Framing) -> Response:
         """The answer: a target no URI for a request, a body whose end is unknown or a Host not served refused, else the app's."""
-        target_problem = _target_problem(self.path)
+        target = self.path
+        if self.command == "CONNECT" and not target.startswith("/") and target != "*":
+            target = "http://" + target  # (an authority, host:port: read as Go's readRequest reads it, its URL a host and no path)
+        target_problem = _target_problem(target)
         if target_problem is not None:  # (first: Go's server reads the target before the headers, and closes the connection)
             self.close_connection = self.body_left = True
             return error_response(ServiceError(400, _HTTP_CODES[400], target_problem))
-        refusal = self.server.host_refusal(self.headers, self.path)
+        refusal = self.server.host_refusal(self.headers, target)
         value_problem = _header_value_problem(self.headers)
         if value_problem is not None:  # (Go's textproto refuses it as it reads the headers: before their framing is read)
             self.close_connection = self.body_left = True
@@ -1263,7 +1270,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "*":
             return self._global_options(framing) if self.command == "OPTIONS" else self._star_refusal()
         try:
-            return self.server.app.dispatch(self.command, _escaped_target(_origin_form(self.path)), self.headers, lambda limit: self._read_body(framing, limit))
+            return self.server.app.dispatch(self.command, _escaped_target(_origin_form(target)), self.headers, lambda limit: self._read_body(framing, limit))
         except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
             # and close: a body read in part (it failed reading) would be read on as the next request
             self.close_connection = True

@@ -6,8 +6,9 @@ and the 4 KiB ``initialReadLimitSize`` adds: 431), not by its lines' count or le
 read away after a POST alone (``lastMethod``), a chunked body's trailer (4 KiB, ``readTrailer``; ``fixTrailer``'s keys)
 and size lines (``readChunkLine``: 4 KiB, CRLF), the 501 in Go's words with the body unread, and the request line as
 ``readRequest`` reads it (``parseRequestLine``, ``validMethod``, ``ParseHTTPVersion``, 505 for HTTP/0.x, two Hosts before
-the framing, an absolute-form target without a path redirected to /), a request ``readRequest`` refuses closed with its body
-unread (``conn.serve``).
+the framing, an absolute-form target without a path redirected to /); a request ``readRequest`` refuses closed with its body
+unread (``conn.serve``); CONNECT routed as ServeMux routes it (``findHandler``: its authority a
+host and no path).
 
 Every server binds 127.0.0.1 on a free port in this process, and every socket has a timeout.
 """
@@ -576,3 +577,41 @@ def test_a_request_refused_as_go_reads_it_is_closed_with_its_body_unread(monkeyp
         ((status, headers, _),) = answers(s, 1)
         assert status == 400 and headers["connection"] == "close"
         assert closes(s)  # (at once: within the socket's 5 s, not after the body's 60 s)
+
+
+# ---------------------------------------------------------------------------------------
+# 13. CONNECT: handed to the handler as any method (its target an authority, host:port, read as http://host:port: a URL with
+# a host and no path), which Go's ServeMux neither cleans nor redirects: no route takes it, 404, or 405 where / has one
+
+
+def _get_root(app: mapper.serve.App, req: mapper.serve.Request) -> mapper.serve.Response:
+    return mapper.serve.Response(200, b"{}")
+
+
+def test_connect_is_routed_as_go_routes_it_not_501() -> None:
+    # serve answered 501 Unsupported method and closed; Go's server hands a CONNECT (no Host needed) to its handler
+    with serving() as (server, log), connect(server) as s:
+        s.sendall(b"CONNECT 127.0.0.1:8080 HTTP/1.1\r\n\r\n")  # (no Host: Go's readRequest asks none of a CONNECT)
+        s.sendall(b"CONNECT /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # (a path, net/rpc's form: matched, not cleaned)
+        s.sendall(b"CONNECT //v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}")
+        (status, headers, answer), (status2, headers2, answer2), (status3, _, _) = answers(s, 3)
+        assert (status, answer["code"]) == (404, "ResourceNotFound") and "connection" not in headers, (headers, answer)
+        assert answer["message"].startswith("no such resource: 127.0.0.1:8080 (CONNECT names a host and port, and no path"), answer
+        assert (status2, headers2["allow"]) == (405, "GET, HEAD") and "connection" not in headers2, answer2
+        assert status3 == 404  # (not redirected to /v2/sinks: a CONNECT's path is not cleaned)
+        server.app.add_route("GET", r"/", _get_root)  # (a route on /, as the web UI's: the authority's CONNECT is a 405)
+        s.sendall(b"CONNECT localhost:1 HTTP/1.1\r\nHost: localhost:1\r\nConnection: close\r\n\r\n")
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, headers["allow"]) == (405, "GET, HEAD"), answer
+        assert headers["connection"] == "close" and closes(s)
+        assert "501" not in " ".join(log)
+
+
+@pytest.mark.parametrize(("target", "status"), [(b"127.0.0.1:x", 400), (b"evil.example:443", 421), (b"*", 400)])
+def test_a_connects_authority_is_read_as_a_urls_host(target: bytes, status: int) -> None:
+    # (a port not digits: Go's url.ParseRequestURI refuses http://127.0.0.1:x; another host on a loopback address: serve's own
+    # 421, as for an absolute-form target; * is Go ServeMux's 400)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(b"CONNECT " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        ((got, _, answer),) = answers(s, 1)
+        assert got == status, answer

@@ -421,7 +421,8 @@ def test_a_loopback_server_refuses_other_host_names() -> None:
         assert status_of(reply) == 400 and b"\r\nConnection: close\r\n" in reply and "missing required Host" in body_of(reply)["message"], reply
         reply = raw(server, b"GET /v2/sinks HTTP/1.1\r\nHost: localhost\r\nHost: 127.0.0.1\r\n\r\n")
         assert status_of(reply) == 400 and body_of(reply)["message"].startswith("too many Host headers: the request has 2 ('localhost', '127.0.0.1')"), reply
-        assert status_of(raw(server, b"CONNECT 127.0.0.1:1 HTTP/1.1\r\n\r\n")) == 501  # (Go's server lets a CONNECT without Host through too)
+        # (Go's server lets a CONNECT without Host through too, to its ServeMux: no route, but GET on /, the UI's: 405)
+        assert status_of(raw(server, b"CONNECT 127.0.0.1:1 HTTP/1.1\r\n\r\n")) == 405
         assert status_of(raw(server, b"GET http://evil.example/v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")) == 421
         # a body refused unread is read away: the connection still serves the next request
         reply = raw(
