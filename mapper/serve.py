@@ -917,6 +917,11 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         kept = _HeadLines(self.rfile, HEAD_MAX - len(self.raw_requestline))
         self.rfile = kept  # type: ignore[assignment]  # (for http.server's reading of the header lines: see _HeadLines)
+        # PRI * HTTP/2.0 (the HTTP/2 preface's line) is a request Go's HTTP/1 server takes (http1ServerSupportsRequest), read
+        # as one of HTTP/1.1 here, where http.server refuses any version from 2.0 on 505 before reading a header
+        preface = line.rstrip(b"\r\n") == PRI_LINE
+        if preface:
+            self.raw_requestline = PRI_LINE[:-3] + b"1.1\r\n"
         try:
             parsed = super().parse_request()
         except _HeadTooLarge:  # (99 lines of 64 KiB, 6.4 MB, were read and held: a few MB a connection, 256 connections)
@@ -924,8 +929,13 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         finally:
             self.rfile = kept.reader
+            if preface:
+                self.raw_requestline = line
+                self.requestline, self.request_version = PRI_LINE.decode(), "HTTP/2.0"
         if not parsed:
             return False
+        if preface:  # (its answer closes the connection, as Go's closes it: req.Close for the preface, Connection: close else)
+            self.close_connection = True
         # the header lines as http.client parses them (ISO-8859-1, the email parser), which had none to read (see _HeadLines)
         self.headers = email_parser.Parser(_class=self.MessageClass).parsestr(b"".join(kept.lines).decode("iso-8859-1"))
         if _CONTINUE_TOKEN.search(self.headers.get("Expect", "")) and _http_version(self.request_version) >= (1, 1):  # (a token, as Go's expectsContinue)
@@ -941,7 +951,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(400, problem)
             return False
         major, minor = _http_version(self.request_version)
-        if major != 1:  # (HTTP/0.9 said, HTTP/0.5: Go's http1ServerSupportsRequest refuses it 505, "unsupported protocol version")
+        if major != 1 and not preface:  # (HTTP/0.9 said, HTTP/0.5, 2.0 but in PRI *: Go's http1ServerSupportsRequest refuses it 505)
             self.send_error(505, f"Invalid HTTP version ({major}.{minor})")
             return False
         # a line that is not a header: the ones after it (Host, Content-Length) were dropped. (Not
@@ -971,8 +981,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _host_problem(self) -> str | None:
         """What is wrong with the request's Host headers, as Go's net/http server (the service's) refuses
         them before any handler (400, the connection closed with the body unread, as Go's ``conn.serve`` closes it): none in an
-        HTTP/1.1 request (RFC 9112 3.2; but a CONNECT, whose target names its host, as Go's ``readRequest`` lets it
-        through), more than one, or one holding a byte no host
+        HTTP/1.1 request (RFC 9112 3.2; but a CONNECT, whose target names its host, and the HTTP/2 connection preface,
+        :meth:`_h2_preface`, as Go's ``readRequest`` lets them through), more than one, or one holding a byte no host
         holds (:func:`_malformed_host`). An HTTP/1.0 request without one is served. (Served before, so a producer whose hand-made requests left Host out, which the service
         refuses, passed against its stand-in; the loopback Host check, :meth:`_HTTPServer.host_refusal`,
         is unchanged: a browser always sends Host.)"""
@@ -980,12 +990,19 @@ class _Handler(BaseHTTPRequestHandler):
         if len(hosts) > 1:
             shown = ", ".join(_quoted(h.strip(), 80) for h in hosts[:3])
             return f"too many Host headers: the request has {len(hosts)} ({shown}{', ...' if len(hosts) > 3 else ''}), so which host it is for cannot be told; send one"
-        if not hosts and _http_version(self.request_version) >= (1, 1) and self.command != "CONNECT":
+        if not hosts and _http_version(self.request_version) >= (1, 1) and self.command != "CONNECT" and not self._h2_preface():
             return (
                 "missing required Host header: an HTTP/1.1 request names the host and port it is sent to "
                 "(Host: 127.0.0.1:8080, RFC 9112 3.2), as the service requires; send one (every HTTP client library does), or send HTTP/1.0"
             )
         return _malformed_host(hosts[0]) if hosts else None
+
+    def _h2_preface(self) -> bool:
+        """Whether the request is the HTTP/2 connection preface (``PRI * HTTP/2.0`` and no header: RFC 9113 3.4), which a
+        client of HTTP/2 with prior knowledge sends (``curl --http2-prior-knowledge``), as Go's ``Request.isH2Upgrade`` tells
+        it. Go's HTTP/1 server takes it, without a Host, and hands it to its handler, whose ServeMux answers a target ``*``
+        400 (:meth:`_star_refusal`); it serves no HTTP/2 on a plain connection unless told to (``Server.Protocols``)."""
+        return self.command == "PRI" and self.path == "*" and self.request_version == "HTTP/2.0" and not self.headers.keys()
 
     def handle_expect_100(self) -> bool:
         """Expect: 100-continue: the 100 is sent when the body is read, not before the request is judged."""
@@ -1297,9 +1314,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _star_refusal(self) -> Response:
         """The request target ``*`` with a method other than OPTIONS (``GET *``), answered as Go's net/http ServeMux (the
         service's) answers it before any route or token: 400, the connection closed (an HTTP/1.1 one: ``Connection: close``).
-        (A 404 ``no such resource: *`` before.) Go's answer has no body; this one says why."""
+        (A 404 ``no such resource: *`` before.) Go's answer has no body; this one says why. So is the HTTP/2 connection
+        preface, ``PRI * HTTP/2.0`` (:meth:`_h2_preface`; a 505 before), which Go's server hands to its ServeMux alike."""
         if _http_version(self.request_version) >= (1, 1):
             self.close_connection = True
+        if self.command == "PRI" and self.request_version == "HTTP/2.0":
+            return error_response(
+                ServiceError(
+                    400,
+                    _HTTP_CODES[400],
+                    "PRI * HTTP/2.0 (the HTTP/2 connection preface, sent with prior knowledge) is read as an HTTP/1 request, as the "
+                    "service's Go server reads it on a plain connection: this service speaks HTTP/1.1 (send HTTP/1.1, or let the client "
+                    "choose: no --http2-prior-knowledge)",
+                )
+            )
         return error_response(
             ServiceError(
                 400,
@@ -1985,6 +2013,9 @@ LINGER = 2.0
 #: clients shut everyone else out. 10,000 bytes/s: a 1 MB body may take 30 s + 100 s.
 BODY_MIN_RATE = 10_000
 
+
+#: The request line of the HTTP/2 connection preface (RFC 9113 3.4), a request Go's HTTP/1 server takes (:meth:`_Handler._h2_preface`).
+PRI_LINE = b"PRI * HTTP/2.0"
 
 #: The most of an ``OPTIONS *`` request's body read away, the connection kept (Go's net/http's 4 KB; a larger one closes it).
 OPTIONS_BODY_MAX = 4 << 10

@@ -8,7 +8,8 @@ and size lines (``readChunkLine``: 4 KiB, CRLF), the 501 in Go's words with the 
 ``readRequest`` reads it (``parseRequestLine``, ``validMethod``, ``ParseHTTPVersion``, 505 for HTTP/0.x, two Hosts before
 the framing, an absolute-form target without a path redirected to /); a request ``readRequest`` refuses closed with its body
 unread (``conn.serve``); CONNECT routed as ServeMux routes it (``findHandler``: its authority a
-host and no path).
+host and no path); the HTTP/2 preface taken and answered 400 (``http1ServerSupportsRequest``,
+``isH2Upgrade``, ServeMux's ``*``).
 
 Every server binds 127.0.0.1 on a free port in this process, and every socket has a timeout.
 """
@@ -615,3 +616,25 @@ def test_a_connects_authority_is_read_as_a_urls_host(target: bytes, status: int)
         s.sendall(b"CONNECT " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         ((got, _, answer),) = answers(s, 1)
         assert got == status, answer
+
+
+# ---------------------------------------------------------------------------------------
+# 14. PRI * HTTP/2.0, the HTTP/2 connection preface: a request Go's HTTP/1 server takes (http1ServerSupportsRequest), with
+# no Host (isH2Upgrade), and hands to its ServeMux, which answers a target * 400 and closes (no h2c unless configured)
+
+
+def test_the_http2_preface_is_a_400_as_gos_servemux_answers_it_not_505() -> None:
+    # serve answered 505 (http.server refuses any version from 2.0 on); any other request of HTTP/2.0 stays 505, as Go's
+    with serving() as (server, log), connect(server) as s:
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")  # (the preface, then a SETTINGS frame)
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (400, "BadRequest") and answer["message"].startswith("PRI * HTTP/2.0 (the HTTP/2 connection preface"), answer
+        assert headers["connection"] == "close" and closes(s)
+        assert "PRI * 400 BadRequest" in logged(log, "PRI *")
+    with serving() as (server, _):
+        for line, status in ((b"PRI * HTTP/2.0\r\nX-A: 1", 400), (b"PRI /v2/sinks HTTP/2.0", 505), (b"GET /v2/sinks HTTP/2.0", 505), (b"PRI * HTTP/2.1", 505)):
+            with connect(server) as s:
+                s.sendall(line + b"\r\n\r\n")
+                ((got, _, answer),) = answers(s, 1)
+                # (a header but no Host: missing Host, as Go's readRequest asks one of an HTTP/2.0 request not the preface)
+                assert got == status and (status != 400 or answer["message"].startswith("missing required Host header")), (line, answer)
