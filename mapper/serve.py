@@ -1118,24 +1118,26 @@ class _Handler(BaseHTTPRequestHandler):
             raise ServiceError(400, INVALID_BODY, "the body ended before its Content-Length (the client stopped sending)")
         return data
 
-    def _read_chunked(self, limit: int) -> bytes:
+    def _read_chunked(self, limit: int, wait: float | None = None) -> bytes:
         """A body sent ``Transfer-Encoding: chunked`` (RFC 9112 7.1: curl ``-T -``, Go's client and
         ``requests`` given a stream send one), decoded, at most ``limit`` bytes: 413 as soon as its
         chunks pass it (the rest is read away after the answer, never kept), 400 for a chunk that is
         not one (and the connection closed), 408 or 400 when it does not all come, as for a body with
-        a Content-Length. Chunk extensions and trailer lines are read and ignored."""
+        a Content-Length. Chunk extensions and trailer lines are read and ignored. ``wait``: the most a read waits, and the
+        time bound's base (the idle timeout when None)."""
         self.body_read = True
         if self.expect_continue:
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             self.wfile.flush()
-        allowed = _body_time(self.timeout, limit)
+        wait = self.timeout if wait is None else wait
+        allowed = _body_time(wait, limit)
         asked_close = self.close_connection  # (Connection: close, HTTP/1.0)
         self.close_connection = True  # (until its last chunk has come: where it ends is known only then)
         parts: list[bytes] = []
         size = 0
         self.chunk_excess = 0
         try:
-            with self._deadline(allowed, self.timeout):
+            with self._deadline(allowed, wait):
                 while True:
                     n = self._chunk_size()
                     if n == 0:
@@ -1347,6 +1349,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.body_left:  # (refused as Go's readRequest refuses it: answered, then closed, the body unread, as conn.serve does)
             self.close_connection = True
             return 0, False
+        if self.server.stopping:
+            self.close_connection = True
+        if framing.chunked and not self.body_read and not self.expect_continue and not self.close_connection:
+            self._discard_chunked()  # (before the answer, as Go's server reads it: the answer says whether the connection is kept)
         if framing.bad_length or (framing.chunked and not self.body_read):
             self.close_connection = True
         if framing.chunked and not self.body_read and not self.expect_continue:  # (asked to wait for a 100 that never came, the client sends no body)
@@ -1358,19 +1364,29 @@ class _Handler(BaseHTTPRequestHandler):
             # read it away after the answer to keep the connection, unless it was never asked for
             # (Expect: 100-continue: the client may not send it). Read before the answer, a body that
             # never came (a GET saying Content-Length: 100 and sending nothing) held the answer and the
-            # thread for the idle timeout, 30 s. A huge one is read away for LINGER seconds, then the
-            # connection closed: closed at once with the body unread, it was reset under a client still
-            # writing the body (http.client, requests), which failed on a broken pipe, never reading the 413.
+            # thread for the idle timeout, 30 s. One of POST_HANDLER_READ_MAX bytes or more is read away for
+            # LINGER seconds, then the connection closed, as Go's server closes it (it said so: Connection: close; kept
+            # up to four times --max-body-bytes before): closed at once with the body unread, it was reset under a
+            # client still writing the body (http.client, requests), which failed on a broken pipe, never reading the 413.
             if self.expect_continue:
                 self.close_connection = True
             else:
                 unread = length
-                huge = length > 4 * max(self.server.app.max_body_bytes, 1 << 16)
+                huge = length >= POST_HANDLER_READ_MAX
                 if huge:
                     self.close_connection = True
-        if self.server.stopping:
-            self.close_connection = True
         return unread, huge
+
+    def _discard_chunked(self) -> None:
+        """A chunked body refused unread, read away before its answer, as Go's net/http server (the service's) reads one to
+        keep the connection (``chunkWriter.writeHeader``): up to :data:`POST_HANDLER_READ_MAX` bytes of its data, each read
+        waiting :data:`LINGER` seconds at most. Read to its last chunk, the connection is kept (closed before, whatever its
+        size); a longer body (the rest read away after the answer, :meth:`_read_away_chunked`), one that pauses, or one that
+        is no chunked body closes it, and the answer says so (``Connection: close``)."""
+        try:
+            self._read_chunked(POST_HANDLER_READ_MAX, LINGER)
+        except ServiceError:  # (past the most: chunk_pending is the rest of its chunk, read away after the answer)
+            self.close_connection = True
 
     def _send(self, resp: Response) -> None:
         """The answer's status line, headers and body (none for a HEAD)."""
@@ -2004,7 +2020,7 @@ MAX_CONNECTIONS = 256
 
 #: Seconds the unread body of an answered request (a refusal, a route that takes none) may pause
 #: while it is read away before the connection is closed instead (Apache's lingering close waits
-#: 2 s too); the answer itself never waits for it.
+#: 2 s too); the answer waits for none but a chunked one's (:meth:`_Handler._discard_chunked`).
 LINGER = 2.0
 
 #: The slowest a body may arrive, in bytes/s, after the idle timeout (or :data:`LINGER`, for one read
@@ -2013,6 +2029,11 @@ LINGER = 2.0
 #: clients shut everyone else out. 10,000 bytes/s: a 1 MB body may take 30 s + 100 s.
 BODY_MIN_RATE = 10_000
 
+
+#: The most of an unread body read away to keep the connection, as Go's net/http server (the service's) reads it
+#: (``maxPostHandlerReadBytes``, 256 KiB): a Content-Length of this or more closes the connection after the answer; a
+#: chunked body is read before the answer, its data up to this, kept when it ends within it (:meth:`_Handler._discard_chunked`).
+POST_HANDLER_READ_MAX = 256 << 10
 
 #: The request line of the HTTP/2 connection preface (RFC 9113 3.4), a request Go's HTTP/1 server takes (:meth:`_Handler._h2_preface`).
 PRI_LINE = b"PRI * HTTP/2.0"

@@ -9,7 +9,8 @@ and size lines (``readChunkLine``: 4 KiB, CRLF), the 501 in Go's words with the 
 the framing, an absolute-form target without a path redirected to /); a request ``readRequest`` refuses closed with its body
 unread (``conn.serve``); CONNECT routed as ServeMux routes it (``findHandler``: its authority a
 host and no path); the HTTP/2 preface taken and answered 400 (``http1ServerSupportsRequest``,
-``isH2Upgrade``, ServeMux's ``*``).
+``isH2Upgrade``, ServeMux's ``*``); and an unread body read away to keep the connection up to 256 KiB
+(``maxPostHandlerReadBytes``: a chunked one before the answer).
 
 Every server binds 127.0.0.1 on a free port in this process, and every socket has a timeout.
 """
@@ -638,3 +639,43 @@ def test_the_http2_preface_is_a_400_as_gos_servemux_answers_it_not_505() -> None
                 ((got, _, answer),) = answers(s, 1)
                 # (a header but no Host: missing Host, as Go's readRequest asks one of an HTTP/2.0 request not the preface)
                 assert got == status and (status != 400 or answer["message"].startswith("missing required Host header")), (line, answer)
+
+
+# ---------------------------------------------------------------------------------------
+# 15. An unread body read away to keep the connection as Go's server reads it (maxPostHandlerReadBytes, 256 KiB): a chunked
+# one before the answer, kept when its data end within 256 KiB; a Content-Length of 256 KiB or more closes the connection
+
+
+def _text_plain(*lines: bytes) -> bytes:
+    return head(*lines).replace(b"Content-Type: application/json", b"Content-Type: text/plain")  # (refused 400 unread)
+
+
+_NEXT = b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+@pytest.mark.parametrize(("size", "kept"), [(1000, True), (256 << 10, True), ((256 << 10) + 1, False)])
+def test_a_chunked_body_refused_unread_keeps_the_connection_when_its_data_end_within_256_kib(size: int, kept: bool) -> None:
+    # serve closed the connection after any chunked body refused unread (read away to its end first)
+    data = b"x" * size
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(_text_plain(b"Transfer-Encoding: chunked") + chunked(data, [size // 2, size - size // 2]) + (_NEXT if kept else b""))
+        got = answers(s, 2 if kept else 1)
+        ((status, headers, answer), *rest) = got
+        assert (status, answer["code"]) == (400, "InvalidContentType"), answer
+        if kept:
+            assert "connection" not in headers and rest[0][0] == 200
+        else:
+            assert headers["connection"] == "close" and closes(s)  # (said in the answer, as Go's says it)
+
+
+@pytest.mark.parametrize(("size", "kept"), [((256 << 10) - 1, True), (256 << 10, False)])
+def test_a_content_length_body_refused_unread_keeps_the_connection_below_256_kib(size: int, kept: bool) -> None:
+    # serve kept the connection for a body up to four times --max-body-bytes (4 MB by default), Go's server below 256 KiB
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(_text_plain(b"Content-Length: %d" % size) + b"x" * size + (_NEXT if kept else b""))
+        ((status, headers, _), *rest) = answers(s, 2 if kept else 1)
+        assert status == 400 and (headers.get("connection") == "close") is not kept
+        if kept:
+            assert rest[0][0] == 200
+        else:
+            assert closes(s)
