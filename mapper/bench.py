@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from .commands import (
+    check_archives,
     check_inputs,
     check_paths,
     explain_first,
@@ -35,7 +36,7 @@ from .commands import (
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.parallel import Keep, can_fork, cuts_for, run_parallel, splittable
-from .engine.reader import HEAD_BYTES, MAGIC_SIZE, chunk_size_for, counted, format_of, open_input, refuse_tar, unexplained, units_for, unpacked
+from .engine.reader import HEAD_BYTES, MAGIC_SIZE, chunk_size_for, counted, format_of, open_input, refuse_archive, unexplained, units_for, unpacked
 from .engine.runner import gc_paused
 from .errors import MapperError, OptionError, compression_of
 from .options import MapOptions
@@ -97,7 +98,7 @@ def _read_all(names: list[str]) -> list[bytes]:
             packed = None if text is None else compression_of(data[:MAGIC_SIZE])
             if text is not None:
                 data = counted(text).read()
-            refuse_tar(data, fh, packed)  # (standard input's: a file is refused before it is read, check_inputs)
+            refuse_archive(data, fh, packed)  # (standard input's: a file is refused before it is read, check_inputs)
         finally:
             if fh is not getattr(sys.stdin, "buffer", None):
                 fh.close()
@@ -221,9 +222,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         # the JSON's atomic rename then replaced
         args.json_out = "-"
     try:
-        check_inputs(args.records, args)  # (every file readable, before any is read)
+        check_inputs(args.records)  # (every file readable, before any is read)
         if args.json_out and args.json_out != "-":
             check_paths(args.sink, args.records, [("--json", args.json_out)])
+        check_archives(args.records, args)  # (once the outputs and the sink are checked: standard input's first read is waited for)
         options = map_options(args)
         stdin_note(args.records, args.quiet)  # (reading a terminal looks like a hang otherwise)
         # (before reading: a file named twice is read twice, its records counted twice, as validate notes it)

@@ -52,6 +52,7 @@ from .engine.reader import (
     mistyped_paths_notes,
     open_input,
     read_head,
+    stdin_archive,
     unexplained,
     units_for,
 )
@@ -63,6 +64,7 @@ from .errors import (
     OutputError,
     Problem,
     and_list,
+    archive_text,
     archive_what,
     binary_note,
     elided,
@@ -610,23 +612,31 @@ def stdout_on_input(inputs: list[str], what: str | None, it: str = "it") -> None
             raise OutputError(f"{what} to standard output, which is redirected to {shown}, an input: write {it} elsewhere")
 
 
-def check_inputs(records: list[str], args: argparse.Namespace | None = None) -> None:
+def check_inputs(records: list[str]) -> None:
     """Refuse, before any is read, RECORDS naming standard input more than once (:func:`stdin_once`)
     or a file that cannot be read (none there, a directory, not readable: :func:`~mapper.engine.reader.input_problem`),
     every such file said at once: a missing second file was found only once the first had been read
-    and mapped (``send``: sent), and a run fixed for it found the next. (validate, map, bench, infer, send)
-    A file that is an archive (tar, compressed or not; ZIP: :func:`~mapper.errors.file_archive`) is refused
-    too, with the command, ``args``' own, that reads the text of the files it holds (:func:`_archives_read`):
-    its headers were read as records (a tar.gz of NDJSON files was "PARTIAL: 2 of 4 would be stored")."""
+    and mapped (``send``: sent), and a run fixed for it found the next. (validate, map, bench, infer, send; each then
+    refuses those that are an archive, :func:`check_archives`, once it has checked its outputs)"""
     stdin_once(records)
     problems = [said for said in map(input_problem, records) if said is not None]
     if len(problems) == 1:
         raise InputError(problems[0])
     if problems:
         raise InputError(f"{len(problems)} of the {len(records)} RECORDS cannot be read: {'; '.join(problems)}")
-    archives = {name: found for name in records if not read_once(name) and (found := file_archive(name)) is not None}
+
+
+def check_archives(records: list[str], args: argparse.Namespace | None = None) -> None:
+    """Refuse, before any is read, RECORDS that are an archive (tar, compressed or not; ZIP: :func:`~mapper.errors.file_archive`),
+    standard input too, by its first read peeked (:func:`~mapper.engine.reader.stdin_archive`; after the outputs are
+    checked, since that waits for a pipe's first bytes), with the command, ``args``' own, that reads the text of the files
+    each holds (:func:`_archives_read`): its headers were read as records (a tar.gz of NDJSON files was "PARTIAL: 2 of 4
+    would be stored"; a ZIP piped in, records refused and a note on the "ZIP archive" after them)."""
+    archives = {name: found for name in records if (found := stdin_archive() if name == "-" else None if read_once(name) else file_archive(name)) is not None}
     if archives:
-        said = and_list([f"{shown_name(name)} is {archive_what(kind, packed)}" for name, (kind, packed) in archives.items()])
+        said = and_list(
+            [f"{'standard input' if name == '-' else shown_name(name)} is {archive_what(kind, packed)}" for name, (kind, packed) in archives.items()]
+        )
         command = _archives_read(records, archives, args)
         held = "the files it holds" if len(archives) == 1 else "the files they hold"
         raise InputError(
@@ -643,12 +653,11 @@ def _archives_read(records: list[str], archives: dict[str, tuple[str, str | None
         return ""
 
     def out(name: str) -> str:
-        shown = pasted_name(name)
-        return f"tar -xOf {shown}" if archives[name][0] == "tar" else f"unzip -p {shown}"
+        return archive_text(name, *archives[name])
 
     first = 0 if getattr(args, "sink", None) is None else 1  # (the positionals' first is SINK, but infer's)
-    if len(archives) == 1 and "-" not in records and records.count(next(iter(archives))) == 1:  # (named twice: '- -' is refused)
-        (name,) = archives
+    (name, *others) = archives
+    if not others and records.count(name) == 1 and ("-" not in records or name == "-"):  # (named twice: '- -' is refused)
         return f"{out(name)} | {_with_positionals(args, lambda k, word: '-' if k >= first and word == name else None)}"
     return _with_positionals(args, lambda k, word: f"<({out(word)})" if k >= first and word in archives else None)
 
@@ -903,7 +912,7 @@ def _prepare_run(args: argparse.Namespace, output: bool) -> tuple[Any, list[str]
     cut into ranges (``--workers N``)."""
     options = map_options(args)
     inputs = _inputs(args)
-    check_inputs(inputs, args)
+    check_inputs(inputs)
     outputs = [("-o", args.output)] if getattr(args, "output", None) else []
     if args.rejects == "-":  # not stdout: that carries the report or the rows
         raise OptionError("--rejects takes a file name, not '-' (standard output carries the report or the rows); /dev/stderr works")
@@ -921,6 +930,7 @@ def _prepare_run(args: argparse.Namespace, output: bool) -> tuple[Any, list[str]
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:
         raise _UsageExit()
+    check_archives(inputs, args)  # (once the outputs and the sink are checked: standard input's first read is waited for)
     compiled = compile_definition(sink)
     parallel = False
     if options.workers > 1:

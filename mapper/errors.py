@@ -827,16 +827,36 @@ def _first_member(name: str) -> str:
 
 
 def tar_header(head: bytes) -> bool:
-    """Whether ``head`` starts with a tar archive's first header: POSIX tar's magic (``ustar``, GNU's too)
-    at byte 257 and the header's checksum right (a JSON text saying ``mustard`` there is no archive)."""
-    if len(head) < 512 or head[257:262] != b"ustar":
+    """Whether ``head`` starts with a tar archive's first header: its checksum right (the sum of its 512 bytes, the
+    checksum's own 8 counted as blanks; signed bytes too, as old tars summed them), and POSIX tar's magic (``ustar``,
+    GNU's too) at byte 257, or, of an old v7 archive (no magic), a name padded with NUL bytes, octal mode, size and
+    time fields ended by a NUL or a blank, and an entry kind: NUL bytes no JSON text holds, so no records file is taken
+    for one, however its first 512 bytes read (a JSON text saying ``mustard`` at byte 257 is no archive either)."""
+    if len(head) < 512:
         return False
     field = head[148:156].replace(b"\x00", b" ").strip()
-    try:
-        said = int(field, 8)
-    except ValueError:
+    if not field or field.strip(b"01234567"):
         return False
-    return said == sum(head[:148]) + 8 * 32 + sum(head[156:512])
+    said = int(field, 8)
+    blanked = sum(head[:148]) + 8 * 32 + sum(head[156:512])
+    if said != blanked and said != blanked - 256 * sum(b >= 128 for b in head[:148] + head[156:512]):
+        return False
+    if head[257:262] == b"ustar":
+        return True
+    name = head[:100].partition(b"\x00")
+    return (
+        name[0] != b""
+        and name[2].count(0) == len(name[2])
+        and head[156:157] in _V7_TYPES
+        and all(map(_V7_FIELD.fullmatch, (head[100:108], head[124:136], head[136:148])))
+        and b"\x00" in head[100:512]
+    )
+
+
+#: A v7 tar header's numeric field: octal digits (blanks before them), ended by a NUL or a blank.
+_V7_FIELD = re.compile(rb" *[0-7]+[ \x00]+")
+#: A v7 tar entry's kinds (a file, or ``0`` to ``7``: links, devices, a directory, a FIFO).
+_V7_TYPES = frozenset(b"\x00" if k == 0 else bytes([k]) for k in (0, *b"01234567"))
 
 
 def archive_of(head: bytes) -> str | None:
@@ -864,12 +884,12 @@ def file_archive(name: str) -> tuple[str, str | None] | None:
     if packed == "zstd":
         return None  # (refused as zstd, which mapper cannot unpack)
     kind = archive_of(_unpacked_head(name, [packed] if packed else [], 512))
-    if kind == "zip":  # (uncompressed alone: unzip reads no stream; one ZIP's central directory read, else not one)
-        kind = None if packed else _zip_kind(name)
+    if kind == "zip" and not packed:  # (its central directory read: a .npz file, or no ZIP; a compressed one is told by its start)
+        kind = zip_kind(name)
     return None if kind is None else (kind, packed)
 
 
-def _zip_kind(name: str) -> str | None:
+def zip_kind(name: str) -> str | None:
     """``"npz"`` when the ZIP archive ``name`` holds numpy arrays alone (``.npy``: a ``.npz`` file, as
     ``mapper map -o out.npz`` writes), ``"zip"`` for another, None when it is none (its first bytes alone say ``PK``)."""
     import zipfile
@@ -886,12 +906,64 @@ def archive_what(kind: str, packed: str | None) -> str:
     """What an archive (``kind``, compressed as ``packed``: :func:`file_archive`) is, said: ``a gzip-compressed tar archive``."""
     if kind == "npz":
         return "a .npz file (as mapper map -o out.npz writes: mapper.read_batch reads it back)"
-    return "a ZIP archive" if kind == "zip" else f"{'an' if packed == 'xz' else 'a'} {packed}-compressed tar archive" if packed else "a tar archive"
+    what = "ZIP archive" if kind == "zip" else "tar archive"
+    return f"{'an' if packed == 'xz' else 'a'} {packed}-compressed {what}" if packed else f"a {what}"
+
+
+def archive_text(name: str, kind: str, packed: str | None) -> str:
+    """The shell command that writes the text of the files the archive ``name`` holds (``kind``, compressed as ``packed``:
+    :func:`file_archive`) to standard output, for a hint to pipe into mapper: ``tar -xOf recs.tar.gz`` (tar tells a file's
+    compression itself), ``unzip -p recs.zip``; a compressed ZIP written out unpacked first, beside it and never over a file,
+    as unzip reads no compressed file nor pipe (``gzip -dc x.zip.gz > x.zip && unzip -p x.zip``). Of standard input, or
+    another stream read once (:func:`read_once`), what it came from piped in (``... | tar -xzOf -``: GNU tar tells no pipe's
+    compression), or, for unzip, written to a file first (``... > records.zip && unzip -p records.zip``)."""
+    if name == "-" and (file := stdin_file()) is not None:  # (`< r.zip`: the file named, as unzip needs one)
+        name = file
+    if read_once(name):
+        if kind == "tar":
+            return f"... | tar -x{_TAR_UNPACKS.get(packed or '', '')}Of -"
+        out = _unused("records", ".zip")
+        return f"... | {packed} -dc > {out} && unzip -p {out}" if packed else f"... > {out} && unzip -p {out}"
+    shown = pasted_name(name)
+    if kind == "tar":
+        return f"tar -xOf {shown}"
+    if not packed:
+        return f"unzip -p {shown}"
+    stem, ending = _kind_split(_unpacked_stem(name), ".zip")
+    out = _unused(stem, ending, own=name)
+    return f"{packed} -dc {shown} > {out} && unzip -p {out}"
+
+
+def stdin_file() -> str | None:
+    """The regular file standard input reads (``mapper validate sink.json - < r.zip``), named as the user would, relative to
+    the current directory when it is inside it; None for a pipe, a terminal, or where the system does not say (no /proc)."""
+    try:
+        opened = os.fstat(0)
+        if not stat.S_ISREG(opened.st_mode):
+            return None
+        path = os.readlink("/proc/self/fd/0")
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if (found.st_dev, found.st_ino) != (opened.st_dev, opened.st_ino):  # (renamed, removed: "(deleted)")
+        return None
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+#: The option GNU tar reads a compressed archive from a pipe with (it tells a file's compression itself, a pipe's not:
+#: ``tar -xOf -`` on gzip data is "Archive is compressed. Use -z option").
+_TAR_UNPACKS = {"gzip": "z", "bzip2": "j", "xz": "J"}
 
 
 #: The endings a file of each kind a hint writes (:func:`unpacked_file`'s ``ending``) may have: a name that
 #: holds one keeps it (``serve.sqlite.gz``: ``serve.sqlite``).
-_KIND_ENDINGS = {".db": (".db", ".sqlite", ".sqlite3", ".db3"), ".json": (".json", ".ndjson", ".jsonl"), ".ndjson": (".ndjson", ".jsonl", ".json")}
+_KIND_ENDINGS = {
+    ".db": (".db", ".sqlite", ".sqlite3", ".db3"),
+    ".json": (".json", ".ndjson", ".jsonl"),
+    ".ndjson": (".ndjson", ".jsonl", ".json"),
+    ".zip": (".zip",),
+}
 
 
 def _kind_split(name: str, ending: str) -> tuple[str, str]:

@@ -111,6 +111,7 @@ from .api import Records  # (at run time too: typing.get_type_hints(infer))
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, MAX_PATH_TREE_KEYS, NAME_RE
 from .commands import (
     Progress,
+    check_archives,
     check_inputs,
     decimal,
     field_option,
@@ -3814,7 +3815,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     progress = Progress(not args.quiet, sys.stderr)  # the stderr of now, not the one of import time
     twice: list[str] = []
     try:
-        check_inputs(args.records or [], args)  # (every file readable, before any is read)
+        check_inputs(args.records or [])  # (every file readable, before any is read)
+        check_archives(args.records or [], args)
         stdin_note(args.records or ["-"], args.quiet)  # (reading a terminal looks like a hang otherwise)
         # (before reading: a file named twice is read twice, its records counted twice: an identity's values repeat)
         twice = inputs_twice(args.records or [], "read and counted")

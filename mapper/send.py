@@ -72,6 +72,7 @@ from .commands import (
     EXIT_REJECTED,
     EXIT_USAGE,
     Progress,
+    check_archives,
     check_inputs,
     check_paths,
     decimal,
@@ -127,7 +128,7 @@ from .engine.reader import (
     lone_object_notice,
     open_input,
     read_head,
-    refuse_tar,
+    refuse_archive,
     stream_units,
     unpacked,
     unpacker,
@@ -1222,7 +1223,7 @@ def _plain(
     if text is not None:
         reader = counted(text)
         head = read_head(reader, HEAD_SIZE + 1)
-    refuse_tar(head, fh, packed)
+    refuse_archive(head, fh, packed)
     fmt = input_format
     if input_format == "auto":
         head = format_head(reader, head)  # (more than HEAD_SIZE when the first line runs on past it)
@@ -2670,7 +2671,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     try:
         if "-" in (args.rejects, args.checkpoint):
             raise OptionError("--rejects and --checkpoint take file names, not '-'")
-        check_inputs(args.records, args)  # (every file readable, before any is read, and sent)
+        check_inputs(args.records)  # (every file readable, before any is read, and sent)
         # neither may write over an input, the sink file or each other (as validate and map refuse)
         outputs = [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path]
         check_paths(args.sink, args.records, outputs, in_place=("--rejects",))  # (the dead letters are appended to: _DeadLetters)
@@ -2689,6 +2690,11 @@ def cmd_send(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:
+        return EXIT_USAGE
+    try:
+        check_archives(args.records, args)  # (once the outputs and the sink are checked: standard input's first read is waited for)
+    except MapperError as exc:
+        print(f"mapper send: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.dry_run and args.rejects and os.path.exists(args.rejects) and os.path.getsize(args.rejects) > 0:
         # (a run's dead letters, the service's refusals among them, cannot be made again)

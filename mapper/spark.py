@@ -114,12 +114,25 @@ from ._start import interruption_lost, took
 from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, file_name, load_cli_sink, max_record_size_option
-from .engine.reader import BOM, HEAD_SIZE, HINT_PATH_LENGTH, JSON_WS, MAGIC_SIZE, compression_of, format_head, format_of, record_arrays, record_arrays_text
+from .engine.reader import (
+    BOM,
+    HEAD_SIZE,
+    HINT_PATH_LENGTH,
+    JSON_WS,
+    MAGIC_SIZE,
+    TAR_BLOCK,
+    compression_of,
+    format_head,
+    format_of,
+    record_arrays,
+    record_arrays_text,
+)
 from .errors import (
     InputError,
     MapperError,
     OptionError,
     OutputError,
+    archive_of,
     encoding_note,
     escape_controls,
     new_file_beside,
@@ -374,11 +387,12 @@ class _Worker:
         batch: Batch | None = None
         if len(cells):
             data = self.ndjson(cells)
-            if data[:3] == BOM or compression_of(data[:MAGIC_SIZE]) is not None:
-                # a first cell starting as compressed bytes do (gzip, bzip2, xz, zstd), or with a BOM
-                # still there (a cell that began with two): a leading blank line keeps the reader from
-                # unwrapping the batch (or failing the job: zstd, a cut xz stream) or dropping the BOM
-                # as a file's, so a cell maps the same wherever it falls
+            if data[:3] == BOM or compression_of(data[:MAGIC_SIZE]) is not None or archive_of(data[:TAR_BLOCK]) is not None:
+                # a first cell starting as compressed bytes do (gzip, bzip2, xz, zstd), as an archive does
+                # (tar, ZIP: a whole input that is one is refused, in any format), or with a BOM still there
+                # (a cell that began with two): a leading blank line keeps the reader from unwrapping the
+                # batch (or failing the job: zstd, a cut xz stream, an archive) or dropping the BOM as a
+                # file's, so a cell maps the same wherever it falls
                 data = b"\n" + data
             batch = self.mapper.map(data, on_error="skip", strict=plan.strict, input_format="ndjson", max_record_size=plan.max_record_size)
             if batch.report.records != len(cells):  # the rows would no longer line up with the records

@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from dataclasses import replace
 from decimal import Decimal
@@ -827,6 +828,10 @@ def test_odd_cells_are_refused_one_by_one_not_the_whole_job(type_name: str) -> N
         ([b"\xfd7zXZ\x00junk", b'{"id": 1, "s": "a"}'], {1: "a"}, {0: "invalid_json"}),
         ([b"\x28\xb5\x2f\xfdjunk", b'{"id": 1, "s": "a"}'], {1: "a"}, {0: "invalid_json"}),
         ([b"BZh91AY&SY", b'{"id": 1, "s": "a"}'], {1: "a"}, {0: "invalid_json"}),
+        # ... as an archive does (a tar header and a line of its file; a ZIP): a whole input that is one is refused,
+        # in any format, and the job failed (session inputs60)
+        ([tarfile.TarInfo("r.ndjson").tobuf() + b'{"id": 2}', b'{"id": 1, "s": "a"}'], {1: "a"}, {0: "invalid_json"}),
+        ([b"PK\x03\x04junk", b'{"id": 1, "s": "a"}'], {1: "a"}, {0: "invalid_json"}),
         # a BOM cell beside a cell of invalid UTF-8 in a string column: a UnicodeDecodeError
         ([b'\xef\xbb\xbf{"id": 1, "s": "a"}', b'{"id": 2, "s": "\xff"}'], {0: "a", 1: "\ufffd"}, {}),
         # a cell that is only a BOM (and blanks): "2 cells made 1 records"

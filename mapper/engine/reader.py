@@ -46,6 +46,8 @@ from ..compiler import joined_get
 from ..errors import (
     FILE_NAME_RULE,
     InputError,
+    archive_of,
+    archive_text,
     archive_what,
     article,
     as_unescaped,
@@ -65,9 +67,9 @@ from ..errors import (
     shown_name,
     stdin_read,
     stream_opened,
-    tar_header,
     text_command,
     type_name,
+    zip_kind,
 )
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
@@ -3099,8 +3101,8 @@ def bytes_units(
     if unpack and unpacker(data[:MAGIC_SIZE]) is not None:  # compressed bytes, as a .gz file read into memory
         yield from stream_units(io.BytesIO(data), input_format, chunk_size, max_record, records_path)
         return
-    if unpack and input_format == "auto":  # (records given as bytes: a stream's text was looked at by stream_units)
-        refuse_tar(data, None)  # (a format given, as Spark gives its cells' lines and serve a body: read as said, each line judged)
+    if unpack:  # (records given as bytes, in any format: a stream's text was looked at by stream_units)
+        refuse_archive(data, None)
     fmt = format_of(data) if input_format == "auto" else input_format  # (the bytes it needs only: see _head_end)
     notice = format_notice(data, input_format)
     if notice is not None:
@@ -3176,6 +3178,45 @@ def _is_terminal(stream: Any) -> bool:
         return bool(stream.isatty())
     except (ValueError, AttributeError):  # a closed or odd stream
         return False
+
+
+def stdin_archive() -> tuple[str, str | None] | None:
+    """The archive standard input is (:func:`~mapper.errors.archive_of`: ``("tar", "gzip")``, ``("zip", None)``), told
+    from the bytes its first read holds, peeked, not taken (the reader reads them after, as it peeks a file's magic), and
+    unpacked as far as they go when compressed; None when they start none, when they do not say (fewer than a tar header,
+    a bzip2 block not read whole: the reader refuses it then, :func:`refuse_archive`), or for a terminal (read to its Ctrl-D)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None or not hasattr(stream, "peek") or _is_terminal(sys.stdin):
+        return None
+    try:
+        head = stream.peek(TAR_BLOCK)
+    except (OSError, ValueError):
+        return None
+    packed = compression_of(head[:MAGIC_SIZE])
+    if packed is not None:
+        head = _unpacked_start(head, packed)
+    kind = archive_of(head[:TAR_BLOCK])
+    return None if kind is None else (kind, packed)
+
+
+#: A tar header's size: the bytes :func:`~mapper.errors.archive_of` tells an archive from.
+TAR_BLOCK = 512
+
+
+def _unpacked_start(head: bytes, packed: str) -> bytes:
+    """The first bytes (up to a tar header's) of the compressed data that starts with ``head``, as far as ``head`` holds them."""
+    import bz2
+    import lzma
+    import zlib
+
+    makers: dict[str, Callable[[], Any]] = {"gzip": lambda: zlib.decompressobj(31), "bzip2": bz2.BZ2Decompressor, "xz": lzma.LZMADecompressor}
+    maker = makers.get(packed)
+    if maker is None:  # (zstd: refused as such)
+        return b""
+    try:
+        return maker().decompress(head, TAR_BLOCK)  # type: ignore[no-any-return]
+    except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error):
+        return b""
 
 
 def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
@@ -3446,7 +3487,7 @@ def stream_units(
         reader = _Counted(text)
         head = read_head(reader, HEAD_SIZE + 1)
         origin = None
-    refuse_tar(head, stream, packed)
+    refuse_archive(head, stream, packed)
     lines = reader
     fmt = input_format
     if input_format == "auto":
@@ -3484,30 +3525,29 @@ def unpacked(head: bytes, stream: BinaryIO) -> BinaryIO | None:
     return None if unpack is None else unpack(_Prepend(head, stream))
 
 
-#: The option GNU tar reads a compressed archive from a pipe with (it tells a file's compression itself, a pipe's not:
-#: ``tar -xOf -`` on gzip data is "Archive is compressed. Use -z option").
-_TAR_UNPACKS = {"gzip": "z", "bzip2": "j", "xz": "J"}
-
-
-def refuse_tar(head: bytes, stream: Any, packed: str | None = None) -> None:
-    """An :class:`InputError` when ``head``, the text of ``stream`` (its compression, ``packed``, unpacked), starts a tar
-    archive (:func:`~mapper.errors.tar_header`): its headers were read as records, NUL bytes and all (a file
-    is refused so before it is read, with the command it was given in: ``check_inputs``)."""
-    if not tar_header(head):
+def refuse_archive(head: bytes, stream: Any, packed: str | None = None) -> None:
+    """An :class:`InputError` when ``head``, the text of the input ``stream`` (its compression, ``packed``, unpacked), starts
+    an archive (:func:`~mapper.errors.archive_of`: tar, ZIP), whatever format it is to be read in: its headers were read
+    as records, NUL bytes and all (a file is refused so before it is read, with the command it was given in:
+    ``check_inputs``). ``stream`` None: bytes given as the input, its text; lines that are not a whole input (Spark's
+    cells) are kept from starting it as a file's compression is (``mapper.spark``)."""
+    kind = archive_of(head)
+    if kind is None:
         return
     if packed is None and isinstance(stream, _COMPRESSED):  # (a file's, a pipe's by its name: open_input unpacked it)
         packed = "gzip" if isinstance(stream, gzip.GzipFile) else getattr(stream.raw, "kind", None)
     name = _name_of(stream)
     named = isinstance(name, str) and name != "<stdin>"
     said = shown_name(name) if named else "standard input" if name == "<stdin>" else "the input"
-    if said == "the input":  # (bytes, a stream unnamed: a program's, no command to give it)
-        unpack = ""
-    elif shell_file(name if named else None) == "FILE":  # (standard input, a stream read once by its name: what it came from, piped)
-        unpack = f" (... | tar -x{_TAR_UNPACKS.get(packed or '', '')}Of - | mapper ... -)"
-    else:  # (a file given to the API by its name: tar tells its compression)
-        unpack = f" (tar -xOf {shell_file(name)} | mapper ... -)"
+    if kind == "zip" and named and not packed and os.path.isfile(name):  # (its central directory read, as check_inputs reads it)
+        kind = zip_kind(name)  # (a .npz file mapper map wrote: said so; a damaged one, no ZIP: the binary note says what it is)
+        if kind is None:
+            return
+    unpack = ""  # (bytes, a stream unnamed: a program's, no command to give it; a .npz file: read back by read_batch)
+    if said != "the input" and kind != "npz":
+        unpack = f" ({archive_text(name if named else '-', kind, packed)} | mapper ... -)"
     raise InputError(
-        f"{said} is {archive_what('tar', packed)}, not records: mapper reads NDJSON, a JSON array or a request body, never the files it holds; "
+        f"{said} is {archive_what(kind, packed)}, not records: mapper reads NDJSON, a JSON array or a request body, never the files it holds; "
         f"give their text{unpack}"
     )
 

@@ -1,0 +1,188 @@
+"""Records that are archives (session inputs60): each test failed before its fix."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from cli_inproc import run_main
+
+import mapper
+from mapper.errors import tar_header
+
+ROOT = Path(__file__).parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+RECORDS = ROOT / "examples" / "aircraft" / "records.ndjson"
+
+
+def _zip(path: Path) -> bytes:
+    """A ZIP archive at ``path`` holding the example records (deflated); their text, as ``unzip -p`` gives it."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("r.ndjson", RECORDS.read_bytes())
+    return RECORDS.read_bytes()
+
+
+def _tar_bytes(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def _v7_header(name: bytes, size: int) -> bytes:
+    """An old (v7, pre-POSIX) tar header: no ``ustar`` magic, as ``tar --format=v7`` writes one."""
+    head = bytearray(512)
+    head[0 : len(name)] = name
+    for at, width, value in ((100, 8, 0o644), (108, 8, 0), (116, 8, 0), (124, 12, size), (136, 12, 0o15305311160)):
+        head[at : at + width] = b"%0*o\x00" % (width - 1, value)
+    head[156:157] = b"0"
+    head[148:156] = b" " * 8
+    head[148:156] = b"%06o\x00 " % sum(head)
+    return bytes(head)
+
+
+def _v7(files: dict[str, bytes]) -> bytes:
+    """A v7 tar archive of ``files``."""
+    blocks = []
+    for name, data in files.items():
+        blocks.append(_v7_header(name.encode(), len(data)) + data + b"\x00" * (-len(data) % 512))
+    return b"".join(blocks) + b"\x00" * 1024
+
+
+def _shell(command: str, cwd: Path) -> bytes:
+    """What the shell command (a hint's, pasted) writes to standard output."""
+    ran = subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, check=False)
+    assert ran.returncode == 0, (command, ran.stderr)
+    return ran.stdout
+
+
+# ---------------------------------------------------------------------------------------
+# 1. one rule: an input that is an archive is never records, whatever format is named
+
+
+@pytest.mark.parametrize("input_format", ["auto", "ndjson", "json", "endpoint"])
+def test_an_archive_given_in_any_format_is_refused_as_bytes_stream_and_file_alike(tmp_path: Path, input_format: str) -> None:
+    """Bytes named ``ndjson`` were read as records, their headers refused, the rest stored; gzip'd bytes, a file, a
+    stream, and the CLI's ``--input-format ndjson`` were refused: now all are."""
+    archive = _tar_bytes({"r.ndjson": RECORDS.read_bytes()})
+    (tmp_path / "r.tar").write_bytes(archive)
+    compiled = mapper.compile_sink(SINK.read_bytes())
+    for given in (lambda: archive, lambda: gzip.compress(archive), lambda: io.BytesIO(archive), lambda: str(tmp_path / "r.tar")):
+        with pytest.raises(mapper.InputError, match=r"is a (gzip-compressed )?tar archive, not records"):
+            compiled.map(given(), input_format=input_format, on_error="skip")
+        with pytest.raises(mapper.InputError, match=r"is a (gzip-compressed )?tar archive, not records"):
+            compiled.validate(given(), input_format=input_format)
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    for words, given in ((["r.tar"], None), (["-"], archive)):
+        ran = run_main("validate", "sink.json", *words, "--input-format", input_format, input=given, cwd=tmp_path)
+        assert ran.returncode == 2 and "tar archive, not records" in ran.err, ran.err
+
+
+# ---------------------------------------------------------------------------------------
+# 2. a ZIP on standard input: refused before it is read, with the command that reads it
+
+
+_COMMANDS = (["validate", "sink.json", "-"], ["infer", "-"], ["bench", "sink.json", "-", "--repeat", "1"], ["send", "sink.json", "-", "--dry-run"])
+
+
+@pytest.mark.parametrize("command", _COMMANDS, ids=[c[0] for c in _COMMANDS])
+def test_a_zip_on_standard_input_is_refused_with_a_command_that_works_pasted(tmp_path: Path, command: list[str]) -> None:
+    """``cat r.zip | mapper validate sink.json -`` was read as records (the binary note's "ZIP archive" after them):
+    refused as a named ZIP is; unzip reads no pipe, so the command writes it to a file first, never over one."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    text = _zip(tmp_path / "r.zip")
+    (tmp_path / "records.zip").write_bytes(b"the user's")
+    ran = run_main(*command, input=(tmp_path / "r.zip").read_bytes(), cwd=tmp_path)
+    assert ran.returncode == 2, ran.err
+    assert "standard input is a ZIP archive, not records" in ran.err, ran.err
+    said = ran.err.strip().rsplit("e.g. ", 1)[1]
+    assert said == f"... > records-2.zip && unzip -p records-2.zip | mapper {' '.join(command)}", said
+    assert not (tmp_path / "records-2.zip").exists()
+    if shutil.which("unzip") is not None:  # (the source pasted, "..." what was piped: cat r.zip)
+        assert _shell(said.split(" | mapper ")[0].replace("...", "cat r.zip"), tmp_path) == text
+
+
+def test_a_zip_redirected_to_standard_input_is_named_in_the_command(tmp_path: Path) -> None:
+    """``mapper validate sink.json - < r.zip``: the file standard input reads is named, as unzip needs a file."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    _zip(tmp_path / "r.zip")
+    with open(tmp_path / "r.zip", "rb") as stdin:
+        ran = subprocess.run([sys.executable, "-m", "mapper", "validate", "sink.json", "-"], stdin=stdin, capture_output=True, cwd=tmp_path, check=False)
+    err = ran.stderr.decode()
+    assert ran.returncode == 2, err
+    assert err.strip().endswith(
+        "standard input is a ZIP archive, not records: mapper reads NDJSON, a JSON array or a request body, never the files it holds; give their text, e.g. unzip -p r.zip | mapper validate sink.json -"
+    ), err
+
+
+def test_a_zip_stream_given_to_the_api_is_an_input_error(tmp_path: Path) -> None:
+    _zip(tmp_path / "r.zip")
+    compiled = mapper.compile_sink(SINK.read_bytes())
+    with pytest.raises(mapper.InputError, match="^the input is a ZIP archive, not records"):
+        compiled.map(io.BytesIO((tmp_path / "r.zip").read_bytes()))
+
+
+# ---------------------------------------------------------------------------------------
+# 3. an old v7 tar archive, told without taking any JSON text for one
+
+
+def test_a_v7_tar_archive_of_records_is_refused(tmp_path: Path) -> None:
+    """No ``ustar`` magic: its headers were read as records (PARTIAL, invalid_json with NUL bytes)."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    archive = _v7({"r.ndjson": RECORDS.read_bytes()})
+    with tarfile.open(fileobj=io.BytesIO(archive)) as read:  # (a tar archive, as tarfile reads one)
+        assert read.getnames() == ["r.ndjson"]
+    (tmp_path / "old.tar").write_bytes(archive)
+    ran = run_main("validate", "sink.json", "old.tar", cwd=tmp_path)
+    assert ran.returncode == 2, ran.err
+    assert ran.err.strip().endswith(
+        "old.tar is a tar archive, not records: mapper reads NDJSON, a JSON array or a request body, never the files it holds; give their text, e.g. tar -xOf old.tar | mapper validate sink.json -"
+    )
+    if shutil.which("tar") is not None:
+        assert _shell("tar -xOf old.tar", tmp_path) == RECORDS.read_bytes()
+
+
+def test_json_text_laid_out_as_a_v7_header_is_records(tmp_path: Path) -> None:
+    """A line whose first 512 bytes have a v7 header's checksum right and octal mode, size and time fields (where a
+    header has them): no NUL byte, which no JSON text holds and every tar header does, so it is records."""
+    line = bytearray(json.dumps({"id": "x" * 600}).encode())
+    for at, field in ((100, b"0000644 "), (124, b"00000001734 "), (136, b"15305311160 "), (156, b"0")):
+        line[at : at + len(field)] = field
+    line[148:156] = b" " * 8
+    line[148:156] = b"%06o  " % sum(line[:512])
+    assert int(line[148:156], 8) == sum(line[:148]) + 8 * 32 + sum(line[156:512])  # (its checksum right)
+    json.loads(line)
+    assert not tar_header(bytes(line[:512]))
+    (tmp_path / "r.ndjson").write_bytes(bytes(line) + b"\n" + RECORDS.read_bytes())
+    ran = run_main("infer", "r.ndjson", cwd=tmp_path)
+    assert ran.returncode == 0 and "archive" not in ran.err, ran.err
+
+
+# ---------------------------------------------------------------------------------------
+# 5. a compressed ZIP given as RECORDS is refused as the others are
+
+
+def test_a_gzip_compressed_zip_of_records_is_refused_with_a_command_that_works_pasted(tmp_path: Path) -> None:
+    """``x.zip.gz`` was read as records (the binary note after them): refused, unpacked first to a file unzip reads, never over one."""
+    (tmp_path / "sink.json").write_bytes(SINK.read_bytes())
+    text = _zip(tmp_path / "x.zip")  # (there: the command writes x-2.zip)
+    (tmp_path / "x.zip.gz").write_bytes(gzip.compress((tmp_path / "x.zip").read_bytes()))
+    ran = run_main("validate", "sink.json", "x.zip.gz", cwd=tmp_path)
+    assert ran.returncode == 2, ran.err
+    said = ran.err.strip().rsplit("e.g. ", 1)[1]
+    assert "x.zip.gz is a gzip-compressed ZIP archive, not records" in ran.err, ran.err
+    assert said == "gzip -dc x.zip.gz > x-2.zip && unzip -p x-2.zip | mapper validate sink.json -", said
+    if shutil.which("unzip") is not None and shutil.which("gzip") is not None:
+        assert _shell(said.split(" | mapper ")[0], tmp_path) == text
+        assert run_main("validate", "sink.json", "-", input=text, cwd=tmp_path).returncode == 0
