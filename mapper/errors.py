@@ -752,11 +752,13 @@ def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | 
         return (f"... | {packed} -dc > {out}, then " if packed else f"... > {out}, then "), out
     shown = shell_file(file)
     packed = tool or (None if file is None or shown == "FILE" else file_compression(file))
-    if file is None or packed is None:
+    if file is None or shown == "FILE":
         return "", shown
     text = os.fsdecode(file)
     # (every compression's ending dropped, whichever the data's: a name's own kind ending, .ndjson, .db, is then kept)
-    layers, member = ([packed], None) if tool is not None else packed_layers(text, packed)
+    layers, member = ([packed], None) if tool is not None else packed_layers(text, packed) if packed or os.path.isfile(text) else ([], None)
+    if packed is None and member is None:  # (neither compressed nor a tar archive: the file given as it is)
+        return "", shown
     unpack = f"{packed} -dc {shown}" + "".join(f" | {inner} -dc" for inner in layers[1:])
     if member is not None:  # (a tar archive: the file in it written out, never the archive's bytes given as the file)
         stem, kind = _kind_split(os.path.basename(member) if member else _unpacked_stem(text), ending)
@@ -774,13 +776,14 @@ _UNPACKERS = {"gzip": "gzip", "bzip2": "bz2", "xz": "lzma"}
 _MOST_LAYERS, _MOST_MEMBERS = 4, 16
 
 
-def packed_layers(name: str, packed: str) -> tuple[list[str], str | None]:
+def packed_layers(name: str, packed: str | None) -> tuple[list[str], str | None]:
     """The compressions of the regular file ``name``, outer first, from ``packed`` (its own, :func:`file_compression`):
     ``["gzip", "gzip"]`` of a file compressed twice, which one ``gzip -dc`` leaves gzip data (mapper unpacks one layer
     of records, none of a sink or a database); and, when its text is a tar archive (``records.tar.gz``), the name
     of the first regular file in it (``""`` when none is found in its first entries), else None. A stream read once,
-    or data Python cannot unpack (zstd), is ``packed`` alone. Only on the error path, for a hint's command."""
-    layers = [packed]
+    or data Python cannot unpack (zstd), is ``packed`` alone; a file not compressed (``packed`` None), no layers, and the
+    name of the first file in it when it is a tar archive. Only on the error path, for a hint's command."""
+    layers = [packed] if packed else []
     head = b""
     while len(layers) <= _MOST_LAYERS:
         head = _unpacked_head(name, layers, 512)
@@ -790,7 +793,7 @@ def packed_layers(name: str, packed: str) -> tuple[list[str], str | None]:
         layers.append(inner)
     if not tar_header(head):
         return layers, None
-    return layers, _first_member(name) if len(layers) == 1 else ""
+    return layers, _first_member(name) if len(layers) <= 1 else ""
 
 
 def _unpacked_head(name: str, layers: list[str], size: int) -> bytes:
@@ -1113,6 +1116,9 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
                 return what, instead
             unpack, name = unpacked_file(file, ".db", stem="serve")  # (a compressed database, an input unpacked as read: written out first)
             return what, unpack + instead.format(file=name)
+    if compressed and tar_header(head):  # (a sink file that is a tar archive: its ASCII and NULs read as "not valid JSON")
+        unpack, name = unpacked_file(file, ".json", stem="sink") if file is not None and not read_once(os.fsdecode(file)) else ("", "")
+        return archive_what("tar", None), f"unpack it first: {unpack}give {name}" if unpack else ""
     if compressed and (packed := compression_of(head)) is not None:
         # (the text written beside it, never over a file: `> sink.json` in the current directory
         # replaced whatever definition was there)

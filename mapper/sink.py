@@ -55,6 +55,7 @@ from .errors import (
     PathSyntaxError,
     Problem,
     and_list,
+    archive_of,
     article,
     as_unescaped,
     binary_kind,
@@ -188,6 +189,16 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _not_text(data: bytes, what: str, file: str | None) -> DefinitionError | None:
+    """The error of a definition (``what``, the file ``file``) given as bytes that are no JSON text, saying what they are
+    (:func:`~mapper.errors.binary_kind`: an archive, compressed data, a file mapper wrote), or None when that is not known."""
+    kind, instead = binary_kind(data[:512], compressed=True, file=file)
+    if not kind:
+        return None
+    said = f"{what} is {kind}, not JSON text: a sink definition is a JSON document, the POST /v1/sinks body{f' ({instead})' if instead else ''}"
+    return DefinitionError([Problem("error", "", said, "invalid-utf8")])
+
+
 def read_json_document(data: bytes | str, what: str = "document", written: WrittenNumbers | None = None, file: str | None = None) -> Any:
     """Parse strict JSON (no NaN, UTF-8 only), raising DefinitionError with line and column.
 
@@ -201,13 +212,14 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
             data = data[3:]
         elif note := encoding_note(data[:256], what, file):  # (UTF-16's "{" is "{" and a NUL: valid UTF-8, then "invalid JSON at column 2")
             raise DefinitionError([Problem("error", "", note, "invalid-utf8")])
+        if archive_of(data[:512]) is not None and (refused := _not_text(data, what, file)) is not None:
+            raise refused  # (a tar archive, a ZIP of text: valid UTF-8, said "not valid JSON: Expecting value at line 1 column 1")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            kind, instead = binary_kind(data[:256], compressed=True, file=file)
-            if kind:  # (out.npz, a serve database, a .gz given as SINK: "not UTF-8: invalid byte 0xf7 at line 1 column 15" said not what it is)
-                said = f"{what} is {kind}, not JSON text: a sink definition is a JSON document, the POST /v1/sinks body{f' ({instead})' if instead else ''}"
-                raise DefinitionError([Problem("error", "", said, "invalid-utf8")]) from None
+            refused = _not_text(data, what, file)
+            if refused is not None:  # (out.npz, a serve database, a .gz given as SINK: "not UTF-8: invalid byte 0xf7 at line 1 column 15" said not what it is)
+                raise refused from None
             line = data.count(b"\n", 0, exc.start) + 1
             col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
             raise DefinitionError(

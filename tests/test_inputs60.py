@@ -1,4 +1,4 @@
-"""Records that are archives (session inputs60): each test failed before its fix."""
+"""Records and sinks that are archives (session inputs60): each test failed before its fix."""
 
 from __future__ import annotations
 
@@ -167,6 +167,26 @@ def test_json_text_laid_out_as_a_v7_header_is_records(tmp_path: Path) -> None:
     (tmp_path / "r.ndjson").write_bytes(bytes(line) + b"\n" + RECORDS.read_bytes())
     ran = run_main("infer", "r.ndjson", cwd=tmp_path)
     assert ran.returncode == 0 and "archive" not in ran.err, ran.err
+
+
+# ---------------------------------------------------------------------------------------
+# 4. a plain tar archive given as SINK is named, as a compressed one is
+
+
+@pytest.mark.parametrize("old", [False, True], ids=["ustar", "v7"])
+def test_a_tar_archive_given_as_sink_is_named_with_the_command_that_takes_its_file_out(tmp_path: Path, old: bool) -> None:
+    """It was "sink file s.tar is not valid JSON: Expecting value at line 1 column 1" (a .tar.gz was named)."""
+    files = {"conf/air.json": SINK.read_bytes()}
+    (tmp_path / "s.tar").write_bytes(_v7(files) if old else _tar_bytes(files))
+    ran = run_main("check", "s.tar", cwd=tmp_path)
+    assert ran.returncode == 2, ran.out
+    assert (
+        "sink file s.tar is a tar archive, not JSON text: a sink definition is a JSON document, the POST /v1/sinks body "
+        "(unpack it first: tar -xOf s.tar conf/air.json > air.json (tar -tf s.tar lists the files it holds), then give air.json)"
+    ) in ran.out, ran.out
+    if shutil.which("tar") is not None:  # (what it says, done)
+        (tmp_path / "air.json").write_bytes(_shell("tar -xOf s.tar conf/air.json", tmp_path))
+        assert run_main("check", "air.json", cwd=tmp_path).returncode == 0
 
 
 # ---------------------------------------------------------------------------------------
