@@ -992,20 +992,26 @@ _ARCHIVE_ENDINGS = (
 )
 
 
-def packed_database_name(name: str) -> tuple[str, str] | None:
-    """For a database file not made yet, ``name``: its compressions' or archive's endings (``.gz``, ``.tar.gz``), and the
+def packed_database_name(name: str) -> tuple[str, str, str | None] | None:
+    """For a database file not made yet, ``name``: its compressions' or archive's endings (``.gz``, ``.tar.gz``), the
     name to give the database instead, as :func:`shell_file` gives it (its endings of those kinds dropped, its own
     database ending kept, else ``.db`` added; ``-2`` before it while a file of that name is there: ``s3.db.tar.gz``,
-    ``s3.db``); None when it has no such ending. (A database is SQLite's file, read and written in place: made under
-    a compressed file's name, it was taken for compressed data by the hints, and by whoever reads the name.)"""
+    ``s3.db``), and that name when a file of it is there (``s3.db.gz`` beside ``s3.db``: the database meant, most
+    likely), else None; None when it has no such ending. A name that is endings alone (``.gz``, ``.db``) is
+    ``(name, serve.db, None)``, its whole name the endings: a hidden file named by its ending, no name. (A database is SQLite's file, read and
+    written in place: made under a compressed file's name, it was taken for compressed data by the hints, and by
+    whoever reads the name.)"""
     folder, given = os.path.split(name)
     base = given
-    while (end := next((e for e in _ARCHIVE_ENDINGS if base.lower().endswith(e) and len(base) > len(e)), None)) is not None:
+    while (end := next((e for e in _ARCHIVE_ENDINGS if base.lower().endswith(e)), None)) is not None:
         base = base[: -len(end)]
+    if given and base.lower() in ("", *_KIND_ENDINGS[".db"]):  # (endings alone: no name)
+        return given, _unused(os.path.join(folder, "serve"), ".db"), None
     if base == given:
         return None
     stem, kind = _kind_split(os.path.join(folder, base), ".db")
-    return given[len(base) :], _unused(stem, kind)
+    meant = os.path.join(folder, base)
+    return given[len(base) :], _unused(stem, kind), shell_file(meant) if os.path.isfile(meant) else None
 
 
 def _unused(stem: str, ending: str, own: str = "") -> str:

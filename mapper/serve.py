@@ -2455,10 +2455,17 @@ def _packed_new_db(name: str) -> str | None:
     packed = packed_database_name(name)
     if packed is None:
         return None
-    ending, instead = packed
+    ending, instead, meant = packed
+    if ending == os.path.basename(name):  # (`--db .gz` made a hidden database named .gz)
+        return f"--db {shown_name(name)} is a file ending alone, no name: serve's database is a SQLite file: give --db {instead} for a new one"
+    give = (
+        f"give --db {meant}, the file there without {ending} (the database meant, most likely), or --db {instead} for a new one"
+        if meant
+        else f"give --db {instead} for a new one"
+    )
     return (
         f"--db {shown_name(name)} names no database yet, and none is made under a compressed file's or an archive's name ({ending}): "
-        f"serve's database is a SQLite file, read and written in place, never compressed: give --db {instead} for a new one"
+        f"serve's database is a SQLite file, read and written in place, never compressed: {give}"
     )
 
 

@@ -177,7 +177,7 @@ def test_serve_makes_no_new_database_under_a_compressed_files_name(tmp_path: Pat
         (tmp_path / taken).write_bytes(b"")
     ran = run_main("serve", "--db", name, "nosuch.json", cwd=tmp_path, timeout=20)
     said = f"mapper serve: --db {name} names no database yet, and none is made under a compressed file's or an archive's name ({ending})"
-    assert ran.returncode == 2 and said in ran.err and f"give --db {out} for a new one" in ran.err, ran.err
+    assert ran.returncode == 2 and said in ran.err and f" --db {out} for a new one" in ran.err, ran.err
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*there, *([name] if empty else [])])
     if empty:
         assert (tmp_path / name).stat().st_size == 0  # (no database made in it)

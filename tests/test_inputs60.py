@@ -1,10 +1,11 @@
-"""Records and sinks that are archives (session inputs60): each test failed before its fix."""
+"""Records and sinks that are archives, and serve's --db names (session inputs60): each test failed before its fix."""
 
 from __future__ import annotations
 
 import gzip
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -206,3 +207,28 @@ def test_a_gzip_compressed_zip_of_records_is_refused_with_a_command_that_works_p
     if shutil.which("unzip") is not None and shutil.which("gzip") is not None:
         assert _shell(said.split(" | mapper ")[0], tmp_path) == text
         assert run_main("validate", "sink.json", "-", input=text, cwd=tmp_path).returncode == 0
+
+
+# ---------------------------------------------------------------------------------------
+# 6. serve --db: a compressed name beside its database, and a name that is an ending alone
+
+
+def test_serve_db_named_compressed_beside_its_database_is_told_that_one(tmp_path: Path) -> None:
+    """``--db s3.db.gz`` with s3.db there was told ``--db s3-2.db`` alone: a new database, where the user meant s3.db."""
+    (tmp_path / "s3.db").write_bytes(b"")
+    ran = run_main("serve", "--db", "s3.db.gz", "nosuch.json", cwd=tmp_path, timeout=20)
+    assert ran.returncode == 2, ran.err
+    assert ran.err.strip().endswith("give --db s3.db, the file there without .gz (the database meant, most likely), or --db s3-2.db for a new one"), ran.err
+    assert sorted(os.listdir(tmp_path)) == ["s3.db"]
+
+
+@pytest.mark.parametrize(("given", "instead"), [(".gz", "serve.db"), (".tar.gz", "serve.db"), ("sub/.db", "sub/serve.db")])
+def test_serve_db_that_is_an_ending_alone_is_refused(tmp_path: Path, given: str, instead: str) -> None:
+    """``--db .gz`` made a (hidden) database named .gz."""
+    (tmp_path / "sub").mkdir()
+    ran = run_main("serve", "--db", given, "nosuch.json", cwd=tmp_path, timeout=20)
+    assert ran.returncode == 2, ran.err
+    assert f"mapper serve: --db {given} is a file ending alone, no name: serve's database is a SQLite file: give --db {instead} for a new one" in ran.err, (
+        ran.err
+    )
+    assert not (tmp_path / given).exists()
