@@ -224,6 +224,7 @@ TRACED = frozenset(
         "test_infer8.py",
         "test_infer_hunt5.py",
         "test_inputs59.py",
+        "test_inputs60.py",
         "test_jmespath_identity.py",
         "test_json_error_words.py",
         "test_key_not_str_place.py",
