@@ -98,7 +98,7 @@ def _read_all(names: list[str]) -> list[bytes]:
             packed = None if text is None else compression_of(data[:MAGIC_SIZE])
             if text is not None:
                 data = counted(text).read()
-            refuse_archive(data, fh, packed)  # (standard input's: a file is refused before it is read, check_inputs)
+            refuse_archive(data, fh, packed)  # (standard input's its first read did not tell: a file is refused before it is read, check_archives)
         finally:
             if fh is not getattr(sys.stdin, "buffer", None):
                 fh.close()

@@ -3528,9 +3528,9 @@ def unpacked(head: bytes, stream: BinaryIO) -> BinaryIO | None:
 def refuse_archive(head: bytes, stream: Any, packed: str | None = None) -> None:
     """An :class:`InputError` when ``head``, the text of the input ``stream`` (its compression, ``packed``, unpacked), starts
     an archive (:func:`~mapper.errors.archive_of`: tar, ZIP), whatever format it is to be read in: its headers were read
-    as records, NUL bytes and all (a file is refused so before it is read, with the command it was given in:
-    ``check_inputs``). ``stream`` None: bytes given as the input, its text; lines that are not a whole input (Spark's
-    cells) are kept from starting it as a file's compression is (``mapper.spark``)."""
+    as records, NUL bytes and all (the commands refuse a file, and standard input whose first read tells, before it is
+    read, with the command they were given in: ``check_archives``). ``stream`` None: bytes given as the input, its text;
+    lines that are not a whole input (Spark's cells) are kept from starting it as a file's compression is (``mapper.spark``)."""
     kind = archive_of(head)
     if kind is None:
         return
