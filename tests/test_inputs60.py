@@ -90,6 +90,21 @@ def test_an_archive_given_in_any_format_is_refused_as_bytes_stream_and_file_alik
         assert ran.returncode == 2 and "tar archive, not records" in ran.err, ran.err
 
 
+def test_a_body_posted_to_serve_that_is_an_archive_is_its_invalid_body_not_an_input_error() -> None:
+    """What is no whole input is never refused as an archive: a request body that is one is the endpoint's 400."""
+    from mapper.endpoint import ServiceError
+    from mapper.store import Store
+
+    store = Store(":memory:")
+    try:
+        name = store.create_sink(json.loads(SINK.read_bytes())).id
+        for body in (_tar_bytes({"r.ndjson": RECORDS.read_bytes()}), b"PK\x03\x04" + RECORDS.read_bytes()):
+            with pytest.raises(ServiceError, match="^400 InvalidBody: the request body is not valid JSON"):
+                store.ingest(name, body)
+    finally:
+        store.close()
+
+
 # ---------------------------------------------------------------------------------------
 # 2. a ZIP on standard input: refused before it is read, with the command that reads it
 
