@@ -53,7 +53,7 @@ from .engine.core import Engine
 from .engine.gojson import same_length_escapes, second_bom, without_bom
 from .engine.pyjson import mapping_text
 from .engine.reader import unreadable
-from .errors import InputError, OptionError, given_bytes, no_set_reason, record_file_note
+from .errors import InputError, OptionError, given_bytes, no_set_reason, record_file_note, scalar_array_reason, show
 from .model import Sink
 from .options import MIN_RECORD_SIZE, MapOptions, body_record_limit, whole_number
 from .report import RecordError, RejectedRecord, plural
@@ -495,6 +495,8 @@ class Batcher:
         for what, given in (("records", records), ("tags", tags)):
             if (given is not None or what == "records") and not isinstance(given, Iterable):  # (a TypeError from inside)
                 raise OptionError(f"add_many takes its {what} as an iterable (a list, in the records' order), not {type(given).__name__}")
+            if scalar_array_reason(given, "") is not None:  # (an Iterable whose iteration is numpy's TypeError)
+                raise OptionError(f"add_many takes its {what} as an iterable (a list, in the records' order), not a 0-dimensional numpy array ({show(given)})")
         if isinstance(tags, (str, bytes, bytearray, memoryview)):  # (each record was given a character as its tag)
             raise OptionError(f"add_many takes the tags as a list, one per record, not one {type(tags).__name__}")
         self._check_open()

@@ -1169,6 +1169,19 @@ def released_reason(value: Any, what: str) -> str | None:
     return None
 
 
+def scalar_array_reason(value: Any, what: str) -> str | None:
+    """Why ``value``, given as ``what`` (``the records``), cannot be read when it is a 0-dimensional numpy
+    array (``np.array(text)``, ``np.array(record, dtype=object)``): it holds one value, and, an ``ndarray``
+    having ``__iter__``, it passes for an iterable whose iteration is numpy's TypeError ("iteration over a
+    0-d array") from inside; None for anything else (numpy is not imported to tell)."""
+    if getattr(value, "ndim", None) != 0 or not any(k.__module__ == "numpy" and k.__name__ == "ndarray" for k in type(value).__mro__):
+        return None
+    return (
+        f"{what} came as a 0-dimensional numpy array ({show(value)}): it holds one value and has no items to read; "
+        "give that value (array.item()) or a one-dimensional array"
+    )
+
+
 def given_bytes(value: bytes | bytearray | memoryview, what: str) -> bytes:
     """``bytes(value)``, or for a memoryview already released an :class:`InputError` saying so (:func:`released_reason`)."""
     try:

@@ -63,6 +63,7 @@ from ..errors import (
     near_file,
     option_text,
     preview,
+    scalar_array_reason,
     shell_file,
     shown_name,
     stdin_read,
@@ -3682,6 +3683,8 @@ def iter_units(
         yield from stream_units(records, input_format, chunk_size, max_record, records_path)
     elif (frame := _frame_hint(records)) is not None:  # (iterated, a frame gives its column names, or its columns)
         raise InputError(f"cannot read records from a {frame}")
+    elif (scalar := scalar_array_reason(records, "the records")) is not None:  # (an Iterable whose iteration raises)
+        raise InputError(scalar)
     elif records_path is not None:  # Python documents: each one's array at the path
         yield from _documents_given(records, input_format, chunk_size, max_record, records_path, objects)
     elif (input_format == "endpoint" and isinstance(records, (Mapping, Iterable))) or (input_format == "auto" and is_body(records)):

@@ -1,0 +1,51 @@
+"""A producer's bug hunt through the Python API (session 60): what a service embedding mapper gives it by
+mistake is said in mapper's words, never a dependency's traceback or a word that tells nothing."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import mapper
+
+SINK = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "string"}]
+M = mapper.compile_sink(SINK, id_field="id", allow_missing_fields=True)
+
+#: 0-dimensional numpy arrays a caller may hold a record, or its text, in (np.array(text), np.array(record, dtype=object))
+SCALAR_ARRAYS = [np.array(b'{"id": 1}'), np.array('{"id": 1}'), np.array({"id": 1}, dtype=object), np.array(5, dtype=np.uint8)]
+
+
+@pytest.mark.parametrize("value", SCALAR_ARRAYS, ids=lambda a: str(a.dtype))
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda v: M.validate(v),
+        lambda v: M.map(v),
+        lambda v: list(M.iter_batches(v)),
+        lambda v: M.validate(v, records_path="r"),
+        lambda v: M.validate(v, input_format="endpoint"),
+        lambda v: mapper.infer(v),
+    ],
+    ids=["validate", "map", "iter_batches", "records_path", "endpoint", "infer"],
+)
+def test_records_given_as_a_0_dimensional_array_are_an_input_error(call: Callable[[Any], Any], value: Any) -> None:
+    """A 0-d numpy array passes for an iterable (ndarray has __iter__) but iterating it raises numpy's
+    TypeError, "iteration over a 0-d array", which reached the caller from inside the reader."""
+    with pytest.raises(mapper.InputError) as info:
+        call(value)
+    said = str(info.value)
+    assert said.startswith("the records came as a 0-dimensional numpy array"), said
+    assert "array.item()" in said, said
+
+
+@pytest.mark.parametrize("value", SCALAR_ARRAYS, ids=lambda a: str(a.dtype))
+def test_add_manys_records_or_tags_as_a_0_dimensional_array_are_an_option_error(value: Any) -> None:
+    batcher = mapper.Batcher(M)
+    with pytest.raises(mapper.OptionError, match=r"^add_many takes its records as an iterable .* not a 0-dimensional numpy array"):
+        batcher.add_many(value)
+    with pytest.raises(mapper.OptionError, match=r"^add_many takes its tags as an iterable .* not a 0-dimensional numpy array"):
+        batcher.add_many([{"id": 1}], tags=value)
+    assert batcher.added == 0  # (nothing taken)
+    assert batcher.add(value).errors[0].code == "not_an_object"  # (one record: add judges it, as check does)
