@@ -3,6 +3,7 @@ mistake is said in mapper's words, never a dependency's traceback or a word that
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -49,3 +50,19 @@ def test_add_manys_records_or_tags_as_a_0_dimensional_array_are_an_option_error(
         batcher.add_many([{"id": 1}], tags=value)
     assert batcher.added == 0  # (nothing taken)
     assert batcher.add(value).errors[0].code == "not_an_object"  # (one record: add judges it, as check does)
+
+
+@pytest.mark.parametrize("mode", ["wb", "ab", "w", "a"])
+@pytest.mark.parametrize(
+    "call",
+    [lambda f: M.validate(f), lambda f: list(M.iter_batches(f)), lambda f: mapper.Batcher(M).add_many(f), lambda f: mapper.infer(f)],
+    ids=["validate", "iter_batches", "add_many", "infer"],
+)
+def test_a_file_opened_for_writing_is_said_to_be_so(call: Callable[[Any], Any], mode: str, tmp_path: Path) -> None:
+    """Records given as a file opened for writing were 'cannot read r.ndjson: read' (a buffered writer's
+    io.UnsupportedOperation, whose words are the method's name; a text one's 'not readable')."""
+    path = tmp_path / "r.ndjson"
+    with open(path, mode) as fh:  # noqa: PTH123 - (the file object is what is given)
+        with pytest.raises(mapper.InputError) as info:
+            call(fh)
+    assert str(info.value) == f"cannot read {path}: it is not open for reading (opened with mode {mode!r}): open it with 'rb'"

@@ -3352,7 +3352,11 @@ def unreadable(stream: Any, exc: Exception, unnamed: str = "the input") -> Input
     name = _name_of(stream)  # a file's (a GzipFile names its file's, _Prepend standard input's)
     where = "standard input" if name == "<stdin>" else shown_name(name) if isinstance(name, str) and name and not name.startswith("<") else unnamed
     detail: Any = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc  # (an OSError's words, as an open's: no [Errno 5])
-    if isinstance(exc, gzip.BadGzipFile) and str(exc).startswith("Not a gzipped file"):
+    mode = getattr(stream, "mode", None)
+    if isinstance(exc, io.UnsupportedOperation) and isinstance(mode, str) and "r" not in mode and "+" not in mode:
+        # (a file opened for writing: a buffered writer's words are the method's name, "read"; a text one's "not readable")
+        detail = f"it is not open for reading (opened with mode {mode!r}): open it with 'rb'"
+    elif isinstance(exc, gzip.BadGzipFile) and str(exc).startswith("Not a gzipped file"):
         detail = _trailing("gzip")  # (after a member, bytes that start none: its first was told by its magic)
     else:
         detail = _corrupt(stream, exc) or detail
