@@ -2588,11 +2588,9 @@ def _check_fields_once(names: list[str], sink: Any, presence: dict[str, Any], in
     """Refuse a table with two fields of one name, or whose metadata (``mapper.fields``) names
     one field as two things (a column's presence as another column's values, or presence):
     mapper writes each once, and the field would be read for both."""
-    seen: set[str] = set()
-    for field in names:
-        if field in seen:
-            raise ValueError(f"it has {names.count(field)} fields named {field!r} (mapper writes each field once)")
-        seen.add(field)
+    twice = _named_twice(names)
+    if twice is not None:
+        raise ValueError(twice)
     claimed = {"_id": "the rows' ids", **({index_field: "the record index of its rows"} if index_field else {})}
     for column in sink.stored_columns:
         for field, what in (
@@ -2602,6 +2600,16 @@ def _check_fields_once(names: list[str], sink: Any, presence: dict[str, Any], in
             if isinstance(field, str) and field in claimed:
                 raise ValueError(f"its metadata (mapper.fields) makes the field {field!r} both {claimed[field]} and {what}")
             claimed[field] = what
+
+
+def _named_twice(names: list[str]) -> str | None:
+    """What a table holding two fields of one name is said to hold, or None: mapper writes each once."""
+    seen: set[str] = set()
+    for field in names:
+        if field in seen:
+            return f"it has {names.count(field)} fields named {field!r} (mapper writes each field once)"
+        seen.add(field)
+    return None
 
 
 def _read_parquet(name: str, pq: Any, pa: Any) -> Any:
@@ -2622,6 +2630,9 @@ def _parquet_table(source: Any, pq: Any, pa: Any) -> Any:
         pf = pq.ParquetFile(source, **checked)
     except (OSError, ValueError, TypeError) as exc:  # ArrowInvalid (a ValueError), OSError
         raise ValueError(f"it is not a whole Parquet file: cut short, or not Parquet (its footer, at the end, cannot be read: {first_line(exc)})") from None
+    twice = _named_twice(pf.schema_arrow.names)
+    if twice is not None:  # (pyarrow's read of such a file fails, "Multiple matches for FieldRef.Name(n)", said as damaged data)
+        raise ValueError(twice)
     try:
         table = pq.read_table(source, **checked)  # (as before: the Arrow schema it stores is read as pyarrow reads it)
     except Exception as whole:  # pyarrow's errors: which column of which row group, read alone, fails

@@ -66,3 +66,27 @@ def test_a_file_opened_for_writing_is_said_to_be_so(call: Callable[[Any], Any], 
         with pytest.raises(mapper.InputError) as info:
             call(fh)
     assert str(info.value) == f"cannot read {path}: it is not open for reading (opened with mode {mode!r}): open it with 'rb'"
+
+
+@pytest.mark.parametrize("field", ["_id", "n", "n.present", "_record_index"])
+def test_a_parquet_file_with_two_fields_of_one_name_is_said_so_as_an_arrow_file_is(field: str, tmp_path: Path) -> None:
+    """Such a Parquet file was 'its data cannot be read (damaged or cut short): Multiple matches for
+    FieldRef.Name(n) in _id: uint64', pyarrow's words cut at their first line: the file is whole."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from mapper.writers import write_arrow, write_parquet
+
+    batch = M.map([{"id": 1, "n": "a"}, {"id": 2}])
+    for ext, write in (("parquet", write_parquet), ("arrow", write_arrow)):
+        path = tmp_path / f"b.{ext}"
+        write(batch, path)
+        table = pq.read_table(path) if ext == "parquet" else pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+        table = table.append_column(field, table[field])
+        if ext == "parquet":
+            pq.write_table(table, path)
+        else:
+            with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+        with pytest.raises(mapper.InputError) as info:
+            mapper.read_batch(path)
+        assert str(info.value) == f"cannot read {path} as a mapper batch: it has 2 fields named {field!r} (mapper writes each field once)"
