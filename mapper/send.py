@@ -792,7 +792,8 @@ class Sender:
                     if 200 <= status < 300:
                         if undecoded is not None:  # (it may have been stored: the body stays in flight)
                             raise ServiceError(status, "InvalidAnswer", f"the service answered {status} with a body that {undecoded}")
-                        return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start)
+                        given = data if count is not None and not isinstance(body, Body) else None
+                        return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start, given=given)
                     code, message = error_of(status, payload, self._hide) if undecoded is None else (f"HTTP{status}", f"its body {undecoded}")
                     # (a body that is not the service's {"code", "message"}: a proxy's HTML page, say; error_of's
                     # own code for it. Its words said plainly, the status once: not "502 HTTP502: <html>\r\n...")
@@ -845,7 +846,10 @@ class Sender:
         service at a wrong URL) would put it on the terminal, in the report and in the dead letters."""
         return text.replace(self._token, "[the token]") if self._token else text
 
-    def _ack(self, status: int, payload: bytes, n: int, attempts: int, retries: int, resent: bool, seconds: float) -> Ack:
+    def _ack(self, status: int, payload: bytes, n: int, attempts: int, retries: int, resent: bool, seconds: float, *, given: bytes | None = None) -> Ack:
+        """The :class:`Ack` of a 2xx answer to a body of ``n`` records, or a ServiceError ``InvalidAnswer``.
+        ``given``: the body, when ``n`` is the count its caller gave (``send(body, count=n)``), told apart
+        from the service's fault when the answer's number of records is not it."""
         try:  # read as Go's decoder reads JSON: a message quoting a record's invalid UTF-8 or a lone surrogate escape as
             answer = service_loads(payload)  # U+FFFD (orjson refused the whole answer: a run stopped on "no per-record answer")
         except (orjson.JSONDecodeError, RecursionError):
@@ -858,6 +862,13 @@ class Sender:
                 got = f"no per-record answer (its body begins '{start}')" if payload.strip() else "no per-record answer (an empty body)"
             elif len(records) != n:
                 got = plural(len(records), "answer")
+                held = _held(given) if given is not None else None
+                if held == len(records):  # (the caller's count, not the service, was wrong: the answer is the body's)
+                    got += (
+                        f" for a body of {plural(n, 'record')}, as count={n} said, but the body holds {held}: all {held} were sent and answered "
+                        "(give the body's count, or leave count= out: send counts them)"
+                    )
+                    raise ServiceError(status, "InvalidAnswer", f"the service answered {status} with {got}")
             else:
                 odd = next(i for i, r in enumerate(records) if not isinstance(r, dict) or r.get("status") not in ("success", "error"))
                 item = records[odd]
@@ -908,6 +919,14 @@ def _unasked(sock: Any) -> bool:
             sock.settimeout(timeout)
     except (OSError, ValueError):  # (broken: said by the next request's check, or by its write)
         return False
+
+
+def _held(data: bytes) -> int | None:
+    """The records the body ``data`` holds, or None when it cannot be read as one."""
+    try:
+        return parse_body(data)
+    except ServiceError:
+        return None
 
 
 def _count(data: bytes) -> int:

@@ -90,3 +90,23 @@ def test_a_parquet_file_with_two_fields_of_one_name_is_said_so_as_an_arrow_file_
         with pytest.raises(mapper.InputError) as info:
             mapper.read_batch(path)
         assert str(info.value) == f"cannot read {path} as a mapper batch: it has 2 fields named {field!r} (mapper writes each field once)"
+
+
+def test_a_count_that_is_not_the_bodys_is_named_when_the_answer_differs(tmp_path: Path) -> None:
+    """send(body, count=2) of a body of 3 records was 'the service answered 200 with 3 answers for a body
+    of 2 records': the service blamed for the caller's count, the body stored all the same."""
+    from mapper.serve import App, Server
+    from mapper.store import Store
+
+    store = Store(tmp_path / "serve.db")
+    sink_id = store.create_sink(mapper.load_sink(SINK, id_field="id", allow_missing_fields=True, name="s")).id
+    body = b'{"records": [{"value": {"id": 1}}, {"value": {"id": 2}}, {"value": {"id": 3}}]}'
+    with Server(App(store), idle_timeout=2) as server, mapper.Sender(f"{server.url}/v2/sinks/{sink_id}", retries=0) as sender:
+        with pytest.raises(mapper.ServiceError) as info:
+            sender.send(body, count=2)
+        assert str(info.value).endswith(
+            "the service answered 200 with 3 answers for a body of 2 records, as count=2 said, but the body holds 3: "
+            "all 3 were sent and answered (give the body's count, or leave count= out: send counts them)"
+        ), str(info.value)
+        assert sender.send(body).stored == 3  # (counted from the body: no word of count)
+    store.close()
