@@ -110,3 +110,22 @@ def test_a_count_that_is_not_the_bodys_is_named_when_the_answer_differs(tmp_path
         ), str(info.value)
         assert sender.send(body).stored == 3  # (counted from the body: no word of count)
     store.close()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda: M.map("-"), lambda: M.validate("-"), lambda: list(M.iter_batches("-")), lambda: M.map(Path("-"), workers=2)],
+    ids=["map", "validate", "iter_batches", "workers"],
+)
+def test_records_read_from_standard_input_leave_it_open(call: Callable[[], Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """m.map("-") closed the process's standard input once read: the program's next read of it, or a second
+    m.map("-"), was a ValueError, 'I/O operation on closed file', from inside (mapper.infer and the commands
+    never closed it). The caller owns its standard input: read to its end, it stays open."""
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"id": 1, "n": "a"}\n')))
+    call()
+    assert not sys.stdin.closed and not sys.stdin.buffer.closed
+    assert sys.stdin.read() == ""  # (read to its end)
+    assert M.validate("-").records == 0  # (a second read: nothing more, no error)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import bz2
+import contextlib
 import copy
 import csv
 import functools
@@ -3681,7 +3682,8 @@ def iter_units(
             if isinstance(records, str):  # say why a str was read as a file name
                 raise InputError(f"{exc} ({FILE_NAME_RULE})") from None
             raise
-        with fh:
+        # (standard input is the caller's: read to its end, left open; closed, the program's next read of it was a ValueError)
+        with fh if fh is not getattr(sys.stdin, "buffer", None) else contextlib.nullcontext(fh):
             yield from stream_units(fh, input_format, chunk_size, max_record, records_path)
     elif hasattr(records, "read"):
         yield from stream_units(records, input_format, chunk_size, max_record, records_path)
