@@ -34,10 +34,24 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from .checks import Checker, ConfigKeyWhere, check_config
-from .errors import SURROGATE, DefinitionError, OptionError, PathSyntaxError, Problem, article, as_unescaped, class_name, has_lone_surrogate, preview
+from .errors import (
+    SURROGATE,
+    DefinitionError,
+    OptionError,
+    PathSyntaxError,
+    Problem,
+    article,
+    as_unescaped,
+    class_name,
+    escape_controls,
+    has_lone_surrogate,
+    int_text,
+    make_pointer,
+    preview,
+)
 from .model import CONFIG_ATTRS, MISSING, Column, ColumnConfig, Sink
 from .paths import EVALUATION_ERRORS, MAX_PATH_KEYS, Path, evaluation_failure, parse_path
-from .sink import built_name_problems
+from .sink import built_name_problems, unwritable_details
 from .stack import full_stack
 from .tiers import TIERS, Tier, renameable
 from .types import TYPES, ColumnType, column_type, type_set
@@ -971,14 +985,21 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
     def error(pointer: str, message: str) -> None:
         problems.append(Problem("error", pointer, f"{message} (a Sink not made by mapper.load_sink)", "hand-built"))
 
-    if not sink.columns:
-        error("", "the sink has no columns")
+    columns, shape = _columns_of(sink.columns)
+    if shape is not None:
+        error("", shape)
     if not isinstance(sink.allow_missing_fields, bool):  # ("no" is truthy: never taken for a policy)
         error("/allow_missing_fields", f"allow_missing_fields must be True or False, not {preview(repr(sink.allow_missing_fields))}")
     types: dict[str, str] = {}
     places: dict[str, int] = {}
     pointers: list[str] = []
-    for place, c in enumerate(sink.columns):
+    foreign = columns is not sink.columns  # (no tuple of columns, or one that is no Column: the names are not judged)
+    for place, c in enumerate(columns):
+        if not isinstance(c, Column):  # (its attributes were read: an AttributeError)
+            pointers.append(f"/definition/{place}")
+            error(pointers[-1], f"column {place} must be a mapper.Column, not {preview(repr(c))}")
+            foreign = True
+            continue
         at = c.pointer if isinstance(c.pointer, str) else f"/definition/{place}"  # (a pointer that is no str, None: the error's own text raised a TypeError)
         pointers.append(at)
         # (the compiled columns are looked up by index: another's type, or an IndexError; and the generated
@@ -1008,9 +1029,12 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
             error(f"{at}/path", "the path's keys must be a non-empty tuple of str")
         elif keys is not None and len(keys) > MAX_PATH_KEYS:  # (load_sink's limit: the decoders' Structs nest a level a key)
             error(f"{at}/path", f"the path has {len(keys):,} keys; mapper takes at most {MAX_PATH_KEYS}")
-    if not sink._checked:  # (names FeatureBase refuses: the endpoint would refuse the sink, as load_sink does)
+    if not sink._checked and not foreign:  # (names FeatureBase refuses: the endpoint would refuse the sink, as load_sink does)
         for p in built_name_problems(sink, pointers):
             problems.append(replace(p, message=f"{p.message} (a Sink not made by mapper.load_sink)", code="hand-built"))
+    if not sink._checked:
+        for at, said in _details_problems(sink.sink_details):
+            error(at, said)
     if (sink.id_field is None) == (sink.primary_key_fields is None):
         error("", "give exactly one of id_field and primary_key_fields")
     elif sink.id_field is not None:
@@ -1029,6 +1053,27 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
             elif types[key] == "strings":
                 error(f"/primary_key_fields/{i}", f"primary key field {preview(repr(key))} is a strings column; a set of strings cannot be a key")
     return problems
+
+
+def _columns_of(columns: Any) -> tuple[tuple[Any, ...] | list[Any], str | None]:
+    """A hand-built Sink's ``columns`` to judge one by one, and what is wrong with them as a whole, or None."""
+    if not isinstance(columns, (tuple, list)):  # (None, iterated, was a TypeError)
+        return (), f"the sink's columns must be a tuple of mapper.Column, not {preview(repr(columns))}"
+    return columns, None if columns else "the sink has no columns"
+
+
+def _details_problems(details: Any) -> list[tuple[str, str]]:
+    """(pointer, words) of what a hand-built Sink's ``sink_details`` hold that no JSON writer takes,
+    as :func:`mapper.load_sink` leaves it out of a definition's: to_arrow, the writers and a Store
+    raised json's or orjson's TypeError for it (``Object of type set is not JSON serializable``)."""
+    if details is None:
+        return []
+    if not isinstance(details, Mapping):
+        return [("/sink_details", f"sink_details must be a mapping (an object), not {preview(repr(details))}")]
+    return [
+        (make_pointer("sink_details", key) if isinstance(key, str) else "/sink_details", f"sink_details.{escape_controls(preview(int_text(key)))} {why}")
+        for key, (_code, why) in unwritable_details(details).items()
+    ]
 
 
 def _column_problems(c: Column, at: str) -> list[Problem]:

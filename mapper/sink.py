@@ -912,7 +912,7 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
     # (the name option, given, replaces it: check_sink checks it for every form)
     name = check_sink_name(ck, doc, ()) if "name" in doc or overrides.get("name") is None else None
     details = doc.get("sink_details")
-    left_out: dict[Any, tuple[str, str]] = {}  # (sink_details' entries no JSON writer here takes: _left_out)
+    left_out: dict[Any, tuple[str, str]] = {}  # (sink_details' entries no JSON writer here takes: unwritable_details)
     if "sink_details" not in doc:
         ck.error(("sink_details",), "missing", 'sink_details is required: {"database_id": "<uuid>", "table": "<table>"}' + near_miss(doc, "sink_details"))
     elif not isinstance(details, Mapping):
@@ -922,7 +922,7 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
         ck.duplicates(details, ("sink_details",))
         # an unknown key whose value is left out: one warning saying both (it was two, "unknown key ...;
         # it is ignored", then, far below, "... holds the number 1e400 ...: it is left out")
-        left_out = _left_out(details)
+        left_out = unwritable_details(details)
         for key in details:
             if key in _DETAILS_KEYS:
                 continue
@@ -988,7 +988,7 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
 _DETAILS_KEYS = ("database_id", "table")
 
 
-def _left_out(details: Mapping[Any, Any]) -> dict[Any, tuple[str, str]]:
+def unwritable_details(details: Mapping[Any, Any]) -> dict[Any, tuple[str, str]]:
     """The entries of ``sink_details`` no JSON writer here takes, left out of the sink's: each key's
     (problem code, words). A key too: a Python mapping's key may be an integer too long for text
     (which json.dumps writes as text), or another that is not a string."""
@@ -1004,7 +1004,7 @@ def _left_out(details: Mapping[Any, Any]) -> dict[Any, tuple[str, str]]:
 
 
 def _left_out_said(key: Any, why: str) -> str:
-    """The warning of a ``sink_details`` entry left out (:func:`_left_out`), saying too that its key is
+    """The warning of a ``sink_details`` entry left out (:func:`unwritable_details`), saying too that its key is
     unknown, as its unknown-key warning would (a key that is no string is unknown, as it says)."""
     unknown = isinstance(key, str) and key not in _DETAILS_KEYS
     said = f"sink_details.{escape_controls(preview(int_text(key)))}"

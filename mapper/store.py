@@ -54,6 +54,7 @@ import orjson
 from .api import Mapper
 from .batch import Batch
 from .checks import stored_sink_names
+from .compiler import hand_built_problems
 from .endpoint import (
     ALREADY_EXISTS,
     INTERNAL,
@@ -67,7 +68,7 @@ from .endpoint import (
     parse_body,
     service_loads,
 )
-from .errors import MapperError, OptionError, Problem, check_function, file_compression, preview, shown_name, unpacked_file
+from .errors import DefinitionError, MapperError, OptionError, Problem, check_function, file_compression, preview, shown_name, unpacked_file
 from .model import MISSING, Column, Sink
 from .options import body_record_limit, real_number, whole_number
 from .report import BATCH_DISCARDED, MISSING_FIELD, BatchRejected, Report
@@ -610,6 +611,10 @@ class Store:
             _sink_id(sink_id)
         if isinstance(definition, Sink):
             sink = definition
+            if not sink._checked:  # (built by hand: judged before its body is written, which orjson refused for sink_details no JSON holds)
+                problems = hand_built_problems(sink)
+                if problems:
+                    raise DefinitionError(problems, sink.source)
         else:
             if body_form:  # the form first: a readable document that is no sink body is the body's fault, whatever else it has
                 doc = definition if isinstance(definition, Mapping) else _json_or_unread(definition)

@@ -129,3 +129,42 @@ def test_records_read_from_standard_input_leave_it_open(call: Callable[[], Any],
     assert not sys.stdin.closed and not sys.stdin.buffer.closed
     assert sys.stdin.read() == ""  # (read to its end)
     assert M.validate("-").records == 0  # (a second read: nothing more, no error)
+
+
+@pytest.mark.parametrize(
+    "details, said",
+    [
+        ({"database_id": "d", "table": "t", "a": {1, 2}}, "sink_details.a holds a set, which JSON has no type for"),
+        ({"database_id": "d", "table": "t", "a": [b"x"]}, "sink_details.a holds a bytes, which JSON has no type for"),
+        ({"database_id": "d", "table": "t", "a": float("nan")}, "sink_details.a holds nan, which JSON has no text for"),
+        ({"database_id": "d", "table": "t", 1: "x"}, "sink_details.1 is a key that is not a string"),
+        ({"database_id": "d", "table": "t", "a": 10**5000}, "sink_details.a holds an integer of thousands of digits"),
+        (["d", "t"], "sink_details must be a mapping (an object), not ('d', 't')"),
+    ],
+)
+def test_a_hand_built_sinks_sink_details_that_are_no_json_are_a_definition_error(details: Any, said: str, tmp_path: Path) -> None:
+    """dataclasses.replace(sink, sink_details=...) holding what JSON has no form for compiled, then to_arrow,
+    the writers and Store.create_sink raised json's or orjson's TypeError ('Object of type set is not JSON
+    serializable', 'Dict key must be str'); NaN was written into the files' metadata as NaN, no JSON.
+    load_sink leaves such an entry out with a warning; a Sink built by hand is refused by compile_sink."""
+    import dataclasses
+
+    sink = dataclasses.replace(M.sink, sink_details=details)
+    for make in (mapper.compile_sink, mapper.Batcher, lambda s: mapper.Store().create_sink(s, sink_id="s")):
+        with pytest.raises(mapper.DefinitionError) as info:
+            make(sink)
+        assert f"{said} (a Sink not made by mapper.load_sink)" in str(info.value), str(info.value)
+        assert [p.code for p in info.value.problems] == ["hand-built"], info.value.problems
+
+
+@pytest.mark.parametrize("columns", [None, (5,), [None], "id"])
+def test_a_hand_built_sinks_columns_that_are_no_columns_are_a_definition_error(columns: Any) -> None:
+    """columns=None was a TypeError ('NoneType' object is not iterable), a column that is no Column an
+    AttributeError ('int' object has no attribute 'pointer'), from inside compile_sink's check of a hand-built Sink."""
+    import dataclasses
+
+    sink = dataclasses.replace(M.sink, columns=columns)
+    with pytest.raises(mapper.DefinitionError) as info:
+        mapper.compile_sink(sink)
+    assert all(p.code == "hand-built" for p in info.value.problems), info.value.problems
+    assert "a Sink not made by mapper.load_sink" in str(info.value)
