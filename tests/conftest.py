@@ -133,6 +133,7 @@ NOT_TRACED = frozenset(
         "test_web57.py",  # (a browser's, as test_web_browser's)
         "test_web58.py",  # (a browser's too)
         "test_web59.py",  # (a browser's too)
+        "test_web60.py",  # (a browser's too)
         "test_serve57.py",
     }
 ) | frozenset(
