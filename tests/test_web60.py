@@ -1,5 +1,6 @@
 """What a user reviewing the pages with real data met (ADS-B, GitHub webhooks, big and hostile
-values): the spaces of a value shown as sent.
+values): the spaces of a value shown as sent, and counts written as every other count of the
+project writes them.
 
 ``tests/test_web_browser.py``'s fixtures (Debian's chromium, skipped without it). Every wait is bounded.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.test_web_browser import ROOT, SEED, api, new_source, preview_shown, rows_shown, wait
+from tests.test_web_browser import ROOT, SEED, api, by_id, new_source, preview_shown, rows_shown, text_of, wait
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
@@ -51,3 +52,28 @@ def test_the_spaces_of_a_value_are_shown_as_sent(browser: Any) -> None:  # noqa:
         stored = _cell_texts(driver, "#preview td.stored")
         assert json.dumps(PADDED) in found and '"a   b"' in found, found
         assert json.dumps(PADDED) in stored and '"a   b"' in stored, stored
+
+
+def test_counts_are_written_as_every_count_of_the_project(browser: Any) -> None:  # noqa: F811
+    # "1234" records stored in the list, "1234 stored, 0 refused" and "Rows 1 to 25 of 1234." on a
+    # source's page, beside "1,234 of 1,234 records refused" (the service's last records refused),
+    # "(1,102 characters)" (a value cut) and every count the command line writes ("38,957 bytes")
+    driver = browser
+    with browser_server() as server:
+        store = server.app.store
+        store.create_sink(SINK)
+        body = {"records": [{"value": _seed() | {"id": f"r{i}"}} for i in range(1_234)]}
+        assert store.ingest(SID, json.dumps(body).encode()).answer["success_count"] == 1_234
+        driver.get(server.url + "/ui/")
+        wait(driver, lambda d: d.execute_script("return (document.querySelector('#sources td.stored') || {}).innerText") == "1,234", "the list's count")
+        driver.get(server.url + f"/ui/sources/{SID}")
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 25 of 1,234.", "the rows' total")
+        assert "1,234 stored, 0 refused, in 1 request" in text_of(driver, "config")
+        # a paste's summary too: 1,000 records (the most a paste takes), the seed's with ids of their own
+        by_id(driver, "records").send_keys("")  # (the box is there)
+        lines = "\n".join(json.dumps(_seed() | {"id": f"p{i}"}) for i in range(1_000))
+        driver.execute_script("var e = document.getElementById('records'); e.value = arguments[0];", lines)
+        by_id(driver, "send").click()
+        wait(driver, lambda d: text_of(d, "send-summary") not in ("", "Sending..."), "the paste's answer")
+        # (the seed's records are stored changed: a warning each)
+        assert text_of(driver, "send-summary") == "1,000 of 1,000 records stored, 0 refused, 1,000 stored with warnings (a value stored changed)."

@@ -100,9 +100,11 @@
     if (had && other && !other.disabled) other.focus();
   }
 
-  // Counts written as "5,002": one formatter for them all. Number's toLocaleString("en") makes
-  // one a call: the labels of a page of 25 rows of 1,100 columns, 27,500 values cut, took
-  // ~0.35 s of its drawing so (~0.02 s with one).
+  // Counts written as "5,002", as the service's and the command line's messages write them
+  // ("1,234 of 2,000 records refused"): records stored and refused, rows, a paste's records,
+  // a value's characters. One formatter for them all: Number's toLocaleString("en") makes one
+  // a call (the labels of a page of 25 rows of 1,100 columns, 27,500 values cut, took ~0.35 s
+  // of its drawing so; ~0.02 s with one).
   var COUNT = new Intl.NumberFormat("en");
 
   function debounce(fn, ms) {
@@ -352,7 +354,7 @@
         putText(cells[0].firstChild, s.name || s.id);
         putDetail(cells[1], detail(details.database_id, databaseName(details.database_id), "database"));
         putDetail(cells[2], detail(details.table, details.table, "table"));
-        putText(cells[4], String(s.counts.records_stored));
+        putText(cells[4], COUNT.format(s.counts.records_stored));
         putRefused(cells[5], s);
         putText(cells[6], s.last_error || "");
         if (cells[3].getAttribute("data-state") !== String(s.state)) {
@@ -369,7 +371,7 @@
     // records refused", titled with it: the list said how many and never why. Updated in place,
     // as the row's other cells: a focused link survives a refresh.
     function putRefused(cell, s) {
-      var n = String(s.counts.records_refused);
+      var n = COUNT.format(s.counts.records_refused);
       var link = cell.firstChild && cell.firstChild.nodeName === "A" ? cell.firstChild : null;
       if (n === "0") {
         if (link || cell.textContent !== "0") putText(clear(cell), n);
@@ -1028,7 +1030,7 @@
       row("Records with missing values", s.allow_missing_fields ?
         "Continue processing and store the record with the data that was found" :
         "Discard the entire batch of records sent and log an error");
-      row("Records", s.counts.records_stored + " stored, " + s.counts.records_refused + " refused, in " + s.counts.requests +
+      row("Records", COUNT.format(s.counts.records_stored) + " stored, " + COUNT.format(s.counts.records_refused) + " refused, in " + COUNT.format(s.counts.requests) +
         (s.counts.requests === 1 ? " request" : " requests"));
       row("Last error", s.last_error || "none");
       // why records were refused one by one (curl, mapper send, another tab): the counts alone said only how many
@@ -1168,7 +1170,7 @@
           // and the last page shown, its own address replacing the one that had none
           var pages = Math.max(1, Math.ceil(page.total / pageSize));
           setText("rows-note", "There is no page " + (askedPage || page.offset / pageSize + 1) + ": " +
-            (page.total ? "the rows fill " + pages + (pages === 1 ? " page" : " pages") + "; the last is shown." : "no rows are stored."));
+            (page.total ? "the rows fill " + COUNT.format(pages) + (pages === 1 ? " page" : " pages") + "; the last is shown." : "no rows are stored."));
           pastLastOf = page.total;
           rowsOffset = (pages - 1) * pageSize;
           history.replaceState(history.state, "", pageAddress(pages));
@@ -1202,7 +1204,7 @@
         }
         var first = page.total ? page.offset + 1 : 0;
         var last = page.offset + page.rows.length;
-        setText("rows-summary", page.total ? "Rows " + first + " to " + last + " of " + page.total + "." : "No rows stored yet.");
+        setText("rows-summary", page.total ? "Rows " + COUNT.format(first) + " to " + COUNT.format(last) + " of " + COUNT.format(page.total) + "." : "No rows stored yet.");
         var prev = $("rows-prev"), next = $("rows-next");
         var noPrev = page.offset <= 0, noNext = last >= page.total;
         if (!noPrev) prev.disabled = false;  // enabled first: the focus may move there
@@ -1347,14 +1349,14 @@
       // reader says them): the list of up to 1,000 records below them is not read out at each send.
       var answer = d.answer || { success_count: 0, error_count: 0 };
       var n = d.records.length;
-      var summary = answer.success_count + " of " + n + (n === 1 ? " record" : " records") + " stored, " + answer.error_count + " refused";
-      if (d.not_sent) summary += ", " + d.not_sent + " not sent";
+      var summary = COUNT.format(answer.success_count) + " of " + COUNT.format(n) + (n === 1 ? " record" : " records") + " stored, " + COUNT.format(answer.error_count) + " refused";
+      if (d.not_sent) summary += ", " + COUNT.format(d.not_sent) + " not sent";
       // records stored with a value the endpoint changed (an integer beyond 2^53, a character
       // replaced): said in the summary too, not only beside each of them far down the list
       var changed = {};
       d.warnings.forEach(function (w) { if ((d.records[w.record] || {}).status === "success") changed[w.record] = true; });
       var nChanged = Object.keys(changed).length;
-      if (nChanged) summary += ", " + nChanged + " stored with warnings (a value stored changed)";
+      if (nChanged) summary += ", " + COUNT.format(nChanged) + " stored with warnings (a value stored changed)";
       setText("send-summary", summary + ".");
       var more = d.not_sent ? "Not sent: a record the endpoint would refuse with the whole body holding it, held back. " : "";
       more += d.answer ? "The endpoint's answer: success_count " + answer.success_count + ", error_count " + answer.error_count + "." :
@@ -1399,7 +1401,7 @@
           var rec = d.records[i];
           jump.appendChild(el("a", { href: "#record-" + i }, "Record " + (i + 1) + (rec.line ? " (line " + rec.line + ")" : "")));
         });
-        if (refused.length > JUMP_LINKS) jump.appendChild(document.createTextNode(safeText(" and " + (refused.length - JUMP_LINKS) + " more.")));
+        if (refused.length > JUMP_LINKS) jump.appendChild(document.createTextNode(safeText(" and " + COUNT.format(refused.length - JUMP_LINKS) + " more.")));
       }
     }
 
