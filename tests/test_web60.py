@@ -1,6 +1,7 @@
 """What a user reviewing the pages with real data met (ADS-B, GitHub webhooks, big and hostile
-values): the spaces of a value shown as sent, and counts written as every other count of the
-project writes them.
+values): the spaces of a value shown as sent, counts written as every other count of the
+project writes them, and a source's page saying when it was created and when its last error and
+last records refused came.
 
 ``tests/test_web_browser.py``'s fixtures (Debian's chromium, skipped without it). Every wait is bounded.
 """
@@ -77,3 +78,35 @@ def test_counts_are_written_as_every_count_of_the_project(browser: Any) -> None:
         wait(driver, lambda d: text_of(d, "send-summary") not in ("", "Sending..."), "the paste's answer")
         # (the seed's records are stored changed: a warning each)
         assert text_of(driver, "send-summary") == "1,000 of 1,000 records stored, 0 refused, 1,000 stored with warnings (a value stored changed)."
+
+
+def test_a_sources_page_says_when_its_last_error_and_last_records_refused_came(browser: Any) -> None:  # noqa: F811
+    # the list titles a refused count with "Last records refused (2023-11-14T22:13:20.000Z): ...",
+    # as GET /v2/sinks gives last_refused_at and last_error_at; the source's page said neither when,
+    # nor when the source was created (created_at): an error of last week read as one of now
+    driver = browser
+    now = [1_700_000_000.0]
+    with browser_server(store_clock=lambda: now[0]) as server:
+        store = server.app.store
+        store.create_sink(SINK)
+        now[0] += 60.5
+        refused = {"records": [{"value": _seed()}, {"value": _seed(altitude="high")}]}
+        assert store.ingest(SID, json.dumps(refused).encode()).answer["error_count"] == 1
+        now[0] += 3600
+        missing = _seed()
+        del missing["data"]["reg"]  # (the sink allows no missing value: the body discarded whole, an error logged)
+        assert store.ingest(SID, json.dumps({"records": [{"value": missing}]}).encode()).error is not None
+        listed = api(server, "GET", "/v2/sinks")[1]["sinks"][0]
+        assert (listed["created_at"], listed["last_refused_at"], listed["last_error_at"]) == (
+            "2023-11-14T22:13:20.000Z",
+            "2023-11-14T22:14:20.500Z",
+            "2023-11-14T23:14:20.500Z",
+        )
+        driver.get(server.url + "/ui/")
+        wait(driver, lambda d: d.execute_script("return (document.querySelector('#sources td.last-error') || {}).innerText"), "the list's last error")
+        assert driver.execute_script("return document.querySelector('#sources td.last-error').title") == "Last error (2023-11-14T23:14:20.500Z)"
+        driver.get(server.url + f"/ui/sources/{SID}")
+        wait(driver, lambda d: "Last error" in text_of(d, "config"), "the details")
+        assert text_of(driver, "created") == "2023-11-14T22:13:20.000Z"
+        assert text_of(driver, "last-error").startswith("2023-11-14T23:14:20.500Z: " + listed["last_error"][:40])
+        assert text_of(driver, "last-refused") == "2023-11-14T22:14:20.500Z: " + listed["last_refused"]

@@ -74,7 +74,7 @@ def test_the_list_says_why_records_were_refused(browser: Any) -> None:  # noqa: 
             driver.execute_script("document.querySelector('#sources td.refused a').click()")
             wait(driver, lambda d: d.current_url.endswith("/ui/sources/noisy#last-refused"), "the details page")
             shown = read_when(driver, lambda d: text_of(d, "last-refused"), lambda t: t != "", "the last records refused")
-            assert shown == why
+            assert shown == f"{listed['noisy']['last_refused_at']}: {why}"  # (when it came, as the title says it)
             in_view = "var r = document.getElementById('last-refused').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight"
             wait(driver, lambda d: d.execute_script(in_view), "the last records refused scrolled into view", timeout=3)
         finally:

@@ -407,7 +407,7 @@ class _Routes:
 
     def view_route(self, app: App, req: Request) -> Response:
         """A source's details as the page shows them: its definition's entries, identity, counts,
-        last error, and its API body as text."""
+        last error and last records refused (with their times, as ``GET /v2/sinks`` gives them), and its API body as text."""
         info = app.store.sink(req.params["sink_id"])
         details = info.definition.get("sink_details") or {}
         schema = info.definition.get("schema") or {}
@@ -427,6 +427,7 @@ class _Routes:
         else:
             identity = "primary_key_fields " + ", ".join(map(str, schema.get("primary_key_fields") or []))
         db_id = details.get("database_id")
+        listed = info.to_json()  # (its times as GET /v2/sinks gives them: when created, when the last error and refusal came)
         return json_response(
             200,
             {
@@ -438,9 +439,12 @@ class _Routes:
                 "table": details.get("table"),
                 "identity": identity,
                 "allow_missing_fields": schema.get("allow_missing_fields"),
-                "counts": info.to_json()["counts"],
+                "created_at": listed["created_at"],
+                "counts": listed["counts"],
                 "last_error": info.last_error,
+                "last_error_at": listed["last_error_at"],
                 "last_refused": info.last_refused,
+                "last_refused_at": listed["last_refused_at"],
                 "definition": entries,
                 "body_text": format_body({"name": info.name, "sink_details": details, "schema": schema}),
                 "ingest_path": f"/v2/sinks/{info.id}",

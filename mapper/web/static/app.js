@@ -357,6 +357,8 @@
         putText(cells[4], COUNT.format(s.counts.records_stored));
         putRefused(cells[5], s);
         putText(cells[6], s.last_error || "");
+        var when = s.last_error ? "Last error" + (s.last_error_at ? " (" + s.last_error_at + ")" : "") : "";  // (as the refused count's title says its time)
+        if (cells[6].title !== safeText(when)) cells[6].title = safeText(when);
         if (cells[3].getAttribute("data-state") !== String(s.state)) {
           cells[3].setAttribute("data-state", String(s.state));
           clear(cells[3]).appendChild(statusNode(s.state));
@@ -1006,6 +1008,11 @@
       else putDetail(dd, value);
     }
 
+    // "2023-11-14T22:14:20.500Z: what": a last error or last records refused, and when it came
+    function at(time, what) {
+      return time ? time + ": " + what : what;
+    }
+
     function showSink(s) {
       var key = JSON.stringify(s);
       clearTimeout(timer);
@@ -1026,15 +1033,18 @@
       }
       row("Database", detail(s.database_id, s.database ? s.database + " (" + s.database_id + ")" : String(s.database_id), "database"));
       row("Table", detail(s.table, s.table, "table"));
+      if (s.created_at) row("Created", s.created_at, "created");
       row("_id", s.identity);
       row("Records with missing values", s.allow_missing_fields ?
         "Continue processing and store the record with the data that was found" :
         "Discard the entire batch of records sent and log an error");
       row("Records", COUNT.format(s.counts.records_stored) + " stored, " + COUNT.format(s.counts.records_refused) + " refused, in " + COUNT.format(s.counts.requests) +
         (s.counts.requests === 1 ? " request" : " requests"));
-      row("Last error", s.last_error || "none");
+      // each said with the time it came, as the list's title of a refused count says it (GET /v2/sinks's
+      // last_error_at, last_refused_at): an error of last week read as one of now
+      row("Last error", s.last_error ? at(s.last_error_at, s.last_error) : "none", "last-error");
       // why records were refused one by one (curl, mapper send, another tab): the counts alone said only how many
-      row("Last records refused", s.last_refused || "none", "last-refused");  // (the list's refused count links here)
+      row("Last records refused", s.last_refused ? at(s.last_refused_at, s.last_refused) : "none", "last-refused");  // (the list's refused count links here)
       var definition = JSON.stringify(s.definition);
       if (definition !== shownDefinition) {  // (drawn again only when it changed)
         shownDefinition = definition;
