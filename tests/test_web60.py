@@ -110,3 +110,31 @@ def test_a_sources_page_says_when_its_last_error_and_last_records_refused_came(b
         assert text_of(driver, "created") == "2023-11-14T22:13:20.000Z"
         assert text_of(driver, "last-error").startswith("2023-11-14T23:14:20.500Z: " + listed["last_error"][:40])
         assert text_of(driver, "last-refused") == "2023-11-14T22:14:20.500Z: " + listed["last_refused"]
+
+
+#: The lines each of the token box's label and button is drawn on (a line box each of its text's client rects' tops).
+TOKEN_LINES = """
+    var lines = function (e) {
+      var r = document.createRange(); r.selectNodeContents(e);
+      return new Set(Array.from(r.getClientRects()).map(function (b) { return Math.round(b.top); })).size;
+    };
+    return [lines(document.querySelector('#token-box label')), lines(document.querySelector('#token-box button'))];
+"""
+
+
+def test_the_token_box_keeps_its_label_and_button_whole(browser: Any) -> None:  # noqa: F811
+    # the service's words beside the box ("this endpoint needs Authorization: Bearer <token> - this
+    # service needs its token ...") took the header's width: the label was drawn "Tok" / "en" and
+    # the button "Use" / "token", at 1280 px
+    driver = browser
+    with browser_server(token="s3cret-token") as server:
+        for width in (1280, 360):
+            driver.set_window_size(width, 1000)
+            try:
+                driver.get(server.url + "/ui/")
+                wait(driver, lambda d: "401 MissingAuthenticationToken" in text_of(d, "load-error"), "the service's answer")
+                wait(driver, lambda d: "Bearer" in text_of(d, "token-hint"), "the service's words beside the box")
+                assert driver.execute_script(TOKEN_LINES) == [1, 1], width
+                assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), width
+            finally:
+                driver.set_window_size(1280, 1000)
