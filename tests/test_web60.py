@@ -138,3 +138,56 @@ def test_the_token_box_keeps_its_label_and_button_whole(browser: Any) -> None:  
                 assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), width
             finally:
                 driver.set_window_size(1280, 1000)
+
+
+#: Where (px from the left) the first of each character is drawn in the element ``arguments[0]`` matches.
+DRAWN_AT = """
+    var root = document.querySelector(arguments[0]);
+    return arguments[1].map(function (ch) {
+      var walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT), node;
+      while ((node = walk.nextNode())) {
+        var i = node.data.indexOf(ch);
+        if (i < 0) continue;
+        var r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+        return r.getBoundingClientRect().left;
+      }
+      return null;
+    });
+"""
+
+RTL_SINK = {
+    "name": "rtl",
+    "sink_details": {"database_id": "db", "table": "rtl"},
+    "schema": {
+        "primary_key_fields": ["id"],
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "id", "path": ["id"], "type": "string"},
+            {"name": "tags", "path": ["tags"], "type": "strings"},
+            {"name": "word", "path": ["\u05e2"], "type": "string", "config": {"Mutex": True}},
+        ],
+    },
+}
+
+
+def test_right_to_left_strings_keep_their_place_in_json_text(browser: Any) -> None:  # noqa: F811
+    # the strings of a JSON text drawn as one run when they were right-to-left: a record whose
+    # Hebrew key held an Arabic value read as the value first, then the key, and a set of two
+    # Hebrew letters in reverse; each string's characters are put in an isolate of their own (<bdi>)
+    driver = browser
+    with browser_server() as server:
+        server.app.store.create_sink(RTL_SINK)
+        driver.get(server.url + "/ui/sources/rtl")
+        wait(driver, lambda d: rows_shown(d)[0] == "No rows stored yet.", "the source")
+        record = '{"id": "r1", "tags": ["\u05d0", "\u05d1"], "\u05e2": "\u0634"}'
+        by_id(driver, "records").send_keys(record)
+        by_id(driver, "send").click()
+        wait(driver, lambda d: text_of(d, "send-summary").startswith("1 of 1 record stored"), "the record stored")
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 1 of 1.", "the row")
+        # the paste's record: its key before its value, the set's first element before its second
+        key, value, first, second = driver.execute_script(DRAWN_AT, "#send-records pre.record-text", ["\u05e2", "\u0634", "\u05d0", "\u05d1"])
+        assert key < value and first < second, (key, value, first, second)
+        # the row's set, in the order stored
+        assert rows_shown(driver)[2][0][1] == '["\u05d0", "\u05d1"]'
+        first, second = driver.execute_script(DRAWN_AT, "#rows tbody tr td:nth-child(2)", ["\u05d0", "\u05d1"])
+        assert first < second, (first, second)

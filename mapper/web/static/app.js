@@ -81,6 +81,38 @@
     if (node) putText(node, text || "");
   }
 
+  // Right-to-left letters: Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan, Mandaic (U+0590-U+08FF),
+  // their presentation forms, and the astral right-to-left blocks (U+10800-U+10FFF, U+1E800-U+1EEFF).
+  var RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]|[\ud802\ud803\ud83a][\udc00-\udfff]|\ud83b[\udc00-\udeff]/;
+  var JSON_STRING = /"((?:[^"\\]|\\.)*)"/g;
+
+  // JSON text (a value, a record, a body) as nodes, each string's characters that hold a
+  // right-to-left letter in an isolate of their own (<bdi>): drawn as one run, the strings of a
+  // JSON text swapped places (a record whose Hebrew key held an Arabic value read as the value
+  // first, then the key; a set of two Hebrew words, its second first). Text with no such letter
+  // is one text node.
+  function jsonNodes(text) {
+    var raw = text === undefined || text === null ? "" : String(text);
+    var out = document.createDocumentFragment();
+    var at = 0;
+    if (RTL.test(raw)) {
+      JSON_STRING.lastIndex = 0;
+      for (var m = JSON_STRING.exec(raw); m !== null; m = JSON_STRING.exec(raw)) {
+        if (!RTL.test(m[1])) continue;
+        out.appendChild(document.createTextNode(safeText(raw.slice(at, m.index + 1))));
+        out.appendChild(el("bdi", null, m[1]));
+        at = m.index + m[0].length - 1;
+      }
+    }
+    out.appendChild(document.createTextNode(safeText(raw.slice(at))));
+    return out;
+  }
+
+  // putText() of JSON text: the same text again leaves the node (and a selection in it) as it is.
+  function putJson(node, text) {
+    if (node.textContent !== safeText(text)) clear(node).appendChild(jsonNodes(text));
+  }
+
   // A button busy with its request: marked so (aria-disabled) and deaf to clicks, but not
   // disabled, which would throw the keyboard's focus out of it and back to the top of the page.
   function setBusy(button, busy) {
@@ -775,8 +807,8 @@
         body.appendChild(el("tr", { "data-column": c.column },
           el("th", { scope: "row" }, c.column),
           el("td", { className: "path" }, c.path === null ? "" : c.path),
-          el("td", { className: "found kind-" + c.found.kind }, c.found.text),
-          el("td", { className: "stored" + (c.stored ? " kind-" + c.stored.kind : "") }, c.stored ? c.stored.text : ""),
+          el("td", { className: "found kind-" + c.found.kind }, jsonNodes(c.found.text)),
+          el("td", { className: "stored" + (c.stored ? " kind-" + c.stored.kind : "") }, jsonNodes(c.stored ? c.stored.text : "")),
           el("td", { className: "notes" }, notes)));
       });
     }
@@ -1054,7 +1086,7 @@
             el("th", { scope: "row" }, entry.name),
             el("td", { className: "path" }, entry.path),
             el("td", null, entry.type),
-            el("td", { className: "value" }, entry.config)));
+            el("td", { className: "value" }, jsonNodes(entry.config))));
         });
       }
       var url = location.origin + s.ingest_path;
@@ -1064,7 +1096,7 @@
       lines.push("--header 'Content-Type: application/json' \\");
       lines.push("--data-binary @records.json    # {\"records\": [{\"value\": {...}}, ...]}");
       setText("curl", lines.join("\n"));
-      setText("api-body", s.body_text);
+      putJson($("api-body"), s.body_text);
       // the list's refused count links to #last-refused: drawn after the page loaded, so the
       // browser found no such element to scroll to (once: a poll does not scroll the page back)
       if (!scrolled && location.hash.length > 1) {
@@ -1243,7 +1275,7 @@
     var wholeShown = Object.create(null);  // "key column" of each value shown whole (a row keeps its key, not its place)
 
     function cellOf(node, text, length, at, rowKey, column) {
-      node.appendChild(document.createTextNode(safeText(text)));
+      node.appendChild(jsonNodes(text));
       if (!length) return node;
       var key = rowKey + " " + column;
       var note = null;  // why the value could not be had whole (made when needed: a page may hold 27,500 cut values)
@@ -1276,7 +1308,7 @@
           }
           var focused = document.activeElement === button;
           var box = el("span", { className: "whole-value", tabindex: "0", role: "region",
-            "aria-label": safeText("The whole value of " + column + ", row " + (at + 1)) }, res.data.text);
+            "aria-label": safeText("The whole value of " + column + ", row " + (at + 1)) }, jsonNodes(res.data.text));
           clear(node).appendChild(box);
           wholeShown[key] = true;
           if (focused) box.focus();
@@ -1384,7 +1416,7 @@
         var item = el("li", { className: "record " + (ok ? "success" : "error"), id: "record-" + i },
           el("p", { className: "head" }, el("span", { className: "status status-" + (ok ? "success" : "error") }, label),
             " Record " + (i + 1) + (rec.line ? " (line " + rec.line + ")" : "")),
-          el("pre", { className: "record-text" }, rec.text || ""));
+          el("pre", { className: "record-text" }, jsonNodes(rec.text || "")));
         if (!ok) item.appendChild(el("p", { className: "answer" }, (rec.error_code ? rec.error_code + ": " : "Not sent: ") + rec.error_message));
         var errs = el("ul", { className: "errors" });
         (errors[i] || []).forEach(function (e) {
