@@ -191,3 +191,35 @@ def test_right_to_left_strings_keep_their_place_in_json_text(browser: Any) -> No
         assert rows_shown(driver)[2][0][1] == '["\u05d0", "\u05d1"]'
         first, second = driver.execute_script(DRAWN_AT, "#rows tbody tr td:nth-child(2)", ["\u05d0", "\u05d1"])
         assert first < second, (first, second)
+
+
+#: Holds the page's answers to the requests whose path matches ``arguments[0]`` until ``window.release()``: a slow network.
+HOLD = """
+    window.held = []; window.release = function () { window.held.splice(0).forEach(function (go) { go(); }); window.holding = false; };
+    window.holding = true; var real = window.fetch, pattern = new RegExp(%s);
+    window.fetch = function (path, init) {
+      if (!window.holding || !pattern.test(String(path))) return real(path, init);
+      return new Promise(function (resolve) { window.held.push(function () { resolve(real(path, init)); }); });
+    };
+"""
+
+
+def test_a_page_waiting_for_its_first_answer_says_it_is_loading(browser: Any) -> None:  # noqa: F811
+    # on a slow network the list was an empty table (as if no source existed) and a source's page
+    # an empty skeleton ("Source", "Status:", blank boxes, a Send records button) until the service answered
+    driver = browser
+    with browser_server() as server:
+        server.app.store.create_sink(SINK)
+        for page, pattern, shown in (("/ui/", "^/v2/sinks$", "sources"), (f"/ui/sources/{SID}", f"^/ui/api/sinks/{SID}$", "config-section")):
+            added = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HOLD % json.dumps(pattern)})
+            try:
+                driver.get(server.url + page)
+                wait(driver, lambda d: d.execute_script("return window.held.length") == 1, "the request held")
+                assert by_id(driver, "loading").is_displayed(), page
+                assert text_of(driver, "loading").startswith("Loading "), page
+                assert not by_id(driver, shown).is_displayed(), page
+                driver.execute_script("window.release()")
+                wait(driver, lambda d, shown=shown: by_id(d, shown).is_displayed() and not by_id(d, "loading").is_displayed(), "the page, loaded")
+            finally:
+                driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})
+        assert text_of(driver, "source-name") == SID

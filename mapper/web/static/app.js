@@ -432,6 +432,7 @@
       askCatalog().then(function () {
         return api("GET", "/v2/sinks", undefined, { sinks: "array" });
       }).then(function (res) {
+        $("loading").hidden = true;  // (the list, or why there is none: an empty table said nothing before)
         if (!res.ok) {  // said, and asked again: the list shown is the last one the service gave
           setText("load-error", serviceError(res));
           clearTimeout(timer);
@@ -449,6 +450,7 @@
         clearTimeout(timer);
         timer = later(refresh, creating ? creatingMs() : refreshMs());
       }).catch(function (err) {
+        $("loading").hidden = true;
         setText("load-error", "Cannot reach the service: " + err);
         clearTimeout(timer);
         timer = later(refresh, refreshMs());
@@ -994,6 +996,7 @@
   var SOURCE_SECTIONS = ["status-line", "config-section", "endpoint-section", "send-section", "rows-section"];
 
   function noSource(message) {
+    setText("loading", "");
     document.title = "No such source - mapper serve";
     setText("source-name", "No such source");
     setText("load-error", message);
@@ -1133,18 +1136,21 @@
           // 401 or 400, which stopped the page's refreshes for good, the error said over
           // details that no longer changed until a reload (a 401: asked again once a token is
           // given, see later())
+          setText("loading", "");
           setText("load-error", serviceError(res));
           timer = later(loadSink, refreshMs());
           return;
         }
         setText("load-error", "");
-        if (gone) {
+        if (gone || !$("loading").hidden) {  // (the first details, or a source created again: its sections shown)
           gone = false;
+          $("loading").hidden = true;
           SOURCE_SECTIONS.forEach(function (id) { $(id).hidden = false; });
         }
         showSink(res.data);
       }, function (err) {  // the service gone for a moment (restarted): said, and asked again
         if (seq !== sinkSeq) return;
+        setText("loading", "");
         setText("load-error", "Cannot reach the service: " + err);
         clearTimeout(timer);
         timer = later(loadSink, refreshMs());
