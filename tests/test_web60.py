@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.test_web_browser import ROOT, SEED, api, by_id, new_source, preview_shown, rows_shown, text_of, wait
+from tests.test_web_browser import ROOT, SEED, api, by_id, css, new_source, preview_shown, rows_shown, text_of, wait
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
@@ -165,6 +165,7 @@ RTL_SINK = {
             {"name": "id", "path": ["id"], "type": "string"},
             {"name": "tags", "path": ["tags"], "type": "strings"},
             {"name": "word", "path": ["\u05e2"], "type": "string", "config": {"Mutex": True}},
+            {"name": "deep", "path": ["\u05e9", "\u05ea"], "type": "string"},
         ],
     },
 }
@@ -173,7 +174,8 @@ RTL_SINK = {
 def test_right_to_left_strings_keep_their_place_in_json_text(browser: Any) -> None:  # noqa: F811
     # the strings of a JSON text drawn as one run when they were right-to-left: a record whose
     # Hebrew key held an Arabic value read as the value first, then the key, and a set of two
-    # Hebrew letters in reverse; each string's characters are put in an isolate of their own (<bdi>)
+    # Hebrew letters in reverse, a path of two Hebrew keys its second key first; each string's (each
+    # key's) characters are put in an isolate of their own (<bdi>)
     driver = browser
     with browser_server() as server:
         server.app.store.create_sink(RTL_SINK)
@@ -190,6 +192,10 @@ def test_right_to_left_strings_keep_their_place_in_json_text(browser: Any) -> No
         # the row's set, in the order stored
         assert rows_shown(driver)[2][0][1] == '["\u05d0", "\u05d1"]'
         first, second = driver.execute_script(DRAWN_AT, "#rows tbody tr td:nth-child(2)", ["\u05d0", "\u05d1"])
+        assert first < second, (first, second)
+        # a path of two Hebrew keys, in dot notation: its first key first
+        assert [e.text for e in css(driver, "#definition tbody td.path")][3] == "\u05e9.\u05ea"
+        first, second = driver.execute_script(DRAWN_AT, "#definition tbody tr:nth-child(4) td.path", ["\u05e9", "\u05ea"])
         assert first < second, (first, second)
 
 

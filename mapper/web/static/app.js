@@ -85,6 +85,8 @@
   // their presentation forms, and the astral right-to-left blocks (U+10800-U+10FFF, U+1E800-U+1EEFF).
   var RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]|[\ud802\ud803\ud83a][\udc00-\udfff]|\ud83b[\udc00-\udeff]/;
   var JSON_STRING = /"((?:[^"\\]|\\.)*)"/g;
+  // a key of a path in dot notation (data.aircraftId, "a.b".c, $.data.lat): quoted, or the characters between dots
+  var PATH_KEY = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
 
   // JSON text (a value, a record, a body) as nodes, each string's characters that hold a
   // right-to-left letter in an isolate of their own (<bdi>): drawn as one run, the strings of a
@@ -92,16 +94,30 @@
   // first, then the key; a set of two Hebrew words, its second first). Text with no such letter
   // is one text node.
   function jsonNodes(text) {
+    return isolated(text, JSON_STRING);
+  }
+
+  // A path in dot notation as nodes, each key holding a right-to-left letter in an isolate of its
+  // own: the path of two Hebrew keys read as the second key first.
+  function pathNodes(text) {
+    return isolated(text, PATH_KEY);
+  }
+
+  // ``text`` as nodes, each part ``pattern`` finds (its first group, else its second) that holds a
+  // right-to-left letter in a <bdi>; everything through safeText().
+  function isolated(text, pattern) {
     var raw = text === undefined || text === null ? "" : String(text);
     var out = document.createDocumentFragment();
     var at = 0;
     if (RTL.test(raw)) {
-      JSON_STRING.lastIndex = 0;
-      for (var m = JSON_STRING.exec(raw); m !== null; m = JSON_STRING.exec(raw)) {
-        if (!RTL.test(m[1])) continue;
-        out.appendChild(document.createTextNode(safeText(raw.slice(at, m.index + 1))));
-        out.appendChild(el("bdi", null, m[1]));
-        at = m.index + m[0].length - 1;
+      pattern.lastIndex = 0;
+      for (var m = pattern.exec(raw); m !== null; m = pattern.exec(raw)) {
+        var part = m[1] !== undefined ? m[1] : m[2];
+        if (!RTL.test(part)) continue;
+        var from = m.index + (m[1] !== undefined ? 1 : 0);
+        out.appendChild(document.createTextNode(safeText(raw.slice(at, from))));
+        out.appendChild(el("bdi", null, part));
+        at = from + part.length;
       }
     }
     out.appendChild(document.createTextNode(safeText(raw.slice(at))));
@@ -808,7 +824,7 @@
         });
         body.appendChild(el("tr", { "data-column": c.column },
           el("th", { scope: "row" }, c.column),
-          el("td", { className: "path" }, c.path === null ? "" : c.path),
+          el("td", { className: "path" }, pathNodes(c.path)),
           el("td", { className: "found kind-" + c.found.kind }, jsonNodes(c.found.text)),
           el("td", { className: "stored" + (c.stored ? " kind-" + c.stored.kind : "") }, jsonNodes(c.stored ? c.stored.text : "")),
           el("td", { className: "notes" }, notes)));
@@ -1087,7 +1103,7 @@
         s.definition.forEach(function (entry) {
           body.appendChild(el("tr", null,
             el("th", { scope: "row" }, entry.name),
-            el("td", { className: "path" }, entry.path),
+            el("td", { className: "path" }, pathNodes(entry.path)),
             el("td", null, entry.type),
             el("td", { className: "value" }, jsonNodes(entry.config))));
         });
@@ -1427,12 +1443,12 @@
         var errs = el("ul", { className: "errors" });
         (errors[i] || []).forEach(function (e) {
           errs.appendChild(el("li", { className: "error" },
-            el("code", { className: "path" }, e.path || "(the record)"),
+            el("code", { className: "path" }, pathNodes(e.path || "(the record)")),
             e.column ? " column " + e.column : "", " - ", e.reason));
         });
         (warnings[i] || []).forEach(function (w) {
           errs.appendChild(el("li", { className: "warning" },
-            el("code", { className: "path" }, w.path || ""), w.column ? " column " + w.column : "", " - ", w.reason));
+            el("code", { className: "path" }, pathNodes(w.path || "")), w.column ? " column " + w.column : "", " - ", w.reason));
         });
         if (errs.childNodes.length) item.appendChild(errs);
         list.appendChild(item);
