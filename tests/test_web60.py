@@ -229,3 +229,31 @@ def test_a_page_waiting_for_its_first_answer_says_it_is_loading(browser: Any) ->
             finally:
                 driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})
         assert text_of(driver, "source-name") == SID
+
+
+def test_many_column_mappings_are_shown_folded_with_their_count(browser: Any) -> None:  # noqa: F811
+    # a source of 1,990 columns drew 1,990 rows of mappings first: the ingest endpoint and Send
+    # records were some 60,000 px down the page
+    driver = browser
+    wide = {
+        "name": "wide",
+        "sink_details": {"database_id": "db", "table": "wide"},
+        "schema": {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}] + [{"name": f"c{i}", "path": [f"c{i}"], "type": "int"} for i in range(150)],
+        },
+    }
+    with browser_server() as server:
+        server.app.store.create_sink(wide)
+        server.app.store.create_sink(SINK)
+        driver.get(server.url + "/ui/sources/wide")
+        wait(driver, lambda d: text_of(d, "mappings-title") == "Column mappings (151)", "the mappings' count")
+        assert driver.execute_script("return document.getElementById('mappings').open") is False
+        assert driver.execute_script("return document.getElementById('endpoint').getBoundingClientRect().top") < 1000
+        by_id(driver, "mappings-title").click()  # (opened, and kept so by the refreshes)
+        wait(driver, lambda d: len(css(d, "#definition tbody tr")) == 151 and css(d, "#definition tbody tr")[150].is_displayed(), "the mappings, opened")
+        # a source of a few columns shows them at once
+        driver.get(server.url + f"/ui/sources/{SID}")
+        wait(driver, lambda d: text_of(d, "mappings-title") == "Column mappings (14)", "the seed's mappings")
+        assert driver.execute_script("return document.getElementById('mappings').open") is True

@@ -1047,6 +1047,7 @@
     // moved (records flowing in), they took a selection (a last error being copied) with them.
     var configRows = Object.create(null);  // term -> its <dd>
     var shownDefinition = null;  // the definition's entries drawn, as JSON text
+    var MANY_MAPPINGS = 100;  // more column mappings than this are shown folded
 
     function row(term, value, id) {
       var dd = configRows[term];
@@ -1098,6 +1099,11 @@
       row("Last records refused", s.last_refused ? at(s.last_refused_at, s.last_refused) : "none", "last-refused");  // (the list's refused count links here)
       var definition = JSON.stringify(s.definition);
       if (definition !== shownDefinition) {  // (drawn again only when it changed)
+        // a table of many columns (1,990: 60,000 px of mappings) is shown folded, its count said,
+        // when first drawn: the ingest endpoint and Send records were far below it (a reader's
+        // opening or folding it is kept)
+        if (shownDefinition === null && s.definition.length > MANY_MAPPINGS) $("mappings").open = false;
+        setText("mappings-title", "Column mappings (" + COUNT.format(s.definition.length) + ")");
         shownDefinition = definition;
         var body = clear($("definition").tBodies[0]);
         s.definition.forEach(function (entry) {
