@@ -16,30 +16,21 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sinks import column, id_sink
 
 import mapper
 from mapper import writers
 
-SINK = {
-    "name": "t",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-    "schema": {
-        "type": "json",
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "n", "path": ["n"], "type": "int"},
-            {"name": "dec", "path": ["dec"], "type": "decimal", "config": {"Scale": 2}},
-            {"name": "b", "path": ["b"], "type": "bool"},
-            {"name": "s", "path": ["s"], "type": "string", "config": {"Mutex": True}},
-            {"name": "ss", "path": ["ss"], "type": "strings"},
-            {"name": "is", "path": ["is"], "type": "ids"},
-            {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "ms"}},
-            {"name": "di", "path": ["di"], "type": "dateInt"},
-        ],
-    },
-}
+SINK = id_sink(
+    column("n", "int"),
+    column("dec", "decimal", Scale=2),
+    column("b", "bool"),
+    column("s", "string", Mutex=True),
+    column("ss", "strings"),
+    column("is", "ids"),
+    column("ts", "timestamp", Unit="ms", Granularity="ms"),
+    column("di", "dateInt"),
+)
 RECORDS = [
     {"id": 1, "n": 5, "dec": "1.25", "b": True, "s": "x", "ss": ["a", "b"], "is": [1, 2], "ts": 1000, "di": "2022-01-02"},
     {"id": 2, "n": None, "dec": None, "b": None, "s": None, "ts": None},

@@ -19,24 +19,11 @@ from itertools import chain, repeat
 from typing import Any, Iterator
 
 import pytest
+from sinks import column, id_sink
 
 import mapper
 
-SINK = {
-    "name": "t",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-    "schema": {
-        "type": "json",
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "n", "path": ["data", "n"], "type": "int"},
-            {"name": "dec", "path": ["dec"], "type": "decimal", "config": {"Scale": 2}},
-            {"name": "s", "path": ["s"], "type": "string", "config": {"Mutex": True}},
-        ],
-    },
-}
+SINK = id_sink(column("n", "int", path=["data", "n"]), column("dec", "decimal", Scale=2), column("s", "string", Mutex=True))
 
 
 @pytest.fixture(scope="module")

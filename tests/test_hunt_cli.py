@@ -15,21 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sinks import column, id_sink
 
 from mapper.cli import main
 from tests.cli_inproc import run_main
 
 ROOT = Path(__file__).parents[1]
-SINK = {
-    "name": "t",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-    "schema": {
-        "type": "json",
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
-    },
-}
+SINK = id_sink(column("n", "int"))
 #: two good records, one refused (``n`` not an int)
 RECORDS = b'{"id": 1, "n": 2}\n{"id": 2, "n": "x"}\n{"id": 3}\n'
 #: a file name whose byte 0xff is not UTF-8: os.fsdecode makes it U+DCFF

@@ -8,29 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sinks
 
 import mapper
 from mapper.cli import main
 from tests.cli_inproc import run_main
 
 ROOT = Path(__file__).parents[1]
-SINK = {
-    "name": "t",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-    "schema": {
-        "type": "json",
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "i", "path": ["i"], "type": "int"},
-            {"name": "t", "path": ["t"], "type": "timestamp"},
-            {"name": "b", "path": ["b"], "type": "bool"},
-            {"name": "ss", "path": ["ss"], "type": "strings"},
-            {"name": "is", "path": ["is"], "type": "ids"},
-        ],
-    },
-}
+SINK = sinks.id_sink(
+    sinks.column("i", "int"), sinks.column("t", "timestamp"), sinks.column("b", "bool"), sinks.column("ss", "strings"), sinks.column("is", "ids")
+)
 
 
 @pytest.fixture
