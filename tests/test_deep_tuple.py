@@ -19,22 +19,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from sinks import column, id_sink
 
 from mapper.engine import pyjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from depths import read_here  # noqa: E402
 
-SINK = {
-    "name": "t",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-    "schema": {
-        "type": "json",
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
-    },
-}
+SINK = id_sink(column("s", "string"))
 
 CHILD = r"""
 import json, sys

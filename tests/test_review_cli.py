@@ -9,19 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sinks import column, id_sink
 
 from tests.cli_inproc import run_main
 
-SINK = {
-    "name": "t",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-    "schema": {
-        "type": "json",
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "i", "path": ["i"], "type": "int"}],
-    },
-}
+SINK = id_sink(column("i", "int"))
 RECORDS = b'{"id":1,"i":2}\n{"id":2,"i":"x"}\n{"id":3,"i":4}\n'
 
 

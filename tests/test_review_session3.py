@@ -6,19 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from sinks import column, id_sink
 
 from mapper.engine import reader
 
-_SINK = {
-    "name": "t",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-    "schema": {
-        "type": "json",
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
-    },
-}
+_SINK = id_sink(column("n", "int"))
 
 
 def test_values_on_one_line_read_in_linear_time() -> None:
