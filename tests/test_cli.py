@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sinks
 
 import mapper
 from tests.cli_inproc import run_main, run_process
@@ -64,21 +65,15 @@ def good(i: int, **over: Any) -> bytes:
 # ---------------------------------------------------------------------------------------
 # Fixture files, written once per session
 
-SINK = {
-    "name": "cli_test",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "cli_test"},
-    "schema": {
-        "type": "json",
-        "primary_key_fields": ["id"],
-        "allow_missing_fields": False,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "string"},
-            {"name": "n", "path": ["n"], "type": "int", "config": {"Min": 0, "Max": 1000}},
-            {"name": "price", "path": ["price"], "type": "decimal", "config": {"Scale": 2}},
-            {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Unit": "s", "Granularity": "s"}},
-        ],
-    },
-}
+SINK = sinks.sink(
+    sinks.column("id", "string"),
+    sinks.column("n", "int", Min=0, Max=1000),
+    sinks.column("price", "decimal", Scale=2),
+    sinks.column("ts", "timestamp", Unit="s", Granularity="s"),
+    name="cli_test",
+    primary_key_fields=["id"],
+    allow_missing=False,
+)
 
 HOSTILE_KEY = "]); __import__('os').system('echo pwned') #"
 HOSTILE_KEY2 = "\"\"\"; import os; os.system('echo pwned2') #'''\n"
@@ -152,20 +147,14 @@ def f(tmp_path_factory: pytest.TempPathFactory) -> Files:
     fs.bare_records = d / "bare.ndjson"
     fs.bare_records.write_bytes(b'{"a": "x", "b": 1, "c": 10}\n{"a": "y", "b": 2}\n')
 
-    hostile = {
-        "name": "hostile",
-        "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "hostile"},
-        "schema": {
-            "type": "json",
-            "primary_key_fields": ["id"],
-            "allow_missing_fields": False,
-            "definition": [
-                {"name": "id", "path": ["id"], "type": "string"},
-                {"name": "v", "path": ["data", HOSTILE_KEY], "type": "int"},
-                {"name": "w", "path": [HOSTILE_KEY2], "type": "string"},
-            ],
-        },
-    }
+    hostile = sinks.sink(
+        sinks.column("id", "string"),
+        sinks.column("v", "int", path=["data", HOSTILE_KEY]),
+        sinks.column("w", "string", path=[HOSTILE_KEY2]),
+        name="hostile",
+        primary_key_fields=["id"],
+        allow_missing=False,
+    )
     fs.hostile = d / "hostile.json"
     fs.hostile.write_text(json.dumps(hostile))
     fs.hostile_records = d / "hostile.ndjson"
@@ -1171,15 +1160,7 @@ def test_ignore_warning_with_workers_keeps_the_first_of_the_other_warnings(tmp_p
     # one process left ignored warnings out as they came; the workers' path silenced the
     # merged report afterwards, when its kept warnings were the first 1,000 of every
     # kind: 1,000 kept in one process, 0 with --workers 2 (found by review)
-    sink = {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "n", "path": ["n"], "type": "int"},
-            {"name": "tags", "path": ["tags"], "type": "strings"},
-        ],
-    }
+    sink = sinks.id_schema(sinks.column("n", "int"), sinks.column("tags", "strings"))
     sink_path = tmp_path / "sink.json"
     sink_path.write_text(json.dumps(sink))
     lines = [json.dumps({"id": i, "n": 1.5}) for i in range(3000)] + [json.dumps({"id": 3000 + i, "tags": "a,b"}) for i in range(3000)]
@@ -1272,13 +1253,7 @@ def test_explain_and_check_quote_primary_key_fields_so_a_name_stays_on_its_line(
     for name, said in (("k\nprint(1)", "'k\\nprint(1)'"), ("a|b", "'a|b'")):
         sink = tmp_path / "s.json"
         sink.write_text(
-            json.dumps(
-                {
-                    "primary_key_fields": [name],
-                    "allow_missing_fields": True,
-                    "definition": [{"name": name, "path": ["p0"], "type": "string"}, {"name": "v", "path": ["p1"], "type": "string"}],
-                }
-            )
+            json.dumps(sinks.schema(sinks.column(name, "string", path=["p0"]), sinks.column("v", "string", path=["p1"]), primary_key_fields=[name]))
         )
         explain = run("explain", sink)
         assert explain.returncode == EXIT_OK
@@ -1292,15 +1267,7 @@ def test_the_text_report_cuts_a_long_path_in_its_headers(tmp_path: Path) -> None
     # (a bug hunt) a 3 KB JMESPath path was printed whole in each group's header; the JSON report keeps it whole
     path = "b || '" + "x" * 3000 + "'"
     sink = tmp_path / "s.json"
-    sink.write_text(
-        json.dumps(
-            {
-                "primary_key_fields": ["k"],
-                "allow_missing_fields": True,
-                "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": path, "type": "int"}],
-            }
-        )
-    )
+    sink.write_text(json.dumps(sinks.schema(sinks.column("k", "string"), sinks.column("v", "int", path=path), primary_key_fields=["k"])))
     records = tmp_path / "r.ndjson"
     records.write_bytes(b'{"k": "x", "b": "zz"}\n')
     for group in ("column", "record"):

@@ -10,19 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sinks
 
 from mapper.cli import main
 
-SINK = {
-    "name": "edges",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "edges"},
-    "schema": {
-        "type": "json",
-        "primary_key_fields": ["id"],
-        "allow_missing_fields": False,
-        "definition": [{"name": "id", "path": ["id"], "type": "string"}, {"name": "n", "path": ["n"], "type": "int"}],
-    },
-}
+SINK = sinks.sink(sinks.column("id", "string"), sinks.column("n", "int"), name="edges", primary_key_fields=["id"], allow_missing=False)
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: Any) -> tuple[int, str, str]:

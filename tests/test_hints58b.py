@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sinks
 from cli_inproc import run_main
 
 ROOT = Path(__file__).parents[1]
@@ -21,20 +22,14 @@ SAID = "the sink and the records may not belong together"
 
 
 def _sink(allow_missing: bool = False) -> dict[str, Any]:
-    return {
-        "name": "trips",
-        "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "trips"},
-        "schema": {
-            "type": "json",
-            "primary_key_fields": ["trip_id"],
-            "allow_missing_fields": allow_missing,
-            "definition": [
-                {"name": "trip_id", "path": ["id"], "type": "string"},
-                {"name": "city", "path": ["data", "city"], "type": "string"},
-                {"name": "fare", "path": ["fare"], "type": "int"},
-            ],
-        },
-    }
+    return sinks.sink(
+        sinks.column("trip_id", "string", path=["id"]),
+        sinks.column("city", "string", path=["data", "city"]),
+        sinks.column("fare", "int"),
+        name="trips",
+        primary_key_fields=["trip_id"],
+        allow_missing=allow_missing,
+    )
 
 
 #: Records of another feed: "hex" in all 5, "alt" in 4, "squawk" in 2, and "id", which the identity reads.

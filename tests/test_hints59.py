@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from cli_inproc import run_main
+from sinks import column, sink
 
 import mapper.commands
 
@@ -106,16 +107,7 @@ def test_records_and_sink_swapped_read_no_records_file_whole(tmp_path: Path, mon
 
 
 def _sink_doc(path: Any) -> dict[str, Any]:
-    return {
-        "name": "s",
-        "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-        "schema": {
-            "type": "json",
-            "primary_key_fields": ["k"],
-            "allow_missing_fields": True,
-            "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": path, "type": "string"}],
-        },
-    }
+    return sink(column("k", "string"), column("v", "string", path=path), name="s", table="t", primary_key_fields=["k"])
 
 
 @pytest.mark.parametrize(("given", "meant"), [("a.my key", 'a."my key"'), ("my key", '"my key"'), ("a.my key.b", 'a."my key".b')])

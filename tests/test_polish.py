@@ -9,21 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sinks
 
 import mapper
 from mapper.cli import main
 from mapper.errors import OptionError
 
-SINK = {
-    "name": "polish",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "polish"},
-    "schema": {
-        "type": "json",
-        "primary_key_fields": ["id"],
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "int"}],
-    },
-}
+SINK = sinks.sink(sinks.column("id", "int"), name="polish", primary_key_fields=["id"])
 
 
 #: A value nested deeper than msgspec decodes (a document holding it is read a level at a time).
