@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+import sinks
 
 import mapper
 from mapper.cli import main
@@ -350,20 +351,9 @@ def test_records_with_one_identity_are_one_row_each_as_the_readme_says() -> None
     no error (a re-send updates), and numpy.unique(batch.ids, return_counts=True) finds them."""
     import numpy as np
 
-    sink = {
-        "name": "s",
-        "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-        "schema": {
-            "type": "json",
-            "primary_key_fields": ["k"],
-            "allow_missing_fields": True,
-            "definition": [
-                {"name": "k", "path": ["k"], "type": "string"},
-                {"name": "n", "path": ["n"], "type": "int"},
-                {"name": "tags", "path": ["t"], "type": "strings"},
-            ],
-        },
-    }
+    sink = sinks.sink(
+        sinks.column("k", "string"), sinks.column("n", "int"), sinks.column("tags", "strings", path=["t"]), name="s", table="t", primary_key_fields=["k"]
+    )
     m = mapper.Mapper(mapper.load_sink(sink))
     batch = m.map([{"k": "a", "n": 1, "t": ["x"]}, {"k": "b", "n": 2}, {"k": "a", "n": 3, "t": ["y"]}])
     assert len(batch) == 3 and not batch.report.errors and not batch.report.warnings

@@ -7,23 +7,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sinks
 
 import mapper
 from mapper import Store
 
-SETS = {
-    "name": "sets",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "sets"},
-    "schema": {
-        "primary_key_fields": ["k"],
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "k", "path": ["k"], "type": "string"},
-            {"name": "nums", "path": ["nums"], "type": "ids"},
-            {"name": "tags", "path": ["tags"], "type": "strings"},
-        ],
-    },
-}
+SETS = sinks.sink(
+    sinks.column("k", "string"), sinks.column("nums", "ids"), sinks.column("tags", "strings"), name="sets", schema_type=None, primary_key_fields=["k"]
+)
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from typing import Any, Iterator
 
 import orjson
 from depths import REFUSED_EVERYWHERE, read_here
+from sinks import column, sink
 from test_send_serve import SINK, SINK_ID, aircraft, fold, request, rows_in, serving
 
 import mapper
@@ -31,24 +32,18 @@ ROOT = Path(__file__).resolve().parents[1]
 UNLIMITED = Limits(1e9, 1e12)
 
 #: A sink with every way of writing: replace, sets (accumulated), signed, and a bool a missing value clears.
-SETS = {
-    "name": "sets",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-    "schema": {
-        "type": "json",
-        "id_field": "pk",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "pk", "path": ["pk"], "type": "id"},
-            {"name": "tags", "path": ["tags"], "type": "strings"},
-            {"name": "nums", "path": ["nums"], "type": "ids"},
-            {"name": "s", "path": ["s"], "type": "string"},
-            {"name": "sib", "path": ["sib"], "type": "signedIntBoolKey"},
-            {"name": "n", "path": ["n"], "type": "int"},
-            {"name": "b", "path": ["b"], "type": "bool"},
-        ],
-    },
-}
+SETS = sink(
+    column("pk", "id"),
+    column("tags", "strings"),
+    column("nums", "ids"),
+    column("s", "string"),
+    column("sib", "signedIntBoolKey"),
+    column("n", "int"),
+    column("b", "bool"),
+    name="sets",
+    table="t",
+    id_field="pk",
+)
 
 
 def post(server: Any, path: str, body: bytes) -> tuple[int, Any]:

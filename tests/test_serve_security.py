@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 import orjson
 import pytest
+import sinks
 from test_serve_http import raw
 from test_web import request, ui_server
 
@@ -241,16 +242,7 @@ def test_hostile_keys_and_values_reach_the_pages_only_as_json_and_the_pages_are_
     from mapper.web import load_assets
 
     assets = load_assets()
-    sink = {
-        "name": "hostile",
-        "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-        "schema": {
-            "type": "json",
-            "primary_key_fields": ["id"],
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "string"}, {"name": "s", "path": [HOSTILE, "x"], "type": "string"}],
-        },
-    }
+    sink = sinks.sink(sinks.column("id", "string"), sinks.column("s", "string", path=[HOSTILE, "x"]), name="hostile", table="t", primary_key_fields=["id"])
     with serving() as server:
         assert request(server, "POST", "/v1/sinks", sink)[0] == 200
         status, _, answer = request(server, "POST", "/v2/sinks/hostile", {"records": [{"value": {"id": HOSTILE, HOSTILE: {"x": HOSTILE}}}]})

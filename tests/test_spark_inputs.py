@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sinks import id_sink
 
 import mapper
 from mapper import spark as ms
@@ -24,11 +25,7 @@ from tests import test_spark
 
 spark = test_spark.spark  # the session fixture: one SparkSession (one JVM) for this module and test_spark's
 
-SINK = {
-    "name": "s",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-    "schema": {"type": "json", "id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]},
-}
+SINK = id_sink(name="s", table="t")
 RECORDS = b"".join(b'{"id": %d}\n' % i for i in range(20))
 
 

@@ -7,21 +7,13 @@ import socket
 from pathlib import Path
 
 import pytest
+from sinks import column, id_sink
 
 import mapper
 from tests.cli_inproc import run_main
 from tests.test_send_faults import endpoint
 
-SINK = {
-    "name": "s",
-    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-    "schema": {
-        "type": "json",
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "v", "path": ["v"], "type": "int"}],
-    },
-}
+SINK = id_sink(column("v", "int"), name="s", table="t")
 # 7 of 10 records fail
 SEVEN_BAD = b"".join(b'{"id": %d, "v": %s}\n' % (i, b'"x"' if i < 7 else b"1") for i in range(10))
 
