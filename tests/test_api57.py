@@ -10,21 +10,14 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
+from sinks import column, id_schema
 
 import mapper
 from mapper.endpoint import Limits
 from mapper.serve import App, Server
 from mapper.store import Store
 
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "n", "path": ["n"], "type": "int"},
-        {"name": "s", "path": ["s"], "type": "string"},
-    ],
-}
+SINK = id_schema(column("n", "int"), column("s", "string"))
 M = mapper.compile_sink(json.dumps(SINK))
 RECORDS = [{"id": 1, "n": 1, "s": "a"}, {"id": 2, "n": 2, "s": "b"}]
 URL = "http://127.0.0.1:9/v2/sinks/x"
@@ -249,15 +242,7 @@ def test_a_sink_details_key_that_is_no_string_is_one_warning() -> None:
 
 # --- records changed after they are yielded (docs/python-api.md, next to iterables) ------------------
 
-NESTED = mapper.compile_sink(
-    json.dumps(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "v", "path": ["d", "v"], "type": "int"}],
-        }
-    )
-)
+NESTED = mapper.compile_sink(json.dumps(id_schema(column("v", "int", path=["d", "v"]))))
 
 
 def _refilled(n: int, fresh: bool = False) -> Any:

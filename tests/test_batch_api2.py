@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sinks import column, id_schema, schema
 
 import mapper
 from mapper.batch import Strings, concat_batches
@@ -21,20 +22,17 @@ from tests.cli_inproc import run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SINK = {
-    "primary_key_fields": ["k"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "string"},
-        {"name": "n", "path": ["n"], "type": "int"},
-        {"name": "s", "path": ["s"], "type": "string", "config": {"Mutex": True}},
-        {"name": "tags", "path": ["tags"], "type": "strings"},
-        {"name": "ids", "path": ["ids"], "type": "ids"},
-        {"name": "d", "path": ["d"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Granularity": "s"}},
-        {"name": "b", "path": ["b"], "type": "bool"},
-    ],
-}
+SINK = schema(
+    column("k", "string"),
+    column("n", "int"),
+    column("s", "string", Mutex=True),
+    column("tags", "strings"),
+    column("ids", "ids"),
+    column("d", "decimal", Scale=2),
+    column("ts", "timestamp", Granularity="s"),
+    column("b", "bool"),
+    primary_key_fields=["k"],
+)
 
 
 def _record(i: int) -> dict[str, Any]:
@@ -314,7 +312,7 @@ def test_zero_row_batches_to_pandas_and_polars_keep_their_columns(m: mapper.Mapp
 
 
 def test_a_batch_of_no_columns_slices_compares_and_converts() -> None:
-    mz = mapper.compile_sink(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}))
+    mz = mapper.compile_sink(json.dumps(id_schema()))
     batch = mz.map([{"id": i} for i in range(5)])
     assert batch.columns == {}
     assert batch[1:3].to_rows() == [{"_id": 1}, {"_id": 2}] and batch[1:3].record_index.tolist() == [1, 2]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from sinks import column, id_schema, schema
 
 import mapper
 from mapper.endpoint import body_size, encode_body
@@ -216,13 +217,7 @@ def test_a_count_is_read_in_the_same_hold_of_the_lock_as_its_judging(count: str)
 def test_dicts_json_has_a_text_for_are_taken_though_orjson_does_not_write_them():
     # refused as invalid_json: a lone surrogate (JSON escapes it; stored as U+FFFD) and an
     # integer beyond 64 bits in an unmapped field (the service decodes it as a float64)
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
-        }
-    )
+    m = mapper.compile_sink(id_schema(column("s", "string")))
     b = mapper.Batcher(m)
     records = [{"id": 1, "s": "a\ud800"}, {"id": 2, "other": 2**70}, {"id": 3, "other": [2**70, {"x": "\udc00"}]}]
     verdicts = [b.add(r) for r in records]
@@ -487,7 +482,7 @@ def test_threads_adding_while_another_closes_lose_nothing_and_get_each_body_once
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-TINY = {"primary_key_fields": ["id"], "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "string"}]}
+TINY = schema(column("id", "string"), primary_key_fields=["id"])
 
 
 def greedy(sizes: list[int], max_records: int, max_bytes: int) -> list[list[int]]:
@@ -552,18 +547,7 @@ def test_the_batcher_sends_what_check_reads_and_refuses_what_it_refuses():
     # orjson writes enums, UUIDs, datetimes and dataclasses its own way; check and map refuse
     # them (no JSON form). The batcher agreed with neither: it sent them changed (a NaN enum
     # as null, clearing the int), and refused a numpy float64 (a float) that check takes.
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [
-                {"name": "id", "path": ["id"], "type": "id"},
-                {"name": "s", "path": ["s"], "type": "string"},
-                {"name": "i", "path": ["i"], "type": "int"},
-                {"name": "d", "path": ["d"], "type": "decimal", "config": {"Scale": 2}},
-            ],
-        }
-    )
+    m = mapper.compile_sink(id_schema(column("s", "string"), column("i", "int"), column("d", "decimal", Scale=2)))
     mapped_odd = [
         {"id": 1, "s": datetime.datetime(2020, 1, 1)},
         {"id": 2, "i": Color.NAN},
@@ -693,15 +677,7 @@ def test_a_mapping_is_sent_as_check_and_map_read_it_through_its_get() -> None:
     # text from items(): it raised KeyError, or sent a value check had not judged
     from collections.abc import Mapping
 
-    sink = {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "v", "path": ["v"], "type": "int"},
-            {"name": "s", "path": ["d", "s"], "type": "string"},
-        ],
-    }
+    sink = id_schema(column("v", "int"), column("s", "string", path=["d", "s"]))
 
     class Refusing(Mapping):  # lists "v" but cannot give it
         def __init__(self, data: dict[str, Any]) -> None:

@@ -7,21 +7,11 @@ as text is said as its text writes it, by both."""
 from __future__ import annotations
 
 import pytest
+from sinks import column, id_schema
 
 import mapper
 
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "d", "path": ["d"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "i", "path": ["i"], "type": "int"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "ts", "path": ["ts"], "type": "timestamp"},
-        {"name": "n", "path": ["n"], "type": "ids"},
-    ],
-}
+SINK = id_schema(column("d", "decimal", Scale=2), column("i", "int"), column("s", "string"), column("ts", "timestamp"), column("n", "ids"))
 
 RECORDS = [
     {"id": 1, "d": 1e-6},
