@@ -19,21 +19,14 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sinks import column, id_sink
 
 import mapper
 from mapper.cli import main
 from mapper.engine.reader import HEAD_SIZE, format_of
 from mapper.web import paste_records
 
-SINK = {
-    "name": "keys",
-    "sink_details": {"database_id": "d", "table": "t"},
-    "schema": {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
-    },
-}
+SINK = id_sink(column("n", "int"), name="keys", table="t", database_id="d", schema_type=None)
 R1, R2 = {"id": 1, "n": 10}, {"id": 2, "n": 20}
 ROWS = [{"_id": 1, "n": 10}, {"_id": 2, "n": 20}]
 AWS = {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "s3": {"object": {"key": "a"}}}]}

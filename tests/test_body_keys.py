@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sinks import column, id_sink
 
 import mapper
 from mapper.endpoint import ServiceError, parse_body
@@ -21,15 +22,7 @@ from mapper.send import Resume, read_records
 from mapper.store import Store
 from mapper.web import paste_records
 
-SINK = {
-    "name": "keys",
-    "sink_details": {"database_id": "d", "table": "t"},
-    "schema": {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
-    },
-}
+SINK = id_sink(column("n", "int"), name="keys", table="t", database_id="d", schema_type=None)
 
 
 def rec(i: int) -> str:

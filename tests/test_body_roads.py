@@ -29,24 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sinks import column, id_sink
 
 import mapper
 from mapper.cli import main
 from mapper.engine.reader import is_body
 
-SINK = {
-    "name": "roads",
-    "sink_details": {"database_id": "d", "table": "t"},
-    "schema": {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "n", "path": ["n"], "type": "int"},
-            {"name": "s", "path": ["s"], "type": "string"},
-        ],
-    },
-}
+SINK = id_sink(column("n", "int"), column("s", "string"), name="roads", table="t", database_id="d", schema_type=None)
 M = mapper.compile_sink(SINK)
 R1, R2 = {"id": 1, "n": 10}, {"id": 2, "n": 20}
 PAD = {"id": 3, "n": 1, "s": "x" * 70_000}  # past the 64 KiB head

@@ -19,6 +19,7 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sinks import column, id_schema, id_sink
 
 import mapper
 from mapper._version import DISTRIBUTION
@@ -27,20 +28,15 @@ from mapper.engine.fast import _BYTE_RE, _IDX_RE, FastPath
 from mapper.tiers import TIERS
 from mapper.types import REGISTRY, TYPES, ColumnType
 
-SINK = {
-    "name": "planes",
-    "sink_details": {"database_id": "00000000-0000-0000-0000-000000000000", "table": "t"},
-    "schema": {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "alt", "path": ["data", "alt"], "type": "int"},
-            {"name": "lat", "path": ["data", "lat"], "type": "decimal", "config": {"Scale": 2}},
-            {"name": "call", "path": ["call"], "type": "string"},
-        ],
-    },
-}
+SINK = id_sink(
+    column("alt", "int", path=["data", "alt"]),
+    column("lat", "decimal", path=["data", "lat"], Scale=2),
+    column("call", "string"),
+    name="planes",
+    table="t",
+    database_id="00000000-0000-0000-0000-000000000000",
+    schema_type=None,
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -331,7 +327,7 @@ def test_overlapping_runs_on_threads_keep_the_collector_off_until_the_last_ends(
         return None, mapper.Report()
 
     monkeypatch.setattr(runner, "_run_engine", held_run)
-    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
+    m = mapper.compile_sink(id_schema())
     assert gc.isenabled()
     threads = {name: threading.Thread(target=m.validate, args=(name.encode(),)) for name in "ab"}
     threads["a"].start()
@@ -355,7 +351,7 @@ def test_a_process_forked_while_another_thread_maps_gets_its_collector_back():
     import threading
     import time
 
-    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
+    m = mapper.compile_sink(id_schema())
     inside, release = threading.Event(), threading.Event()
 
     def records() -> Any:
@@ -538,7 +534,7 @@ def test_a_wide_sink_reads_ndjson_in_chunks_sized_by_its_columns(monkeypatch):
     from mapper.engine.reader import CHUNK_SIZE, chunk_size_for
 
     columns = 600
-    sink = {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}
+    sink = id_schema()
     sink["definition"] += [{"name": f"c{k}", "path": ["d", f"k{k}"], "type": "int"} for k in range(columns)]
     m = mapper.compile_sink(sink)
     records = [{"id": i, "d": {f"k{k}": i + k for k in range(i % 7, columns, 7)}, "pad": "x" * 4000} for i in range(600)]
@@ -618,17 +614,7 @@ def test_the_careful_path_converts_a_plain_scalar_without_a_call_more(monkeypatc
     calls = []
     real = careful._stored
     monkeypatch.setattr(careful, "_stored", lambda ct, v: calls.append(v) or real(ct, v))
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [
-                {"name": "id", "path": ["id"], "type": "id"},
-                {"name": "s", "path": ["s"], "type": "string"},
-                {"name": "f", "path": ["f"], "type": "int"},
-            ],
-        }
-    )
+    m = mapper.compile_sink(id_schema(column("s", "string"), column("f", "int")))
     assert m.check({"id": 1, "s": "caf\u00e9", "f": 2}) == []
     assert calls == [1]  # (the id: one call, not two)
     problems = m.check({"id": 1, "s": ["a", ["b"]], "f": 2})  # a list into a string column: through _stored
