@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sinks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -353,18 +354,7 @@ def test_to_pandas_keeps_integers_exact_beside_nulls():
     # numpy's int64 has no null: pandas made such columns float64 (9007199254740993 -> ...992, a uint64 id -> 2**64)
     pytest.importorskip("pyarrow")
     pytest.importorskip("pandas")
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [
-                {"name": "id", "path": ["id"], "type": "id"},
-                {"name": "n", "path": ["n"], "type": "int"},
-                {"name": "u", "path": ["u"], "type": "id"},
-                {"name": "b", "path": ["b"], "type": "bool"},
-            ],
-        }
-    )
+    m = mapper.compile_sink(sinks.id_schema(sinks.column("n", "int"), sinks.column("u", "id"), sinks.column("b", "bool")))
     batch = m.map(b'{"id": "18446744073709551615", "n": "9007199254740993", "u": "18446744073709551615", "b": true}\n{"id": 2, "n": null}\n')
     df = batch.to_pandas()
     assert [str(df[c].dtype) for c in ("_id", "n", "u", "b")] == ["UInt64", "Int64", "UInt64", "boolean"]
@@ -444,13 +434,7 @@ def test_pyarrow_missing_is_said_of_the_call_made_with_its_extra(monkeypatch, ca
 def test_timestamp_columns_render_as_each_value_does(values, unit):
     from mapper.types import column_type
 
-    sink = mapper.load_sink(
-        {
-            "id_field": "i",
-            "allow_missing_fields": True,
-            "definition": [{"name": "i", "path": ["i"], "type": "id"}, {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Granularity": unit}}],
-        }
-    )
+    sink = mapper.load_sink(sinks.schema(sinks.column("i", "id"), sinks.column("t", "timestamp", Granularity=unit), id_field="i"))
     ct = column_type(sink.column("t"))
     render = ct.render()
     per_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[unit]
@@ -466,13 +450,7 @@ def test_decimal_columns_render_as_each_value_does(values, scale):
     from mapper.types import column_type
     from mapper.types.decimal import format_decimal
 
-    sink = mapper.load_sink(
-        {
-            "id_field": "i",
-            "allow_missing_fields": True,
-            "definition": [{"name": "i", "path": ["i"], "type": "id"}, {"name": "d", "path": ["d"], "type": "decimal", "config": {"Scale": scale}}],
-        }
-    )
+    sink = mapper.load_sink(sinks.schema(sinks.column("i", "id"), sinks.column("d", "decimal", Scale=scale), id_field="i"))
     ct = column_type(sink.column("d"))
     assert ct.render_all(np.array(values, dtype=np.int64)) == [format_decimal(v, scale) for v in values]
 
@@ -501,15 +479,7 @@ def test_to_arrow_reads_object_strings_without_making_their_utf8_first(monkeypat
     from mapper.types import base
 
     monkeypatch.setattr(base, "_utf8_way", [base._PANDAS_IMPORT_STRINGS])
-    sink = {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "s", "path": ["s"], "type": "string"},
-            {"name": "ss", "path": ["ss"], "type": "strings"},
-        ],
-    }
+    sink = sinks.id_schema(sinks.column("s", "string"), sinks.column("ss", "strings"))
     batch = mapper.compile_sink(sink).map([{"id": 1, "s": "é", "ss": ["a", "b"]}, {"id": 2, "ss": ["c"]}, {"id": 3, "s": "x\x00y"}])
     strings = batch["s"].stored
     assert isinstance(strings, Strings) and strings.has_objects and not strings.has_utf8
@@ -635,13 +605,7 @@ def test_a_columnar_writer_closed_before_any_batch_says_so_and_polars_names_its_
     from mapper.writers import open_writer
 
     m = mapper.compile_sink(  # (a name check refuses, FeatureBase's rule: a Sink built in Python has it)
-        odd_named(
-            {
-                "id_field": "k",
-                "allow_missing_fields": True,
-                "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "a\x00b", "path": ["b"], "type": "int"}],
-            }
-        )
+        odd_named(sinks.schema(sinks.column("k", "id"), sinks.column("a\x00b", "int", path=["b"]), id_field="k"))
     )
     assert list(m.iter_batches(b"", records=10)) == []
     for ext in ("npz", "arrow", "parquet"):
@@ -834,11 +798,7 @@ def test_only_outputs_that_a_reader_may_see_are_held(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["file", "allow_pickle"])
 def test_a_column_named_as_a_savez_parameter_is_written_to_npz(tmp_path: Path, name: str) -> None:
     # (np.savez(fh, **arrays) took them as its own arguments: `file` a TypeError, `allow_pickle` the column's values lost)
-    sink = {
-        "primary_key_fields": ["k"],
-        "allow_missing_fields": True,
-        "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": name, "path": ["v"], "type": "int"}],
-    }
+    sink = sinks.schema(sinks.column("k", "string"), sinks.column(name, "int", path=["v"]), primary_key_fields=["k"])
     b = mapper.compile_sink(sink).map(b'{"k": "a", "v": 5}\n{"k": "b"}')
     mapper.writers.write_npz(b, str(tmp_path / "a.npz"))
     sink_path, records = tmp_path / "sink.json", tmp_path / "r.ndjson"
@@ -1500,23 +1460,18 @@ def test_a_column_type_says_the_range_mapping_stores_it_with(entry: dict[str, An
     # read_batch's range refusals ask the type (stored_range), not its private attributes
     from mapper.types import column_type
 
-    sink = mapper.load_sink(
-        {"id_field": "i", "allow_missing_fields": True, "definition": [{"name": "i", "path": ["i"], "type": "id"}, dict(entry, name="c", path=["c"])]}
-    )
+    sink = mapper.load_sink(sinks.schema(sinks.column("i", "id"), dict(entry, name="c", path=["c"]), id_field="i"))
     assert column_type(sink.column("c")).stored_range() == expected
 
 
-_MEANT_SINK = {
-    "id_field": "k",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "id"},
-        {"name": "day", "path": ["day"], "type": "dateInt", "config": {"Unit": "d", "Epoch": "2000-01-01T00:00:00Z"}},
-        {"name": "wk", "path": ["wk"], "type": "dateInt", "config": {"Unit": "c", "CustomUnit": "168h"}},
-        {"name": "dec", "path": ["dec"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Granularity": "ms"}},
-    ],
-}
+_MEANT_SINK = sinks.schema(
+    sinks.column("k", "id"),
+    sinks.column("day", "dateInt", Unit="d", Epoch="2000-01-01T00:00:00Z"),
+    sinks.column("wk", "dateInt", Unit="c", CustomUnit="168h"),
+    sinks.column("dec", "decimal", Scale=2),
+    sinks.column("t", "timestamp", Granularity="ms"),
+    id_field="k",
+)
 
 
 def _meant_file(tmp_path: Path, ext: str, edit: Any = None, fields: bool = True) -> Path:

@@ -20,26 +20,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from msgspec import UNSET
+from sinks import column, schema
 
 import mapper
 from mapper.engine.fast import _all_unset
 from mapper.types import type_set
 from tests.test_properties import SETTINGS
 
-SINK = {
-    "primary_key_fields": ["id"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "string"},
-        {"name": "n", "path": ["n"], "type": "int"},
-        {"name": "s", "path": ["s"], "type": "string", "config": {"Mutex": True}},
-        {"name": "flag", "path": ["flag"], "type": "bool"},
-        {"name": "ts", "path": ["ts"], "type": "timestamp"},
-        {"name": "ids", "path": ["ids"], "type": "ids"},
-        {"name": "x", "path": ["d", "x"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "tags", "path": ["d", "tags"], "type": "strings"},
-    ],
-}
+SINK = schema(
+    column("id", "string"),
+    column("n", "int"),
+    column("s", "string", Mutex=True),
+    column("flag", "bool"),
+    column("ts", "timestamp"),
+    column("ids", "ids"),
+    column("x", "decimal", path=["d", "x"], Scale=2),
+    column("tags", "strings", path=["d", "tags"]),
+    primary_key_fields=["id"],
+)
 
 
 class AlwaysEqual:

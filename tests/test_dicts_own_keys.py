@@ -15,6 +15,7 @@ from typing import Any, Callable
 import orjson
 import pytest
 from msgspec import UNSET
+from sinks import column, schema
 
 import mapper
 from mapper.compiler import _column, _columns, _own_keys
@@ -22,17 +23,14 @@ from mapper.engine.core import Engine
 from mapper.engine.fast import _plain_keys
 from tests.test_objects import outcome
 
-NESTED = {
-    "primary_key_fields": ["id"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "string"},
-        {"name": "ts", "path": ["ts"], "type": "int"},
-        {"name": "name", "path": ["data", "name"], "type": "string"},
-        {"name": "n", "path": ["data", "n"], "type": "int"},
-        {"name": "x", "path": ["data", "x"], "type": "decimal", "config": {"Scale": 2}},
-    ],
-}
+NESTED = schema(
+    column("id", "string"),
+    column("ts", "int"),
+    column("name", "string", path=["data", "name"]),
+    column("n", "int", path=["data", "n"]),
+    column("x", "decimal", path=["data", "x"], Scale=2),
+    primary_key_fields=["id"],
+)
 
 
 def _fresh(text: str) -> str:

@@ -16,22 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sinks import column, id_schema, schema
 
 import mapper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from depths import READ_EVERYWHERE, REFUSED_EVERYWHERE, read_here  # noqa: E402
 
-ID_UNDER_A = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [{"name": "id", "path": ["a", "id"], "type": "id"}, {"name": "n", "path": ["a", "n"], "type": "int"}],
-}
-PK_TWO = {
-    "primary_key_fields": ["k", "j"],
-    "allow_missing_fields": True,
-    "definition": [{"name": "k", "path": ["a", "k"], "type": "string"}, {"name": "j", "path": ["b", "j"], "type": "int"}],
-}
+ID_UNDER_A = schema(column("id", "id", path=["a", "id"]), column("n", "int", path=["a", "n"]), id_field="id")
+PK_TWO = schema(column("k", "string", path=["a", "k"]), column("j", "int", path=["b", "j"]), primary_key_fields=["k", "j"])
 
 
 def outcome(batch_or_report):
@@ -270,17 +263,7 @@ def test_numbers_beyond_float64_and_lone_surrogates(fast):
     ],
 )
 def test_numbers_and_escapes_as_gos_decoder_reads_them(fast, data, rows, errors, warnings):
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [
-                {"name": "id", "path": ["id"], "type": "id"},
-                {"name": "n", "path": ["n"], "type": "int"},
-                {"name": "s", "path": ["s"], "type": "string"},
-            ],
-        }
-    )
+    m = mapper.compile_sink(id_schema(column("n", "int"), column("s", "string")))
     batch = m.map(data, on_error="skip", fast=fast)
     assert batch.to_rows() == rows
     assert [(e.column, e.code) for e in batch.report.errors] == errors
@@ -294,13 +277,7 @@ def test_numbers_and_escapes_as_gos_decoder_reads_them(fast, data, rows, errors,
 def test_a_record_with_a_byte_order_mark_or_in_utf16_is_invalid_json_past_the_inputs_start(fast):
     # Python's json.loads, given bytes, took a BOM and UTF-16/32 text; Go refuses them
     # ("invalid character 'ï' looking for beginning of value"); the input's own BOM stays fine
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
-        }
-    )
+    m = mapper.compile_sink(id_schema(column("s", "string")))
     lines = [b'{"id": 0, "s": "z"}', b'\xef\xbb\xbf{"id": 1, "s": "a"}', '{"id": 2, "s": "b"}'.encode("utf-16-le"), '{"id": 3, "s": "c"}'.encode("utf-32-le")]
     report = m.validate(b"\n".join(lines) + b"\n", fast=fast)
     assert report.error_counts == {(None, "invalid_json"): 3} and sorted(report.failed) == [1, 2, 3]
@@ -320,11 +297,7 @@ def test_a_record_with_a_byte_order_mark_or_in_utf16_is_invalid_json_past_the_in
 #: levels: the service refuses it too); 1,200 levels was that only before 3.12 (tests/depths.py)
 DEEP = b'{"id":9,"x":' + b"[" * REFUSED_EVERYWHERE + b"]" * REFUSED_EVERYWHERE + b"}"
 
-ID_AND_V = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "v", "path": ["v"], "type": "int"}],
-}
+ID_AND_V = id_schema(column("v", "int"))
 
 
 @pytest.mark.parametrize("first", [b'{"id":1,"v":NaN}', b'{"id":1,"v":1e400}', b'{"id":1,"v":-Infinity}'])
@@ -362,13 +335,7 @@ def test_half_a_record_beside_a_line_of_two_is_not_taken_for_records(ending):
     # decoded joined into one array, "[" + lines + "]": a line holding half a record (its
     # comma then supplied by the join) beside a line holding "{..}, {..}" made as many
     # values as lines, and both broken lines were stored as records
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "a", "path": ["a"], "type": "ids"}],
-        }
-    )
+    m = mapper.compile_sink(id_schema(column("a", "ids")))
     lines = [b'{"id":%d,"a":[%d]}' % (i, i) for i in range(200)]
     lines[5], lines[6] = b'{"id":5,"a":[5', b"6]}"
     lines[10] = b'{"id":10,"a":[2]}, {"id":11,"a":[3]}'
@@ -635,13 +602,7 @@ def test_a_request_body_item_with_value_twice_is_located_at_the_value_that_is_re
 def test_a_deep_key_value_holding_a_lone_surrogate_is_judged_the_same_from_a_deep_caller():
     # the key's surrogates were looked for at the bottom of a new stack (found), then replaced
     # on the caller's: a RecursionError out of check, 500 frames down
-    m = mapper.compile_sink(
-        {
-            "primary_key_fields": ["k"],
-            "allow_missing_fields": True,
-            "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": ["v"], "type": "int"}],
-        }
-    )
+    m = mapper.compile_sink(schema(column("k", "string"), column("v", "int"), primary_key_fields=["k"]))
     key: object = "\ud800"
     for _ in range(300):
         key = [key]
@@ -710,7 +671,7 @@ def test_full_stack_in_a_child_forked_while_another_thread_started_its_thread():
 )
 def test_a_key_made_of_an_object_or_an_array_is_warned_as_its_go_text(value, warned):
     # the key of a single key field holding an object was stored as "map[$ref:1]" without a word
-    m = mapper.compile_sink({"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "string"}]})
+    m = mapper.compile_sink(schema(column("k", "string"), primary_key_fields=["k"]))
     for records in ([{"k": value}], json.dumps({"k": value}).encode()):
         report = m.validate(records)
         assert [(w.column, w.kind, w.stored) for w in report.warnings] == ([("_id", "string_from_value", warned)] if warned else [])
