@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sinks import column, id_schema, schema
 
 import mapper
 from mapper.engine import runner
@@ -26,30 +27,17 @@ from tests.test_objects import Hooked, _everything
 from tests.test_properties import FULL_SINK, SETTINGS, messy_records
 
 # every type here has a quick form, so the route applies (a Layout timestamp or a dateInt has none)
-QUICK_SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "s", "path": ["d", "s"], "type": "string"},
-        {"name": "ss", "path": ["d", "ss"], "type": "strings"},
-        {"name": "ii", "path": ["d", "ii"], "type": "ids"},
-        {"name": "n", "path": ["d", "n"], "type": "int", "config": {"Min": -1000, "Max": 1000}},
-        {"name": "dec", "path": ["d", "dec"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "b", "path": ["d", "b"], "type": "bool"},
-        {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "ms"}},
-    ],
-}
+QUICK_SINK = id_schema(
+    column("s", "string", path=["d", "s"]),
+    column("ss", "strings", path=["d", "ss"]),
+    column("ii", "ids", path=["d", "ii"]),
+    column("n", "int", path=["d", "n"], Min=-1000, Max=1000),
+    column("dec", "decimal", path=["d", "dec"], Scale=2),
+    column("b", "bool", path=["d", "b"]),
+    column("ts", "timestamp", Unit="ms", Granularity="ms"),
+)
 
-PK_SINK = {
-    "primary_key_fields": ["k1", "k2"],
-    "allow_missing_fields": False,
-    "definition": [
-        {"name": "k1", "path": ["k1"], "type": "string"},
-        {"name": "k2", "path": ["k2"], "type": "string"},
-        {"name": "n", "path": ["n"], "type": "int"},
-    ],
-}
+PK_SINK = schema(column("k1", "string"), column("k2", "string"), column("n", "int"), primary_key_fields=["k1", "k2"], allow_missing=False)
 
 
 class Str(str):

@@ -9,6 +9,7 @@ from collections import OrderedDict
 
 import orjson
 import pytest
+from sinks import column, id_schema
 
 import mapper
 from mapper.engine import check, fast
@@ -16,17 +17,13 @@ from mapper.engine.runner import run
 from mapper.options import MapOptions
 from mapper.types import type_set
 
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": False,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "s", "path": ["a", "s"], "type": "string"},
-        {"name": "n", "path": ["a", "n"], "type": "int", "config": {"Min": -5, "Max": 5}},
-        {"name": "d2", "path": ["a", "b", "d2"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "t", "path": ["t"], "type": "string"},
-    ],
-}
+SINK = id_schema(
+    column("s", "string", path=["a", "s"]),
+    column("n", "int", path=["a", "n"], Min=-5, Max=5),
+    column("d2", "decimal", path=["a", "b", "d2"], Scale=2),
+    column("t", "string"),
+    allow_missing=False,
+)
 
 RECS = [{"id": i, "a": {"s": f"s{i}", "n": i % 5, "b": {"d2": i / 4}}, "t": "x"} for i in range(10)]
 LINES = [orjson.dumps(r) for r in RECS]

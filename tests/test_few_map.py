@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+import sinks
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,20 +23,15 @@ import mapper
 from mapper.engine import fast
 from tests.test_properties import SETTINGS
 
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "n", "path": ["n"], "type": "int", "config": {"Min": -(2**60), "Max": 2**60}},
-        {"name": "d0", "path": ["d0"], "type": "decimal", "config": {"Scale": 0}},
-        {"name": "d2", "path": ["d2"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "d6", "path": ["d6"], "type": "decimal", "config": {"Scale": 6}},
-        {"name": "b", "path": ["b"], "type": "bool"},
-        {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "ms"}},
-    ],
-}
+SINK = sinks.id_schema(
+    sinks.column("s", "string"),
+    sinks.column("n", "int", Min=-(2**60), Max=2**60),
+    sinks.column("d0", "decimal", Scale=0),
+    sinks.column("d2", "decimal", Scale=2),
+    sinks.column("d6", "decimal", Scale=6),
+    sinks.column("b", "bool"),
+    sinks.column("ts", "timestamp", Unit="ms", Granularity="ms"),
+)
 
 M = mapper.compile_sink(SINK)
 
