@@ -8,15 +8,12 @@ from typing import Callable
 
 import numpy as np
 import pytest
+from sinks import column, schema
 
 import mapper
 from mapper.writers import write_arrow, write_npz, write_parquet
 
-SINK = {
-    "id_field": "k",
-    "allow_missing_fields": True,
-    "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "i", "path": ["i"], "type": "int"}],
-}
+SINK = schema(column("k", "id"), column("i", "int"), id_field="k")
 # every third record is refused (i is not an int)
 RECORDS = [{"k": n, "i": "x" if n % 3 == 1 else n} for n in range(12)]
 
@@ -155,15 +152,7 @@ def test_a_stream_of_documents_a_line_gets_the_note_its_bytes_get(m: mapper.Mapp
         assert m.validate(io.BytesIO(text)).notes == want
 
 
-PK_SINK = {
-    "primary_key_fields": ["k"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "string"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "tags", "path": ["tags"], "type": "strings"},
-    ],
-}
+PK_SINK = schema(column("k", "string"), column("s", "string"), column("tags", "strings"), primary_key_fields=["k"])
 
 
 def _edit(arr: np.ndarray, value: object) -> None:

@@ -20,6 +20,7 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sinks import column, id_schema
 
 import mapper
 import mapper.owners
@@ -177,15 +178,7 @@ def test_a_batch_read_from_an_arrow_file_holds_its_values_when_the_file_is_writt
     written over in place afterwards (saved again by a tool that opens it truncated, as
     ``pa.ipc.new_file`` does) changed the batch read before (its ``_record_index`` all 0), and
     cut short, crashed the process (SIGBUS) at the next read of the batch."""
-    sink = {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "n", "path": ["n"], "type": "int"},
-            {"name": "s", "path": ["s"], "type": "string"},
-        ],
-    }
+    sink = id_schema(column("n", "int"), column("s", "string"))
     batch = mapper.compile_sink(sink).map([{"id": i, "n": i, "s": f"x{i}"} for i in range(5)])
     path = tmp_path / f"{kind}.arrow"
     table = batch.to_arrow()
@@ -202,7 +195,7 @@ def test_read_batch_of_a_cut_short_npz_leaves_no_file_open(tmp_path: Path) -> No
     """An ``.npz`` cut short (its zip directory gone) was opened by ``numpy.load``, which lost the
     file it opened when the zip could not be read: the InputError came, and the file was left
     open for the garbage collector (a ResourceWarning, shown under ``python -X dev``)."""
-    sink = {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}
+    sink = id_schema()
     whole = tmp_path / "whole.npz"
     mapper.writers.write_npz(mapper.compile_sink(sink).map(b'{"id": 1}\n'), whole)
     cut = tmp_path / "cut.npz"
@@ -221,7 +214,7 @@ def test_read_batch_of_a_cut_short_npz_leaves_no_file_open(tmp_path: Path) -> No
 def test_read_batch_of_a_file_it_may_not_read_says_so_in_one_way(tmp_path: Path, ext: str) -> None:
     """A file this user may not read was said in each library's words: ``[Errno 13] Failed to open
     local file '...'. Detail: [errno 13] Permission denied`` (pyarrow), the name twice over."""
-    sink = {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}
+    sink = id_schema()
     path = tmp_path / f"x.{ext}"
     getattr(mapper.writers, f"write_{ext}")(mapper.compile_sink(sink).map(b'{"id": 1}\n'), path)
     path.chmod(0)
@@ -252,16 +245,7 @@ def test_a_batch_read_back_has_numbers_that_can_be_edited_as_a_mapped_batch_s(tm
     elements, ``_record_index``) as read-only views of pyarrow's buffers: an edit, which a mapped
     batch's and an ``.npz``'s take ("numbers are the batch's own array"), raised numpy's
     "assignment destination is read-only"."""
-    sink = {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "n", "path": ["n"], "type": "int"},
-            {"name": "t", "path": ["t"], "type": "ids"},
-            {"name": "ts", "path": ["ts"], "type": "timestamp"},
-        ],
-    }
+    sink = id_schema(column("n", "int"), column("t", "ids"), column("ts", "timestamp"))
     batch = mapper.compile_sink(sink).map([{"id": i, "n": i, "t": [i], "ts": "2020-01-01T00:00:00Z"} for i in range(3)])
     path = tmp_path / f"x.{ext}"
     getattr(mapper.writers, f"write_{ext}")(batch, path)
@@ -280,11 +264,7 @@ def test_to_polars_keeps_the_nameless_record_time_s_column_name() -> None:
     ``''``: polars' ``from_arrow`` named it ``column_2`` and left its presence ``.present``, so the
     frame's names were not ``to_arrow()``'s, nor ``to_pandas()``'s, and the column not found by its name."""
     pytest.importorskip("polars")
-    sink = {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"path": ["rt"], "type": "recordTime"}, {"name": "n", "path": ["n"], "type": "int"}],
-    }
+    sink = id_schema({"path": ["rt"], "type": "recordTime"}, column("n", "int"))
     batch = mapper.compile_sink(sink).map([{"id": 1, "rt": "2020-01-01T00:00:00Z", "n": 1}, {"id": 2, "n": 2}])
     frame = batch.to_polars()
     assert frame.columns == batch.to_arrow().column_names == ["_id", "_record_index", "", ".present", "n", "n.present"]

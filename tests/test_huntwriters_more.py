@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sinks import column, id_schema, schema
 
 import mapper
 from mapper import cli
@@ -18,11 +19,7 @@ from tests.odd_names import odd_named
 
 
 def _long_name_sink(name: str) -> dict[str, object]:
-    return {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": name, "path": ["v"], "type": "int"}, {"name": "w", "path": ["w"], "type": "int"}],
-    }
+    return id_schema(column(name, "int", path=["v"]), column("w", "int"))
 
 
 @pytest.mark.parametrize("length", [239, 70_000])
@@ -62,15 +59,7 @@ def test_a_plain_name_of_238_characters_is_its_own_key(tmp_path: Path) -> None:
     assert mapper.read_batch(out).equals(batch)
 
 
-_TEXT_SINK = {
-    "primary_key_fields": ["k"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "string"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "tags", "path": ["tags"], "type": "strings"},
-    ],
-}
+_TEXT_SINK = schema(column("k", "string"), column("s", "string"), column("tags", "strings"), primary_key_fields=["k"])
 
 
 @pytest.mark.parametrize("ext", ["arrow", "parquet"])
@@ -176,11 +165,7 @@ def test_read_batch_reads_a_file_whose_name_is_not_utf8(tmp_path: Path, ext: str
         assert mapper.read_batch(given).equals(want)
 
 
-_ID_SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "v", "path": ["v"], "type": "int"}],
-}
+_ID_SINK = id_schema(column("v", "int"))
 
 
 @pytest.mark.parametrize("ext", ["npz", "arrow", "parquet", "pyarrow.parquet"])

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sinks import column, id_schema, id_sink
+
 import mapper
 from tests.cli_inproc import run_main
 
@@ -18,20 +20,7 @@ from depths import REFUSED_EVERYWHERE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SINK: dict[str, Any] = {
-    "name": "t",
-    "sink_details": {"database_id": "0b7c3a52-2f4e-4a8e-9c61-5d0e8f1a2b3c", "table": "t"},
-    "schema": {
-        "type": "json",
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "a", "path": ["a"], "type": "int"},
-            {"name": "s", "path": ["s"], "type": "string"},
-        ],
-    },
-}
+SINK: dict[str, Any] = id_sink(column("a", "int"), column("s", "string"), database_id="0b7c3a52-2f4e-4a8e-9c61-5d0e8f1a2b3c")
 M = mapper.compile_sink(SINK)
 
 
@@ -142,13 +131,7 @@ def test_a_deep_document_without_the_path_is_no_records_whatever_its_other_keys_
 
 
 def test_a_deep_documents_record_with_a_key_of_invalid_utf8_maps_its_column() -> None:
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["\ufffd"], "type": "int"}],
-        }
-    )
+    m = mapper.compile_sink(id_schema(column("s", "int", path=["\ufffd"])))
     data = b'{"r": [{"id": 1, "\xff": 5}, {"id": 2, "x": ' + DEEP + b"}]}"
     batch = m.map(data, records_path="r", on_error="skip")
     assert batch.to_rows() == [{"_id": 1, "s": 5}]
