@@ -18,6 +18,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from sinks import column, id_schema, schema
 
 import mapper
 from mapper.report import Report
@@ -133,16 +134,9 @@ def test_generated_code_is_debuggable_and_holds_no_key_text():
 
     long_key = "k" * 10_000
     hostile = "]); __import__('os').system('echo pwned') #"
-    sink = {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "long", "path": ["a", long_key], "type": "int"},
-            {"name": "hostile", "path": [hostile], "type": "string"},
-            {"name": "uni", "path": ["d\u00e9j\u00e0", "\u4e2d"], "type": "string"},
-        ],
-    }
+    sink = id_schema(
+        column("long", "int", path=["a", long_key]), column("hostile", "string", path=[hostile]), column("uni", "string", path=["d\u00e9j\u00e0", "\u4e2d"])
+    )
     m = mapper.compile_sink(sink)
     assert m.fast_unavailable is None  # these keys are fine for the fast path too
     assert m.filename.startswith("<mapper generated sink ")
@@ -157,13 +151,7 @@ def test_generated_code_is_debuggable_and_holds_no_key_text():
 
 
 def test_not_an_object_message_names_the_element_as_the_ingester_does():
-    m = mapper.compile_sink(
-        {
-            "id_field": "k",
-            "allow_missing_fields": True,
-            "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "a", "path": ["data", "a"], "type": "int"}],
-        }
-    )
+    m = mapper.compile_sink(schema(column("k", "id"), column("a", "int", path=["data", "a"]), id_field="k"))
     report = m.validate(b'{"k": 1, "data": 5}\n')
     assert report.errors[0].code == "not_an_object"
     assert report.errors[0].message.startswith('element at ["data"] is not an object (got `int` 5) - at `$.data.a` (record 0, line 1, column "a")')

@@ -12,27 +12,25 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sinks import column, schema
 
 import mapper
 from mapper import writers
 from mapper.writers import npz_pieces, write_npz
 from tests.odd_names import odd_named
 
-SINK = {
-    "primary_key_fields": ["k"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "string"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "n", "path": ["n"], "type": "int"},
-        {"name": "d", "path": ["d"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Granularity": "ms"}},
-        {"name": "ss", "path": ["ss"], "type": "strings"},
-        {"name": "ii", "path": ["ii"], "type": "ids"},
-        {"name": "b", "path": ["b"], "type": "bool"},
-        {"name": "é", "path": ["e"], "type": "int"},
-    ],
-}
+SINK = schema(
+    column("k", "string"),
+    column("s", "string"),
+    column("n", "int"),
+    column("d", "decimal", Scale=2),
+    column("t", "timestamp", Granularity="ms"),
+    column("ss", "strings"),
+    column("ii", "ids"),
+    column("b", "bool"),
+    column("é", "int", path=["e"]),
+    primary_key_fields=["k"],
+)
 RECORDS = [
     {"k": "a", "s": "x", "n": 1, "d": "1.25", "t": "2022-08-08T17:57:48.260Z", "ss": ["p", "q"], "ii": [1, 2], "b": True, "e": 4},
     {"k": "b", "s": None, "n": 2, "ss": [], "b": False},

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sinks import column, id_schema, schema
 
 import mapper
 from tests.test_mapping_cases import CASES, load_case
@@ -27,16 +28,7 @@ from tests.test_properties import FULL_SINK, SETTINGS, messy_records
 # test_properties runs the same record strategy 150 times against the engine itself.
 OBJECT_SETTINGS = settings(SETTINGS, max_examples=40)
 
-SIMPLE = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "name", "path": ["data", "name"], "type": "string"},
-        {"name": "n", "path": ["data", "n"], "type": "int"},
-        {"name": "tags", "path": ["tags"], "type": "strings"},
-    ],
-}
+SIMPLE = id_schema(column("name", "string", path=["data", "name"]), column("n", "int", path=["data", "n"]), column("tags", "strings"))
 
 
 def outcome(batch: mapper.Batch, lines: bool = False) -> tuple[Any, ...]:
@@ -147,11 +139,7 @@ def test_non_json_python_values_are_refused_by_name_not_guessed(value):
 
 @pytest.mark.parametrize("value", [np.str_("k"), np.array(["a", "b"]), 3.5, None, ""], ids=["np.str_", "ndarray", "float", "null", "empty"])
 def test_primary_keys_from_dicts_are_checked_like_any_other_value(value):
-    sink = {
-        "primary_key_fields": ["k", "j"],
-        "allow_missing_fields": True,
-        "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "j", "path": ["j"], "type": "string"}],
-    }
+    sink = schema(column("k", "string"), column("j", "string"), primary_key_fields=["k", "j"])
     m = mapper.compile_sink(sink)
     recs = [{"k": "a", "j": "b"}, {"k": value, "j": "c"}]
     from_dicts = m.map(recs, on_error="skip")
@@ -743,15 +731,7 @@ def test_jmespath_functions_take_a_callers_subclasses_as_their_builtin_types():
 # ---------------------------------------------------------------------------------------
 # Found by a hunt of the Python API with producers' values (each failed before its fix)
 
-FLAT = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "t", "path": ["t"], "type": "strings"},
-    ],
-}
+FLAT = id_schema(column("s", "string"), column("t", "strings"))
 
 
 def test_any_mapping_alone_is_one_record_and_bodies_take_tuples_and_mappings():
@@ -832,7 +812,7 @@ def test_reasons_hold_no_unpaired_surrogate_and_odd_keys_are_refused_not_raised(
         for col in ("s", "t", "id"):
             (err,) = [p for p in m.check({"id": 1, col: value}) if isinstance(p, mapper.RecordError)]
             assert "not a string, as JSON object keys are" in err.reason and err.column == col
-    pk = mapper.compile_sink({"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "string"}]})
+    pk = mapper.compile_sink(schema(column("k", "string"), primary_key_fields=["k"]))
     (err,) = pk.check({"k": {(1,): "\ud800"}})
     assert err.code == "invalid_id" and "not a string" in err.reason
 
@@ -850,13 +830,7 @@ def test_subclasses_are_stored_as_the_builtin_type_their_json_text_decodes_to():
     m = mapper.compile_sink(FLAT)
     batch = m.map([{"id": 1, "s": Kind.A}, {"id": 2, "s": np.str_("u")}])
     assert [type(v) for v in batch["s"].values] == [str, str] and batch.to_rows() == [{"_id": 1, "s": "t"}, {"_id": 2, "s": "u"}]
-    pk = mapper.compile_sink(
-        {
-            "primary_key_fields": ["k", "s"],
-            "allow_missing_fields": True,
-            "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "s", "path": ["s"], "type": "string"}],
-        }
-    )
+    pk = mapper.compile_sink(schema(column("k", "string"), column("s", "string"), primary_key_fields=["k", "s"]))
     rec = {"k": Odd(5), "s": Kind.A}
     text = json.dumps({"k": 5, "s": "t"})
     assert pk.check(rec) == pk.check(text)  # a spurious string_from_value warning on _id (str() of the subclass)
@@ -872,13 +846,7 @@ def test_validating_dicts_holds_no_set_rows_during_or_after_the_run():
     import gc
     import tracemalloc
 
-    m = mapper.compile_sink(
-        {
-            "primary_key_fields": ["k"],
-            "allow_missing_fields": True,
-            "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "tags", "path": ["tags"], "type": "strings"}],
-        }
-    )
+    m = mapper.compile_sink(schema(column("k", "string"), column("tags", "strings"), primary_key_fields=["k"]))
     recs = [{"k": f"r{i}", "tags": ",".join(f"t{i}-{j}" for j in range(1000))} for i in range(200)]
     sent = sum(len(r["tags"]) for r in recs)  # ~2 MB
     gc.collect()
@@ -938,13 +906,7 @@ def test_a_file_may_be_any_os_pathlike_one_naming_it_in_bytes_too(tmp_path):
 
 def test_a_column_the_batch_does_not_hold_is_a_key_error_saying_what_it_holds() -> None:
     # found by a bug hunt: batch["id"] of the id_field column was a bare KeyError('id')
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "b", "path": ["b"], "type": "bool"}],
-        }
-    )
+    m = mapper.compile_sink(id_schema(column("b", "bool")))
     batch = m.map([{"id": 1, "b": True}])
     with pytest.raises(KeyError, match=r"no column 'id' in the batch \(columns: 'b'\); 'id' only makes the record's _id: batch.ids"):
         batch["id"]
@@ -1050,19 +1012,14 @@ def test_a_blank_json_text_among_records_given_as_texts_is_refused_as_check_refu
 # node's keys together (one itemgetter of all of them, then transposed), and falls back to
 # key by key when some dict lacks one; split into parts (PART_NODES), a node's children
 # are read in several groups.
-SIBLINGS = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "a", "path": ["a"], "type": "string"},
-        {"name": "x", "path": ["d", "x"], "type": "int"},
-        {"name": "y", "path": ["d", "y"], "type": "string"},
-        {"name": "p", "path": ["d", "e", "p"], "type": "int"},
-        {"name": "q", "path": ["d", "e", "q"], "type": "bool"},
-        {"name": "z", "path": ["d", "z"], "type": "decimal", "config": {"Scale": 2}},
-    ],
-}
+SIBLINGS = id_schema(
+    column("a", "string"),
+    column("x", "int", path=["d", "x"]),
+    column("y", "string", path=["d", "y"]),
+    column("p", "int", path=["d", "e", "p"]),
+    column("q", "bool", path=["d", "e", "q"]),
+    column("z", "decimal", path=["d", "z"], Scale=2),
+)
 
 
 def _sibling_records(n: int, seed: int) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sinks import column, id_schema, schema
 
 import mapper
 from mapper.batch import Strings
@@ -102,17 +103,9 @@ def test_file_and_json_array_inputs(m, tmp_path):
 
 
 def test_sets_and_nulls(tmp_path):
-    sink = {
-        "id_field": "k",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "k", "path": ["k"], "type": "id"},
-            {"name": "tags", "path": ["t"], "type": "strings"},
-            {"name": "nums", "path": ["n"], "type": "ids"},
-            {"name": "v", "path": ["v"], "type": "int"},
-            {"name": "b", "path": ["b"], "type": "bool"},
-        ],
-    }
+    sink = schema(
+        column("k", "id"), column("tags", "strings", path=["t"]), column("nums", "ids", path=["n"]), column("v", "int"), column("b", "bool"), id_field="k"
+    )
     m = mapper.compile_sink(sink)
     recs = []
     for i in range(2000):
@@ -188,11 +181,7 @@ def test_every_range_of_bytes_is_read_in_place(m, monkeypatch):
 
 @pytest.mark.parametrize("workers", [2, 3, 5])
 def test_lines_and_records_at_the_cuts_keep_their_numbers(workers):
-    sink = {
-        "id_field": "k",
-        "allow_missing_fields": True,
-        "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "v", "path": ["v"], "type": "int"}],
-    }
+    sink = schema(column("k", "id"), column("v", "int"), id_field="k")
     m = mapper.compile_sink(sink)
     lines = []
     for i in range(900):
@@ -225,7 +214,7 @@ def test_a_range_counts_its_lines_as_the_engine_numbered_them(data, tmp_path):
     from mapper.engine.parallel import FileRange, _map_range
     from mapper.options import MapOptions
 
-    m = mapper.compile_sink({"id_field": "k", "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "id"}]})
+    m = mapper.compile_sink(schema(column("k", "id"), id_field="k"))
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     expected = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
     path = tmp_path / "r.ndjson"
@@ -261,16 +250,7 @@ def test_cli_workers_option_gives_the_same_report_and_rows(tmp_path):
 
 
 def test_error_order_within_a_record_matches_one_process():
-    sink = {
-        "primary_key_fields": ["k"],
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "k", "path": ["k"], "type": "string"},
-            {"name": "a", "path": ["a"], "type": "int"},
-            {"name": "s", "path": ["s"], "type": "string"},
-            {"name": "u", "path": ["u"], "type": "id"},
-        ],
-    }
+    sink = schema(column("k", "string"), column("a", "int"), column("s", "string"), column("u", "id"), primary_key_fields=["k"])
     m = mapper.compile_sink(sink)
     recs = [{"a": "x", "u": -1, "s": 5} if i % 7 == 0 else {"k": f"r{i}", "a": i, "u": 12.5, "s": "v"} for i in range(700)]
     data = "\n".join(json.dumps(r) for r in recs).encode()
@@ -294,15 +274,7 @@ def test_cli_says_when_the_input_cannot_be_cut_into_ranges(tmp_path):
 
 # --- found by a bug hunt: what the workers' ranges did not carry --------------------------
 
-SMALL_SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "n", "path": ["n"], "type": "int", "config": {"Min": 0, "Max": 100}},
-        {"name": "s", "path": ["s"], "type": "string"},
-    ],
-}
+SMALL_SINK = id_schema(column("n", "int", Min=0, Max=100), column("s", "string"))
 
 
 def test_records_path_lines_and_small_record_limits_and_notes_are_the_same_with_workers():
