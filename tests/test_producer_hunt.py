@@ -14,19 +14,12 @@ import numpy as np
 import orjson
 from hypothesis import given
 from hypothesis import strategies as st
+from sinks import column, id_schema
 
 import mapper
 from tests.test_properties import FULL_SINK, SETTINGS, messy_records, typical
 
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "n", "path": ["n"], "type": "int"},
-        {"name": "s", "path": ["d", "s"], "type": "string"},
-    ],
-}
+SINK = id_schema(column("n", "int"), column("s", "string", path=["d", "s"]))
 
 
 class CaseInsensitive(MutableMapping):  # type: ignore[type-arg]

@@ -26,19 +26,12 @@ from typing import Any
 
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from sinks import column, id_schema
 
 import mapper
 from mapper.engine.reader import HEAD_SIZE, is_body
 
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "n", "path": ["n"], "type": "int"},
-        {"name": "s", "path": ["s"], "type": "string"},
-    ],
-}
+SINK = id_schema(column("n", "int"), column("s", "string"))
 M = mapper.compile_sink(SINK)
 PAD = "x" * (HEAD_SIZE + 4000)
 

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sinks import column, schema
 
 import mapper
 from mapper.errors import OutputError
@@ -26,17 +27,7 @@ from mapper.writers import write_arrow, write_npz, write_parquet
 pytest.importorskip("pyarrow")
 pytest.importorskip("pyarrow.parquet")
 
-SINK = {
-    "id_field": "k",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "id"},
-        {"name": "i", "path": ["i"], "type": "int"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "ss", "path": ["ss"], "type": "strings"},
-        {"name": "b", "path": ["b"], "type": "bool"},
-    ],
-}
+SINK = schema(column("k", "id"), column("i", "int"), column("s", "string"), column("ss", "strings"), column("b", "bool"), id_field="k")
 M = mapper.compile_sink(SINK)
 WRITERS: dict[str, Callable[[mapper.Batch, Path], None]] = {".npz": write_npz, ".arrow": write_arrow, ".parquet": write_parquet}
 ROADS = ("memory", "pickle", ".npz", ".arrow", ".parquet", "pickle .npz", "pickle .arrow")
@@ -244,7 +235,7 @@ def test_a_string_column_given_objects_that_are_no_str_is_refused_naming_the_row
 
 @given(st.lists(STRINGS, min_size=1, max_size=4), st.data())
 def test_string_ids_given_objects_that_are_no_str_are_refused(keys: list[str], data: Any) -> None:
-    m = mapper.compile_sink({"primary_key_fields": ["a"], "allow_missing_fields": True, "definition": [{"name": "a", "path": ["a"], "type": "string"}]})
+    m = mapper.compile_sink(schema(column("a", "string"), primary_key_fields=["a"]))
     batch = m.map([{"a": k} for k in keys], on_error="skip")
     ids = np.array(batch.ids.tolist(), dtype=object)
     if not len(ids):

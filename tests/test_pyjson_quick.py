@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+import sinks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -253,7 +254,7 @@ def test_a_record_deeper_than_orjson_writes_with_a_key_that_is_not_a_string_is_r
     deep: Any = 1
     for _ in range(300):
         deep = {"a": deep}
-    m = mapper.compile_sink({"primary_key_fields": ["id"], "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "string"}]})
+    m = mapper.compile_sink(sinks.schema(sinks.column("id", "string"), primary_key_fields=["id"]))
     for record, key in (({"id": "r", "x": deep, 5: 1}, "5"), ({"id": "r", "x": {"a": deep, "b": {None: 1}}}, "None")):
         raw, why = pyjson.mapping_text(record)
         assert raw is None and why is not None and f"key {key} is not a string" in why
@@ -309,16 +310,7 @@ def test_threads_writing_texts_at_once_each_get_their_own() -> None:
 
 
 def test_the_batcher_and_check_give_each_odd_record_the_walks_verdict() -> None:
-    sink = {
-        "name": "s",
-        "sink_details": {"database_id": "d", "table": "t"},
-        "schema": {
-            "type": "json",
-            "primary_key_fields": ["id"],
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "string"}],
-        },
-    }
+    sink = sinks.sink(sinks.column("id", "string"), name="s", table="t", database_id="d", primary_key_fields=["id"])
     m = mapper.compile_sink(sink)
     records = [make(v) for v in ODD for make in PLACES.values()]
 
