@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sinks import column, id_schema
 
 import mapper
 from mapper.engine import check, fast
@@ -131,20 +132,15 @@ def test_the_source_binds_its_constants_and_names_its_lines() -> None:
     assert "def judge_all(lists" in inspect.getsource(JUDGE)
 
 
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "n", "path": ["n"], "type": "int", "config": {"Min": -2000, "Max": 60000}},
-        {"name": "m", "path": ["m"], "type": "int", "config": {"Min": 0, "Max": 360}},
-        {"name": "d0", "path": ["d0"], "type": "decimal", "config": {"Scale": 0}},
-        {"name": "lat", "path": ["lat"], "type": "decimal", "config": {"Scale": 4}},
-        {"name": "long", "path": ["long"], "type": "decimal", "config": {"Scale": 4}},
-        {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "ms"}},
-    ],
-}
+SINK = id_schema(
+    column("s", "string"),
+    column("n", "int", Min=-2000, Max=60000),
+    column("m", "int", Min=0, Max=360),
+    column("d0", "decimal", Scale=0),
+    column("lat", "decimal", Scale=4),
+    column("long", "decimal", Scale=4),
+    column("ts", "timestamp", Unit="ms", Granularity="ms"),
+)
 M = mapper.compile_sink(SINK)
 JUDGE = fast._judge_all(M.compiled, FORMS)
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sinks import column, id_schema
 
 import mapper
 from benchmarks.gen import SINK as SEED_SINK
@@ -32,22 +33,18 @@ from tests.test_properties import SETTINGS
 
 TWO51 = 2**51
 
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": False,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "s", "path": ["a", "s"], "type": "string"},
-        {"name": "n", "path": ["a", "n"], "type": "int", "config": {"Min": -5, "Max": 5}},
-        {"name": "d2", "path": ["a", "b", "d2"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "d4", "path": ["a", "b", "c", "d4"], "type": "decimal", "config": {"Scale": 4}},
-        {"name": "ts", "path": ["t"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "ms"}},
-        {"name": "tsec", "path": ["a", "b", "c", "tsec"], "type": "timestamp", "config": {"Unit": "s", "Granularity": "ms"}},
-        {"name": "day", "path": ["day"], "type": "dateInt"},
-        {"name": "ids", "path": ["a", "ids"], "type": "ids"},
-        {"name": "m", "path": ["m"], "type": "int", "config": {"Min": 0, "Max": 360}},
-    ],
-}
+SINK = id_schema(
+    column("s", "string", path=["a", "s"]),
+    column("n", "int", path=["a", "n"], Min=-5, Max=5),
+    column("d2", "decimal", path=["a", "b", "d2"], Scale=2),
+    column("d4", "decimal", path=["a", "b", "c", "d4"], Scale=4),
+    column("ts", "timestamp", path=["t"], Unit="ms", Granularity="ms"),
+    column("tsec", "timestamp", path=["a", "b", "c", "tsec"], Unit="s", Granularity="ms"),
+    column("day", "dateInt"),
+    column("ids", "ids", path=["a", "ids"]),
+    column("m", "int", Min=0, Max=360),
+    allow_missing=False,
+)
 M = mapper.compile_sink(SINK)
 
 
