@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sinks import column, schema
 
 import mapper
 from mapper.errors import InputError
@@ -17,11 +18,7 @@ from mapper.writers import write_npz
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-SINK = {
-    "id_field": "k",
-    "allow_missing_fields": True,
-    "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "i", "path": ["i"], "type": "int"}],
-}
+SINK = schema(column("k", "id"), column("i", "int"), id_field="k")
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
+from sinks import column, schema
 
 import mapper
 from mapper.cli import main
@@ -22,11 +23,7 @@ from mapper.writers import write_arrow, write_npz, write_parquet
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-SINK = {
-    "id_field": "k",
-    "allow_missing_fields": True,
-    "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "i", "path": ["i"], "type": "int"}],
-}
+SINK = schema(column("k", "id"), column("i", "int"), id_field="k")
 # records 1 and 3 are refused (i is not an int): each batch of two ends with a refused record
 RECORDS = [{"k": 1}, {"k": 2, "i": "x"}, {"k": 3}, {"k": 4, "i": "y"}]
 

@@ -9,21 +9,12 @@ import json
 from typing import Any
 
 import pytest
+from sinks import column, id_schema
 
 import mapper
 from mapper.engine.careful import CarefulPath
 
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "k", "path": ["a", "k"], "type": "string"},
-        {"name": "tags", "path": ["tags"], "type": "strings"},
-        {"name": "q", "path": "q.r || q.x", "type": "string"},
-    ],
-}
+SINK = id_schema(column("s", "string"), column("k", "string", path=["a", "k"]), column("tags", "strings"), column("q", "string", path="q.r || q.x"))
 M = mapper.compile_sink(SINK)
 
 
@@ -145,16 +136,7 @@ def test_only_lines_holding_an_escape_are_read_one_by_one(monkeypatch: Any) -> N
 def test_a_key_holding_one_is_read_as_it_arrives() -> None:
     # the endpoint reads `"k\ud800"` as the key "k\ufffd": a path naming that key reads its
     # value (nothing replaced in what is stored), a JMESPath expression's too, and its keys are so
-    sink = {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "p", "path": ["k\ufffd"], "type": "string"},
-            {"name": "j", "path": '"k\ufffd"', "type": "string"},
-            {"name": "ks", "path": "join(',', keys(@))", "type": "string"},
-        ],
-    }
+    sink = id_schema(column("p", "string", path=["k\ufffd"]), column("j", "string", path='"k\ufffd"'), column("ks", "string", path="join(',', keys(@))"))
     m = mapper.compile_sink(sink)
     text = '{"id": 1, "k\\ud800": "v"}'
     assert m.check(text) == m.check(json.loads(text)) == []

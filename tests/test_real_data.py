@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sinks import column, schema
 
 import mapper
 
@@ -48,19 +49,16 @@ def lookup(record: Any, keys: list[str]) -> Any:
 
 # --- ADS-B: alt_baro is "ground" on the ground ------------------------------------------------
 
-ADSB_SINK = {
-    "primary_key_fields": ["hex"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "hex", "path": ["hex"], "type": "string"},
-        {"name": "flight", "path": ["flight"], "type": "string"},
-        {"name": "alt_baro", "path": ["alt_baro"], "type": "int"},
-        {"name": "lat", "path": ["lat"], "type": "decimal", "config": {"Scale": 6}},
-        {"name": "lon", "path": ["lon"], "type": "decimal", "config": {"Scale": 6}},
-        {"name": "seen", "path": ["seen"], "type": "decimal", "config": {"Scale": 1}},
-        {"name": "mlat", "path": ["mlat"], "type": "strings"},
-    ],
-}
+ADSB_SINK = schema(
+    column("hex", "string"),
+    column("flight", "string"),
+    column("alt_baro", "int"),
+    column("lat", "decimal", Scale=6),
+    column("lon", "decimal", Scale=6),
+    column("seen", "decimal", Scale=1),
+    column("mlat", "strings"),
+    primary_key_fields=["hex"],
+)
 
 
 def test_adsb_ground_is_an_invalid_value_at_the_right_records():
@@ -163,20 +161,17 @@ def test_webhooks_nested_paths_nulls_and_missing_keys():
 
 # --- twitter: integers beyond 2^53 --------------------------------------------------------------
 
-TWITTER_SINK = {
-    "primary_key_fields": ["id_str"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id_str", "path": ["id_str"], "type": "string"},
-        {"name": "id", "path": ["id"], "type": "int"},
-        {"name": "reply_to", "path": ["in_reply_to_status_id"], "type": "int"},
-        {"name": "user", "path": ["user", "screen_name"], "type": "string"},
-        {"name": "followers", "path": ["user", "followers_count"], "type": "int"},
-        {"name": "geo", "path": ["geo"], "type": "string", "config": {"Mutex": True}},
-        {"name": "created", "path": ["created_at"], "type": "timestamp", "config": {"Layout": "Mon Jan 02 15:04:05 -0700 2006"}},
-        {"name": "hashtags", "path": ["entities", "hashtags"], "type": "strings"},
-    ],
-}
+TWITTER_SINK = schema(
+    column("id_str", "string"),
+    column("id", "int"),
+    column("reply_to", "int", path=["in_reply_to_status_id"]),
+    column("user", "string", path=["user", "screen_name"]),
+    column("followers", "int", path=["user", "followers_count"]),
+    column("geo", "string", Mutex=True),
+    column("created", "timestamp", path=["created_at"], Layout="Mon Jan 02 15:04:05 -0700 2006"),
+    column("hashtags", "strings", path=["entities", "hashtags"]),
+    primary_key_fields=["id_str"],
+)
 
 
 def test_twitter_big_ints_are_stored_as_float64_decoding_leaves_them():
@@ -206,17 +201,14 @@ def test_twitter_big_ints_are_stored_as_float64_decoding_leaves_them():
 def test_github_events_rfc3339_timestamps():
     path = data_file("json-corpora/github_events.ndjson")
     recs = records_of(path)
-    sink = {
-        "primary_key_fields": ["id"],
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "string"},
-            {"name": "created", "path": ["created_at"], "type": "timestamp", "config": {"Granularity": "ms"}},
-            {"name": "actor", "path": ["actor", "login"], "type": "string"},
-            {"name": "public", "path": ["public"], "type": "bool"},
-            {"name": "org", "path": ["org", "login"], "type": "string"},
-        ],
-    }
+    sink = schema(
+        column("id", "string"),
+        column("created", "timestamp", path=["created_at"], Granularity="ms"),
+        column("actor", "string", path=["actor", "login"]),
+        column("public", "bool"),
+        column("org", "string", path=["org", "login"]),
+        primary_key_fields=["id"],
+    )
     batch = mapper.compile_sink(sink).map(path)
     assert batch.count == len(recs)
     created = batch["created"].values.tolist()
