@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sinks
 
 import mapper
 
@@ -63,7 +64,7 @@ def test_huge_digit_strings_are_out_of_range():
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO")
 def test_cli_reads_a_fifo(tmp_path):
     s = tmp_path / "sink.json"
-    s.write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}))
+    s.write_text(json.dumps(sinks.id_schema()))
     fifo = tmp_path / "records"
     os.mkfifo(fifo)
     proc = subprocess.Popen(
@@ -149,16 +150,13 @@ def test_npz_keeps_every_column_and_trailing_nul(tmp_path):
     from mapper.writers import write_npz
 
     m = mapper.compile_sink(
-        {
-            "primary_key_fields": ["k"],
-            "allow_missing_fields": True,
-            "definition": [
-                {"name": "k", "path": ["k"], "type": "string"},
-                {"name": "col1", "path": ["a"], "type": "int"},
-                {"name": "a\u0398b", "path": ["b"], "type": "int"},  # (a name FeatureBase takes, not a file name: col<i>)
-                {"name": "s", "path": ["s"], "type": "string"},
-            ],
-        }
+        sinks.schema(
+            sinks.column("k", "string"),
+            sinks.column("col1", "int", path=["a"]),
+            sinks.column("a\u0398b", "int", path=["b"]),
+            sinks.column("s", "string"),
+            primary_key_fields=["k"],
+        )
     )
     batch = m.map(b'{"k": "x\\u0000", "a": 111, "b": 222, "s": "t\\u0000"}')
     out = tmp_path / "o.npz"

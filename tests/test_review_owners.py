@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from sinks import column, sink
 
 import mapper
 from mapper import owners, stack, writers
@@ -137,16 +138,7 @@ def test_full_stack_where_the_stack_size_cannot_be_set_runs_on_a_thread_as_it_is
 
 # --- the caller's decimal context ---------------------------------------------------------------
 
-SINK = {
-    "name": "s",
-    "sink_details": {"database_id": "x", "table": "t"},
-    "schema": {
-        "type": "json",
-        "primary_key_fields": ["id"],
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "string"}, {"name": "s", "path": ["s"], "type": "string"}],
-    },
-}
+SINK = sink(column("id", "string"), column("s", "string"), name="s", table="t", database_id="x", primary_key_fields=["id"])
 
 
 @pytest.fixture()

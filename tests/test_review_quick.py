@@ -9,19 +9,12 @@ from typing import Any
 
 import orjson
 import pytest
+from sinks import column, id_schema
 
 import mapper
 from mapper.engine import check, fast, parallel
 
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "n", "path": ["n"], "type": "int"},
-    ],
-}
+SINK = id_schema(column("s", "string"), column("n", "int"))
 
 
 @pytest.mark.skipif(not parallel.can_fork(), reason="workers need fork")
@@ -44,20 +37,15 @@ def test_the_workers_note_says_how_many_processes_mapped(data: bytes) -> None:
 # off (FEW_VALUES and SMALL_INPUT patched to 0), and on the careful path (fast=False). The
 # three must agree on everything a caller reads.
 
-WIDE = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "n", "path": ["n"], "type": "int"},
-        {"name": "d18", "path": ["d18"], "type": "decimal", "config": {"Scale": 18}},
-        {"name": "b", "path": ["b"], "type": "bool"},
-        {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "ms"}},
-        {"name": "tl", "path": ["tl"], "type": "timestamp"},
-        {"name": "di", "path": ["di"], "type": "dateInt"},
-    ],
-}
+WIDE = id_schema(
+    column("s", "string"),
+    column("n", "int"),
+    column("d18", "decimal", Scale=18),
+    column("b", "bool"),
+    column("ts", "timestamp", Unit="ms", Granularity="ms"),
+    column("tl", "timestamp"),
+    column("di", "dateInt"),
+)
 
 
 def _record(i: int, **odd: Any) -> dict[str, Any]:
@@ -163,13 +151,7 @@ def test_a_few_records_under_a_records_path() -> None:
 def test_a_few_timestamps_of_each_unit_granularity_and_epoch(config: dict[str, Any]) -> None:
     # the quick form is the value as sent (counted in the column's own unit from 1970), or
     # else the converter itself (validate's few-lines route): both refuse what they must
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": False,
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "t", "path": ["t"], "type": "timestamp", "config": config}],
-        }
-    )
+    m = mapper.compile_sink(id_schema({"name": "t", "path": ["t"], "type": "timestamp", "config": config}, allow_missing=False))
     text = "Layout" in config
     values = (
         ["2022-08-08 17:57:48.123456", "2022-08-08 17:57:48.1234567", "1833-01-01 00:00:00.000000", "x", 5]

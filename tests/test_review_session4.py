@@ -6,24 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sinks import column, id_sink
 
 import mapper
 from mapper.engine import reader
 
-SINK: dict[str, Any] = {
-    "name": "t",
-    "sink_details": {"database_id": "0b7c3a52-2f4e-4a8e-9c61-5d0e8f1a2b3c", "table": "t"},
-    "schema": {
-        "type": "json",
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "a", "path": ["a"], "type": "int"},
-            {"name": "s", "path": ["s"], "type": "string"},
-        ],
-    },
-}
+SINK: dict[str, Any] = id_sink(column("a", "int"), column("s", "string"), database_id="0b7c3a52-2f4e-4a8e-9c61-5d0e8f1a2b3c")
 M = mapper.compile_sink(SINK)
 
 
