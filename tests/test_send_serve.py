@@ -27,6 +27,7 @@ from typing import Any, Iterator
 
 import orjson
 import pytest
+import sinks
 
 import mapper
 from mapper.endpoint import Limits, Pacer, TokenBucket, encode_body
@@ -451,63 +452,48 @@ def test_the_service_answers_each_record_exactly_as_validate_report_endpoint(tmp
 CORPORA = [
     (
         "adsb/aircraft.ndjson",
-        {
-            "name": "adsb",
-            "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "adsb"},
-            "schema": {
-                "primary_key_fields": ["hex"],
-                "allow_missing_fields": True,
-                "definition": [
-                    {"name": "hex", "path": ["hex"], "type": "string"},
-                    {"name": "flight", "path": ["flight"], "type": "string"},
-                    {"name": "alt_baro", "path": ["alt_baro"], "type": "int"},
-                    {"name": "lat", "path": ["lat"], "type": "decimal", "config": {"Scale": 6}},
-                    {"name": "seen", "path": ["seen"], "type": "decimal", "config": {"Scale": 1}},
-                    {"name": "mlat", "path": ["mlat"], "type": "strings"},
-                    {"name": "squawk", "path": ["squawk"], "type": "string", "config": {"Mutex": True}},
-                ],
-            },
-        },
+        sinks.sink(
+            sinks.column("hex", "string"),
+            sinks.column("flight", "string"),
+            sinks.column("alt_baro", "int"),
+            sinks.column("lat", "decimal", Scale=6),
+            sinks.column("seen", "decimal", Scale=1),
+            sinks.column("mlat", "strings"),
+            sinks.column("squawk", "string", Mutex=True),
+            name="adsb",
+            schema_type=None,
+            primary_key_fields=["hex"],
+        ),
     ),
     (
         "json-corpora/twitter-statuses.ndjson",
-        {
-            "name": "tweets",
-            "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "tweets"},
-            "schema": {
-                "primary_key_fields": ["id_str"],
-                "allow_missing_fields": True,
-                "definition": [
-                    {"name": "id_str", "path": ["id_str"], "type": "string"},
-                    {"name": "user", "path": ["user", "screen_name"], "type": "string", "config": {"Mutex": True}},
-                    {"name": "followers", "path": ["user", "followers_count"], "type": "int"},
-                    {"name": "lang", "path": ["lang"], "type": "string"},
-                    {"name": "retweets", "path": ["retweet_count"], "type": "int"},
-                    {"name": "favorited", "path": ["favorited"], "type": "bool"},
-                    {"name": "reply_to", "path": ["in_reply_to_user_id"], "type": "id", "config": {"Mutex": True}},
-                    {"name": "created", "path": ["created_at"], "type": "timestamp", "config": {"Layout": "Mon Jan 02 15:04:05 -0700 2006"}},
-                ],
-            },
-        },
+        sinks.sink(
+            sinks.column("id_str", "string"),
+            sinks.column("user", "string", path=["user", "screen_name"], Mutex=True),
+            sinks.column("followers", "int", path=["user", "followers_count"]),
+            sinks.column("lang", "string"),
+            sinks.column("retweets", "int", path=["retweet_count"]),
+            sinks.column("favorited", "bool"),
+            sinks.column("reply_to", "id", path=["in_reply_to_user_id"], Mutex=True),
+            sinks.column("created", "timestamp", path=["created_at"], Layout="Mon Jan 02 15:04:05 -0700 2006"),
+            name="tweets",
+            schema_type=None,
+            primary_key_fields=["id_str"],
+        ),
     ),
     (
         "github-webhooks-ndjson/all-events.ndjson",
-        {
-            "name": "webhooks",
-            "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "webhooks"},
-            "schema": {
-                "primary_key_fields": ["login"],
-                "allow_missing_fields": True,
-                "definition": [
-                    {"name": "login", "path": ["sender", "login"], "type": "string"},
-                    {"name": "action", "path": ["action"], "type": "string", "config": {"Mutex": True}},
-                    {"name": "repos", "path": ["repository", "full_name"], "type": "string"},
-                    {"name": "repo_ids", "path": ["repository", "id"], "type": "id"},
-                    {"name": "private", "path": ["repository", "private"], "type": "bool"},
-                    {"name": "org", "path": ["organization", "login"], "type": "string", "config": {"Mutex": True}},
-                ],
-            },
-        },
+        sinks.sink(
+            sinks.column("login", "string", path=["sender", "login"]),
+            sinks.column("action", "string", Mutex=True),
+            sinks.column("repos", "string", path=["repository", "full_name"]),
+            sinks.column("repo_ids", "id", path=["repository", "id"]),
+            sinks.column("private", "bool", path=["repository", "private"]),
+            sinks.column("org", "string", path=["organization", "login"], Mutex=True),
+            name="webhooks",
+            schema_type=None,
+            primary_key_fields=["login"],
+        ),
     ),
 ]
 
@@ -548,23 +534,18 @@ def test_send_to_serve_on_the_shared_corpora(tmp_path, rel, definition):
 # Write semantics
 
 
-SEMANTICS = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "m", "path": ["m"], "type": "string", "config": {"Mutex": True}},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "tags", "path": ["tags"], "type": "strings"},
-        {"name": "ids", "path": ["ids"], "type": "ids"},
-        {"name": "n", "path": ["n"], "type": "int"},
-        {"name": "d", "path": ["d"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "b", "path": ["b"], "type": "bool"},
-        {"name": "t", "path": ["t"], "type": "timestamp"},
-        {"name": "k", "path": ["k"], "type": "signedIntBoolKey"},
-        {"name": "N", "path": ["N"], "type": "int"},
-    ],
-}
+SEMANTICS = sinks.id_schema(
+    sinks.column("m", "string", Mutex=True),
+    sinks.column("s", "string"),
+    sinks.column("tags", "strings"),
+    sinks.column("ids", "ids"),
+    sinks.column("n", "int"),
+    sinks.column("d", "decimal", Scale=2),
+    sinks.column("b", "bool"),
+    sinks.column("t", "timestamp"),
+    sinks.column("k", "signedIntBoolKey"),
+    sinks.column("N", "int"),
+)
 
 
 def test_featurebase_write_semantics_upsert_replace_accumulate_clear_leave(tmp_path):
@@ -1310,15 +1291,7 @@ def test_a_body_that_stops_arriving_is_a_400_not_an_internal_error(tmp_path, cap
 
 
 def test_columns_named_like_sqlites_rowid_keep_the_rows_in_insertion_order(tmp_path):
-    sink = {
-        "primary_key_fields": ["k"],
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "k", "path": ["k"], "type": "string"},
-            {"name": "rowid", "path": ["r"], "type": "int"},
-            {"name": "OID", "path": ["o"], "type": "int"},
-        ],
-    }
+    sink = sinks.schema(sinks.column("k", "string"), sinks.column("rowid", "int", path=["r"]), sinks.column("OID", "int", path=["o"]), primary_key_fields=["k"])
     with Store(":memory:") as store:  # ("OID": a name check refuses, FeatureBase's rule; a Sink built in Python has it)
         sid = store.create_sink(odd_named(sink), sink_id="odd").id
         store.ingest(sid, encode_body([orjson.dumps({"k": k, "r": r, "o": -r}) for k, r in (("a", 30), ("b", 10), ("c", 20))]))

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sinks
 
 import mapper
 from mapper import writers
@@ -50,15 +51,7 @@ pytestmark = pytest.mark.skipif(_memory_available() < 8 << 30, reason="copies a 
 #: Each of two strings: together past the 2**31 - 1 bytes a ``string`` array's offsets reach.
 HALF = 2**30 + 2**20
 
-SINK = {
-    "primary_key_fields": ["k"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "string"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "tags", "path": ["tags"], "type": "strings"},
-    ],
-}
+SINK = sinks.schema(sinks.column("k", "string"), sinks.column("s", "string"), sinks.column("tags", "strings"), primary_key_fields=["k"])
 
 
 def _zeros(n: int) -> np.ndarray:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sinks import column, id_schema, id_sink, schema
 
 import mapper
 from mapper.engine import parallel
@@ -101,15 +102,7 @@ def test_records_path_keys_refused(value, message):
 
 def test_sink_summary_body_and_check_result():
     sink = mapper.load_sink(
-        {
-            "primary_key_fields": ["k", "n"],
-            "allow_missing_fields": False,
-            "definition": [
-                {"name": "k", "path": ["k"], "type": "string"},
-                {"name": "n", "path": ["n"], "type": "int", "config": {"Min": 0, "Max": 9}},
-                {"name": "t", "path": ["t"], "type": "string"},
-            ],
-        }
+        schema(column("k", "string"), column("n", "int", Min=0, Max=9), column("t", "string"), primary_key_fields=["k", "n"], allow_missing=False)
     )
     assert sink.summary() == "sink: 3 columns (2 string, 1 int); _id from primary_key_fields 'k', 'n'; missing fields reject the batch"
     body = sink.to_body()
@@ -120,13 +113,7 @@ def test_sink_summary_body_and_check_result():
     assert sink.id_kind == "string" and [c.name for c in sink.identity_columns] == ["k", "n"]
     with pytest.raises(KeyError):
         sink.column("nope")
-    named = mapper.load_sink(
-        {
-            "name": "clicks",
-            "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
-            "schema": {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]},
-        }
-    )
+    named = mapper.load_sink(id_sink(name="clicks", table="t", schema_type=None))
     assert named.summary() == "sink 'clicks': 1 column (1 id); _id from id_field 'id'; missing fields allowed"
     assert named.id_kind == "uint64" and named.stored_columns == ()
     result = mapper.check_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id", "extra": 1}]})
@@ -170,19 +157,7 @@ def test_numpy_reading_helpers():
 
 def test_set_columns_to_arrow():
     pa = pytest.importorskip("pyarrow")
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [
-                {"name": "id", "path": ["id"], "type": "id"},
-                {"name": "ss", "path": ["ss"], "type": "strings"},
-                {"name": "ii", "path": ["ii"], "type": "ids"},
-                {"name": "d", "path": ["d"], "type": "decimal", "config": {"Scale": 2}},
-                {"name": "t", "path": ["t"], "type": "recordTime"},
-            ],
-        }
-    )
+    m = mapper.compile_sink(id_schema(column("ss", "strings"), column("ii", "ids"), column("d", "decimal", Scale=2), column("t", "recordTime")))
     batch = m.map(b'{"id": 1, "ss": ["a", "b"], "ii": [3], "d": "1.5", "t": "2022-08-08T17:57:48Z"}\n{"id": 2}\n')
     table = batch.to_arrow() if hasattr(batch, "to_arrow") else None
     if table is None:

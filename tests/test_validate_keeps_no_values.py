@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 import numpy as np
 import pytest
+from sinks import column, schema
 
 import mapper
 import mapper.engine.core as core
@@ -28,16 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.gen import SINK, generate  # noqa: E402
 
 #: a composite string primary key: its joined keys are the string _id builder's values
-PK_SINK = {
-    "primary_key_fields": ["k", "j"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "string"},
-        {"name": "j", "path": ["j"], "type": "string"},
-        {"name": "tags", "path": ["tags"], "type": "strings"},
-        {"name": "n", "path": ["n"], "type": "int", "config": {"Min": 0, "Max": 100}},
-    ],
-}
+PK_SINK = schema(column("k", "string"), column("j", "string"), column("tags", "strings"), column("n", "int", Min=0, Max=100), primary_key_fields=["k", "j"])
 
 NEEDLE = "needle-7f3a"
 

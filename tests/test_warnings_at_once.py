@@ -16,6 +16,7 @@ import json
 from typing import Any, NamedTuple
 
 import pytest
+from sinks import column, id_schema
 
 import mapper
 import mapper.report
@@ -97,17 +98,7 @@ def test_a_columns_warnings_at_once_as_one_by_one(monkeypatch: pytest.MonkeyPatc
 def test_a_column_crossing_keep_reported_as_the_careful_path_reports_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """One string column of numbers, 300 records, KEEP crossed (and twice KEEP, where
     ``_pend`` cuts) within it, a decimal column's warnings interleaved: fast as careful."""
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [
-                {"name": "id", "path": ["id"], "type": "id"},
-                {"name": "s", "path": ["s"], "type": "string"},
-                {"name": "dec", "path": ["dec"], "type": "decimal", "config": {"Scale": 2}},
-            ],
-        }
-    )
+    m = mapper.compile_sink(id_schema(column("s", "string"), column("dec", "decimal", Scale=2)))
     records = [{"id": i, "s": i * 1000003 if i % 7 else "t", "dec": 1.005 if i % 11 == 0 else "2"} for i in range(300)]
     text = b"".join(json.dumps(r).encode() + b"\n" for r in records)
     at_once: list[int] = []
