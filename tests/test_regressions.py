@@ -153,7 +153,7 @@ def test_npz_keeps_every_column_and_trailing_nul(tmp_path):
         sinks.schema(
             sinks.column("k", "string"),
             sinks.column("col1", "int", path=["a"]),
-            sinks.column("a\u0398b", "int", path=["b"]),
+            sinks.column("a\u0398b", "int", path=["b"]),  # (a name FeatureBase takes, not a file name: col<i>)
             sinks.column("s", "string"),
             primary_key_fields=["k"],
         )
