@@ -8,19 +8,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from sinks import column, id_sink
 
 import mapper
 
-SINK = {
-    "name": "t",
-    "sink_details": {"database_id": "x", "table": "t"},
-    "schema": {
-        "type": "json",
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
-    },
-}
+SINK = id_sink(column("s", "string"), database_id="x")
 NAN, INF = math.nan, math.inf
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sinks import column, id_schema
 
 import mapper
 
@@ -42,15 +43,10 @@ def test_infer_of_a_record_whose_key_is_a_tuple_holding_a_huge_int_drafts_the_ot
 
 # --- records given as Python objects ---------------------------------------------------------
 
-_ALL = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "i", "path": ["i"], "type": "int"},
-        {"name": "jm", "path": "d.arr[0]", "type": "string"},  # a JMESPath column reads the whole record as its JSON text
-    ],
-}
+_ALL = id_schema(
+    column("i", "int"),
+    column("jm", "string", path="d.arr[0]"),  # a JMESPath column reads the whole record as its JSON text
+)
 _AIRCRAFT_RECORD = {
     "id": "x",
     "timestamp": 1659981468260,
@@ -102,13 +98,7 @@ def test_check_and_the_batcher_refuse_a_record_whose_key_is_a_huge_int_as_having
 @pytest.mark.parametrize("fast", [True, False])
 def test_a_value_holding_an_unpaired_surrogate_and_a_huge_int_is_refused_for_the_int_not_a_value_error(fast: bool) -> None:
     # the utf8_replaced warning quoted the value as sent with json.dumps, which raised ValueError for the int
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
-        }
-    )
+    m = mapper.compile_sink(id_schema(column("s", "string")))
     report = m.validate([{"id": 1, "s": ["\ud800", HUGE]}], fast=fast)
     assert [(e.column, e.code) for e in report.errors] == [("s", "out_of_range")]
     assert "<an integer of 5,001 digits>" in report.errors[0].reason

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sinks
 
 import mapper
 from mapper.engine.reader import records_path_off_note
@@ -185,16 +186,7 @@ def test_a_temporary_copy_of_stdin_that_cannot_be_written_is_said_as_such(tmp_pa
 
 
 def test_validate_of_records_read_with_a_records_path_says_to_leave_it_out(tmp_path: Path) -> None:
-    body = {
-        "name": "s",
-        "sink_details": {"database_id": "d", "table": "t"},
-        "schema": {
-            "type": "json",
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "k", "path": ["k"], "type": "string"}],
-        },
-    }
+    body = sinks.id_sink(sinks.column("k", "string"), name="s", table="t", database_id="d")
     sink = mapper.compile_sink(body)
     data = ndjson({"id": 1, "k": "a"}, {"id": 2, "k": "b"})
     report = sink.validate(data, records_path="data")

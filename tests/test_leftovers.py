@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import sinks
 
 import mapper
 from mapper.cli import main
@@ -140,16 +141,7 @@ def test_location_text_escapes_the_column_name_as_check_shows_it() -> None:
 
 
 def test_a_refused_value_of_a_column_named_with_controls_reads_escaped_in_its_message() -> None:
-    body = {
-        "name": "s",
-        "sink_details": {"database_id": "0b7c3a52-2f4e-4a8e-9c61-5d0e8f1a2b3c", "table": "t"},
-        "schema": {
-            "type": "json",
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n\u202eum\x1b", "path": ["n"], "type": "int"}],
-        },
-    }
+    body = sinks.id_sink(sinks.column("n\u202eum\x1b", "int", path=["n"]), name="s", table="t", database_id="0b7c3a52-2f4e-4a8e-9c61-5d0e8f1a2b3c")
     # (check refuses the name, FeatureBase's rule: a Sink built in Python has it)
     report = mapper.compile_sink(odd_named(body)).validate(b'{"id": 1, "n": "x"}\n')
     (error,) = report.errors
