@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sinks import column, id_schema, schema
 
 import mapper
 from mapper.errors import OutputError
@@ -16,11 +17,7 @@ from tests.test_columnar import _importable
 #: a recordTime's least instant: -2**63 ns, pandas' NaT
 _LEAST_NS = "1677-09-21T00:12:43.145224192Z"
 
-_RT_SINK = {
-    "primary_key_fields": ["rid"],
-    "allow_missing_fields": True,
-    "definition": [{"name": "rid", "path": ["id"], "type": "string"}, {"name": "rt", "path": ["rt"], "type": "recordTime"}],
-}
+_RT_SINK = schema(column("rid", "string", path=["id"]), column("rt", "recordTime"), primary_key_fields=["rid"])
 
 
 def test_to_pandas_refuses_a_time_pandas_would_read_as_a_null() -> None:
@@ -56,7 +53,7 @@ def test_odd_batches_come_back_as_written(tmp_path: Path, ext: str) -> None:
     from tests.test_properties import FULL_SINK
 
     m = mapper.compile_sink(FULL_SINK)
-    only_id = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
+    only_id = mapper.compile_sink(id_schema())
     batches: dict[str, Any] = {
         "no rows": m.map([]),
         "empty sets": m.map([{"id": "a", "e": {"ss": [], "ii": []}}, {"id": "b", "e": {"ss": ["x"]}}]),
@@ -96,15 +93,7 @@ def test_a_parquet_file_whose_first_part_has_no_rows_chooses_its_dictionaries_fr
     assert back.count == 0 and list(back.columns) == ["rt"]
 
 
-_DISCARDED_SINK = {
-    "primary_key_fields": ["k"],
-    "allow_missing_fields": False,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "string"},
-        {"name": "n", "path": ["n"], "type": "int"},
-        {"name": "t", "path": ["t"], "type": "strings"},
-    ],
-}
+_DISCARDED_SINK = schema(column("k", "string"), column("n", "int"), column("t", "strings"), primary_key_fields=["k"], allow_missing=False)
 
 
 def test_a_batch_the_endpoint_discards_finishes_no_columns(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,20 +14,13 @@ import sys
 from typing import Any
 
 import pytest
+from sinks import column, id_schema, schema
 
 import mapper
 from tests.cli_inproc import run_main
 from tests.test_real_data import data_file
 
-SINK = {
-    "primary_key_fields": ["hex"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "hex", "path": ["hex"], "type": "string"},
-        {"name": "alt", "path": ["alt_baro"], "type": "int"},
-        {"name": "flight", "path": ["flight"], "type": "string"},
-    ],
-}
+SINK = schema(column("hex", "string"), column("alt", "int", path=["alt_baro"]), column("flight", "string"), primary_key_fields=["hex"])
 
 PLANES = [{"hex": f"a{i:05x}", "alt_baro": 1000 + i if i % 5 else "ground", "flight": f"F{i}"} for i in range(40)]
 
@@ -353,11 +346,7 @@ def test_the_real_piaware_capture_maps_with_records_path_aircraft():
 
 def test_the_real_twitter_search_document_maps_with_records_path_statuses():
     path = data_file("json-corpora/twitter.json")
-    sink = {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "text", "path": ["text"], "type": "string"}],
-    }
+    sink = id_schema(column("text", "string"))
     m = mapper.compile_sink(sink)
     doc = json.loads(path.read_bytes())
     batch = m.map(path, records_path="statuses")
@@ -445,13 +434,7 @@ def test_the_format_is_the_same_from_bytes_a_file_a_stream_and_workers(bom, size
 def test_records_paths_through_keys_msgspec_cannot_name():
     # a key holding a backslash, a quote or a control character made valid JSON "invalid_json"
     # (msgspec names no Struct field so); the dicts of the same document mapped
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "c", "path": ["v"], "type": "string"}],
-        }
-    )
+    m = mapper.compile_sink(id_schema(column("c", "string", path=["v"])))
     cases = [
         (["a\\b"], {"a\\b": [{"id": 1, "v": "x"}], "other": {"a\\b": 1}}),
         ('meta."x\\"y"', {"meta": {'x"y': [{"id": 1, "v": "x"}, {"id": 2, "v": "y"}]}}),
@@ -621,7 +604,7 @@ def test_objects_one_after_another_are_read_in_time_linear_in_their_number():
     of the text, so 80,000 seed records took 5 minutes (20,000: 17 s); 1 s now."""
     import time
 
-    m = mapper.compile_sink({"id_field": "k", "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "id"}]})
+    m = mapper.compile_sink(schema(column("k", "id"), id_field="k"))
 
     def seconds(n: int) -> float:
         data = "".join(json.dumps({"k": i, "pad": "x" * 40}, indent=2) + "\n" for i in range(n)).encode()

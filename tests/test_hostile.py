@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sinks
 
 import mapper
 from mapper.engine.reader import OversizedRecord, detect_format, iter_units, measured, stream_lines
@@ -30,15 +31,7 @@ from depths import REFUSED_EVERYWHERE, read_here  # noqa: E402
 
 ROOT = Path(__file__).parents[1]
 
-SINK = {
-    "id_field": "k",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "id"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "n", "path": ["n"], "type": "int"},
-    ],
-}
+SINK = sinks.schema(sinks.column("k", "id"), sinks.column("s", "string"), sinks.column("n", "int"), id_field="k")
 
 
 def good(n: int) -> bytes:
@@ -219,17 +212,9 @@ def test_invariant_rows_plus_refused_is_records_on_a_mixed_file(sink_file: Path,
 
 # --- 5. workers keep every error in the dead letters -----------------------------------------
 
-TWO_BAD = {
-    "id_field": "k",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "id"},
-        {"name": "a", "path": ["a"], "type": "int"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "b", "path": ["b"], "type": "int"},
-        {"name": "t", "path": ["t"], "type": "bool"},
-    ],
-}
+TWO_BAD = sinks.schema(
+    sinks.column("k", "id"), sinks.column("a", "int"), sinks.column("s", "string"), sinks.column("b", "int"), sinks.column("t", "bool"), id_field="k"
+)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="workers need fork")
@@ -280,11 +265,7 @@ def test_06_cli_map_with_workers_on_an_empty_file(tmp_path: Path) -> None:
 
 
 def test_08_check_refuses_a_path_deeper_than_the_limit_with_a_pointer(sink_file: Path) -> None:
-    deep = {
-        "id_field": "k",
-        "allow_missing_fields": True,
-        "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "d", "path": ["a"] * 1000, "type": "int"}],
-    }
+    deep = sinks.schema(sinks.column("k", "id"), sinks.column("d", "int", path=["a"] * 1000), id_field="k")
     result = mapper.check_sink(deep)
     assert not result.valid
     (p,) = result.errors
@@ -301,11 +282,7 @@ def test_08_a_path_at_the_limit_maps(tmp_path: Path) -> None:
     from mapper.checks import MAX_PATH_KEYS
 
     keys = [f"k{i}" for i in range(MAX_PATH_KEYS)]
-    sink = {
-        "id_field": "k",
-        "allow_missing_fields": True,
-        "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "d", "path": keys, "type": "int"}],
-    }
+    sink = sinks.schema(sinks.column("k", "id"), sinks.column("d", "int", path=keys), id_field="k")
     rec: Any = 7
     for key in reversed(keys):
         rec = {key: rec}
@@ -566,11 +543,7 @@ def test_15_warnings_on_big_values_are_kept_in_full_up_to_a_byte_budget(tmp_path
     from mapper.options import MapOptions
     from mapper.report import KEEP, KEEP_BYTES, keep_warnings, value_weight, warning_weight
 
-    sink = {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "tags", "path": ["tags"], "type": "strings"}],
-    }
+    sink = sinks.id_schema(sinks.column("tags", "strings"))
     m = mapper.compile_sink(sink)
     value = ",".join(f"t{i}" for i in range(3000))  # ~17 KB, stored as 3,000 parts
     small = 40  # records with a small value first: weighed little
@@ -670,7 +643,7 @@ def test_a_file_name_holding_nul_is_a_clear_error_not_a_valueerror():
         mapper.load_sink("sink\x00.json")
     assert "'sink\\x00.json' cannot be a file name: it holds a NUL byte" in str(sink_err.value)
     assert [p.code for p in mapper.check_sink("\x00").problems] == ["unreadable"]
-    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
+    m = mapper.compile_sink(sinks.id_schema())
     for call in (m.map, m.validate, lambda p: list(m.iter_batches(p))):
         with pytest.raises(mapper.InputError, match="cannot be a file name: it holds a NUL byte"):
             call("records\x00.ndjson")
@@ -840,15 +813,7 @@ def test_a_definition_holding_an_unpaired_surrogate_is_refused_where_it_is(tmp_p
 
 
 #: A primary key and text columns: where a Python string's surrogates show.
-SURROGATE_SINK = {
-    "primary_key_fields": ["k"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "string"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "ss", "path": ["ss"], "type": "strings"},
-    ],
-}
+SURROGATE_SINK = sinks.schema(sinks.column("k", "string"), sinks.column("s", "string"), sinks.column("ss", "strings"), primary_key_fields=["k"])
 
 
 @pytest.mark.parametrize("fast", [True, False])
@@ -888,11 +853,7 @@ def test_a_python_string_holding_an_unpaired_surrogate_maps_as_its_json_text_doe
 
 def test_strict_refuses_a_record_whose_text_the_endpoint_would_repair() -> None:
     # --strict left the record-level utf8_replaced (invalid bytes, lone surrogate escapes) a warning
-    sink = {
-        "primary_key_fields": ["k"],
-        "allow_missing_fields": True,
-        "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "s", "path": ["s"], "type": "string"}],
-    }
+    sink = sinks.schema(sinks.column("k", "string"), sinks.column("s", "string"), primary_key_fields=["k"])
     m = mapper.compile_sink(sink)
     text = b'{"k": "a", "s": "x\xff"}\n{"k": "b", "s": "ok"}\n{"k": "c", "s": "\\ud800"}\n'
     lax, strict = m.map(text, on_error="skip"), m.map(text, on_error="skip", strict=True)
@@ -913,7 +874,7 @@ def test_an_empty_sink_file_is_named_by_its_path() -> None:
 @pytest.mark.parametrize("fast", [True, False])
 def test_a_key_value_nested_too_deep_is_refused_not_a_recursion_error(fast: bool) -> None:
     # the surrogate look at a Python key value must not recurse out of the careful path
-    m = mapper.compile_sink({"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "string"}]})
+    m = mapper.compile_sink(sinks.schema(sinks.column("k", "string"), primary_key_fields=["k"]))
     deep: list[Any] = []
     for _ in range(5000):
         deep = [deep]
@@ -928,11 +889,7 @@ def test_a_generated_part_of_path_nodes_alone_compiles(part_nodes: int, monkeypa
     import mapper.compiler
 
     monkeypatch.setattr(mapper.compiler, "PART_NODES", part_nodes)
-    sink = {
-        "id_field": "k",
-        "allow_missing_fields": True,
-        "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "deep", "path": ["a", "b", "c", "d", "e"], "type": "int"}],
-    }
+    sink = sinks.schema(sinks.column("k", "id"), sinks.column("deep", "int", path=["a", "b", "c", "d", "e"]), id_field="k")
     m = mapper.compile_sink(sink)
     data = b'{"k": 1, "a": {"b": {"c": {"d": {"e": 5}}}}}\n{"k": 2, "a": {"b": null}}\n'
     want = [{"_id": 1, "deep": 5}, {"_id": 2, "deep": None}]
@@ -942,13 +899,7 @@ def test_a_generated_part_of_path_nodes_alone_compiles(part_nodes: int, monkeypa
 def test_a_lone_surrogate_escape_is_one_records_warning_in_every_input_format() -> None:
     # an array or a records_path document was refused whole (msgspec refuses the escape), a
     # request body stored the record with no warning (and --strict took it)
-    m = mapper.compile_sink(
-        {
-            "id_field": "id",
-            "allow_missing_fields": True,
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
-        }
-    )
+    m = mapper.compile_sink(sinks.id_schema(sinks.column("s", "string")))
     rec, other = rb'{"id": 1, "s": "a\ud800b"}', b'{"id": 2, "s": "\\u00e9"}'
     inputs = {
         "ndjson": (rec + b"\n" + other + b"\n", {}),
@@ -1054,11 +1005,7 @@ def test_an_output_naming_a_descriptor_redirected_to_a_file_is_written_through_i
 @pytest.mark.parametrize("fast", [True, False])
 def test_a_jmespath_function_that_overflows_refuses_its_record_alone(fast: bool, tmp_path: Path) -> None:
     # (a bug hunt) ceil() of an infinity raised OverflowError out of the whole run (a traceback on the CLI)
-    sink = {
-        "primary_key_fields": ["k"],
-        "allow_missing_fields": True,
-        "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": "ceil(to_number(a))", "type": "int"}],
-    }
+    sink = sinks.schema(sinks.column("k", "string"), sinks.column("v", "int", path="ceil(to_number(a))"), primary_key_fields=["k"])
     data = b'{"k": "r0", "a": "2.5"}\n{"k": "r1", "a": "1e400"}\n'
     m = mapper.compile_sink(sink)
     for records in (data, [json.loads(line) for line in data.splitlines()]):

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sinks
 
 import mapper
 from mapper.report import location_text
@@ -287,24 +288,19 @@ def test_shared_corpora(spark: Any, rel: str, options: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------
 # Cells that are not plain lines, and the Spark types
 
-EDGE_SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "tags", "path": ["tags"], "type": "strings"},
-        {"name": "refs", "path": ["refs"], "type": "ids"},
-        {"name": "ref", "path": ["ref"], "type": "id"},
-        {"name": "price", "path": ["price"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "at", "path": ["at"], "type": "timestamp", "config": {"Unit": "ns", "Granularity": "ns"}},
-        {"name": "day", "path": ["day"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "s"}},
-        {"name": "rt", "path": ["rt"], "type": "recordTime"},
-        {"name": "on", "path": ["on"], "type": "bool"},
-        {"name": "n", "path": ["n"], "type": "int"},
-        {"name": "d", "path": ["d"], "type": "dateInt"},
-    ],
-}
+EDGE_SINK = sinks.id_schema(
+    sinks.column("s", "string"),
+    sinks.column("tags", "strings"),
+    sinks.column("refs", "ids"),
+    sinks.column("ref", "id"),
+    sinks.column("price", "decimal", Scale=2),
+    sinks.column("at", "timestamp", Unit="ns", Granularity="ns"),
+    sinks.column("day", "timestamp", Unit="ms", Granularity="s"),
+    sinks.column("rt", "recordTime"),
+    sinks.column("on", "bool"),
+    sinks.column("n", "int"),
+    sinks.column("d", "dateInt"),
+)
 
 
 def test_many_small_records(spark: Any) -> None:
