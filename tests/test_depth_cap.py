@@ -17,6 +17,7 @@ import textwrap
 from typing import Any
 
 import pytest
+from sinks import column, id_sink
 
 import mapper
 from mapper import stack
@@ -25,18 +26,7 @@ from mapper.engine import pyjson
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from depths import DECODED, first_refused  # noqa: E402
 
-_SINK = json.dumps(
-    {
-        "name": "open",
-        "sink_details": {"database_id": "x", "table": "t"},
-        "schema": {
-            "type": "json",
-            "allow_missing_fields": True,
-            "id_field": "id",
-            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["a", "b"], "type": "int"}],
-        },
-    }
-)
+_SINK = json.dumps(id_sink(column("n", "int", path=["a", "b"]), name="open", table="t", database_id="x"))
 
 
 def _run(code: str) -> str:

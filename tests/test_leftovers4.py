@@ -9,22 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sinks import column, id_schema
 from test_send_serve import SINK as AIRCRAFT_SINK
 from test_send_serve import SINK_ID, aircraft, request, serving
 
 import mapper
 from mapper.cli import main
 
-SINK = {
-    "allow_missing_fields": True,
-    "id_field": "id",
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "ts", "path": ["ts"], "type": "timestamp"},
-        {"name": "n", "path": ["n"], "type": "int"},
-    ],
-}
+SINK = id_schema(column("s", "string"), column("ts", "timestamp"), column("n", "int"))
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: Any) -> tuple[int, str, str]:

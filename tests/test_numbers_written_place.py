@@ -9,6 +9,7 @@ import pickle
 from typing import Any
 
 import pytest
+import sinks
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,18 +18,13 @@ from mapper.engine.careful import numbers_as_written
 from mapper.report import RecordError
 from mapper.types import ShownFloat
 
-SINK = {
-    "allow_missing_fields": True,
-    "id_field": "id",
-    "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "n", "path": ["n"], "type": "int"},
-        {"name": "t", "path": ["t"], "type": "timestamp"},
-        # a layout holding a number's digits as literal text
-        {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Layout": "2006-01-02 at 1.5"}},
-    ],
-}
+SINK = sinks.id_schema(
+    sinks.column("s", "string"),
+    sinks.column("n", "int"),
+    sinks.column("t", "timestamp"),
+    # a layout holding a number's digits as literal text
+    sinks.column("ts", "timestamp", Layout="2006-01-02 at 1.5"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -176,18 +172,7 @@ def test_a_marked_place_is_rewritten_where_the_record_also_writes_the_float_as_p
     assert [e.reason for e in errs] == ["1e+20 is not 1E20", reason]
 
 
-_SETS = mapper.compile_sink(
-    {
-        "allow_missing_fields": True,
-        "id_field": "id",
-        "definition": [
-            {"name": "id", "path": ["id"], "type": "id"},
-            {"name": "ids", "path": ["ids"], "type": "ids"},
-            {"name": "ss", "path": ["ss"], "type": "strings"},
-            {"name": "deep", "path": ["a", "b"], "type": "ids"},
-        ],
-    }
-)
+_SETS = mapper.compile_sink(sinks.id_schema(sinks.column("ids", "ids"), sinks.column("ss", "strings"), sinks.column("deep", "ids", path=["a", "b"])))
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
+from sinks import id_sink
 from test_send_serve import SINK, SINK_ID, aircraft, serving
 
 import mapper
@@ -20,16 +21,7 @@ from mapper import stack
 from mapper.endpoint import encode_body
 from mapper.serve import Server
 
-_SINK = {
-    "name": "open",
-    "sink_details": {"database_id": "x", "table": "t"},
-    "schema": {
-        "type": "json",
-        "allow_missing_fields": True,
-        "id_field": "id",
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}],
-    },
-}
+_SINK = id_sink(name="open", table="t", database_id="x")
 
 
 # ---------------------------------------------------------------------------------------

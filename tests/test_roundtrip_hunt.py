@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sinks import column, schema
 
 import mapper
 from mapper import writers
@@ -22,15 +23,7 @@ from mapper import writers
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-SINK = {
-    "allow_missing_fields": True,
-    "id_field": "rid",
-    "definition": [
-        {"name": "rid", "path": ["rid"], "type": "id"},
-        {"name": "c", "path": ["c"], "type": "int"},
-        {"name": "s", "path": ["s"], "type": "string"},
-    ],
-}
+SINK = schema(column("rid", "id"), column("c", "int"), column("s", "string"), id_field="rid")
 RECORDS = b'{"rid": 1, "c": 2, "s": "x"}\n{"rid": 2, "c": null}\n{"rid": 3}\n'
 
 
