@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from sinks import sink
 
 import mapper
 from mapper.compiler import PART_NODES
@@ -20,12 +21,7 @@ AIRCRAFT = mapper.compile_sink(ROOT / "examples" / "aircraft" / "sink.json")
 
 
 def _sink(definition: list[dict[str, Any]], id_field: str) -> mapper.Mapper:
-    doc = {
-        "name": "w",
-        "sink_details": {"database_id": "d", "table": "t"},
-        "schema": {"type": "json", "id_field": id_field, "allow_missing_fields": True, "definition": definition},
-    }
-    return mapper.compile_sink(json.dumps(doc))
+    return mapper.compile_sink(json.dumps(sink(*definition, name="w", table="t", database_id="d", id_field=id_field)))
 
 
 JMESPATH_ONLY = _sink([{"name": "x", "path": "length(tags)", "type": "id"}], "x")

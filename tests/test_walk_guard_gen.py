@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from sinks import sink
 
 import mapper
 from mapper.compiler import PART_NODES, _isdict, _not_a_record, _record_guard, _Source, members
@@ -17,12 +18,7 @@ DOC = "Walk one decoded record (a dict or another Mapping); return each column's
 
 
 def _sink(definition: list[dict[str, Any]], id_field: str) -> mapper.Mapper:
-    doc = {
-        "name": "w",
-        "sink_details": {"database_id": "d", "table": "t"},
-        "schema": {"type": "json", "id_field": id_field, "allow_missing_fields": True, "definition": definition},
-    }
-    return mapper.compile_sink(json.dumps(doc))
+    return mapper.compile_sink(json.dumps(sink(*definition, name="w", table="t", database_id="d", id_field=id_field)))
 
 
 def _walk_source(m: mapper.Mapper) -> str:
