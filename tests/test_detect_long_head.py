@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sinks import column, id_schema
 
 import mapper
 from mapper.cli import main
@@ -27,11 +28,7 @@ from mapper.engine.reader import HEAD_SIZE, format_head, format_of, head_in
 from mapper.options import MapOptions
 from mapper.send import Resume, read_records
 
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
-}
+SINK = id_schema(column("s", "string"))
 M = mapper.compile_sink(SINK)
 LONG = "a" * 100_000
 

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sinks import column, id_schema
 
 from mapper import owners, writers
 from mapper.cli import main
@@ -26,11 +27,7 @@ __all__ = ["no_proc"]  # (the fixture, used here)
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
-}
+SINK = id_schema(column("n", "int"))
 
 # after the rename whose target ends with sys.argv[1] (LETTERS first, ROWS last), the process is killed
 SCRIPT = """

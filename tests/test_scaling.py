@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from sinks import column, id_schema
 
 import mapper
 from mapper import report as report_module
@@ -186,11 +187,7 @@ def test_creating_many_sinks_reads_the_table_names_once():
 
     store = Store(":memory:")
     db = store.db = _Counted(store.db)
-    definition = {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "v", "path": ["v"], "type": "int"}],
-    }
+    definition = id_schema(column("v", "int"))
     for i in range(150):
         store.create_sink(definition, sink_id=f"s{i}")
     assert db.master_reads <= 2
@@ -204,11 +201,7 @@ def test_a_table_another_connection_made_is_still_seen(tmp_path):
 
     path = tmp_path / "serve.db"
     store = Store(path)
-    definition = {
-        "id_field": "id",
-        "allow_missing_fields": True,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "v", "path": ["v"], "type": "int"}],
-    }
+    definition = id_schema(column("v", "int"))
     store.create_sink(definition, sink_id="a1")
     other = sqlite3.connect(path)
     other.execute("CREATE TABLE B1 (x)")

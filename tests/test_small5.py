@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sinks
 
 import mapper
 from mapper.cli import build_parser, main, parse
@@ -110,10 +111,7 @@ def test_a_file_argument_takes_any_bytes() -> None:
 
 def _sink(tmp_path: Path) -> Path:
     path = tmp_path / "sink.json"
-    definition = [{"name": "id", "path": ["id"], "type": "int"}, {"name": "s", "path": ["s"], "type": "string"}]
-    schema = {"type": "json", "id_field": "id", "allow_missing_fields": True, "definition": definition}
-    details = {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"}
-    path.write_text(json.dumps({"name": "t", "sink_details": details, "schema": schema}))
+    path.write_text(json.dumps(sinks.sink(sinks.column("id", "int"), sinks.column("s", "string"), id_field="id")))
     return path
 
 
