@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+import sinks
 from cli_inproc import run_main
 
 import mapper
@@ -96,11 +97,7 @@ def test_a_column_path_is_told_the_quoted_form_that_parses(given: str, meant: st
     told = _told(caught.value.hint)
     assert told == meant, caught.value.hint
     parse_path(told)
-    doc = {
-        "primary_key_fields": ["k"],
-        "allow_missing_fields": True,
-        "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": told, "type": "string"}],
-    }
+    doc = sinks.schema(sinks.column("k", "string"), sinks.column("v", "string", path=told), primary_key_fields=["k"])
     assert [p.code for p in mapper.check_sink(doc).problems if p.severity != "note" and p.code != "jmespath"] == [], told
 
 

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sinks import column, schema
 
 import mapper
 from tests.test_hostile import SURROGATE_SINK
@@ -35,12 +36,8 @@ class Obj(Mapping):  # type: ignore[type-arg]
         return len(self._d)
 
 
-PK2 = {
-    "primary_key_fields": ["k", "n"],
-    "allow_missing_fields": True,
-    "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "n", "path": ["n"], "type": "int"}],
-}
-PK1 = {"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "string"}]}
+PK2 = schema(column("k", "string"), column("n", "int"), primary_key_fields=["k", "n"])
+PK1 = schema(column("k", "string"), primary_key_fields=["k"])
 
 
 def _problems(problems: list[Any]) -> list[tuple[Any, ...]]:
@@ -121,19 +118,16 @@ def test_a_python_string_holding_a_surrogate_pair_is_stored_as_the_character_its
 
 # --- every way in, one answer -------------------------------------------------------------
 
-FORMS_SINK = {
-    "primary_key_fields": ["k", "n"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "string"},
-        {"name": "n", "path": ["d", "n"], "type": "int", "config": {"Min": -1000, "Max": 1000}},
-        {"name": "dec", "path": ["d", "dec"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "b", "path": ["d", "b"], "type": "bool"},
-        {"name": "ss", "path": ["d", "ss"], "type": "strings"},
-        {"name": "ts", "path": ["t"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "ms"}},
-        {"name": "di", "path": ["di"], "type": "dateInt"},
-    ],
-}
+FORMS_SINK = schema(
+    column("k", "string"),
+    column("n", "int", path=["d", "n"], Min=-1000, Max=1000),
+    column("dec", "decimal", path=["d", "dec"], Scale=2),
+    column("b", "bool", path=["d", "b"]),
+    column("ss", "strings", path=["d", "ss"]),
+    column("ts", "timestamp", path=["t"], Unit="ms", Granularity="ms"),
+    column("di", "dateInt"),
+    primary_key_fields=["k", "n"],
+)
 _VALUE = st.one_of(
     st.none(),
     st.booleans(),

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sinks import id_schema
 
 import mapper
 
@@ -34,7 +35,7 @@ def run(ctype: str, config: dict, values: list[Any], times: dict[str, TimeText] 
     public = {k: v for k, v in config.items() if not k.startswith("_")}
     if public:
         entry["config"] = public
-    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}, entry]})
+    m = mapper.compile_sink(id_schema(entry))
     lines = []
     for i, v in enumerate(values):
         lines.append(json.dumps({"id": i} if v is MISSING else {"id": i, "v": v}))
