@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sinks import column, schema
 
 import mapper
 from mapper.engine.parallel import can_fork
@@ -169,7 +170,7 @@ def test_a_stored_primary_key_id_column_warns_of_a_wrapped_row_on_the_fast_path(
     # (a column, which does not wrap), but such a column is stored as a field too, whose rows of
     # 2^44 or more FeatureBase wraps: the careful path, and a record or two, warned row_wrapped,
     # `map` of three records on the fast path did not.
-    sink = {"allow_missing_fields": True, "definition": [{"name": "a", "path": ["a"], "type": "id"}, {"name": "b", "path": ["b"], "type": "id"}]}
+    sink = schema(column("a", "id"), column("b", "id"))
     m = mapper.compile_sink(dict(sink, primary_key_fields=key))
     data = ('{"a":1,"b":%s}\n{"a":1,"b":2}\n{"a":1,"b":3}\n' % value).encode()
     for fast in (True, False):

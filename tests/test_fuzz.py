@@ -16,25 +16,23 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sinks import column, schema
 
 import mapper
 from tests.cli_inproc import run_main
 
 ROOT = Path(__file__).parents[1]
 
-SINK = {
-    "primary_key_fields": ["k"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "string"},
-        {"name": "n", "path": ["d", "n"], "type": "int", "config": {"Min": -100, "Max": 100}},
-        {"name": "x", "path": ["d", "x"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "b", "path": ["b"], "type": "bool"},
-        {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Unit": "s"}},
-        {"name": "ss", "path": ["ss"], "type": "strings"},
-        {"name": "s", "path": ["s"], "type": "string", "config": {"Mutex": True}},
-    ],
-}
+SINK = schema(
+    column("k", "string"),
+    column("n", "int", path=["d", "n"], Min=-100, Max=100),
+    column("x", "decimal", path=["d", "x"], Scale=2),
+    column("b", "bool"),
+    column("t", "timestamp", Unit="s"),
+    column("ss", "strings"),
+    column("s", "string", Mutex=True),
+    primary_key_fields=["k"],
+)
 M = mapper.compile_sink(SINK)
 
 _json_scalars = st.one_of(

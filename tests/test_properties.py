@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sinks import column, schema
 
 import mapper
 from mapper import MISSING
@@ -93,25 +94,22 @@ def test_generated_walk_agrees_with_reference(case):
 
 # --- fast path versus careful path on messy records ------------------------------------
 
-FULL_SINK = {
-    "primary_key_fields": ["rid"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "rid", "path": ["id"], "type": "string"},
-        {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "ms"}},
-        {"name": "tsl", "path": ["d", "when"], "type": "timestamp"},
-        {"name": "i", "path": ["d", "i"], "type": "int", "config": {"Min": -1000000, "Max": 1000000}},
-        {"name": "big", "path": ["d", "big"], "type": "int"},
-        {"name": "u", "path": ["d", "u"], "type": "id"},
-        {"name": "dec", "path": ["d", "dec"], "type": "decimal", "config": {"Scale": 3}},
-        {"name": "b", "path": ["d", "b"], "type": "bool"},
-        {"name": "s", "path": ["d", "s"], "type": "string"},
-        {"name": "ss", "path": ["e", "ss"], "type": "strings"},
-        {"name": "ii", "path": ["e", "ii"], "type": "ids"},
-        {"name": "di", "path": ["e", "di"], "type": "dateInt"},
-        {"name": "x", "path": ["e", "x"], "type": "signedIntBoolKey"},
-    ],
-}
+FULL_SINK = schema(
+    column("rid", "string", path=["id"]),
+    column("ts", "timestamp", Unit="ms", Granularity="ms"),
+    column("tsl", "timestamp", path=["d", "when"]),
+    column("i", "int", path=["d", "i"], Min=-1000000, Max=1000000),
+    column("big", "int", path=["d", "big"]),
+    column("u", "id", path=["d", "u"]),
+    column("dec", "decimal", path=["d", "dec"], Scale=3),
+    column("b", "bool", path=["d", "b"]),
+    column("s", "string", path=["d", "s"]),
+    column("ss", "strings", path=["e", "ss"]),
+    column("ii", "ids", path=["e", "ii"]),
+    column("di", "dateInt", path=["e", "di"]),
+    column("x", "signedIntBoolKey", path=["e", "x"]),
+    primary_key_fields=["rid"],
+)
 
 messy = st.one_of(
     st.none(),
