@@ -3,8 +3,8 @@
 :func:`sink` makes the POST /v1/sinks body (the spec's *body* form), :func:`schema` its
 ``schema`` object alone (the form a bare schema is checked in), :func:`column` one entry
 of the definition. Each call returns new dicts, so a test may edit what it gets.
-The keys come in the order the literals they replace wrote them: a test that writes
-the definition as JSON text writes the same text.
+The keys come in the order most of the tests wrote them (type, identity,
+allow_missing_fields, definition), so a definition written as JSON text reads as before.
 
 A test whose point is the literal text of a definition (a key spelt oddly, a duplicate
 key, a value of the wrong type) keeps writing it out.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-#: The ``sink_details.database_id`` of the tests' bodies (any UUID serves: mapper keeps it as given).
+#: The ``sink_details.database_id`` of the tests' bodies (mapper keeps it as given: any text serves).
 DATABASE_ID = "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e"
 
 
