@@ -102,10 +102,11 @@ class _Parser(argparse.ArgumentParser):
             words = message[len(head) :].split(" ")
             for word in words:
                 name = word.split("=", 1)[0]
-                if name.startswith("--") and len(name) > 2 and (hint := closest(name, options, cutoff=0.75)):
-                    found.append((hint, name))
-                elif name.startswith("-") and len(name) > 1 and (whose := self._whose(name)):
+                # (another command's own option first: bench's --report is validate's, not a misspelt --repeat)
+                if name.startswith("-") and len(name) > 1 and (whose := self._whose(name)):
                     elsewhere.append(f" ({whose})")
+                elif name.startswith("--") and len(name) > 2 and (hint := closest(name, options, cutoff=0.75)):
+                    found.append((hint, name))
             this = self.prog.rsplit(" ", 1)[-1]
             if this in ("check", "explain") and not words[0].startswith("-"):
                 elsewhere.append(f" ({this} takes one SINK: records are checked by mapper validate SINK RECORDS)")
@@ -161,9 +162,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 #: The commands whose options are given to one another (validate's --report to map, map's -o to
-#: validate): an unknown option of one is looked up in the others (send, serve and
-#: spark-validate, whose modules are heavier to import, are left out).
-_OFTEN_CONFUSED = ("check", "explain", "validate", "map", "infer")
+#: validate, validate's --report to bench): an unknown option of one is looked up in the others
+#: (send, serve and spark-validate, whose modules are heavier to import, are left out).
+_OFTEN_CONFUSED = ("check", "explain", "validate", "map", "infer", "bench")
 
 #: Other names of a choice, which a spelling's near miss would not find (``jsonl`` is nearest ``json``).
 _SYNONYMS = {"jsonl": "ndjson", "jsonlines": "ndjson", "json-lines": "ndjson", "ldjson": "ndjson"}
