@@ -1092,24 +1092,28 @@ def _besides_identity(sink: Sink) -> list[Column]:
 
 def _sample_records(inputs: list[str], options: MapOptions, head: bytes | bytearray | memoryview, data: bytes | None = None) -> list[Any]:
     """Up to :data:`UNMATCHED_SAMPLE` of the first input's records, decoded: from ``head`` (its
-    first NDJSON lines, kept as it was read) when it holds any, else read again from its start (a
-    file, not a stream read once: none; ``data``: its text, in memory, bench's); records that do not
-    decode are left out."""
+    first NDJSON lines, kept as it was read: its first unit, 64 KiB, which holds fewer of long
+    records, 14 of twitter's 100) when it holds them all, else read again from its start (a file,
+    not a stream read once: the head's alone; ``data``: its text, in memory, bench's); records that
+    do not decode are left out."""
     texts: list[Any] = list(head_lines(memoryview(head), UNMATCHED_SAMPLE)) if head else []
-    if not texts and (data is not None or not read_once(inputs[0])):
+    if len(texts) < UNMATCHED_SAMPLE and (data is not None or not read_once(inputs[0])):
+        again: list[Any] = []
         try:
             with nullcontext(data) if data is not None else _opened(inputs[0]) as fh:
                 for n, unit in enumerate(units_for(fh, options, unpack=data is None)):
                     if isinstance(unit, NdjsonChunk):
-                        texts += head_lines(unit.data, UNMATCHED_SAMPLE - len(texts))
+                        again += head_lines(unit.data, UNMATCHED_SAMPLE - len(again))
                     elif isinstance(unit, RawRecords):
-                        texts += unit.raws[: UNMATCHED_SAMPLE - len(texts)]
+                        again += unit.raws[: UNMATCHED_SAMPLE - len(again)]
                     elif isinstance(unit, ObjectRecords):  # pragma: no cover - a command reads no Python objects
-                        texts += unit.objs[: UNMATCHED_SAMPLE - len(texts)]
-                    if len(texts) >= UNMATCHED_SAMPLE or n >= UNMATCHED_UNITS:
+                        again += unit.objs[: UNMATCHED_SAMPLE - len(again)]
+                    if len(again) >= UNMATCHED_SAMPLE or n >= UNMATCHED_UNITS:
                         break
-        except (OSError, MapperError):  # (gone or changed since it was read: no keys to name)
-            return []
+        except (OSError, MapperError):  # (gone or changed since it was read: the head's, if any)
+            again = []
+        if len(again) > len(texts):
+            texts = again
     records = []
     for text in texts:
         try:
@@ -1156,13 +1160,17 @@ def _holds(record: dict[str, Any], keys: tuple[str, ...]) -> bool:
     return True
 
 
-def unmatched_note(columns: int, sample: list[Any], sink: Sink, inputs: list[str], options: MapOptions, records: int | None = None) -> str:
+def unmatched_note(
+    columns: int, sample: list[Any], sink: Sink, inputs: list[str], options: MapOptions, records: int | None = None, total: int | None = None
+) -> str:
     """The note on a run whose records hold none of the sink's paths (``columns``: how many,
     :func:`unmatched_columns`): the top-level keys the records (``sample``: the first ones) hold that
     no column's path starts with, the most held first, and the ``mapper infer`` command that drafts a
     sink from them; ``""`` when the records hold no keys (nothing to say the sink misses). ``records``:
     the run's count, when the sample alone told that no record holds a path (:func:`unheld_columns`,
-    under ``allow_missing_fields: true``, where every record is stored, those columns null)."""
+    under ``allow_missing_fields: true``, where every record is stored, those columns null); ``total``:
+    the run's count, which the keys' counts are said against (of a stream's first unit, 14 of 100
+    records, "the first 14 records hold", not "the records": "(in 14)" read as 14 of them all)."""
     held: dict[str, int] = {}
     for record in sample:
         if isinstance(record, dict):
@@ -1175,7 +1183,8 @@ def unmatched_note(columns: int, sample: list[Any], sink: Sink, inputs: list[str
     unread = sorted((k for k in held if k not in read), key=lambda k: -held[k])  # (stable: ties in the records' order)
     said = ", ".join(f"{escape_controls(json.dumps(k, ensure_ascii=False))} (in {held[k]:,})" for k in unread[:UNMATCHED_KEYS])
     more = f" and {len(unread) - UNMATCHED_KEYS:,} more" if len(unread) > UNMATCHED_KEYS else ""
-    looked = "the records" if len(sample) < UNMATCHED_SAMPLE else f"the first {len(sample):,} records"
+    whole = len(sample) < UNMATCHED_SAMPLE and (total is None or len(sample) >= total)
+    looked = "the records" if whole else f"the first {len(sample):,} records"
     keys = f"; {looked} hold keys no column reads, the most held first: {said}{more}" if unread else ""
     names = [n for n in inputs if not read_once(n)] if len(inputs) > 1 else inputs
     given = "... | mapper infer -" if len(names) == 1 and read_once(names[0]) else "mapper infer " + " ".join(shell_file(n) for n in names or ["FILE"])
@@ -1211,12 +1220,12 @@ def note_unmatched(
     if len(report.notes) != since or not report.records or any(ARRAYS_AT in n for n in report.notes):
         return  # (the records a document holds elsewhere: the reader's note names where)
     columns = unmatched_columns(report, sink)
-    if columns and (note := unmatched_note(columns, _sample_records(inputs, options, head, data), sink, inputs, options)):
+    if columns and (note := unmatched_note(columns, _sample_records(inputs, options, head, data), sink, inputs, options, total=report.records)):
         report.notes.append(note)
     elif sink.allow_missing_fields and (head or _rereadable(inputs[0], data)):  # (no missing value counted: the first records tell)
         sample = _sample_records(inputs, options, head, data)
         columns = unheld_columns(sample, sink)
-        if columns and (note := unmatched_note(columns, sample, sink, inputs, options, report.records)):
+        if columns and (note := unmatched_note(columns, sample, sink, inputs, options, report.records, report.records)):
             report.notes.append(note)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.cli_inproc import ROOT, run_main
@@ -30,3 +32,31 @@ def test_another_commands_option_is_said_to_be_its(argv, said, not_said):
     assert ran.returncode == 2 and ran.out == "", ran
     line = ran.err.splitlines()[-1]
     assert f"error: unrecognized arguments: {said}" in line and not_said not in line, ran.err
+
+
+# -- the note on records that hold none of the sink's paths counts the records it says it counts ------
+
+
+def _long_records(n: int) -> bytes:
+    """``n`` records of ~5 KB each, holding none of the aircraft sink's paths: the input's first unit
+    as read (64 KiB) holds 13 of them."""
+    return b"".join(b'{"blob":"%s","seq":%d}\n' % (b"x" * 5000, i) for i in range(n))
+
+
+def test_records_that_hold_no_path_are_counted_over_the_file_not_its_first_unit(tmp_path):
+    # twitter's 100 statuses were "the records hold keys no column reads ...: "metadata" (in 14)":
+    # the first 64 KiB read, kept for other notes, taken for the records (every one holds metadata)
+    (tmp_path / "long.ndjson").write_bytes(_long_records(30))
+    ran = run_main("validate", SINK, "long.ndjson", cwd=tmp_path)
+    assert ran.returncode == 1, ran
+    note = next(line for line in ran.out.splitlines() if line.startswith("note: no record holds the path"))
+    assert 'the records hold keys no column reads, the most held first: "blob" (in 30), "seq" (in 30)' in note, note
+
+
+def test_a_streams_first_records_are_said_to_be_its_first(tmp_path):
+    # standard input is not read again: the first unit's records (13) are all there is to count, said so
+    ran = run_main("validate", SINK, "-", input=_long_records(30), cwd=tmp_path)
+    assert ran.returncode == 1, ran
+    note = next(line for line in ran.out.splitlines() if line.startswith("note: no record holds the path"))
+    said = re.search(r'; (the first (\d+) records|the records) hold keys no column reads, the most held first: "blob" \(in (\d+)\)', note)
+    assert said and said.group(2) == said.group(3) and int(said.group(3)) < 30, note
