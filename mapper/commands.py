@@ -72,6 +72,7 @@ from .errors import (
     escape_controls,
     escaped_json,
     file_archive,
+    file_compression,
     new_file_beside,
     option_text,
     pasted_name,
@@ -820,6 +821,8 @@ def one_process_reason(names: list[str], options: MapOptions) -> str | None:
     if not Path(names[0]).is_file():
         return "the input is not a regular file, so it cannot be cut into ranges"
     if not splittable(Path(names[0]), options):
+        if compression := file_compression(names[0]):  # (NDJSON, as like as not: "not NDJSON" said it was not)
+            return f"the input is {compression}-compressed, read from its start only (not cut at line ends)"
         return "the input is not NDJSON (a JSON document, a request body or a compressed file cannot be cut at line ends)"
     if not can_fork():
         return "this platform cannot fork worker processes"

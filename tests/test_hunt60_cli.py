@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import pytest
@@ -60,3 +61,15 @@ def test_a_streams_first_records_are_said_to_be_its_first(tmp_path):
     note = next(line for line in ran.out.splitlines() if line.startswith("note: no record holds the path"))
     said = re.search(r'; (the first (\d+) records|the records) hold keys no column reads, the most held first: "blob" \(in (\d+)\)', note)
     assert said and said.group(2) == said.group(3) and int(said.group(3)) < 30, note
+
+
+# -- --workers on a compressed NDJSON file says why it maps in one process, not that it is no NDJSON --
+
+
+def test_workers_on_compressed_ndjson_say_it_is_compressed(tmp_path):
+    # it was "the input is not NDJSON (a JSON document, a request body or a compressed file ...)": it is NDJSON
+    (tmp_path / "r.ndjson.gz").write_bytes(gzip.compress(RECORDS.read_bytes()))
+    ran = run_main("validate", SINK, "r.ndjson.gz", "--workers", "2", cwd=tmp_path)
+    assert ran.returncode == 0, ran
+    said = "mapper: --workers 2: the input is gzip-compressed, read from its start only (not cut at line ends): mapping in one process"
+    assert said in ran.err.splitlines() and "not NDJSON" not in ran.err, ran.err
