@@ -73,3 +73,29 @@ def test_workers_on_compressed_ndjson_say_it_is_compressed(tmp_path):
     assert ran.returncode == 0, ran
     said = "mapper: --workers 2: the input is gzip-compressed, read from its start only (not cut at line ends): mapping in one process"
     assert said in ran.err.splitlines() and "not NDJSON" not in ran.err, ran.err
+
+
+# -- a pretty-printed document read as NDJSON because --input-format ndjson says so: the note says why --
+
+
+PRETTY = b'{ "now" : 1673799021.7,\n  "aircraft" : [\n    {"hex":"a46304","alt_baro":38025},\n    {"hex":"a3f500","alt_baro":29325}\n  ]\n}\n'
+
+
+@pytest.mark.parametrize("command", ["validate", "infer"])
+def test_a_document_spread_over_lines_read_as_ndjson_is_said_to_be_one(tmp_path, command):
+    # dump1090's aircraft.json given with --input-format ndjson: each of its lines refused as invalid JSON, nothing said why
+    (tmp_path / "aircraft.json").write_bytes(PRETTY)
+    args = ["validate", SINK] if command == "validate" else ["infer"]
+    ran = run_main(*args, "aircraft.json", "--input-format", "ndjson", cwd=tmp_path)
+    said = "note: the input is JSON spread over lines (a pretty-printed document, or values one after another), which --input-format ndjson reads"
+    assert said in ran.out + ran.err and "leave --input-format out" in ran.out + ran.err, ran
+    # told from the content, the same bytes are one document: no such note (its own, --records-path aircraft)
+    ran = run_main(*args, "aircraft.json", cwd=tmp_path)
+    assert "spread over lines" not in ran.out + ran.err and "--records-path aircraft" in ran.out + ran.err, ran
+
+
+def test_ndjson_whose_records_fail_gets_no_note_of_a_document():
+    from mapper.engine.reader import input_note
+
+    lines = b'{"a": 1}\n{"a": \n{"a": 2}\n'
+    assert "spread over lines" not in input_note(lines, 3, 1, 0)

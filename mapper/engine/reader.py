@@ -2092,9 +2092,26 @@ def input_note(head: bytes | bytearray | memoryview, records: int, failed: int, 
     return (
         encoding_note(head, file=file)
         or (binary_note(head, file=file) if failed == records else "")
+        or spread_note(head)
         or head_note(lines, records, 2 * not_objects > failed, file)
         or csv_note(lines)
     )
+
+
+#: What :func:`spread_note` says.
+SPREAD_NOTE = (
+    "the input is JSON spread over lines (a pretty-printed document, or values one after another), which"
+    " --input-format ndjson reads a line at a time, each line a record: leave --input-format out (the format is"
+    " then told from the content) or say --input-format json (input_format='json')"
+)
+
+
+def spread_note(head: bytes) -> str:
+    """The note on an input read as NDJSON whose first bytes (``head``) are JSON spread over lines,
+    which the format told from the content is not (``--input-format ndjson`` given: each line of a
+    pretty-printed document refused as invalid JSON, unsaid why), else ``""``. Asked of inputs read
+    as NDJSON alone, so ``auto`` never gets it: it told NDJSON from these same bytes."""
+    return SPREAD_NOTE if format_of(head) == "json" else ""
 
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
