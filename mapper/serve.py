@@ -80,6 +80,7 @@ import orjson
 from ._version import __version__
 from .commands import EXIT_OK, EXIT_USAGE, decimal, file_name, integer
 from .endpoint import (
+    ALREADY_EXISTS,
     DEFAULT_BYTES_PER_S,
     DEFAULT_RECORDS_PER_S,
     INTERNAL,
@@ -2545,6 +2546,28 @@ def _bare_array_said(path: Path) -> str | None:
     )
 
 
+def _clash_said(exc: ServiceError, given: dict[str, str], held: set[str], db: str) -> str:
+    """A SINK file's 409 said of where its sink id was taken: the SINK given before it with the same
+    id (two drafts inferred from one file share its name: "a sink 'x' exists already" was said of a
+    database made that moment), or the database ``db``, which held it before this start (``held``);
+    ``""`` for another error."""
+    if exc.code != ALREADY_EXISTS:
+        return ""
+    for sid, first in given.items():
+        if exc.message.startswith(f"a sink {sid!r} exists already"):
+            return (
+                f"{shown_name(first)} defines the sink {sid!r} too, another way (a sink's id is its name):"
+                " give one of them another name, or serve each with a --db of its own"
+            )
+    for sid in held:
+        if exc.message.startswith(f"a sink {sid!r} exists already"):
+            return (
+                f"the database {shown_name(db)} holds a sink {sid!r} already, defined another way (a sink's id is its name):"
+                " give this one another name, or serve it with another --db"
+            )
+    return ""
+
+
 def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -> int:
     token = None
     if args.token_env:
@@ -2560,14 +2583,17 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
         return EXIT_USAGE
     # the sinks this start created: a SINK kept from the database (a restart's) was said "(created now)" at every start
     created: set[str] = set()
+    held = set(kept)  # (the database's before this start)
+    given: dict[str, str] = {}  # (each sink id a SINK file of this start gave, and the first file that gave it)
     for path in args.sinks:
         try:
             info = store.create_sink(Path(path), exist_ok=True)  # file names, whatever they look like
+            given.setdefault(info.id, path)
             if info.id not in kept:
                 created.add(info.id)
                 kept.add(info.id)
         except ServiceError as exc:  # (which of the SINK files, and what serve, without identity options, needs)
-            print(f"mapper serve: {shown_name(path)}: {_bare_array_said(Path(path)) or exc.message}", file=sys.stderr)
+            print(f"mapper serve: {shown_name(path)}: {_bare_array_said(Path(path)) or _clash_said(exc, given, held, args.db) or exc.message}", file=sys.stderr)
             return EXIT_USAGE
     try:
         # (checked here, so that each refused is named by its flag alone, not by the Python keyword of Limits, App or Server)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 
 import pytest
@@ -99,3 +100,36 @@ def test_ndjson_whose_records_fail_gets_no_note_of_a_document():
 
     lines = b'{"a": 1}\n{"a": \n{"a": 2}\n'
     assert "spread over lines" not in input_note(lines, 3, 1, 0)
+
+
+# -- serve: a sink id taken by another SINK file of the same start, or by the database, is said so -----
+
+
+def _renamed(path, **changes):
+    doc = json.loads(SINK.read_text())
+    doc["schema"].update(changes)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_serve_names_the_sink_file_that_took_the_id_first(tmp_path):
+    # two drafts inferred from one file share its name: "a sink 'aircraft_positions' exists already with
+    # another definition" was said of the database made that moment
+    _renamed(tmp_path / "other.json", allow_missing_fields=True)
+    ran = run_main("serve", SINK, "other.json", "--db", "fresh.db", "--port", "0", cwd=tmp_path)
+    assert ran.returncode == 2 and ran.out == "", ran
+    said = f"mapper serve: other.json: {SINK} defines the sink 'aircraft_positions' too, another way (a sink's id is its name)"
+    assert ran.err.startswith(said) and "exists already" not in ran.err, ran.err
+
+
+def test_serve_names_the_database_that_holds_the_id(tmp_path):
+    from mapper.store import Store
+
+    store = Store(str(tmp_path / "kept.db"))
+    store.create_sink(SINK)
+    store.close()
+    _renamed(tmp_path / "other.json", allow_missing_fields=True)
+    ran = run_main("serve", "other.json", "--db", "kept.db", "--port", "0", cwd=tmp_path)
+    assert ran.returncode == 2 and ran.out == "", ran
+    said = "mapper serve: other.json: the database kept.db holds a sink 'aircraft_positions' already, defined another way"
+    assert ran.err.startswith(said), ran.err
