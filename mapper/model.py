@@ -252,7 +252,7 @@ class Sink:
         types: dict[str, int] = {}
         for c in self.columns:
             types[c.type] = types.get(c.type, 0) + 1
-        type_text = ", ".join(f"{n} {t}" for t, n in types.items())
+        type_text = ", ".join(f"{n:,} {t}" for t, n in types.items())  # (counts as every count mapper prints: 2,962, not 2962)
         if self.id_field is not None:
             ident = f"_id from id_field {self.id_field!r}"
         else:
@@ -261,7 +261,7 @@ class Sink:
         policy = "missing fields allowed" if self.allow_missing_fields else "missing fields reject the batch"
         who = f"sink {self.name!r}" if self.name else "sink"
         n = len(self.columns)
-        return f"{who}: {n} column{'' if n == 1 else 's'} ({type_text}); {ident}; {policy}"
+        return f"{who}: {n:,} column{'' if n == 1 else 's'} ({type_text}); {ident}; {policy}"
 
     def describe(self) -> dict[str, Any]:
         """What :meth:`summary` says, as JSON (``mapper check --format json``)."""

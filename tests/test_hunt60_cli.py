@@ -133,3 +133,14 @@ def test_serve_names_the_database_that_holds_the_id(tmp_path):
     assert ran.returncode == 2 and ran.out == "", ran
     said = "mapper serve: other.json: the database kept.db holds a sink 'aircraft_positions' already, defined another way"
     assert ran.err.startswith(said), ran.err
+
+
+# -- check's summary counts columns as every count mapper prints ---------------------------------------
+
+
+def test_check_counts_thousands_of_columns_with_separators(tmp_path):
+    # a draft of every GitHub webhook was "2962 columns (2264 string, ...)", where infer said "2,962 columns"
+    entries = [{"name": "id", "path": ["id"], "type": "id"}] + [{"name": f"c{i}", "path": [f"c{i}"], "type": "string"} for i in range(1200)]
+    (tmp_path / "wide.json").write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": entries}))
+    ran = run_main("check", "wide.json", cwd=tmp_path)
+    assert ran.returncode == 0 and ran.out.startswith("ok: sink: 1,201 columns (1 id, 1,200 string); "), ran
