@@ -680,8 +680,29 @@ def map_dataframe(
 
     pointers = tuple((c.name, c.pointer) for c in loaded.columns)
     plan = _Plan(key, definition, strict, text_index, passthrough, pointers, MAP_ROWS, MAP_BYTES, max_record_size, streaming)
-    rows = df.mapInArrow(partial(_map_partition, plan), T.StructType(out_fields))
+    rows = _map_in_arrow(df, partial(_map_partition, plan), T.StructType(out_fields), [fields[i] for i in passthrough])
     return SparkMapping(rows, tuple(fields[i].name for i in passthrough), tuple(o.name for o in worker.layout), streaming)
+
+
+def _map_in_arrow(df: Any, function: Any, schema: Any, carried: list[Any]) -> Any:
+    """``df.mapInArrow(function, schema)``, or, when pyspark refuses the schema because a column
+    carried through has a type Spark cannot pass to Python as Arrow (a year-month or calendar
+    interval: pyspark's ``Invalid return type in mapInPandas: StructType([...])``, naming no
+    column), an :class:`~mapper.errors.OptionError` naming that column."""
+    from pyspark.sql import types as T
+
+    try:
+        return df.mapInArrow(function, schema)
+    except Exception:
+        for field in carried:  # (only when it failed: each carried column declared alone, as pyspark checks it; no job)
+            try:
+                df.mapInArrow(function, T.StructType([field]))
+            except Exception:  # noqa: BLE001 - (pyspark's error for this column: said below)
+                raise OptionError(
+                    f"column {field.name!r} is {field.dataType.simpleString()}: Spark cannot pass it to Python as Arrow (mapInArrow), so it "
+                    f"cannot ride along; drop it, or make it text first: df.withColumn({field.name!r}, F.col({field.name!r}).cast('string'))"
+                ) from None
+        raise
 
 
 def _refuse_shadowed_files(df: Any, column: str, case_sensitive: bool) -> None:

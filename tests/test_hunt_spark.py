@@ -211,3 +211,17 @@ def test_a_case_sensitive_session_tells_value_from_value_apart() -> None:
 
     assert [_case_sensitive(session(s)) for s in (None, "false", "true", "TRUE")] == [False, False, True, True]
     assert _case_sensitive(object()) is False
+
+
+@pytest.mark.parametrize("expr, shown", [("INTERVAL '1' YEAR", "interval year"), ("make_interval(1, 2, 3, 4, 5, 6, 7)", "interval")])
+def test_a_column_arrow_cannot_carry_is_named_not_pysparks_mapinpandas_error(spark: Any, expr: str, shown: str) -> None:
+    # a year-month or calendar interval beside the text: pyspark's PySparkNotImplementedError, "Invalid return
+    # type in mapInPandas: StructType([...every output column...])", naming neither the column nor mapInArrow
+    from pyspark.sql import functions as F
+
+    from mapper.spark import map_dataframe
+
+    df = spark.createDataFrame([('{"id": "a"}',)], "value string").withColumn("span", F.expr(expr)).withColumn("kept", F.lit(1))
+    with pytest.raises(OptionError, match=rf"^column 'span' is {shown}: Spark cannot pass it to Python as Arrow .*cast\('string'\)"):
+        map_dataframe(df, EXAMPLE_SINK)
+    assert map_dataframe(df.withColumn("span", F.col("span").cast("string")), EXAMPLE_SINK).passthrough == ("span", "kept")
