@@ -95,6 +95,7 @@ import shlex
 import shutil
 import signal
 import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -130,6 +131,7 @@ from .engine.reader import (
 from .errors import (
     InputError,
     MapperError,
+    MissingDependencyError,
     OptionError,
     OutputError,
     archive_of,
@@ -658,6 +660,7 @@ def map_dataframe(
     if not all(hasattr(df, attr) for attr in ("schema", "mapInArrow")):  # (a pandas DataFrame, None: an AttributeError before)
         raise OptionError(f"df must be a Spark DataFrame (e.g. spark.read.text(...)), not {type(df).__module__}.{type(df).__qualname__}")
     fields = list(df.schema.fields)
+    _check_worker_python(df)
     case_sensitive = _case_sensitive(df)  # (the session asked once)
     _refuse_shadowed_files(df, column, case_sensitive)  # (before the column's type: value=1 makes it an int)
     text_index = _find_column(fields, column, case_sensitive)
@@ -682,6 +685,53 @@ def map_dataframe(
     plan = _Plan(key, definition, strict, text_index, passthrough, pointers, MAP_ROWS, MAP_BYTES, max_record_size, streaming)
     rows = _map_in_arrow(df, partial(_map_partition, plan), T.StructType(out_fields), [fields[i] for i in passthrough])
     return SparkMapping(rows, tuple(fields[i].name for i in passthrough), tuple(o.name for o in worker.layout), streaming)
+
+
+#: The interpreters found to import mapper as Spark's local workers would (asked once per process each).
+_WORKER_PYTHONS: set[str] = set()
+
+
+def _check_worker_python(df: Any) -> None:
+    """On a local master, the Python Spark starts its workers with (``PYSPARK_PYTHON``, or
+    ``python3`` from the PATH) must import mapper: a script run with a virtualenv's python,
+    without ``PYSPARK_PYTHON``, had its first action fail with a Java stack trace around
+    pyspark's worker traceback (``No module named 'mapper'``). Asked of that interpreter
+    (``-c``, from this directory, as a worker imports) when it is not this one; a
+    :class:`~mapper.errors.MissingDependencyError` naming it and the fix, before any job. Not
+    judged: another master's executors, an interpreter not found here, one that cannot be run."""
+    try:
+        context = df.sparkSession.sparkContext  # (Spark Connect: none)
+        master, executable = str(context.master), str(context.pythonExec)
+    except Exception:  # noqa: BLE001 - (Spark Connect, py4j's errors: not judged)
+        return
+    found = shutil.which(executable) if master.startswith("local") else None
+    if found is None or found in _WORKER_PYTHONS or _same_python(found, sys.executable):
+        return
+    try:
+        run = subprocess.run([found, "-c", "import mapper.spark, pyarrow, pandas"], capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return
+    said = [line.strip() for line in run.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    if run.returncode == 0 or not said or "Error" not in said[-1]:
+        if run.returncode == 0:
+            _WORKER_PYTHONS.add(found)
+        return
+    shown = executable if executable == found else f"{executable} ({found})"
+    raise MissingDependencyError(
+        f"Spark starts its Python workers with {shown}, which cannot import mapper ({said[-1]}): set "
+        f"PYSPARK_PYTHON={shlex.quote(sys.executable)} before the Spark session starts (docs/spark.md: mapper itself is not shipped), "
+        "or install mapper there"
+    )
+
+
+def _same_python(one: str, other: str) -> bool:
+    """Whether two interpreter paths are one: the same path, or one file in the same directory
+    (a virtualenv's ``python3`` and ``python``; its site-packages go by the directory)."""
+    a, b = os.path.abspath(one), os.path.abspath(other)
+    try:
+        return a == b or (os.path.dirname(a) == os.path.dirname(b) and os.path.samefile(a, b))
+    except OSError:
+        return False
 
 
 def _map_in_arrow(df: Any, function: Any, schema: Any, carried: list[Any]) -> Any:

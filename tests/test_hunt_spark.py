@@ -7,6 +7,7 @@ What a hostile-user hunt found (each raised an ``AttributeError``, an ``Analysis
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,24 @@ def test_a_column_arrow_cannot_carry_is_named_not_pysparks_mapinpandas_error(spa
     with pytest.raises(OptionError, match=rf"^column 'span' is {shown}: Spark cannot pass it to Python as Arrow .*cast\('string'\)"):
         map_dataframe(df, EXAMPLE_SINK)
     assert map_dataframe(df.withColumn("span", F.col("span").cast("string")), EXAMPLE_SINK).passthrough == ("span", "kept")
+
+
+def test_local_workers_that_cannot_import_mapper_are_said_before_any_job(spark: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    # a script run with a virtualenv's python, PYSPARK_PYTHON unset: Spark's local workers are python3 from the
+    # PATH, without mapper; the first action failed with a Java stack trace and pyspark's worker traceback
+    # (ModuleNotFoundError: No module named 'mapper'), after the job had started
+    from mapper.errors import MissingDependencyError
+    from mapper.spark import map_dataframe
+
+    other = tmp_path / "python3"
+    other.write_text("#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho \"ModuleNotFoundError: No module named 'mapper'\" >&2\nexit 1\n")
+    other.chmod(0o755)
+    monkeypatch.setattr(spark.sparkContext, "pythonExec", str(other))
+    df = spark.createDataFrame([('{"id": "a"}',)], "value string")
+    with pytest.raises(
+        MissingDependencyError,
+        match=rf"workers with {re.escape(str(other))}, which cannot import mapper \(ModuleNotFoundError: No module named 'mapper'\): .*PYSPARK_PYTHON=",
+    ):
+        map_dataframe(df, EXAMPLE_SINK)
+    other.write_text("#!/bin/sh\nexit 0\n")  # one that can: asked once more (the answer is kept per interpreter only when it can)
+    assert map_dataframe(df, EXAMPLE_SINK).passthrough == ()
