@@ -187,6 +187,9 @@ _ERROR_FIELDS = ("code", "column", "path", "pointer", "message")
 #: First bytes of a cell that may hold no record, or a BOM: JSON whitespace and 0xEF.
 _SUSPECT = np.zeros(256, dtype=bool)
 _SUSPECT[list(JSON_WS) + [BOM[0]]] = True
+#: ... JSON whitespace alone (what may follow a BOM in a cell holding no record).
+_WHITESPACE = np.zeros(256, dtype=bool)
+_WHITESPACE[list(JSON_WS)] = True
 #: The engine maps at least this many rows at a time: what it pays per call (learning
 #: the low-cardinality string columns, wording up to 1,000 warnings) is paid per call,
 #: and Spark's Arrow batches are 10,000 rows by default. About 17 MB of seed records.
@@ -304,9 +307,10 @@ class _Worker:
         """The rows whose cells go to the engine, their cells, and the rows refused outright.
 
         A null, empty or whitespace-only cell holds no record (the engine would skip it as
-        a blank line, and the rows would no longer line up with the records). Only cells
-        that start with whitespace or a BOM's first byte (or are empty or null) are looked
-        at one by one; the others are told apart from their first byte, with numpy.
+        a blank line, and the rows would no longer line up with the records). A leading BOM
+        goes (as at the start of a file). Told apart with numpy from each cell's first bytes
+        (and the first after a BOM); only cells that go on with whitespace there are looked
+        at one by one, for a byte that is not.
         """
         pa = self.pa
         n = len(text)
@@ -321,31 +325,36 @@ class _Worker:
         suspect |= nulls
         if not suspect.any():
             return np.arange(n), text, []
+        bom = np.zeros(n, dtype=bool)
+        three = suspect & ~nulls & (lengths >= 3)
+        at = starts[three]
+        bom[three] = (data[at] == BOM[0]) & (data[at + 1] == BOM[1]) & (data[at + 2] == BOM[2])
+        # what follows a BOM: nothing (no record), or its first byte, which tells as a cell's first byte does
+        rest = lengths - 3 * bom
+        after = np.zeros(n, dtype=np.uint8)
+        more = bom & (rest > 0)
+        after[more] = data[starts[more] + 3]
+        head = np.where(bom, after, first)
+        maybe_blank = suspect & ~nulls & ((rest == 0) | _WHITESPACE[head])
         refused: list[tuple[int, str]] = []
-        keep = np.ones(n, dtype=bool)
-        boms = []
+        keep = ~nulls
         for i in np.flatnonzero(suspect).tolist():
             if nulls[i]:
                 refused.append((i, _NULL_CELL))
-                keep[i] = False
-                continue
-            cell = data[starts[i] : starts[i] + lengths[i]].tobytes()
-            bom = cell.startswith(BOM)
-            if not (cell[3:] if bom else cell).strip(JSON_WS):  # a BOM alone is no record either
-                refused.append((i, _BLANK_CELL))
-                keep[i] = False
-            elif bom:
-                boms.append(i)
-        if boms:
+            elif maybe_blank[i]:
+                skip = 3 if bom[i] else 0
+                if not data[starts[i] + skip : starts[i] + lengths[i]].tobytes().strip(JSON_WS):  # a BOM alone is no record either
+                    refused.append((i, _BLANK_CELL))
+                    keep[i] = False
+        boms = bom & keep
+        if boms.any():
             # A cell is a document of its own (a Kafka message): its BOM goes, as at the start
-            # of a file. Rare, so done on Python values, for the batch that has one: as bytes
-            # (a string column may hold invalid UTF-8, which the engine reads as U+FFFD).
+            # of a file. On the bytes (a string column may hold invalid UTF-8, which the engine
+            # reads as U+FFFD), by Arrow: a topic's producer may open every message with one. (The
+            # end given: without it, pyarrow 26's binary_slice failed on a batch with an empty cell.)
             wide = pa.types.is_large_string(text.type) or pa.types.is_large_binary(text.type)
-            raw_type = pa.large_binary() if wide else pa.binary()
-            values = text.view(raw_type).to_pylist()
-            for i in boms:
-                values[i] = values[i][3:]
-            text = pa.array(values, type=raw_type).view(text.type)
+            raw = text.view(pa.large_binary() if wide else pa.binary())
+            text = self.pc.if_else(pa.array(boms), self.pc.binary_slice(raw, 3, int(lengths.max())), raw).view(text.type)
         if not keep.all():
             text = text.filter(pa.array(keep))
         return np.flatnonzero(keep), text, refused
