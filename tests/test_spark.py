@@ -285,6 +285,26 @@ def test_shared_corpora(spark: Any, rel: str, options: dict[str, Any]) -> None:
     assert mapped > 0
 
 
+def test_a_document_exploded_as_docs_spark_md_says_maps_as_records_path_does(spark: Any) -> None:
+    """docs/spark.md's recipe for a cell holding its records (map_dataframe has no records_path)."""
+    from pyspark.sql import functions as F
+
+    from mapper.spark import map_dataframe
+
+    path = DATA / "adsb" / "aircraft-piaware-2023-01-15.json"
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared/data is only on the development machines)")
+    sink = mapper.infer(str(DATA / "adsb" / "aircraft.ndjson")).body
+    df = spark.createDataFrame([(path.read_text(),)], "value string")
+    records = df.select(F.posexplode(F.from_json("value", "struct<aircraft: array<string>>")["aircraft"]).alias("record", "value"))
+    got = spark_side(map_dataframe(records, sink), key="record")
+    batch = mapper.compile_sink(sink).map(path.read_bytes(), on_error="skip", records_path="aircraft")
+    assert sorted(got[0]) == batch.record_index.tolist() and len(got[0]) == 108
+    assert {k: [e[:2] for e in v] for k, v in got[1].items()} == {r.record: [(e.code, e.column) for e in r.errors] for r in batch.report.rejected}
+    assert {k: row["_id"] for k, row in got[0].items()} == dict(zip(batch.record_index.tolist(), batch.ids.tolist()))
+    assert got[0] == mapper_side(sink, path.read_bytes(), records_path="aircraft")[0]  # every stored value
+
+
 # ---------------------------------------------------------------------------------------
 # Cells that are not plain lines, and the Spark types
 
