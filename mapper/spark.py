@@ -1867,8 +1867,13 @@ def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, lo
 
     builder = SparkSession.builder.appName("mapper spark-validate")
     master = _master(args, confs)
-    if master and master.startswith("local") and "spark.pyspark.python" not in confs and not os.environ.get("PYSPARK_PYTHON"):
-        os.environ["PYSPARK_PYTHON"] = sys.executable  # local workers: this interpreter, which has this mapper (pyspark reads the variable)
+    if master and master.startswith("local"):
+        # local workers: pyspark reads their interpreter from PYSPARK_PYTHON alone (spark-submit makes it
+        # from spark.pyspark.python, which takes precedence; a session pyspark starts never reads the conf,
+        # and its workers were python3 from the PATH); else this interpreter, which has this mapper
+        named = confs.get("spark.pyspark.python") or _spark_default("spark.pyspark.python")
+        if named or not os.environ.get("PYSPARK_PYTHON"):
+            os.environ["PYSPARK_PYTHON"] = named or sys.executable
     if args.quiet:
         builder = builder.config("spark.ui.showConsoleProgress", "false")
     if "spark.ui.enabled" not in confs and _spark_default("spark.ui.enabled") is None:

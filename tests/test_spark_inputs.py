@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,27 @@ def test_the_master_spark_takes_is_the_one_checked(monkeypatch: Any, tmp_path: P
     with pytest.raises(RuntimeError) as raised:
         ms._session(args, confs, str(tmp_path))
     assert str(raised.value) == expected
+
+
+@pytest.mark.parametrize("where", ["conf", "spark-defaults"])
+def test_a_named_spark_pyspark_python_is_the_local_workers_python(monkeypatch: Any, tmp_path: Path, where: str) -> None:
+    # pyspark reads the workers' interpreter from PYSPARK_PYTHON alone (spark-submit makes it from
+    # spark.pyspark.python); a session pyspark starts never reads the conf. Given one, _session
+    # left PYSPARK_PYTHON unset: the workers were python3 from the PATH, without mapper
+    import argparse
+
+    pyspark_sql = pytest.importorskip("pyspark.sql", reason="pyspark is not installed")
+
+    def stop(self: Any) -> Any:
+        raise RuntimeError("no session")
+
+    monkeypatch.setattr(pyspark_sql.SparkSession.Builder, "getOrCreate", stop)
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))
+    monkeypatch.setenv("PYSPARK_PYTHON", "/usr/bin/python-of-the-environment")  # (the conf takes precedence, as Spark's docs have it)
+    python = str(tmp_path / "env" / "bin" / "python")
+    confs = {"spark.pyspark.python": python} if where == "conf" else {}
+    if where == "spark-defaults":
+        (tmp_path / "spark-defaults.conf").write_text(f"spark.pyspark.python {python}\n")
+    with pytest.raises(RuntimeError, match="no session"):
+        ms._session(argparse.Namespace(master="local[2]", quiet=True), confs, str(tmp_path))
+    assert os.environ["PYSPARK_PYTHON"] == python
