@@ -1668,7 +1668,7 @@ def add_spark_parser(sub: Any) -> None:
         metavar="BYTES",
         help="a line longer than this is refused (code too_large), as mapper validate refuses it (default 16M; suffixes K, M, G)",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no Spark progress bar or JVM warnings; only the counts")
+    p.add_argument("-q", "--quiet", action="store_true", help="no Spark progress bar (drawn only on a terminal) or JVM warnings; only the counts")
     # mapper map's input options, taken only to say why they do not apply here
     p.add_argument("--records-path", help=argparse.SUPPRESS)
     p.add_argument("--input-format", help=argparse.SUPPRESS)
@@ -1861,6 +1861,13 @@ def _spark_run(args: argparse.Namespace, confs: dict[str, str]) -> Iterator[Any]
                 _twice(spark.stop)
 
 
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # (None under pythonw, a closed stream)
+        return False
+
+
 def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, local_dir: bool = False) -> Any:
     """A Spark session for ``args``; its driver's files in ``directory`` (also Spark's local directory when ``local_dir``)."""
     from pyspark.sql import SparkSession
@@ -1874,8 +1881,10 @@ def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, lo
         named = confs.get("spark.pyspark.python") or _spark_default("spark.pyspark.python")
         if named or not os.environ.get("PYSPARK_PYTHON"):
             os.environ["PYSPARK_PYTHON"] = named or sys.executable
-    if args.quiet:
-        builder = builder.config("spark.ui.showConsoleProgress", "false")
+    progress = "spark.ui.showConsoleProgress"
+    if args.quiet or (not _isatty(sys.stderr) and progress not in confs and _spark_default(progress) is None):
+        # (a progress bar into a log file or a pipe is a line rewritten several times a second: a terminal's only)
+        builder = builder.config(progress, "false")
     if "spark.ui.enabled" not in confs and _spark_default("spark.ui.enabled") is None:
         # a batch command needs no web UI (Spark's listens on port 4040 of every interface by
         # default): off unless asked for (--conf spark.ui.enabled=true, or spark-defaults.conf)

@@ -284,3 +284,29 @@ def test_a_named_spark_pyspark_python_is_the_local_workers_python(monkeypatch: A
     with pytest.raises(RuntimeError, match="no session"):
         ms._session(argparse.Namespace(master="local[2]", quiet=True), confs, str(tmp_path))
     assert os.environ["PYSPARK_PYTHON"] == python
+
+
+@pytest.mark.parametrize(("tty", "confs", "expected"), [(False, {}, "false"), (True, {}, None), (False, {"spark.ui.showConsoleProgress": "true"}, "true")])
+def test_no_progress_bar_into_what_is_not_a_terminal(monkeypatch: Any, tmp_path: Path, tty: bool, confs: dict[str, str], expected: str | None) -> None:
+    # without -q, Spark's progress bar was written to a log file or a pipe too: a line rewritten with
+    # a carriage return several times a second (a 90-record run with 170 partitions: tens of KB)
+    import argparse
+    import io
+    import sys
+
+    pyspark_sql = pytest.importorskip("pyspark.sql", reason="pyspark is not installed")
+
+    def stop(self: Any) -> Any:
+        raise RuntimeError(repr(self._options.get("spark.ui.showConsoleProgress")))
+
+    class Stderr(io.StringIO):
+        def isatty(self) -> bool:
+            return tty
+
+    monkeypatch.setattr(pyspark_sql.SparkSession.Builder, "getOrCreate", stop)
+    monkeypatch.setattr(sys, "stderr", Stderr())
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))  # (no spark-defaults.conf)
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
+    with pytest.raises(RuntimeError) as raised:
+        ms._session(argparse.Namespace(master="local[2]", quiet=False), confs, str(tmp_path))
+    assert str(raised.value) == repr(expected)
