@@ -1100,7 +1100,8 @@ def _sample_records(inputs: list[str], options: MapOptions, head: bytes | bytear
     not a stream read once: the head's alone; ``data``: its text, in memory, bench's); records that
     do not decode are left out."""
     texts: list[Any] = list(head_lines(memoryview(head), UNMATCHED_SAMPLE)) if head else []
-    if len(texts) < UNMATCHED_SAMPLE and (data is not None or not read_once(inputs[0])):
+    # (a file read again only if regular: a FIFO named as a path, opened again, waits for a writer that is gone)
+    if len(texts) < UNMATCHED_SAMPLE and (data is not None or (not read_once(inputs[0]) and os.path.isfile(inputs[0]))):
         again: list[Any] = []
         try:
             with nullcontext(data) if data is not None else _opened(inputs[0]) as fh:

@@ -1047,7 +1047,7 @@ def test_bench_with_workers_maps_in_one_process_where_validate_does_and_says_so(
     packed.write_bytes(gzip.compress(good(20)))
     for args, stdin, why in (
         ((array,), b"", "the input is not NDJSON"),
-        ((packed,), b"", "the input is not NDJSON"),
+        ((packed,), b"", "the input is gzip-compressed, read from its start only"),
         (("-",), good(20), "standard input is read as it comes"),
     ):
         p = run("bench", sink_file, *args, "--repeat", "1", "--workers", "2", "--json", "-", input=stdin)

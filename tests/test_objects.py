@@ -425,7 +425,9 @@ def test_an_empty_input_gives_no_batches():
 
 
 def _engine_report(m: mapper.Mapper, data: bytes, **options: Any) -> mapper.Report:
-    """The reference: a full engine run over the input (units, builders, report), as any batch takes."""
+    """The reference: a full engine run over the input (units, builders, report), as any batch takes, with the
+    note the API adds after either route on why records failed (``--input-format ndjson`` of JSON spread over lines)."""
+    from mapper.api import _explain
     from mapper.engine.core import Engine
     from mapper.engine.reader import units_for
     from mapper.options import MapOptions
@@ -434,7 +436,9 @@ def _engine_report(m: mapper.Mapper, data: bytes, **options: Any) -> mapper.Repo
     engine = Engine(m.compiled, opts, output=False)
     for unit in units_for(data, opts):
         engine.feed(unit)
-    return engine.finish()[1]
+    report = engine.finish()[1]
+    _explain(report, data, opts)
+    return report
 
 
 def _everything(rep: mapper.Report) -> tuple[Any, ...]:
