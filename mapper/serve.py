@@ -2568,6 +2568,34 @@ def _clash_said(exc: ServiceError, given: dict[str, str], held: set[str], db: st
     return ""
 
 
+def _sinks_refused(store: Store, paths: Sequence[str], held: set[str], db: str) -> str | None:
+    """What refuses the first of the SINK files ``paths`` that cannot be created in ``store``, named, or None when
+    all can: each is created first in a scratch database in memory (what create_sink refuses there, a definition
+    with errors or one SINK's id taken by another's, it would refuse in ``store``), then compared with the sink of
+    its id that ``store`` holds already (``held``), so that a start refused creates none of them: it created each
+    SINK before the one refused, and the database kept them."""
+    scratch = Store(":memory:")
+    try:
+        given: dict[str, str] = {}  # (each sink id a SINK file gave, and the first file that gave it)
+        for path in paths:
+            try:
+                info = scratch.create_sink(Path(path), exist_ok=True)  # file names, whatever they look like
+            except ServiceError as exc:  # (which of the SINK files, and what serve, without identity options, needs)
+                return f"{shown_name(path)}: {_bare_array_said(Path(path)) or _clash_said(exc, given, set(), db) or exc.message}"
+            first = given.setdefault(info.id, path)
+            if info.id in held and first == path:
+                try:
+                    kept = store.sink(info.id)
+                except ServiceError as exc:
+                    return f"{shown_name(path)}: {exc.message}"
+                if orjson.dumps(kept.definition, option=orjson.OPT_SORT_KEYS) != orjson.dumps(info.definition, option=orjson.OPT_SORT_KEYS):
+                    clash = ServiceError(409, ALREADY_EXISTS, f"a sink {info.id!r} exists already with another definition")
+                    return f"{shown_name(path)}: {_clash_said(clash, {}, held, db)}"
+    finally:
+        scratch.close()
+    return None
+
+
 def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -> int:
     token = None
     if args.token_env:
@@ -2584,16 +2612,18 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
     # the sinks this start created: a SINK kept from the database (a restart's) was said "(created now)" at every start
     created: set[str] = set()
     held = set(kept)  # (the database's before this start)
-    given: dict[str, str] = {}  # (each sink id a SINK file of this start gave, and the first file that gave it)
+    refused = _sinks_refused(store, args.sinks, held, args.db)
+    if refused is not None:  # (every SINK is judged before any is created: the ones before a refused one were created, the start refused)
+        print(f"mapper serve: {refused}", file=sys.stderr)
+        return EXIT_USAGE
     for path in args.sinks:
         try:
             info = store.create_sink(Path(path), exist_ok=True)  # file names, whatever they look like
-            given.setdefault(info.id, path)
             if info.id not in kept:
                 created.add(info.id)
                 kept.add(info.id)
-        except ServiceError as exc:  # (which of the SINK files, and what serve, without identity options, needs)
-            print(f"mapper serve: {shown_name(path)}: {_bare_array_said(Path(path)) or _clash_said(exc, given, held, args.db) or exc.message}", file=sys.stderr)
+        except ServiceError as exc:  # (judged above: another process on the database took the id since, say)
+            print(f"mapper serve: {shown_name(path)}: {_bare_array_said(Path(path)) or _clash_said(exc, {}, held, args.db) or exc.message}", file=sys.stderr)
             return EXIT_USAGE
     try:
         # (checked here, so that each refused is named by its flag alone, not by the Python keyword of Limits, App or Server)

@@ -1,0 +1,73 @@
+"""Command-line leftovers of stop 60's review: a refused serve start changes nothing, --table's database name,
+help's extra word, -o /dev/stdout, bench's sizes."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli_inproc import ROOT, run_main
+
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+RECORDS = ROOT / "examples" / "aircraft" / "records.ndjson"
+TABLE = ROOT / "examples" / "aircraft" / "table.sql"
+
+
+def _sink_file(path, name, **schema):
+    doc = json.loads(SINK.read_text())
+    doc["name"] = name
+    doc["schema"].update(schema)
+    path.write_text(json.dumps(doc))
+    return path.name
+
+
+def _sinks(db):
+    from mapper.store import Store
+
+    store = Store(str(db))
+    try:
+        return sorted(s.id for s in store.list_sinks())
+    finally:
+        store.close()
+
+
+# -- serve: a start refused for one SINK creates none of the SINKs before it ---------------------------
+
+
+def _kept_db(tmp_path):
+    from mapper.store import Store
+
+    store = Store(str(tmp_path / "kept.db"))
+    store.create_sink(SINK)
+    store.close()
+    return tmp_path / "kept.db"
+
+
+def test_serve_refused_for_a_clash_with_the_database_creates_none(tmp_path):
+    db = _kept_db(tmp_path)
+    before = _sinks(db)
+    first = _sink_file(tmp_path / "first.json", "first_sink")
+    clash = _sink_file(tmp_path / "clash.json", "aircraft_positions", allow_missing_fields=True)
+    ran = run_main("serve", first, clash, "--db", "kept.db", "--port", "0", cwd=tmp_path)
+    assert ran.returncode == 2 and ran.out == "", ran
+    assert ran.err.startswith("mapper serve: clash.json: the database kept.db holds a sink 'aircraft_positions' already"), ran.err
+    assert _sinks(db) == before == ["aircraft_positions"]  # (first_sink was created, the start refused)
+
+
+def test_serve_refused_for_a_bad_definition_creates_none(tmp_path):
+    db = _kept_db(tmp_path)
+    first = _sink_file(tmp_path / "first.json", "first_sink")
+    (tmp_path / "bad.json").write_text('{"name": "bad", "sink_details": {}, "schema": {"type": "json", "definition": [{"name": 1}]}}')
+    ran = run_main("serve", first, "bad.json", "--db", "kept.db", "--port", "0", cwd=tmp_path)
+    assert ran.returncode == 2 and ran.out == "", ran
+    assert ran.err.startswith("mapper serve: bad.json: "), ran.err
+    assert _sinks(db) == ["aircraft_positions"]
+
+
+def test_serve_refused_for_two_sink_files_of_one_id_creates_none(tmp_path):
+    db = _kept_db(tmp_path)
+    first = _sink_file(tmp_path / "first.json", "first_sink")
+    again = _sink_file(tmp_path / "again.json", "first_sink", allow_missing_fields=True)
+    ran = run_main("serve", first, again, "--db", "kept.db", "--port", "0", cwd=tmp_path)
+    assert ran.returncode == 2 and ran.out == "", ran
+    assert ran.err.startswith("mapper serve: again.json: first.json defines the sink 'first_sink' too"), ran.err
+    assert _sinks(db) == ["aircraft_positions"]
