@@ -143,7 +143,9 @@ def test_a_form_whose_body_is_over_the_services_body_limit_is_not_called_valid()
 
 def test_a_table_spec_too_long_for_a_file_name_is_read_as_database_equals_file() -> None:
     # Path.exists() raised ENAMETOOLONG: "mapper: aaa...=table.sql: File name too long", not the database's rule
-    with pytest.raises(MapperError, match=r"^database name 'a{20}.*: lowercase letters, digits, '-' and '_'.*at most 230 characters"):
+    with pytest.raises(
+        MapperError, match=r"^--table a{20}.*: the database name 'a{20}.*' is invalid: a database name is lowercase letters, digits, '-' and '_'.*at most 230"
+    ):
         load_catalog(["a" * 300 + f"={TABLE}"])
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.cli_inproc import ROOT, run_main
 
 SINK = ROOT / "examples" / "aircraft" / "sink.json"
@@ -71,3 +73,27 @@ def test_serve_refused_for_two_sink_files_of_one_id_creates_none(tmp_path):
     assert ran.returncode == 2 and ran.out == "", ran
     assert ran.err.startswith("mapper serve: again.json: first.json defines the sink 'first_sink' too"), ran.err
     assert _sinks(db) == ["aircraft_positions"]
+
+
+# -- serve --table: a database name that is not one is said so, with its rule ---------------------------
+
+
+@pytest.mark.parametrize("database", ["<b>db</b> x", "a/b", "Bad"])
+def test_serve_table_says_the_database_name_is_invalid(tmp_path, database):
+    # "<b>db</b> x=FILE" was "cannot read <b>db</b> x=FILE: No such file or directory", the whole spec taken for a file
+    (tmp_path / "t.sql").write_text(TABLE.read_text())
+    ran = run_main("serve", "--db", ":memory:", "--port", "0", "--table", f"{database}=t.sql", cwd=tmp_path)
+    assert ran.returncode == 2 and ran.out == "", ran
+    said = f"mapper serve: --table {database}=t.sql: the database name {database!r} is invalid: a database name is lowercase letters, digits, '-' and '_', starting with a letter"
+    assert ran.err.startswith(said) and "cannot read" not in ran.err, ran.err
+
+
+def test_serve_table_a_directory_before_the_equals_sign_is_still_a_file_name(tmp_path):
+    from mapper.web.catalog import DEFAULT_DATABASE, load_catalog
+
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "a=b.sql").write_text(TABLE.read_text())
+    catalog = load_catalog([str(tmp_path / "dir" / "a=b.sql")])
+    assert [d.name for d in catalog.databases.values()] == [DEFAULT_DATABASE] and len(catalog) == 1
+    ran = run_main("serve", "--db", ":memory:", "--port", "0", "--table", "dir/gone=t.sql", cwd=tmp_path)  # (t.sql: no such file)
+    assert ran.returncode == 2 and ran.err.startswith("mapper serve: --table dir/gone=t.sql: cannot read dir/gone=t.sql: No such file"), ran.err

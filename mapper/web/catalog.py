@@ -32,6 +32,7 @@ DEFAULT_DATABASE = "local"
 
 _NAMESPACE = uuid.UUID("5d0c6c3e-7f1b-4a53-9d8e-6d6170706572")  # fixed: ids stay the same across restarts
 _DB_NAME = re.compile(r"[a-z][a-z0-9_-]{0,229}")
+_DB_NAME_RULE = "a database name is lowercase letters, digits, '-' and '_', starting with a letter (at most 230 characters)"
 
 
 def database_id(name: str) -> str:
@@ -82,7 +83,7 @@ class Catalog:
         Errors name ``source``, the line and the column in the whole script.
         """
         if not _DB_NAME.fullmatch(database):
-            raise MapperError(f"database name {preview(database)!r}: lowercase letters, digits, '-' and '_', starting with a letter (at most 230 characters)")
+            raise MapperError(f"database name {preview(database)!r}: {_DB_NAME_RULE}")
         where = shown_name(source) if source else "the tables"  # (a message prints the name escaped; the entry keeps it)
         try:
             spans = split_statements(sql)
@@ -144,9 +145,13 @@ def load_catalog(specs: list[str]) -> Catalog:
     catalog = Catalog()
     for spec in specs:
         database, path = DEFAULT_DATABASE, spec
-        m = re.fullmatch(r"([^=/\\]+)=(.+)", spec, re.S)
-        if m is not None and not _exists(spec):
+        m = re.fullmatch(r"([^=]+)=(.+)", spec, re.S)
+        if m is not None and not _exists(spec) and (not re.search(r"[/\\]", m.group(1)) or _exists(m.group(2))):
+            # (a '/' before the '=' is a file's directory, dir/a=b.sql, unless what follows names a file: then it is
+            # a database name that is not one, said so, not "cannot read" of the whole spec)
             database, path = m.group(1), m.group(2)
+            if not _DB_NAME.fullmatch(database):
+                raise MapperError(f"--table {shown_name(preview(spec, 200))}: the database name {preview(database)!r} is invalid: {_DB_NAME_RULE}")
         try:
             data = Path(path).read_bytes()
         except (OSError, ValueError) as exc:  # (ValueError: a name holding a NUL, given in Python)
