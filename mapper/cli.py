@@ -16,6 +16,7 @@ import importlib
 import io
 import os
 import re
+import shlex
 import signal
 import sys
 import threading
@@ -384,6 +385,14 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     # (a path given as a Path, as subprocess.run takes it: argparse read it as text, a TypeError)
     argv = [os.fspath(a) if isinstance(a, os.PathLike) else a for a in (sys.argv[1:] if argv is None else argv)]
     if argv[:1] == ["help"]:  # (git's and pip's way; no command is named help: `mapper help validate` is `mapper validate --help`)
+        if len(argv) > 2:  # (`mapper help validate extra` printed validate's help, exit 0, the extra word unsaid; git and pip refuse it)
+            extra = argv[2:]
+            said = ", ".join(repr(w) for w in extra[:3]) + (f" and {len(extra) - 3:,} more" if len(extra) > 3 else "")
+            sys.stderr.write(
+                f"usage: mapper help [COMMAND]\nmapper help: error: unrecognized argument{'s' if len(extra) > 1 else ''}: {escape_controls(said)}"
+                f" (help takes one COMMAND: mapper help {escape_controls(shlex.quote(argv[1]))})\n"
+            )
+            raise SystemExit(EXIT_USAGE)
         argv = [*argv[1:2], "--help"]
     parser = build_parser(argv[0] if argv and argv[0] in _COMMANDS else None)
     commands = parser.get_default("commands")

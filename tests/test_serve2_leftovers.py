@@ -97,3 +97,16 @@ def test_serve_table_a_directory_before_the_equals_sign_is_still_a_file_name(tmp
     assert [d.name for d in catalog.databases.values()] == [DEFAULT_DATABASE] and len(catalog) == 1
     ran = run_main("serve", "--db", ":memory:", "--port", "0", "--table", "dir/gone=t.sql", cwd=tmp_path)  # (t.sql: no such file)
     assert ran.returncode == 2 and ran.err.startswith("mapper serve: --table dir/gone=t.sql: cannot read dir/gone=t.sql: No such file"), ran.err
+
+
+# -- help takes one COMMAND ------------------------------------------------------------------------
+
+
+def test_help_with_a_word_after_the_command_is_a_usage_error_naming_it():
+    # `mapper help validate extra` printed validate's help and exited 0, the extra word unsaid
+    ran = run_main("help", "validate", "extra")
+    assert ran.returncode == 2 and ran.out == "", ran
+    assert ran.err.endswith("mapper help: error: unrecognized argument: 'extra' (help takes one COMMAND: mapper help validate)\n"), ran.err
+    many = run_main("help", "validate", "a", "b")
+    assert many.returncode == 2 and "unrecognized arguments: 'a', 'b' (help takes one COMMAND" in many.err, many
+    assert run_main("help", "validate").returncode == 0  # (one COMMAND: its help, as before)
