@@ -1453,12 +1453,39 @@ def _print_validate(args: argparse.Namespace, result: Run, style: dict[str, Any]
         print_report(report, sys.stdout, columns=result.column_paths(), brief=args.quiet, **style)
 
 
+def _stdout_by_name(args: argparse.Namespace, out: str) -> str:
+    """Why ``-o OUT`` naming standard output without an extension (``/dev/stdout``, ``/dev/fd/1``) is refused, with the
+    command that writes there: its name tells no format, and ``-o -`` is map's NDJSON on standard output (``bench
+    --json /dev/stdout`` writes its one format there; map's .npz, .parquet and .arrow are written to files)."""
+    given = list(getattr(args, "argv", None) or ())
+    words, changed = [], False
+    for i, word in enumerate(given):
+        if word == out and i and given[i - 1] in ("-o", "--output"):
+            words.append("-")
+        elif word in (f"-o{out}", f"--output={out}"):
+            words.append(f"{word[: -len(out)]}-")
+        else:
+            words.append(shown_name(shlex.quote(word)))
+            continue
+        changed = True
+    command = " ".join(words) if changed else "mapper map SINK RECORDS -o -"  # (main(argv) called without the words: the form)
+    return (
+        f"cannot tell the output format of {shown_name(out)}, standard output by a name: NDJSON rows on standard output are -o -"
+        f" ({command}); .npz, .parquet and .arrow are written to a file (-o out.npz)"
+    )
+
+
 def cmd_map(args: argparse.Namespace) -> int:
     out = args.output
     try:
         with _unwritten_if_failing(out, args.rejects):
             style = _report_style(args)
-            writer = open_writer(out)  # the format (and pyarrow, for .parquet/.arrow) checked before anything is read
+            try:
+                writer = open_writer(out)  # the format (and pyarrow, for .parquet/.arrow) checked before anything is read
+            except OutputError as exc:
+                if str(exc).startswith("cannot tell the output format") and names_stdout(out):  # (-o /dev/stdout: no format by its name)
+                    raise OutputError(_stdout_by_name(args, out)) from None
+                raise
         try:
             result = stream_batch(args, output=True, writer=writer)
         except BaseException:  # (a sink refused, an option, Ctrl-C before any record: a FIFO's reader is given its end of file, not left waiting)

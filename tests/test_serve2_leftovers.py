@@ -110,3 +110,18 @@ def test_help_with_a_word_after_the_command_is_a_usage_error_naming_it():
     many = run_main("help", "validate", "a", "b")
     assert many.returncode == 2 and "unrecognized arguments: 'a', 'b' (help takes one COMMAND" in many.err, many
     assert run_main("help", "validate").returncode == 0  # (one COMMAND: its help, as before)
+
+
+# -- map -o /dev/stdout: the command that writes to standard output, pasted ------------------------------
+
+
+@pytest.mark.parametrize(("given", "pasted"), [(["-o", "/dev/stdout"], "-o -"), (["--output=/dev/fd/1"], "--output=-")])
+def test_map_to_stdout_by_a_name_gives_the_command_that_works(tmp_path, given, pasted):
+    # "cannot tell the output format of '/dev/stdout': use .npz, ... or - (NDJSON on stdout)": no command to paste
+    (tmp_path / "sink.json").write_text(SINK.read_text())
+    (tmp_path / "r.ndjson").write_text(RECORDS.read_text())
+    ran = run_main("map", "sink.json", "r.ndjson", *given, cwd=tmp_path)
+    assert ran.returncode == 2 and ran.out == "", ran
+    assert f"NDJSON rows on standard output are -o - (mapper map sink.json r.ndjson {pasted}); .npz" in ran.err, ran.err
+    works = run_main("map", "sink.json", "r.ndjson", *pasted.split(), cwd=tmp_path)  # (the command said works)
+    assert works.returncode == 0 and len(works.out.splitlines()) == 3, works
