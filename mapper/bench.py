@@ -286,6 +286,21 @@ def refused_note(stored: int, refused: int, records: int) -> str:
     return f"{said}: the figures include refusing the other {refused:,}"
 
 
+def _size_said(nbytes: int) -> str:
+    """An input's size as the table says it: MB from 1 MB, KB below (a 41 KB input was "0.0 MB"), bytes below 1 KB
+    (decimal units, as MB/s is; the JSON form has the exact ``bytes``)."""
+    if nbytes >= 999_950:  # (999,999 bytes: "1.0 MB", not "1,000.0 KB")
+        return f"{nbytes / 1e6:,.1f} MB"
+    if nbytes >= 1000:
+        return f"{nbytes / 1e3:,.1f} KB"
+    return plural(nbytes, "byte")
+
+
+def _rate_said(mb_per_s: float) -> str:
+    """MB/s with one decimal, or two significant digits below 1 (0.04 MB/s was "0.0"; the JSON form has the figure unrounded)."""
+    return f"{mb_per_s:,.1f}" if mb_per_s >= 1 or mb_per_s == 0 else f"{mb_per_s:.2g}"
+
+
 def _print(own: dict[str, Any], nbytes: int) -> None:
     st = own["stages"]
     total = own["seconds"]
@@ -294,7 +309,7 @@ def _print(own: dict[str, Any], nbytes: int) -> None:
     # (with --workers, the figures are of the processes that ran: at most one per CPU, fewer for a small input)
     ran = f", {plural(own['workers'], 'worker process', 'worker processes')}" if own["workers"] > 1 or st is None else ""
     print(
-        f"mapper: {plural(own['records'], 'record')}{said}, {nbytes / 1e6:,.1f} MB: {own['records_per_s']:,.0f} records/s, {own['mb_per_s']:,.1f} MB/s "
+        f"mapper: {plural(own['records'], 'record')}{said}, {_size_said(nbytes)}: {own['records_per_s']:,.0f} records/s, {_rate_said(own['mb_per_s'])} MB/s "
         f"(median of {len(own['runs'])}{ran})"
     )
     if st is None:

@@ -125,3 +125,35 @@ def test_map_to_stdout_by_a_name_gives_the_command_that_works(tmp_path, given, p
     assert f"NDJSON rows on standard output are -o - (mapper map sink.json r.ndjson {pasted}); .npz" in ran.err, ran.err
     works = run_main("map", "sink.json", "r.ndjson", *pasted.split(), cwd=tmp_path)  # (the command said works)
     assert works.returncode == 0 and len(works.out.splitlines()) == 3, works
+
+
+# -- bench: a size under 1 MB in KB, the JSON's figures exact -------------------------------------------
+
+
+def test_bench_says_a_small_input_in_kb_and_its_json_keeps_the_bytes(tmp_path):
+    # a 41 KB input was "0.0 MB"
+    lines = RECORDS.read_text().splitlines(keepends=True)
+    text = "".join(lines[i % len(lines)] for i in range(130))
+    (tmp_path / "r.ndjson").write_text(text)
+    size = (tmp_path / "r.ndjson").stat().st_size
+    assert 40_000 < size < 45_000
+    ran = run_main("bench", str(SINK), "r.ndjson", "--repeat", "1", "--json", "f.json", cwd=tmp_path)
+    assert ran.returncode == 0, ran
+    assert f"mapper: 130 records, {size / 1e3:,.1f} KB: " in ran.out and " MB:" not in ran.out, ran.out
+    figures = json.loads((tmp_path / "f.json").read_text())
+    assert figures["bytes"] == size and figures["mapper"]["mb_per_s"] == size / 1e6 / figures["mapper"]["seconds"]
+
+
+def test_bench_size_units():
+    from mapper.bench import _size_said
+
+    assert [_size_said(n) for n in (0, 1, 999, 1000, 41_234, 999_999, 1_000_000, 2_345_678)] == [
+        "0 bytes",
+        "1 byte",
+        "999 bytes",
+        "1.0 KB",
+        "41.2 KB",
+        "1.0 MB",
+        "1.0 MB",
+        "2.3 MB",
+    ]
