@@ -2428,6 +2428,12 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
         if problem is not None:
             print(f"mapper serve: {problem}", file=sys.stderr)
             return EXIT_USAGE
+    judged: dict[str, tuple[str, bytes]] = {}
+    if args.query is None:  # (before the database is opened: a start refused for a SINK made a new --db file, or sinks in one)
+        refused, judged = _sinks_judged(args.sinks, args.db)
+        if refused is not None:
+            print(f"mapper serve: {refused}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         # (another program's database is refused by the store, read without writing to it: opened as the store, it had
         # mapper's tables written into it and was switched to WAL journaling for good; a new or empty file is the store's to make)
@@ -2441,7 +2447,7 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
     try:
         if args.query is not None:
             return _query(store, args)
-        return _serve(store, args, setup)
+        return _serve(store, args, judged, setup)
     finally:
         store.close()
 
@@ -2568,12 +2574,15 @@ def _clash_said(exc: ServiceError, given: dict[str, str], held: set[str], db: st
     return ""
 
 
-def _sinks_refused(store: Store, paths: Sequence[str], held: set[str], db: str) -> str | None:
-    """What refuses the first of the SINK files ``paths`` that cannot be created in ``store``, named, or None when
-    all can: each is created first in a scratch database in memory (what create_sink refuses there, a definition
-    with errors or one SINK's id taken by another's, it would refuse in ``store``), then compared with the sink of
-    its id that ``store`` holds already (``held``), so that a start refused creates none of them: it created each
-    SINK before the one refused, and the database kept them."""
+def _sinks_judged(paths: Sequence[str], db: str) -> tuple[str | None, dict[str, tuple[str, bytes]]]:
+    """What refuses the first of the SINK files ``paths`` that cannot be created, named (or None), and each sink id
+    they give with the first file that gives it and its definition as stored (JSON, keys sorted). Each is created in a
+    scratch database in memory: what create_sink refuses there, a definition with errors or one SINK's id taken by
+    another's another way, it would refuse in the database too. Judged before the database is opened, so that a start
+    refused for one creates nothing: it created each SINK before the one refused (and a new --db file), and kept them."""
+    judged: dict[str, tuple[str, bytes]] = {}
+    if not paths:
+        return None, judged
     scratch = Store(":memory:")
     try:
         given: dict[str, str] = {}  # (each sink id a SINK file gave, and the first file that gave it)
@@ -2581,22 +2590,32 @@ def _sinks_refused(store: Store, paths: Sequence[str], held: set[str], db: str) 
             try:
                 info = scratch.create_sink(Path(path), exist_ok=True)  # file names, whatever they look like
             except ServiceError as exc:  # (which of the SINK files, and what serve, without identity options, needs)
-                return f"{shown_name(path)}: {_bare_array_said(Path(path)) or _clash_said(exc, given, set(), db) or exc.message}"
-            first = given.setdefault(info.id, path)
-            if info.id in held and first == path:
-                try:
-                    kept = store.sink(info.id)
-                except ServiceError as exc:
-                    return f"{shown_name(path)}: {exc.message}"
-                if orjson.dumps(kept.definition, option=orjson.OPT_SORT_KEYS) != orjson.dumps(info.definition, option=orjson.OPT_SORT_KEYS):
-                    clash = ServiceError(409, ALREADY_EXISTS, f"a sink {info.id!r} exists already with another definition")
-                    return f"{shown_name(path)}: {_clash_said(clash, {}, held, db)}"
+                return f"{shown_name(path)}: {_bare_array_said(Path(path)) or _clash_said(exc, given, set(), db) or exc.message}", judged
+            if info.id not in given:
+                given[info.id] = path
+                judged[info.id] = (path, orjson.dumps(info.definition, option=orjson.OPT_SORT_KEYS))
     finally:
         scratch.close()
+    return None, judged
+
+
+def _held_clash(store: Store, judged: dict[str, tuple[str, bytes]], held: set[str], db: str) -> str | None:
+    """The first SINK file (:func:`_sinks_judged`) whose sink id the database holds already (``held``) defined
+    another way, said naming it and the database; None when there is none."""
+    for sid, (path, text) in judged.items():
+        if sid not in held:
+            continue
+        try:
+            kept = store.sink(sid)
+        except ServiceError as exc:
+            return f"{shown_name(path)}: {exc.message}"
+        if orjson.dumps(kept.definition, option=orjson.OPT_SORT_KEYS) != text:
+            clash = ServiceError(409, ALREADY_EXISTS, f"a sink {sid!r} exists already with another definition")
+            return f"{shown_name(path)}: {_clash_said(clash, {}, held, db)}"
     return None
 
 
-def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -> int:
+def _serve(store: Store, args: argparse.Namespace, judged: dict[str, tuple[str, bytes]], setup: Setup | None = None) -> int:
     token = None
     if args.token_env:
         try:
@@ -2612,7 +2631,7 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
     # the sinks this start created: a SINK kept from the database (a restart's) was said "(created now)" at every start
     created: set[str] = set()
     held = set(kept)  # (the database's before this start)
-    refused = _sinks_refused(store, args.sinks, held, args.db)
+    refused = _held_clash(store, judged, held, args.db)
     if refused is not None:  # (every SINK is judged before any is created: the ones before a refused one were created, the start refused)
         print(f"mapper serve: {refused}", file=sys.stderr)
         return EXIT_USAGE

@@ -75,6 +75,15 @@ def test_serve_refused_for_two_sink_files_of_one_id_creates_none(tmp_path):
     assert _sinks(db) == ["aircraft_positions"]
 
 
+def test_serve_refused_for_a_sink_file_makes_no_new_database(tmp_path):
+    # the database file was made (mapper's tables in it) before the SINK was refused
+    first = _sink_file(tmp_path / "first.json", "first_sink")
+    (tmp_path / "bad.json").write_text('{"name": "bad"}')
+    ran = run_main("serve", first, "bad.json", "--db", "new.db", "--port", "0", cwd=tmp_path)
+    assert ran.returncode == 2 and ran.err.startswith("mapper serve: bad.json: invalid sink definition"), ran
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "first.json"]
+
+
 # -- serve --table: a database name that is not one is said so, with its rule ---------------------------
 
 
