@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from .errors import Problem
+from .errors import DefinitionError, Problem
 from .paths import Path
 
 __all__ = ["CONFIG_ATTRS", "MISSING", "CheckResult", "Column", "ColumnConfig", "Sink"]
@@ -176,7 +176,17 @@ class Sink:
         # changed the sink and its to_body(), and its lists made it unequal to the loaded sink (tuples)
         # while hashing the same
         if self.sink_details is not None:
-            object.__setattr__(self, "sink_details", frozen(self.sink_details))
+            try:
+                object.__setattr__(self, "sink_details", frozen(self.sink_details))
+            except RecursionError:  # (it escaped the constructor; load_sink says where, past SHOWN_DEPTH levels)
+                said = "sink_details are nested too deeply for Python's recursion limit (a Sink not made by mapper.load_sink)"
+                raise DefinitionError([Problem("error", "/sink_details", said, "hand-built")]) from None
+        # (a list, as dataclasses.replace(sink, columns=[...]) gives, compiled but made hash(sink) a
+        # TypeError: held as the tuple a loaded Sink holds, equal to it and hashing the same)
+        if isinstance(self.columns, list):
+            object.__setattr__(self, "columns", tuple(self.columns))
+        if isinstance(self.primary_key_fields, list):
+            object.__setattr__(self, "primary_key_fields", tuple(self.primary_key_fields))
 
     def __hash__(self) -> int:
         # (the generated hash raised "unhashable type: 'mappingproxy'" for every loaded sink, its sink_details

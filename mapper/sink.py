@@ -981,7 +981,10 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
             if k in left_out:
                 code, why = left_out[k]
                 ck.warning(("sink_details", k), code, _left_out_said(k, why))
-    return replace(sink, name=name, sink_details=kept)
+    try:
+        return replace(sink, name=name, sink_details=kept)
+    except DefinitionError:  # (its sink_details too deep to copy: said where, as every definition too deep is)
+        raise RecursionError from None
 
 
 #: the keys of sink_details the service reads
@@ -1250,16 +1253,18 @@ def _check_key_columns(
 ) -> tuple[str, ...]:
     """Each primary key field must name a column of the definition (``named``: name to (entry
     indices, type)) that is not a strings column; surrounding spaces (which the ingester trims)
-    and a field listed twice are warnings. Returns the fields trimmed as the ingester uses them."""
-    seen: set[str] = set()
+    is a warning; a field listed twice is an error (the spec lets no field be listed twice, and a key
+    of one value joined with itself, ``"7|7"``, says nothing a key of it once does not). Returns
+    the fields trimmed as the ingester uses them."""
+    seen: dict[str, int] = {}
     for i, pk in enumerate(pk_fields):
         pkw = pk_where + ((i,) if pk_where != where else ())
         if pk != pk.strip(GO_SPACE):  # (as Go's strings.TrimSpace: str.strip() trims \x1c-\x1f too)
             ck.warning(pkw, "whitespace", f"primary key field {preview(pk)!r} has surrounding spaces; the ingester trims them")
             pk = pk.strip(GO_SPACE)
         if pk in seen:
-            ck.warning(pkw, "duplicate", f"primary key field {preview(pk)!r} is listed twice")
-        seen.add(pk)
+            ck.error(pkw, "duplicate", f"primary key field {preview(pk)!r} is listed twice (as field {seen[pk]} too); list each field once")
+        seen.setdefault(pk, i)
         given = named.get(pk)
         if given is None:
             ck.error(pkw, "unknown-column", f"primary key field {preview(pk)!r} names no column of the definition{_unknown_column_hint(ck, pk, columns)}")

@@ -1,0 +1,74 @@
+"""Python API leftovers of session 60's review (docs/python-api.md is the contract): each test failed
+before its fix."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+import sinks
+
+import mapper
+from tests.cli_inproc import run_main
+
+PK_SINK = sinks.sink(sinks.column("ab", "string"), sinks.column("n", "int"), primary_key_fields=["ab", "ab"])
+
+
+def test_a_primary_key_field_listed_twice_is_refused_where_it_is() -> None:
+    """``primary_key_fields: ["ab", "ab"]`` was a warning, the sink accepted: the spec lets each key
+    field name an entry, nowhere one listed twice, and its key ``"x|x"`` is no key the user meant."""
+    result = mapper.check_sink(json.dumps(PK_SINK))
+    assert not result.valid
+    twice = [p for p in result.problems if p.code == "duplicate"]
+    assert [(p.severity, p.pointer) for p in twice] == [("error", "/schema/primary_key_fields/1")], result.problems
+    assert "'ab' is listed twice" in twice[0].message
+    with pytest.raises(mapper.DefinitionError):
+        mapper.load_sink(json.dumps(PK_SINK), primary_key_fields=["n", "n"])
+
+
+def test_a_hand_built_sink_with_a_primary_key_field_twice_is_refused() -> None:
+    sink = mapper.load_sink(json.dumps({**PK_SINK, "schema": {**PK_SINK["schema"], "primary_key_fields": ["ab", "n"]}}))
+    with pytest.raises(mapper.DefinitionError) as info:
+        mapper.compile_sink(dataclasses.replace(sink, primary_key_fields=("n", "n")))
+    assert [(p.code, p.pointer) for p in info.value.problems] == [("hand-built", "/primary_key_fields/1")], info.value.problems
+
+
+def test_the_primary_key_fields_option_naming_a_field_twice_is_a_usage_error(tmp_path: Any) -> None:
+    sink = tmp_path / "s.json"
+    sink.write_text(json.dumps(sinks.id_sink(sinks.column("n", "int"))))
+    proc = run_main("check", sink, "--primary-key-fields", "n, n")
+    assert proc.returncode == 2, proc
+    assert b"--primary-key-fields: names 'n' twice" in proc.stderr, proc.stderr
+
+
+ID_SINK = mapper.load_sink(json.dumps(sinks.id_sink(sinks.column("n", "int"))))
+
+
+def test_a_hand_built_sink_given_its_columns_as_a_list_holds_them_as_the_tuple() -> None:
+    """``dataclasses.replace(sink, columns=[...])`` compiled, but ``hash(sink)`` was a TypeError
+    (unhashable type: 'list'), where the docs say every Sink is hashable, equal sinks hashing the same."""
+    listed = dataclasses.replace(ID_SINK, columns=list(ID_SINK.columns))
+    assert listed.columns == ID_SINK.columns and isinstance(listed.columns, tuple)
+    assert hash(listed) == hash(ID_SINK) and listed == ID_SINK
+    keyed = mapper.load_sink(json.dumps(PK_SINK), primary_key_fields=["ab", "n"])
+    pk_listed = dataclasses.replace(keyed, primary_key_fields=["ab", "n"])
+    assert hash(pk_listed) == hash(keyed) and pk_listed == keyed
+    assert mapper.compile_sink(listed).map([{"id": 1, "n": 2}]).to_rows() == [{"_id": 1, "n": 2}]
+
+
+def test_a_hand_built_sink_whose_details_are_too_deep_is_a_definition_error() -> None:
+    """``sink_details`` nested 5,000 deep raised RecursionError from inside the Sink constructor."""
+    deep: dict[str, Any] = {}
+    inner = deep
+    for _ in range(5000):
+        inner["a"] = {}
+        inner = inner["a"]
+    with pytest.raises(mapper.DefinitionError) as info:
+        dataclasses.replace(ID_SINK, sink_details={"database_id": "x", "table": "t", "x": deep})
+    assert [(p.code, p.pointer) for p in info.value.problems] == [("hand-built", "/sink_details")], info.value.problems
+    body = sinks.id_sink()
+    body["sink_details"]["x"] = deep
+    result = mapper.check_sink(body)  # (load_sink's own check still says where, never raising)
+    assert not result.valid and [p.code for p in result.problems if p.severity == "error"] == ["too-deep"], result.problems
