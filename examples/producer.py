@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Bodies of at most 500 records and 500 KB: half a second of the endpoint's limits.
     batcher = mapper.Batcher(args.sink, max_records=500, max_bytes=500_000)
-    sender = mapper.Sender(args.endpoint, token=os.environ.get("FEATUREBASE_TOKEN")) if args.endpoint else None
+    sender = mapper.Sender(args.endpoint, token=os.environ.get("FEATUREBASE_TOKEN") or None) if args.endpoint else None
     verdicts: list[mapper.Verdict] = []
     stored = refused = 0
 

@@ -558,7 +558,9 @@ class Sender:
         self._headers: dict[str, str | bytes] = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "mapper-send"}
         if host_header is not None:
             self._headers["Host"] = host_header  # (given, http.client writes no Host of its own)
-        if token:
+        if token is not None:
+            if not token.strip(TOKEN_SPACE):  # ("" sent no Authorization header without a word, " " was refused: App(token="") is refused too)
+                raise OptionError("token= is empty or white space: give a token, or None to send without one")
             token = token.strip(TOKEN_SPACE)  # (read from a file with its line end: no header value has one)
             problem = token_problem(token)
             if problem is not None:

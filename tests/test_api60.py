@@ -3,6 +3,7 @@ before its fix."""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 from typing import Any
@@ -72,3 +73,22 @@ def test_a_hand_built_sink_whose_details_are_too_deep_is_a_definition_error() ->
     body["sink_details"]["x"] = deep
     result = mapper.check_sink(body)  # (load_sink's own check still says where, never raising)
     assert not result.valid and [p.code for p in result.problems if p.severity == "error"] == ["too-deep"], result.problems
+
+
+@pytest.mark.parametrize("token", ["", " ", "\n"])
+def test_an_empty_token_is_refused_by_the_sender_as_by_the_app(token: str) -> None:
+    """``Sender(token="")`` sent no Authorization header without a word, while ``token=" "`` and
+    ``App(token="")`` were refused: no token is ``None``."""
+    with pytest.raises(mapper.OptionError, match=r"token= is empty or white space: give a token, or None to send without one"):
+        mapper.Sender("http://127.0.0.1:9/v2/sinks/s", token=token)
+    assert not mapper.Sender("http://127.0.0.1:9/v2/sinks/s", token=None).has_token
+
+
+def test_send_takes_an_empty_featurebase_token_for_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line still reads an empty FEATUREBASE_TOKEN as no token: the Sender it makes gets None."""
+    from mapper.send import _token
+
+    monkeypatch.setenv("FEATUREBASE_TOKEN", "")
+    token = _token(argparse.Namespace(token_env=None))
+    assert token is None
+    assert not mapper.Sender("http://127.0.0.1:9/v2/sinks/s", token=token).has_token
