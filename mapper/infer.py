@@ -2373,6 +2373,16 @@ def _sources(records_sources: Any) -> list[Any]:
         and all(isinstance(s, (str, os.PathLike, bytes, bytearray)) or hasattr(s, "read") for s in records_sources)
     ):
         sources = list(records_sources)
+    elif isinstance(records_sources, (list, tuple)) and records_sources and all(isinstance(s, (list, tuple)) for s in records_sources):
+        # (read as one source whose records are lists, each refused "got array": a list of sources is
+        # of files, texts and streams, and records given as Python objects are one iterable of them)
+        n = len(records_sources)
+        raise InputError(
+            f"mapper.infer was given a {type(records_sources).__name__} of {n:,} {type(records_sources[0]).__name__}s, one source whose"
+            f" records would be those {type(records_sources[0]).__name__}s (no record is an array): records as Python objects are one"
+            " iterable of dicts, so pass them as one list, [r for part in parts for r in part] (or itertools.chain(*parts));"
+            " a list of several sources holds files, JSON texts or binary streams"
+        )
     else:
         sources = [records_sources]
     return [s.encode("utf-8", "surrogatepass") if isinstance(s, str) and not names_a_file(s) else s for s in sources]

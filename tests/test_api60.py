@@ -92,3 +92,15 @@ def test_send_takes_an_empty_featurebase_token_for_none(monkeypatch: pytest.Monk
     token = _token(argparse.Namespace(token_env=None))
     assert token is None
     assert not mapper.Sender("http://127.0.0.1:9/v2/sinks/s", token=token).has_token
+
+
+@pytest.mark.parametrize("parts", [[[{"a": 1}], [{"a": 2}]], ([{"a": 1}],), [[]]], ids=["two lists", "a tuple of one", "one empty"])
+def test_infer_given_lists_of_records_as_sources_says_what_to_pass(parts: Any) -> None:
+    """``mapper.infer([[d1], [d2]])`` read one source whose records were lists: "no records to infer a
+    sink from: ... record 0: Expected `object`, got `array`", saying neither what was given nor what to pass."""
+    with pytest.raises(mapper.InputError) as info:
+        mapper.infer(parts)
+    said = str(info.value)
+    assert said.startswith(f"mapper.infer was given a {type(parts).__name__} of {len(parts)} lists"), said
+    assert "pass them as one list, [r for part in parts for r in part]" in said, said
+    assert mapper.infer([r for part in parts for r in part] or [{"a": 1}], id_field="a").body["schema"]["id_field"] == "a"
