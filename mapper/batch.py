@@ -1104,8 +1104,8 @@ class ColumnData:
         """The stored values as mapping holds them: str objects given by hand (``col.stored =
         edited``, an object array) as a :class:`Strings` (made anew each time), which Arrow and the
         writers read as they read mapping's own, a lone surrogate too (as ``surrogatepass`` writes
-        it, as a batch read back from a file holds it: ``pyarrow.array`` refused it in the codec's
-        words, "surrogates not allowed", naming no row)."""
+        it, as a batch read back from an .npz holds it: ``pyarrow.array`` refused it in the codec's
+        words, "surrogates not allowed", naming no row; to_arrow refuses it naming the row)."""
         stored = self.stored
         if isinstance(stored, np.ndarray) and stored.dtype == object and self.ctype.type in ("string", "strings"):
             return Strings.from_objects(stored, self.valid if self.offsets is None else None)
@@ -1451,9 +1451,19 @@ class Batch:
         name with ``_`` appended (as many as it needs to be unique). Each column's field
         says what its numbers mean (``mapper.column``: :meth:`mapper.types.ColumnType.meaning`,
         JSON), which :func:`mapper.read_batch` holds against the sink of a file saved
-        from the table (with ``pyarrow.parquet.write_table``, say).
+        from the table (with ``pyarrow.parquet.write_table``, say). Text that is not UTF-8 (a
+        lone surrogate given by hand, ``batch["s"].stored = edited``, or held by a batch read back
+        from a file written so) is an :class:`~mapper.errors.OutputError` naming the column and row,
+        as ``to_pandas`` and ``to_polars`` say it: Arrow and Parquet hold UTF-8 only, and another
+        reader of the table or of a file written from it would meet bytes that are no text.
         """
         _check_options("to_arrow", presence, record_index)
+        table = self._table(presence, record_index)
+        self._refuse_non_utf8("Arrow", table)
+        return table
+
+    def _table(self, presence: bool, record_index: bool) -> pyarrow.Table:
+        """:meth:`to_arrow`'s table, its text as the batch holds it (each caller refuses what its target does not take)."""
         pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")
         check_arrays(self)  # (an _id that is no str is named where its conversion fails)
         taken = {"_id", *self.columns}
@@ -1528,7 +1538,7 @@ class Batch:
         optional_import("pyarrow", "pandas", "Batch.to_pandas()")  # (named as called, with the extra that brings both: not "Batch.to_arrow() needs pyarrow")
         pd = optional_import("pandas", "pandas", "Batch.to_pandas()")
         _check_options("to_pandas", presence, record_index)  # (named as called: not "Batch.to_arrow() takes ...")
-        table = self.to_arrow(presence=presence, record_index=record_index)
+        table = self._table(presence, record_index)
         self._refuse_non_utf8("pandas", table)
         import pyarrow as pa  # (to_arrow has checked it is there)
 
@@ -1556,7 +1566,7 @@ class Batch:
             if "\x00" in name:  # polars cuts a name there: the column and its .present would be one name (or another column's)
                 raise OutputError(f"column {name!r} cannot be a polars column: polars cuts names at the NUL character (to_arrow and to_pandas keep it)")
         _check_options("to_polars", presence, record_index)
-        table = self.to_arrow(presence=presence, record_index=record_index)
+        table = self._table(presence, record_index)
         self._refuse_non_utf8("polars", table)
         frame = pl.from_arrow(table)
         if frame.columns != table.column_names:  # (from_arrow names a column named "" column_N: a nameless recordTime's)
@@ -1567,7 +1577,12 @@ class Batch:
         """An OutputError naming the first column (or the _id) holding text that is not UTF-8 (a lone
         surrogate a batch holds, or a hand-built batch's bytes): pandas' conversion refuses it with
         pyarrow's words, polars takes it without a word and panics on it later (PanicException).
-        Asked after ``to_arrow``, which holds strings it read from ``str`` objects as UTF-8 too."""
+        Asked after ``to_arrow``, which holds strings it read from ``str`` objects as UTF-8 too:
+        Arrow's own check of the table's text first (in C), the place found only when it fails."""
+        text = ["_id"] if self.sink.id_kind == "string" else []
+        text += [n for n, c in self.columns.items() if c.ctype.storage in ("str", "strset")]
+        if all(_valid_text(table.column(n)) for n in text):
+            return
         ids = self._ids
         if isinstance(ids, np.ndarray) and ids.dtype == object and not _valid_text(table.column("_id")):
             # (string ids given by hand, batch.ids = objects, one a lone surrogate, which to_arrow wrote
@@ -1583,7 +1598,7 @@ class Batch:
         for what, values, rows in held:
             where = _not_utf8(values, rows, "strict")
             if where is not None:
-                raise OutputError(f"{what} cannot be a {target} column: it holds text that is not UTF-8 in {where} ({target} takes UTF-8 only)")
+                raise OutputError(f"{what} cannot be {article(target)} column: it holds text that is not UTF-8 in {where} ({target} takes UTF-8 only)")
 
 
 def negative_record_index(record_index: np.ndarray, name: str) -> str | None:
@@ -1671,13 +1686,26 @@ def utf8_fault(data: np.ndarray, offsets: np.ndarray, errors: str, rows: np.ndar
     try:
         raw.decode("utf-8", errors)
     except UnicodeDecodeError as exc:
-        return row_of(offsets, start + exc.start, rows), exc.reason
+        return row_of(offsets, start + exc.start, rows), _undecoded(raw, exc)
     starts = offsets[:-1][offsets[:-1] < end]
     inside = np.flatnonzero((data[starts] & 0xC0) == 0x80)
     if len(inside):
         # (the string before it is cut: the one holding the byte before; the whole decoded, that byte is no first one)
         return row_of(offsets, int(starts[inside[0]]) - 1, rows), "its text ends inside a UTF-8 character"
     return None
+
+
+def _undecoded(raw: bytes, exc: UnicodeDecodeError) -> str:
+    """Why UTF-8 text failed to decode where ``exc`` says: the codec's words, or a UTF-16 surrogate
+    named (``surrogatepass`` wrote it: a lone one a batch was given by hand, which the codec calls
+    an "invalid continuation byte")."""
+    try:
+        char = raw[exc.start : exc.start + 3].decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return exc.reason
+    if len(char) == 1 and "\ud800" <= char <= "\udfff":
+        return f"a UTF-16 surrogate, {char!r}, which UTF-8 has no form for (mapping stores a lone one as U+FFFD)"
+    return exc.reason
 
 
 def row_of(offsets: np.ndarray, at: int, rows: np.ndarray | None = None) -> str:
