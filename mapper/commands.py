@@ -234,9 +234,6 @@ def fields_option(text: str) -> list[str]:
     names = [p.strip() for p in text.split(",")]
     if not all(names):
         raise argparse.ArgumentTypeError(f"takes comma-separated names, none of them empty (a,b), not {text!r}")
-    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
-    if twice is not None:  # (as load_sink refuses a field listed twice)
-        raise argparse.ArgumentTypeError(f"names {twice!r} twice in {text!r}; list each field once")
     return names
 
 

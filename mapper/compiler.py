@@ -1054,15 +1054,10 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
 
 def _key_field_problems(fields: tuple[Any, ...] | list[Any], types: Mapping[str, str]) -> list[tuple[str, str]]:
     """(pointer, words) of what is wrong with a hand-built Sink's primary key fields, given its
-    columns' types by name: a field naming no column or a strings column, or listed twice (as load_sink says)."""
+    columns' types by name: a field naming no column or a strings column (one listed twice is load_sink's warning, not refused)."""
     found: list[tuple[str, str]] = []
-    first: dict[str, int] = {}
     for i, key in enumerate(fields):
-        if isinstance(key, str) and first.setdefault(key, i) != i:
-            found.append(
-                (f"/primary_key_fields/{i}", f"primary key field {preview(repr(key))} is listed twice (as field {first[key]} too); list each field once")
-            )
-        elif not isinstance(key, str) or key not in types:
+        if not isinstance(key, str) or key not in types:
             found.append((f"/primary_key_fields/{i}", f"primary key field {preview(repr(key))} names no column"))
         elif types[key] == "strings":
             found.append((f"/primary_key_fields/{i}", f"primary key field {preview(repr(key))} is a strings column; a set of strings cannot be a key"))

@@ -1253,9 +1253,9 @@ def _check_key_columns(
 ) -> tuple[str, ...]:
     """Each primary key field must name a column of the definition (``named``: name to (entry
     indices, type)) that is not a strings column; surrounding spaces (which the ingester trims)
-    is a warning; a field listed twice is an error (the spec lets no field be listed twice, and a key
-    of one value joined with itself, ``"7|7"``, says nothing a key of it once does not). Returns
-    the fields trimmed as the ingester uses them."""
+    and a field listed twice are warnings (the ingester takes it, joining the value with itself, ``"7|7"``:
+    a key that says nothing the field once does not, and differs from it). Returns the fields trimmed as
+    the ingester uses them."""
     seen: dict[str, int] = {}
     for i, pk in enumerate(pk_fields):
         pkw = pk_where + ((i,) if pk_where != where else ())
@@ -1263,7 +1263,7 @@ def _check_key_columns(
             ck.warning(pkw, "whitespace", f"primary key field {preview(pk)!r} has surrounding spaces; the ingester trims them")
             pk = pk.strip(GO_SPACE)
         if pk in seen:
-            ck.error(pkw, "duplicate", f"primary key field {preview(pk)!r} is listed twice (as field {seen[pk]} too); list each field once")
+            ck.warning(pkw, "duplicate", f"primary key field {preview(pk)!r} is listed twice (as field {seen[pk]} too); the key joins its value twice")
         seen.setdefault(pk, i)
         given = named.get(pk)
         if given is None:
