@@ -1573,11 +1573,22 @@ def _label(column: str | None, columns: Mapping[str, PathSpec]) -> str:
     return f"{name} (path {escape_controls(preview(str(path), 100))})" if path is not None else name
 
 
+def record_place(record: int, file: str | os.PathLike[Any] | None, line: int | None) -> str:
+    """``record 4, line 2``, or ``record 4, b.ndjson line 2`` when the run read several files (a
+    ``file`` named), ``record 4, b.ndjson`` where the line is not known: a record's place as
+    validate says it, and infer (its notes and bad records) alike."""
+    return f"record {record}{_place(file, line)}"
+
+
+def _place(file: str | os.PathLike[Any] | None, line: int | None) -> str:
+    if line is None:
+        return f", {shown_name(file)}" if file else ""
+    return f", {shown_name(file)} line {line}" if file else f", line {line}"
+
+
 def _line(item: RecordError | ValueWarning) -> str:
     """``, line 2``, or ``, b.ndjson line 2`` when the run read several files."""
-    if item.line is None:
-        return f", {shown_name(item.file)}" if item.file else ""
-    return f", {shown_name(item.file)} line {item.line}" if item.file else f", line {item.line}"
+    return _place(item.file, item.line)
 
 
 def _elsewhere(item: RecordError | ValueWarning, columns: Mapping[str, PathSpec]) -> str:
@@ -1590,7 +1601,7 @@ def _elsewhere(item: RecordError | ValueWarning, columns: Mapping[str, PathSpec]
 
 def _where(item: RecordError | ValueWarning, columns: Mapping[str, PathSpec]) -> str:
     """``record 4, line 2`` (``record 4, b.ndjson line 2`` with several files), and the path where it is not the column's own."""
-    return f"record {item.record}{_line(item)}{_elsewhere(item, columns)}"
+    return f"{record_place(item.record, item.file, item.line)}{_elsewhere(item, columns)}"
 
 
 def _print_groups(title: str, groups: list[tuple[str | None, str, int, list[Any]]], out: IO[str], examples: int, columns: Mapping[str, PathSpec]) -> None:

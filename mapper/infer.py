@@ -121,6 +121,7 @@ from .commands import (
     integer,
     max_record_size_option,
     no_records_held,
+    record_place,
     records_path_option,
     stdin_note,
 )
@@ -1031,6 +1032,10 @@ class _Scanner:
         except RecursionError:
             self.bad_record(idx, line, source, "nested too deeply", "nested too deeply")
 
+    def place(self, index: int) -> str:
+        """``record 242``, or ``record 242, b.ndjson`` when several inputs were read: see :func:`_record_place`."""
+        return _record_place(self.sources, index)
+
     def missing_record(self, st: _PathStats) -> int:
         """The record (numbered as validate numbers them, bad records too) of the first JSON object
         record without the path's key; -1 when every one holds it."""
@@ -1827,17 +1832,18 @@ def _not_objects(st: _PathStats) -> list[str]:
     return sorted(st.kinds - {"object"}) + (["numbers the endpoint refuses"] if st.huge else [])
 
 
-def _refused_numbers(st: _PathStats) -> str:
-    """Why the endpoint refuses the path's numbers in any column (beyond float64, or NaN / infinity)."""
-    first = f"the first in record {st.huge_first}, {st.huge_text}"
+def _refused_numbers(st: _PathStats, place: Callable[[int], str]) -> str:
+    """Why the endpoint refuses the path's numbers in any column (beyond float64, or NaN / infinity);
+    ``place``: a record's place (:meth:`_Scanner.place`)."""
+    first = f"the first in {place(st.huge_first)}, {st.huge_text}"
     if st.huge_text in ("nan", "inf", "-inf"):
         return f"{plural(st.huge, 'number')} not a JSON number (a Python float NaN or infinity; {first})"
     return f"{plural(st.huge, 'number')} beyond the float64 range the endpoint decodes numbers into ({first})"
 
 
-def _refused_inside(st: _PathStats) -> str:
+def _refused_inside(st: _PathStats, place: Callable[[int], str]) -> str:
     """Why the endpoint refuses the path's objects and arrays that hold such a number at any depth."""
-    first = f"the first in record {st.huge_in_first}, {st.huge_in_text}"
+    first = f"the first in {place(st.huge_in_first)}, {st.huge_in_text}"
     if st.huge_in_text in ("nan", "inf", "-inf"):
         return f"{plural(st.huge_in, 'value')} holding a number that is not a JSON number (a Python float NaN or infinity; {first})"
     return f"{plural(st.huge_in, 'value')} holding a number beyond the float64 range the endpoint decodes numbers into ({first})"
@@ -2150,10 +2156,7 @@ class InferResult:
             kinds = "; ".join(f"{kind}: {n:,}" for kind, n in sorted(self.bad_kinds.items(), key=lambda kv: -kv[1])) or "not JSON objects"
             print(f"bad records ({kinds}; validate refuses them alike): {self.bad_records:,}", file=out)
             for ex in self.bad_examples:
-                where = (
-                    f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {shown_name(ex['file'])}" if ex.get("file") else "")
-                )
-                print(f"  {where}: {ex['reason']}", file=out)
+                print(f"  {record_place(ex['record'], ex.get('file'), ex.get('line') or None)}: {ex['reason']}", file=out)
         if self.conflicts:
             print("conflicts (paths with several JSON types; record indices are 0-based):", file=out)
             # (a path whose dot path is another column's name is offered quoted, as the notes offer it)
@@ -2164,8 +2167,8 @@ class InferResult:
                     break
                 parts = []
                 for t, n in c["types"].items():
-                    idx = ", ".join(str(x) for x in c["first_records"].get(t, []))
-                    parts.append(f"{t} {n} (records {idx}{', ...' if n > len(c['first_records'].get(t, [])) else ''})")
+                    idx = _records_places(self.sources, c["first_records"].get(t, []), n > len(c["first_records"].get(t, [])))
+                    parts.append(f"{t} {n} (records {idx})")
                 nulls = f", null {c['nulls']}" if c.get("nulls") else ""
                 kept = bool(c.get("column"))
                 target = f"{c['column']}: {c['type']}" if kept else f"skipped ({self.skipped[path]})" if path in self.skipped else "skipped"
@@ -2270,9 +2273,12 @@ def _regular_file(path: Any) -> bool:
         return False
 
 
-def _verify(body: dict[str, Any], sources: list[Any], options: MapOptions, notes: list[str] | None = None) -> dict[str, Any] | None:
+def _verify(
+    body: dict[str, Any], sources: list[Any], options: MapOptions, notes: list[str] | None = None, scanned: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, Any] | None:
     """The draft validated on the sources (read again): records, refused, the commonest errors;
-    None when some source cannot be read again (an iterator of records)."""
+    None when some source cannot be read again (an iterator of records). ``scanned``: the scan's
+    sources (:attr:`_Scanner.sources`), to name a record's file in ``notes``."""
     from .api import compile_sink  # (above the engine; infer is above both)
 
     if any(src is None for src in sources):
@@ -2334,20 +2340,45 @@ def _verify(body: dict[str, Any], sources: list[Any], options: MapOptions, notes
                 "to store them exactly"
             )
         if replaced:
-            notes += _replaced_notes(replaced, entries, len(sources) > 1)
+            notes += _replaced_notes(replaced, entries, scanned)
     top = dict(sorted(errors.items(), key=lambda kv: -kv[1])[:3])
     return {"records": records, "refused": refused, "errors": top}
 
 
-def _replaced_notes(replaced: dict[str | None, list[Any]], entries: dict[str, dict[str, Any]], several: bool) -> list[str]:
+def _record_place(sources: Sequence[Mapping[str, Any]], index: int, line: int | None = None) -> str:
+    """A record's place as validate says it (:func:`record_place`): ``record 242``, or, several
+    inputs read, ``record 242, b.ndjson`` (``b.ndjson line 3`` with its line), the file being the
+    source whose records hold the index (records are numbered over every input, as validate numbers them)."""
+    return record_place(index, _source_of(sources, index), line)
+
+
+def _source_of(sources: Sequence[Mapping[str, Any]], index: int) -> str | None:
+    """The name of the source holding the record ``index`` (None: the only input)."""
+    at = bisect.bisect_right([src["first_record"] for src in sources], index) - 1
+    return sources[at]["source"] if at >= 0 else None
+
+
+def _records_places(sources: Sequence[Mapping[str, Any]], indices: Iterable[int], more: bool = False) -> str:
+    """``0, 1, 2``, or, several inputs read, each file's after its records (``3, 4, a.ndjson; 5, b.ndjson``),
+    as :func:`_record_place` names one record's; ``more``: others follow (``, ...``; ``; ...`` after a file)."""
+    groups: list[tuple[str | None, list[str]]] = []
+    for index in indices:
+        name = _source_of(sources, index)
+        if not groups or groups[-1][0] != name:
+            groups.append((name, []))
+        groups[-1][1].append(str(index))
+    said = "; ".join(", ".join(idx) + (f", {shown_name(name)}" if name else "") for name, idx in groups)
+    return said + ((";" if groups and groups[-1][0] else ",") + " ..." if more else "")
+
+
+def _replaced_notes(replaced: dict[str | None, list[Any]], entries: dict[str, dict[str, Any]], scanned: Sequence[Mapping[str, Any]]) -> list[str]:
     """The notes of text validate warns ``utf8_replaced`` of (see :func:`_verify`): per column, the
     values holding an unpaired UTF-16 surrogate escape; then the records holding invalid UTF-8."""
     out = []
     for column, (n, w, index) in sorted(replaced.items(), key=lambda kv: (kv[0] is None, kv[1][2] if kv[1][2] is not None else 0)):
         eg = ""
-        if w is not None:  # (the record as infer counts them; its line where there is one input)
-            where = f"record {index}{f', line {w.line}' if w.line is not None and not several else ''}"
-            eg = f" (e.g. {where}: sent {show(w.sent, escaped=True)}, stored {show(w.stored)})"
+        if w is not None:  # (the record as infer counts them, and its file where there are several)
+            eg = f" (e.g. {_record_place(scanned, index, w.line)}: sent {show(w.sent, escaped=True)}, stored {show(w.stored)})"
         if column is None:
             out.append(
                 f"{plural(n, 'record')} {'holds' if n == 1 else 'hold'} invalid UTF-8{eg}: the endpoint's JSON decoder stores each "
@@ -2628,7 +2659,7 @@ def infer(
                 raise InputError(f"cannot read {_input_named(label)}: nested too deeply") from None
         try:
             result = _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources), types)
-            result.verified = _verify(result.body, again, options, result.notes)
+            result.verified = _verify(result.body, again, options, result.notes, scanner.sources)
             return result
         except InferError as exc:
             if not scanner.notices:
@@ -2654,14 +2685,14 @@ def _bad_words(kinds: Mapping[str, int], bad: int) -> str:
     return ": " + ", ".join(f"{n:,} {kind if n == 1 else _BAD_PLURALS.get(kind, kind)}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
 
 
-def _any_type_notes(st: _PathStats) -> list[str]:
+def _any_type_notes(st: _PathStats, place: Callable[[int], str]) -> list[str]:
     """What a path's values meet whatever its column's type (said for the type infer chose and
     for one a --type gives): numbers the endpoint refuses, in the values or inside them, and
     integers beyond 2^53, which it decodes as float64 (validate warns of each: int_precision,
     string_from_value)."""
     out = []
     if st.huge:
-        out.append(f"{_refused_numbers(st)}: the endpoint refuses {'that record' if st.huge == 1 else 'those records'} whatever the column type")
+        out.append(f"{_refused_numbers(st, place)}: the endpoint refuses {'that record' if st.huge == 1 else 'those records'} whatever the column type")
     if "int" in st.kinds and _imprecise(st):
         far = st.imax if st.imax is not None and st.imax > EXACT_INT else st.imin
         assert far is not None  # (_imprecise: one of them is beyond)
@@ -2670,7 +2701,7 @@ def _any_type_notes(st: _PathStats) -> list[str]:
             "and stores such integers changed unless a float64 holds them exactly: send them as strings to keep them exact"
         )
     if st.huge_in:
-        out.append(f"{_refused_inside(st)}: the endpoint refuses {'that record' if st.huge_in == 1 else 'those records'} whatever the column type")
+        out.append(f"{_refused_inside(st, place)}: the endpoint refuses {'that record' if st.huge_in == 1 else 'those records'} whatever the column type")
     return out
 
 
@@ -2735,7 +2766,7 @@ def _no_records_error(sc: _Scanner) -> InferError:
     if not sc.bad:  # (it said nothing of why: an empty file, a wrong --records-path's empty arrays; in validate's words)
         return InferError(f"no records to infer a sink from: {no_records_held(max(len(sc.sources), 1), sc.null_records_at)}")
     ex = sc.bad_examples[0]
-    where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {shown_name(ex['file'])}" if ex.get("file") else "")
+    where = record_place(ex["record"], ex.get("file"), ex.get("line") or None)
     if set(sc.bad_kinds) == {_CODE_WORDS["no_records"]}:  # (documents, said as such: "not JSON objects" they may well be)
         what = f"{plural(sc.bad, 'document')} read, none holding the --records-path array"
         if not sc.no_records_hinted:  # (no arrays of objects in any: records one a line, read with a snapshot's path)
@@ -2845,7 +2876,7 @@ class _Drafting:
             return
         if choice.note:
             self.path_note(keys, f"{_dot(keys)}: {choice.note}")
-        for text in _any_type_notes(st):
+        for text in _any_type_notes(st, self.sc.place):
             self.path_note(keys, f"{_dot(keys)}: {text}")
 
     def apply_types(self, types: Mapping[str, str]) -> None:
@@ -2875,7 +2906,7 @@ class _Drafting:
             self.path_note(keys, f"{_dot(keys)}: {forced.note}")
         if repeats := _set_repeats(stats[keys], ctype):
             self.path_note(keys, f"{_dot(keys)}: {repeats}")
-        for said in _any_type_notes(stats[keys]):  # (dropped above with the path's other notes; a twin's path had none)
+        for said in _any_type_notes(stats[keys], self.sc.place):  # (dropped above with the path's other notes; a twin's path had none)
             self.path_note(keys, f"{_dot(keys)}: {said}")
         st = stats[keys]
         top = st.emax if ctype == "ids" else max((v for v in (st.imax, st.tmax) if v is not None), default=None) if ctype == "id" else None
@@ -3156,7 +3187,7 @@ class _Drafting:
             empty = st.s_empty if len(ident_keys) == 1 else 0  # (a field of several keys' "" is no value, warned of: empty_string_notes)
             if miss or st.nulls or empty:
                 said = [
-                    f"{what} in {count} (first: record {at})"
+                    f"{what} in {count} (first: {self.sc.place(at)})"
                     for what, count, at in (
                         ("missing", miss, self.sc.missing_record(st) if miss else -1),
                         ("null", st.nulls, st.first["null"][0] if st.nulls else -1),
@@ -3189,7 +3220,7 @@ class _Drafting:
                 continue
             hint = f" ({warned.hint})" if warned.hint else ""
             self.notes.append(
-                f'{_dot(keys)}: "" in {st.s_empty:,} of {plural(n, "record")} (first: record {st.empty_at}): the endpoint stores no value for it{hint}, '
+                f'{_dot(keys)}: "" in {st.s_empty:,} of {plural(n, "record")} (first: {self.sc.place(st.empty_at)}): the endpoint stores no value for it{hint}, '
                 f'and validate warns empty_string ("{LOSSY_KINDS["empty_string"]}") for each (--ignore-warning empty_string silences them)'
             )
 
@@ -3507,7 +3538,7 @@ _SET_TYPES = ("strings", "ids")
 _NOTHING_FORCED: Mapping[tuple[str, ...], Any] = {}
 
 
-def _not_an_id(id_field: str, st: _PathStats) -> InferError:
+def _not_an_id(id_field: str, st: _PathStats, place: Callable[[int], str]) -> InferError:
     """Why ``--id-field`` names no id: its values, and the primary key to use instead (none for a field
     without a value in any record, null or missing: a primary key of it fails alike)."""
     if not st.kinds and not st.huge:
@@ -3515,7 +3546,7 @@ def _not_an_id(id_field: str, st: _PathStats) -> InferError:
     if not st.kinds:  # (numbers the endpoint refuses in any column, with nulls or none: no key of it stores a record)
         nulls = f" and {plural(st.nulls, 'null')}" if st.nulls else ""
         return InferError(
-            f"--id-field {id_field!r}: its values are {_refused_numbers(st)}{nulls}, which the endpoint refuses in any column: "
+            f"--id-field {id_field!r}: its values are {_refused_numbers(st, place)}{nulls}, which the endpoint refuses in any column: "
             "it cannot be the record identity; name another field"
         )
     kinds = "/".join(sorted(st.kinds))
@@ -3559,7 +3590,7 @@ def _identity(
                 f"{_dot(twin)} holds the same values as exact strings: use {option_text('--id-field', stats[twin].option or _dot(twin))}"
             )
         if t is None:
-            raise _not_an_id(id_field, st)
+            raise _not_an_id(id_field, st, sc.place)
         if choice.type != t:
             choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")
         return [keys], "id_field"
