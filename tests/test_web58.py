@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.test_web_browser import ROOT, SEED, api, by_id, css, paste, rows_shown, text_of, wait, wait_shown, watch_text
+from tests.test_web_browser import ROOT, SEED, api, by_id, cannot_reach, css, paste, rows_shown, text_of, wait, wait_shown, watch_text
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
@@ -66,7 +66,7 @@ def test_a_value_sent_cut_is_shown_whole_from_the_keyboard(browser: Any) -> None
             " failed = true; return Promise.reject(new TypeError('Failed to fetch')); };"
         )
         buttons[0].send_keys(Keys.ENTER)
-        wait(driver, lambda d: [e.text for e in css(d, "#rows .whole-note")] == ["Cannot reach the service: TypeError: Failed to fetch"], "the failure said")
+        wait(driver, lambda d: [e.text for e in css(d, "#rows .whole-note")] == [cannot_reach(server)], "the failure said")
         buttons[0].send_keys(Keys.ENTER)
         wait(driver, lambda d: d.execute_script(f"return {cell}.innerText") == '"' + "r" * 5_000 + '"', "the whole value")
         assert driver.execute_script("return document.activeElement.className") == "whole-value"
@@ -159,9 +159,8 @@ def test_a_name_check_and_a_draft_the_service_could_not_answer_are_asked_again(b
         watch_text(driver, "name-check")
         watch_text(driver, "create-result")
         paste(driver, "name", "web_clicks")
-        wait_shown(
-            driver, "name-check", lambda t: t == "The name cannot be checked: cannot reach the service: TypeError: Failed to fetch", "the name unchecked"
-        )
-        wait_shown(driver, "create-result", lambda t: t == "Cannot reach the service: TypeError: Failed to fetch", "the draft failed")
+        unchecked = f"The name cannot be checked: cannot reach the service at {server.url}: the connection failed (is mapper serve running?)"
+        wait_shown(driver, "name-check", lambda t: t == unchecked, "the name unchecked")
+        wait_shown(driver, "create-result", lambda t: t == cannot_reach(server), "the draft failed")
         wait(driver, lambda d: text_of(d, "name-check") == "web_clicks is a valid source name", "the name checked again")
         wait(driver, lambda d: text_of(d, "create-result") == "", "the draft asked again")

@@ -228,6 +228,15 @@
     return missing.length ? "it has no " + missing.map(function (k) { return JSON.stringify(k); }).join(", ") : "";
   }
 
+  // A request that got no answer (the service stopped or restarting, the network down), said as a
+  // user reads it: fetch() rejects with a TypeError whose text names no cause ("Cannot reach the
+  // service: TypeError: Failed to fetch" was shown). api() marks its rejection ``unreachable``;
+  // another error (a page's own) is said by its message, without the JavaScript error's name.
+  function reachFailure(err) {
+    var why = err && err.unreachable ? "the connection failed (is mapper serve running?)" : (err && err.message) || String(err);
+    return "Cannot reach the service at " + location.origin + ": " + why;
+  }
+
   // fetch a JSON route: resolves {status, ok, data, said}; data is the parsed answer (or null);
   // said: what serviceError() says of an answer that is not the service's (a proxy's page, an
   // error without a body), else undefined. A 2xx answer that is not the route's JSON (see
@@ -266,6 +275,10 @@
         }
         return res;
       });
+    }, function (err) {  // no answer at all: see reachFailure
+      var failure = new Error(String(err && err.message || err));
+      failure.unreachable = true;
+      throw failure;
     });
   }
 
@@ -467,7 +480,7 @@
         timer = later(refresh, creating ? creatingMs() : refreshMs());
       }).catch(function (err) {
         $("loading").hidden = true;
-        setText("load-error", "Cannot reach the service: " + err);
+        setText("load-error", reachFailure(err));
         clearTimeout(timer);
         timer = later(refresh, refreshMs());
       });
@@ -653,7 +666,7 @@
       }, function (err) {
         if (seq !== nameSeq) return;
         again();
-        unchecked("cannot reach the service: " + err);
+        unchecked(reachFailure(err).replace("Cannot", "cannot"));
       });
     }
 
@@ -720,7 +733,7 @@
       }, function (err) {
         if (seq !== draftSeq) return SUPERSEDED;
         again();
-        return draftFailure("Cannot reach the service: " + err);
+        return draftFailure(reachFailure(err));
       });
     }
 
@@ -890,7 +903,7 @@
         });
       }).catch(function (err) {
         setBusy(button, false);
-        setText("create-result", "Cannot reach the service: " + err);
+        setText("create-result", reachFailure(err));
       });
     });
 
@@ -998,7 +1011,7 @@
         if (restoreForm()) runDraft();  // the preview and the problems of the form put back
         if (nameInput.value) checkName();
       }, function (err) {
-        setText("load-error", "Cannot reach the service: " + err);
+        setText("load-error", reachFailure(err));
         later(askCatalog, refreshMs());
       });
     }
@@ -1173,7 +1186,7 @@
       }, function (err) {  // the service gone for a moment (restarted): said, and asked again
         if (seq !== sinkSeq) return;
         setText("loading", "");
-        setText("load-error", "Cannot reach the service: " + err);
+        setText("load-error", reachFailure(err));
         clearTimeout(timer);
         timer = later(loadSink, refreshMs());
       });
@@ -1286,7 +1299,7 @@
         // 60." (the rows shown may not be the page the address names), and asked again at the
         // next poll that reaches it
         if (seq !== rowsSeq) return;
-        setText("rows-summary", "Cannot reach the service: " + err + " (the rows below may not be the page asked for; asked again in a few seconds).");
+        setText("rows-summary", reachFailure(err) + "; the rows below may not be the page asked for (asked again in a few seconds).");
         counted = null;
       });
     }
@@ -1342,7 +1355,7 @@
           if (focused) box.focus();
         }, function (err) {
           setBusy(button, false);
-          failed("Cannot reach the service: " + err);
+          failed(reachFailure(err));
         });
       }
     }
@@ -1494,7 +1507,7 @@
         loadSink();  // (and the rows, when the counts moved)
       }).catch(function (err) {
         setBusy(button, false);
-        setText("send-summary", "Cannot reach the service: " + err);
+        setText("send-summary", reachFailure(err));
       });
     });
     $("records").addEventListener("input", function () { $("records").removeAttribute("aria-invalid"); });
@@ -1520,7 +1533,7 @@
         else if (page === "new") newSourcePage();
         else if (page === "source") sourcePage();
       }, function (err) {
-        setText("load-error", "Cannot reach the service: " + err);
+        setText("load-error", reachFailure(err));
         setTimeout(begin, refreshMs());  // (3 s: the config never came)
       });
     }
