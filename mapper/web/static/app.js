@@ -1054,6 +1054,7 @@
     var timer = null;
     var shown = null;   // the details shown, as JSON text: a poll that brings the same leaves the page alone
     var counted = null;  // the counts the rows shown go with: others' records (another tab, curl) reload them
+    var recordsStored = null;  // the details' "Records: N stored", said beside the rows' total when more
     var scrolled = false;  // the address's #fragment scrolled to, once the details are drawn
 
     // The details are updated in place, as the list's rows are: rebuilt each time the counts
@@ -1086,6 +1087,7 @@
       var counts = JSON.stringify(s.counts);
       if (counts !== counted) {
         counted = counts;
+        recordsStored = s.counts.records_stored;
         loadRows();
       }
       if (key === shown) return;
@@ -1238,6 +1240,13 @@
     var rowsSeq = 0;
     var shownRows = null;  // the columns and rows drawn, as JSON text
 
+    // Why the rows are fewer than the records stored (the list's "Records stored" 118 beside
+    // "Rows 1 to 25 of 108" here, unexplained): records with the same _id are one row, upserted.
+    function mergedNote(rows) {
+      if (recordsStored === null || recordsStored <= rows) return "";
+      return " " + COUNT.format(recordsStored) + " records stored: records with the same _id are stored in one row, the later one updating it.";
+    }
+
     function loadRows() {
       var seq = ++rowsSeq;
       return api("GET", viewPath + "/rows?offset=" + rowsOffset + "&limit=" + pageSize, undefined, { columns: "array", rows: "array" }).then(function (res) {
@@ -1287,7 +1296,8 @@
         }
         var first = page.total ? page.offset + 1 : 0;
         var last = page.offset + page.rows.length;
-        setText("rows-summary", page.total ? "Rows " + COUNT.format(first) + " to " + COUNT.format(last) + " of " + COUNT.format(page.total) + "." : "No rows stored yet.");
+        setText("rows-summary", page.total ? "Rows " + COUNT.format(first) + " to " + COUNT.format(last) + " of " + COUNT.format(page.total) + "." +
+          mergedNote(page.total) : "No rows stored yet.");
         var prev = $("rows-prev"), next = $("rows-next");
         var noPrev = page.offset <= 0, noNext = last >= page.total;
         if (!noPrev) prev.disabled = false;  // enabled first: the focus may move there
