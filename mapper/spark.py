@@ -1102,42 +1102,40 @@ def validate_files(
                 writer = writer.option(_PARQUET_TIMESTAMP, "TIMESTAMP_MICROS")
             writer.parquet(staged_mapped)
             # the second read of the input: its lines counted per split of each file, after the mapping
-            # (a file that grew meanwhile counts more lines than were mapped: _lost_message)
-            splits = _splits(every, file_column, block_column, row_column).persist(StorageLevel.MEMORY_AND_DISK)
-            try:
-                totals = splits.agg(F.sum("lines").alias("lines"), F.sum("blank").alias("blank")).first()
-                lines, blank = int(totals["lines"] or 0), int(totals["blank"] or 0)
-                refused = refusals.withColumn(_PART, F.shiftright(F.col(row_column), 33))
-                offsets = _line_offsets(_reads(spark, every, splits, file_column, block_column), file_column, block_column)
-                keyed = [_col(c).alias(f"_o{i}") for i, c in enumerate((file_column, block_column, _PART))]
-                offsets = F.broadcast(offsets.select(*keyed, "_first", "lines", "_before", "_records", "_blank_before", "_bom_first"))
-                o_file, o_block, o_part = (F.col(f"_o{i}") for i in range(3))
-                row = F.col(row_column)
-                # the read the row is in: a split read twice in one partition has two, one after the other
-                within = (row >= F.col("_first")) & (row < F.col("_first") + F.col("lines"))
-                keys = (_col(file_column) == o_file) & (_col(block_column) == o_block) & (F.col(_PART) == o_part)
-                refused = refused.join(offsets, keys & within, "left")
-                number = F.col("_before") + row - F.col("_first") + 1
-                record = F.col("_records") + F.col(POSITION) - F.col("_first") + F.col("_blank_before") - F.col("_bom_first")
-                head = (
-                    _col(file_column).alias("file"),
-                    record.alias("record"),
-                    number.alias("line"),
-                    F.col(POSITION).alias("position"),
-                    F.col(ERRORS).alias("errors"),
-                )
-                # every error's five keys, null ones too (Spark's JSON writer leaves nulls out by default); the
-                # line as text in "raw", or, when it is not UTF-8, its bytes in "raw_base64", as --rejects writes
-                # them (the text was written with U+FFFD for each bad byte: the line was lost)
-                # A CRLF's CR is part of the line terminator, as validate reads it: it goes, as it does from --rejects' raw
-                as_json = partial(F.to_json, options={"ignoreNullFields": "false"})
-                raw = _line_bytes(F.col(RAW))
-                line = F.when(_valid_utf8(F.col(RAW)), as_json(F.struct(*head, raw.cast("string").alias("raw")))).otherwise(
-                    as_json(F.struct(*head, F.base64(raw).alias("raw_base64")))
-                )
-                refused.select(line.alias("value")).write.text(staged_refused)
-            finally:
-                splits.unpersist()
+            # (a file that grew meanwhile counts more lines than were mapped: _lost_message). One row
+            # per split, collected: what follows is arithmetic on a few rows, done here (as Spark jobs,
+            # each with its shuffles, it cost more than the read itself: docs/spark.md, Figures)
+            splits = [r.asDict() for r in _splits(every, file_column, block_column, row_column).collect()]
+            lines, blank = sum(int(r["lines"]) for r in splits), sum(int(r["blank"] or 0) for r in splits)
+            refused = refusals.withColumn(_PART, F.shiftright(F.col(row_column), 33))
+            schema = ", ".join(f"`{c}` {t}" for c, t in zip(_OFFSETS, ("string", *["long"] * (len(_OFFSETS) - 1))))
+            offsets = spark.createDataFrame(_line_offsets(_reads(every, splits, file_column, block_column)), schema)
+            offsets = F.broadcast(offsets)
+            o_file, o_block, o_part = (F.col(f"_o{i}") for i in range(3))
+            row = F.col(row_column)
+            # the read the row is in: a split read twice in one partition has two, one after the other
+            within = (row >= F.col("_first")) & (row < F.col("_first") + F.col("lines"))
+            keys = (_col(file_column) == o_file) & (_col(block_column) == o_block) & (F.col(_PART) == o_part)
+            refused = refused.join(offsets, keys & within, "left")
+            number = F.col("_before") + row - F.col("_first") + 1
+            record = F.col("_records") + F.col(POSITION) - F.col("_first") + F.col("_blank_before") - F.col("_bom_first")
+            head = (
+                _col(file_column).alias("file"),
+                record.alias("record"),
+                number.alias("line"),
+                F.col(POSITION).alias("position"),
+                F.col(ERRORS).alias("errors"),
+            )
+            # every error's five keys, null ones too (Spark's JSON writer leaves nulls out by default); the
+            # line as text in "raw", or, when it is not UTF-8, its bytes in "raw_base64", as --rejects writes
+            # them (the text was written with U+FFFD for each bad byte: the line was lost)
+            # A CRLF's CR is part of the line terminator, as validate reads it: it goes, as it does from --rejects' raw
+            as_json = partial(F.to_json, options={"ignoreNullFields": "false"})
+            raw = _line_bytes(F.col(RAW))
+            line = F.when(_valid_utf8(F.col(RAW)), as_json(F.struct(*head, raw.cast("string").alias("raw")))).otherwise(
+                as_json(F.struct(*head, F.base64(raw).alias("raw_base64")))
+            )
+            refused.select(line.alias("value")).write.text(staged_refused)
             codes = {r["code"]: r["count"] for r in refusals.select(F.explode(ERRORS).alias("e")).groupBy("e.code").count().collect()}
         finally:
             rows.unpersist()
@@ -1435,32 +1433,34 @@ def _partition_reads(partition: Any) -> list[tuple[str, int]] | None:
         return None
 
 
-def _reads(spark: Any, every: Any, splits: Any, file_column: str, block_column: str) -> Any:
-    """One row per read of a split (:func:`_splits`, with each group that is several reads of
-    one split in one partition cut into its reads): ``_first``, ``lines`` and ``blank`` of each.
+def _reads(every: Any, splits: list[dict[str, Any]], file_column: str, block_column: str) -> list[_Read]:
+    """One row per read of a split (:func:`_splits`' rows, collected, with each group that is
+    several reads of one split in one partition cut into its reads): ``(file, block start,
+    partition, _first, lines, blank, unmapped, _bom_first)``.
 
     Rows of one partition come one read after another, numbered on by
     monotonically_increasing_id(): a split read ``k`` times in one partition has ``k`` times
     its lines, and its reads start where the partition's earlier reads end. Only the
     partitions holding more reads (Spark's plan: :func:`_scan_partitions`) than groups are looked
     at; a partition whose groups do not add up as the plan says keeps its groups."""
-    from pyspark.sql import functions as F
-
-    columns = [file_column, block_column, _PART, "_first", "lines", "blank", "unmapped", "_bom_first"]
+    keys = (file_column, block_column, _PART, "_first", "lines", "blank", "unmapped", "_bom_first")
+    kept = [_Read(*(r[k] for k in keys)) for r in splits]
     partitions = _scan_partitions(every)
     if partitions is None:
-        return splits.select(*columns)
-    groups = {int(r[_PART]): int(r["count"]) for r in splits.groupBy(_PART).count().collect()}
+        return kept
+    groups: dict[int, int] = {}
+    for r in splits:
+        groups[int(r[_PART])] = groups.get(int(r[_PART]), 0) + 1
     try:  # (two py4j calls a partition: its reads are looked at only where they outnumber its groups)
         suspect = [p for p, part in enumerate(partitions) if len(part.files()) > groups.get(p, 0)]
     except Exception:  # noqa: BLE001 - (another Spark's classes)
-        return splits.select(*columns)
-    if not suspect:
-        return splits.select(*columns)
+        return kept
     found: dict[int, dict[tuple[str, int], Any]] = {}
-    for r in splits.where(F.col(_PART).isin(suspect)).collect():
-        found.setdefault(int(r[_PART]), {})[(r[file_column], int(r[block_column]))] = r
-    rows, fixed = [], []
+    for r in splits:
+        if int(r[_PART]) in suspect:
+            found.setdefault(int(r[_PART]), {})[(r[file_column], int(r[block_column]))] = r
+    rows: list[_Read] = []
+    fixed: set[int] = set()
     for p in suspect:
         reads, got = _partition_reads(partitions[p]), found.get(p, {})
         if reads is None:
@@ -1480,20 +1480,36 @@ def _reads(spark: Any, every: Any, splits: Any, file_column: str, block_column: 
             seen.add(read)
             n = g["lines"] // times[read]
             # (each read of a split opens with the same line: _bom_first is each one's)
-            own.append((read[0], read[1], p, at, n, g["blank"] // times[read], g["unmapped"] // times[read], g["_bom_first"]))
+            own.append(_Read(read[0], read[1], p, at, n, g["blank"] // times[read], g["unmapped"] // times[read], g["_bom_first"]))
             at += n
         else:
             if at == (p << 33) + sum(g["lines"] for g in got.values()):
                 rows += own
-                fixed.append(p)
-    if not fixed:
-        return splits.select(*columns)
-    schema = f"`{file_column}` string, `{block_column}` long, `{_PART}` long, _first long, lines long, blank long, unmapped long, _bom_first long"
-    return splits.where(~F.col(_PART).isin(fixed)).select(*columns).unionByName(spark.createDataFrame(rows, schema))
+                fixed.add(p)
+    return [r for r in kept if r.part not in fixed] + rows
 
 
-def _line_offsets(reads: Any, file_column: str, block_column: str) -> Any:
-    """Per read of a split (:func:`_reads`): where its lines and records start in its file.
+@dataclass(frozen=True)
+class _Read:
+    """A read of a split (:func:`_reads`)."""
+
+    file: str | None
+    block: int
+    part: int
+    first: int
+    lines: int
+    blank: int | None
+    unmapped: int | None
+    bom_first: int
+
+
+#: The columns of :func:`_line_offsets`' rows: the read's file, split and partition, then where its lines and records start.
+_OFFSETS = ("_o0", "_o1", "_o2", "_first", "lines", "_before", "_records", "_blank_before", "_bom_first")
+
+
+def _line_offsets(reads: list[_Read]) -> list[tuple[Any, ...]]:
+    """Per read of a split (:func:`_reads`): where its lines and records start in its file, a row
+    of :data:`_OFFSETS`.
 
     ``_before``: the lines of its file in the splits before it; ``_records``: the records
     (lines less blank ones, as ``mapper validate`` counts them: a line holding only a BOM is
@@ -1505,26 +1521,28 @@ def _line_offsets(reads: Any, file_column: str, block_column: str) -> Any:
     counting blank lines, as ``mapper validate --rejects`` counts them, and its record (its
     index among the file's records) ``_records + (its _position - _first) + _blank_before``,
     ``_position`` counting the partition's rows less its blank ones (a line holding only a
-    BOM has one), ``- _bom_first``."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
+    BOM has one), ``- _bom_first``. A few rows (one per split), so worked out here, not as Spark jobs."""
     # per split of the file once: a file Spark reads twice (named twice) has each split twice
-    blocks = reads.groupBy(file_column, block_column).agg(
-        F.max("lines").alias("lines"), F.max("unmapped").alias("unmapped"), F.max("_bom_first").alias("_bom_first")
-    )
-    earlier = Window.partitionBy(file_column).orderBy(block_column).rowsBetween(Window.unboundedPreceding, -1)
-    before = blocks.select(
-        file_column,
-        block_column,
-        F.coalesce(F.sum("lines").over(earlier), F.lit(0)).alias("_before"),
-        F.coalesce(F.sum(F.col("lines") - F.col("unmapped") - F.col("_bom_first")).over(earlier), F.lit(0)).alias("_records"),
-    )
-    in_part = Window.partitionBy(_PART).orderBy("_first").rowsBetween(Window.unboundedPreceding, -1)
-    own = reads.select(
-        file_column, block_column, _PART, "_first", "lines", "_bom_first", F.coalesce(F.sum("unmapped").over(in_part), F.lit(0)).alias("_blank_before")
-    )
-    return own.join(before, [file_column, block_column])
+    blocks: dict[tuple[str, int], tuple[int, int, int]] = {}
+    for r in reads:
+        if r.file is None:
+            continue  # (no file: Spark's inner join on it kept no such row)
+        had = blocks.get((r.file, r.block), (r.lines, r.unmapped or 0, r.bom_first))
+        blocks[(r.file, r.block)] = (max(had[0], r.lines), max(had[1], r.unmapped or 0), max(had[2], r.bom_first))
+    before: dict[tuple[str, int], tuple[int, int]] = {}
+    sums: dict[str, tuple[int, int]] = {}
+    for (file, block), (lines, unmapped, bom_first) in sorted(blocks.items()):
+        done, records = sums.get(file, (0, 0))
+        before[(file, block)] = (done, records)
+        sums[file] = (done + lines, records + lines - unmapped - bom_first)
+    rows: list[tuple[Any, ...]] = []
+    blank_before: dict[int, int] = {}
+    for r in sorted(reads, key=lambda r: (r.part, r.first)):
+        earlier = blank_before.get(r.part, 0)
+        blank_before[r.part] = earlier + (r.unmapped or 0)
+        if r.file is not None:
+            rows.append((r.file, r.block, r.part, r.first, r.lines, *before[(r.file, r.block)], earlier, r.bom_first))
+    return rows
 
 
 def _input_state(paths: Sequence[str], limit: int = 10_000) -> dict[str, tuple[int, int]]:

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import uuid
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -610,6 +611,31 @@ def test_spark_validate_all_mapped_exits_zero(spark: Any, tmp_path: Path, capsys
     assert sorted(zip(table.column("_id").to_pylist(), table.column("ts").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_pylist())) == sorted(
         zip(want.ids.tolist(), (want["ts"].values * 1000).tolist())  # (ms as stored, in Spark's microseconds)
     )
+
+
+def test_validate_files_numbers_lines_without_spark_jobs_of_their_own(spark: Any, tmp_path: Path) -> None:
+    # The line numbers are arithmetic on one row per split: worked out as Spark jobs (the split
+    # counts persisted, then aggregated, grouped, windowed and joined, each with its shuffles),
+    # they were 20 jobs of 39 stages for one small file, more time than the counting read
+    # itself. Now: the write, the counting read (collected), the refused write, the error
+    # codes and the two counts read back: 12 jobs of 16 stages here (Spark 4.3, AQE).
+    from mapper.spark import check_inputs, validate_files
+
+    (tmp_path / "r.ndjson").write_bytes(b'{"bad": 1\n' + EXAMPLE_RECORDS.read_bytes())
+    context = spark.sparkContext
+    group = f"jobs-{uuid.uuid4().hex}"
+    context.setJobGroup(group, "counted")  # (the run's thread inherits it: InheritableThread)
+    try:
+        counts = validate_files(spark, EXAMPLE_SINK, check_inputs([str(tmp_path / "r.ndjson")]), str(tmp_path / "out"))
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)
+    assert (counts.input_records, counts.mapped_rows, counts.refused_records) == (4, 3, 1)
+    refused = json.loads((next((tmp_path / "out" / "refused").glob("part-*"))).read_text())
+    assert (refused["record"], refused["line"]) == (0, 1)
+    tracker = context.statusTracker()
+    jobs = tracker.getJobIdsForGroup(group)
+    stages = sum(len(tracker.getJobInfo(j).stageIds) for j in jobs)
+    assert len(jobs) <= 14 and stages <= 22, (len(jobs), stages)
 
 
 def test_spark_validate_says_an_input_that_changed_during_the_run_changed(spark: Any, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
