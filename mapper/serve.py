@@ -2434,6 +2434,18 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
         if refused is not None:
             print(f"mapper serve: {refused}", file=sys.stderr)
             return EXIT_USAGE
+    token = None
+    if args.query is None:  # (the options a start can refuse said before the database is opened: a refused --token-env or --port made a new --db file)
+        try:
+            token = env_token(args.token_env) if args.token_env else None
+            # (checked here, so that each refused is named by its flag alone, not by the Python keyword of Limits, App or Server)
+            read_numbers(
+                {name: getattr(args, name) for name in ("records_per_s", "bytes_per_s", "max_body_bytes", "create_delay", "port", "max_connections")},
+                keywords=False,
+            )
+        except MapperError as exc:
+            print(f"mapper serve: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         # (another program's database is refused by the store, read without writing to it: opened as the store, it had
         # mapper's tables written into it and was switched to WAL journaling for good; a new or empty file is the store's to make)
@@ -2447,7 +2459,7 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
     try:
         if args.query is not None:
             return _query(store, args)
-        return _serve(store, args, judged, setup)
+        return _serve(store, args, judged, token, setup)
     finally:
         store.close()
 
@@ -2615,14 +2627,7 @@ def _held_clash(store: Store, judged: dict[str, tuple[str, bytes]], held: set[st
     return None
 
 
-def _serve(store: Store, args: argparse.Namespace, judged: dict[str, tuple[str, bytes]], setup: Setup | None = None) -> int:
-    token = None
-    if args.token_env:
-        try:
-            token = env_token(args.token_env)
-        except OptionError as exc:
-            print(f"mapper serve: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+def _serve(store: Store, args: argparse.Namespace, judged: dict[str, tuple[str, bytes]], token: str | None, setup: Setup | None = None) -> int:
     try:
         kept = {s.id for s in store.list_sinks()}  # (a catalog it cannot read: said now, exit 2, not once listening)
     except ServiceError as exc:
@@ -2645,11 +2650,6 @@ def _serve(store: Store, args: argparse.Namespace, judged: dict[str, tuple[str, 
             print(f"mapper serve: {shown_name(path)}: {_bare_array_said(Path(path)) or _clash_said(exc, {}, held, args.db) or exc.message}", file=sys.stderr)
             return EXIT_USAGE
     try:
-        # (checked here, so that each refused is named by its flag alone, not by the Python keyword of Limits, App or Server)
-        read_numbers(
-            {name: getattr(args, name) for name in ("records_per_s", "bytes_per_s", "max_body_bytes", "create_delay", "port", "max_connections")},
-            keywords=False,
-        )
         limits = Limits(args.records_per_s, args.bytes_per_s)
         app = App(store, token=token, limits=limits, max_body_bytes=args.max_body_bytes, create_delay=args.create_delay, log=None if args.quiet else _log)
         announce = list(setup(app)) if setup is not None else []

@@ -84,6 +84,18 @@ def test_serve_refused_for_a_sink_file_makes_no_new_database(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "first.json"]
 
 
+@pytest.mark.parametrize(
+    ("options", "said"), [(["--port", "70000"], "--port"), (["--token-env", "MAPPER_TEST_NO_SUCH_VARIABLE"], "MAPPER_TEST_NO_SUCH_VARIABLE")]
+)
+def test_serve_refused_for_an_option_makes_no_new_database(tmp_path, monkeypatch, options, said):
+    # a --port out of range or a --token-env naming no variable was refused once the database file was made
+    monkeypatch.delenv("MAPPER_TEST_NO_SUCH_VARIABLE", raising=False)
+    first = _sink_file(tmp_path / "first.json", "first_sink")
+    ran = run_main("serve", first, "--db", "new.db", *options, cwd=tmp_path)
+    assert ran.returncode == 2 and said in ran.err, ran
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.json"]
+
+
 # -- serve --table: a database name that is not one is said so, with its rule ---------------------------
 
 
