@@ -393,6 +393,12 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
                 f" (help takes one COMMAND: mapper help {escape_controls(shlex.quote(argv[1]))})\n"
             )
             raise SystemExit(EXIT_USAGE)
+        if len(argv) == 2 and argv[1].startswith("-") and argv[1] not in ("-h", "--help"):  # (`mapper help --strict` printed the top help, exit 0)
+            sys.stderr.write(
+                f"usage: mapper help [COMMAND]\nmapper help: error: help takes a COMMAND, not an option: {escape_controls(repr(argv[1]))}"
+                " (mapper COMMAND --help lists a command's options: mapper validate --help)\n"
+            )
+            raise SystemExit(EXIT_USAGE)
         argv = [*argv[1:2], "--help"]
     parser = build_parser(argv[0] if argv and argv[0] in _COMMANDS else None)
     commands = parser.get_default("commands")

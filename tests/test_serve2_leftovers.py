@@ -133,6 +133,14 @@ def test_help_with_a_word_after_the_command_is_a_usage_error_naming_it():
     assert run_main("help", "validate").returncode == 0  # (one COMMAND: its help, as before)
 
 
+def test_help_with_an_option_for_its_command_is_a_usage_error_naming_it():
+    # `mapper help --strict` printed the top help and exited 0, as if asked for
+    ran = run_main("help", "--strict")
+    assert ran.returncode == 2 and ran.out == "", ran
+    assert "help takes a COMMAND, not an option: '--strict'" in ran.err, ran.err
+    assert run_main("help", "--help").returncode == 0  # (help's own help, as before)
+
+
 # -- map -o /dev/stdout: the command that writes to standard output, pasted ------------------------------
 
 
