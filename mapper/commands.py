@@ -93,6 +93,7 @@ from .types import LOSSY_KINDS
 from .writers import (
     ROW_GROUP,
     BatchWriter,
+    FormatUnknown,
     RejectsWriter,
     check_output,
     end_unwritten,
@@ -1482,8 +1483,8 @@ def cmd_map(args: argparse.Namespace) -> int:
             style = _report_style(args)
             try:
                 writer = open_writer(out)  # the format (and pyarrow, for .parquet/.arrow) checked before anything is read
-            except OutputError as exc:
-                if str(exc).startswith("cannot tell the output format") and names_stdout(out):  # (-o /dev/stdout: no format by its name)
+            except FormatUnknown:
+                if names_stdout(out):  # (-o /dev/stdout: no format by its name)
                     raise OutputError(_stdout_by_name(args, out)) from None
                 raise
         try:
@@ -1586,11 +1587,6 @@ def _place(file: str | os.PathLike[Any] | None, line: int | None) -> str:
     return f", {shown_name(file)} line {line}" if file else f", line {line}"
 
 
-def _line(item: RecordError | ValueWarning) -> str:
-    """``, line 2``, or ``, b.ndjson line 2`` when the run read several files."""
-    return _place(item.file, item.line)
-
-
 def _elsewhere(item: RecordError | ValueWarning, columns: Mapping[str, PathSpec]) -> str:
     """`` at `$.data` `` where the entry's path is not its column's own (a value on the way that is not an object)."""
     if not item.path or item.column is None:
@@ -1630,7 +1626,7 @@ def _print_records(report: Report, out: IO[str], columns: Mapping[str, PathSpec]
         errors = [i for i in items if isinstance(i, RecordError)]
         warnings = [i for i in items if isinstance(i, ValueWarning)]
         counts = ", ".join(t for t in (plural(len(errors), "error") if errors else "", plural(len(warnings), "warning") if warnings else "") if t)
-        print(f"  record {rec}{_line(items[0])}: {counts}", file=out)
+        print(f"  {record_place(rec, items[0].file, items[0].line)}: {counts}", file=out)
         for e in errors:
             print(f"    error    {_label(e.column, columns)}  {e.code}{_elsewhere(e, columns)}: {e.reason}", file=out)
         for w in warnings:

@@ -2429,13 +2429,12 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
             print(f"mapper serve: {problem}", file=sys.stderr)
             return EXIT_USAGE
     judged: dict[str, tuple[str, bytes]] = {}
-    if args.query is None:  # (before the database is opened: a start refused for a SINK made a new --db file, or sinks in one)
+    token = None
+    if args.query is None:  # (before the database is opened: a start refused for a SINK, --token-env or --port made a new --db file, or sinks in one)
         refused, judged = _sinks_judged(args.sinks, args.db)
         if refused is not None:
             print(f"mapper serve: {refused}", file=sys.stderr)
             return EXIT_USAGE
-    token = None
-    if args.query is None:  # (the options a start can refuse said before the database is opened: a refused --token-env or --port made a new --db file)
         try:
             token = env_token(args.token_env) if args.token_env else None
             # (checked here, so that each refused is named by its flag alone, not by the Python keyword of Limits, App or Server)
@@ -2577,13 +2576,15 @@ def _clash_said(exc: ServiceError, given: dict[str, str], held: set[str], db: st
                 f"{shown_name(first)} defines the sink {sid!r} too, another way (a sink's id is its name):"
                 " give one of them another name, or serve each with a --db of its own"
             )
-    for sid in held:
-        if exc.message.startswith(f"a sink {sid!r} exists already"):
-            return (
-                f"the database {shown_name(db)} holds a sink {sid!r} already, defined another way (a sink's id is its name):"
-                " give this one another name, or serve it with another --db"
-            )
-    return ""
+    return next((_held_said(sid, db) for sid in held if exc.message.startswith(f"a sink {sid!r} exists already")), "")
+
+
+def _held_said(sid: str, db: str) -> str:
+    """That the database ``db`` held the sink ``sid`` before this start, defined another way than a SINK file gives it."""
+    return (
+        f"the database {shown_name(db)} holds a sink {sid!r} already, defined another way (a sink's id is its name):"
+        " give this one another name, or serve it with another --db"
+    )
 
 
 def _sinks_judged(paths: Sequence[str], db: str) -> tuple[str | None, dict[str, tuple[str, bytes]]]:
@@ -2622,8 +2623,7 @@ def _held_clash(store: Store, judged: dict[str, tuple[str, bytes]], held: set[st
         except ServiceError as exc:
             return f"{shown_name(path)}: {exc.message}"
         if orjson.dumps(kept.definition, option=orjson.OPT_SORT_KEYS) != text:
-            clash = ServiceError(409, ALREADY_EXISTS, f"a sink {sid!r} exists already with another definition")
-            return f"{shown_name(path)}: {_clash_said(clash, {}, held, db)}"
+            return f"{shown_name(path)}: {_held_said(sid, db)}"
     return None
 
 

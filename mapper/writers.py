@@ -1868,7 +1868,11 @@ def open_writer(out: str) -> BatchWriter:
         )
     near = _NEAR_FORMATS.get(suffix)
     meant = f" (did you mean {pasted_name(os.path.join(os.path.dirname(out), _renamed(out, near[0])))}? {near[1]})" if near else ""
-    raise OutputError(f"cannot tell the output format of {out!r}: use .npz, .ndjson, .parquet, .arrow or - (NDJSON on stdout){meant}")
+    raise FormatUnknown(f"cannot tell the output format of {out!r}: use .npz, .ndjson, .parquet, .arrow or - (NDJSON on stdout){meant}")
+
+
+class FormatUnknown(OutputError):
+    """:func:`open_writer`'s refusal of an output name that tells no format (``out.txt``, ``/dev/stdout``)."""
 
 
 #: Extensions of formats near one mapper writes: that one's, and what it is.
