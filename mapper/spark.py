@@ -125,6 +125,7 @@ from .engine.reader import (
     compression_of,
     format_head,
     format_of,
+    is_terminal,
     record_arrays,
     record_arrays_text,
 )
@@ -1879,13 +1880,6 @@ def _spark_run(args: argparse.Namespace, confs: dict[str, str]) -> Iterator[Any]
                 _twice(spark.stop)
 
 
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):  # (None under pythonw, a closed stream)
-        return False
-
-
 def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, local_dir: bool = False) -> Any:
     """A Spark session for ``args``; its driver's files in ``directory`` (also Spark's local directory when ``local_dir``)."""
     from pyspark.sql import SparkSession
@@ -1900,7 +1894,7 @@ def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, lo
         if named or not os.environ.get("PYSPARK_PYTHON"):
             os.environ["PYSPARK_PYTHON"] = named or sys.executable
     progress = "spark.ui.showConsoleProgress"
-    if args.quiet or (not _isatty(sys.stderr) and progress not in confs and _spark_default(progress) is None):
+    if args.quiet or (not is_terminal(sys.stderr) and progress not in confs and _spark_default(progress) is None):
         # (a progress bar into a log file or a pipe is a line rewritten several times a second: a terminal's only)
         builder = builder.config(progress, "false")
     if "spark.ui.enabled" not in confs and _spark_default("spark.ui.enabled") is None:

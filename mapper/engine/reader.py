@@ -3192,10 +3192,11 @@ def _named_command(command: str, file: str | os.PathLike[Any] | None) -> str:
     return text_command(command[:-2] if redirected else command, file, redirected)
 
 
-def _is_terminal(stream: Any) -> bool:
+def is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal; False for a closed or odd one (None under pythonw, no ``isatty``)."""
     try:
         return bool(stream.isatty())
-    except (ValueError, AttributeError):  # a closed or odd stream
+    except (ValueError, AttributeError, OSError):  # a closed or odd stream
         return False
 
 
@@ -3205,7 +3206,7 @@ def stdin_archive() -> tuple[str, str | None] | None:
     unpacked as far as they go when compressed; None when they start none, when they do not say (fewer than a tar header,
     a bzip2 block not read whole: the reader refuses it then, :func:`refuse_archive`), or for a terminal (read to its Ctrl-D)."""
     stream = getattr(sys.stdin, "buffer", None)
-    if stream is None or not hasattr(stream, "peek") or _is_terminal(sys.stdin):
+    if stream is None or not hasattr(stream, "peek") or is_terminal(sys.stdin):
         return None
     try:
         head = stream.peek(TAR_BLOCK)
@@ -3248,7 +3249,7 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
             raise InputError(
                 f"there is no binary standard input to read records from (sys.stdin is {'None' if sys.stdin is None else article(type(sys.stdin).__name__)}): give a file or the records themselves"
             )
-        if _is_terminal(sys.stdin):
+        if is_terminal(sys.stdin):
             # Typed records: read to the one Ctrl-D that ends them. A terminal's end of input
             # is not sticky, and chunked reads would wait for a second one.
             try:
