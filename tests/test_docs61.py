@@ -1,0 +1,49 @@
+"""A newcomer's walk of the README and docs/*.md (stop 61): where following them hit something the docs or the code
+did not say, held here."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from tests.cli_inproc import run_main
+
+
+def test_serve_on_a_port_taken_says_what_to_do(tmp_path: Path) -> None:
+    # the README's walk-through starts `mapper serve` in another shell; its web UI tour (docs/send-serve.md) starts a
+    # second one on the same default port: "cannot listen on 127.0.0.1:8080: Address already in use", and no word of --port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_main("serve", "--db", ":memory:", "--port", port, "-q", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.out == ""
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in proc.err
+    assert "--port" in proc.err and "0 picks a free one" in proc.err, proc.err
+
+
+def test_a_server_on_a_port_taken_names_the_keyword_from_python() -> None:
+    import mapper
+    from mapper.serve import App, Server
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        try:
+            Server(App(mapper.Store()), port=port)
+        except mapper.MapperError as exc:
+            said = str(exc)
+        else:
+            raise AssertionError("a Server listened on a port taken")
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in said
+    assert "give another port= (--port); 0 picks a free one" in said, said
+
+
+def test_serve_on_an_address_of_no_interface_says_which_to_give(tmp_path: Path) -> None:
+    # 192.0.2.1 (TEST-NET-1, RFC 5737) is no address of this machine
+    proc = run_main("serve", "--db", ":memory:", "--host", "192.0.2.1", "--port", "0", "-q", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "cannot listen on 192.0.2.1:0: Cannot assign requested address" in proc.err
+    assert "give --host 127.0.0.1 for this machine only, 0.0.0.0 for every interface" in proc.err, proc.err
