@@ -3,6 +3,7 @@ did not say, held here."""
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -47,3 +48,17 @@ def test_serve_on_an_address_of_no_interface_says_which_to_give(tmp_path: Path) 
     assert proc.returncode == 2
     assert "cannot listen on 192.0.2.1:0: Cannot assign requested address" in proc.err
     assert "give --host 127.0.0.1 for this machine only, 0.0.0.0 for every interface" in proc.err, proc.err
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_body_fit_refusal_send_serve_md_quotes_is_the_commands() -> None:
+    # docs/send-serve.md quoted `a body must fit in one second of the limits: --body-records (20) <= --records-per-s (10)`;
+    # the command says it otherwise. The quote is taken from the page, so the two cannot drift apart again.
+    page = (ROOT / "docs" / "send-serve.md").read_text(encoding="utf-8")
+    quoted = re.search(r"`--records-per-s 10 --body-records 20` is refused, `([^`]+)`", page)
+    assert quoted is not None, "docs/send-serve.md no longer shows the refusal of --records-per-s 10 --body-records 20"
+    proc = run_main("send", "examples/aircraft/sink.json", "examples/aircraft/records.ndjson", "--dry-run", "--records-per-s", "10", "--body-records", "20")
+    assert proc.returncode == 2
+    assert proc.err.strip() == quoted.group(1)
