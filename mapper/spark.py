@@ -1687,7 +1687,9 @@ def add_spark_parser(sub: Any) -> None:
         metavar="BYTES",
         help="a line longer than this is refused (code too_large), as mapper validate refuses it (default 16M; suffixes K, M, G)",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no Spark progress bar (drawn only on a terminal) or JVM warnings; only the counts")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no Spark progress bar (drawn only on a terminal) or JVM WARN logs; only the counts and their notes"
+    )
     # mapper map's input options, taken only to say why they do not apply here
     p.add_argument("--records-path", help=argparse.SUPPRESS)
     p.add_argument("--input-format", help=argparse.SUPPRESS)
