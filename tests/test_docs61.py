@@ -62,3 +62,29 @@ def test_the_body_fit_refusal_send_serve_md_quotes_is_the_commands() -> None:
     proc = run_main("send", "examples/aircraft/sink.json", "examples/aircraft/records.ndjson", "--dry-run", "--records-per-s", "10", "--body-records", "20")
     assert proc.returncode == 2
     assert proc.err.strip() == quoted.group(1)
+
+
+def _anchor(heading: str) -> str:
+    """A heading's anchor as GitHub makes it: lower case, punctuation but ``-`` and ``_`` dropped, spaces as ``-``."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_relative_link_of_the_docs_names_a_file_and_heading_that_exist() -> None:
+    # docs/performance-log.md kept the README's own text with its links, docs/performance.md, which from docs/ named
+    # docs/docs/performance.md; nothing checked a link of the pages
+    pages = [ROOT / "README.md", ROOT / "examples" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    headings = {
+        page: {_anchor(h) for h in re.findall(r"^#+\s+(.*)$", re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S), re.M)} for page in pages
+    }
+    broken = []
+    for page in pages:
+        for link in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", link):
+                continue
+            path, _, fragment = link.partition("#")
+            target = (page.parent / path).resolve() if path else page
+            if not target.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {link} (no file {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target})")
+            elif fragment and target.suffix == ".md" and fragment not in headings.get(target, set()):
+                broken.append(f"{page.relative_to(ROOT)}: {link} (no such heading)")
+    assert not broken, "\n".join(broken)
