@@ -3,9 +3,13 @@ did not say, held here."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import socket
 from pathlib import Path
+
+import pytest
 
 from tests.cli_inproc import run_main
 
@@ -88,3 +92,43 @@ def test_every_relative_link_of_the_docs_names_a_file_and_heading_that_exist() -
             elif fragment and target.suffix == ".md" and fragment not in headings.get(target, set()):
                 broken.append(f"{page.relative_to(ROOT)}: {link} (no such heading)")
     assert not broken, "\n".join(broken)
+
+
+def _python_blocks(page: Path) -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M)
+
+
+def test_the_python_snippets_of_the_readme_and_python_api_md_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a newcomer pastes them into a script: each must run as shown, on the example's files under the names the
+    # snippets use (Spark's, README's second block, needs a Spark session: tests/test_spark.py runs map_dataframe)
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("pandas")
+    pytest.importorskip("polars")
+    import mapper
+
+    example = ROOT / "examples" / "aircraft"
+    lines = (example / "records.ndjson").read_bytes()
+    records = [json.loads(line) for line in lines.splitlines()]
+    for name in ("sink.json", "records.ndjson"):
+        (tmp_path / name).write_bytes((example / name).read_bytes())
+    (tmp_path / "big.ndjson").write_bytes(lines * 3)
+    (tmp_path / "aircraft.json").write_text(json.dumps({"now": 1659981468.3, "aircraft": records}))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FEATUREBASE_TOKEN", "t0ken")
+    assert run_main("map", "sink.json", "records.ndjson", "-o", "out.parquet", "-q", cwd=tmp_path).returncode == 0
+    readme = _python_blocks(ROOT / "README.md")
+    api = _python_blocks(ROOT / "docs" / "python-api.md")
+    assert len(readme) == 2 and "map_dataframe" in readme[1] and len(api) == 3
+    for blocks in ([readme[0]], api):  # (python-api.md's blocks go on from each other: the producer's uses its first's m)
+        names: dict[str, object] = {
+            "os": os,
+            "records": records,
+            "record": records[0],
+            "ndjson_bytes": lines,
+            "text": lines.splitlines()[0].decode(),
+            "url": "http://127.0.0.1:9/v2/sinks/aircraft_positions",  # (nothing is sent: no body of 500 records fills up)
+            "other": mapper.compile_sink("sink.json").map(records),
+        }
+        for block in blocks:
+            exec(compile(block, "<docs>", "exec"), names)
+        assert isinstance(names["m"], mapper.Mapper) and isinstance(names["batch"], mapper.Batch)
