@@ -132,3 +132,23 @@ def test_the_python_snippets_of_the_readme_and_python_api_md_run(tmp_path: Path,
         for block in blocks:
             exec(compile(block, "<docs>", "exec"), names)
         assert isinstance(names["m"], mapper.Mapper) and isinstance(names["batch"], mapper.Batch)
+
+
+def test_serve_refused_for_a_port_taken_creates_no_sink_in_the_database(tmp_path: Path) -> None:
+    # docs/cli.md: a start refused leaves the database's sinks as they were; a port taken was found only after the
+    # SINKs had been created in it, so the README's step 2 beside a serve already running made its sink there
+    import mapper
+
+    db = tmp_path / "fb.db"
+    mapper.Store(str(db)).close()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_main("serve", ROOT / "examples" / "aircraft" / "sink.json", "--db", db, "--port", port, "-q", cwd=tmp_path)
+    assert proc.returncode == 2 and "Address already in use" in proc.err
+    store = mapper.Store(str(db))
+    try:
+        assert store.list_sinks() == []
+    finally:
+        store.close()
