@@ -152,3 +152,29 @@ def test_serve_refused_for_a_port_taken_creates_no_sink_in_the_database(tmp_path
         assert store.list_sinks() == []
     finally:
         store.close()
+
+
+def test_the_toward_epoch_example_holds_with_the_layout_docs_types_md_names() -> None:
+    # docs/types.md's toward_epoch example, "1969-12-31T12:00:00Z" at Unit d is day 0, is refused with a dateInt's default
+    # Layout (2006-01-02: "extra text"); the page now names the Layout it needs, and both are held here
+    import mapper
+
+    page = (ROOT / "docs" / "types.md").read_text(encoding="utf-8")
+    row = next(line for line in page.splitlines() if line.startswith("| `toward_epoch`"))
+    layout = re.search(r"with a Layout that holds the time \(`([^`]+)`; the default `2006-01-02` refuses it, `invalid_value`\)", row)
+    assert layout is not None, row
+    sink = {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "id", "path": ["id"], "type": "id"},
+            {"name": "given", "path": ["t"], "type": "dateInt", "config": {"Unit": "d", "Layout": layout.group(1)}},
+            {"name": "plain", "path": ["t"], "type": "dateInt", "config": {"Unit": "d"}},
+        ],
+    }
+    m = mapper.compile_sink(json.dumps(sink))
+    said = [(p.column, getattr(p, "kind", None) or getattr(p, "code", None)) for p in m.check('{"id": 1, "t": "1969-12-31T12:00:00Z"}')]
+    assert said == [("plain", "invalid_value"), ("given", "toward_epoch")]
+    assert m.map('{"id": 1, "t": "1969-12-31T12:00:00Z"}', on_error="skip").to_rows() == []
+    only = mapper.compile_sink(json.dumps({**sink, "definition": sink["definition"][:2]}))
+    assert only.map('{"id": 1, "t": "1969-12-31T12:00:00Z"}').to_rows() == [{"_id": 1, "given": 0}]
