@@ -2657,7 +2657,16 @@ def _serve(store: Store, args: argparse.Namespace, judged: dict[str, tuple[str, 
     if refused is not None:  # (every SINK is judged before any is created: the ones before a refused one were created, the start refused)
         print(f"mapper serve: {refused}", file=sys.stderr)
         return EXIT_USAGE
-    try:  # (listening before the SINKs are created: a start refused for a port taken had created them in the database)
+    for path in args.sinks:
+        try:
+            info = store.create_sink(Path(path), exist_ok=True)  # file names, whatever they look like
+            if info.id not in kept:
+                created.add(info.id)
+                kept.add(info.id)
+        except ServiceError as exc:  # (judged above: another process on the database took the id since, say)
+            print(f"mapper serve: {shown_name(path)}: {_bare_array_said(Path(path)) or _clash_said(exc, {}, held, args.db) or exc.message}", file=sys.stderr)
+            return EXIT_USAGE
+    try:
         limits = Limits(args.records_per_s, args.bytes_per_s)
         app = App(store, token=token, limits=limits, max_body_bytes=args.max_body_bytes, create_delay=args.create_delay, log=None if args.quiet else _log)
         announce = list(setup(app)) if setup is not None else []
@@ -2668,16 +2677,6 @@ def _serve(store: Store, args: argparse.Namespace, judged: dict[str, tuple[str, 
     except MapperError as exc:
         print(f"mapper serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    for path in args.sinks:
-        try:
-            info = store.create_sink(Path(path), exist_ok=True)  # file names, whatever they look like
-            if info.id not in kept:
-                created.add(info.id)
-                kept.add(info.id)
-        except ServiceError as exc:  # (judged above: another process on the database took the id since, say)
-            server.httpd.server_close()
-            print(f"mapper serve: {shown_name(path)}: {_bare_array_said(Path(path)) or _clash_said(exc, {}, held, args.db) or exc.message}", file=sys.stderr)
-            return EXIT_USAGE
     stop = threading.Event()
     stopped_by: list[int] = []  # the signals taken
 
