@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import errno
 import hmac
 import io
 import ipaddress
@@ -2234,18 +2233,6 @@ class _HTTPServer(ThreadingHTTPServer):
         return None
 
 
-def _listen_hint(exc: OSError, keywords: bool) -> str:
-    """What to do when the address cannot be listened on, where the error's number tells it, naming the option as
-    :func:`~mapper.endpoint.option_said` does (a newcomer's second ``mapper serve``, the web UI tour's beside the
-    walk-through's, was told "Address already in use" and no more)."""
-    port, host = ("port= (--port)", "host= (--host)") if keywords else ("--port", "--host")
-    if exc.errno == errno.EADDRINUSE:
-        return f" (another program listens there, an earlier mapper serve perhaps: stop it, or give another {port}; 0 picks a free one)"
-    if exc.errno == errno.EADDRNOTAVAIL:
-        return f" (no interface of this machine has that address: give {host} 127.0.0.1 for this machine only, 0.0.0.0 for every interface)"
-    return ""
-
-
 class Server:
     """The HTTP server around an :class:`App`: :meth:`start` in a thread (tests) or :meth:`serve_forever`; :meth:`stop`.
 
@@ -2255,13 +2242,9 @@ class Server:
     ``max_connections``: connections open at once (each has a thread while it is open,
     idle or not); one more is answered 503 ``ServiceUnavailable`` with ``Retry-After: 1``
     and closed, as a client (``mapper send``) retries.
-    ``keywords``: a refusal names the options as a Python caller gives them (``port= (--port)``),
-    or, False, as ``mapper serve``'s flags (``--port``).
     """
 
-    def __init__(
-        self, app: App, host: str = "127.0.0.1", port: int = 0, *, idle_timeout: float = 30.0, max_connections: int = MAX_CONNECTIONS, keywords: bool = True
-    ):
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, *, idle_timeout: float = 30.0, max_connections: int = MAX_CONNECTIONS):
         self.app = app
         # (idle_timeout taken unchecked became every connection's socket timeout: 0 a non-blocking socket, -1, NaN or "5"
         # an error in each connection's thread, inf a failed deadline: every request dropped unanswered, a line on stderr each)
@@ -2274,7 +2257,7 @@ class Server:
         try:
             self.httpd = _HTTPServer((host, port), app, idle_timeout, max_connections)
         except OSError as exc:
-            raise MapperError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{_listen_hint(exc, keywords)}") from None
+            raise MapperError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         self.host, self.port = str(self.httpd.server_address[0]), int(self.httpd.server_address[1])
         self.thread: threading.Thread | None = None
         #: set (a second Ctrl-C): :meth:`stop` waits no longer for the requests in progress
@@ -2670,7 +2653,7 @@ def _serve(store: Store, args: argparse.Namespace, judged: dict[str, tuple[str, 
         limits = Limits(args.records_per_s, args.bytes_per_s)
         app = App(store, token=token, limits=limits, max_body_bytes=args.max_body_bytes, create_delay=args.create_delay, log=None if args.quiet else _log)
         announce = list(setup(app)) if setup is not None else []
-        server = Server(app, args.host, args.port, max_connections=args.max_connections, keywords=False)
+        server = Server(app, args.host, args.port, max_connections=args.max_connections)
     except ServiceError as exc:
         print(f"mapper serve: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
