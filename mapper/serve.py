@@ -109,7 +109,7 @@ from .report import plural
 from .store import ForeignDatabaseError, Store, closed_error, not_a_file, stored_sinks_problem
 from .writers import binary_stdout, write_whole
 
-__all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "page_limit", "query_int"]
+__all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "listen", "page_limit", "query_int"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -2066,10 +2066,9 @@ def _busy_answer() -> bytes:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # stop() waits for requests in progress itself, then lets idle ones go
-    allow_reuse_address = True
     request_queue_size = 128  # the listen backlog (socketserver's 5 made a burst of clients wait 1 s for a SYN retry)
 
-    def __init__(self, address: tuple[str, int], app: App, idle_timeout: float, max_connections: int = MAX_CONNECTIONS):
+    def __init__(self, listener: socket.socket, app: App, idle_timeout: float, max_connections: int = MAX_CONNECTIONS):
         self.app = app
         self.stopping = False
         self.conns: set[_Handler] = set()
@@ -2083,9 +2082,12 @@ class _HTTPServer(ThreadingHTTPServer):
         self.refuser: threading.Thread | None = None
         self.closed = False  # (server_close: the refuser ends)
         # an IPv6 address needs an IPv6 socket (socketserver's is IPv4: --host ::1 could not listen)
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        # the handler's socket timeout is a class attribute: one subclass per server
-        super().__init__(address, type("_Handler", (_Handler,), {"timeout": idle_timeout}))
+        self.address_family = listener.family
+        # the handler's socket timeout is a class attribute: one subclass per server. The socket is one bound and
+        # listening already (:func:`_listen`): socketserver's own, made unbound, is closed for it
+        super().__init__(listener.getsockname(), type("_Handler", (_Handler,), {"timeout": idle_timeout}), bind_and_activate=False)
+        self.socket.close()
+        self.socket = listener
         bound = str(self.server_address[0]).lower()
         try:
             ip = ipaddress.ip_address(bound.split("%")[0])
@@ -2233,6 +2235,27 @@ class _HTTPServer(ThreadingHTTPServer):
         return None
 
 
+def listen(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A TCP socket bound to ``host`` and ``port`` and listening (an IPv6 address, ``::1`` or ``[::1]``, on an IPv6 socket), for
+    :class:`Server`'s ``listener``; a port another program holds, or an address that is none of this machine's, is a
+    :class:`~mapper.errors.MapperError` (``cannot listen on 127.0.0.1:8080: Address already in use``)."""
+    if not isinstance(host, str) or not host.strip():  # the socket takes "" as every interface: a --host "$UNSET" was open to the network
+        raise OptionError(f"the host must be an address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface), not {host!r}")
+    port = read_numbers({"port": port})["port"]
+    if host.startswith("[") and host.endswith("]"):  # (an IPv6 address as a URL writes it)
+        host = host[1:-1]
+    # (socketserver's is IPv4: --host ::1 could not listen)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # (as socketserver's allow_reuse_address: a restart within TIME_WAIT binds)
+        sock.bind((host, port))
+        sock.listen(_HTTPServer.request_queue_size)
+    except OSError as exc:
+        sock.close()
+        raise MapperError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
 class Server:
     """The HTTP server around an :class:`App`: :meth:`start` in a thread (tests) or :meth:`serve_forever`; :meth:`stop`.
 
@@ -2241,23 +2264,29 @@ class Server:
     positive finite number of seconds up to :data:`~mapper.endpoint.MAX_WAIT` (a day), or None for no timeout.
     ``max_connections``: connections open at once (each has a thread while it is open,
     idle or not); one more is answered 503 ``ServiceUnavailable`` with ``Retry-After: 1``
-    and closed, as a client (``mapper send``) retries.
+    and closed, as a client (``mapper send``) retries. ``listener``: a socket bound and listening
+    already (:func:`listen`), served instead of one made for ``host`` and ``port`` (``mapper serve``
+    binds its port before it opens the database); the server closes it when it stops.
     """
 
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, *, idle_timeout: float = 30.0, max_connections: int = MAX_CONNECTIONS):
+    def __init__(
+        self,
+        app: App,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        idle_timeout: float = 30.0,
+        max_connections: int = MAX_CONNECTIONS,
+        listener: socket.socket | None = None,
+    ):
         self.app = app
         # (idle_timeout taken unchecked became every connection's socket timeout: 0 a non-blocking socket, -1, NaN or "5"
         # an error in each connection's thread, inf a failed deadline: every request dropped unanswered, a line on stderr each)
         read = read_numbers({"port": port, "max_connections": max_connections, "idle_timeout": idle_timeout})
         port, max_connections, idle_timeout = read["port"], read["max_connections"], read["idle_timeout"]
-        if not isinstance(host, str) or not host.strip():  # the socket takes "" as every interface: a --host "$UNSET" was open to the network
-            raise OptionError(f"the host must be an address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface), not {host!r}")
-        if host.startswith("[") and host.endswith("]"):  # (an IPv6 address as a URL writes it)
-            host = host[1:-1]
-        try:
-            self.httpd = _HTTPServer((host, port), app, idle_timeout, max_connections)
-        except OSError as exc:
-            raise MapperError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        if listener is not None and not (isinstance(listener, socket.socket) and listener.type == socket.SOCK_STREAM):
+            raise OptionError(f"listener= is a TCP socket listening (mapper.serve.listen), not {type(listener).__name__}")
+        self.httpd = _HTTPServer(listener if listener is not None else listen(host, port), app, idle_timeout, max_connections)
         self.host, self.port = str(self.httpd.server_address[0]), int(self.httpd.server_address[1])
         self.thread: threading.Thread | None = None
         #: set (a second Ctrl-C): :meth:`stop` waits no longer for the requests in progress
@@ -2445,6 +2474,22 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
         except MapperError as exc:
             print(f"mapper serve: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    listener = None
+    if args.query is None:  # (bound before the database is opened: a port another program holds made a new --db file, and the SINKs in one)
+        try:
+            listener = listen(args.host, args.port)
+        except MapperError as exc:
+            print(f"mapper serve: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        return _opened(args, judged, token, setup, listener)
+    finally:
+        if listener is not None:  # (closed by the server once it served; here when the start was refused)
+            listener.close()
+
+
+def _opened(args: argparse.Namespace, judged: dict[str, tuple[str, bytes]], token: str | None, setup: Setup | None, listener: socket.socket | None) -> int:
+    """The database opened, then queried, or served on ``listener``."""
     try:
         # (another program's database is refused by the store, read without writing to it: opened as the store, it had
         # mapper's tables written into it and was switched to WAL journaling for good; a new or empty file is the store's to make)
@@ -2456,9 +2501,9 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
         print(f"mapper serve: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        if args.query is not None:
+        if listener is None:  # (--query)
             return _query(store, args)
-        return _serve(store, args, judged, token, setup)
+        return _serve(store, args, judged, token, listener, setup)
     finally:
         store.close()
 
@@ -2627,7 +2672,9 @@ def _held_clash(store: Store, judged: dict[str, tuple[str, bytes]], held: set[st
     return None
 
 
-def _serve(store: Store, args: argparse.Namespace, judged: dict[str, tuple[str, bytes]], token: str | None, setup: Setup | None = None) -> int:
+def _serve(
+    store: Store, args: argparse.Namespace, judged: dict[str, tuple[str, bytes]], token: str | None, listener: socket.socket, setup: Setup | None = None
+) -> int:
     try:
         kept = {s.id for s in store.list_sinks()}  # (a catalog it cannot read: said now, exit 2, not once listening)
     except ServiceError as exc:
@@ -2653,7 +2700,7 @@ def _serve(store: Store, args: argparse.Namespace, judged: dict[str, tuple[str, 
         limits = Limits(args.records_per_s, args.bytes_per_s)
         app = App(store, token=token, limits=limits, max_body_bytes=args.max_body_bytes, create_delay=args.create_delay, log=None if args.quiet else _log)
         announce = list(setup(app)) if setup is not None else []
-        server = Server(app, args.host, args.port, max_connections=args.max_connections)
+        server = Server(app, max_connections=args.max_connections, listener=listener)
     except ServiceError as exc:
         print(f"mapper serve: {exc.message}", file=sys.stderr)
         return EXIT_USAGE

@@ -226,10 +226,14 @@ def test_serve_reads_whether_the_database_is_another_programs_once(tmp_path: Pat
     assert len(reads) == 1, reads
     from mapper.store import Store
 
-    Store(tmp_path / "own.db").close()  # (a database serve stored into: read to tell, then opened)
+    with Store(tmp_path / "own.db") as store:  # (a database serve stored into: read to tell, then opened)
+        store.create_sink(SINK)
+    other = json.loads(SINK.read_text())
+    other["schema"]["allow_missing_fields"] = True
+    (tmp_path / "clash.json").write_text(json.dumps(other))
     reads.clear()
-    ran = run_main("serve", "--db", "own.db", "--port", "0", "--host", " ", cwd=tmp_path)  # (the store opened, then the host refused)
-    assert ran.returncode == 2 and "the host must be an address" in ran.err, ran.err
+    ran = run_main("serve", "clash.json", "--db", "own.db", "--port", "0", cwd=tmp_path)  # (the store opened, then the SINK refused)
+    assert ran.returncode == 2 and "holds a sink 'aircraft_positions' already" in ran.err, ran.err
     assert len(reads) == 1, reads
 
 

@@ -880,12 +880,12 @@ def test_serve_listens_on_an_ipv6_address_and_says_its_url(monkeypatch: pytest.M
     # found by a bug hunt: the server's socket was always IPv4, so mapper serve --host ::1 stopped
     # with "Address family for hostname not supported". (Nothing is bound here: the tests bind
     # 127.0.0.1 only; the socket's family and what the server says of its address are checked.)
-    def bind(self: Any) -> None:
-        self.server_address = (self.server_address[0], 8080)
-
-    monkeypatch.setattr(mapper.serve._HTTPServer, "server_bind", bind)
-    monkeypatch.setattr(mapper.serve._HTTPServer, "server_activate", lambda self: None)
+    bound: list[Any] = []
+    monkeypatch.setattr(socket.socket, "bind", lambda self, address: bound.append(address))
+    monkeypatch.setattr(socket.socket, "listen", lambda self, backlog: None)
+    monkeypatch.setattr(socket.socket, "getsockname", lambda self: (bound[0][0], 8080))
     server = Server(mapper.serve.App(Store(":memory:")), host)
+    monkeypatch.undo()
     try:
         assert server.httpd.socket.family == family and server.url == url and server.httpd.loopback is loopback
     finally:
