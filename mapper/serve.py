@@ -78,6 +78,7 @@ from typing import Any, Callable, Iterator, Sequence
 import orjson
 
 from ._version import __version__
+from .api import Mapper
 from .commands import EXIT_OK, EXIT_USAGE, decimal, file_name, integer
 from .endpoint import (
     ALREADY_EXISTS,
@@ -2457,7 +2458,7 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
         if problem is not None:
             print(f"mapper serve: {problem}", file=sys.stderr)
             return EXIT_USAGE
-    judged: dict[str, tuple[str, bytes]] = {}
+    judged: dict[str, _Judged] = {}
     token = None
     if args.query is None:  # (before the database is opened: a start refused for a SINK, --token-env or --port made a new --db file, or sinks in one)
         refused, judged = _sinks_judged(args.sinks, args.db)
@@ -2488,7 +2489,7 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
             listener.close()
 
 
-def _opened(args: argparse.Namespace, judged: dict[str, tuple[str, bytes]], token: str | None, setup: Setup | None, listener: socket.socket | None) -> int:
+def _opened(args: argparse.Namespace, judged: dict[str, _Judged], token: str | None, setup: Setup | None, listener: socket.socket | None) -> int:
     """The database opened, then queried, or served on ``listener``."""
     try:
         # (another program's database is refused by the store, read without writing to it: opened as the store, it had
@@ -2632,13 +2633,23 @@ def _held_said(sid: str, db: str) -> str:
     )
 
 
-def _sinks_judged(paths: Sequence[str], db: str) -> tuple[str | None, dict[str, tuple[str, bytes]]]:
+@dataclass(frozen=True)
+class _Judged:
+    """A SINK file judged at start (:func:`_sinks_judged`): the first file giving its sink id, its definition as stored
+    (JSON, keys sorted), and the sink compiled, which the database's sink is created from (compiled once, not twice)."""
+
+    path: str
+    text: bytes
+    compiled: Mapper
+
+
+def _sinks_judged(paths: Sequence[str], db: str) -> tuple[str | None, dict[str, _Judged]]:
     """What refuses the first of the SINK files ``paths`` that cannot be created, named (or None), and each sink id
-    they give with the first file that gives it and its definition as stored (JSON, keys sorted). Each is created in a
-    scratch database in memory: what create_sink refuses there, a definition with errors or one SINK's id taken by
-    another's another way, it would refuse in the database too. Judged before the database is opened, so that a start
-    refused for one creates nothing: it created each SINK before the one refused (and a new --db file), and kept them."""
-    judged: dict[str, tuple[str, bytes]] = {}
+    they give, judged (:class:`_Judged`). Each is created in a scratch database in memory: what create_sink refuses
+    there, a definition with errors or one SINK's id taken by another's another way, it would refuse in the database
+    too. Judged before the database is opened, so that a start refused for one creates nothing: it created each SINK
+    before the one refused (and a new --db file), and kept them."""
+    judged: dict[str, _Judged] = {}
     if not paths:
         return None, judged
     scratch = Store(":memory:")
@@ -2651,30 +2662,28 @@ def _sinks_judged(paths: Sequence[str], db: str) -> tuple[str | None, dict[str, 
                 return f"{shown_name(path)}: {_bare_array_said(Path(path)) or _clash_said(exc, given, set(), db) or exc.message}", judged
             if info.id not in given:
                 given[info.id] = path
-                judged[info.id] = (path, orjson.dumps(info.definition, option=orjson.OPT_SORT_KEYS))
+                judged[info.id] = _Judged(path, orjson.dumps(info.definition, option=orjson.OPT_SORT_KEYS), scratch.mapper(info.id))
     finally:
         scratch.close()
     return None, judged
 
 
-def _held_clash(store: Store, judged: dict[str, tuple[str, bytes]], held: set[str], db: str) -> str | None:
+def _held_clash(store: Store, judged: dict[str, _Judged], held: set[str], db: str) -> str | None:
     """The first SINK file (:func:`_sinks_judged`) whose sink id the database holds already (``held``) defined
     another way, said naming it and the database; None when there is none."""
-    for sid, (path, text) in judged.items():
+    for sid, sink in judged.items():
         if sid not in held:
             continue
         try:
             kept = store.sink(sid)
         except ServiceError as exc:
-            return f"{shown_name(path)}: {exc.message}"
-        if orjson.dumps(kept.definition, option=orjson.OPT_SORT_KEYS) != text:
-            return f"{shown_name(path)}: {_held_said(sid, db)}"
+            return f"{shown_name(sink.path)}: {exc.message}"
+        if orjson.dumps(kept.definition, option=orjson.OPT_SORT_KEYS) != sink.text:
+            return f"{shown_name(sink.path)}: {_held_said(sid, db)}"
     return None
 
 
-def _serve(
-    store: Store, args: argparse.Namespace, judged: dict[str, tuple[str, bytes]], token: str | None, listener: socket.socket, setup: Setup | None = None
-) -> int:
+def _serve(store: Store, args: argparse.Namespace, judged: dict[str, _Judged], token: str | None, listener: socket.socket, setup: Setup | None = None) -> int:
     try:
         kept = {s.id for s in store.list_sinks()}  # (a catalog it cannot read: said now, exit 2, not once listening)
     except ServiceError as exc:
@@ -2687,14 +2696,14 @@ def _serve(
     if refused is not None:  # (every SINK is judged before any is created: the ones before a refused one were created, the start refused)
         print(f"mapper serve: {refused}", file=sys.stderr)
         return EXIT_USAGE
-    for path in args.sinks:
+    for sink in judged.values():  # (a SINK file giving a sink id again, the same way, creates nothing more)
         try:
-            info = store.create_sink(Path(path), exist_ok=True)  # file names, whatever they look like
+            info = store.create_sink(sink.compiled, exist_ok=True)
             if info.id not in kept:
                 created.add(info.id)
                 kept.add(info.id)
         except ServiceError as exc:  # (judged above: another process on the database took the id since, say)
-            print(f"mapper serve: {shown_name(path)}: {_bare_array_said(Path(path)) or _clash_said(exc, {}, held, args.db) or exc.message}", file=sys.stderr)
+            print(f"mapper serve: {shown_name(sink.path)}: {_clash_said(exc, {}, held, args.db) or exc.message}", file=sys.stderr)
             return EXIT_USAGE
     try:
         limits = Limits(args.records_per_s, args.bytes_per_s)

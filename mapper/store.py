@@ -584,14 +584,15 @@ class Store:
     @_reads
     def create_sink(
         self,
-        definition: Sink | SinkSource,
+        definition: Sink | Mapper | SinkSource,
         *,
         sink_id: str | None = None,
         activate_after: float = 0.0,
         exist_ok: bool = False,
         body_form: bool = False,
     ) -> SinkInfo:
-        """Create a sink from a definition (a :class:`mapper.Sink`, or anything :func:`mapper.check_sink` reads).
+        """Create a sink from a definition (a :class:`mapper.Sink`, a :class:`mapper.Mapper`, whose compiled sink is
+        kept rather than compiled again, or anything :func:`mapper.check_sink` reads).
 
         The sink is CREATING for ``activate_after`` seconds (a finite number, 0 or more), then ACTIVE
         (only an ACTIVE sink takes data). ``sink_id`` defaults to the sink's name (or the name of the file
@@ -609,6 +610,9 @@ class Store:
                 raise OptionError(f"{what}= is True or False, not {flag!r}")
         if sink_id is not None:  # (0 or [] took the sink's name; a number was a TypeError from re)
             _sink_id(sink_id)
+        compiled = None
+        if isinstance(definition, Mapper):  # (compiled from a Sink checked or built by hand: judged as one, and not compiled again)
+            compiled, definition = definition, definition.sink
         if isinstance(definition, Sink):
             sink = definition
             if not sink._checked:  # (built by hand: judged before its body is written, which orjson refused for sink_details no JSON holds)
@@ -649,7 +653,8 @@ class Store:
             return existing
         # Compiled outside the lock (a big definition takes seconds; every other request
         # would wait): the sink is created below, in one transaction, only if its id is still free.
-        compiled = Mapper(sink)
+        if compiled is None:
+            compiled = Mapper(sink)
         now = self.clock()
         with self.lock:
             try:

@@ -6,9 +6,17 @@ Every server binds 127.0.0.1 on a free port (or port 0), every socket has a time
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 from pathlib import Path
+from typing import Any
 
+import orjson
+import pytest
+
+import mapper.api
+import mapper.serve
 from mapper.store import Store
 from tests.cli_inproc import ROOT, run_main
 
@@ -52,3 +60,38 @@ def test_a_start_refused_for_a_held_port_creates_no_sink_in_the_database(tmp_pat
     assert ran.returncode == 2 and "cannot listen on" in ran.err, ran
     assert _sinks(db) == []  # (the SINK was created, then the start refused)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Each SINK is compiled once at start: judged in a scratch database, then created from what was compiled there
+
+
+def test_each_sink_is_compiled_once_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled: list[str] = []
+    real_compile = mapper.api.compile_definition
+    monkeypatch.setattr(mapper.api, "compile_definition", lambda sink: compiled.append(sink.name) or real_compile(sink))
+    real_start = mapper.serve.Server.start
+
+    def start_then_stop(self: Any) -> Any:  # (listening: stopped as a SIGTERM stops it, in this process's main thread)
+        started = real_start(self)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return started
+
+    monkeypatch.setattr(mapper.serve.Server, "start", start_then_stop)
+    other = tmp_path / "other.json"
+    doc = orjson.loads(SINK.read_bytes())
+    doc["name"] = "other_sink"
+    other.write_bytes(orjson.dumps(doc))
+    ran = run_main("serve", SINK, other, SINK, "--db", "s.db", "--port", 0, "--no-ui", "-q", cwd=tmp_path, timeout=30)
+    assert ran.returncode == 0, ran
+    assert "sink aircraft_positions ACTIVE (created now)" in ran.out and "sink other_sink ACTIVE (created now)" in ran.out
+    assert sorted(compiled) == ["aircraft_positions", "other_sink"]  # (each twice: in the scratch database, then for real)
+    assert _sinks(tmp_path / "s.db") == ["aircraft_positions", "other_sink"]
+
+
+def test_a_store_creates_a_sink_from_a_compiled_mapper_without_compiling_it_again() -> None:
+    compiled = mapper.api.compile_sink(SINK)
+    with Store() as store:
+        info = store.create_sink(compiled)
+        assert info.id == "aircraft_positions" and store.mapper(info.id) is compiled
+        assert store.create_sink(compiled, exist_ok=True).id == info.id  # (the same definition: kept)
