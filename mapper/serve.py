@@ -1120,19 +1120,20 @@ class _Handler(BaseHTTPRequestHandler):
             raise ServiceError(400, INVALID_BODY, "the body ended before its Content-Length (the client stopped sending)")
         return data
 
-    def _read_chunked(self, limit: int, wait: float | None = None) -> bytes:
+    def _read_chunked(self, limit: int, wait: float | None = None, seconds: float | None = None) -> bytes:
         """A body sent ``Transfer-Encoding: chunked`` (RFC 9112 7.1: curl ``-T -``, Go's client and
         ``requests`` given a stream send one), decoded, at most ``limit`` bytes: 413 as soon as its
         chunks pass it (the rest is read away after the answer, never kept), 400 for a chunk that is
         not one (and the connection closed), 408 or 400 when it does not all come, as for a body with
-        a Content-Length. Chunk extensions and trailer lines are read and ignored. ``wait``: the most a read waits, and the
-        time bound's base (the idle timeout when None)."""
+        a Content-Length. Chunk extensions and trailer lines are read and ignored. ``wait``: the most a read waits (the
+        idle timeout when None); ``seconds``: the most the whole body may take (``wait`` and a second for each
+        :data:`BODY_MIN_RATE` bytes of ``limit`` when None)."""
         self.body_read = True
         if self.expect_continue:
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             self.wfile.flush()
         wait = self.timeout if wait is None else wait
-        allowed = _body_time(wait, limit)
+        allowed = _body_time(wait, limit) if seconds is None else seconds
         asked_close = self.close_connection  # (Connection: close, HTTP/1.0)
         self.close_connection = True  # (until its last chunk has come: where it ends is known only then)
         parts: list[bytes] = []
@@ -1381,12 +1382,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _discard_chunked(self) -> None:
         """A chunked body refused unread, read away before its answer, as Go's net/http server (the service's) reads one to
-        keep the connection (``chunkWriter.writeHeader``): up to :data:`POST_HANDLER_READ_MAX` bytes of its data, each read
-        waiting :data:`LINGER` seconds at most. Read to its last chunk, the connection is kept (closed before, whatever its
-        size); a longer body (the rest read away after the answer, :meth:`_read_away_chunked`), one that pauses, or one that
-        is no chunked body closes it, and the answer says so (``Connection: close``)."""
+        keep the connection (``chunkWriter.writeHeader``): up to :data:`POST_HANDLER_READ_MAX` bytes of its data, for
+        :data:`LINGER` seconds at most in all. Read to its last chunk, the connection is kept (closed before, whatever its
+        size); a longer body (the rest read away after the answer, :meth:`_read_away_chunked`), one still coming after
+        LINGER (its answer waited for it up to 28 s, a pause of up to LINGER at a time), or one that is no chunked body closes
+        it, and the answer says so (``Connection: close``)."""
         try:
-            self._read_chunked(POST_HANDLER_READ_MAX, LINGER)
+            self._read_chunked(POST_HANDLER_READ_MAX, LINGER, LINGER)
         except ServiceError:  # (past the most: chunk_pending is the rest of its chunk, read away after the answer)
             self.close_connection = True
 
@@ -1452,11 +1454,11 @@ class _Handler(BaseHTTPRequestHandler):
         trailers, before the connection is closed: closed with the body unread, the connection is
         reset, and a client still sending it (``requests`` or ``http.client`` with a generator)
         fails on a broken pipe without reading the answer that says why. At
-        most ``limit`` bytes, each read waiting at most :data:`LINGER` seconds and all of them
-        :func:`_body_time` of ``limit`` bytes; a chunk size that is no hexadecimal number ends the
-        reading (the connection is closed all the same)."""
+        most ``limit`` bytes, for :data:`LINGER` seconds at most in all (the connection closes after it: a body still
+        coming slowly held it for :func:`_body_time` of ``limit`` bytes, 400 s with the default cap); a chunk size that
+        is no hexadecimal number ends the reading (the connection is closed all the same)."""
         try:
-            with self._deadline(_body_time(LINGER, limit), LINGER):
+            with self._deadline(LINGER, LINGER):
                 if self.chunk_pending > limit or self._skip(self.chunk_pending):  # (a chunk said to be of exabytes: not waited for)
                     return
                 self._read_chunks(limit - self.chunk_pending)
