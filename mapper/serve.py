@@ -1398,7 +1398,10 @@ class _Handler(BaseHTTPRequestHandler):
         if resp.content_type:  # (none for no body: OPTIONS *)
             self.send_header("Content-Type", resp.content_type)
         self.send_header("Content-Length", str(len(resp.body)))
-        for k, v in {**_ALWAYS, **resp.headers}.items():
+        # (NO_STORE: an answer written here that says nothing of caching, the handler's own refusals as the routes'
+        # (App.dispatch), which said nothing, whatever they quoted of the request)
+        headers = {**_ALWAYS, **resp.headers}
+        for k, v in ({**headers, **NO_STORE} if "Cache-Control" not in headers else headers).items():
             self.send_header(k, v)
         if self.close_connection:
             self.send_header("Connection", "close")
@@ -1504,7 +1507,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
-            for k, v in _ALWAYS.items():
+            for k, v in {**_ALWAYS, **NO_STORE}.items():
                 self.send_header(k, v)
             self.send_header("Connection", "close")
             self.end_headers()

@@ -170,3 +170,35 @@ def test_a_chunked_body_past_the_cap_then_sent_slowly_is_closed_soon_after_its_4
     got, headers, answer = _answer(raw)
     assert (got, answer["code"], headers["connection"]) == (413, "RequestEntityTooLarge", "close"), answer
     assert closed is not None and closed - answered < 3, f"the connection was still open {6 - answered:.1f} s after the 413"
+
+
+# ---------------------------------------------------------------------------------------
+# 4. What a hunt found: answers written below the routes said nothing of caching; a 401 for a header that is no
+# bearer token said the token was wrong
+
+
+def _one_answer(port: int, request: bytes) -> tuple[int, dict[str, str], Any]:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(request)
+        raw = b""
+        while chunk := s.recv(65536):
+            raw += chunk
+    return _answer(raw)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        b"POST /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\n",  # (501, written by the handler)
+        b"GET /v2/sinks HTTP/1.1\r\nHost: a b\r\n\r\n",  # (400 malformed Host, by the handler)
+        b"GET /v2/sinks HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n",  # (421 DNS rebinding, by the handler)
+        b"GET  /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # (400 of the request line, http.server's send_error)
+    ],
+    ids=["501", "400 host", "421", "400 request line"],
+)
+def test_every_json_answer_says_no_store_those_below_the_routes_too(request_: bytes) -> None:
+    # (the routes' answers said Cache-Control: no-store, App.dispatch adding it; the handler's own refusals said nothing)
+    with serving() as (server, _):
+        status, headers, answer = _one_answer(server.port, request_)
+    assert status >= 400 and "code" in answer, answer
+    assert headers.get("cache-control") == "no-store", (status, headers)
