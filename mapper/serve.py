@@ -563,6 +563,15 @@ class App:
         if not value:
             raise ServiceError(401, MISSING_TOKEN, "this endpoint needs Authorization: Bearer <token>", headers={"WWW-Authenticate": _CHALLENGE})
         scheme, _, given = value.partition(" ")
+        challenge = {"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'}
+        # (said apart from a wrong token, neither quoting what was sent: a header that is no bearer token, "Authorization:
+        # <token>" or "Basic ...", sent a producer looking for a wrong token; what comes before a space may be the token)
+        if scheme.lower() != "bearer":
+            raise ServiceError(
+                401, UNAUTHORIZED, "the Authorization header does not begin with Bearer and a space: send Authorization: Bearer <token>", headers=challenge
+            )
+        if not given.strip(" \t"):
+            raise ServiceError(401, UNAUTHORIZED, "the Authorization header holds no token after Bearer: send Authorization: Bearer <token>", headers=challenge)
         assert self.token is not None
         # The header's bytes as sent (http.server decodes headers as latin-1: encoding back
         # gives them), against the token's UTF-8 bytes, or its latin-1 bytes: browsers and
@@ -574,8 +583,8 @@ class App:
         # compare_digest: the time taken does not tell how much of a guess was right
         # (and the token without white space around it: no header's value has any, RFC 9110 5.5; a
         # token read from a file with its line end could never match otherwise)
-        if scheme.lower() != "bearer" or not any(hmac.compare_digest(sent, t) for t in _token_bytes(self.token.strip(TOKEN_SPACE))):
-            raise ServiceError(401, UNAUTHORIZED, "the token is not valid", headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'})
+        if not any(hmac.compare_digest(sent, t) for t in _token_bytes(self.token.strip(TOKEN_SPACE))):
+            raise ServiceError(401, UNAUTHORIZED, "the token is not valid", headers=challenge)
 
 
 #: Headers of an answer that says nothing of caching (the service's JSON: rows, records, errors quoting

@@ -202,3 +202,24 @@ def test_every_json_answer_says_no_store_those_below_the_routes_too(request_: by
         status, headers, answer = _one_answer(server.port, request_)
     assert status >= 400 and "code" in answer, answer
     assert headers.get("cache-control") == "no-store", (status, headers)
+
+
+@pytest.mark.parametrize(
+    ("authorization", "says"),
+    [
+        ("Basic czNjcmV0", "does not begin with Bearer and a space"),
+        ("s3cret", "does not begin with Bearer and a space"),
+        ("Bearer\ts3cret", "does not begin with Bearer and a space"),
+        ("Bearer", "holds no token after Bearer"),
+        ("Bearer ", "holds no token after Bearer"),
+        ("Bearer wrong", "the token is not valid"),
+    ],
+)
+def test_a_401_says_whether_the_header_was_no_bearer_token_or_the_wrong_one(authorization: str, says: str) -> None:
+    # (each was "the token is not valid": a producer that left out "Bearer " looked for a wrong token)
+    with serving(token="s3cret") as (server, log):
+        request_ = f"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {authorization}\r\nConnection: close\r\n\r\n".encode()
+        status, headers, answer = _one_answer(server.port, request_)
+    assert (status, answer["code"]) == (401, "Unauthorized") and says in answer["message"], answer
+    assert headers["www-authenticate"].startswith("Bearer realm=")
+    assert "s3cret" not in answer["message"] and "czNj" not in answer["message"] and not any("s3cret" in line for line in log)
