@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import errno
 import hmac
 import io
 import ipaddress
@@ -2267,7 +2268,9 @@ def listen(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
         sock.listen(_HTTPServer.request_queue_size)
     except OSError as exc:
         sock.close()
-        raise MapperError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        # (a port held said "Address already in use" alone: by what, and what to do, left to the reader)
+        held = " (another program listens on it, or another mapper serve: give another port, or port 0 for a free one)" if exc.errno == errno.EADDRINUSE else ""
+        raise MapperError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{held}") from None
     return sock
 
 

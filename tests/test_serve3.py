@@ -19,6 +19,7 @@ from test_serve_wire import SINK_ID, serving
 
 import mapper.api
 import mapper.serve
+from mapper.errors import MapperError
 from mapper.store import Store
 from tests.cli_inproc import ROOT, run_main
 
@@ -50,6 +51,18 @@ def test_a_start_refused_for_a_held_port_makes_no_new_database_file(tmp_path: Pa
     assert ran.returncode == 2 and ran.out == "", ran
     assert ran.err.startswith(f"mapper serve: cannot listen on 127.0.0.1:{port}: "), ran.err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_port_held_is_said_with_what_to_do() -> None:
+    # (it said "cannot listen on 127.0.0.1:8080: Address already in use" alone)
+    with _held_port() as held:
+        port = held.getsockname()[1]
+        with pytest.raises(MapperError) as caught:
+            mapper.serve.listen("127.0.0.1", port)
+    assert str(caught.value) == (
+        f"cannot listen on 127.0.0.1:{port}: Address already in use (another program listens on it, or another mapper serve: "
+        "give another port, or port 0 for a free one)"
+    )
 
 
 def test_a_start_refused_for_a_held_port_creates_no_sink_in_the_database(tmp_path: Path) -> None:
