@@ -2251,10 +2251,22 @@ class _HTTPServer(ThreadingHTTPServer):
         return None
 
 
-def listen(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+def _listen_hint(exc: OSError, keywords: bool) -> str:
+    """What to do when ``listen`` cannot bind, where the error's number tells it (a port held, or an address no
+    interface has, said the OS's words alone: by what, and what to do, left to the reader)."""
+    port, host = ("port= (--port)", "host= (--host)") if keywords else ("--port", "--host")
+    if exc.errno == errno.EADDRINUSE:
+        return f" (another program listens on it, or another mapper serve: give another {port}, or 0 for a free one)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f" (no interface of this machine has that address: give {host} 127.0.0.1 for this machine only, 0.0.0.0 for every interface)"
+    return ""
+
+
+def listen(host: str = "127.0.0.1", port: int = 0, *, keywords: bool = True) -> socket.socket:
     """A TCP socket bound to ``host`` and ``port`` and listening (an IPv6 address, ``::1`` or ``[::1]``, on an IPv6 socket), for
     :class:`Server`'s ``listener``; a port another program holds, or an address that is none of this machine's, is a
-    :class:`~mapper.errors.MapperError` (``cannot listen on 127.0.0.1:8080: Address already in use``)."""
+    :class:`~mapper.errors.MapperError` (``cannot listen on 127.0.0.1:8080: Address already in use``) saying what to do,
+    naming the option as a Python caller gives it (``port= (--port)``) or, ``keywords`` False, as ``mapper serve``'s flag."""
     if not isinstance(host, str) or not host.strip():  # the socket takes "" as every interface: a --host "$UNSET" was open to the network
         raise OptionError(f"the host must be an address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface), not {host!r}")
     port = read_numbers({"port": port})["port"]
@@ -2268,9 +2280,7 @@ def listen(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
         sock.listen(_HTTPServer.request_queue_size)
     except OSError as exc:
         sock.close()
-        # (a port held said "Address already in use" alone: by what, and what to do, left to the reader)
-        held = " (another program listens on it, or another mapper serve: give another port, or port 0 for a free one)" if exc.errno == errno.EADDRINUSE else ""
-        raise MapperError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{held}") from None
+        raise MapperError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{_listen_hint(exc, keywords)}") from None
     return sock
 
 
@@ -2495,7 +2505,7 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
     listener = None
     if args.query is None:  # (bound before the database is opened: a port another program holds made a new --db file, and the SINKs in one)
         try:
-            listener = listen(args.host, args.port)
+            listener = listen(args.host, args.port, keywords=False)
         except MapperError as exc:
             print(f"mapper serve: {exc}", file=sys.stderr)
             return EXIT_USAGE

@@ -25,7 +25,7 @@ def test_serve_on_a_port_taken_says_what_to_do(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.out == ""
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in proc.err
-    assert "--port" in proc.err and "0 picks a free one" in proc.err, proc.err
+    assert "give another --port, or 0 for a free one)" in proc.err, proc.err
 
 
 def test_a_server_on_a_port_taken_names_the_keyword_from_python() -> None:
@@ -43,7 +43,7 @@ def test_a_server_on_a_port_taken_names_the_keyword_from_python() -> None:
         else:
             raise AssertionError("a Server listened on a port taken")
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in said
-    assert "give another port= (--port); 0 picks a free one" in said, said
+    assert "give another port= (--port), or 0 for a free one)" in said, said
 
 
 def test_serve_on_an_address_of_no_interface_says_which_to_give(tmp_path: Path) -> None:

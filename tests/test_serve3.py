@@ -61,7 +61,7 @@ def test_a_port_held_is_said_with_what_to_do() -> None:
             mapper.serve.listen("127.0.0.1", port)
     assert str(caught.value) == (
         f"cannot listen on 127.0.0.1:{port}: Address already in use (another program listens on it, or another mapper serve: "
-        "give another port, or port 0 for a free one)"
+        "give another port= (--port), or 0 for a free one)"
     )
 
 
