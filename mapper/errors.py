@@ -770,6 +770,77 @@ def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | 
     return f"{unpack} > {out}, then ", out
 
 
+#: The first bytes of an SQLite database file (the file ``mapper serve --db`` names).
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def database_instead(name: str, made: bool = True) -> str | None:
+    """What the regular file ``name``, which SQLite found is no database, is instead, and what to give ``mapper serve
+    --db`` (a database file, read and written in place), as the records inputs name an archive (:func:`archive_what`):
+    a compressed database, with the command that writes it out (``gzip -dc serve.db.gz > serve.db, then give serve.db``);
+    a tar or ZIP archive (compressed or not), with the command that writes out the database it holds, or saying it
+    holds none; compressed data or a file whose text is no database (JSON text: records, a sink definition); None when
+    there is nothing more to say than SQLite's "file is not a database". ``made``: a new file's name would be made a
+    database (serving), and the words say so (not ``--query``'s, which reads one). Only on the error path."""
+    packed = file_compression(name)
+    if packed == "?" or not os.path.isfile(name):
+        return None
+    layers = packed_layers(name, packed)[0] if packed else []
+    head = _unpacked_head(name, layers, 512)
+    if head.startswith(SQLITE_MAGIC):
+        if not packed:
+            return None
+        unpack, out = unpacked_file(name, ".db", stem="serve")
+        return f"it is {packed}-compressed data: {unpack}give {out}"
+    give = "give --db the database file serve keeps its sinks in" + (", or a new file's name: serve makes it" if made else "")
+    kind = archive_of(head)
+    if kind is not None and len(layers) <= 1:
+        what = archive_what(kind, packed)
+        member = _database_member(name, kind, packed)
+        if member is None:
+            return f"it is {what}, and none of the files it holds is an SQLite database: {give}"
+        shown = shell_file(name)
+        stem, ending = _kind_split(os.path.basename(member), ".db")
+        out = _unused(stem, ending, own=name)
+        taken = shown_name(shlex.quote(member))
+        command = f"tar -xOf {shown} {taken}" if kind == "tar" else f"unzip -p {shown} {taken}"
+        return f"it is {what}, not a database file: serve reads and writes its database in place, never inside an archive; write it out, {command} > {out}, then give {out}"
+    json_text = head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] in (b"{", b"[")
+    said = "JSON text" if json_text else binary_kind(head)[0]
+    sink = "; a sink definition is given as SINK, after the options" if json_text and made else ""
+    if packed:
+        return f"it is {packed}-compressed data, and its text is {said or 'no database either'}: {give}{sink}"
+    return None if not said else f"it is {said}, not a database: {give}{sink}"
+
+
+def _database_member(name: str, kind: str, packed: str | None) -> str | None:
+    """The name of the first file, among the first entries of the archive ``name`` (``kind``: tar, compressed once as
+    ``packed``; or ZIP, not compressed), that is an SQLite database (:data:`SQLITE_MAGIC`); None when there is none."""
+    import tarfile
+    import zipfile
+
+    try:
+        if kind == "zip":
+            if packed:
+                return None
+            with zipfile.ZipFile(name) as archive:
+                for info in archive.infolist()[:_MOST_MEMBERS]:
+                    if not info.is_dir() and not info.filename.startswith("-"):
+                        with archive.open(info) as member:
+                            if member.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC:
+                                return info.filename
+            return None
+        with tarfile.open(name, mode="r|*") as tar:
+            for _n, entry in zip(range(_MOST_MEMBERS), tar):
+                if entry.isfile() and not entry.name.startswith("-"):
+                    extracted = tar.extractfile(entry)
+                    if extracted is not None and extracted.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC:
+                        return entry.name
+    except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, ValueError, NotImplementedError):
+        pass
+    return None
+
+
 #: The Python modules that unpack the compressions mapper's reader unpacks (zstd has none in Python 3.11's library).
 _UNPACKERS = {"gzip": "gzip", "bzip2": "bz2", "xz": "lzma"}
 #: How many compressions :func:`packed_layers` looks through, and how many entries of a tar archive for a file.
@@ -1087,7 +1158,7 @@ _BINARY_FORMATS = (
     (b"PAR1", "a Parquet file", "mapper.read_batch reads a .parquet file mapper wrote back"),
     (b"ARROW1", "an Arrow IPC file", "mapper.read_batch reads an .arrow file mapper wrote back"),
     (b"\x93NUMPY", "a numpy .npy file", ""),
-    (b"SQLite format 3\x00", "an SQLite database", "mapper serve --db {file} --query SINK_ID prints the rows a mapper serve database holds"),
+    (SQLITE_MAGIC, "an SQLite database", "mapper serve --db {file} --query SINK_ID prints the rows a mapper serve database holds"),
 )
 
 

@@ -68,7 +68,7 @@ from .endpoint import (
     parse_body,
     service_loads,
 )
-from .errors import DefinitionError, MapperError, OptionError, Problem, check_function, file_compression, preview, shown_name, unpacked_file
+from .errors import DefinitionError, MapperError, OptionError, Problem, check_function, database_instead, preview, shown_name
 from .model import MISSING, Column, Sink
 from .options import body_record_limit, real_number, whole_number
 from .report import BATCH_DISCARDED, MISSING_FIELD, BatchRejected, Report
@@ -304,15 +304,14 @@ def _unwritten_uri(path: str) -> str | None:
     return Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
 
 
-def _unread_why(path: str, exc: sqlite3.Error) -> str:
+def _unread_why(path: str, exc: sqlite3.Error, made: bool = True) -> str:
     """What to say of a database file SQLite cannot read (``exc``): for a write it needs (read-only), or
-    as it is compressed (``serve.db.gz``: "file is not a database", said with the command that unpacks it)."""
+    as it is no database, said with what it is instead (:func:`~mapper.errors.database_instead`: ``serve.db.gz``, said with the
+    command that unpacks it; a tar or ZIP archive, with the one that writes out the database it holds). ``made``: a new file's
+    name would be made a database (serving; not ``--query``)."""
     if not _read_only(exc) or _unwritten_uri(path) is not None:
-        packed = file_compression(path) if _sqlite_code(exc, _NOTADB, "file is not a database") else None
-        if packed is not None and packed != "?":
-            unpack, name = unpacked_file(path, ".db", stem="serve")
-            return f"{exc} (it is {packed}-compressed data: {unpack}give {name})"
-        return str(exc)
+        instead = database_instead(path, made) if _sqlite_code(exc, _NOTADB, "file is not a database") else None
+        return str(exc) if instead is None else f"{exc} ({instead})"
     return (
         f"{exc} (it has writes not yet in the file, in {shown_name(path + '-wal')}, and SQLite cannot read them "
         "where it may not write: open it once where the process may write its directory, and it is read from anywhere)"
@@ -386,7 +385,7 @@ def stored_sinks_problem(path: str) -> str | None:
                 raise
             found = _sinks_table(unwritten)
     except sqlite3.Error as exc:
-        return f"cannot read the database {shown}: {_unread_why(path, exc)}"
+        return f"cannot read the database {shown}: {_unread_why(path, exc, made=False)}"
     if found is None:
         return f"{shown} holds no sinks of mapper serve (--db names the file serve stored into)"
     return None
@@ -517,7 +516,7 @@ class Store:
             if unwritten is None:
                 said = _directory_unwritten(self.path, exc) if writable and self.path not in ("", ":memory:") else None
                 locked = f" ({_LOCKED}, for the 30 s this waited)" if _sqlite_code(exc, _BUSY, "database is locked") else ""
-                raise ServiceError(500, INTERNAL, said or f"cannot open the database {shown}: {_unread_why(self.path, exc)}{locked}") from None
+                raise ServiceError(500, INTERNAL, said or f"cannot open the database {shown}: {_unread_why(self.path, exc, made=writable)}{locked}") from None
             try:
                 self._open(unwritten, shown, uri=True)
             except sqlite3.Error as again:
