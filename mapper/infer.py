@@ -976,6 +976,44 @@ def _path_key(key: str) -> str:
     return as_unescaped(key) if not key.isascii() and has_lone_surrogate(key) else key
 
 
+class _Lines:
+    """The line of each record the scan read (validate's numbering: every non-blank record), for the notes that name
+    one after the scan (:meth:`_Scanner.place`), kept as runs, not a line a record: a run is a record and its line,
+    and the step from one record's line to the next's, which holds for the records after it until one's line breaks
+    it (NDJSON a record a line: one run a file, or a stretch between blank lines; a document's records on one line:
+    step 0; a pretty-printed array of records of one size: its lines a record). 0: no line known (Python objects)."""
+
+    def __init__(self) -> None:
+        self.at = array("q")  # each run's first record
+        self.line = array("q")  # its line
+        self.step = array("q")  # lines from one record of the run to the next
+        self.count = 0  # records placed
+        self.next: int | None = None  # the line the next record has if it is on the last run (None: the run has one record)
+
+    def add(self, index: int, line: int | None) -> None:
+        """Place record ``index`` (the next one; one placed already, a record refused after its scan, is left)."""
+        if index < self.count:
+            return
+        self.count = index + 1
+        line = line or 0
+        if self.next is None and self.at:  # (the run's second record: its step)
+            self.step[-1] = line - self.line[-1]
+        elif line != self.next:
+            self.at.append(index)
+            self.line.append(line)
+            self.step.append(0)
+            self.next = None
+            return
+        self.next = line + self.step[-1]
+
+    def of(self, index: int) -> int | None:
+        """Record ``index``'s line, or None when it is not known."""
+        run = bisect.bisect_right(self.at, index) - 1
+        if run < 0 or index >= self.count:
+            return None
+        return self.line[run] + self.step[run] * (index - self.at[run]) or None
+
+
 class _Scanner:
     def __init__(self, max_depth: int | None, progress: Callable[[int, int], None] | None, follow: Iterable[tuple[str, ...]] = ()):
         self.stats: dict[tuple[str, ...], _PathStats] = {}
@@ -1008,6 +1046,8 @@ class _Scanner:
         self.documents = 0
         #: the first records of the source being read, looked at as documents: [looked at, how many are, the first's hint]
         self.sample: list[Any] = [0, 0, ""]
+        #: each record's line, for a note naming it (:meth:`place`)
+        self.lines = _Lines()
 
     # -- records
 
@@ -1021,6 +1061,7 @@ class _Scanner:
             self.bad_record(idx, line, source, not_an_object_reason(obj), _NOT_OBJECT)
             return
         self.records += 1
+        self.lines.add(idx, line)
         if self.sample[0] < DOCUMENT_SAMPLE:  # (a few records of each input: whether they are documents of records)
             self.sample[0] += 1
             hint = document_hint(obj)
@@ -1033,8 +1074,11 @@ class _Scanner:
             self.bad_record(idx, line, source, "nested too deeply", "nested too deeply")
 
     def place(self, index: int) -> str:
-        """``record 242``, or ``record 242, b.ndjson`` when several inputs were read: see :func:`_record_place`."""
-        return _record_place(self.sources, index)
+        """``record 242``, or ``record 242, b.ndjson line 250`` when several inputs were read (its line where it is known),
+        as validate names it: see :func:`_record_place`. (One input's record is ``record 242`` alone, as the README's quick
+        start shows it: validate's ``line N`` there too is a change of the README's.)"""
+        several = _source_of(self.sources, index) is not None
+        return _record_place(self.sources, index, self.lines.of(index) if several else None)
 
     def missing_record(self, st: _PathStats) -> int:
         """The record (numbered as validate numbers them, bad records too) of the first JSON object
@@ -1045,6 +1089,7 @@ class _Scanner:
         return ordinal + bisect.bisect_right(self.bad_at, ordinal)
 
     def bad_record(self, idx: int, line: int | None, source: str | None, reason: str, kind: str) -> None:
+        self.lines.add(idx, line)
         self.bad += 1
         self.bad_at.append(self.records)
         self.bad_kinds[kind] = self.bad_kinds.get(kind, 0) + 1

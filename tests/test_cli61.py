@@ -110,3 +110,52 @@ def test_serve_db_a_compressed_database_is_still_told_to_be_unpacked(tmp_path: P
         (tmp_path / "s.db").write_bytes(db)
         query = run_main("serve", "--db", "s.db", "--query", "x", cwd=tmp_path)
         assert query.returncode == 2 and "holds no sinks of mapper serve" in query.err, query.err
+
+
+# -- infer's notes name a record's line, as validate does -------------------------------------------
+
+
+def test_infer_notes_name_a_records_line_in_its_file_as_validate_does(tmp_path: Path) -> None:
+    """With several inputs infer's notes said ``(first: record 5, b.json)``: which line of it? Now the line
+    validate names it on, in an NDJSON file with blank lines and in a pretty-printed JSON array alike."""
+    import json
+
+    (tmp_path / "a.ndjson").write_text('{"id": 1, "e": "x", "n": 1}\n\n\n{"id": 2, "e": "", "n": 1}\n{"id": 3, "e": "x", "n": 1}\n')
+    rows = [{"id": 4, "e": "x", "n": 1}, {"e": "x", "n": 1}, {"id": 6, "e": "x", "n": 1e400}]
+    (tmp_path / "b.json").write_text(json.dumps(rows, indent=2).replace('"n": Infinity', '"n": 1e400') + "\n")  # (a number beyond float64)
+    ran = run_main("infer", "--id-field", "id", "a.ndjson", "b.json", cwd=tmp_path)
+    assert ran.returncode == 0, ran.err
+    places = {
+        'e: "" in 1 of 6 records (first: record 1, a.ndjson line 4)',
+        "identity id is missing in 1 (first: record 4, b.json line 7) of 6 records",
+        "(the first in record 5, b.json line 11, 1e400)",
+    }
+    for said in places:
+        assert said in ran.err, (said, ran.err)
+    draft = run_main("infer", "--id-field", "id", "a.ndjson", "b.json", "-q", cwd=tmp_path).out
+    (tmp_path / "d.json").write_text(draft)
+    validated = run_main("validate", "d.json", "a.ndjson", "b.json", cwd=tmp_path).out
+    for place in ("record 1, a.ndjson line 4", "record 4, b.json line 7", "record 5, b.json line 11"):
+        assert place in validated, (place, validated)
+
+
+def test_infer_lines_runs_give_each_records_line() -> None:
+    """The runs infer keeps each record's line in give the line it was given, whatever the strides and breaks."""
+    import random
+
+    from mapper.infer import _Lines
+
+    rng = random.Random(61)
+    for _ in range(200):
+        lines: list[int | None] = []
+        line = 1
+        for _n in range(rng.randrange(0, 40)):
+            line = rng.choice([line, line + 1, line + 1, line + 3, 1, rng.randrange(1, 50)])
+            lines.append(None if rng.random() < 0.05 else line)
+        runs = _Lines()
+        for index, at in enumerate(lines):
+            runs.add(index, at)
+            runs.add(index, 999)  # (a record placed again, refused after its scan: its first line stands)
+        assert [runs.of(i) for i in range(len(lines))] == lines, lines
+        assert runs.of(len(lines)) is None
+        assert len(runs.at) <= max(1, len(lines))

@@ -26,16 +26,16 @@ def test_infer_notes_name_the_file_of_a_record_as_validate_does(tmp_path: Path) 
     r = run_main("infer", "--id-field", "id", *files, cwd=tmp_path)
     err = r.stderr.decode()
     assert r.returncode == 0, err
-    assert "identity id is missing in 1 (first: record 4, b.ndjson) of 5 records" in err, err
-    assert 'e: "" in 1 of 5 records (first: record 3, b.ndjson)' in err, err
-    assert "(the first in record 4, b.ndjson, 1e400)" in err, err
+    assert "identity id is missing in 1 (first: record 4, b.ndjson line 2) of 5 records" in err, err  # (its line too: test_cli61)
+    assert 'e: "" in 1 of 5 records (first: record 3, b.ndjson line 1)' in err, err
+    assert "(the first in record 4, b.ndjson line 2, 1e400)" in err, err
     assert "(e.g. record 4, b.ndjson line 2: sent" in err, err  # (the surrogate escape: its line in its file)
     assert "  record 5, b.ndjson line 3: Invalid JSON" in err, err  # (a bad record: was "record 5, line 3, b.ndjson")
     assert "v: int 4 (records 0, 1, 2, a.ndjson; 4, b.ndjson); str 1 (records 3, b.ndjson)" in err, err
     # every record an infer note names is where validate names it (the same number, the same file)
     (tmp_path / "d.json").write_text(run_main("infer", "--id-field", "id", *files, "-q", cwd=tmp_path).stdout.decode())
     said = run_main("validate", "d.json", *files, cwd=tmp_path).stdout.decode()
-    for place in ("record 3, b.ndjson", "record 4, b.ndjson", "record 4, b.ndjson line 2", "record 5, b.ndjson line 3"):
+    for place in ("record 3, b.ndjson line 1", "record 4, b.ndjson line 2", "record 5, b.ndjson line 3"):
         assert place in said, (place, said)
     # no record number without its file
     assert not re.search(r"record [0-9]+\)|records [0-9, ]+\)", err), err
