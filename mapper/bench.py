@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from .commands import (
+    archives_told,
     check_archives,
     check_inputs,
     check_paths,
@@ -230,7 +231,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         stdin_note(args.records, args.quiet)  # (reading a terminal looks like a hang otherwise)
         # (before reading: a file named twice is read twice, its records counted twice, as validate notes it)
         twice = inputs_twice(args.records)
-        parts = _read_all(args.records)
+        with archives_told(args.records, args):  # (standard input whose first read did not tell: said as check_archives says it)
+            parts = _read_all(args.records)
         why = one_process_reason(args.records, options) if options.workers > 1 else None
         if why is not None:  # what validate would do with them: measured as it runs
             if not args.quiet:

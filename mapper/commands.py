@@ -58,6 +58,7 @@ from .engine.reader import (
 )
 from .engine.runner import gc_paused
 from .errors import (
+    ArchiveInput,
     InputError,
     MapperError,
     OptionError,
@@ -65,7 +66,6 @@ from .errors import (
     Problem,
     and_list,
     archive_text,
-    archive_what,
     binary_note,
     elided,
     encoding_note,
@@ -636,15 +636,27 @@ def check_archives(records: list[str], args: argparse.Namespace | None = None) -
     would be stored"; a ZIP piped in, records refused and a note on the "ZIP archive" after them)."""
     archives = {name: found for name in records if (found := stdin_archive() if name == "-" else None if read_once(name) else file_archive(name)) is not None}
     if archives:
-        said = and_list(
-            [f"{'standard input' if name == '-' else shown_name(name)} is {archive_what(kind, packed)}" for name, (kind, packed) in archives.items()]
-        )
-        command = _archives_read(records, archives, args)
-        held = "the files it holds" if len(archives) == 1 else "the files they hold"
-        raise InputError(
-            f"{said}, not records: mapper reads NDJSON, a JSON array or a request body, never {held}"
-            + (f"; give their text, e.g. {command}" if command else "")
-        )
+        raise ArchiveInput(archives, _archives_read(records, archives, args))
+
+
+@contextmanager
+def archives_told(records: list[str], args: argparse.Namespace) -> Iterator[None]:
+    """Reading ``records`` (the command's RECORDS, ``["-"]`` for none) inside: an input the reader refuses as an archive
+    (standard input whose first read did not tell, :func:`check_archives`; ``/dev/stdin``, a ``<(...)`` pipe) said as
+    check_archives says one, with ``args``' own command line reading the text of the files it holds (the reader's gave
+    ``... | mapper ... -``)."""
+    try:
+        yield
+    except ArchiveInput as exc:
+        if exc.command is not None:
+            raise
+        raise ArchiveInput(exc.archives, _archives_read(records, exc.archives, args)) from None
+
+
+def archives_said(records: list[str], archives: dict[str, tuple[str, str | None]], args: argparse.Namespace) -> str:
+    """What :func:`check_archives` says of ``archives`` among ``records``, with ``args``' command line (send's words for
+    an input its reader refused as one, as its run stopped: :class:`~mapper.send.InputStopped`)."""
+    return str(ArchiveInput(archives, _archives_read(records, archives, args)))
 
 
 def _archives_read(records: list[str], archives: dict[str, tuple[str, str | None]], args: argparse.Namespace | None) -> str:
@@ -894,10 +906,11 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     rejects = RejectsWriter(args.rejects) if args.rejects else None
     ok = False
     try:
-        if parallel:
-            run = _parallel_run(compiled, Path(inputs[0]), args, options, output, writer, rejects)
-        else:
-            run = _one_process_run(compiled, inputs, args, options, output, writer, rejects)
+        with archives_told(inputs, args):
+            if parallel:
+                run = _parallel_run(compiled, Path(inputs[0]), args, options, output, writer, rejects)
+            else:
+                run = _one_process_run(compiled, inputs, args, options, output, writer, rejects)
         ok = True
         return run
     except ReaderGone:  # (the rows' reader went away: the verdict stands, and so do its refused records)

@@ -963,6 +963,43 @@ def file_archive(name: str) -> tuple[str, str | None] | None:
     return None if kind is None else (kind, packed)
 
 
+class ArchiveInput(InputError):
+    """RECORDS that are archives (tar, compressed or not; ZIP), refused before any is read (``check_archives``) or by the
+    reader once their first bytes tell (standard input whose first read did not, a ``<(...)`` pipe, ``/dev/stdin``):
+    ``archives``, each input's name as given (``-``: standard input; ``""``: an input with no name, bytes) -> its kind and
+    compression (:func:`file_archive`), said by :func:`archive_refusal` with ``command``, the command line that reads the
+    text of the files each holds instead (None: the reader's, which knows no command line: a command gives its own, and
+    the two say the same thing)."""
+
+    def __init__(self, archives: Mapping[str, tuple[str, str | None]], command: str | None = None) -> None:
+        self.archives = dict(archives)
+        self.command = command
+        super().__init__(archive_refusal(self.archives, command))
+
+    def __reduce__(self) -> tuple[Any, ...]:  # (pickled as it was made: a worker's error reaches its parent)
+        return type(self), (self.archives, self.command)
+
+
+def archive_refusal(archives: Mapping[str, tuple[str, str | None]], command: str | None) -> str:
+    """Why RECORDS that are ``archives`` (see :class:`ArchiveInput`) are not read, and what to give instead: ``command``
+    (``tar -xOf recs.tar.gz | mapper validate sink.json -``), or, None, the one that writes the text of the one archive
+    named, piped to mapper (``tar -xOf recs.tar | mapper ... -``); none for a .npz file (``mapper.read_batch`` reads it
+    back) nor an input with no name. The one wording of every refusal of an archive, before reading or in it."""
+    said = and_list(
+        [
+            f"{'standard input' if name == '-' else shown_name(name) if name else 'the input'} is {archive_what(kind, packed)}"
+            for name, (kind, packed) in archives.items()
+        ]
+    )
+    held = "the files it holds" if len(archives) == 1 else "the files they hold"
+    if command is None:
+        ((name, (kind, packed)),) = archives.items() if len(archives) == 1 else (("", ("npz", None)),)
+        command = f"{archive_text(name, kind, packed)} | mapper ... -" if name and kind != "npz" else ""
+    if any(kind == "npz" for kind, _packed in archives.values()):
+        command = ""
+    return f"{said}, not records: mapper reads NDJSON, a JSON array or a request body, never {held}" + (f"; give their text, e.g. {command}" if command else "")
+
+
 def zip_kind(name: str) -> str | None:
     """``"npz"`` when the ZIP archive ``name`` holds numpy arrays alone (``.npy``: a ``.npz`` file, as
     ``mapper map -o out.npz`` writes), ``"zip"`` for another, None when it is none (its first bytes alone say ``PK``)."""

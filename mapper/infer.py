@@ -111,6 +111,7 @@ from .api import Records  # (at run time too: typing.get_type_hints(infer))
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, MAX_PATH_TREE_KEYS, NAME_RE
 from .commands import (
     Progress,
+    archives_told,
     check_archives,
     check_inputs,
     decimal,
@@ -3906,21 +3907,22 @@ def cmd_infer(args: argparse.Namespace) -> int:
         stdin_note(args.records or ["-"], args.quiet)  # (reading a terminal looks like a hang otherwise)
         # (before reading: a file named twice is read twice, its records counted twice: an identity's values repeat)
         twice = inputs_twice(args.records or [], "read and counted")
-        result = infer(
-            [_FileName(name) for name in args.records or ["-"]],  # (files: the draft is verified on them too, where a str may be JSON text)
-            id_field=args.id_field,
-            primary_key_fields=args.primary_key_fields,
-            max_depth=args.max_depth,
-            min_presence=args.min_presence,
-            include=args.include or (),
-            exclude=args.exclude or (),
-            name=args.name,
-            progress=progress.update,  # (each chunk of the scan a safe point: mapper.engine.reader.safe_points)
-            input_format=args.input_format,
-            records_path=records_path_option(args.records_path, args.records),
-            types=_type_options(args.type),
-            max_record_size=max_record_size_option(args.max_record_size),
-        )
+        with archives_told(args.records or ["-"], args):
+            result = infer(
+                [_FileName(name) for name in args.records or ["-"]],  # (files: the draft is verified on them too, where a str may be JSON text)
+                id_field=args.id_field,
+                primary_key_fields=args.primary_key_fields,
+                max_depth=args.max_depth,
+                min_presence=args.min_presence,
+                include=args.include or (),
+                exclude=args.exclude or (),
+                name=args.name,
+                progress=progress.update,  # (each chunk of the scan a safe point: mapper.engine.reader.safe_points)
+                input_format=args.input_format,
+                records_path=records_path_option(args.records_path, args.records),
+                types=_type_options(args.type),
+                max_record_size=max_record_size_option(args.max_record_size),
+            )
     except MapperError as exc:
         progress.close()
         print(f"mapper: {exc}", file=sys.stderr)

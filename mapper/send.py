@@ -72,6 +72,7 @@ from .commands import (
     EXIT_REJECTED,
     EXIT_USAGE,
     Progress,
+    archives_said,
     check_archives,
     check_inputs,
     check_paths,
@@ -133,7 +134,19 @@ from .engine.reader import (
     unpacked,
     unpacker,
 )
-from .errors import InputError, MapperError, OptionError, OutputError, check_function, compression_of, escaped_json, option_text, preview, shown_name
+from .errors import (
+    ArchiveInput,
+    InputError,
+    MapperError,
+    OptionError,
+    OutputError,
+    check_function,
+    compression_of,
+    escaped_json,
+    option_text,
+    preview,
+    shown_name,
+)
 from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY
 from .paths import to_dot_notation
 from .report import RecordError, plural
@@ -177,7 +190,11 @@ class SendError(MapperError):
 
 class InputStopped(SendError, InputError):
     """An input could not be read (on): what was read before it was sent and checkpointed
-    (an :class:`InputError` too, as it was before the run sent what it had read)."""
+    (an :class:`InputError` too, as it was before the run sent what it had read). ``archives``: the
+    inputs the reader refused as archives (:class:`~mapper.errors.ArchiveInput`), said again by the
+    command with its own command line (:func:`~mapper.commands.archives_said`); else None."""
+
+    archives: dict[str, tuple[str, str | None]] | None = None
 
 
 class OutputStopped(SendError, OutputError):
@@ -2223,7 +2240,9 @@ class SendRun:
                     _interruption_lost()  # (a signal whose KeyboardInterrupt a library dropped, judging the group: taken here)
             except InputError as exc:  # an input that cannot be read (on): what was read before it is sent first
                 self._finish(done=False)
-                raise InputStopped(str(exc)) from None
+                stopped = InputStopped(str(exc))
+                stopped.archives = exc.archives if isinstance(exc, ArchiveInput) else None
+                raise stopped from None
             self._finish(done=True)
         except (ServiceError, SendError, KeyboardInterrupt):
             self._stopped()
@@ -2801,6 +2820,8 @@ def cmd_send(args: argparse.Namespace) -> int:
                     )
             else:
                 what = "an input could not be read" if isinstance(exc, InputStopped) else "gave up"
+                if isinstance(exc, InputStopped) and exc.archives:  # (said as check_archives says it, with this command line)
+                    exc = InputStopped(archives_said(list(args.records), exc.archives, args))
             _summary(run, args, aborted=f"{what}: {exc}{told}")
             return EXIT_USAGE
         except KeyboardInterrupt:

@@ -159,3 +159,65 @@ def test_infer_lines_runs_give_each_records_line() -> None:
         assert [runs.of(i) for i in range(len(lines))] == lines, lines
         assert runs.of(len(lines)) is None
         assert len(runs.at) <= max(1, len(lines))
+
+
+# -- an archive the peek at standard input cannot tell is refused in check_archives' words ----------
+
+SINK_TEXT = (
+    '{"name": "s", "sink_details": {"database_id": "<database_id>", "table": "t"}, "schema": {"type": "json", "id_field": "id", '
+    '"allow_missing_fields": false, "definition": [{"name": "id", "path": ["id"], "type": "int"}, {"name": "a", "path": ["a"], "type": "int"}]}}'
+)
+REFUSED = "not records: mapper reads NDJSON, a JSON array or a request body, never the files it holds; give their text, e.g."
+
+
+def _bzip2_tar() -> bytes:
+    """A bzip2-compressed tar whose first block is well past the 8 KiB standard input's peek holds: bzip2 gives
+    no byte of a block before it has read it whole, so the peek cannot tell the tar (the reader did, in its words)."""
+    import bz2
+    import random
+
+    noise = random.Random(61).randbytes(64 << 10)  # (random bytes: no smaller compressed)
+    data = bz2.compress(_tar({"r.ndjson": RECORDS, "noise.bin": noise}))
+    assert len(data) > 4 * 8192
+    return data
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["validate", "s.json", "-"], "mapper validate s.json -"),
+        (["validate", "s.json"], "mapper validate s.json"),
+        (["map", "s.json", "-", "-o", "o.npz"], "mapper map s.json - -o o.npz"),
+        (["bench", "s.json", "-"], "mapper bench s.json -"),
+        (["infer", "-"], "mapper infer -"),
+    ],
+    ids=["validate", "validate-no-records", "map", "bench", "infer"],
+)
+def test_an_archive_the_stdin_peek_misses_is_refused_with_the_command(tmp_path: Path, argv: list[str], command: str) -> None:
+    """It was ``give their text (... | tar -xjOf - | mapper ... -)``: the command line elided, the words not check_archives'."""
+    (tmp_path / "s.json").write_text(SINK_TEXT)
+    ran = run_main(*argv, input=_bzip2_tar(), cwd=tmp_path)
+    said = f"mapper: standard input is a bzip2-compressed tar archive, {REFUSED} ... | tar -xjOf - | {command}\n"
+    assert ran.returncode == 2 and ran.err == said, ran.err
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_an_archive_named_by_dev_stdin_is_refused_as_standard_input_is(tmp_path: Path) -> None:
+    """``/dev/stdin`` (as a ``<(...)`` pipe) is not peeked before the run, being read once: the reader refused it in
+    other words than ``-``'s refusal before reading; now one function says both, with the command line."""
+    (tmp_path / "s.json").write_text(SINK_TEXT)
+    tar = _tar({"r.ndjson": RECORDS})
+    before = run_main("validate", "s.json", "-", input=tar, cwd=tmp_path)
+    read = run_main("validate", "s.json", "/dev/stdin", input=tar, cwd=tmp_path)
+    assert before.returncode == 2 and before.err == f"mapper: standard input is a tar archive, {REFUSED} ... | tar -xOf - | mapper validate s.json -\n", (
+        before.err
+    )
+    assert read.returncode == 2 and read.err == f"mapper: /dev/stdin is a tar archive, {REFUSED} ... | tar -xOf - | mapper validate s.json -\n", read.err
+    assert read.err.replace("/dev/stdin", "standard input") == before.err, (read.err, before.err)
+    # send says it too, after what it read of the inputs before
+    sent = run_main("send", "s.json", "/dev/stdin", "--dry-run", input=tar, cwd=tmp_path)
+    assert sent.returncode == 2, sent.err
+    assert (
+        f"mapper send: stopped: an input could not be read: /dev/stdin is a tar archive, {REFUSED} ... | tar -xOf - | mapper send s.json - --dry-run\n"
+        in sent.err
+    ), sent.err

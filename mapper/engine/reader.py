@@ -46,10 +46,9 @@ from .._start import interruption_lost
 from ..compiler import joined_get
 from ..errors import (
     FILE_NAME_RULE,
+    ArchiveInput,
     InputError,
     archive_of,
-    archive_text,
-    archive_what,
     article,
     as_unescaped,
     binary_note,
@@ -3562,18 +3561,12 @@ def refuse_archive(head: bytes, stream: Any, packed: str | None = None) -> None:
         packed = "gzip" if isinstance(stream, gzip.GzipFile) else getattr(stream.raw, "kind", None)
     name = _name_of(stream)
     named = isinstance(name, str) and name != "<stdin>"
-    said = shown_name(name) if named else "standard input" if name == "<stdin>" else "the input"
     if kind == "zip" and named and not packed and os.path.isfile(name):  # (its central directory read, as check_inputs reads it)
         kind = zip_kind(name)  # (a .npz file mapper map wrote: said so; a damaged one, no ZIP: the binary note says what it is)
         if kind is None:
             return
-    unpack = ""  # (bytes, a stream unnamed: a program's, no command to give it; a .npz file: read back by read_batch)
-    if said != "the input" and kind != "npz":
-        unpack = f" ({archive_text(name if named else '-', kind, packed)} | mapper ... -)"
-    raise InputError(
-        f"{said} is {archive_what(kind, packed)}, not records: mapper reads NDJSON, a JSON array or a request body, never the files it holds; "
-        f"give their text{unpack}"
-    )
+    # (bytes, a stream unnamed: a program's, "the input", no command to give it; a command gives its own command line)
+    raise ArchiveInput({name if named else "-" if name == "<stdin>" else "": (kind, packed)})
 
 
 def _file_origin(stream: Any) -> int | None:
