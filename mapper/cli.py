@@ -32,6 +32,10 @@ from .writers import remove_left_temps, write_whole
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
 
 
+class _Probe(Exception):
+    """A parser's error while :meth:`_Parser._positionals_missing` parses again (not said: that parse only asks)."""
+
+
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # An option is its whole name: with prefixes taken (argparse's default), `--o skip` was
@@ -57,7 +61,12 @@ class _Parser(argparse.ArgumentParser):
     #: The arguments :func:`_intermixed` is parsing (those after ``--`` marked), for :meth:`_unknown`.
     given: Sequence[str] = ()
 
+    #: Set while :meth:`_positionals_missing` parses the arguments again: an error is raised, not said.
+    _probing = False
+
     def error(self, message: str) -> Any:  # exit 2 with a short usage line, as argparse does, but via our printer
+        if self._probing:
+            raise _Probe(message)
         self.print_usage(sys.stderr)
         message = self._required(message.replace(_AFTER_DASHES, ""))
         said = message + self._near_miss(message) + self._unknown(message) + self._dash_value(message)
@@ -159,7 +168,32 @@ class _Parser(argparse.ArgumentParser):
             return message
         optional = {a.metavar or a.dest for a in self._actions if not a.option_strings and a.nargs in ("*", "?")}
         names = [n for n in message[len(head) :].split(", ") if n not in optional]
+        if names and all(n.startswith("-") for n in names) and not self._probing:
+            names = self._positionals_missing() + names
         return head + ", ".join(names) if names else message
+
+    def _positionals_missing(self) -> list[str]:
+        """The positional arguments missing beside a required option argparse names alone: parse_intermixed_args
+        checks the options first and the positionals only once those are there (``mapper map`` was told
+        ``required: -o/--output``, and, given it, then ``SINK``). The arguments parsed again by a new parser of the
+        command (this one's positionals are switched off while its options are parsed), its options not required;
+        ``[]`` when nothing else is missing, or another error stops it. Only on the error path."""
+        this = self.prog.rsplit(" ", 1)[-1]
+        if this not in _COMMANDS:
+            return []
+        fresh = build_parser(this).get_default("commands")[this]
+        fresh._probing = True
+        for action in fresh._actions:
+            if action.option_strings:
+                action.required = False
+        head = "the following arguments are required: "
+        try:
+            fresh.parse_intermixed_args(list(self.given))
+        except _Probe as probe:
+            said = str(probe)
+            optional = {a.metavar or a.dest for a in fresh._actions if not a.option_strings and a.nargs in ("*", "?")}
+            return [n for n in said[len(head) :].split(", ") if not n.startswith("-") and n not in optional] if said.startswith(head) else []
+        return []
 
 
 #: The commands whose options are given to one another (validate's --report to map, map's -o to

@@ -221,3 +221,24 @@ def test_an_archive_named_by_dev_stdin_is_refused_as_standard_input_is(tmp_path:
         f"mapper send: stopped: an input could not be read: /dev/stdin is a tar archive, {REFUSED} ... | tar -xOf - | mapper send s.json - --dry-run\n"
         in sent.err
     ), sent.err
+
+
+# -- a usage error names every argument missing at once ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "missing"),
+    [
+        (["map"], "SINK, -o/--output"),  # (it said -o/--output alone, and, given it, SINK: two rounds)
+        (["map", "-q"], "SINK, -o/--output"),
+        (["map", "s.json"], "-o/--output"),  # (RECORDS may be left out: standard input)
+        (["map", "-o", "x.npz"], "SINK"),
+        (["map", "--", "-o"], "-o/--output"),  # (a SINK named -o, after --)
+        (["spark-validate"], "SINK, PATH, -o/--output"),
+        (["spark-validate", "-o", "out"], "SINK, PATH"),
+    ],
+)
+def test_a_usage_error_names_the_positionals_missing_beside_a_required_option(argv: list[str], missing: str) -> None:
+    ran = run_main(*argv)
+    assert ran.returncode == 2 and ran.out == "", ran
+    assert ran.err.splitlines()[-1] == f"mapper {argv[0]}: error: the following arguments are required: {missing}", ran.err
