@@ -73,6 +73,11 @@ class _Parser(argparse.ArgumentParser):
         print(f"{self.prog}: error: {escape_controls(said)}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
+    def print_help(self, file: Any = None) -> None:
+        """argparse's, but an error writing standard output is raised, for :func:`_help_written` to say (argparse
+        dropped it: ``mapper --help > /dev/full`` said nothing, exit 0). The version is short: its flush fails there."""
+        (file or sys.stdout).write(self.format_help())
+
     def _dash_value(self, message: str) -> str:
         """For an option's value taken for an option (``--max-errors -5%``, ``-o -x.npz``: "expected
         one argument", the value there), how to give it: ``--max-errors=-5%``. Else ``""`` (the
@@ -451,6 +456,25 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args  # pragma: no cover - a known command is handled above
 
 
+def _help_written(failed: OSError | None = None) -> bool:
+    """Whether what ``--help``, ``--version`` or ``mapper help`` printed reached standard output (``failed``: the error
+    writing it), flushed here: a failure is said as any command's (``mapper --help > /dev/full`` printed nothing, exit 0:
+    argparse drops a write's error, and Python an exit 0's flush error at exit); a closed pipe (``mapper --help | head
+    -1``) ends quietly, as a command's output does."""
+    try:
+        if failed is not None:
+            raise failed
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+    except OSError as exc:
+        _quiet_stdout()
+        print(f"mapper: cannot write standard output: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def _quiet_stdout() -> None:
     try:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
@@ -707,6 +731,12 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:  # (main called by a program: python -m mapper and the script leave SIGINT to mapper._start till here)
         print("interrupted", file=sys.stderr)
         return 130
+    except SystemExit as exc:  # (--help, --version, mapper help: printed by argparse)
+        if exc.code in (0, None) and not _help_written():
+            return EXIT_USAGE
+        raise
+    except OSError as exc:  # (standard output's, as the help was written: _Parser.print_help)
+        return 0 if _help_written(exc) else EXIT_USAGE
     installed = args.command in _TERM_AS_INTERRUPT and threading.current_thread() is threading.main_thread()
     # the command line itself (not main called by a program); its status, once returned, stands
     # whatever the command (send and serve take signals their own way while they run)

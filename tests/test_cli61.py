@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import sqlite3
 import tarfile
 import zipfile
@@ -242,3 +243,56 @@ def test_a_usage_error_names_the_positionals_missing_beside_a_required_option(ar
     ran = run_main(*argv)
     assert ran.returncode == 2 and ran.out == "", ran
     assert ran.err.splitlines()[-1] == f"mapper {argv[0]}: error: the following arguments are required: {missing}", ran.err
+
+
+# -- help and the version, standard output full or gone ------------------------------------------
+
+
+class _Full(io.StringIO):
+    """Standard output on a full disk (``> /dev/full``): each write fails, or only the flush (``at_flush``)."""
+
+    def __init__(self, broken: type[OSError] = OSError, at_flush: bool = False) -> None:
+        super().__init__()
+        self.broken, self.at_flush = broken, at_flush
+
+    def _fail(self) -> None:
+        import errno
+
+        code = errno.EPIPE if self.broken is BrokenPipeError else errno.ENOSPC
+        raise self.broken(code, os.strerror(code))
+
+    def write(self, text: str) -> int:
+        if not self.at_flush:
+            self._fail()
+        return super().write(text)
+
+    def flush(self) -> None:
+        self._fail()
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["help"], ["help", "validate"], ["validate", "--help"], ["--version"]])
+@pytest.mark.parametrize("at_flush", [False, True], ids=["write", "flush"])
+def test_help_not_written_is_said_and_exit_2(argv: list[str], at_flush: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``mapper --help > /dev/full`` printed nothing and said nothing, exit 0 (argparse drops a write's error)."""
+    import sys
+
+    from mapper.cli import main
+
+    monkeypatch.setattr(sys, "stdout", _Full(at_flush=at_flush))
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and err == "mapper: cannot write standard output: No space left on device\n", (code, err)
+
+
+def test_help_into_a_closed_pipe_ends_quietly(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from mapper.cli import main
+
+    for at_flush in (False, True):
+        monkeypatch.setattr(sys, "stdout", _Full(BrokenPipeError, at_flush))
+        try:
+            code = main(["--help"])
+        except SystemExit as ended:  # (the help written, its flush failing: argparse's exit 0)
+            code = ended.code
+        assert code == 0 and capsys.readouterr().err == "", at_flush
