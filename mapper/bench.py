@@ -33,13 +33,14 @@ from .commands import (
     note_unmatched,
     one_process_reason,
     stdin_note,
+    stdout_on_input,
 )
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.parallel import Keep, can_fork, cuts_for, run_parallel, splittable
 from .engine.reader import HEAD_BYTES, MAGIC_SIZE, chunk_size_for, counted, format_of, open_input, refuse_archive, unexplained, units_for, unpacked
 from .engine.runner import gc_paused
-from .errors import MapperError, OptionError, compression_of
+from .errors import MapperError, OptionError, OutputError, compression_of
 from .options import MapOptions
 from .report import plural
 from .writers import atomic_output, names_stdout
@@ -211,7 +212,8 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
 def cmd_bench(args: argparse.Namespace) -> int:
     try:
         check_repeat(args.repeat)  # (before the sink and the records are read)
-    except OptionError as exc:
+        stdout_on_input([args.sink, *args.records], "bench writes its figures", "them")  # (> r.ndjson emptied it: "no records to measure")
+    except (OptionError, OutputError) as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return 2
     sink = load_cli_sink(args, quiet=args.quiet)

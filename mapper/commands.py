@@ -726,6 +726,7 @@ def reported(status: int, write: Callable[[], object]) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    stdout_on_input([args.sink], "check writes its report")  # (check sink.json > sink.json: the shell emptied it, "sink file is empty")
     if args.format == "json":
         try:
             result = check_cli_sink(args)
@@ -749,6 +750,7 @@ def _print_check(args: argparse.Namespace, result: CheckResult) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    stdout_on_input([args.sink], "explain writes the source")
     result = load_cli_result(args, quiet=True)
     if result is None or result.sink is None:
         return EXIT_USAGE

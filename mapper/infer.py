@@ -125,6 +125,7 @@ from .commands import (
     record_place,
     records_path_option,
     stdin_note,
+    stdout_on_input,
 )
 from .engine.gojson import LONE_CR_HINT, RecordDecodeError, decode_record, lone_cr_words
 from .engine.reader import (
@@ -3902,6 +3903,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     progress = Progress(not args.quiet, sys.stderr)  # the stderr of now, not the one of import time
     twice: list[str] = []
     try:
+        stdout_on_input(args.records or ["-"], "infer writes the draft")  # (> r.ndjson emptied it: "no records to infer a sink from")
         check_inputs(args.records or [])  # (every file readable, before any is read)
         check_archives(args.records or [], args)
         stdin_note(args.records or ["-"], args.quiet)  # (reading a terminal looks like a hang otherwise)

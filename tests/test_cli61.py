@@ -296,3 +296,39 @@ def test_help_into_a_closed_pipe_ends_quietly(monkeypatch: pytest.MonkeyPatch, c
         except SystemExit as ended:  # (the help written, its flush failing: argparse's exit 0)
             code = ended.code
         assert code == 0 and capsys.readouterr().err == "", at_flush
+
+
+# -- standard output redirected onto an input: said, as validate and map say it ----------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "target", "said"),
+    [
+        (["infer", "r.ndjson"], "r.ndjson", "infer writes the draft to standard output, which is redirected to r.ndjson, an input: write it elsewhere"),
+        (
+            ["bench", "s.json", "r.ndjson"],
+            "r.ndjson",
+            "bench writes its figures to standard output, which is redirected to r.ndjson, an input: write them elsewhere",
+        ),
+        (["check", "s.json"], "s.json", "check writes its report to standard output, which is redirected to s.json, an input: write it elsewhere"),
+        (["explain", "s.json"], "s.json", "explain writes the source to standard output, which is redirected to s.json, an input: write it elsewhere"),
+    ],
+    ids=["infer", "bench", "check", "explain"],
+)
+def test_standard_output_redirected_onto_an_input_is_said(tmp_path: Path, argv: list[str], target: str, said: str) -> None:
+    """``mapper infer r.ndjson > r.ndjson``: the shell emptied the file first, and infer said "no records to infer a sink
+    from: the input holds none" (bench "no records to measure", check "sink file s.json is empty", in the file itself).
+    Standard output made a file is what a process alone shows: a subprocess."""
+    import subprocess
+    import sys
+
+    from tests.cli_inproc import ROOT
+
+    (tmp_path / "s.json").write_text(SINK_TEXT)
+    (tmp_path / "r.ndjson").write_bytes(RECORDS)
+    with open(tmp_path / target, "ab") as out:  # (appended, not emptied: the file still holds what the command would read)
+        ran = subprocess.run(
+            [sys.executable, "-m", "mapper", *argv], cwd=tmp_path, stdout=out, stderr=subprocess.PIPE, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        )
+    assert ran.returncode == 2 and ran.stderr.decode() == f"mapper: {said}\n", ran.stderr
+    assert (tmp_path / "s.json").read_text() == SINK_TEXT and (tmp_path / "r.ndjson").read_bytes() == RECORDS  # (nothing written into it)
