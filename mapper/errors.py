@@ -756,7 +756,7 @@ def unpacked_file(file: str | os.PathLike[Any] | None, ending: str, tool: str | 
         return "", shown
     text = os.fsdecode(file)
     # (every compression's ending dropped, whichever the data's: a name's own kind ending, .ndjson, .db, is then kept)
-    layers, member = ([packed], None) if tool is not None else packed_layers(text, packed) if packed or os.path.isfile(text) else ([], None)
+    layers, member = ([packed], None) if tool is not None else packed_layers(text, packed, ending) if packed or os.path.isfile(text) else ([], None)
     if packed is None and member is None:  # (neither compressed nor a tar archive: the file given as it is)
         return "", shown
     unpack = f"{packed} -dc {shown}" + "".join(f" | {inner} -dc" for inner in layers[1:])
@@ -847,7 +847,7 @@ _UNPACKERS = {"gzip": "gzip", "bzip2": "bz2", "xz": "lzma"}
 _MOST_LAYERS, _MOST_MEMBERS = 4, 16
 
 
-def packed_layers(name: str, packed: str | None) -> tuple[list[str], str | None]:
+def packed_layers(name: str, packed: str | None, ending: str = "") -> tuple[list[str], str | None]:
     """The compressions of the regular file ``name``, outer first, from ``packed`` (its own, :func:`file_compression`):
     ``["gzip", "gzip"]`` of a file compressed twice, which one ``gzip -dc`` leaves gzip data (mapper unpacks one layer
     of records, none of a sink or a database); and, when its text is a tar archive (``records.tar.gz``), the name
@@ -864,7 +864,7 @@ def packed_layers(name: str, packed: str | None) -> tuple[list[str], str | None]
         layers.append(inner)
     if not tar_header(head):
         return layers, None
-    return layers, _first_member(name) if len(layers) <= 1 else ""
+    return layers, _first_member(name, ending) if len(layers) <= 1 else ""
 
 
 def _unpacked_head(name: str, layers: list[str], size: int) -> bytes:
@@ -886,18 +886,23 @@ def _unpacked_head(name: str, layers: list[str], size: int) -> bytes:
             return b""
 
 
-def _first_member(name: str) -> str:
-    """The name of the first regular file among the first entries of the tar archive ``name`` (compressed once), or ``""``."""
+def _first_member(name: str, ending: str = "") -> str:
+    """The name of the first regular file among the first entries of the tar archive ``name`` (compressed once), or ``""``;
+    given an ``ending`` (``.json``, of a sink definition), the first whose name has it, if one does (``r.ndjson`` before
+    ``sink.json`` in it: a sink file was told to be unpacked to the records)."""
     import tarfile
 
+    first = ""
     try:
         with tarfile.open(name, mode="r|*") as archive:
             for _n, entry in zip(range(_MOST_MEMBERS), archive):
                 if entry.isfile() and not entry.name.startswith("-"):
-                    return entry.name
+                    if not ending or entry.name.lower().endswith(ending):
+                        return entry.name
+                    first = first or entry.name
     except (OSError, EOFError, tarfile.TarError, ValueError):
         pass
-    return ""
+    return first
 
 
 def tar_header(head: bytes) -> bool:
@@ -998,6 +1003,19 @@ def archive_refusal(archives: Mapping[str, tuple[str, str | None]], command: str
     if any(kind == "npz" for kind, _packed in archives.values()):
         command = ""
     return f"{said}, not records: mapper reads NDJSON, a JSON array or a request body, never {held}" + (f"; give their text, e.g. {command}" if command else "")
+
+
+def _zip_member(name: str, ending: str) -> str | None:
+    """The first file among the first entries of the ZIP archive ``name`` whose name ends in ``ending`` (``.json``), else
+    its first file; None when it holds none or cannot be read (:func:`_first_member`'s, of a ZIP)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(name) as archive:
+            names = [n for n in archive.namelist()[:_MOST_MEMBERS] if not n.endswith("/") and not n.startswith("-")]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+    return next((n for n in names if n.lower().endswith(ending)), names[0] if names else None)
 
 
 def zip_kind(name: str) -> str | None:
@@ -1224,6 +1242,16 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
     read instead (or ``""``); ``("", "")`` for text. ``compressed``: name compressed data too
     (a sink file: records are unpacked as they are read, a definition is not; ``file``, its name,
     goes in the command that unpacks it, and in the one that reads a serve database)."""
+    if compressed and head.startswith((b"PK\x03\x04", b"PK\x05\x06")) and file is not None and os.path.isfile(file):
+        # (a sink file that is a ZIP archive, not a .npz file: the sink definition written out of it, as of a tar)
+        name = os.fsdecode(file)
+        member = _zip_member(name, ".json") if zip_kind(name) == "zip" else None
+        if member is not None:
+            stem, ending = _kind_split(os.path.basename(member), ".json")
+            out = _unused(stem, ending, own=name)
+            taken = shown_name(shlex.quote(member))
+            shown = shell_file(file)
+            return archive_what("zip", None), f"unpack it first: unzip -p {shown} {taken} > {out} (unzip -l {shown} lists the files it holds), then give {out}"
     for magic, what, instead in _BINARY_FORMATS:
         if head.startswith(magic):
             if "{file}" not in instead:

@@ -332,3 +332,25 @@ def test_standard_output_redirected_onto_an_input_is_said(tmp_path: Path, argv: 
         )
     assert ran.returncode == 2 and ran.stderr.decode() == f"mapper: {said}\n", ran.stderr
     assert (tmp_path / "s.json").read_text() == SINK_TEXT and (tmp_path / "r.ndjson").read_bytes() == RECORDS  # (nothing written into it)
+
+
+# -- a SINK that is an archive: the sink definition in it written out, not the records beside it ------
+
+
+def test_a_sink_archive_is_told_to_give_the_json_file_it_holds(tmp_path: Path) -> None:
+    """A tar holding ``r.ndjson`` then ``sink.json`` given as SINK was told ``tar -xOf rs.tar r.ndjson > r.ndjson, then
+    give r.ndjson``: the records as the sink. A ZIP was named "a .npz file ... mapper.read_batch reads it back"."""
+    sink = SINK_TEXT.encode()
+    for name, data, command in (
+        ("rs.tar", _tar({"r.ndjson": RECORDS, "conf/sink.json": sink}), "tar -xOf rs.tar conf/sink.json > sink.json (tar -tf rs.tar lists"),
+        ("rs.tar.gz", gzip.compress(_tar({"r.ndjson": RECORDS, "conf/sink.json": sink})), "tar -xOf rs.tar.gz conf/sink.json > sink.json (tar -tf"),
+        ("rs.zip", _zip({"r.ndjson": RECORDS, "conf/sink.json": sink}), "unzip -p rs.zip conf/sink.json > sink.json (unzip -l rs.zip lists"),
+    ):
+        (tmp_path / name).write_bytes(data)
+        ran = run_main("check", name, cwd=tmp_path)
+        assert ran.returncode == 2 and f"(unpack it first: {command}" in ran.out and "then give sink.json)" in ran.out, ran.out
+        assert "r.ndjson" not in ran.out and "npz" not in ran.out, ran.out
+    # a .npz file mapper wrote is still named as such
+    (tmp_path / "o.npz").write_bytes(_zip({"a.npy": b"\x93NUMPY"}))
+    ran = run_main("check", "o.npz", cwd=tmp_path)
+    assert "a .npz file, as mapper map -o out.npz writes" in ran.out, ran.out
