@@ -1924,9 +1924,9 @@ def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, lo
 def cmd_spark_validate(args: argparse.Namespace) -> int:
     try:
         confs = _confs(args.conf)
-        optional_import("pyspark.sql", "spark", "mapper spark-validate")
-        optional_import("pandas", "spark", "mapper spark-validate (pyspark's mapInArrow)")
-        _modules("mapper spark-validate")
+        optional_import("pyspark.sql", "spark", "spark-validate")  # (said after "mapper: ")
+        optional_import("pandas", "spark", "spark-validate (pyspark's mapInArrow)")
+        _modules("spark-validate")
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -354,3 +354,15 @@ def test_a_sink_archive_is_told_to_give_the_json_file_it_holds(tmp_path: Path) -
     (tmp_path / "o.npz").write_bytes(_zip({"a.npy": b"\x93NUMPY"}))
     ran = run_main("check", "o.npz", cwd=tmp_path)
     assert "a .npz file, as mapper map -o out.npz writes" in ran.out, ran.out
+
+
+def test_spark_validate_without_pyspark_names_the_command_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It said ``mapper: mapper spark-validate needs pyspark: ...``."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # (not installed, whether it is or not: an import of it fails)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    (tmp_path / "s.json").write_text(SINK_TEXT)
+    (tmp_path / "r.ndjson").write_bytes(RECORDS)
+    ran = run_main("spark-validate", "s.json", "r.ndjson", "-o", "out", cwd=tmp_path)
+    assert ran.returncode == 2 and ran.err.startswith("mapper: spark-validate needs pyspark: pip install 'featurebase-mapper[spark]'"), ran.err
