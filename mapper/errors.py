@@ -997,11 +997,11 @@ def archive_refusal(archives: Mapping[str, tuple[str, str | None]], command: str
         ]
     )
     held = "the files it holds" if len(archives) == 1 else "the files they hold"
-    if command is None:
-        ((name, (kind, packed)),) = archives.items() if len(archives) == 1 else (("", ("npz", None)),)
-        command = f"{archive_text(name, kind, packed)} | mapper ... -" if name and kind != "npz" else ""
     if any(kind == "npz" for kind, _packed in archives.values()):
         command = ""
+    elif command is None:  # (the reader's: the one input it read, named, its text piped to mapper)
+        name, (kind, packed) = next(iter(archives.items()))
+        command = f"{archive_text(name, kind, packed)} | mapper ... -" if name and len(archives) == 1 else ""
     return f"{said}, not records: mapper reads NDJSON, a JSON array or a request body, never {held}" + (f"; give their text, e.g. {command}" if command else "")
 
 
