@@ -1012,6 +1012,18 @@ def _one_process_run(
     empty: list[str] = []  # of several inputs, those that hold no records (noted: the verdict covers them all)
     twice = inputs_twice(inputs)  # (before reading: a file named twice is read twice, its records counted twice)
     firsts: list[tuple[str, int, int, bytes]] = []  # of several inputs, each one's records, failed ones and first bytes (_note_wide)
+
+    def noted(report: Report) -> None:
+        """The run's notes on its inputs, once all are read (written or not)."""
+        _note_empty(report, empty)
+        report.notes.extend(twice)
+        since = len(report.notes)
+        _note_wide(report, firsts)
+        if unexplained(report, options):
+            explain_first(report, first_lines.head, inputs)
+        _note_mistyped(report, compiled.sink, first_lines.head)
+        note_unmatched(report, compiled.sink, inputs, options, since, first_lines.head)
+
     try:
         for name in inputs:
             engine.rb.source = name if len(inputs) > 1 else None
@@ -1035,27 +1047,13 @@ def _one_process_run(
                 firsts.append((name, engine.n - before, engine.rb.report.failed_records - failed_before, first))
         if writer is not None:
             part, report = engine.finish_stream()
-            _note_empty(report, empty)
-            report.notes.extend(twice)
-            since = len(report.notes)
-            _note_wide(report, firsts)
-            if unexplained(report, options):
-                explain_first(report, first_lines.head, inputs)
-            _note_mistyped(report, compiled.sink, first_lines.head)
-            note_unmatched(report, compiled.sink, inputs, options, since, first_lines.head)
+            noted(report)
             _write_all(writer, [part] if report.accepted else None, report, rejects)
             return Run(None, report, compiled.sink)
     finally:
         progress.close()
     batch, report = engine.finish()
-    _note_empty(report, empty)
-    report.notes.extend(twice)
-    since = len(report.notes)
-    _note_wide(report, firsts)
-    if unexplained(report, options):
-        explain_first(report, first_lines.head, inputs)
-    _note_mistyped(report, compiled.sink, first_lines.head)
-    note_unmatched(report, compiled.sink, inputs, options, since, first_lines.head)
+    noted(report)
     return Run(batch, report, compiled.sink)
 
 
