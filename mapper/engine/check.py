@@ -170,8 +170,8 @@ def _unsendable(record: Any, errors: list[RecordError]) -> None:
         errors.append(RecordError(0, None, None, None, "invalid_json", problem))
 
 
-def beyond_float64(raw: bytes, record: int = 0) -> RecordError | None:
-    """The error of a record whose JSON text holds a number beyond float64 (``1e400``, a
+def beyond_float64(raw: bytes) -> RecordError | None:
+    """The error (of record 0, as ``check`` numbers its one) of a record whose JSON text holds a number beyond float64 (``1e400``, a
     400-digit integer), wherever it is: the endpoint's decoder (Go's, into float64) refuses the
     whole record for it, mapped or not. ``out_of_range`` at the number's path, as the engine
     says it of a mapped one; None when the text holds none, or is no JSON (that is its error).
@@ -184,7 +184,7 @@ def beyond_float64(raw: bytes, record: int = 0) -> RecordError | None:
         return None
     keys, _offset, number = found
     reason = f"{beyond_float64_reason(preview(number))}: its decoder refuses the whole record, wherever the number is"
-    return RecordError(record, None, None, json_path(keys), "out_of_range", reason)
+    return RecordError(0, None, None, json_path(keys), "out_of_range", reason)
 
 
 def _within(path: str, outer: str) -> bool:

@@ -972,21 +972,21 @@ def service_loads(data: bytes) -> Any:
     return go_loads(same_length_escapes(data) if b"\\u" in data else data)
 
 
-def json_problem(raw: bytes, column: int = 0) -> str | None:
+def json_problem(raw: bytes) -> str | None:
     """Why the service's JSON decoder would not take this text, or None.
 
     Text that is not JSON at all is worded as ``mapper validate`` words it (one wording
     per fault); text only the service's stricter decoder refuses (a number beyond
-    float64 in a field nobody maps, invalid UTF-8) says so. ``column``: the characters
-    before the text on the line it starts on (an ``at char N`` on that line counts them).
+    float64 in a field nobody maps, invalid UTF-8) says so.
     """
-    found = json_problem_at(raw, column)
+    found = json_problem_at(raw)
     return None if found is None else found[0]
 
 
 def json_problem_at(raw: bytes, column: int = 0) -> tuple[str, int | None] | None:
     """:func:`json_problem`, and the byte of ``raw`` its words place the error at (None: they
-    name no place): the place as a number, for a caller that points at it, not read back from the words."""
+    name no place): the place as a number, for a caller that points at it, not read back from the words.
+    ``column``: the characters before the text on the line it starts on (an ``at char N`` on that line counts them)."""
     try:
         go_loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -496,7 +496,7 @@ def range_is_ascii(view: memoryview) -> bool:
 
 
 def split_lines(
-    data: bytes, chunk_size: int, max_record: int = MAX_RECORD_SIZE, end: int | None = None, start: int = 0, ascii_all: bool | None = None
+    data: bytes, chunk_size: int, max_record: int = MAX_RECORD_SIZE, end: int | None = None, start: int = 0
 ) -> Iterator[NdjsonChunk | OversizedRecord]:
     """Cut NDJSON bytes (from ``start`` up to ``end``, each at a line end) into chunks that end at line boundaries.
 
@@ -504,7 +504,6 @@ def split_lines(
     ``workers=N`` reads its range in place: copying it out took 0.05 s for 135 MB). A line with
     no newline within ``chunk_size`` bytes is measured; past ``max_record`` it is an
     :class:`OversizedRecord` (lines shorter than a chunk never are: the limit is larger).
-    ``ascii_all``: whether all of ``data`` from ``start`` up to ``end`` is ASCII, if known (None: found here).
     """
     n = len(data) if end is None else end
     view = memoryview(data)
@@ -513,8 +512,7 @@ def split_lines(
     # has all-ASCII chunks; otherwise each chunk checks its own). Each process of
     # ``workers=N`` checks its own range, after the fork: one pass over the whole input
     # before it (11-15 ms for 335 MB) held the workers back.
-    if ascii_all is None:
-        ascii_all = data.isascii() if start == 0 and n == len(data) else range_is_ascii(view[start:n])
+    ascii_all = data.isascii() if start == 0 and n == len(data) else range_is_ascii(view[start:n])
     first: int | None = 1
     while start < n:
         stop = start + chunk_size
@@ -1030,7 +1028,7 @@ def document_units(
     first = _NON_BLANK.search(data)  # (not data.lstrip(): a copy of a large document)
     lead = data[first.start() : first.start() + 1] if first else b""
     if records_path is None and lead == b"{":
-        several = _concatenated(data, first_line, column=column)
+        several = _concatenated(data, first_line, chunk_records, column)
         if several is not None:  # objects one after another, as `jq .` prints them: each a record
             yield from several
             return
@@ -1284,10 +1282,10 @@ def _placed(
         yield RawRecords(texts, lines, cols=RecordColumns(chars, offsets=offsets))
 
 
-def _concatenated(data: bytes, first_line: int, chunk_records: int = 512, column: int = 0) -> list[Unit] | None:
+def _concatenated(data: bytes, first_line: int, chunk_records: int, column: int) -> list[Unit] | None:
     """Several JSON values one after another (pretty-printed objects, as ``jq .`` prints them),
     each a record on the line it starts (and the characters before it there: ``column`` more on
-    ``data``'s first line); None when ``data`` is one value (or starts as none)."""
+    ``data``'s first line), ``chunk_records`` a unit; None when ``data`` is one value (or starts as none)."""
     several = _values(data, first_line, column, records=True)
     return None if several is None else _chunked(several, chunk_records)
 
