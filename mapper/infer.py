@@ -1368,14 +1368,14 @@ def _numbers(st: _PathStats) -> list[int | float]:
     return [v for v in (st.imin, st.imax, st.fmin, st.fmax) if v is not None]
 
 
-def _string_ok(st: _PathStats, extra: Iterable[Any] = ()) -> bool:
+def _string_ok(st: _PathStats) -> bool:
     """A string column takes every scalar, array and object; only numbers beyond float64 fail."""
-    values: list[Any] = _numbers(st) + [v for v in (st.emin, st.emax) if v is not None] + list(extra)
+    values: list[Any] = _numbers(st) + [v for v in (st.emin, st.emax) if v is not None]
     return _converts(_converter("string"), values)
 
 
-def _as_string(st: _PathStats, why: str, extra: Iterable[Any] = ()) -> _Choice:
-    if _string_ok(st, extra):
+def _as_string(st: _PathStats, why: str) -> _Choice:
+    if _string_ok(st):
         return _Choice("string", reason=why)
     return _Choice(None, reason="no column type takes every value (numbers beyond the float64 range the endpoint decodes)")
 

@@ -411,13 +411,10 @@ class App:
         #: (time, sink id, records, bytes) of the latest admitted ingest requests (a test or a UI reads them)
         self.admitted: deque[tuple[float, str, int, int]] = deque(maxlen=100_000)
 
-    def add_route(self, method: str, pattern: str, handler: Handler, *, auth: bool = True, first: bool = False) -> None:
-        """Serve ``handler`` for ``method`` on paths matching ``pattern`` (a UI page: return a ``text/html`` Response)."""
-        r = route(method, pattern, handler, auth)
-        if first:
-            self.routes.insert(0, r)
-        else:
-            self.routes.append(r)
+    def add_route(self, method: str, pattern: str, handler: Handler, *, auth: bool = True) -> None:
+        """Serve ``handler`` for ``method`` on paths matching ``pattern`` (a UI page: return a ``text/html`` Response),
+        after the routes already there."""
+        self.routes.append(route(method, pattern, handler, auth))
 
     def admit(self, sink_id: str, records: int, nbytes: int) -> None:
         """Let a request of ``records`` records and ``nbytes`` bytes in, or raise the service's throttling answer."""

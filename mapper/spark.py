@@ -924,13 +924,13 @@ class Leftovers:
     unknown: tuple[str, ...] = ()
 
 
-def _sweep(names: Iterable[str], prefix: str, remove: Callable[[str], Any], me: str | None = None) -> Leftovers:
+def _sweep(names: Iterable[str], prefix: str, remove: Callable[[str], Any]) -> Leftovers:
     """Remove the temporaries among ``names`` (``prefix...``) whose owner is gone (``remove(name)``).
 
     One whose owner runs is left alone (a concurrent run's); one whose owner this process
     cannot judge is left and named in :attr:`Leftovers.unknown`. A removal that fails is
     let go: the next run tries again."""
-    me = _owner() if me is None else me
+    me = _owner()
     removed, unknown = [], []
     for name in sorted(names):
         if not name.startswith(prefix):
