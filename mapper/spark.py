@@ -1080,7 +1080,7 @@ def validate_files(
         leftovers = _sweep_staging(fs, output)
         # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources); with the
         # start of the file's split it was read in and the row's monotonically_increasing_id()
-        # (taken before blank lines go), what its line number is made of (_line_numbers)
+        # (taken before blank lines go), what its line number is made of (_line_offsets)
         every = _read_lines(spark, paths).select(
             F.col("value"),
             _file_name(F.col("_metadata.file_path")).alias(file_column),
