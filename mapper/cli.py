@@ -27,6 +27,7 @@ from ._start import Terminated
 from ._version import DISTRIBUTION, __version__
 from .commands import EXIT_USAGE, ReaderGone, field_option, fields_option, file_name, integer, unicode_values
 from .errors import InputError, MapperError, closest, escape_controls, shown_name, suggest
+from .options import INPUT_FORMATS
 from .writers import remove_left_temps, write_whole
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
@@ -341,7 +342,7 @@ def _shared_options(p: argparse.ArgumentParser, rejects: bool = True, quiet: str
     )
     if rejects:
         p.add_argument("--rejects", type=file_name, metavar="FILE", help="write rejected records (index, line, errors, raw text) as NDJSON")
-    p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")
+    p.add_argument("--input-format", choices=INPUT_FORMATS, default="auto", help="input format (default: detected)")
     p.add_argument(
         "--records-path",
         metavar="PATH",

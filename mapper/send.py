@@ -2667,7 +2667,7 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
     p.add_argument("--rejects", metavar="FILE", type=file_name, help="dead letters: every refused record as NDJSON, with source pre-validation or service")
     p.add_argument("--dry-run", action="store_true", help="judge and pack, print each body's records and size (on stderr with --report json), send nothing")
     p.add_argument("--report", choices=("text", "json"), default="text", help="the final summary: a line on stderr (text) or a JSON object on stdout")
-    p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")
+    p.add_argument("--input-format", choices=INPUT_FORMATS, default="auto", help="input format (default: detected)")
     p.add_argument(
         "--records-path",
         metavar="PATH",
