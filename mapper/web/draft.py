@@ -20,7 +20,7 @@ import jmespath
 import orjson
 
 from ..api import Mapper
-from ..checks import Checker, check_sink_name, json_type
+from ..checks import Checker, check_sink_name, json_type, split_pointer
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
 from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member, huge_number, json_path, json_problem_at, second_bom
 from ..engine.reader import (
@@ -242,13 +242,9 @@ def _problem(severity: str, code: str, message: str, field: str, column: str | N
     return {"severity": severity, "code": code, "message": message, "field": field, "column": column}
 
 
-def _unescape(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
-
-
 def _form_problem(p: Problem) -> dict[str, Any] | None:
     """A check problem placed on the form: the field (and column) its JSON Pointer names."""
-    tokens = [_unescape(t) for t in p.pointer.split("/")[1:]] if p.pointer else []
+    tokens = split_pointer(p.pointer)
     head = tokens[0] if tokens else ""
     if head == "mapping":
         if len(tokens) > 1:
@@ -311,7 +307,7 @@ def draft(form: Any, catalog: Catalog, taken: Any = None) -> dict[str, Any]:
         result = check_sink(doc)
         for p in result.problems:
             if p.code in _PATH_REFUSED and p.severity == "error" and p.pointer.startswith("/mapping/"):
-                bad_paths.setdefault(_unescape(p.pointer.split("/")[2]), p.message.splitlines()[0])
+                bad_paths.setdefault(split_pointer(p.pointer)[1], p.message.splitlines()[0])
             if p.pointer == "/name":
                 continue  # said above, in the same words
             shown = _form_problem(p)
