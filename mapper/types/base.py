@@ -61,8 +61,8 @@ UINT_RE = re.compile(r"[0-9]+")
 #: the scalar converter), and ``lossy`` lists ``(kind, mask)`` of elements whose stored
 #: value is right but differs from what was sent. None instead of the pair: the list
 #: needs the scalar converter throughout.
-VectorResult = "tuple[np.ndarray | None, list[tuple[str, np.ndarray]]] | None"
-Vector = Callable[[list[Any], np.ndarray], Any]
+VectorResult = tuple[np.ndarray | None, list[tuple[str, np.ndarray]]] | None
+Vector = Callable[[list[Any], np.ndarray], VectorResult]
 #: What :meth:`ColumnType.quick` returns: how many values from the start of a list would
 #: be stored exactly as sent (no error, no warning); ``len(lst)`` when all of them.
 Quick = Callable[[list[Any]], int]
