@@ -101,7 +101,6 @@ _NUM = {
 _FIELDS0 = (0, -1, -1, 0, 0, 0, 0, -1)
 
 _DATE_CODES = frozenset({_LONG_MONTH, _MONTH, _NUM_MONTH, _ZERO_MONTH, _DAY, _UNDER_DAY, _ZERO_DAY, _UNDER_YDAY, _ZERO_YDAY, _LONG_YEAR, _YEAR})
-_TIME_CODES = frozenset({_HOUR, _HOUR12, _ZERO_HOUR12, _MINUTE, _ZERO_MINUTE, _SECOND, _ZERO_SECOND, _PM, _PM_LOWER})
 _ZONE_CODES = frozenset(_ZONES) | {_TZ}
 _FRAC_CODES = frozenset({_FRAC0, _FRAC9})
 
@@ -629,24 +628,9 @@ class GoLayout:
         object.__setattr__(self, "_fast", _build_fast(lay, self._steps))
 
     @property
-    def has_date(self) -> bool:
-        """The layout has a year, month, day or day-of-year element."""
-        return bool(self._codes & _DATE_CODES)
-
-    @property
-    def has_time(self) -> bool:
-        """The layout has an hour, minute, second or AM/PM element."""
-        return bool(self._codes & _TIME_CODES)
-
-    @property
     def has_zone(self) -> bool:
         """The layout has a zone element (MST, -0700, Z07:00, ...)."""
         return bool(self._codes & _ZONE_CODES)
-
-    @property
-    def has_fraction(self) -> bool:
-        """The layout has an explicit fractional-second element (.000, .999, ,000, ...)."""
-        return bool(self._codes & _FRAC_CODES)
 
     def parse(self, value: str) -> int:
         """Go's ``time.Parse(layout, value)`` with Local = UTC, as ns since the Unix epoch.
