@@ -61,7 +61,6 @@ __all__ = [
     "Entries",
     "Escaped",
     "check_config",
-    "check_definition",
     "check_entries",
     "check_entry",
     "check_path",
@@ -582,12 +581,6 @@ def check_column_names(ck: Checker, entries: Entries, key: str | None) -> bool:
             ck.error(pointer, "column-name", bad_name_message(name, "column", NAME_REFUSED))
             bad = True
     return bad
-
-
-def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str) -> list[Column] | None:
-    """The columns of a definition, or None when any entry has an error (each reported to ``ck``)."""
-    entries = check_entries(ck, definition, present, where, form)
-    return entries.columns if entries is not None and entries.ok else None
 
 
 def check_entry(
