@@ -220,8 +220,6 @@ _UNPACK_STEP = 1 << 16
 _COMPRESSED = (gzip.GzipFile, _Unpacking)
 #: The longest of those magics, and zstd's, which the standard library (3.10-3.13) cannot read.
 MAGIC_SIZE = 6
-#: zstd's magic (:func:`~mapper.errors.compression_of` tells every compression by its first bytes).
-_ZSTD = b"\x28\xb5\x2f\xfd"
 
 
 def _named(stream: Any, source: Any) -> Any:
