@@ -1178,9 +1178,7 @@ def _holds(record: dict[str, Any], keys: tuple[str, ...]) -> bool:
     return True
 
 
-def unmatched_note(
-    columns: int, sample: list[Any], sink: Sink, inputs: list[str], options: MapOptions, records: int | None = None, total: int | None = None
-) -> str:
+def unmatched_note(columns: int, sample: list[Any], sink: Sink, inputs: list[str], options: MapOptions, records: int | None = None, *, total: int) -> str:
     """The note on a run whose records hold none of the sink's paths (``columns``: how many,
     :func:`unmatched_columns`): the top-level keys the records (``sample``: the first ones) hold that
     no column's path starts with, the most held first, and the ``mapper infer`` command that drafts a
@@ -1201,7 +1199,7 @@ def unmatched_note(
     unread = sorted((k for k in held if k not in read), key=lambda k: -held[k])  # (stable: ties in the records' order)
     said = ", ".join(f"{escape_controls(json.dumps(k, ensure_ascii=False))} (in {held[k]:,})" for k in unread[:UNMATCHED_KEYS])
     more = f" and {len(unread) - UNMATCHED_KEYS:,} more" if len(unread) > UNMATCHED_KEYS else ""
-    whole = len(sample) < UNMATCHED_SAMPLE and (total is None or len(sample) >= total)
+    whole = len(sample) < UNMATCHED_SAMPLE and len(sample) >= total
     looked = "the records" if whole else f"the first {len(sample):,} records"
     keys = f"; {looked} hold keys no column reads, the most held first: {said}{more}" if unread else ""
     names = [n for n in inputs if not read_once(n)] if len(inputs) > 1 else inputs
@@ -1243,7 +1241,7 @@ def note_unmatched(
     elif sink.allow_missing_fields and (head or _rereadable(inputs[0], data)):  # (no missing value counted: the first records tell)
         sample = _sample_records(inputs, options, head, data)
         columns = unheld_columns(sample, sink)
-        if columns and (note := unmatched_note(columns, sample, sink, inputs, options, report.records, report.records)):
+        if columns and (note := unmatched_note(columns, sample, sink, inputs, options, report.records, total=report.records)):
             report.notes.append(note)
 
 

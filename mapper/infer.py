@@ -2320,9 +2320,7 @@ def _regular_file(path: Any) -> bool:
         return False
 
 
-def _verify(
-    body: dict[str, Any], sources: list[Any], options: MapOptions, notes: list[str] | None = None, scanned: Sequence[Mapping[str, Any]] = ()
-) -> dict[str, Any] | None:
+def _verify(body: dict[str, Any], sources: list[Any], options: MapOptions, notes: list[str], scanned: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """The draft validated on the sources (read again): records, refused, the commonest errors;
     None when some source cannot be read again (an iterator of records). ``scanned``: the scan's
     sources (:attr:`_Scanner.sources`), to name a record's file in ``notes``."""
@@ -2369,25 +2367,24 @@ def _verify(
         refused += report.failed_records
         for (_column, code), n in report.error_counts.items():
             errors[code] = errors.get(code, 0) + n
-    if notes is not None:
-        entries = {e["name"]: e for e in body["schema"]["definition"]}
-        for column, (n, w) in cut.items():
-            e = entries[column]
-            eg = f"; e.g. sent {w.sent!r}, stored {w.stored}" if w is not None else ""
-            notes.append(
-                f"{_dot(tuple(e['path']))}: {plural(n, 'float')} stored changed at Scale {e.get('config', {}).get('Scale', 0)}: the endpoint "
-                f"multiplies the float64 by 10^Scale and truncates{eg}; no Scale avoids it: send such numbers as strings to store them exactly"
-            )
-        for column, (n, w) in icut.items():
-            e = entries[column]
-            eg = f"; e.g. sent {int_text(w.sent) if isinstance(w.sent, int) else w.sent}, stored {w.stored}" if w is not None else ""
-            notes.append(
-                f"{_dot(tuple(e['path']))}: {plural(n, 'integer')} stored changed at Scale {e['config']['Scale']}: the endpoint decodes numbers "
-                f"as float64 and multiplies by 10^Scale, which beyond 2^53 is not exact, and truncates{eg}; send such numbers as strings "
-                "to store them exactly"
-            )
-        if replaced:
-            notes += _replaced_notes(replaced, entries, scanned)
+    entries = {e["name"]: e for e in body["schema"]["definition"]}
+    for column, (n, w) in cut.items():
+        e = entries[column]
+        eg = f"; e.g. sent {w.sent!r}, stored {w.stored}" if w is not None else ""
+        notes.append(
+            f"{_dot(tuple(e['path']))}: {plural(n, 'float')} stored changed at Scale {e.get('config', {}).get('Scale', 0)}: the endpoint "
+            f"multiplies the float64 by 10^Scale and truncates{eg}; no Scale avoids it: send such numbers as strings to store them exactly"
+        )
+    for column, (n, w) in icut.items():
+        e = entries[column]
+        eg = f"; e.g. sent {int_text(w.sent) if isinstance(w.sent, int) else w.sent}, stored {w.stored}" if w is not None else ""
+        notes.append(
+            f"{_dot(tuple(e['path']))}: {plural(n, 'integer')} stored changed at Scale {e['config']['Scale']}: the endpoint decodes numbers "
+            f"as float64 and multiplies by 10^Scale, which beyond 2^53 is not exact, and truncates{eg}; send such numbers as strings "
+            "to store them exactly"
+        )
+    if replaced:
+        notes += _replaced_notes(replaced, entries, scanned)
     top = dict(sorted(errors.items(), key=lambda kv: -kv[1])[:3])
     return {"records": records, "refused": refused, "errors": top}
 
