@@ -289,8 +289,7 @@ def load_cli_result(args: argparse.Namespace, quiet: bool = False) -> CheckResul
     if not quiet:
         warnings = [p for p in result.problems if p.severity == "warning"]
         if warnings:
-            shown = shown_name(args.sink)
-            print(f"mapper: {plural(len(warnings), 'warning')} about {shown} (see: {_check_command(shown, args)})", file=sys.stderr)
+            print(f"mapper: {plural(len(warnings), 'warning')} about {shown_name(args.sink)} (see: {_check_command(args)})", file=sys.stderr)
     return result
 
 
@@ -394,12 +393,12 @@ def _sink_as_its_records(args: argparse.Namespace) -> str | None:
         command = _with_positionals(args, lambda k, word: "RECORDS" if k and word == name else None)  # noqa: B023 (called before the loop goes on)
         return (
             f"mapper: {shown_name(args.sink)} is given as SINK and as RECORDS{also}: it is the sink definition, not records;"
-            f" give the records after it ({command}), or check the sink alone ({_check_command(shown_name(args.sink), args)})"
+            f" give the records after it ({command}), or check the sink alone ({_check_command(args)})"
         )
     return None
 
 
-def _check_command(shown: str, args: argparse.Namespace) -> str:
+def _check_command(args: argparse.Namespace) -> str:
     """The ``mapper check`` that shows the warnings of the sink as this command loaded it: with the
     identity and policy options it was given (``--primary-key-fields id,id`` is warned of, and a
     plain ``mapper check SINK`` said the sink was ok, without a warning). A sink read from a stream
@@ -407,9 +406,7 @@ def _check_command(shown: str, args: argparse.Namespace) -> str:
     on standard input say it: ``... | mapper check -`` (``mapper check -`` alone waited on the terminal)."""
     given = identity_overrides(args)
     again = read_once(args.sink)
-    # (the name quoted for a shell, one word however it is spelt: `my sink.json`; ./ before a
-    # name that would read as an option)
-    words = ["mapper", "check", "-" if again else shlex.quote(f"./{shown}" if shown.startswith("-") and shown != "-" else shown)]
+    words = ["mapper", "check", "-" if again else pasted_name(args.sink)]  # (one word however the name is spelt: `my sink.json`)
     if given["id_field"] is not None:
         words += ["--id-field", shlex.quote(given["id_field"])]
     if given["primary_key_fields"] is not None:

@@ -320,3 +320,16 @@ def test_main_takes_paths_among_its_arguments(files: tuple[Path, Path], capsys: 
     assert cli.main(["validate", sink, records, "--rejects", sink.parent / "rej.ndjson", "-q"]) == 1  # type: ignore[list-item]
     assert capsys.readouterr().out.startswith("PARTIAL")
     assert json.loads((sink.parent / "rej.ndjson").read_text())["record"] == 1
+
+
+@pytest.mark.parametrize("name", ["-w sink.json", "tab\there.json", "\u00e9 s.json"])
+def test_the_check_command_said_for_a_sinks_warnings_quotes_the_name_as_pasted_names_are(files: tuple[Path, Path], name: str) -> None:
+    # one spelling for a name offered to be pasted (errors.pasted_name): ./ before a leading -, quoted,
+    # control characters escaped (the check command wrote its own, from the name as shown)
+    sink, records = files
+    definition = json.loads(sink.read_text())
+    definition["schema"]["definition"][1]["config"] = {"bogus": 1}
+    (sink.parent / name).write_text(json.dumps(definition))
+    p = run_main("validate", "--", name, records, cwd=sink.parent) if name.startswith("-") else run_main("validate", name, records, cwd=sink.parent)
+    said = {"-w sink.json": "'./-w sink.json'", "tab\there.json": "'tab\\there.json'", "\u00e9 s.json": "'\u00e9 s.json'"}[name]
+    assert f"(see: mapper check {said})" in p.err, p.err
