@@ -95,7 +95,8 @@ CREATE TABLE IF NOT EXISTS _mapper_sinks (
     last_error TEXT,
     last_error_at REAL,
     last_refused TEXT,                 -- the last taken request's refused records: how many, the first's answer
-    last_refused_at REAL
+    last_refused_at REAL,
+    records_merged INTEGER             -- of records_stored, those written to an _id a row held already (upserts); NULL: not counted
 );
 CREATE TABLE IF NOT EXISTS _mapper_columns (
     sink_id TEXT NOT NULL,
@@ -150,6 +151,11 @@ class SinkInfo:
     #: of the last request taken with records refused one by one: how many, and the first's answer
     last_refused: str | None = None
     last_refused_at: float | None = None
+    #: of ``records_stored``, the records written to an ``_id`` a row held already (each an
+    #: upsert, no new row): the rows are ``records_stored - records_merged`` unless removed (or
+    #: written) by another program. None: a sink of a database made by an earlier mapper, which
+    #: did not count them (NULL stays NULL: a count from then on would be a part only)
+    records_merged: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The sink as ``GET /v2/sinks`` lists it."""
@@ -555,9 +561,9 @@ class Store:
             ) from None
 
     def _add_columns(self) -> None:
-        """The columns of ``_mapper_sinks`` a database made by an earlier mapper lacks (the last records refused)."""
+        """The columns of ``_mapper_sinks`` a database made by an earlier mapper lacks (the last records refused, the records merged)."""
         have = {r[1] for r in self.db.execute("PRAGMA table_info(_mapper_sinks)")}
-        for name, kind in (("last_refused", "TEXT"), ("last_refused_at", "REAL")):
+        for name, kind in (("last_refused", "TEXT"), ("last_refused_at", "REAL"), ("records_merged", "INTEGER")):
             if name not in have:
                 try:
                     self.db.execute(f"ALTER TABLE _mapper_sinks ADD COLUMN {name} {kind}")
@@ -673,7 +679,7 @@ class Store:
                     )
                 before = self._schema_version()  # (no other writer until COMMIT)
                 self.db.execute(
-                    "INSERT INTO _mapper_sinks (id, name, definition, state, created_at, active_at, table_name) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO _mapper_sinks (id, name, definition, state, created_at, active_at, table_name, records_merged) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
                     (sid, body["name"], text, ACTIVE if activate_after <= 0 else CREATING, now, now + max(0.0, activate_after), table.name),
                 )
                 self.db.executemany(
@@ -854,11 +860,11 @@ class Store:
         with self.lock:
             try:
                 self.db.execute("BEGIN IMMEDIATE")
-                if batch is not None:
-                    self._write(table, batch)
+                merged = self._write(table, batch) if batch is not None else 0
                 self.db.execute(
-                    "UPDATE _mapper_sinks SET requests = requests + 1, records_stored = records_stored + ?, records_refused = records_refused + ? WHERE id = ?",
-                    (answer["success_count"], answer["error_count"], sink_id),
+                    "UPDATE _mapper_sinks SET requests = requests + 1, records_stored = records_stored + ?, records_refused = records_refused + ?, "
+                    "records_merged = records_merged + ? WHERE id = ?",
+                    (answer["success_count"], answer["error_count"], merged, sink_id),
                 )
                 if error is not None:  # (in the same transaction: the log and the counters agree, whatever kills the process)
                     self.db.execute("UPDATE _mapper_sinks SET last_error = ?, last_error_at = ? WHERE id = ?", (error, self.clock(), sink_id))
@@ -891,10 +897,13 @@ class Store:
         except sqlite3.Error:  # no transaction open
             pass
 
-    def _write(self, table: _Table, batch: Batch) -> None:
-        """Upsert the rows of one request (inside its transaction), in order: a later row sees an earlier one's writes."""
+    def _write(self, table: _Table, batch: Batch) -> int:
+        """Upsert the rows of one request (inside its transaction), in order: a later row sees an earlier one's writes.
+
+        Returns how many of its records went to an ``_id`` a row held already (stored before, or
+        an earlier record of the request): the records that made no row of their own."""
         if not batch.count:
-            return
+            return 0
         id_of = _id_encoder(table.id_kind)
         keys = [id_of(k) for k in batch.ids.tolist()]
         unique = list(dict.fromkeys(keys))
@@ -904,9 +913,10 @@ class Store:
             sql = f"{table.select} WHERE _id IN ({', '.join('?' * len(part))})"
             for rec in self.db.execute(sql, part):
                 current[rec[0]] = _stored(table, rec)
+        merged = len(keys) - len(unique) + len(current)
         if not current and len(unique) == len(keys) and not any(w == "signed" for _n, _t, w, _q in table.columns):
             self._write_new(table, batch, keys)
-            return
+            return 0
         width = len(table.columns)
         # each set cell written, with its members as a set beside the list: a cell's members are
         # looked up, not copied into a new set per record (a body of 1,000 records adding to one
@@ -948,6 +958,7 @@ class Store:
             state, values = current[key]
             params.append([key, "".join(state), *[_encode(v, w) if s == "v" else None for v, s, (_n, _t, w, _q) in zip(values, state, table.columns)]])
         self.db.executemany(table.upsert, params)
+        return merged
 
     def _write_new(self, table: _Table, batch: Batch, keys: list[Any]) -> None:
         """Rows whose ids are new to the table and distinct in the request (a stream's usual case): what was sent is what is held.
@@ -1171,7 +1182,7 @@ def _decode(value: Any, ctype: str, write: str) -> Any:
 
 _SINK_FIELDS = (
     "id, name, state, definition, created_at, table_name, requests, requests_refused, records_stored, records_refused, "
-    "last_error, last_error_at, last_refused, last_refused_at"
+    "last_error, last_error_at, last_refused, last_refused_at, records_merged"
 )
 
 
@@ -1180,7 +1191,7 @@ def _sink_info(row: tuple[Any, ...]) -> SinkInfo:
         definition = orjson.loads(row[3])
     except orjson.JSONDecodeError as exc:
         raise _UnreadableRow(f"the stored definition of sink {row[0]!r} is not JSON ({exc})") from None
-    return SinkInfo(row[0], row[1], row[2], definition, row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13])
+    return SinkInfo(row[0], row[1], row[2], definition, row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13], row[14])
 
 
 def _iso(t: float) -> str:

@@ -502,11 +502,14 @@ def _cell(row: dict[str, Any], name: str, cut: int | None) -> dict[str, Any]:
 
 def _rows_route(app: App, req: Request) -> Response:
     """A page of a source's rows, each cell as text (missing, null, or the value shortened: to
-    its share of PAGE_CHARS, so that a page of a wide table stays small)."""
+    its share of PAGE_CHARS, so that a page of a wide table stays small), and the source's
+    records stored and merged (upserts) read with them."""
     offset = query_int(req, "offset", 0)
     limit = query_int(req, "limit", 25)
     page_limit(limit, 1000)
-    page = app.store.rows(req.params["sink_id"], offset=offset, limit=limit)
+    with app.store.lock:  # (the counts and the rows of one moment: records stored between two reads made rows seem gone, or more)
+        info = app.store.sink(req.params["sink_id"])
+        page = app.store.rows(req.params["sink_id"], offset=offset, limit=limit)
     names = [n for n, _t in page.columns]
     cut = max(CELL_FLOOR, min(CELL_LIMIT, PAGE_CHARS // max(1, len(page.rows) * (len(names) + 1))))
     rows = []
@@ -521,7 +524,11 @@ def _rows_route(app: App, req: Request) -> Response:
             }
         )
     columns = [{"name": n, "type": t} for n, t in page.columns]
-    return json_response(200, {"columns": columns, "total": page.total, "offset": page.offset, "limit": page.limit, "cut": cut, "rows": rows})
+    # records: the records stored, and of them those that went to an _id a row held already (null: not counted, a
+    # database of an earlier mapper), so that the page says why the rows are fewer only when upserts are why
+    records = {"stored": info.records_stored, "merged": info.records_merged}
+    out = {"columns": columns, "total": page.total, "offset": page.offset, "limit": page.limit, "cut": cut, "records": records, "rows": rows}
+    return json_response(200, out)
 
 
 def row_key(row: dict[str, Any], cut: int | None = None) -> str:

@@ -1054,7 +1054,6 @@
     var timer = null;
     var shown = null;   // the details shown, as JSON text: a poll that brings the same leaves the page alone
     var counted = null;  // the counts the rows shown go with: others' records (another tab, curl) reload them
-    var recordsStored = null;  // the details' "Records: N stored", said beside the rows' total when more
     var scrolled = false;  // the address's #fragment scrolled to, once the details are drawn
 
     // The details are updated in place, as the list's rows are: rebuilt each time the counts
@@ -1087,7 +1086,6 @@
       var counts = JSON.stringify(s.counts);
       if (counts !== counted) {
         counted = counts;
-        recordsStored = s.counts.records_stored;
         loadRows();
       }
       if (key === shown) return;
@@ -1240,11 +1238,32 @@
     var rowsSeq = 0;
     var shownRows = null;  // the columns and rows drawn, as JSON text
 
-    // Why the rows are fewer than the records stored (the list's "Records stored" 118 beside
-    // "Rows 1 to 25 of 108" here, unexplained): records with the same _id are one row, upserted.
-    function mergedNote(rows) {
-      if (recordsStored === null || recordsStored <= rows) return "";
-      return " " + COUNT.format(recordsStored) + " records stored: records with the same _id are stored in one row, the later one updating it.";
+    // Why the rows are not as many as the records stored (the list's "Records stored" 118 beside
+    // "Rows 1 to 25 of 108" here, unexplained), from the counts the rows came with (``records``:
+    // stored, and of them merged, those written to an _id a row held already; null: a database of
+    // an earlier mapper, which did not count them). Upserts are said to be why only when they are:
+    // rows removed by another program (the service removes none) were put down to upserts too.
+    function rowsNote(total, records) {
+      if (!records || typeof records.stored !== "number") return "";
+      var stored = howMany(records.stored, "record") + " stored";
+      var merged = records.merged;
+      if (typeof merged !== "number") {
+        if (records.stored <= total) return "";
+        return " " + stored + ": " + MERGED + ", or rows were removed by another program; which, is not known (this database was made " +
+          "by an earlier mapper, which did not count the records that updated a row).";
+      }
+      var made = records.stored - merged;  // the rows the records stored made
+      if (total === made) return merged ? " " + stored + ": " + MERGED + "." : "";
+      var said = " " + stored + (merged ? ", " + COUNT.format(merged) + " of them to an _id stored already (" + MERGED + ")" : "") +
+        ": " + howMany(made, "row") + " made";
+      if (total < made) return said + ", " + COUNT.format(made - total) + " of them removed by another program (this service removes none).";
+      return said + ", and " + COUNT.format(total - made) + " more written by another program.";
+    }
+
+    var MERGED = "records with the same _id are stored in one row, the later one updating it";
+
+    function howMany(n, what) {
+      return COUNT.format(n) + " " + what + (n === 1 ? "" : "s");
     }
 
     function loadRows() {
@@ -1296,8 +1315,9 @@
         }
         var first = page.total ? page.offset + 1 : 0;
         var last = page.offset + page.rows.length;
-        setText("rows-summary", page.total ? "Rows " + COUNT.format(first) + " to " + COUNT.format(last) + " of " + COUNT.format(page.total) + "." +
-          mergedNote(page.total) : "No rows stored yet.");
+        var stored = page.records && page.records.stored;
+        setText("rows-summary", (page.total ? "Rows " + COUNT.format(first) + " to " + COUNT.format(last) + " of " + COUNT.format(page.total) + "."
+          : stored ? "No rows." : "No rows stored yet.") + rowsNote(page.total, page.records));
         var prev = $("rows-prev"), next = $("rows-next");
         var noPrev = page.offset <= 0, noNext = last >= page.total;
         if (!noPrev) prev.disabled = false;  // enabled first: the focus may move there
