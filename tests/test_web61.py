@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.test_web_browser import ROOT, SEED, api, rows_shown, wait
+from tests import test_web60
+from tests.test_web_browser import ROOT, SEED, api, by_id, css, new_source, rows_shown, text_of, wait
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
@@ -63,3 +64,62 @@ def test_fewer_rows_are_put_down_to_upserts_only_when_upserts_are_why(browser: A
         said = f"No rows. 5 records stored, 1 of them to an _id stored already ({MERGED}): 4 rows made, {REMOVED % 4}"
         wait(driver, lambda d: rows_shown(d)[0] == said, "no rows, and why")
         driver.get("about:blank")
+
+
+#: The sink of tests/test_web60.py's right-to-left test, with an int column at a path of two Hebrew keys.
+RTL_SINK = test_web60.RTL_SINK | {
+    "schema": test_web60.RTL_SINK["schema"]
+    | {"definition": [*test_web60.RTL_SINK["schema"]["definition"], {"name": "n", "path": ["\u05e7", "\u05e8"], "type": "int"}]}
+}
+#: The text of each <bdi> in the element ``arguments[0]`` matches.
+ISOLATES = "return Array.from(document.querySelectorAll(arguments[0] + ' bdi')).map(function (b) { return b.textContent; })"
+
+
+def test_the_right_to_left_keys_and_values_a_message_quotes_keep_their_places(browser: Any) -> None:  # noqa: F811
+    # a message was drawn as one run: "arrays of objects are at `\u05d0\u05d1` (30 objects),
+    # `\u05d2\u05d3.\u05e7` (20 objects)" read "(30 objects)" before the key it is of, and the path's
+    # second key first; each part a message quotes (not the whole message) is put in an isolate of its own
+    driver = browser
+    a, b, c = "\u05d0\u05d1", "\u05d2\u05d3", "\u05e7"
+    with browser_server() as server:
+        server.app.store.create_sink(RTL_SINK)
+        driver.get(server.url + "/ui/sources/rtl")
+        wait(driver, lambda d: rows_shown(d)[0] == "No rows stored yet.", "the source")
+        document = {a: [{"id": str(i)} for i in range(30)], b: {c: [{"id": "x"}] * 20}}
+        driver.execute_script("document.getElementById('records').value = arguments[0]", json.dumps(document, ensure_ascii=False))
+        by_id(driver, "send").click()
+        wait(driver, lambda d: "arrays of objects" in text_of(d, "send-note"), "the note on the document")
+        note = text_of(driver, "send-note")
+        assert f"arrays of objects are at `{a}` (30 objects), `{b}.{c}` (20 objects)" in note, note
+        key, count, first, second = driver.execute_script(test_web60.DRAWN_AT, "#send-note", [a[0], "3", b[0], c])
+        assert key < count and first < second, (key, count, first, second)
+        assert driver.execute_script(ISOLATES, "#send-note") == [a, b, c, a, a]  # (the jq line's key too)
+        # a record's answer: its path's keys, in order, and the English around them not isolated
+        driver.execute_script("document.getElementById('records').value = arguments[0]", '{"id": "r1", "\u05e7": {"\u05e8": "x y"}, "tags": ["\u05d0", 5]}')
+        by_id(driver, "send").click()
+        wait(driver, lambda d: text_of(d, "send-summary") == "0 of 1 record stored, 1 refused.", "the record refused")
+        answer = css(driver, "#send-records p.answer")[0]
+        assert answer.text.startswith("InvalidBody: Incorrect values"), answer.text
+        assert all(len(t) == 1 for t in driver.execute_script(ISOLATES, "#send-records p.answer")), answer.text
+
+
+#: [left of the character the caret names, left of the caret] in the first ``.caret`` block ``arguments[0]`` holds: the copy's
+#: line, then the caret's line ("    ^"), the caret under the character of its column; and a space's width.
+CARET_AT = """
+    var node = document.querySelector(arguments[0] + ' .caret').firstChild, text = node.data, lines = text.split('\\n');
+    var at = function (i) { var r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1); return r.getBoundingClientRect().left; };
+    var column = lines[1].indexOf('^');
+    return [at(column), at(lines[0].length + 1 + column), at(1) - at(0)];
+"""
+
+
+def test_the_caret_under_a_right_to_left_path_stands_under_the_character_it_names(browser: Any) -> None:  # noqa: F811
+    # "empty key (two dots in a row, or a leading dot) at character 3" over the copy "\u05e9..\u05ea" and a
+    # caret: the copy drawn right-to-left, the caret stood under the first dot, not the second
+    driver = browser
+    with browser_server() as server:
+        new_source(driver, server, "web", "rtl", "t", {"_id": "id", "tags": "\u05e9..\u05ea"}, "continue")
+        check = "#columns tr[data-column='tags'] .check"
+        wait(driver, lambda d: "empty key" in (css(d, check) or [None])[0].text, "the path's problem")
+        char, caret, width = driver.execute_script(CARET_AT, check)
+        assert abs(char - caret) < width / 2, (char, caret, width)  # (a Hebrew letter of the fallback font is not a column wide)

@@ -50,7 +50,7 @@
     for (var i = 2; i < arguments.length; i++) {
       var child = arguments[i];
       if (child === undefined || child === null || child === false) continue;
-      node.appendChild(typeof child === "string" || typeof child === "number" ? document.createTextNode(safeText(child)) : child);
+      node.appendChild(typeof child === "string" ? textNodes(child) : typeof child === "number" ? document.createTextNode(safeText(child)) : child);
     }
     return node;
   }
@@ -60,7 +60,7 @@
   // monospaced block, so the caret stands under its character ("a..b ^" ran on one line).
   function putMessage(node, text) {
     var lines = String(text).split("\n");
-    node.appendChild(document.createTextNode(safeText(lines[0])));
+    node.appendChild(textNodes(lines[0]));
     if (lines.length > 1) node.appendChild(el("span", { className: "caret" }, lines.slice(1).join("\n")));
     return node;
   }
@@ -73,7 +73,9 @@
   // The same text again leaves the node as it is: a refresh must not drop what a user has
   // selected in it (the curl line, a last error being copied).
   function putText(node, text) {
-    if (node.textContent !== safeText(text)) node.textContent = safeText(text);
+    if (node.textContent === safeText(text)) return;
+    if (RTL.test(String(text))) clear(node).appendChild(textNodes(text));
+    else node.textContent = safeText(text);
   }
 
   function setText(id, text) {
@@ -116,13 +118,44 @@
         if (!RTL.test(part)) continue;
         var from = m.index + (m[1] !== undefined ? 1 : 0);
         out.appendChild(document.createTextNode(safeText(raw.slice(at, from))));
-        out.appendChild(el("bdi", null, part));
+        out.appendChild(el("bdi", null, document.createTextNode(safeText(part))));  // (its quotes not looked into again)
         at = from + part.length;
       }
     }
     out.appendChild(document.createTextNode(safeText(raw.slice(at))));
     return out;
   }
+
+  // Text as the pages show it (a message, a name, a note) as nodes: each part it quotes (in
+  // "double" or 'single' quotes, or `backticks`, as the service's and mapper's messages quote
+  // keys, values, columns and paths) that holds a right-to-left letter in an isolate of its
+  // own, the text around it as it is. Drawn as one run, a quoted key and the words or numbers
+  // after it swapped places ("arrays of objects are at `\u05d0\u05d1` (30 objects)" read
+  // "(30 objects)" first); the whole message isolated would have drawn its English
+  // right-to-left. A backticked part is code (a path, a jq filter): each of its keys apart, as
+  // pathNodes() does. Text with no such letter is one text node.
+  function textNodes(text) {
+    var raw = text === undefined || text === null ? "" : String(text);
+    if (!RTL.test(raw)) return document.createTextNode(safeText(raw));
+    var out = document.createDocumentFragment();
+    var at = 0;
+    var quoted = new RegExp(QUOTED);  // (its own lastIndex: nothing it calls resets it)
+    for (var m = quoted.exec(raw); m !== null; m = quoted.exec(raw)) {
+      var code = m[1] !== undefined;
+      var part = code ? m[1] : m[2] !== undefined ? m[2] : m[3];
+      if (!RTL.test(part)) continue;
+      var from = m.index + 1;
+      out.appendChild(document.createTextNode(safeText(raw.slice(at, from))));
+      out.appendChild(code ? isolated(part, PATH_KEY) : el("bdi", null, document.createTextNode(safeText(part))));
+      at = from + part.length;
+    }
+    out.appendChild(document.createTextNode(safeText(raw.slice(at))));
+    return out;
+  }
+
+  // A part a message quotes: `code`, "text" (a JSON string: its escapes kept whole) or 'text'
+  // (a Python repr: an apostrophe inside a word, "the source's", opens none).
+  var QUOTED = /`([^`\n]*)`|"((?:[^"\\\n]|\\.)*)"|(?<![\p{L}\p{N}])'((?:[^'\\\n]|\\.)*)'(?![\p{L}\p{N}])/gu;
 
   // putText() of JSON text: the same text again leaves the node (and a selection in it) as it is.
   function putJson(node, text) {
