@@ -123,3 +123,39 @@ def test_the_caret_under_a_right_to_left_path_stands_under_the_character_it_name
         wait(driver, lambda d: "empty key" in (css(d, check) or [None])[0].text, "the path's problem")
         char, caret, width = driver.execute_script(CARET_AT, check)
         assert abs(char - caret) < width / 2, (char, caret, width)  # (a Hebrew letter of the fallback font is not a column wide)
+
+
+def test_the_rows_of_a_source_of_1100_columns_are_drawn_100_columns_at_a_time(browser: Any) -> None:  # noqa: F811
+    # a page of 25 rows of 1,100 columns drew 27,500 cells (as many "Show whole value" buttons): ~4.4-5.9 s
+    # of the browser's layout before the page answered (0.6-0.7 s drawn 100 columns at a time)
+    driver = browser
+    n = 1_100
+    definition = [{"name": "id", "path": ["id"], "type": "id"}] + [{"name": f"c{i}", "path": [f"c{i}"], "type": "string"} for i in range(n)]
+    wide = {
+        "name": "wide",
+        "sink_details": {"database_id": "db", "table": "wide"},
+        "schema": {"id_field": "id", "allow_missing_fields": True, "definition": definition},
+    }
+    with browser_server() as server:
+        store = server.app.store
+        store.create_sink(wide)
+        body = {"records": [{"value": {"id": i} | {f"c{k}": f"row {i} column {k}" for k in range(n)}} for i in range(30)]}
+        assert store.ingest("wide", json.dumps(body).encode()).answer["success_count"] == 30
+        driver.get(server.url + "/ui/sources/wide")
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 25 of 30.", "the rows")
+        heads = [th.text for th in css(driver, "#rows thead th")]
+        assert heads[:3] == ["_id", "c0", "c1"] and len(heads) == 101, len(heads)
+        assert len(css(driver, "#rows tbody td")) == 25 * 100
+        assert text_of(driver, "columns-summary") == "Columns 1 to 100 of 1,100 (100 at a time; the _id always)."
+        by_id(driver, "columns-next").click()
+        wait(driver, lambda d: text_of(d, "columns-summary").startswith("Columns 101 to 200 of 1,100"), "the next columns")
+        assert [th.text for th in css(driver, "#rows thead th")][:2] == ["_id", "c100"]
+        assert rows_shown(driver)[2][0][:2] == ["0", '["row 0 column 100"]']
+        for _ in range(9):  # (to the last columns, from the keyboard: the focus stays on the pager)
+            driver.switch_to.active_element.send_keys(" ")
+        wait(driver, lambda d: text_of(d, "columns-summary").startswith("Columns 1,001 to 1,100 of 1,100"), "the last columns")
+        assert by_id(driver, "columns-next").get_attribute("disabled") and driver.switch_to.active_element.get_attribute("id") == "columns-prev"
+        status, page = api(server, "GET", "/ui/api/sinks/wide/rows?limit=1&column_offset=1099&column_limit=100")
+        assert (status, [c["name"] for c in page["columns"]], page["column_total"]) == (200, ["c1099"], 1_100)
+        assert api(server, "GET", "/ui/api/sinks/wide/rows?limit=1")[1]["columns"][-1]["name"] == "c1099"  # (every column, asked for none)
+        driver.get("about:blank")

@@ -1301,7 +1301,8 @@
 
     function loadRows() {
       var seq = ++rowsSeq;
-      return api("GET", viewPath + "/rows?offset=" + rowsOffset + "&limit=" + pageSize, undefined, { columns: "array", rows: "array" }).then(function (res) {
+      var path = viewPath + "/rows?offset=" + rowsOffset + "&limit=" + pageSize + "&column_offset=" + columnsOffset + "&column_limit=" + COLUMNS_AT_ONCE;
+      return api("GET", path, undefined, { columns: "array", rows: "array" }).then(function (res) {
         if (seq !== rowsSeq) return;
         if (!res.ok) {
           setText("rows-summary", serviceError(res));
@@ -1309,6 +1310,10 @@
           return;
         }
         var page = res.data;
+        if (columnsOffset > 0 && columnsOffset >= page.column_total) {  // (the source created again with fewer columns)
+          columnsOffset = 0;
+          return loadRows();
+        }
         if (page.offset > 0 && page.offset >= page.total) {
           // a page past the last (a link to page 9 of 2, fewer rows than when it was made): said,
           // and the last page shown, its own address replacing the one that had none
@@ -1346,6 +1351,7 @@
           });
           focusRowsAt(focused);
         }
+        showColumnsPager(page);
         var first = page.total ? page.offset + 1 : 0;
         var last = page.offset + page.rows.length;
         var stored = page.records && page.records.stored;
@@ -1365,6 +1371,33 @@
         setText("rows-summary", reachFailure(err) + "; the rows below may not be the page asked for (asked again in a few seconds).");
         counted = null;
       });
+    }
+
+    // The rows of a wide source are shown COLUMNS_AT_ONCE columns at a time (the service sends
+    // those only), with a pager of their own: a page of 25 rows of 1,100 columns was 27,500
+    // cells (and as many "Show whole value" buttons), 4-6 s of the browser's layout before the
+    // page answered a click, the cells far to the right reached only by scrolling sideways.
+    var COLUMNS_AT_ONCE = 100;
+    var columnsOffset = 0;
+
+    function showColumnsPager(page) {
+      var total = typeof page.column_total === "number" ? page.column_total : page.columns.length;
+      $("columns-pager").hidden = total <= COLUMNS_AT_ONCE;
+      if (total <= COLUMNS_AT_ONCE) return;
+      var from = page.column_offset || 0, to = from + page.columns.length;
+      setText("columns-summary", "Columns " + COUNT.format(from + 1) + " to " + COUNT.format(to) + " of " + COUNT.format(total) +
+        " (" + COUNT.format(COLUMNS_AT_ONCE) + " at a time; the _id always).");
+      var prev = $("columns-prev"), next = $("columns-next");
+      var noPrev = from <= 0, noNext = to >= total;
+      if (!noPrev) prev.disabled = false;  // (enabled first: the focus may move there)
+      if (!noNext) next.disabled = false;
+      setDisabled(prev, noPrev, next);
+      setDisabled(next, noNext, prev);
+    }
+
+    function goToColumns(offset) {
+      columnsOffset = Math.max(0, offset);
+      loadRows();
     }
 
     // A cell of the rows: its text, and for a value the service sent cut (each value of a page
@@ -1576,6 +1609,8 @@
     $("records").addEventListener("input", function () { $("records").removeAttribute("aria-invalid"); });
     $("rows-prev").addEventListener("click", function () { goToPage(Math.max(0, rowsOffset - pageSize)); });
     $("rows-next").addEventListener("click", function () { goToPage(rowsOffset + pageSize); });
+    $("columns-prev").addEventListener("click", function () { goToColumns(columnsOffset - COLUMNS_AT_ONCE); });
+    $("columns-next").addEventListener("click", function () { goToColumns(columnsOffset + COLUMNS_AT_ONCE); });
     window.addEventListener("popstate", function () { pageFromAddress(); loadRows(); });
 
     pageFromAddress();
