@@ -159,3 +159,24 @@ def test_the_rows_of_a_source_of_1100_columns_are_drawn_100_columns_at_a_time(br
         assert (status, [c["name"] for c in page["columns"]], page["column_total"]) == (200, ["c1099"], 1_100)
         assert api(server, "GET", "/ui/api/sinks/wide/rows?limit=1")[1]["columns"][-1]["name"] == "c1099"  # (every column, asked for none)
         driver.get("about:blank")
+
+
+def test_a_sources_details_keep_their_room_in_a_phones_window(browser: Any) -> None:  # noqa: F811
+    # at 360 px the details' terms took their widest's width ("Records with missing values", 240 px):
+    # each value was drawn in the 40 px left, a word or less a line ("Discard" / "the" / "entire" ...,
+    # a database id 10 lines), and the mappings' table stood 4 px past the window (the page scrolled sideways)
+    driver = browser
+    with browser_server() as server:
+        assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": False})
+        try:
+            driver.get(server.url + f"/ui/sources/{SID}")
+            wait(driver, lambda d: text_of(d, "config") != "", "the details")
+            missing = [dd for dd in css(driver, "#config dd") if dd.text.startswith("Discard the entire batch")][0]
+            width = driver.execute_script(
+                "return arguments[0].getBoundingClientRect().width / document.getElementById('config').getBoundingClientRect().width", missing
+            )
+            assert width > 0.5, width
+            assert driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        finally:
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
