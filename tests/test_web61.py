@@ -180,3 +180,27 @@ def test_a_sources_details_keep_their_room_in_a_phones_window(browser: Any) -> N
             assert driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
         finally:
             driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+#: How many lines the text of the element ``arguments[0]`` is drawn on.
+LINES = """
+    var r = document.createRange(); r.selectNodeContents(arguments[0]);
+    return new Set(Array.from(r.getClientRects()).map(function (b) { return Math.round(b.top); })).size;
+"""
+
+
+def test_the_lists_names_are_not_broken_inside_in_a_phones_window(browser: Any) -> None:  # noqa: F811
+    # at 360 px the list's table (which scrolls sideways in its own box anyway) gave a source's name
+    # 43 px: "aircr" / "aft_p" / "ositi" / "ons", its table "aircr" / "aft"
+    driver = browser
+    with browser_server() as server:
+        assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": False})
+        try:
+            driver.get(server.url + "/ui/")
+            wait(driver, lambda d: css(d, "#sources tbody th a") and css(d, "#sources tbody th a")[0].text == SID, "the list")
+            assert driver.execute_script(LINES, css(driver, "#sources tbody th a")[0]) == 1
+            assert driver.execute_script(LINES, css(driver, "#sources tbody td.table")[0]) == 1
+            assert driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        finally:
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
