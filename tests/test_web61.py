@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from tests import test_web60
-from tests.test_web_browser import ROOT, SEED, api, by_id, css, new_source, rows_shown, text_of, wait
+from tests.test_web_browser import ROOT, SEED, api, by_id, cannot_reach, css, new_source, rows_shown, text_of, wait, wait_shown, watch_text
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
@@ -204,3 +204,17 @@ def test_the_lists_names_are_not_broken_inside_in_a_phones_window(browser: Any) 
             assert driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
         finally:
             driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_the_list_says_its_sources_are_the_last_listed_when_the_service_stops(browser: Any) -> None:  # noqa: F811
+    # the service stopped under the list: "Cannot reach the service ...", above the sources with their
+    # counts and states as if current, nothing said of them
+    driver = browser
+    with browser_server(refresh=0.2) as server:
+        assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
+        driver.get(server.url + "/ui/")
+        wait(driver, lambda d: [e.text for e in css(d, "#sources tbody th a")] == [SID], "the list")
+        watch_text(driver, "load-error")
+        said = cannot_reach(server) + "; the sources below are as the service last listed them (asked again every 0.2 s)."
+    assert wait_shown(driver, "load-error", lambda t: t != "", "the failure said", timeout=10) == said
+    driver.get("about:blank")

@@ -490,13 +490,19 @@
       return catalogCame ? Promise.resolve() : loadCatalog().then(function (refused) { catalogCame = !refused; }, function () {});
     }
 
+    // Said after an error when a list is shown: the service stopped under the page, its sources
+    // stayed on show below the error, their counts and states as if current.
+    function lastListed() {
+      return $("sources").hidden ? "" : "; the sources below are as the service last listed them (asked again every " + refreshMs() / 1000 + " s).";
+    }
+
     function refresh() {
       askCatalog().then(function () {
         return api("GET", "/v2/sinks", undefined, { sinks: "array" });
       }).then(function (res) {
         $("loading").hidden = true;  // (the list, or why there is none: an empty table said nothing before)
         if (!res.ok) {  // said, and asked again: the list shown is the last one the service gave
-          setText("load-error", serviceError(res));
+          setText("load-error", serviceError(res) + lastListed());
           clearTimeout(timer);
           timer = later(refresh, refreshMs());
           return;
@@ -513,7 +519,7 @@
         timer = later(refresh, creating ? creatingMs() : refreshMs());
       }).catch(function (err) {
         $("loading").hidden = true;
-        setText("load-error", reachFailure(err));
+        setText("load-error", reachFailure(err) + lastListed());
         clearTimeout(timer);
         timer = later(refresh, refreshMs());
       });
