@@ -218,3 +218,18 @@ def test_the_list_says_its_sources_are_the_last_listed_when_the_service_stops(br
         said = cannot_reach(server) + "; the sources below are as the service last listed them (asked again every 0.2 s)."
     assert wait_shown(driver, "load-error", lambda t: t != "", "the failure said", timeout=10) == said
     driver.get("about:blank")
+
+
+def test_a_source_of_no_rows_shows_no_empty_table_or_pager(browser: Any) -> None:  # noqa: F811
+    # "No rows stored yet." stood over a table of column names only and two disabled buttons,
+    # Previous page and Next page, as if rows were there to page through
+    driver = browser
+    with browser_server(refresh=0.2) as server:
+        assert api(server, "POST", "/v1/sinks", SINK)[0] == 200
+        driver.get(server.url + f"/ui/sources/{SID}")
+        wait(driver, lambda d: rows_shown(d)[0] == "No rows stored yet.", "the source")
+        assert not by_id(driver, "rows").is_displayed() and not by_id(driver, "rows-prev").is_displayed()
+        assert api(server, "POST", f"/v2/sinks/{SID}", {"records": [{"value": _record(1)}]})[0] == 200
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 1 of 1.", "the row")
+        assert by_id(driver, "rows").is_displayed() and by_id(driver, "rows-prev").is_displayed()
+        driver.get("about:blank")

@@ -1358,6 +1358,8 @@
           focusRowsAt(focused);
         }
         showColumnsPager(page);
+        // no rows: no table of column names only, no pager of two disabled buttons under "No rows stored yet."
+        $("rows-box").hidden = $("rows-pager").hidden = page.total === 0;
         var first = page.total ? page.offset + 1 : 0;
         var last = page.offset + page.rows.length;
         var stored = page.records && page.records.stored;
