@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from tests import test_web60
-from tests.test_web_browser import ROOT, SEED, api, by_id, cannot_reach, css, new_source, rows_shown, text_of, wait, wait_shown, watch_text
+from tests.test_web_browser import AIRCRAFT_PATHS, ROOT, SEED, api, by_id, cannot_reach, css, new_source, rows_shown, text_of, wait, wait_shown, watch_text
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
@@ -233,3 +233,19 @@ def test_a_source_of_no_rows_shows_no_empty_table_or_pager(browser: Any) -> None
         wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 1 of 1.", "the row")
         assert by_id(driver, "rows").is_displayed() and by_id(driver, "rows-prev").is_displayed()
         driver.get("about:blank")
+
+
+def test_the_previews_notes_keep_the_room_of_a_few_words_in_a_phones_window(browser: Any) -> None:  # noqa: F811
+    # at 360 px the preview's notes were given 61 px: the seed's note on its timestamp (two sentences)
+    # was drawn a word or less a line, a row 813 px tall, blank but for that column (out of sight to the right)
+    driver = browser
+    with browser_server() as server:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": False})
+        try:
+            new_source(driver, server, "flights", "seed", "aircraft", AIRCRAFT_PATHS, "continue", SEED)
+            wait(driver, lambda d: len(css(d, "#preview-table tbody tr[data-column='ts'] td.notes li")) == 1, "the note on the timestamp")
+            height = driver.execute_script("return document.querySelector(\"#preview-table tbody tr[data-column='ts']\").getBoundingClientRect().height")
+            assert height < 300, height
+            assert driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        finally:
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
