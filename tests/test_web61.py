@@ -101,6 +101,26 @@ def test_the_right_to_left_keys_and_values_a_message_quotes_keep_their_places(br
         answer = css(driver, "#send-records p.answer")[0]
         assert answer.text.startswith("InvalidBody: Incorrect values"), answer.text
         assert all(len(t) == 1 for t in driver.execute_script(ISOLATES, "#send-records p.answer")), answer.text
+        # a name in 'single' quotes (a Python repr), `backticks` and "double" quotes: each isolated, its quotes outside
+        name = "\u05e9\u05dd"
+        hebrew = {
+            "name": "h",
+            "sink_details": {"database_id": "db", "table": "h"},
+            "schema": {
+                "primary_key_fields": [name],
+                "allow_missing_fields": True,
+                "definition": [{"name": name, "path": [name], "type": "string"}, {"name": "n", "path": ["n"], "type": "int"}],
+            },
+        }
+        server.app.store.create_sink(hebrew)
+        driver.get(server.url + "/ui/sources/h")
+        wait(driver, lambda d: rows_shown(d)[0] == "No rows stored yet.", "the source")
+        by_id(driver, "records").send_keys('{"n": 1}')
+        by_id(driver, "send").click()
+        wait(driver, lambda d: text_of(d, "send-summary") == "0 of 1 record stored, 1 refused.", "the record refused")
+        said = css(driver, "#send-records p.answer")[0].text
+        assert f'primary key field \'{name}\' is missing - at `$["{name}"]` (record 1, line 1, column "{name}")' in said, said
+        assert driver.execute_script(ISOLATES, "#send-records p.answer") == [name, name, name]
 
 
 #: [left of the character the caret names, left of the caret] in the first ``.caret`` block ``arguments[0]`` holds: the copy's

@@ -142,9 +142,9 @@
     var quoted = new RegExp(QUOTED);  // (its own lastIndex: nothing it calls resets it)
     for (var m = quoted.exec(raw); m !== null; m = quoted.exec(raw)) {
       var code = m[1] !== undefined;
-      var part = code ? m[1] : m[2] !== undefined ? m[2] : m[3];
+      var part = code ? m[1] : m[2] !== undefined ? m[2] : m[4];
       if (!RTL.test(part)) continue;
-      var from = m.index + 1;
+      var from = m.index + (m[3] || "").length + 1;
       out.appendChild(document.createTextNode(safeText(raw.slice(at, from))));
       out.appendChild(code ? isolated(part, PATH_KEY) : el("bdi", null, document.createTextNode(safeText(part))));
       at = from + part.length;
@@ -154,8 +154,9 @@
   }
 
   // A part a message quotes: `code`, "text" (a JSON string: its escapes kept whole) or 'text'
-  // (a Python repr: an apostrophe inside a word, "the source's", opens none).
-  var QUOTED = /`([^`\n]*)`|"((?:[^"\\\n]|\\.)*)"|(?<![\p{L}\p{N}])'((?:[^'\\\n]|\\.)*)'(?![\p{L}\p{N}])/gu;
+  // (a Python repr: an apostrophe inside a word, "the source's", opens none; the character before it
+  // is matched, not looked behind at: Safari before 16.4 cannot parse a lookbehind, and the whole script failed)
+  var QUOTED = /`([^`\n]*)`|"((?:[^"\\\n]|\\.)*)"|(^|[^\p{L}\p{N}])'((?:[^'\\\n]|\\.)*)'(?![\p{L}\p{N}])/gu;
 
   // putText() of JSON text: the same text again leaves the node (and a selection in it) as it is.
   function putJson(node, text) {
