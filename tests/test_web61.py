@@ -252,6 +252,20 @@ def test_a_source_of_no_rows_shows_no_empty_table_or_pager(browser: Any) -> None
         assert api(server, "POST", f"/v2/sinks/{SID}", {"records": [{"value": _record(1)}]})[0] == 200
         wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 1 of 1.", "the row")
         assert by_id(driver, "rows").is_displayed() and by_id(driver, "rows-prev").is_displayed()
+        # nor a pager of columns for a source of 150
+        definition = [{"name": "id", "path": ["id"], "type": "id"}] + [{"name": f"c{i}", "path": [f"c{i}"], "type": "int"} for i in range(150)]
+        server.app.store.create_sink(
+            {
+                "name": "wide",
+                "sink_details": {"database_id": "db", "table": "wide"},
+                "schema": {"id_field": "id", "allow_missing_fields": True, "definition": definition},
+            }
+        )
+        driver.get(server.url + "/ui/sources/wide")
+        wait(driver, lambda d: rows_shown(d)[0] == "No rows stored yet.", "the wide source")
+        assert not by_id(driver, "columns-pager").is_displayed()
+        assert api(server, "POST", "/v2/sinks/wide", {"records": [{"value": {"id": 1, "c0": 1}}]})[0] == 200
+        wait(driver, lambda d: text_of(d, "columns-summary").startswith("Columns 1 to 100 of 150"), "the pager of columns, once a row is stored")
         driver.get("about:blank")
 
 

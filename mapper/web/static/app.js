@@ -1391,8 +1391,8 @@
 
     function showColumnsPager(page) {
       var total = typeof page.column_total === "number" ? page.column_total : page.columns.length;
-      $("columns-pager").hidden = total <= COLUMNS_AT_ONCE;
-      if (total <= COLUMNS_AT_ONCE) return;
+      $("columns-pager").hidden = total <= COLUMNS_AT_ONCE || page.total === 0;  // (no rows: nothing to page across)
+      if ($("columns-pager").hidden) return;
       var from = page.column_offset || 0, to = from + page.columns.length;
       setText("columns-summary", "Columns " + COUNT.format(from + 1) + " to " + COUNT.format(to) + " of " + COUNT.format(total) +
         " (" + COUNT.format(COLUMNS_AT_ONCE) + " at a time; the _id always).");
