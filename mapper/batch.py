@@ -478,13 +478,22 @@ def _joined_utf8(parts: list[Strings]) -> tuple[np.ndarray, np.ndarray]:
 UTF8_BLOCK = 65536
 
 
-def _check_str_objects(objects: np.ndarray, valid: np.ndarray | None, what: str, unit: str = "row", fails: str = "cannot be read") -> None:
+def _check_str_objects(
+    objects: np.ndarray, valid: np.ndarray | None, what: str, unit: str = "row", fails: str = "cannot be read", rows: np.ndarray | None = None
+) -> None:
     """An :class:`~mapper.errors.OutputError` naming the first of ``objects`` (an object array given
-    by hand: ``col.stored = edited``) that is no ``str`` where a value is stored (``valid``; None:
-    every one, a set's elements): written, it failed inside the UTF-8 conversion ("sequence item 0:
-    expected str instance, int found", no column named), and ``to_rows`` gave the int as the value."""
-    if set(map(type, (objects if valid is None else objects[valid]).tolist())) <= {str}:
-        return  # (the types at C speed, ~10 ms a million: a primary key sink's ids are checked each write)
+    by hand: ``col.stored = edited``, string ids) that is no ``str`` where a value is stored (``valid``;
+    None: every one, a set's elements): written, it failed inside the UTF-8 conversion ("sequence
+    item 0: expected str instance, int found", no column named), and ``to_rows`` gave the int as the
+    value; or that is a ``str`` UTF-8 has no form for (:func:`text_fault`; ``rows``: a set's offsets)."""
+    listed = (objects if valid is None else objects[valid]).tolist()
+    if set(map(type, listed)) <= {str}:
+        # (the types at C speed, ~10 ms a million: a primary key sink's ids are checked each write;
+        # then their text, a join and isascii, ~30 ms a million)
+        found = _objects_fault_at(listed if valid is None else _masked(objects, valid))
+        if found is not None:
+            raise text_refused(what, f"{_place(found[0], rows)}: {found[1]}")
+        return
     for row, value in enumerate(objects.tolist()):
         if not isinstance(value, str) and (valid is None or valid[row]):
             held = "None" if value is None else f"{article(type(value).__name__)}, {value!r:.60},"
@@ -498,7 +507,8 @@ def objects_to_utf8(objects: np.ndarray, valid: np.ndarray | None = None) -> tup
     One join with NUL between the strings, one encode, and the separators found and
     removed with numpy: a few nanoseconds a string, whatever the alphabet. Strings that
     hold NUL themselves are encoded one by one. Lone surrogates (which no JSON decoder
-    here produces) are kept as ``surrogatepass`` writes them. Done in blocks of
+    here produces) are kept as ``surrogatepass`` writes them, for every output to refuse
+    naming their place (:func:`text_fault`). Done in blocks of
     :data:`UTF8_BLOCK` to twice that many strings, the blocks' bytes and offsets joined (an
     array of fewer than twice that many, as one process's parts of 65,536 rows and a few
     more, is one block: no block of a few rows, and nothing joined).
@@ -1103,9 +1113,9 @@ class ColumnData:
     def _held(self) -> Any:
         """The stored values as mapping holds them: str objects given by hand (``col.stored =
         edited``, an object array) as a :class:`Strings` (made anew each time), which Arrow and the
-        writers read as they read mapping's own, a lone surrogate too (as ``surrogatepass`` writes
-        it, as a batch read back from an .npz holds it: ``pyarrow.array`` refused it in the codec's
-        words, "surrogates not allowed", naming no row; to_arrow refuses it naming the row)."""
+        writers read as they read mapping's own (a lone surrogate, which :meth:`check` refuses
+        first, as ``surrogatepass`` writes it: ``pyarrow.array`` refused it in the codec's words,
+        "surrogates not allowed", naming no row)."""
         stored = self.stored
         if isinstance(stored, np.ndarray) and stored.dtype == object and self.ctype.type in ("string", "strings"):
             return Strings.from_objects(stored, self.valid if self.offsets is None else None)
@@ -1174,7 +1184,9 @@ class ColumnData:
             held = "str objects" if want.kind == "O" else f"{want} values"
             raise OutputError(f"{what} cannot be read: its values are {_described(values)}, not the {count} {held} of {article(self.type)} column")
         if want.kind == "O":  # (objects given by hand, col.stored = ...: each stored value a str)
-            _check_str_objects(values, None if self.offsets is not None else self.valid, what, "element" if self.offsets is not None else "row")
+            _check_str_objects(
+                values, None if self.offsets is not None else self.valid, what, "element" if self.offsets is not None else "row", rows=self.offsets
+            )
 
     def canonical(self) -> list[Any]:
         """Each row's value in the canonical JSON form (:data:`mapper.MISSING` for missing rows)."""
@@ -1417,7 +1429,8 @@ class Batch:
         try:
             ids = self.ids.tolist()
         except UnicodeDecodeError:  # (string ids held as UTF-8 that is not, made by hand)
-            raise OutputError(f"its _id holds text that is not UTF-8 in {_not_utf8(self._ids, None, 'surrogatepass')}") from None
+            check_text(self)
+            raise
         rendered = [ids] + [_canonical(col) for col in self.columns.values()]
         rows = [dict(zip(names, values)) for values in zip(*rendered)]
         for name, col in self.columns.items():
@@ -1452,14 +1465,14 @@ class Batch:
         says what its numbers mean (``mapper.column``: :meth:`mapper.types.ColumnType.meaning`,
         JSON), which :func:`mapper.read_batch` holds against the sink of a file saved
         from the table (with ``pyarrow.parquet.write_table``, say). Text that is not UTF-8 (a
-        lone surrogate given by hand, ``batch["s"].stored = edited``, or held by a batch read back
-        from a file written so) is an :class:`~mapper.errors.OutputError` naming the column and row,
-        as ``to_pandas`` and ``to_polars`` say it: Arrow and Parquet hold UTF-8 only, and another
+        lone surrogate given by hand, ``batch["s"].stored = edited``) is an
+        :class:`~mapper.errors.OutputError` naming the column and row, as :meth:`check`, ``to_rows``
+        and every writer say it (:func:`text_refused`): Arrow and Parquet hold UTF-8 only, and another
         reader of the table or of a file written from it would meet bytes that are no text.
         """
         _check_options("to_arrow", presence, record_index)
         table = self._table(presence, record_index)
-        self._refuse_non_utf8("Arrow", table)
+        self._refuse_non_utf8(table)
         return table
 
     def _table(self, presence: bool, record_index: bool) -> pyarrow.Table:
@@ -1539,7 +1552,7 @@ class Batch:
         pd = optional_import("pandas", "pandas", "Batch.to_pandas()")
         _check_options("to_pandas", presence, record_index)  # (named as called: not "Batch.to_arrow() takes ...")
         table = self._table(presence, record_index)
-        self._refuse_non_utf8("pandas", table)
+        self._refuse_non_utf8(table)
         import pyarrow as pa  # (to_arrow has checked it is there)
 
         for name, col in self.columns.items():
@@ -1567,38 +1580,23 @@ class Batch:
                 raise OutputError(f"column {name!r} cannot be a polars column: polars cuts names at the NUL character (to_arrow and to_pandas keep it)")
         _check_options("to_polars", presence, record_index)
         table = self._table(presence, record_index)
-        self._refuse_non_utf8("polars", table)
+        self._refuse_non_utf8(table)
         frame = pl.from_arrow(table)
         if frame.columns != table.column_names:  # (from_arrow names a column named "" column_N: a nameless recordTime's)
             frame.columns = table.column_names
         return frame
 
-    def _refuse_non_utf8(self, target: str, table: Any) -> None:
-        """An OutputError naming the first column (or the _id) holding text that is not UTF-8 (a lone
-        surrogate a batch holds, or a hand-built batch's bytes): pandas' conversion refuses it with
-        pyarrow's words, polars takes it without a word and panics on it later (PanicException).
-        Asked after ``to_arrow``, which holds strings it read from ``str`` objects as UTF-8 too:
-        Arrow's own check of the table's text first (in C), the place found only when it fails."""
+    def _refuse_non_utf8(self, table: Any) -> None:
+        """:func:`text_refused` of the first column (or the _id) whose text in ``table`` is not UTF-8
+        (bytes given by hand, or a str edited into string ids held as objects, which the conversion
+        made UTF-8 as it found them): pandas' conversion refused it with pyarrow's words, polars took
+        it without a word and panicked on it later (PanicException), Arrow's and Parquet's files held
+        it. Arrow's own check of the table's text first (in C), the place found only when it fails."""
         text = ["_id"] if self.sink.id_kind == "string" else []
         text += [n for n, c in self.columns.items() if c.ctype.storage in ("str", "strset")]
         if all(_valid_text(table.column(n)) for n in text):
             return
-        ids = self._ids
-        if isinstance(ids, np.ndarray) and ids.dtype == object and not _valid_text(table.column("_id")):
-            # (string ids given by hand, batch.ids = objects, one a lone surrogate, which to_arrow wrote
-            # as surrogatepass does: the row named from their UTF-8, made only then)
-            ids = Strings.from_objects(ids)
-            ids.utf8  # noqa: B018 - (made as to_arrow made it: its text is what Arrow was given)
-        held: list[tuple[str, Any, np.ndarray | None]] = [("its _id", ids, None)]
-        for n, c in self.columns.items():
-            values = c._held()
-            if values is not c.stored:
-                values.utf8  # noqa: B018 - (made as to_arrow made it: its text is what Arrow was given)
-            held.append((f"column {n!r}", values, c.offsets))
-        for what, values, rows in held:
-            where = _not_utf8(values, rows, "strict")
-            if where is not None:
-                raise OutputError(f"{what} cannot be {article(target)} column: it holds text that is not UTF-8 in {where} ({target} takes UTF-8 only)")
+        check_text(self)
 
 
 def negative_record_index(record_index: np.ndarray, name: str) -> str | None:
@@ -1666,68 +1664,153 @@ def _canonical(col: ColumnData) -> list[Any]:
     try:
         return col.canonical()
     except UnicodeDecodeError:
-        where = _not_utf8(col.stored, col.offsets, "surrogatepass")  # (a lone surrogate a batch holds is kept)
+        where = text_fault(col.stored, col.offsets)
         if where is None:  # pragma: no cover - the error was another string's
             raise
-        raise OutputError(f"column {col.name!r} holds text that is not UTF-8 in {where}") from None
+        raise text_refused(f"column {col.name!r}", where) from None
 
 
-def utf8_fault(data: np.ndarray, offsets: np.ndarray, errors: str, rows: np.ndarray | None = None) -> tuple[str, str] | None:
-    """Where strings held as UTF-8 (``data`` cut at sound ``offsets``) first fail to decode, and why:
-    ``("row 3 (counting from 0)", "invalid start byte")``; None if they are sound. ``errors``:
-    ``"strict"``, or ``"surrogatepass"``, which takes the lone surrogates a batch may hold;
-    ``rows``: a set column's offsets (the strings its rows' elements), the element named too.
-    Whole-buffer passes: one decode of the bytes the strings cover, then no string may end
-    inside a character (the next one would start inside it)."""
-    start, end = int(offsets[0]), int(offsets[-1])
-    raw = data[start:end].tobytes()
-    if raw.isascii():
+# --- the one rule for text a batch holds ----------------------------------------------------------
+#
+# Text is UTF-8, as Arrow and Parquet hold it: every output (to_arrow and what is made from it,
+# the .arrow, .parquet, .npz and NDJSON writers, to_rows) and batch.check() refuse anything else
+# in these words, naming the column (or _id) and row. A str may hold what UTF-8 has no form for,
+# a lone UTF-16 surrogate ("\ud800"), which mapping never stores (it stores U+FFFD, as the
+# endpoint's decoder does): given by hand, an .npz kept it as ``surrogatepass`` encodes it (bytes
+# no other reader takes as text) and NDJSON as its escape (read again, by mapper or the endpoint,
+# U+FFFD), so a file did not read back as the batch written. Text mapping made is sound and is not
+# looked at again where that would cost (its objects are read-only); what a user can give (str
+# objects: a column's ``stored``, string ids) is checked with their types, and every writer checks
+# the bytes it writes (Arrow's own check, the .npz's UTF-8, orjson's refusal), naming the place.
+
+
+def text_refused(what: str, where: str) -> OutputError:
+    """The refusal of text that is not UTF-8 (:func:`text_fault` says ``where``), in the words
+    every output and :meth:`Batch.check` use."""
+    return OutputError(f"{what} holds text that is not UTF-8 in {where}; Arrow, Parquet, .npz and NDJSON files hold UTF-8 text only")
+
+
+def text_fault(values: Any, rows: np.ndarray | None = None, valid: np.ndarray | None = None) -> str | None:
+    """Where text a batch holds first breaks the rule (UTF-8 only), and why, as a message names it
+    (``"row 3 (counting from 0): a UTF-16 surrogate, '\\ud800', ..."``); None when it keeps it, or
+    ``values`` are not text. ``values``: an object array of ``str`` (given by hand; rows where
+    ``valid`` is False are not looked at, nor objects that are no str, which the type check names)
+    or a :class:`Strings`, each part in the form it holds (its UTF-8 decoded strictly, else its
+    objects encoded strictly). ``rows``: a set column's offsets (the element named too).
+    A whole-array pass: a join and ``isascii`` of objects, a numpy pass over bytes; the place
+    is looked for only when one fails."""
+    if isinstance(values, Strings):
+        at = 0
+        for part in values.chunks or [values]:
+            if part.has_utf8:
+                found = _utf8_fault_at(*part.utf8)
+            elif part.has_objects:
+                found = _objects_fault_at(_masked(part.objects, part.valid))
+            else:  # pragma: no cover - a Strings holds one form at least
+                found = None
+            if found is not None:
+                return f"{_place(at + found[0], rows)}: {found[1]}"
+            at += part.n
+        return None
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
+        found = _objects_fault_at(_masked(values, valid))
+        return None if found is None else f"{_place(found[0], rows)}: {found[1]}"
+    return None
+
+
+def _masked(objects: np.ndarray, valid: np.ndarray | None) -> list[Any]:
+    """``objects`` as a list, ``""`` where ``valid`` says no value is (what is written there)."""
+    items = objects.tolist()
+    if valid is not None and len(valid) == len(items) and not valid.all():
+        items = [s if ok else "" for s, ok in zip(items, valid.tolist())]
+    return items
+
+
+def _objects_fault_at(items: list[Any]) -> tuple[int, str] | None:
+    """The first of ``items`` that is a str UTF-8 has no form for, and why (objects that are no
+    str are passed over: the type check names them)."""
+    try:
+        joined = "".join(items)
+    except TypeError:  # (None where no value is, or an object the type check names)
+        items = [s if isinstance(s, str) else "" for s in items]
+        joined = "".join(items)
+    if joined.isascii():
         return None
     try:
-        raw.decode("utf-8", errors)
+        joined.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        ends = np.cumsum(np.fromiter(map(len, items), dtype=np.int64, count=len(items)))
+        return int(np.searchsorted(ends, exc.start, side="right")), _surrogate_said(joined[exc.start])
+    return None
+
+
+def _utf8_fault_at(data: np.ndarray, offsets: np.ndarray) -> tuple[int, str] | None:
+    """The first string of UTF-8 ``data`` cut at sound ``offsets`` that does not decode, and why.
+    One pass over the bytes the strings cover (numpy's, for ASCII), one decode of them, then no
+    string may end inside a character (the next one would start inside it)."""
+    start, end = int(offsets[0]), int(offsets[-1])
+    span = data[start:end]
+    if not len(span) or int(span.max()) < 0x80:
+        return None
+    raw = span.tobytes()
+    try:
+        raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return row_of(offsets, start + exc.start, rows), _undecoded(raw, exc)
+        return int(np.searchsorted(offsets, start + exc.start, side="right")) - 1, _undecoded(raw, exc)
     starts = offsets[:-1][offsets[:-1] < end]
     inside = np.flatnonzero((data[starts] & 0xC0) == 0x80)
     if len(inside):
         # (the string before it is cut: the one holding the byte before; the whole decoded, that byte is no first one)
-        return row_of(offsets, int(starts[inside[0]]) - 1, rows), "its text ends inside a UTF-8 character"
+        return int(np.searchsorted(offsets, int(starts[inside[0]]) - 1, side="right")) - 1, "its text ends inside a UTF-8 character"
     return None
+
+
+def utf8_fault(data: np.ndarray, offsets: np.ndarray, rows: np.ndarray | None = None) -> tuple[str, str] | None:
+    """Where strings held as UTF-8 (``data`` cut at sound ``offsets``) first fail to decode, and why:
+    ``("row 3 (counting from 0)", "invalid start byte")``; None if they are sound (the rule of
+    :func:`text_fault`, for a file's bytes). ``rows``: a set column's offsets (the element named too)."""
+    found = _utf8_fault_at(data, offsets)
+    return None if found is None else (_place(found[0], rows), found[1])
 
 
 def _undecoded(raw: bytes, exc: UnicodeDecodeError) -> str:
     """Why UTF-8 text failed to decode where ``exc`` says: the codec's words, or a UTF-16 surrogate
-    named (``surrogatepass`` wrote it: a lone one a batch was given by hand, which the codec calls
-    an "invalid continuation byte")."""
+    named (as ``surrogatepass`` writes it: an older mapper's .npz, or bytes given by hand, which the
+    codec calls an "invalid continuation byte")."""
     try:
         char = raw[exc.start : exc.start + 3].decode("utf-8", "surrogatepass")
     except UnicodeDecodeError:
         return exc.reason
     if len(char) == 1 and "\ud800" <= char <= "\udfff":
-        return f"a UTF-16 surrogate, {char!r}, which UTF-8 has no form for (mapping stores a lone one as U+FFFD)"
+        return _surrogate_said(char)
     return exc.reason
 
 
-def row_of(offsets: np.ndarray, at: int, rows: np.ndarray | None = None) -> str:
-    """The row (counted from 0) whose string holds byte ``at``; for a set column (``rows``: its offsets), its element too."""
-    string = int(np.searchsorted(offsets, at, side="right")) - 1
+def _surrogate_said(char: str) -> str:
+    return f"a UTF-16 surrogate, {char!r}, which UTF-8 has no form for (mapping stores a lone one as U+FFFD)"
+
+
+def _place(string: int, rows: np.ndarray | None) -> str:
+    """String ``string`` (counted from 0) as a message names it: its row, and of a set column
+    (``rows``: its offsets) the element too."""
     if rows is None:
         return f"row {string} (counting from 0)"
     row = int(np.searchsorted(rows, string, side="right")) - 1
     return f"row {row} (counting from 0), its element {string - int(rows[row])}"
 
 
-def _not_utf8(values: Any, rows: np.ndarray | None, errors: str) -> str | None:
-    """Where strings first hold bytes that do not decode (:func:`utf8_fault`), as a message names
-    it; None if nowhere or not strings. Parts held only as ``str`` objects are sound (pyarrow
-    encoded them: one with a lone surrogate it refuses is held as UTF-8): only the parts held
-    as UTF-8 are looked at, and the whole's form is made only for a part that fails."""
-    if not isinstance(values, Strings):
-        return None
-    if not any(part.has_utf8 and utf8_fault(*part.utf8, errors) is not None for part in values.chunks or [values]):
-        return None
-    fault = utf8_fault(*values.utf8, errors, rows)
-    return None if fault is None else f"{fault[0]}: {fault[1]}"
+def check_text(batch: Batch) -> None:
+    """:func:`text_refused` of the first text of ``batch`` (its string ids, then its columns in
+    order) that is not UTF-8, in whatever form it is held; nothing when all is. What an output
+    asks when its own check failed (Arrow's, the .npz's, orjson's), to name the place."""
+    ids = batch.id_values
+    where = text_fault(ids)
+    if where is not None:
+        raise text_refused("its _id", where)
+    for name, col in batch.columns.items():
+        where = text_fault(col.stored, col.offsets, col.valid if col.offsets is None else None)
+        if where is not None:
+            raise text_refused(f"column {name!r}", where)
 
 
 def first_line(exc: BaseException) -> str:

@@ -44,12 +44,15 @@ from .batch import (
     check_arrays,
     check_id_objects,
     check_same_sink,
+    check_text,
     first_line,
     from_runs,
     inputs_said,
     mapped_said,
     negative_record_index,
     refused_records,
+    text_fault,
+    text_refused,
     utf8_fault,
 )
 from .checks import json_type, stored_sink_names
@@ -1192,7 +1195,7 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
         header["records"] = covered
     pieces: dict[str, list[np.ndarray]] = {"_record_index": [p.record_index for p in parts]}
     try:
-        header["id"]["strings"] = _put_values(pieces, "_id", [p.id_values for p in parts])
+        header["id"]["strings"] = _put_values(pieces, "_id", [p.id_values for p in parts], "its _id")
     except TypeError:  # (an _id that is no str, edited in place: the join's words name no row)
         for p in parts:
             check_id_objects(p, "cannot be written")
@@ -1206,7 +1209,8 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
         used.add(key)
         meta: dict[str, Any] = {"name": name, "key": key, **col.ctype.meaning()}
         cols = [p.columns[name] for p in parts]
-        strings = _put_values(pieces, key, [c._held() for c in cols])  # (objects given by hand read by their valid mask, as to_arrow reads them)
+        # (objects given by hand read by their valid mask, as to_arrow reads them)
+        strings = _put_values(pieces, key, [c._held() for c in cols], f"column {name!r}", [c.offsets for c in cols])
         if strings:
             meta["strings"] = strings
         pieces[f"{key}.valid"] = [c.valid for c in cols]
@@ -1231,18 +1235,25 @@ _MEANING = ("type", "scale", "unit")
 _MEANING_IF_SAID = ("custom_unit_ns", "epoch")
 
 
-def _put_values(pieces: dict[str, list[np.ndarray]], key: str, values: list[Any]) -> str | None:
-    """Store the parts' ``values`` under ``key``; for strings, return how (``utf8``)."""
+def _put_values(pieces: dict[str, list[np.ndarray]], key: str, values: list[Any], what: str, rows: list[Any] | None = None) -> str | None:
+    """Store the parts' ``values`` under ``key``; for strings, return how (``utf8``). Text that is
+    not UTF-8 is :func:`text_refused` naming ``what`` (its column) and the row (``rows``: each
+    part's set offsets), as Arrow's writers refuse it: read from the bytes made (a pass of numpy's
+    over ASCII), so a str edited into string ids held as objects, which no check before the
+    conversion reads, is found too."""
     if not any(isinstance(v, Strings) or v.dtype == object for v in values):
         pieces[key] = values
         return None
     datas, offsets = [], []
-    for v in values:
+    for i, v in enumerate(values):
         strings = v if isinstance(v, Strings) else Strings.from_objects(v)
         for chunk in strings.chunks or [strings]:  # (a workers part: each chunk in its own form, nothing joined)
             data, offs = chunk.utf8
             datas.append(data)
             offsets.append(offs)
+        where = text_fault(strings, None if rows is None else rows[i])
+        if where is not None:
+            raise text_refused(what, where)
     pieces[f"{key}.utf8"] = datas
     pieces[f"{key}.utf8_offsets"] = _offset_pieces(offsets)
     return "utf8"
@@ -1588,8 +1599,9 @@ class NdjsonWriter(BatchWriter):
         step = ROWS_PER_JOIN
         try:
             text = b"".join([b"\n".join(map(orjson.dumps, rows[i : i + step])) + b"\n" for i in range(0, len(rows), step)])
-        except TypeError:  # a lone surrogate a batch holds (read back from a file, or made by hand), which orjson refuses
-            text = b"".join([_row_text(row) + b"\n" for row in rows])
+        except TypeError as exc:  # (a str UTF-8 has no form for, which orjson refuses naming no place: text_refused names it)
+            check_text(part)
+            raise OutputError(f"cannot write {self.shown}: {exc}") from None
         if self.stream:
             self.held.append(text)
         else:
@@ -1644,15 +1656,6 @@ def write_whole(fh: Any, data: bytes) -> None:
         if n >= len(view):  # (a buffered file takes all, or raises)
             return
         view = view[n:]
-
-
-def _row_text(row: dict[str, Any]) -> bytes:
-    """A row's JSON text: orjson's, or for a string holding a lone surrogate the standard library's,
-    which writes it as its escape (``"\\ud800"``), as JSON carries it."""
-    try:
-        return orjson.dumps(row)
-    except TypeError:
-        return json.dumps(row, separators=(",", ":")).encode("ascii")
 
 
 #: Rows of the first part looked at to tell a column of few distinct values from one of many.
@@ -2317,8 +2320,8 @@ def _many(k: int, item: str) -> str:
 
 
 def _check_text(batch: Batch) -> None:
-    """Refuse text a file holds that is not UTF-8 as mapper writes it (a lone surrogate, which a
-    batch may hold, as ``surrogatepass`` encodes it), naming the row and, of a set, the element,
+    """Refuse text a file holds that is not UTF-8 (the rule of :func:`mapper.batch.text_fault`: a lone
+    surrogate too, as an older mapper wrote one as ``surrogatepass`` encodes it), naming the row and, of a set, the element,
     and offsets that leave bytes of its text out of every string (mapper's run from 0 to its end).
     After :meth:`Batch.check`: the offsets it cuts the text at are sound."""
     held: list[tuple[str, Any, np.ndarray | None]] = [("its _id", batch.id_values, None)]
@@ -2331,7 +2334,7 @@ def _check_text(batch: Batch) -> None:
                     f"{what} cannot be read: its string offsets run from {int(offsets[0])} to {int(offsets[-1])}, "
                     f"not over its {len(data)} bytes of text, from 0 to the end (bytes of no string: edited or damaged)"
                 )
-            fault = utf8_fault(data, offsets, "surrogatepass", rows)
+            fault = utf8_fault(data, offsets, rows)
             if fault is not None:
                 raise ValueError(f"{what} holds text that is not UTF-8 in {fault[0]} ({fault[1]})")
 
@@ -2748,8 +2751,8 @@ def _whole(table: Any, name: str, pa: Any, what: str) -> Any:
     """A field of a table read from a file, in one chunk, once each chunk's buffers are seen to
     be sound: pyarrow reads a file's offsets as they are, so a damaged file's would join or read
     as other rows' bytes (or past the buffer, crashing pyarrow, pandas or polars later). Text is
-    checked as binary here (a lone surrogate, which mapper writes as ``surrogatepass`` does, is
-    no UTF-8 to pyarrow): :func:`_utf8_strings` reads it."""
+    checked as binary here (a lone surrogate, as an older mapper wrote one as ``surrogatepass``
+    does, is no UTF-8 to pyarrow): :func:`_utf8_strings` refuses it naming its row."""
     column = table.column(name)
     as_bytes = _as_binary(column.type, pa)
     for chunk in column.chunks:

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 from unittest import mock
 
 import numpy as np
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -190,7 +191,7 @@ def _ndjson_rows(path: Path) -> list[Any]:
 
 
 def _json_rows(batch: mapper.Batch) -> list[Any]:
-    return [json.loads(writers._row_text(r)) for r in batch.to_rows()]
+    return [json.loads(orjson.dumps(r)) for r in batch.to_rows()]
 
 
 @HUNT
