@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import threading
 from pathlib import Path
+from typing import Any, Iterator
 
 import numpy as np
 import pytest
@@ -106,3 +109,105 @@ def _importable(name: str) -> bool:
     except ImportError:
         return False
     return True
+
+
+# --- 2. the collector's pause gives back what the program asked for ----------------------------
+
+ID_SINK = json.dumps(sinks.id_sink(sinks.column("s", "string")))
+
+
+def _mapping_on_a_thread(m: mapper.Mapper) -> tuple[threading.Thread, threading.Event, threading.Event, dict[str, Any]]:
+    """A map of two records on a thread of its own, held between them (under the collector's pause)
+    until ``go`` is set: ``inside`` is set once it is held there."""
+    inside, go = threading.Event(), threading.Event()
+    out: dict[str, Any] = {}
+
+    def records() -> Iterator[dict[str, Any]]:
+        yield {"id": 1, "s": "a"}
+        inside.set()
+        go.wait(10)
+        yield {"id": 2, "s": "b"}
+
+    def run() -> None:
+        out["rows"] = len(m.map(records()))
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t, inside, go, out
+
+
+def _collecting() -> bool:
+    """Whether the collector runs of itself: on, and its first threshold not 0 (which stops it)."""
+    return gc.isenabled() and gc.get_threshold()[0] != 0
+
+
+def test_a_gc_disable_the_program_makes_on_another_thread_while_a_map_runs_is_not_undone() -> None:
+    """The engine switched the collector off for a run and on again after it (it was on before):
+    a ``gc.disable()`` the program made meanwhile, on its own thread, was undone when the map ended,
+    and the program's collector ran again when it had asked for it not to."""
+    m = mapper.compile_sink(ID_SINK)
+    thresholds = gc.get_threshold()
+    assert gc.isenabled()
+    t, inside, go, out = _mapping_on_a_thread(m)
+    try:
+        assert inside.wait(10)
+        assert not _collecting()  # (paused while the map runs)
+        gc.disable()  # the program's, as the map runs
+        go.set()
+        t.join(10)
+        assert not t.is_alive() and out["rows"] == 2
+        assert not gc.isenabled()
+        assert gc.get_threshold() == thresholds
+    finally:
+        go.set()
+        t.join(10)
+        gc.enable()
+        gc.set_threshold(*thresholds)
+
+
+def test_two_maps_on_two_threads_and_the_programs_gc_disable_between_them() -> None:
+    """Map a starts, map b starts, the program disables the collector, a ends, b ends: the collector
+    stays paused until b ends, then is as the program left it (off), its thresholds as they were."""
+    m = mapper.compile_sink(ID_SINK)
+    thresholds = gc.get_threshold()
+    runs = [_mapping_on_a_thread(m) for _ in range(2)]
+    try:
+        assert all(inside.wait(10) for _, inside, _, _ in runs)
+        gc.disable()
+        (ta, _, go_a, out_a), (tb, _, go_b, out_b) = runs
+        go_a.set()
+        ta.join(10)
+        assert not ta.is_alive() and out_a["rows"] == 2
+        assert gc.get_threshold()[0] == 0  # (b is still mapping)
+        go_b.set()
+        tb.join(10)
+        assert not tb.is_alive() and out_b["rows"] == 2
+        assert not gc.isenabled() and gc.get_threshold() == thresholds
+    finally:
+        for t, _, go, _ in runs:
+            go.set()
+            t.join(10)
+        gc.enable()
+        gc.set_threshold(*thresholds)
+
+
+def test_thresholds_the_program_sets_while_a_map_runs_are_kept_and_the_collector_it_enabled_stays_on() -> None:
+    """The program had the collector off, and switched it on as a map ran (and set its own thresholds):
+    after the map, both are as the program set them."""
+    m = mapper.compile_sink(ID_SINK)
+    thresholds = gc.get_threshold()
+    gc.disable()
+    t, inside, go, out = _mapping_on_a_thread(m)
+    try:
+        assert inside.wait(10)
+        gc.enable()
+        gc.set_threshold(5000, 20, 20)
+        go.set()
+        t.join(10)
+        assert not t.is_alive() and out["rows"] == 2
+        assert gc.isenabled() and gc.get_threshold() == (5000, 20, 20)
+    finally:
+        go.set()
+        t.join(10)
+        gc.enable()
+        gc.set_threshold(*thresholds)

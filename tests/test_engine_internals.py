@@ -310,7 +310,6 @@ def test_same_length_escapes_quick_looks_agree_with_the_exact_pattern(atoms):
 def test_overlapping_runs_on_threads_keep_the_collector_off_until_the_last_ends(monkeypatch):
     # each run saved and restored gc.isenabled() alone: a run ending re-enabled it under
     # another thread's run, and the right interleaving left it off for good
-    import gc
     import threading
 
     from mapper.engine import runner
@@ -323,12 +322,12 @@ def test_overlapping_runs_on_threads_keep_the_collector_off_until_the_last_ends(
         name = records.decode()
         entered[name].set()
         assert leave[name].wait(10)
-        seen[name] = gc.isenabled()
+        seen[name] = _collecting()
         return None, mapper.Report()
 
     monkeypatch.setattr(runner, "_run_engine", held_run)
     m = mapper.compile_sink(id_schema())
-    assert gc.isenabled()
+    assert _collecting()
     threads = {name: threading.Thread(target=m.validate, args=(name.encode(),)) for name in "ab"}
     threads["a"].start()
     assert entered["a"].wait(10)
@@ -336,10 +335,10 @@ def test_overlapping_runs_on_threads_keep_the_collector_off_until_the_last_ends(
     assert entered["b"].wait(10)
     leave["a"].set()
     threads["a"].join(10)
-    assert not gc.isenabled()  # b is still mapping
+    assert not _collecting()  # b is still mapping
     leave["b"].set()
     threads["b"].join(10)
-    assert gc.isenabled() and seen == {"a": False, "b": False}
+    assert _collecting() and seen == {"a": False, "b": False}
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -347,7 +346,6 @@ def test_overlapping_runs_on_threads_keep_the_collector_off_until_the_last_ends(
 def test_a_process_forked_while_another_thread_maps_gets_its_collector_back():
     # the child inherited the count of runs under way: the forking thread's peer never ends
     # there, so no run of the child switched the collector back on (off for good)
-    import gc
     import threading
     import time
 
@@ -360,17 +358,17 @@ def test_a_process_forked_while_another_thread_maps_gets_its_collector_back():
         release.wait(10)
         yield {"id": 2}
 
-    assert gc.isenabled()
+    assert _collecting()
     t = threading.Thread(target=m.map, args=(records(),))
     t.start()
     try:
-        assert inside.wait(10) and not gc.isenabled()
+        assert inside.wait(10) and not _collecting()
         pid = os.fork()
         if pid == 0:  # the child: its own runs, then the collector as it was before any
             try:
                 m.map([{"id": 3}, {"id": 4}, {"id": 5}])
                 m.validate([{"id": 3}])
-                os._exit(0 if gc.isenabled() else 1)
+                os._exit(0 if _collecting() else 1)
             except BaseException:  # noqa: BLE001 - a child must never return into pytest
                 os._exit(2)
         deadline = time.monotonic() + 20
@@ -386,7 +384,15 @@ def test_a_process_forked_while_another_thread_maps_gets_its_collector_back():
     finally:
         release.set()
         t.join(10)
-    assert gc.isenabled()
+    assert _collecting()
+
+
+def _collecting() -> bool:
+    """Whether the cyclic collector runs of itself: on, and its first threshold not 0 (a run's
+    pause sets it to 0, leaving gc.disable() and gc.enable() to the program)."""
+    import gc
+
+    return gc.isenabled() and gc.get_threshold()[0] != 0
 
 
 def _frozen_at_start() -> int:
@@ -625,7 +631,7 @@ def test_the_careful_path_converts_a_plain_scalar_without_a_call_more(monkeypatc
 
 def test_a_ctrl_c_as_a_run_takes_the_collector_pause_leaves_the_collector_as_it_was(monkeypatch):
     # an interrupt as the hold's lock was let go (the counts up, the try after enter() not
-    # yet begun), or as gc.disable() returned (the hold not taken): the collector stayed
+    # yet begun), or as the pause's gc.set_threshold() returned (the hold not taken): the collector stayed
     # off for the rest of the process (a notebook's interrupted map)
     import gc
     import threading
@@ -648,33 +654,32 @@ def test_a_ctrl_c_as_a_run_takes_the_collector_pause_leaves_the_collector_as_it_
                 self.fired = True
                 raise KeyboardInterrupt
 
-    assert gc.isenabled()
-    hold = SharedHold(runner._pause_gc, gc.enable)
+    thresholds = gc.get_threshold()
+    assert _collecting()
+    pause = runner._CollectorPause()
+    hold = SharedHold(pause.take, pause.give_back)
     hold._lock = InterruptedOnce()  # type: ignore[assignment]
     with pytest.raises(KeyboardInterrupt):
         with hold():
             pass
-    assert gc.isenabled() and hold._count == 0 and hold.depth() == 0
+    assert _collecting() and gc.get_threshold() == thresholds and hold._count == 0 and hold.depth() == 0
 
     class FakeGc:
-        enabled = True
+        def get_threshold(self) -> tuple[int, ...]:
+            return gc.get_threshold()
 
-        def isenabled(self) -> bool:
-            return gc.isenabled()
-
-        def disable(self) -> None:
-            gc.disable()
-            raise KeyboardInterrupt  # (as it returned)
-
-        def enable(self) -> None:
-            gc.enable()
+        def set_threshold(self, *values: int) -> None:
+            gc.set_threshold(*values)
+            if not values[0]:
+                raise KeyboardInterrupt  # (as the pause's returned)
 
     monkeypatch.setattr(runner, "gc", FakeGc())
-    hold = SharedHold(runner._pause_gc, gc.enable)
+    pause = runner._CollectorPause()
+    hold = SharedHold(pause.take, pause.give_back)
     try:
         with pytest.raises(KeyboardInterrupt):
             with hold():
                 pass
-        assert gc.isenabled() and hold._count == 0
+        assert _collecting() and gc.get_threshold() == thresholds and hold._count == 0
     finally:
-        gc.enable()
+        gc.set_threshold(*thresholds)

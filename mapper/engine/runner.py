@@ -36,22 +36,47 @@ from .reader import (
 __all__ = ["iter_batches", "run"]
 
 
-def _pause_gc() -> bool:
-    was = gc.isenabled()
-    try:
-        gc.disable()
-    except BaseException:  # (Ctrl-C as it returned: the hold is not taken, so nothing would switch it back on)
-        if was:
-            gc.enable()
-        raise
-    return was  # switched back on by the last run out only if it was on
+class _CollectorPause:
+    """The cyclic collector's automatic collections paused, by its first threshold set to 0 (which
+    stops them, as ``gc.disable()`` does), and given back as the program left them.
+
+    ``gc.disable()`` and ``gc.enable()`` are the program's own: a run switching the collector off
+    and on again undid a ``gc.disable()`` the program made meanwhile (on another thread, or in a
+    generator the run read), which cannot be told from the run's own (the collector off either
+    way). A threshold can: the thresholds saved are put back only if they are still the ones set
+    here, so a program that set its own meanwhile keeps them, and its ``disable``/``enable`` are
+    never touched."""
+
+    def __init__(self) -> None:
+        self.saved: tuple[int, ...] = ()
+        self.paused: tuple[int, ...] = ()
+
+    def take(self) -> bool:
+        """Pause the collections; whether there is something to give back (not when the program's
+        own first threshold is 0: they are paused already)."""
+        saved = gc.get_threshold()
+        if not saved[0]:
+            return False
+        self.saved, self.paused = saved, (0, *saved[1:])
+        try:
+            gc.set_threshold(*self.paused)
+        except BaseException:  # (Ctrl-C as it returned: the hold is not taken, so nothing would give it back)
+            gc.set_threshold(*saved)
+            raise
+        return True
+
+    def give_back(self) -> None:
+        if gc.get_threshold() == self.paused:  # (else the program set its own meanwhile: kept)
+            gc.set_threshold(*self.saved)
 
 
-#: The cyclic garbage collector off while any run of this process is under way
-#: (``with gc_paused():``): the first run in switches it off, the last one out back on
-#: if it was on (each run saving and restoring it alone left it off for good when two
-#: threads' runs overlapped).
-gc_paused = SharedHold(_pause_gc, gc.enable)
+_pause = _CollectorPause()
+
+#: The cyclic garbage collector's automatic collections paused while any run of this process
+#: is under way (``with gc_paused():``): the first run in pauses them, the last one out gives
+#: the thresholds back (each run saving and restoring them alone left them paused for good when
+#: two threads' runs overlapped).
+gc_paused = SharedHold(_pause.take, _pause.give_back)
 
 
 def run(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool) -> Batch | Report:
