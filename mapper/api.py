@@ -163,11 +163,12 @@ class Mapper:
         every record on the careful path (for debugging; same results, slower).
         ``max_record_size``: a record longer than this many bytes is refused (code
         ``too_large``) and reading goes on at the next one (16 MiB by default). It applies
-        to records read as text only (bytes, str, files, streams, and ``str``/``bytes``
-        items): records given as Python objects (dicts, any mapping) are not measured,
-        whatever their JSON text would weigh, as they have no bytes until they are written
-        (measuring each would cost ``map`` of a list of dicts about 40%); given another
-        limit than the default, a run that read such records says so in ``report.notes``.
+        to records read as text (bytes, str, files, streams, and ``str``/``bytes`` items) and,
+        given another limit than the default, to records given as Python mappings, each measured
+        by the JSON text a :class:`~mapper.Batcher` writes for it (orjson's, for builtin values),
+        as the endpoint reads it. At the default a mapping is not measured: the default bounds
+        the text a line holds while it is read, a mapping is held already, and writing each one's
+        text costs a list of dicts about what mapping it does (docs/python-api.md, *Records' size*).
         A producer's :class:`~mapper.Batcher` limits what it sends with ``max_bytes``.
         ``records_path``: the records are the array at this path of each document
         (``"aircraft"`` for dump1090's ``{"now": ..., "aircraft": [...]}``, ``"data.items"``,
@@ -320,10 +321,10 @@ class Mapper:
         batcher's words (``map`` and ``validate`` of many dicts read only the mapped values).
         ``max_record_size``: when given, as in :meth:`validate`, a JSON text longer than this many
         bytes (UTF-8, the blanks around it not counted) is ``too_large``, refused before it is
-        decoded; a mapping is not measured (it has no bytes until it is written), as ``validate``
-        does not. By default a record is not measured: the endpoint limits request bodies, not
-        records, and a text is checked as its mapping is (the :class:`Batcher` measures it against
-        its bodies).
+        decoded; a mapping, by the JSON text a :class:`Batcher` writes for it (which check writes
+        anyway), as ``validate`` given the limit measures it. By default a record is not measured:
+        the endpoint limits request bodies, not records, and a text is checked as its mapping is
+        (the :class:`Batcher` measures it against its bodies).
         Safe to call from several threads (each has its own checker). A ``set`` (of
         records, or of anything) is an :class:`~mapper.errors.InputError`: check takes one
         record, and several records are a list, which :meth:`validate` takes.

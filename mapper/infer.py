@@ -135,12 +135,14 @@ from .engine.reader import (
     NotAnItem,
     Notice,
     ObjectRecords,
+    OversizedObject,
     OversizedRecord,
     RawRecords,
     document_hint,
     documents_note,
     hints_named,
     input_note,
+    measured_objects,
     one_layer,
     open_input,
     oversized,
@@ -1059,6 +1061,9 @@ class _Scanner:
         if isinstance(obj, NotAnItem):  # worded as validate words it (mapper.engine.careful)
             self.bad_record(idx, line, source, not_an_item_reason(None if obj.item is None else type_name(obj.item)), _NO_VALUE)
             return
+        if isinstance(obj, OversizedObject):
+            self.bad_record(idx, line, source, obj.reason, "longer than --max-record-size")
+            return
         if not isinstance(obj, dict):
             self.bad_record(idx, line, source, not_an_object_reason(obj), _NOT_OBJECT)
             return
@@ -1236,7 +1241,9 @@ class _Scanner:
                         self._raw(raw, ln, name, None if unit.cols is None else functools.partial(unit.cols.__getitem__, i))
                     self.nbytes += len(raw)
             elif isinstance(unit, ObjectRecords):
-                for obj in unit.objs:
+                # (measured by their text for a limit asked for, as validate measures them: the draft's verification)
+                limit = options.max_record_size
+                for obj in unit.objs if limit == MAX_RECORD_SIZE else measured_objects(unit.objs, limit):
                     self.record(obj, None, name)
             elif isinstance(unit, BrokenDocument) and unit.code == "no_records":  # one document of several without records
                 self.index += 1
@@ -2650,7 +2657,8 @@ def infer(
     (a conflict's alternative, ``{"alt_baro": "string"}``). ``max_record_size``: a record
     longer than this many bytes is a bad record, refused as ``validate`` refuses it with the
     same limit (code ``too_large``), and the draft is verified with that limit (16 MiB by
-    default, at least 1024; records read as text, not Python mappings, as :meth:`mapper.Mapper.map`).
+    default, at least 1024; a Python mapping measured by its JSON text, as a Batcher writes it, for a
+    limit other than the default, as :meth:`mapper.Mapper.map` measures it).
     """
     include = _globs("include", include)
     exclude = _globs("exclude", exclude)

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, L
 import numpy as np
 
 from .errors import MapperError, OptionError, escape_controls, escaped_json, show, shown_name, suggest, type_name
-from .options import MAX_RECORD_SIZE, MapOptions
 from .types import LOSSY_KINDS, ConversionError, ShownFloat
 
 if TYPE_CHECKING:
@@ -68,9 +67,10 @@ def not_an_item_reason(kind: str | None) -> str:
     return f'the request body item is `{kind}`, not an object with "value"'
 
 
-def too_large_reason(size: int, limit: int) -> str:
-    """Why a record over the maximum record size is refused (``validate`` and ``infer`` word it alike)."""
-    return f"the record is {size:,} bytes, more than the {limit:,} a record may have (--max-record-size, max_record_size=)"
+def too_large_reason(size: int, limit: int, what: str = "the record") -> str:
+    """Why a record over the maximum record size is refused (``validate`` and ``infer`` word it alike;
+    ``what``: what was measured, a record given as a Python object being measured by its JSON text)."""
+    return f"{what} is {size:,} bytes, more than the {limit:,} a record may have (--max-record-size, max_record_size=)"
 
 
 def line_too_long_reason(size: int, limit: int, what: str = "line") -> str:
@@ -80,25 +80,6 @@ def line_too_long_reason(size: int, limit: int, what: str = "line") -> str:
         f"the {what} is {size:,} bytes, more than twice the {limit:,} a record may have (--max-record-size, max_record_size=): "
         "the blanks around its record are no part of the record, but a line is held whole while it is read"
     )
-
-
-def unmeasured_note(limit: int) -> str:
-    """The note of a run given ``max_record_size`` (other than the default) and records as Python
-    objects, which it does not limit: a mapping has no JSON text until it is written, and
-    writing each dict's to measure it would cost ``map`` of dicts about 40% (docs/performance-log.md).
-    One wording whatever the count, so joined reports (``concat``) say it once."""
-    return (
-        f"max_record_size ({limit:,} bytes) limits records read as text: records given as Python objects (dicts) "
-        "were not measured (a mapping has no bytes until it is written; a Batcher's max_bytes limits what it sends)"
-    )
-
-
-def note_unmeasured(report: Report, options: MapOptions) -> Report:
-    """``report`` of a run that read records as Python objects, with :func:`unmeasured_note` when
-    ``max_record_size`` was asked for (another value than the default)."""
-    if options.max_record_size != MAX_RECORD_SIZE:
-        report.notes.append(unmeasured_note(options.max_record_size))
-    return report
 
 
 T = TypeVar("T")

@@ -14,6 +14,7 @@ import sinks
 
 import mapper
 from mapper import writers
+from mapper.options import MapOptions
 
 # --- 1. one rule for text a batch holds: UTF-8 only, as Arrow's writers hold it -------------------
 
@@ -211,3 +212,84 @@ def test_thresholds_the_program_sets_while_a_map_runs_are_kept_and_the_collector
         t.join(10)
         gc.enable()
         gc.set_threshold(*thresholds)
+
+
+# --- 3. max_record_size measures a dict by the JSON text a Batcher sends for it ---------------
+
+SIZED_SINK = json.dumps(sinks.id_sink(sinks.column("s", "string"), sinks.column("n", "int", ["d", "n"])))
+
+
+def _sized(i: int, length: int) -> dict[str, Any]:
+    return {"id": i, "s": "é" * length, "d": {"n": i, "other": [1.5, None, "x"]}}
+
+
+def _sent(record: dict[str, Any]) -> bytes:
+    """The text a Batcher sends for ``record`` (what the endpoint measures)."""
+    with mapper.Batcher(SIZED_SINK) as batcher:
+        verdict = batcher.add(record)
+    assert verdict.accepted and verdict.raw is not None
+    return verdict.raw
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("n", [2, 300])  # (a few dicts' quick route, and an engine run)
+def test_a_max_record_size_given_measures_dicts_as_the_text_the_batcher_sends(fast: bool, n: int) -> None:
+    """``m.validate(dicts, max_record_size=2048)`` refused no dict, however big (a note said they were
+    not measured), where the same records as texts were ``too_large``: a producer asking for a limit
+    meant it of the records it sends. Now a dict is measured by its JSON text as the Batcher writes it
+    (orjson's, for builtin values): over the limit by a byte is ``too_large``, at it is not, as for its text."""
+    m = mapper.compile_sink(SIZED_SINK)
+    over, at = _sized(0, 1200), _sized(1, 0)
+    limit = len(_sent(over)) - 1
+    at["s"] = "x" * (limit - len(_sent(at)))
+    assert len(_sent(at)) == limit
+    records = [over, at] + [_sized(i, 3) for i in range(2, n)]
+    texts = [_sent(r) for r in records]
+    for given in (records, texts):
+        report = m.validate(given, max_record_size=limit, fast=fast)
+        assert [(e.record, e.code) for e in report.errors] == [(0, "too_large")], given[0].__class__
+        assert f"{limit + 1:,} bytes, more than the {limit:,} a record may have" in report.errors[0].reason
+        assert report.failed_records == 1 and not [x for x in report.notes if "max_record_size" in x]
+    batch = m.map(records, max_record_size=limit, fast=fast)
+    assert batch.record_index.tolist() == list(range(1, n))
+    assert [p.code for p in m.check(over, max_record_size=limit)] == ["too_large"]
+    assert m.check(at, max_record_size=limit) == []
+
+
+def test_a_dict_is_measured_alone_as_one_record_and_in_iter_batches() -> None:
+    m = mapper.compile_sink(SIZED_SINK)
+    big = _sized(0, 1200)
+    limit = len(_sent(big)) - 1
+    assert [e.code for e in m.validate(big, max_record_size=limit).errors] == ["too_large"]
+    parts = list(m.iter_batches(iter([_sized(1, 2), big, _sized(2, 2)]), records=2, max_record_size=limit))
+    assert [p.report.failed_records for p in parts] == [1, 0] and [len(p) for p in parts] == [1, 1]
+
+
+def test_at_the_default_limit_dicts_are_not_written_to_be_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing each dict's text costs a list of dicts most of what mapping it does
+    (docs/performance.md, *Producers*): at the default (16 MiB, the reader's bound on a line held
+    whole; a dict is held already) none is written, for map, validate or check."""
+    from mapper.engine import check, core
+
+    def written(*_: Any, **__: Any) -> Any:
+        raise AssertionError("a dict's text was written to measure it")
+
+    monkeypatch.setattr(core, "measured_objects", written)
+    m = mapper.compile_sink(SIZED_SINK)
+    records = [_sized(i, 3) for i in range(300)]
+    assert len(m.map(records)) == 300 and m.validate(records[:3]).accepted
+    assert m.check(records[0]) == []
+    assert check.few_dicts(m.compiled, records[:3], MapOptions()) is not None  # (the quick route kept)
+
+
+def test_infer_measures_dicts_given_a_limit_as_its_draft_is_verified() -> None:
+    """``mapper.infer(dicts, max_record_size=...)`` read every dict into the draft, and its verification
+    (validate with the same limit) then refused the big one: the draft's reading and its verification
+    disagreed. Read as their texts are: the big one a bad record, said alike."""
+    records = [_sized(i, 1200 if i == 1 else 3) for i in range(10)]
+    limit = len(_sent(records[1])) - 1
+    as_dicts = mapper.infer(records, id_field="id", max_record_size=limit)
+    as_texts = mapper.infer([_sent(r) for r in records], id_field="id", max_record_size=limit)
+    assert as_dicts.bad_records == as_texts.bad_records == 1
+    assert as_dicts.verified == as_texts.verified == {"records": 10, "refused": 1, "errors": {"too_large": 1}}
+    assert f"{limit + 1:,} bytes, more than the {limit:,}" in as_dicts.bad_examples[0]["reason"]

@@ -40,7 +40,7 @@ from .gojson import (
     without_surrogates,
 )
 from .output import RunOutput
-from .reader import NotAnItem
+from .reader import NotAnItem, OversizedObject
 
 #: Why a record missing a mapped value is refused under ``allow_missing_fields: false`` (code ``missing``).
 MISSING_REASON = "Missing value (allow_missing_fields is false)"
@@ -145,6 +145,9 @@ class CarefulPath:
         if obj.__class__ is not dict:
             if isinstance(obj, NotAnItem):
                 self.record_error(pos, line, "not_an_object", not_an_item_reason(None if obj.item is None else type_name(obj.item)))
+                return
+            if isinstance(obj, OversizedObject):
+                self.record_error(pos, line, "too_large", obj.reason)
                 return
             if not isinstance(obj, Mapping):
                 self.record_error(pos, line, "not_an_object", not_an_object_reason(obj), "$")

@@ -22,15 +22,15 @@ from typing import Any, Callable, Mapping, Union
 
 from ..compiler import CompiledSink
 from ..errors import given_bytes, preview, record_file_note
-from ..options import MapOptions
-from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide, line_too_long_reason, note_unmeasured, too_large_reason
+from ..options import MAX_RECORD_SIZE, MapOptions
+from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide, line_too_long_reason, too_large_reason
 from ..types import ShownFloat, beyond_float64_reason
 from .careful import CarefulPath, numbers_as_written
 from .fast import decode_few, map_few, map_few_dicts, plan_for, vouch_dicts
 from .gojson import huge_number_in, json_path, without_bom
 from .output import RunOutput
 from .pyjson import mapping_text
-from .reader import HEAD_SIZE, format_of, line_text, lone_object_notice, oversized
+from .reader import HEAD_SIZE, OversizedObject, format_of, line_text, lone_object_notice, oversized
 
 __all__ = [
     "SMALL_INPUT",
@@ -135,9 +135,18 @@ class RecordChecker:
                     if beyond is not None and not any(e.path is not None and _within(beyond.path or "$", e.path) for e in errors):
                         errors.append(beyond)  # (a number in a field nobody maps: the engine's decoders skip it unread)
             else:
+                mapping = record.__class__ is dict or isinstance(record, Mapping)
+                written = None
+                if limit is not None and mapping:
+                    # measured by the JSON text a Batcher sends for it (written anyway, below), as
+                    # validate given the limit measures it (reader.measured_objects), and not mapped past it
+                    written = mapping_text(record, keep=False)
+                    raw = written[0]
+                    if raw is not None and len(raw) > limit:
+                        return [RecordError(0, None, None, None, "too_large", OversizedObject(len(raw), limit).reason)]
                 careful.obj(record, 0, None)
-                if record.__class__ is dict or isinstance(record, Mapping):
-                    _unsendable(record, collector.errors)
+                if mapping:
+                    _unsendable(record, collector.errors, written)
             errors = collector.errors
             if len(errors) == 1 and errors[0].code in ("invalid_json", "not_an_object"):
                 note = record_file_note(original)  # (looked for only when the record failed so: it asks the file system)
@@ -148,7 +157,7 @@ class RecordChecker:
             self.busy = False
 
 
-def _unsendable(record: Any, errors: list[RecordError]) -> None:
+def _unsendable(record: Any, errors: list[RecordError], text: tuple[bytes | None, str | None] | None = None) -> None:
     """Add to a mapping's ``errors`` (the engine's, of its mapped values) what the endpoint
     says of the JSON text a producer sends for it, judged by the text :class:`mapper.Batcher`
     sends (:func:`~mapper.engine.pyjson.mapping_text`), anywhere in the record: the engine
@@ -158,8 +167,9 @@ def _unsendable(record: Any, errors: list[RecordError]) -> None:
     of no JSON type) is ``invalid_json`` in the batcher's words, unless a mapped value was
     already refused (the cause, or a fault of its own: the record is refused either way); a
     text the service's decoder refuses for a number beyond float64 is ``out_of_range`` where
-    the number is, as for a record's text (unless already said at its path or around it)."""
-    raw, problem = mapping_text(record, keep=False)
+    the number is, as for a record's text (unless already said at its path or around it).
+    ``text``: :func:`~mapper.engine.pyjson.mapping_text` of the record, when made already."""
+    raw, problem = mapping_text(record, keep=False) if text is None else text
     if problem is None:
         return
     beyond = beyond_float64(raw) if raw is not None else None
@@ -266,6 +276,8 @@ def few_dicts(compiled: CompiledSink, records: Any, options: MapOptions) -> list
         return None
     if not options.fast or options.records_path is not None or options.input_format != "auto" or set(map(type, records)) != _DICT:
         return None
+    if options.max_record_size != MAX_RECORD_SIZE:  # (each measured by its text: reader.measured_objects, in an engine run)
+        return None
     plan = plan_for(compiled)
     return list(records) if plan.dict_exact is not None and compiled.fast_unavailable is None else None
 
@@ -288,7 +300,7 @@ def validate_dicts(compiled: CompiledSink, records: list[dict[str, Any]], option
     it stands, without the checker's setup."""
     odd = vouch_dicts(compiled, records)
     if odd is not None and not odd and not options.ignore_warnings:
-        return note_unmeasured(_nothing_to_report(len(records), options), options)
+        return _nothing_to_report(len(records), options)
     judged, rows = (records, None) if odd is None else ([records[i] for i in odd], odd)
 
     def judge(careful: CarefulPath) -> None:
@@ -298,7 +310,7 @@ def validate_dicts(compiled: CompiledSink, records: list[dict[str, Any]], option
             for i, record in enumerate(records):
                 careful.obj(record, i, None)
 
-    return note_unmeasured(_validate_few(compiled, len(records), options, judge, None), options)
+    return _validate_few(compiled, len(records), options, judge, None)
 
 
 def validate_lines(compiled: CompiledSink, lines: list[bytes], options: MapOptions, first: Any = None) -> Report:

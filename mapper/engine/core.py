@@ -19,8 +19,8 @@ import numpy as np
 
 from ..batch import Batch, ColumnArrays, ColumnData, Strings, assemble, compact, plain
 from ..compiler import CompiledSink
-from ..options import MapOptions
-from ..report import DocumentFailure, RejectedRecord, Report, decide, note_unmeasured
+from ..options import MAX_RECORD_SIZE, MapOptions
+from ..report import DocumentFailure, RejectedRecord, Report, decide
 from ..types import type_set
 from .careful import CarefulPath, numbers_as_written
 from .fast import FastPath, Seg, clean_lines
@@ -36,6 +36,7 @@ from .reader import (
     hints_named,
     item_text,
     line_text,
+    measured_objects,
     note_records_path_off,
     oversized,
 )
@@ -89,7 +90,9 @@ class Engine:
         self.notices: list[Notice] = []  # notes on the input as a whole, for the report
         #: why the input, read as one document, failed whole (see Report.document_failure)
         self.document_failure: DocumentFailure | None = None
-        self.objects = 0  # records given as Python objects, which max_record_size does not measure
+        # records given as Python objects are measured by their JSON text only for a max_record_size
+        # asked for (reader.measured_objects: writing each one's text costs about what mapping it does)
+        self.measure = options.max_record_size if options.max_record_size != MAX_RECORD_SIZE else None
         self.no_records_hinted = False  # a document without the records path's array for which the reader named another
         self.drained = 0  # records handed out by drain() so far  # size of the whole input, when known, to reserve columns once
 
@@ -116,8 +119,7 @@ class Engine:
         elif isinstance(unit, RawRecords):
             self.feed_raw(unit.raws, unit.lines, unit.bad, unit.cols, items=unit.items)
         elif isinstance(unit, ObjectRecords):
-            self.feed_objects(unit.objs)
-            self.objects += len(unit.objs)
+            self.feed_objects(unit.objs if self.measure is None else measured_objects(unit.objs, self.measure))
         elif isinstance(unit, BrokenDocument):
             if not unit.one_record and unit.failure is not None:  # (the input, read as one document, failed whole: the verdict says so)
                 # (its line is the engine's to say, and its file of several inputs)
@@ -373,8 +375,6 @@ class Engine:
         report.null_records_at = next((n.at for n in self.notices if n.kind == "null_records"), None)
         if self.options.records_path is not None:
             note_records_path_off(report, self.no_records_hinted)
-        if self.objects:  # (records read as Python objects: a max_record_size asked for did not measure them)
-            note_unmeasured(report, self.options)
         report.document_failure = self.document_failure
         return report
 

@@ -97,6 +97,7 @@ from .gojson import (
     string_control_note,
     without_bom,
 )
+from .pyjson import mapping_text
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped, big
 #: enough that each chunk's fixed costs (a vector conversion per column) stay small: 200k
@@ -4028,6 +4029,36 @@ class NotAnItem:
 
     def __init__(self, item: Any):
         self.item = item
+
+
+class OversizedObject:
+    """A record given as a Python mapping whose JSON text (``size`` bytes, as a Batcher writes it) is
+    over the maximum record size asked for (``limit``): refused ``too_large``, as its text would be."""
+
+    def __init__(self, size: int, limit: int):
+        self.size, self.limit = size, limit
+
+    @property
+    def reason(self) -> str:
+        return too_large_reason(self.size, self.limit, "the record's JSON text, as a Batcher writes it,")
+
+
+def measured_objects(objs: list[Any], limit: int) -> list[Any]:
+    """``objs`` (Python records), each mapping whose JSON text is over ``limit`` bytes an
+    :class:`OversizedObject`: a producer sends that text (:func:`~mapper.engine.pyjson.mapping_text`,
+    what :class:`mapper.Batcher` sends and measures), and the endpoint reads it. Asked only for a
+    ``max_record_size`` other than the default (see :data:`~mapper.options.MAX_RECORD_SIZE`): writing
+    each dict's text costs about what mapping it does. A mapping with no JSON text is left to the
+    errors that say why (or to nothing, where no mapped value holds what has none, as ever)."""
+    out = objs
+    for i, obj in enumerate(objs):
+        if obj.__class__ is dict or isinstance(obj, Mapping):  # (typing's isinstance: ~1 us, a dict's told first)
+            raw, _ = mapping_text(obj, keep=False)
+            if raw is not None and len(raw) > limit:
+                if out is objs:
+                    out = list(objs)
+                out[i] = OversizedObject(len(raw), limit)
+    return out
 
 
 _NO_VALUE_KEY: Any = NotAnItem(None)
