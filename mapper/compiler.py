@@ -1080,7 +1080,9 @@ def _details_problems(details: Any) -> list[tuple[str, str]]:
     if not isinstance(details, Mapping):
         return [("/sink_details", f"sink_details must be a mapping (an object), not {preview(repr(details))}")]
     return [
-        (make_pointer("sink_details", key) if isinstance(key, str) else "/sink_details", f"sink_details.{escape_controls(preview(int_text(key)))} {why}")
+        (make_pointer("sink_details", key), f"sink_details.{escape_controls(preview(key))} {why}")
+        if isinstance(key, str) and not has_lone_surrogate(key)  # (a key that is no text is said by its escapes)
+        else ("/sink_details", f"sink_details.{ascii(key)[:80] if isinstance(key, str) else escape_controls(preview(int_text(key)))} {why}")
         for key, (_code, why) in unwritable_details(details).items()
     ]
 

@@ -1001,6 +1001,8 @@ def unwritable_details(details: Mapping[Any, Any]) -> dict[Any, tuple[str, str]]
             found[k] = ("long-integer", "is an integer of thousands of digits")
         elif not isinstance(k, str):
             found[k] = ("not-json", "is a key that is not a string")
+        elif has_lone_surrogate(k):
+            found[k] = ("invalid-unicode", f"is a key that {_surrogates_held(k)}")
         elif (why := _unwritable(v)) is not None:
             found[k] = why
     return found
@@ -1021,6 +1023,8 @@ def _unwritable(value: Any) -> tuple[str, str] | None:
     for, or a Python value of no JSON type."""
     if isinstance(value, LongInteger) or long_int(value):
         return "long-integer", "holds an integer of thousands of digits"
+    if isinstance(value, str) and has_lone_surrogate(value):  # (the writers' UTF-8 has no form for it; load_sink refuses it)
+        return "invalid-unicode", f"holds the text {ascii(value)[:80]}, which {_surrogates_held(value)}"
     if value is None or isinstance(value, (str, bool, int)):
         return None
     if isinstance(value, LongFloat):  # (as written: "holds inf" said what Python read, not the number given)
@@ -1031,7 +1035,12 @@ def _unwritable(value: Any) -> tuple[str, str] | None:
         return None if math.isfinite(value) else ("not-json", f"holds {value!r}, which JSON has no text for")
     if isinstance(value, Mapping):
         for k, v in value.items():
-            found = ("not-json", f"holds the key {preview(int_text(k, repr))}, which is not a string") if not isinstance(k, str) else _unwritable(v)
+            if not isinstance(k, str):
+                found: tuple[str, str] | None = ("not-json", f"holds the key {preview(int_text(k, repr))}, which is not a string")
+            elif has_lone_surrogate(k):
+                found = ("invalid-unicode", f"holds the key {ascii(k)[:80]}, which {_surrogates_held(k)}")
+            else:
+                found = _unwritable(v)
             if found is not None:
                 return found
         return None

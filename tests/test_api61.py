@@ -293,3 +293,29 @@ def test_infer_measures_dicts_given_a_limit_as_its_draft_is_verified() -> None:
     assert as_dicts.bad_records == as_texts.bad_records == 1
     assert as_dicts.verified == as_texts.verified == {"records": 10, "refused": 1, "errors": {"too_large": 1}}
     assert f"{limit + 1:,} bytes, more than the {limit:,}" in as_dicts.bad_examples[0]["reason"]
+
+
+# --- 4. the hunt ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "details, pointer",
+    [({"note": "a\ud800b"}, "/sink_details/note"), ({"tags": ["ok", {"x": "\udfff"}]}, "/sink_details/tags"), ({"k\ud800": 1}, "/sink_details")],
+    ids=["a value", "nested", "a key"],
+)
+def test_a_hand_built_sinks_details_holding_a_lone_surrogate_are_refused_as_load_sink_refuses_them(
+    tmp_path: Path, details: dict[str, Any], pointer: str
+) -> None:
+    """``load_sink`` refuses a definition whose text holds an unpaired surrogate (``invalid-unicode``);
+    a ``Sink`` given such ``sink_details`` by hand (``dataclasses.replace``) compiled, and then
+    ``to_arrow`` and the .arrow / .parquet writers raised the codec's UnicodeEncodeError from inside
+    (writing the sink into the schema's metadata), and the .npz writer wrote a file read_batch refused."""
+    import dataclasses
+
+    sink = mapper.load_sink(json.dumps(TEXT_SINK))
+    edited = dataclasses.replace(sink, sink_details={**(sink.sink_details or {}), **details})
+    with pytest.raises(mapper.DefinitionError) as info:
+        mapper.compile_sink(edited)
+    problems = [(p.code, p.pointer) for p in info.value.problems]
+    assert problems == [("hand-built", pointer)], info.value.problems
+    assert "unpaired UTF-16 surrogate" in info.value.problems[0].message
