@@ -1724,6 +1724,7 @@ class ArrowWriter(BatchWriter):
         if self.pq is None:
             self.writer.write_table(table)
             return
+        _parquet_times(part)
         if self.tail is not None:
             table = self.pa.concat_tables([self.tail, table])  # (chunks, not copied)
         whole = table.num_rows - table.num_rows % ROW_GROUP
@@ -1795,6 +1796,27 @@ class ArrowWriter(BatchWriter):
                 writer.close()
             except Exception:  # noqa: BLE001, S110 - the file goes anyway
                 pass
+
+
+#: The greatest count of seconds a Parquet file holds: it stores a time of seconds as milliseconds
+#: (int64), pyarrow's cast past this an ArrowInvalid from inside its writer, naming no column.
+_PARQUET_SECONDS = (2**63 - 1) // 1000
+
+
+def _parquet_times(part: Batch) -> None:
+    """An OutputError naming the first ``timestamp`` column of seconds, and its row, holding a time
+    past :data:`_PARQUET_SECONDS` (edited by hand: mapping stores none past 9999-12-31)."""
+    for name, col in part.columns.items():
+        values = col.stored
+        if col.unit != "s" or col.ctype.type != "timestamp" or not isinstance(values, np.ndarray) or not len(values):
+            continue
+        past = ((values > _PARQUET_SECONDS) | (values < -_PARQUET_SECONDS)) & col.valid
+        if past.any():
+            row = int(np.argmax(past))
+            raise OutputError(
+                f"column {name!r} holds {col.ctype.render()(int(values[row]))} in row {row} (counting from 0), which a Parquet file cannot hold: "
+                "it stores a time of seconds as milliseconds, in 64 bits (mapping stores none past 9999-12-31); .arrow and .npz hold it"
+            )
 
 
 class NpzWriter(BatchWriter):

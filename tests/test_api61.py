@@ -319,3 +319,19 @@ def test_a_hand_built_sinks_details_holding_a_lone_surrogate_are_refused_as_load
     problems = [(p.code, p.pointer) for p in info.value.problems]
     assert problems == [("hand-built", pointer)], info.value.problems
     assert "unpaired UTF-16 surrogate" in info.value.problems[0].message
+
+
+@pytest.mark.parametrize("value", [2**63 - 1, -(2**63)])
+def test_a_time_in_seconds_past_what_parquet_holds_is_refused_naming_its_column_and_row(tmp_path: Path, value: int) -> None:
+    """Parquet holds a ``timestamp`` of seconds as milliseconds: a value edited past int64 / 1000
+    (mapping never stores one: FeatureBase's range ends at 9999) raised pyarrow's ArrowInvalid from
+    inside ``write_parquet`` ("Integer overflow when casting timestamp value ..."), naming neither."""
+    pytest.importorskip("pyarrow")
+    sink = sinks.id_sink(sinks.column("t", "timestamp"))
+    batch = mapper.compile_sink(json.dumps(sink)).map([{"id": 1, "t": "2020-01-01T00:00:00Z"}, {"id": 2, "t": "2021-01-01T00:00:00Z"}])
+    batch["t"].values[1] = value
+    out = tmp_path / "b.parquet"
+    with pytest.raises(mapper.OutputError, match=r"column 't' holds .* in row 1 \(counting from 0\), which a Parquet file cannot hold"):
+        writers.write_parquet(batch, out)
+    assert not out.exists()
+    writers.write_arrow(batch, tmp_path / "b.arrow")  # (Arrow holds seconds as they are)
