@@ -335,3 +335,31 @@ def test_a_time_in_seconds_past_what_parquet_holds_is_refused_naming_its_column_
         writers.write_parquet(batch, out)
     assert not out.exists()
     writers.write_arrow(batch, tmp_path / "b.arrow")  # (Arrow holds seconds as they are)
+
+
+def test_a_gc_freeze_the_program_makes_while_workers_run_is_not_thawed_when_they_end() -> None:
+    """A run with workers freezes the process's objects (``gc.freeze``, so the forked workers share
+    their pages) and thaws them when it ends (``gc.unfreeze``, which thaws every frozen object): a
+    ``gc.freeze()`` the program made meanwhile, on its own thread (a preforking server's, before
+    it forks), was undone with it, as the collector's pause undid a ``gc.disable()`` (above)."""
+    from mapper.engine import parallel
+
+    assert gc.get_freeze_count() <= parallel._parked_by_the_collector()  # (nothing of the program's frozen)
+    froze = threading.Event()
+
+    def program() -> None:
+        gc.freeze()
+        froze.set()
+
+    try:
+        with parallel._FROZEN():
+            t = threading.Thread(target=program)
+            t.start()
+            assert froze.wait(10)
+            t.join(10)
+        assert gc.get_freeze_count() > parallel._parked_by_the_collector()  # (the program's freeze holds)
+        with parallel._FROZEN():  # (and a later run leaves the process's frozen objects alone, as ever)
+            pass
+        assert gc.get_freeze_count() > parallel._parked_by_the_collector()
+    finally:
+        gc.unfreeze()

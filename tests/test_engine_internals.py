@@ -407,11 +407,13 @@ def _frozen_at_start() -> int:
 
 def test_a_run_with_workers_freezes_when_nothing_but_the_interpreters_own_objects_is_frozen():
     # on 3.12 a new interpreter has objects frozen (the collector's own: immortal tuples), and
-    # _freeze_first took them for a program's gc.freeze() and never froze: the workers'
-    # collections copied every page of the objects they share with the parent
+    # _freeze_first (now _Freeze.first) took them for a program's gc.freeze() and never froze:
+    # the workers' collections copied every page of the objects they share with the parent
     import gc
 
-    from mapper.engine.parallel import _freeze_first
+    from mapper.engine.parallel import _Freeze
+
+    _freeze_first = _Freeze().first
 
     assert gc.get_freeze_count() <= _frozen_at_start()  # no freeze of this process's own
     made = [[i] for i in range(1000)]  # (tracked objects that a freeze must take)

@@ -830,14 +830,38 @@ class SharedHold:
             self._last()
 
 
-def _freeze_first() -> bool:
-    # a process's own frozen objects (a preforking server's gc.freeze()) are left alone:
-    # gc.unfreeze thaws every frozen object, so nothing is frozen or thawed then
-    frozen = gc.get_freeze_count()
-    if frozen and frozen > _parked_by_the_collector():
-        return False
-    gc.freeze()
-    return True
+class _Freeze:
+    """The objects of the process frozen while runs with workers are under way (:data:`_FROZEN`),
+    and thawed after them only if no one else froze any meanwhile.
+
+    A process's own frozen objects (a preforking server's ``gc.freeze()``) are left alone:
+    ``gc.unfreeze`` thaws every frozen object, so nothing is frozen or thawed when some are
+    there before the first run. One the program freezes while a run is under way (on another
+    thread) is told by the count of frozen objects, which only a freeze raises (a frozen object
+    that dies lowers it): past the count the runs' own freezes left, the program froze, and the
+    runs' objects stay frozen with its own (thawed, they were thawed too)."""
+
+    def __init__(self) -> None:
+        self.count = 0  # frozen objects after the runs' last freeze
+        self.theirs = False  # the program froze some while the runs held the freeze
+
+    def first(self) -> bool:
+        frozen = gc.get_freeze_count()
+        if frozen and frozen > _parked_by_the_collector():
+            return False
+        gc.freeze()
+        self.count, self.theirs = gc.get_freeze_count(), False
+        return True
+
+    def each(self) -> None:
+        """A later run's freeze (the objects made since the first one's too)."""
+        self.theirs = self.theirs or gc.get_freeze_count() > self.count
+        gc.freeze()
+        self.count = gc.get_freeze_count()
+
+    def last(self) -> None:
+        if not self.theirs and gc.get_freeze_count() <= self.count:
+            gc.unfreeze()
 
 
 _parked: int | None = None
@@ -874,7 +898,8 @@ def _parked_by_the_collector() -> int:
 #: Keep the collector away from the objects the workers about to be forked share with
 #: the parent: collections touch every tracked object, and each touched page is copied
 #: (copy-on-write). A later run freezes the objects made since the first one's too.
-_FROZEN = SharedHold(_freeze_first, gc.unfreeze, each=gc.freeze)
+_FREEZE = _Freeze()
+_FROZEN = SharedHold(_FREEZE.first, _FREEZE.last, each=_FREEZE.each)
 
 
 def run_parallel(
