@@ -2396,6 +2396,12 @@ def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
         help=f"connections open at once, idle ones included (default {MAX_CONNECTIONS}); one more is answered 503 with Retry-After and closed",
     )
     p.add_argument("--create-delay", type=decimal, metavar="S", help="seconds a sink created with POST /v1/sinks stays CREATING (default 1)")
+    p.add_argument(
+        "--lock-wait",
+        type=decimal,
+        metavar="S",
+        help="seconds a request (and the start) waits for the database's lock another program holds (default 5); then 503 with Retry-After",
+    )
     p.add_argument("--query", metavar="SINK_ID", help="print the sink's stored rows as NDJSON (as mapper map -o - writes them) and exit")
     p.add_argument("--offset", type=integer, metavar="N", help="with --query: rows to skip")
     p.add_argument("--limit", type=integer, metavar="N", help="with --query: rows to print at most")
@@ -2415,6 +2421,7 @@ SERVE_DEFAULTS: dict[str, Any] = {
     "bytes_per_s": DEFAULT_BYTES_PER_S,
     "max_connections": MAX_CONNECTIONS,
     "create_delay": 1.0,
+    "lock_wait": 5.0,
 }
 
 #: The options only a serving run uses (attribute, as the command line names it); ``-q`` aside: --query logs nothing either way.
@@ -2477,6 +2484,11 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
     if args.query is None and (named := _packed_new_db(args.db)) is not None:
         print(f"mapper serve: {named}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        read_numbers({"lock_wait": args.lock_wait}, keywords=False)  # (--query's too: it opens the database)
+    except MapperError as exc:
+        print(f"mapper serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.query is not None and args.db not in ("", ":memory:"):  # (read only: a file holding no sinks said so, not "no sink 'x'")
         problem = stored_sinks_problem(args.db)
         if problem is not None:
@@ -2518,7 +2530,8 @@ def _opened(args: argparse.Namespace, judged: dict[str, _Judged], token: str | N
     try:
         # (another program's database is refused by the store, read without writing to it: opened as the store, it had
         # mapper's tables written into it and was switched to WAL journaling for good; a new or empty file is the store's to make)
-        store = Store(args.db, writable=args.query is None)  # (--query reads a database it may not write)
+        # (--query reads a database it may not write; a database locked by another program is said at once, not waited for in silence)
+        store = Store(args.db, writable=args.query is None, lock_wait=args.lock_wait, waiting=_say_waiting)
     except ForeignDatabaseError as exc:
         print(f"mapper serve: {exc.said_to_serve()}", file=sys.stderr)
         return EXIT_USAGE
@@ -2531,6 +2544,10 @@ def _opened(args: argparse.Namespace, judged: dict[str, _Judged], token: str | N
         return _serve(store, args, judged, token, listener, setup)
     finally:
         store.close()
+
+
+def _say_waiting(what: str) -> None:
+    print(f"mapper serve: {what}", file=sys.stderr, flush=True)
 
 
 def _packed_new_db(name: str) -> str | None:

@@ -66,6 +66,7 @@ from .endpoint import (
     body_data,
     body_problem,
     parse_body,
+    read_numbers,
     service_loads,
 )
 from .errors import DefinitionError, MapperError, OptionError, Problem, check_function, database_instead, preview, shown_name
@@ -256,19 +257,44 @@ def closed_error(store: Store, stored: bool = False) -> ServiceError:
 
 def _write_error(store: Store, what: str, exc: sqlite3.Error) -> ServiceError:
     """A 500 for a write SQLite refused: the file's name (a server's log said "the database refused the write:
-    database is locked", of no file) and, for a lock or a full disk, what it means; a 503 once the store is closed."""
+    database is locked", of no file) and, for a full disk, what it means; a 503 once the store is closed, or for
+    the lock another connection holds (:func:`_locked_error`)."""
     if store.closed:
         return closed_error(store, stored=True)
+    if _busy(exc):
+        return _locked_error(store, what, stored=True)
     why = ""
-    if _sqlite_code(exc, _BUSY, "database is locked"):
-        why = f" ({_LOCKED}; nothing of the request is stored: send it again)"
-    elif _sqlite_code(exc, _FULL, "is full"):
+    if _sqlite_code(exc, _FULL, "is full"):
         why = " (no room for it: the disk, or the file's page limit, is full; nothing of the request is stored)"
     return ServiceError(500, INTERNAL, f"{what}: the database {shown_name(store.path)} refused the write: {exc}{why}")
 
 
-#: What SQLITE_BUSY means to a Store: it waits 30 s for the lock first.
+#: What SQLITE_BUSY means to a Store: another connection holds the database's lock.
 _LOCKED = "another connection holds its write lock: another mapper serve or a program writing the file"
+
+#: The most one statement waits for the lock another connection holds (SQLite's busy timeout), the store's lock held: a
+#: write waits for it longer (:attr:`Store.lock_wait`) in turns of this, letting go of the store's lock between them, so
+#: that the requests of other sinks, and reads, go on (it waited 30 s in one statement, every other request waiting too).
+_SLICE = 0.05
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused a statement for the lock another connection holds (SQLITE_BUSY)."""
+    return _sqlite_code(exc, _BUSY, "database is locked")
+
+
+def _locked_error(store: Store, what: str, stored: bool = False) -> ServiceError:
+    """The 503 (``Retry-After: 1``, which ``mapper send`` waits, then sends again) of a request that met the database
+    locked by another connection for :attr:`Store.lock_wait` seconds (a 500 after 30 s before, every other request held
+    up behind it). ``stored``: it would have written (nothing of it is)."""
+    what_not = "nothing of the request is stored" if stored else "the request is not served"
+    return ServiceError(
+        503,
+        UNAVAILABLE,
+        f"{what}: the database {shown_name(store.path)} is locked ({_LOCKED}), still after the {store.lock_wait:g} s this service "
+        f"waits for it (mapper serve --lock-wait): {what_not}; send it again later (Retry-After)",
+        headers={"Retry-After": "1"},
+    )
 
 
 def _sqlite_code(exc: sqlite3.Error, code: int, words: str) -> bool:
@@ -280,6 +306,8 @@ def _sqlite_code(exc: sqlite3.Error, code: int, words: str) -> bool:
 def _read_error(store: Store, exc: sqlite3.Error) -> ServiceError:
     if store.closed:
         return closed_error(store)
+    if _busy(exc):  # (a database another program holds in rollback-journal mode: reads wait for it too)
+        return _locked_error(store, "cannot read the database")
     return ServiceError(500, INTERNAL, f"cannot read the database {shown_name(store.path)}: {exc}")
 
 
@@ -469,6 +497,7 @@ def _shape(doc: Any) -> str:
 
 #: ``with`` gives the store itself: a subclass's own type, to a type checker
 _St = TypeVar("_St", bound="Store")
+_T = TypeVar("_T")
 
 
 class Store:
@@ -479,12 +508,28 @@ class Store:
     transactions queue. ``clock`` (epoch seconds) is injectable. ``writable``: a database
     file this process may only read is refused (a 500 :class:`~mapper.endpoint.ServiceError`)
     when True, and read when False (``mapper serve --query``).
+
+    ``lock_wait``: the seconds a write (and the opening) waits for the lock another connection holds on the
+    database (another ``mapper serve``, ``sqlite3`` in a transaction): then the write is a 503
+    ``ServiceUnavailable`` with ``Retry-After`` (nothing stored), the opening a 500. The store's own lock is not
+    held meanwhile: requests of other sinks, and reads, go on. ``waiting``: called once, with what it waits for,
+    when the opening finds the database locked (``mapper serve`` says it on stderr at once).
     """
 
-    def __init__(self, path: str | Path = ":memory:", *, clock: Callable[[], float] = time.time, writable: bool = True):
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        *,
+        clock: Callable[[], float] = time.time,
+        writable: bool = True,
+        lock_wait: float = 5.0,
+        waiting: Callable[[str], None] | None = None,
+    ):
         if writable is not True and writable is not False:
             raise OptionError(f"writable= is True or False, not {writable!r}")
         check_function("clock", clock, optional=False)  # (a TypeError at the first sink created)
+        check_function("waiting", waiting)
+        self.lock_wait: float = read_numbers({"lock_wait": lock_wait})["lock_wait"]
         if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):  # (str(None) made a database named "None")
             raise OptionError(f"Store takes a database file (a str or os.PathLike, or ':memory:'), not {type(path).__name__}")
         self.path = os.fspath(path)
@@ -515,13 +560,13 @@ class Store:
             if foreign is not None:
                 raise ForeignDatabaseError(self.path, foreign)
         try:
-            self._open(self.path, shown)
+            self._open_in_turn(shown, waiting)
         except sqlite3.Error as exc:
             # a database only read, in a directory it may not write: read as a file nothing writes, if that reads it all
             unwritten = None if writable or self.path in ("", ":memory:") or not _read_only(exc) else _unwritten_uri(self.path)
             if unwritten is None:
                 said = _directory_unwritten(self.path, exc) if writable and self.path not in ("", ":memory:") else None
-                locked = f" ({_LOCKED}, for the 30 s this waited)" if _sqlite_code(exc, _BUSY, "database is locked") else ""
+                locked = f" ({_LOCKED}, still after the {self.lock_wait:g} s this waited: --lock-wait)" if _busy(exc) else ""
                 raise ServiceError(500, INTERNAL, said or f"cannot open the database {shown}: {_unread_why(self.path, exc, made=writable)}{locked}") from None
             try:
                 self._open(unwritten, shown, uri=True)
@@ -532,9 +577,30 @@ class Store:
         self._tables: dict[str, _Table] = {}
         self._names: tuple[int, set[str]] | None = None  # (schema version, the database's table names, lowercase): see _table_names
 
+    def _open_in_turn(self, shown: str, waiting: Callable[[str], None] | None) -> None:
+        """The database opened (:meth:`_open`), waiting :attr:`lock_wait` s at most for the lock another connection holds,
+        said to ``waiting`` at once (a serve started on a database so locked waited 30 s without a word, the port bound,
+        its clients hanging)."""
+        deadline = None
+        while True:
+            try:
+                self._open(self.path, shown)
+                return
+            except sqlite3.Error as exc:
+                if not _busy(exc):
+                    raise
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + self.lock_wait
+                    if waiting is not None and self.lock_wait > 0:
+                        waiting(f"the database {shown} is locked ({_LOCKED}): waiting up to {self.lock_wait:g} s for it (--lock-wait)")
+                if now >= deadline:
+                    raise
+                time.sleep(min(0.05, deadline - now))
+
     def _open(self, target: str, shown: str, *, uri: bool = False) -> None:
         """Connect to the database ``target`` (a file's name, or a URI), making the tables it lacks."""
-        self.db = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=30.0, **({"uri": True} if uri else {}))
+        self.db = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=_SLICE, **({"uri": True} if uri else {}))
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
@@ -661,49 +727,45 @@ class Store:
         if compiled is None:
             compiled = Mapper(sink)
         now = self.clock()
-        with self.lock:
-            try:
-                # The id and the table's name are looked up inside the transaction: another process
-                # on this database (a second serve) creating this sink, or a table of the name planned,
-                # between a look before it and BEGIN failed the INSERT (500, "UNIQUE constraint failed").
-                self.db.execute("BEGIN IMMEDIATE")
-                existing = self._existing(sid, text, exist_ok)
-                if existing is not None:
-                    self.db.execute("COMMIT")  # (reading it may have turned a CREATING sink ACTIVE)
-                    return existing
-                table = _plan_table(sid, sink, self._table_names())
-                most = _max_columns(self.db) - 2  # beside _id and _state
-                if len(table.columns) > most:
-                    raise ServiceError(
-                        400, INVALID_PARAMETER, f"the sink stores {len(table.columns):,} columns: this local service (a SQLite table) holds at most {most:,}"
-                    )
-                before = self._schema_version()  # (no other writer until COMMIT)
-                self.db.execute(
-                    "INSERT INTO _mapper_sinks (id, name, definition, state, created_at, active_at, table_name, records_merged) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                    (sid, body["name"], text, ACTIVE if activate_after <= 0 else CREATING, now, now + max(0.0, activate_after), table.name),
+
+        def create() -> SinkInfo:
+            # The id and the table's name are looked up inside the transaction: another process
+            # on this database (a second serve) creating this sink, or a table of the name planned,
+            # between a look before it and BEGIN failed the INSERT (500, "UNIQUE constraint failed").
+            self.db.execute("BEGIN IMMEDIATE")
+            existing = self._existing(sid, text, exist_ok)
+            if existing is not None:
+                self.db.execute("COMMIT")  # (reading it may have turned a CREATING sink ACTIVE)
+                return existing
+            table = _plan_table(sid, sink, self._table_names())
+            most = _max_columns(self.db) - 2  # beside _id and _state
+            if len(table.columns) > most:
+                raise ServiceError(
+                    400, INVALID_PARAMETER, f"the sink stores {len(table.columns):,} columns: this local service (a SQLite table) holds at most {most:,}"
                 )
-                self.db.executemany(
-                    "INSERT INTO _mapper_columns (sink_id, position, name, type, write, sql_name) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(sid, i, n, t, w, q) for i, (n, t, w, q) in enumerate(table.columns)],
-                )
-                cols = "".join(f", {_q(q)}" for _n, _t, _w, q in table.columns)
-                self.db.execute(f"CREATE TABLE {_q(table.name)} (_id NOT NULL PRIMARY KEY, _state TEXT NOT NULL{cols})")
-                after = self._schema_version()
-                self.db.execute("COMMIT")
-                if self._names is not None and self._names[0] == before:  # the names read hold all but this table's
-                    self._names[1].add(table.name.lower())
-                    self._names = (after, self._names[1])
-            except sqlite3.Error as exc:
-                self._rollback()
-                raise _write_error(self, "cannot create the sink", exc) from None
-            except BaseException:  # (a Ctrl-C: the transaction left open failed every later write)
-                self._rollback()
-                raise
+            before = self._schema_version()  # (no other writer until COMMIT)
+            self.db.execute(
+                "INSERT INTO _mapper_sinks (id, name, definition, state, created_at, active_at, table_name, records_merged) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                (sid, body["name"], text, ACTIVE if activate_after <= 0 else CREATING, now, now + max(0.0, activate_after), table.name),
+            )
+            self.db.executemany(
+                "INSERT INTO _mapper_columns (sink_id, position, name, type, write, sql_name) VALUES (?, ?, ?, ?, ?, ?)",
+                [(sid, i, n, t, w, q) for i, (n, t, w, q) in enumerate(table.columns)],
+            )
+            cols = "".join(f", {_q(q)}" for _n, _t, _w, q in table.columns)
+            self.db.execute(f"CREATE TABLE {_q(table.name)} (_id NOT NULL PRIMARY KEY, _state TEXT NOT NULL{cols})")
+            after = self._schema_version()
+            self.db.execute("COMMIT")
+            if self._names is not None and self._names[0] == before:  # the names read hold all but this table's
+                self._names[1].add(table.name.lower())
+                self._names = (after, self._names[1])
             if activate_after > 0:
                 at = now + activate_after
                 self._next_active = at if self._next_active is None else min(self._next_active, at)
             self._mappers[sid] = compiled
             return self.sink(sid)
+
+        return self._in_turn("cannot create the sink", create)
 
     def _existing(self, sid: str, text: str, exist_ok: bool) -> SinkInfo | None:
         """The sink ``sid`` when it exists with the definition ``text`` and ``exist_ok``; None when there is none; else 409 (under the lock)."""
@@ -762,6 +824,8 @@ class Store:
         try:
             self.db.execute("UPDATE _mapper_sinks SET state = ? WHERE state = ? AND active_at <= ?", (ACTIVE, CREATING, self.clock()))
         except sqlite3.OperationalError as exc:
+            if _busy(exc):  # (the lock another connection holds: it turns at a read once the lock is free, not waited for here)
+                return False
             if self.writable or not _read_only(exc):
                 raise
             return False  # a database this store may only read (--query): its sinks are read as they are stored
@@ -857,27 +921,50 @@ class Store:
         error = None if batch is not None else _discarded_error(shown, report)[:2000]
         # records refused one by one, the request taken: said with the source too (only counted, no one could see why)
         refused = _refused_note(shown) if batch is not None and answer["error_count"] else None
-        with self.lock:
-            try:
-                self.db.execute("BEGIN IMMEDIATE")
-                merged = self._write(table, batch) if batch is not None else 0
-                self.db.execute(
-                    "UPDATE _mapper_sinks SET requests = requests + 1, records_stored = records_stored + ?, records_refused = records_refused + ?, "
-                    "records_merged = records_merged + ? WHERE id = ?",
-                    (answer["success_count"], answer["error_count"], merged, sink_id),
-                )
-                if error is not None:  # (in the same transaction: the log and the counters agree, whatever kills the process)
-                    self.db.execute("UPDATE _mapper_sinks SET last_error = ?, last_error_at = ? WHERE id = ?", (error, self.clock(), sink_id))
-                if refused is not None:
-                    self.db.execute("UPDATE _mapper_sinks SET last_refused = ?, last_refused_at = ? WHERE id = ?", (refused, self.clock(), sink_id))
-                self.db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._rollback()
-                raise _write_error(self, "cannot store the request", exc) from None
-            except BaseException:  # (a bug, a signal's exception): left open, the transaction held the write lock and the next request's BEGIN failed
-                self._rollback()
-                raise
+
+        def store() -> None:
+            self.db.execute("BEGIN IMMEDIATE")
+            merged = self._write(table, batch) if batch is not None else 0
+            self.db.execute(
+                "UPDATE _mapper_sinks SET requests = requests + 1, records_stored = records_stored + ?, records_refused = records_refused + ?, "
+                "records_merged = records_merged + ? WHERE id = ?",
+                (answer["success_count"], answer["error_count"], merged, sink_id),
+            )
+            if error is not None:  # (in the same transaction: the log and the counters agree, whatever kills the process)
+                self.db.execute("UPDATE _mapper_sinks SET last_error = ?, last_error_at = ? WHERE id = ?", (error, self.clock(), sink_id))
+            if refused is not None:
+                self.db.execute("UPDATE _mapper_sinks SET last_refused = ?, last_refused_at = ? WHERE id = ?", (refused, self.clock(), sink_id))
+            self.db.execute("COMMIT")
+
+        self._in_turn("cannot store the request", store)
         return IngestResult(answer, written, report, error)
+
+    def _in_turn(self, what: str, transaction: Callable[[], _T]) -> _T:
+        """``transaction`` (BEGIN IMMEDIATE ... COMMIT) run under the store's lock, rolled back if it fails (a 500 saying
+        ``what`` failed: :func:`_write_error`). Met with the database locked by another connection, it is run again, the
+        store's lock let go between the turns (:data:`_SLICE` each), until :attr:`lock_wait` seconds have passed: then a
+        503 (:func:`_locked_error`). (It waited 30 s in one statement, the store's lock held: every request of every sink
+        waited behind it, then got a 500.)"""
+        deadline = None
+        pause = 0.01
+        while True:
+            with self.lock:
+                try:
+                    return transaction()
+                except sqlite3.Error as exc:
+                    self._rollback()
+                    if not _busy(exc) or self.closed:
+                        raise _write_error(self, what, exc) from None
+                except BaseException:  # (a bug, a signal's exception): left open, the transaction held the write lock and the next request's BEGIN failed
+                    self._rollback()
+                    raise
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + self.lock_wait
+            if now >= deadline:
+                raise _locked_error(self, what, stored=True)
+            time.sleep(min(pause, deadline - now))
+            pause = min(2 * pause, 0.1)
 
     def note_error(self, sink_id: str, error: ServiceError) -> None:
         """Count a refused request and keep its error as the sink's last (for a UI)."""

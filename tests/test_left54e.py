@@ -49,6 +49,7 @@ DECIMAL_OPTIONS = [
     ["serve", "--records-per-s"],
     ["serve", "--bytes-per-s"],
     ["serve", "--create-delay"],
+    ["serve", "--lock-wait"],
 ]
 
 
