@@ -829,6 +829,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.answered = 0  # requests answered on this connection (a request line after one may be its body's rest)
         self.last_method = ""  # the method of the connection's last request read (Go's conn.lastMethod: see _one_request)
         self.line_ends_skipped = 0  # CR or LF bytes read away before this request line, after a POST (see _skip_line_ends)
+        self.linger = False  # (closed after an answer: the client may still be sending; see _linger)
+        self.lingering = False
         self.rfile.close()  # (socketserver's file: the socket is closed only once every file made of it is)
         self.rfile = io.BufferedReader(_DeadlineReader(self), io.DEFAULT_BUFFER_SIZE)
         self.server.track(self, True)
@@ -902,15 +904,34 @@ class _Handler(BaseHTTPRequestHandler):
     def _refuse_head(self) -> None:
         """A head over :data:`HEAD_MAX` answered 431, as Go's server answers it, and the rest read away."""
         self.send_error(431, f"the request line and headers are over {HEAD_MAX:,} bytes (1 MiB and 4 KiB), the most this server reads, as the service")
-        # (the rest read away, unkept, for LINGER at most: closed with it unread, the connection was reset under a client
-        # still writing it, which failed on a broken pipe without reading the 431)
-        self._read_away(8 * HEAD_MAX, LINGER)
+        # (the rest read away as the connection closes, LINGER at most: closed with it unread, the connection was reset
+        # under a client still writing it, which failed on a broken pipe without reading the 431; see _linger)
+        self.linger = True
 
     def finish(self) -> None:
         try:
+            if self.linger:
+                self._linger()
             super().finish()
         finally:
             self.server.track(self, False)
+
+    def _linger(self) -> None:
+        """A lingering close (RFC 9112 9.6), of a connection closed after an answer while the client may still be sending
+        (a body refused unread, or past the cap, a head past HEAD_MAX): the write side shut once the answer is out, so the client
+        reads it to its end, then what it sends read away and dropped until it closes, for :data:`LINGER` seconds at most
+        (however much: a body of any size was read away so, and one far over the cap sent at once is read in that time).
+        Closed at once with bytes unread, the connection was reset, and a client still writing its body (``http.client``,
+        ``requests``) failed on a broken pipe, never reading the answer that said why."""
+        self.lingering = True  # (a stop wakes it, as an idle connection: nothing of it is in progress)
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            with self._deadline(LINGER, LINGER):
+                while self.rfile.read1(1 << 16):
+                    pass
+        except OSError:
+            pass
 
     def parse_request(self) -> bool:
         """http.server's reading of the request line and headers, and what it lets through refused."""
@@ -1032,7 +1053,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             framing = self._framing()
             resp = self._answer(framing)
-            unread, huge = self._leftover(framing)
+            unread = self._leftover(framing)
             code, why = _said_error(resp)
             said = f"{self.command} {_as_sent(self.path)[:200]} {resp.status}{code}"
             try:
@@ -1046,10 +1067,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._log(f"{said} not sent, {how} {1000 * (time.perf_counter() - start):.1f} ms{why}{resp.note}")
                 raise
             self._log(f"{said} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms{why}{resp.note}")
-            if unread > 0:  # (on a connection closing too: closed with the body unread, it would be reset, the answer maybe lost)
-                self._read_away(unread, LINGER if huge else None)
-            elif unread < 0:
-                self._read_away_chunked(4 * max(self.server.app.max_body_bytes, 1 << 16))
+            if unread:
+                self._read_away(unread)
+            # (closed with its body unread, or still coming, the connection would be reset under a client still sending it,
+            # the answer maybe lost: read away as it closes, _linger; not after a 408, the client's time spent)
+            self.linger = self.close_connection and resp.status != 408 and self._body_unfinished(framing)
         except (ConnectionError, TimeoutError, OSError):
             self.close_connection = True
         finally:
@@ -1349,49 +1371,44 @@ class _Handler(BaseHTTPRequestHandler):
             )
         )
 
-    def _leftover(self, framing: _Framing) -> tuple[int, bool]:
-        """The body left unread once answered, to read away after the answer: its bytes (-1: a chunked
-        one, to its last chunk; 0: none), and whether it is too big to keep the connection for (read
-        away for :data:`LINGER` at most, then closed). Says when the connection closes after the answer."""
-        unread = 0
-        huge = False
+    def _leftover(self, framing: _Framing) -> int:
+        """The bytes of a body left unread once answered, to read away after the answer to keep the connection (0: none).
+        Says when the connection closes after the answer: then what is left of the body is read away as it closes
+        (:meth:`_linger`)."""
         length = framing.length
         if self.body_left:  # (refused as Go's readRequest refuses it: answered, then closed, the body unread, as conn.serve does)
             self.close_connection = True
-            return 0, False
+            return 0
         if self.server.stopping:
             self.close_connection = True
         if framing.chunked and not self.body_read and not self.expect_continue and not self.close_connection:
             self._discard_chunked()  # (before the answer, as Go's server reads it: the answer says whether the connection is kept)
         if framing.bad_length or (framing.chunked and not self.body_read):
+            self.close_connection = True  # (a chunked one refused unread, or past the cap: what is left read away as it closes)
+        if framing.chunked or self.body_read or not length:
+            return 0
+        # The body was refused unread (or the route takes none: a GET with a Content-Length): read away after the answer
+        # to keep the connection, unless it was never asked for (Expect: 100-continue: the client may not send it). Read
+        # before the answer, a body that never came (a GET saying Content-Length: 100 and sending nothing) held the answer
+        # and the thread for the idle timeout, 30 s. One of POST_HANDLER_READ_MAX bytes or more closes the connection, as
+        # Go's server closes it (it said so: Connection: close; kept up to four times --max-body-bytes before), read away
+        # as it closes (_linger): closed at once with the body unread, it was reset under a client still writing the body
+        # (http.client, requests), which failed on a broken pipe, never reading the 413.
+        if self.expect_continue or length >= POST_HANDLER_READ_MAX:
             self.close_connection = True
-        if framing.chunked and not self.body_read and not self.expect_continue:  # (asked to wait for a 100 that never came, the client sends no body)
-            unread = -1  # chunked and refused unread: read away to its last chunk, then closed
-        elif framing.chunked and self.chunk_pending:
-            unread = -1  # chunked and refused for its size (413) part way: the rest read away, then closed
-        elif not self.body_read and length:
-            # The body was refused unread (or the route takes none: a GET with a Content-Length):
-            # read it away after the answer to keep the connection, unless it was never asked for
-            # (Expect: 100-continue: the client may not send it). Read before the answer, a body that
-            # never came (a GET saying Content-Length: 100 and sending nothing) held the answer and the
-            # thread for the idle timeout, 30 s. One of POST_HANDLER_READ_MAX bytes or more is read away for
-            # LINGER seconds, then the connection closed, as Go's server closes it (it said so: Connection: close; kept
-            # up to four times --max-body-bytes before): closed at once with the body unread, it was reset under a
-            # client still writing the body (http.client, requests), which failed on a broken pipe, never reading the 413.
-            if self.expect_continue:
-                self.close_connection = True
-            else:
-                unread = length
-                huge = length >= POST_HANDLER_READ_MAX
-                if huge:
-                    self.close_connection = True
-        return unread, huge
+        return 0 if self.close_connection else length
+
+    def _body_unfinished(self, framing: _Framing) -> bool:
+        """Whether the request's body may still be coming: one not read (refused unread, or past the cap), or not to its end."""
+        if framing.chunked:
+            return not self.body_read or bool(self.chunk_pending)
+        return bool(framing.length) and not self.body_read
 
     def _discard_chunked(self) -> None:
         """A chunked body refused unread, read away before its answer, as Go's net/http server (the service's) reads one to
         keep the connection (``chunkWriter.writeHeader``): up to :data:`POST_HANDLER_READ_MAX` bytes of its data, for
         :data:`LINGER` seconds at most in all. Read to its last chunk, the connection is kept (closed before, whatever its
-        size); a longer body (the rest read away after the answer, :meth:`_read_away_chunked`), one still coming after
+        size); a longer body (the rest read away as the connection closes after the answer, :meth:`_linger`), one still coming after
         LINGER (its answer waited for it up to 28 s, a pause of up to LINGER at a time), or one that is no chunked body closes
         it, and the answer says so (``Connection: close``)."""
         try:
@@ -1434,14 +1451,14 @@ class _Handler(BaseHTTPRequestHandler):
             n -= len(part)
         return b"".join(parts)
 
-    def _read_away(self, length: int, seconds: float | None = None) -> None:
-        """Read an answered request's unread body away, so the connection can carry the next
-        request; a body that stops arriving for :data:`LINGER` seconds, that has not arrived within
-        :func:`_body_time` of its length (a byte now and then held the connection for ever), or
-        that ends early closes the connection instead (what was sent of it is read, so the close is no reset that could
-        take the answer with it). ``seconds``: the most the whole of it may take instead."""
+    def _read_away(self, length: int) -> None:
+        """Read an answered request's unread body (under :data:`POST_HANDLER_READ_MAX` bytes) away, so the connection can
+        carry the next request: all of it within :data:`LINGER` seconds of the answer, as a chunked one is read (a body
+        still coming then, or that ends early, closes the connection instead, what more comes read away as it closes:
+        :meth:`_linger`). It was given LINGER and a second for each :data:`BODY_MIN_RATE` bytes, 28 s for 256 KiB sent a
+        byte now and then, the connection and its thread held all that time."""
         try:
-            with self._deadline(_body_time(LINGER, length) if seconds is None else seconds, LINGER):
+            with self._deadline(LINGER, LINGER):
                 length = self._skip(length)
         except OSError:
             pass
@@ -1457,45 +1474,6 @@ class _Handler(BaseHTTPRequestHandler):
                 break
             n -= len(chunk)
         return n
-
-    def _read_away_chunked(self, limit: int) -> None:
-        """Read a chunked body refused unread (its route, its Content-Type), or past the cap (413: from the
-        rest of the chunk it stopped in, :attr:`chunk_pending`), away after the answer, to its last chunk and
-        trailers, before the connection is closed: closed with the body unread, the connection is
-        reset, and a client still sending it (``requests`` or ``http.client`` with a generator)
-        fails on a broken pipe without reading the answer that says why. At
-        most ``limit`` bytes, for :data:`LINGER` seconds at most in all (the connection closes after it: a body still
-        coming slowly held it for :func:`_body_time` of ``limit`` bytes, 400 s with the default cap); a chunk size that
-        is no hexadecimal number ends the reading (the connection is closed all the same)."""
-        try:
-            with self._deadline(LINGER, LINGER):
-                if self.chunk_pending > limit or self._skip(self.chunk_pending):  # (a chunk said to be of exabytes: not waited for)
-                    return
-                self._read_chunks(limit - self.chunk_pending)
-        except OSError:
-            pass
-
-    def _read_chunks(self, left: int) -> None:
-        """Chunks read away (see :meth:`_read_away_chunked`), at most ``left`` bytes of them."""
-        while left > 0:
-            line = self.rfile.readline(CHUNK_LINE_MAX + 1)  # the chunk's size [; extensions] CRLF, as _chunk_size reads it
-            left -= len(line)
-            n = _chunk_size_of(line) if line.endswith(b"\n") and len(line) <= CHUNK_LINE_MAX else None
-            if n is None:
-                return
-            if n == 0:  # the last chunk: the trailer lines up to an empty one
-                for _ in range(100):
-                    line = self.rfile.readline(CHUNK_LINE_MAX + 1)
-                    left -= len(line)
-                    if line.strip() == b"" or left <= 0:
-                        return
-                return
-            n += 2  # (the CRLF after the chunk's data)
-            if n > left:
-                return
-            left -= n
-            if self._skip(n):
-                return
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (a malformed request line, headers too long): in the service's shape, not HTML."""
@@ -2357,7 +2335,7 @@ class Server:
                 # progress, as one whose body is: cut, its head read to that point was answered as whatever it then
                 # looked like (a request line cut: 400 "Bad HTTP/0.9 request type"; headers cut before Content-Length:
                 # "the request has no body"), never stored and never said to be refused for the stop
-                if not h.busy and not h.head_bytes:
+                if not h.busy and (not h.head_bytes or h.lingering):
                     try:
                         h.connection.shutdown(socket.SHUT_RD)
                     except OSError:

@@ -201,3 +201,81 @@ def test_a_store_opening_a_locked_database_tells_its_waiting_hook_once(tmp_path:
         with locked(db):
             Store(db, lock_wait=0, waiting=told.append)
     assert len(told) == 1
+
+
+# ---------------------------------------------------------------------------------------
+# 3. A refused body with a Content-Length: read away within LINGER of the answer, and a lingering close
+
+
+def _trickle(port: int, head: bytes, seconds: float) -> tuple[bytes, float | None, float | None]:
+    """Send ``head``, then a byte of its body every 0.1 s (each pause well within LINGER) for at most ``seconds``; what
+    the server wrote, when its answer's head came and when it closed (seconds from the head; None: never)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(head)
+        start = time.monotonic()
+        got = b""
+        answered = None
+        s.settimeout(0.1)
+        while time.monotonic() - start < seconds:
+            try:
+                s.sendall(b" ")
+            except OSError:  # (closed by the server: what it wrote is still there to read)
+                pass
+            try:
+                chunk = s.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return got, answered, time.monotonic() - start
+            if not chunk:
+                return got, answered, time.monotonic() - start
+            got += chunk
+            if answered is None and b"\r\n\r\n" in got:
+                answered = time.monotonic() - start
+        return got, answered, None
+
+
+def test_a_refused_body_with_a_content_length_sent_slowly_is_closed_within_linger_of_the_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (under 256 KiB, read away after the answer to keep the connection: LINGER a pause and a second per 10,000 bytes in all,
+    # 28 s for 256 KiB; 10.3 s here for 100,000 bytes with LINGER made 0.3 s)
+    monkeypatch.setattr(mapper.serve, "LINGER", 0.3)
+    head = b"POST /v2/sinks/nobody HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+    with serving_file_memory() as server:
+        raw, answered, closed = _trickle(server.port, head, seconds=6)
+    assert answered is not None and answered < 3, f"no answer within {answered or 6:.1f} s"
+    assert raw.startswith(b"HTTP/1.1 404 "), raw[:100]
+    assert closed is not None and closed - answered < 3, f"the connection was still open {6 - answered:.1f} s after the answer"
+
+
+def test_a_client_still_sending_the_body_of_a_request_refused_unread_reads_the_answer_not_a_reset() -> None:
+    # (a request refused as Go refuses it before any handler, here a Host holding a space, is answered, then closed with
+    # its body unread: the connection was reset under http.client still writing the body, a BrokenPipeError or a
+    # ConnectionResetError, never the 400)
+    import http.client
+
+    def parts() -> Iterator[bytes]:
+        yield b" " * 200_000
+        time.sleep(0.3)  # (the answer written meanwhile, and the connection closed: its write side alone now)
+        yield b" " * 200_000
+
+    with serving_file_memory() as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        try:
+            headers = {"Host": "a b", "Content-Type": "application/json", "Content-Length": "400000"}
+            conn.request("POST", f"/v2/sinks/{SINK_ID}", body=parts(), headers=headers)
+            resp = conn.getresponse()
+            answer = orjson.loads(resp.read())
+        finally:
+            conn.close()
+    assert (resp.status, answer["code"], resp.getheader("Connection")) == (400, "BadRequest", "close"), answer
+
+
+@contextmanager
+def serving_file_memory() -> Iterator[Server]:
+    with Store(":memory:") as s:
+        s.create_sink(SINK)
+        server = Server(App(s), idle_timeout=5.0).start()
+        try:
+            yield server
+        finally:
+            server.stop(timeout=5.0)
