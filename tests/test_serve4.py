@@ -159,7 +159,7 @@ def test_a_start_on_a_locked_database_says_at_once_it_waits_and_serves_once_the_
             stderr=subprocess.PIPE,
         )
         try:
-            said = _stderr_line(proc, 4)  # (Python and mapper imported first: within 4 s, of the default 5 s wait)
+            said = _stderr_line(proc, 15)  # (Python and mapper imported first; the lock let go as soon as it is said)
             other.execute("ROLLBACK")
             assert said == (
                 f"mapper serve: the database {db} is locked (another connection holds its write lock: another mapper serve or a program "
