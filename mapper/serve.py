@@ -1070,8 +1070,9 @@ class _Handler(BaseHTTPRequestHandler):
             if unread:
                 self._read_away(unread)
             # (closed with its body unread, or still coming, the connection would be reset under a client still sending it,
-            # the answer maybe lost: read away as it closes, _linger; not after a 408, the client's time spent)
-            self.linger = self.close_connection and resp.status != 408 and self._body_unfinished(framing)
+            # the answer maybe lost: read away as it closes, _linger; not after a 408, nor a body read away that did not all
+            # come within LINGER: the client's time is spent, and the connection closed within LINGER of the answer)
+            self.linger = self.close_connection and not unread and resp.status != 408 and self._body_unfinished(framing)
         except (ConnectionError, TimeoutError, OSError):
             self.close_connection = True
         finally:
