@@ -285,14 +285,16 @@ def _busy(exc: sqlite3.Error) -> bool:
 
 def _locked_error(store: Store, what: str, stored: bool = False) -> ServiceError:
     """The 503 (``Retry-After: 1``, which ``mapper send`` waits, then sends again) of a request that met the database
-    locked by another connection for :attr:`Store.lock_wait` seconds (a 500 after 30 s before, every other request held
-    up behind it). ``stored``: it would have written (nothing of it is)."""
+    locked by another connection: a write, for :attr:`Store.lock_wait` seconds (a 500 after 30 s before, every other
+    request held up behind it); a read (``stored`` False), for :data:`_SLICE` (a database in WAL mode, as a store keeps
+    it, is read while another connection writes: this happens only once another program has switched it to another
+    journal mode). ``stored``: it would have written (nothing of it is)."""
+    waited = f", still after the {store.lock_wait:g} s this service waits for it (mapper serve --lock-wait)" if stored else ""
     what_not = "nothing of the request is stored" if stored else "the request is not served"
     return ServiceError(
         503,
         UNAVAILABLE,
-        f"{what}: the database {shown_name(store.path)} is locked ({_LOCKED}), still after the {store.lock_wait:g} s this service "
-        f"waits for it (mapper serve --lock-wait): {what_not}; send it again later (Retry-After)",
+        f"{what}: the database {shown_name(store.path)} is locked ({_LOCKED}){waited}: {what_not}; send it again later (Retry-After)",
         headers={"Retry-After": "1"},
     )
 
@@ -306,8 +308,8 @@ def _sqlite_code(exc: sqlite3.Error, code: int, words: str) -> bool:
 def _read_error(store: Store, exc: sqlite3.Error) -> ServiceError:
     if store.closed:
         return closed_error(store)
-    if _busy(exc):  # (a database another program holds in rollback-journal mode: reads wait for it too)
-        return _locked_error(store, "cannot read the database")
+    if _busy(exc):  # (a database another program switched to rollback-journal mode, then locked: reads wait for it too)
+        return _locked_error(store, "cannot read")
     return ServiceError(500, INTERNAL, f"cannot read the database {shown_name(store.path)}: {exc}")
 
 

@@ -120,6 +120,17 @@ def test_mapper_send_retries_the_503_of_a_locked_database_and_stores_every_recor
         assert store.rows(SINK_ID).total == 4
 
 
+def test_a_read_refused_for_the_lock_is_a_503_too_saying_it_did_not_wait() -> None:
+    # (a database another program switched out of WAL mode, then locked, refuses reads too: a 500 "cannot read the
+    # database" before; reads wait one turn, never --lock-wait, so the message names no wait)
+    from mapper.store import _read_error
+
+    with Store(":memory:", lock_wait=7) as store:
+        err = _read_error(store, sqlite3.OperationalError("database is locked"))
+    assert (err.status, err.code, err.headers) == (503, "ServiceUnavailable", {"Retry-After": "1"})
+    assert "7 s" not in err.message and err.message.startswith("cannot read: the database :memory: is locked (another connection"), err.message
+
+
 def test_a_store_given_no_lock_wait_of_seconds_is_refused_naming_the_keyword() -> None:
     with pytest.raises(mapper.OptionError, match=r"lock_wait= \(--lock-wait\) must be a finite number of seconds, at least 0"):
         Store(":memory:", lock_wait=-1)
