@@ -178,3 +178,16 @@ def test_the_toward_epoch_example_holds_with_the_layout_docs_types_md_names() ->
     assert m.map('{"id": 1, "t": "1969-12-31T12:00:00Z"}', on_error="skip").to_rows() == []
     only = mapper.compile_sink(json.dumps({**sink, "definition": sink["definition"][:2]}))
     assert only.map('{"id": 1, "t": "1969-12-31T12:00:00Z"}').to_rows() == [{"_id": 1, "given": 0}]
+
+
+def test_no_page_holds_a_merge_conflicts_markers() -> None:
+    # (a cherry-pick's conflict once landed in docs/python-api.md with both sides and their markers: Python files
+    # would not compile so, but a page reads on)
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "examples").rglob("*.md"))]
+    marked = [
+        f"{page.relative_to(ROOT)}:{n}"
+        for page in pages
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1)
+        if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line == "======="
+    ]
+    assert not marked, marked
