@@ -596,6 +596,36 @@ class _Unsaid:
         raise OSError(errno.EBADF, "standard error is closed")
 
 
+class _Stderr:
+    """Standard error as :func:`main` runs a command in the main thread: a write or flush it cannot
+    take (``2>/dev/full``, its pipe closed by its reader) ends what is said there, and nothing else,
+    as ``2>&-`` does (:class:`_Unsaid`). Nowhere is left to say the error, and the run ends with its
+    own exit status: ``mapper bogus 2>/dev/full`` was a traceback nobody saw and exit 1 (records
+    refused, to validate's reader), and with the pipe closed exit 0 (taken for standard output's)."""
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+        self.failed = False
+
+    def write(self, data: Any) -> int:
+        if not self.failed:
+            try:
+                return int(self.stream.write(data))
+            except OSError:
+                self.failed = True
+        return len(data)
+
+    def flush(self) -> None:
+        if not self.failed:
+            try:
+                self.stream.flush()
+            except OSError:
+                self.failed = True
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding, ...: the stream's own
+        return getattr(self.stream, name)
+
+
 class _Stdout:
     """Standard output as a command writes it (``sys.stdout`` while :func:`main` runs it in the
     main thread; its ``buffer`` too): an OSError its writing raises is kept, so that main says
@@ -714,14 +744,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     the command runs (SIGTERM's, and Ctrl-C's where Python's own is there), and what they take is
     noted, as the command line's is, for an interruption a library drops (``mapper._start``); the
     program's own are given back, and what was noted forgotten, as it returns. Standard error closed (``2>&-``, where Python leaves ``sys.stderr``
-    None): what is said there goes nowhere (:class:`_Unsaid`)."""
-    if sys.stderr is not None:
-        return _main(argv)
-    sys.stderr = _Unsaid()  # type: ignore[assignment]
+    None): what is said there goes nowhere (:class:`_Unsaid`); so does what an open one cannot take, from the
+    first write it fails (:class:`_Stderr`), the command's exit status kept."""
+    given = sys.stderr
+    if given is not None and threading.current_thread() is not threading.main_thread():
+        return _main(argv)  # (a program running commands in other threads shares one sys.stderr: not swapped under them)
+    err = _Unsaid() if given is None else _Stderr(given)
+    sys.stderr = err  # type: ignore[assignment]
     try:
         return _main(argv)
     finally:
-        sys.stderr = None  # type: ignore[assignment]
+        if sys.stderr is err:
+            sys.stderr = given  # (Python's exit takes a failure flushing it, the status kept)
 
 
 def _main(argv: Sequence[str] | None) -> int:
