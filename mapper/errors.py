@@ -298,6 +298,20 @@ def near_file(name: str | os.PathLike[Any]) -> str:
     return f" (did you mean {pasted_name(os.path.join(folder, alike))}?)" if alike and alike != base else ""
 
 
+def cannot_open(name: str, exc: OSError | ValueError, what: str) -> str:
+    """Why the file ``name`` cannot be read, ``exc`` the error opening it (or looking it up) gave, in the
+    words every command says it in: ``no such file: r.ndjson`` (with a name alike, :func:`near_file`),
+    ``/tmp is a directory, not a WHAT`` (``records file``, ``table file``), a name holding a NUL, or the
+    OS's words for anything else (``cannot read r.ndjson: Permission denied``)."""
+    if isinstance(exc, FileNotFoundError):
+        return f"no such file: {shown_name(name)}{near_file(name)}"
+    if isinstance(exc, IsADirectoryError):
+        return f"{shown_name(name)} is a directory, not a {what}"
+    if isinstance(exc, ValueError):
+        return f"{name!r} cannot be a file name: it holds a NUL byte"
+    return f"cannot read {shown_name(name)}: {exc.strerror or exc}"
+
+
 def plain_str(text: str) -> str:
     """A str subclass's text as a plain ``str`` (``numpy.str_``, or one whose ``str()`` is other
     text): what a JSON text of the same definition would give, and what messages, reports and

@@ -150,7 +150,7 @@ def test_a_table_spec_too_long_for_a_file_name_is_read_as_database_equals_file()
 
 
 def test_a_table_file_name_holding_a_nul_is_said_not_raised() -> None:
-    with pytest.raises(MapperError, match=r"^--table .*: cannot read .*: embedded null byte"):
+    with pytest.raises(MapperError, match=r"^--table .*: '.*\\x00' cannot be a file name: it holds a NUL byte$"):
         load_catalog([str(TABLE) + "\0"])
 
 

@@ -117,7 +117,7 @@ def test_serve_table_a_directory_before_the_equals_sign_is_still_a_file_name(tmp
     catalog = load_catalog([str(tmp_path / "dir" / "a=b.sql")])
     assert [d.name for d in catalog.databases.values()] == [DEFAULT_DATABASE] and len(catalog) == 1
     ran = run_main("serve", "--db", ":memory:", "--port", "0", "--table", "dir/gone=t.sql", cwd=tmp_path)  # (t.sql: no such file)
-    assert ran.returncode == 2 and ran.err.startswith("mapper serve: --table dir/gone=t.sql: cannot read dir/gone=t.sql: No such file"), ran.err
+    assert ran.returncode == 2 and ran.err.startswith("mapper serve: --table dir/gone=t.sql: no such file: dir/gone=t.sql"), ran.err
 
 
 # -- help takes one COMMAND ------------------------------------------------------------------------

@@ -52,6 +52,7 @@ from ..errors import (
     article,
     as_unescaped,
     binary_note,
+    cannot_open,
     class_name,
     compression_of,
     elided,
@@ -60,7 +61,6 @@ from ..errors import (
     given_bytes,
     has_lone_surrogate,
     names_a_file,
-    near_file,
     option_text,
     preview,
     scalar_array_reason,
@@ -3257,7 +3257,7 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
     try:
         fh: BinaryIO = open(p, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     except (OSError, ValueError) as exc:  # (ValueError: the OS takes no NUL in a file name)
-        raise InputError(_cannot_open(path, exc)) from None
+        raise InputError(cannot_open(path, exc, "records file")) from None
     try:
         try:
             head = fh.peek(MAGIC_SIZE)[:MAGIC_SIZE]  # type: ignore[attr-defined]  # peek, not seek: FIFOs and pipes work too
@@ -3270,17 +3270,6 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
     except BaseException:
         fh.close()
         raise
-
-
-def _cannot_open(path: str, exc: OSError | ValueError) -> str:
-    """Why the records file ``path`` cannot be opened, ``exc`` the error opening it (or looking it up) gave."""
-    if isinstance(exc, FileNotFoundError):
-        return f"no such file: {shown_name(path)}{near_file(path)}"
-    if isinstance(exc, IsADirectoryError):
-        return f"{shown_name(path)} is a directory, not a records file"
-    if isinstance(exc, ValueError):
-        return f"{path!r} cannot be a file name: it holds a NUL byte"
-    return f"cannot read {shown_name(path)}: {exc.strerror}"
 
 
 def input_problem(path: str | os.PathLike[Any]) -> str | None:
@@ -3299,7 +3288,7 @@ def input_problem(path: str | os.PathLike[Any]) -> str | None:
         if stat.S_ISREG(st.st_mode):
             os.close(os.open(text, os.O_RDONLY))
     except (OSError, ValueError) as exc:
-        return _cannot_open(text, exc)
+        return cannot_open(text, exc, "records file")
     return None
 
 

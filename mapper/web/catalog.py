@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..endpoint import INVALID_PARAMETER, ServiceError
-from ..errors import MapperError, preview, shown_name
+from ..errors import MapperError, cannot_open, preview, shown_name
 from ..table import Table, TableSyntaxError, analyze_create_table, split_statements
 
 __all__ = ["DEFAULT_DATABASE", "Catalog", "CatalogTable", "Database", "database_id", "load_catalog"]
@@ -155,8 +155,8 @@ def load_catalog(specs: list[str]) -> Catalog:
         try:
             data = Path(path).read_bytes()
         except (OSError, ValueError) as exc:  # (ValueError: a name holding a NUL, given in Python)
-            reason = getattr(exc, "strerror", None) or exc
-            raise MapperError(f"--table {shown_name(preview(spec, 200))}: cannot read {shown_name(preview(path, 200))}: {reason}") from None
+            # (in every command's words: "No such file or directory" and "Is a directory", the OS's, were serve's alone)
+            raise MapperError(f"--table {shown_name(preview(spec, 200))}: {cannot_open(path, exc, 'table file')}") from None
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
