@@ -80,7 +80,7 @@ MAX_REPEAT = 1000
 
 def check_repeat(repeat: int) -> None:
     """An :class:`OptionError` for a ``--repeat`` that is no count of timed runs (below 1, above :data:`MAX_REPEAT`)."""
-    if type(repeat) is not int or not 1 <= repeat <= MAX_REPEAT:
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:  # (the command line's is a TypedInt)
         raise OptionError(f"--repeat {repeat!r}: give a count of timed runs from 1 to {MAX_REPEAT:,}")
 
 

@@ -84,7 +84,7 @@ from .errors import (
     text_command,
 )
 from .model import CheckResult, Column, Sink
-from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions
+from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions, TypedFloat, TypedInt
 from .paths import EVALUATION_ERRORS, MAX_PATH_KEYS, Descent, descent, records_path_keys, to_dot_notation
 from .paths import Path as PathSpec
 from .report import RecordError, Report, ValueWarning, plural
@@ -195,10 +195,9 @@ def integer(text: str) -> int:
     """Every integer option's value (argparse ``type``; :func:`unicode_values` takes no other
     reader of integers): :func:`integer_text`, or a usage error naming the option (argparse
     puts it first: ``argument --workers: ...``)."""
-    value = integer_text(text)
-    if value is None:
+    if integer_text(text) is None:
         raise argparse.ArgumentTypeError(f"invalid int value: {text!r} (a whole number, written in ASCII digits 0-9)")
-    return value
+    return TypedInt(text)  # (a refusal quotes the text typed: 99999, not 99,999)
 
 
 #: A decimal option's value: ASCII digits, a minus sign before them taken, one ``.``, an exponent
@@ -218,7 +217,7 @@ def decimal(text: str) -> float:
     value = float(text)
     if math.isinf(value) and not _NOT_FINITE.fullmatch(text):  # (1e400 was said "not inf", a word the user never wrote)
         raise argparse.ArgumentTypeError(f"invalid float value: {text!r} (past a float's range, about 1.8e308)")
-    return value
+    return TypedFloat(text)  # (a refusal quotes the text typed: 1e9, not 1,000,000,000)
 
 
 def glob_option(text: str) -> str:

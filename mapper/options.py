@@ -23,6 +23,8 @@ __all__ = [
     "NO_WARNINGS",
     "ON_ERROR",
     "MapOptions",
+    "TypedFloat",
+    "TypedInt",
     "body_record_limit",
     "number_given",
     "real_number",
@@ -74,7 +76,7 @@ def whole_number(value: object, name: str, *, least: int | None = None, most: in
         counted = f" of {of}" if of else ""
         bound = (f", at least {least:,}" if least is not None else "") + (f", at most {most:,}" if most is not None else "")
         # (a float as Python writes it, 2.0, not as a count, 2: number_given says an integral float as one)
-        shown = preview(int_text(value, repr)) if isinstance(value, float) else number_given(value)
+        shown = preview(int_text(value, repr)) if isinstance(value, float) and not isinstance(value, TypedFloat) else number_given(value)
         raise OptionError(f"{name} must be a whole number{counted}{bound}{why}, not {shown}")
     return number
 
@@ -128,13 +130,40 @@ def _is_index(value: object) -> bool:
     return True
 
 
+class TypedInt(int):
+    """An integer option's value read from a command line (:func:`mapper.commands.integer`), keeping the text
+    typed: a refusal quotes that (``--port ... not 99999``; :func:`number_given` said ``99,999``, a number
+    the user never wrote). What reads it (:func:`whole_number`, ``operator.index``) returns a plain ``int``."""
+
+    typed: str
+
+    def __new__(cls, text: str) -> TypedInt:
+        self = super().__new__(cls, text)
+        self.typed = text
+        return self
+
+
+class TypedFloat(float):
+    """A decimal option's value read from a command line (:func:`mapper.commands.decimal`), keeping the text
+    typed, as :class:`TypedInt` does (``--timeout ... not 1e9``, not ``1,000,000,000``)."""
+
+    typed: str
+
+    def __new__(cls, text: str) -> TypedFloat:
+        self = super().__new__(cls, text)
+        self.typed = text
+        return self
+
+
 def number_given(value: object) -> str:
     """A number as a message says it, as it was given: an int with its thousands separated (``1,000,000``), an
-    integral float below 10**18 as one (``1e6`` on a command line, ``1,000,000``: the same number from Python and
-    from a flag, which argparse reads as a float, said alike), another float as Python writes it, its thousands
+    integral float below 10**18 as one (``1e6``, ``1,000,000``), another float as Python writes it, its thousands
     separated too (``2.5``, ``1,234.5678``, ``nan``, ``1e+20``: ``:g`` cut ``1234.5678`` to ``1,234.57``), an integer of 31 digits or more by its size
     (``<an integer of 401 digits>``: ``:g`` of one past a float's range raised OverflowError, ``:,`` past 4,300 digits
-    ValueError), and what is no int nor float (a bool, numpy's integers, a str) as its repr: ``True``, ``np.int64(5)``."""
+    ValueError), and what is no int nor float (a bool, numpy's integers, a str) as its repr: ``True``, ``np.int64(5)``.
+    A command line's value (:class:`TypedInt`, :class:`TypedFloat`) is the text typed: ``99999``, ``1e9``."""
+    if isinstance(value, (TypedInt, TypedFloat)):
+        return value.typed
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{'-' if value < 0 else ''}{long_int_text(value)}" if abs(value) >= 10**30 else f"{value:,}"
     if isinstance(value, float):  # (numpy's float64 too: said as a number, as a command line's option was written)

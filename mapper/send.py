@@ -2720,8 +2720,10 @@ def cmd_send(args: argparse.Namespace) -> int:
         stdout_on_input([args.sink, *args.records], said, "them" if args.dry_run else "it")
         # (checked here, so that each refused is named by its flag alone, not by a Sender's keyword)
         numbers = ("records_per_s", "bytes_per_s", "body_records", "body_bytes", "retries", "timeout", "backoff", "max_backoff")
-        read = read_numbers({name: getattr(args, name) for name in numbers}, keywords=False)
-        check_fit(read["records_per_s"], read["bytes_per_s"], read["body_records"], read["body_bytes"], keywords=False)
+        given = {name: getattr(args, name) for name in numbers}
+        read_numbers(given, keywords=False)
+        # (the values as given, not as read: a refusal quotes the text typed, --body-bytes 10000000000000)
+        check_fit(given["records_per_s"], given["bytes_per_s"], given["body_records"], given["body_bytes"], keywords=False)
         if args.records_path is not None and args.input_format == "endpoint":
             raise OptionError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")
         records_path = records_path_option(args.records_path, args.records)

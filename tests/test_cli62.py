@@ -64,3 +64,46 @@ def test_serve_table_a_file_missing_or_a_directory_is_said_as_every_command_says
     (tmp_path / "s.json").write_text('[{"name": "id", "path": "id", "type": "id"}]')
     records = run_main("validate", "s.json", "dir", cwd=tmp_path)  # (the records' words: the same function)
     assert records.err == "mapper: dir is a directory, not a records file\n", records.err
+
+
+# -- a number refused is quoted as it was typed ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["serve", "--port", "99999"], "mapper serve: --port must be a whole number, at least 0, at most 65,535 (0 picks a free one), not 99999\n"),
+        (["serve", "--max-connections", "00"], "mapper serve: --max-connections must be a whole number of connections, at least 1, not 00\n"),
+        (
+            ["serve", "--records-per-s", "0.50"],
+            "mapper serve: --records-per-s must be a finite number, at least 1 (to admit a body of one record), not 0.50\n",
+        ),
+        (
+            ["send", "s.json", "r.ndjson", "--dry-run", "--timeout", "1e5"],
+            "mapper send: --timeout must be a finite number of seconds, above 0, at most 86,400, not 1e5\n",
+        ),
+        (
+            ["send", "s.json", "r.ndjson", "--dry-run", "--body-bytes", "10000000000000"],
+            "mapper send: a body must fit in one second of the limits: --body-bytes 10000000000000 is more than --bytes-per-s 1,000,000\n",
+        ),
+        (
+            ["infer", "r.ndjson", "--min-presence", "2000"],
+            "mapper: min_presence (--min-presence) must be a finite number, at least 0, at most 1 (a share of the records), not 2000\n",
+        ),
+    ],
+    ids=["port", "max-connections", "records-per-s", "timeout", "body-bytes", "min-presence"],
+)
+def test_a_number_refused_is_quoted_as_typed(tmp_path: Path, args: list[str], said: str) -> None:
+    # (it was said as a number: not 99,999, not 1,000,000, not 0.5, not 0: numbers the user never wrote)
+    (tmp_path / "s.json").write_text('[{"name": "id", "path": "id", "type": "id"}]')
+    (tmp_path / "r.ndjson").write_bytes(b'{"id": 1}\n')
+    ran = run_main(*args, cwd=tmp_path, timeout=20)
+    assert (ran.returncode, ran.err) == (2, said)
+
+
+def test_the_python_api_says_its_numbers_as_before() -> None:
+    from mapper.endpoint import read_numbers
+    from mapper.errors import OptionError
+
+    with pytest.raises(OptionError, match=r", not 99,999$"):
+        read_numbers({"port": 99999})
