@@ -414,7 +414,7 @@ NUMBERS: dict[str, _Number] = {
     "max_backoff": _Number(whole=False, least=0, most=MAX_WAIT, of="seconds"),
     "count": _Number(whole=True, least=0, of="the body's records", none="or None", flag=False),
     "max_body_bytes": _Number(whole=True, least=1, of="bytes", none="or None: the bytes per second limit"),
-    "create_delay": _Number(whole=False, least=0, of="seconds"),
+    "create_delay": _Number(whole=False, least=0, most=MAX_WAIT, of="seconds"),
     "lock_wait": _Number(whole=False, least=0, most=MAX_WAIT, of="seconds"),
     "port": _Number(whole=True, least=0, most=65535, why="0 picks a free one"),
     "max_connections": _Number(whole=True, least=1, of="connections"),

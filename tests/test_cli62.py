@@ -107,3 +107,12 @@ def test_the_python_api_says_its_numbers_as_before() -> None:
 
     with pytest.raises(OptionError, match=r", not 99,999$"):
         read_numbers({"port": 99999})
+
+
+# -- serve --create-delay: bounded as the other waits are -----------------------------------------------
+
+
+def test_serve_create_delay_past_a_day_is_refused_naming_the_bound(tmp_path: Path) -> None:
+    # (1e29 was taken, and the server started: a sink created stayed CREATING for ever)
+    ran = run_main("serve", "--db", ":memory:", "--port", "0", "--create-delay", "1e29", cwd=tmp_path, timeout=20)
+    assert (ran.returncode, ran.err) == (2, "mapper serve: --create-delay must be a finite number of seconds, at least 0, at most 86,400, not 1e29\n")

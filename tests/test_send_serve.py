@@ -1139,8 +1139,8 @@ def test_send_usage_errors_exit_2(tmp_path, capsys):
         ("--port", 65536, "at least 0, at most 65,535"),
         ("--port", -1, "at least 0, at most 65,535"),
         ("--max-body-bytes", 0, "whole number of bytes, at least 1, not 0"),
-        ("--create-delay", "nan", "a finite number of seconds, at least 0, not nan"),
-        ("--create-delay", -1, "a finite number of seconds, at least 0, not -1"),
+        ("--create-delay", "nan", "a finite number of seconds, at least 0, at most 86,400, not nan"),
+        ("--create-delay", -1, "a finite number of seconds, at least 0, at most 86,400, not -1"),
         ("--records-per-s", "1e-9", "at least 1 (to admit a body of one record), not 1e-9"),  # (found by a bug hunt: it served, answering 413 to every body)
         ("--bytes-per-s", "20", "at least 26 (to admit a body of one record), not 20"),
     ):

@@ -261,5 +261,5 @@ def test_a_creating_delay_past_a_floats_range_is_refused_when_the_app_is_made() 
     with Store(":memory:") as store:
         with pytest.raises(OptionError) as err:
             App(store, create_delay=10**400)
-        assert str(err.value) == "create_delay= (--create-delay) must be a finite number of seconds, at least 0, not <an integer of 401 digits>"
+        assert str(err.value) == "create_delay= (--create-delay) must be a finite number of seconds, at least 0, at most 86,400, not <an integer of 401 digits>"
         assert App(store, create_delay=0).create_delay == 0
