@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import io
 import json
 import math
 import os
@@ -881,15 +882,16 @@ def packed_layers(name: str, packed: str | None, ending: str = "") -> tuple[list
     return layers, _first_member(name, ending) if len(layers) <= 1 else ""
 
 
-def _unpacked_head(name: str, layers: list[str], size: int) -> bytes:
-    """The first ``size`` bytes of file ``name`` unpacked through ``layers``; ``b""`` when one cannot be (zstd, cut data)."""
+def _unpacked_head(name: str | bytes, layers: list[str], size: int) -> bytes:
+    """The first ``size`` bytes of file ``name`` (or of the bytes ``name``: a file's, read) unpacked through ``layers``;
+    ``b""`` when one cannot be (zstd, cut data)."""
     import contextlib
     import lzma
     import zlib
 
     with contextlib.ExitStack() as stack:
         try:
-            stream: Any = stack.enter_context(open(name, "rb"))
+            stream: Any = io.BytesIO(name) if isinstance(name, bytes) else stack.enter_context(open(name, "rb"))
             for layer in layers:
                 module = _UNPACKERS.get(layer)
                 if module is None:
@@ -917,6 +919,13 @@ def _first_member(name: str, ending: str = "") -> str:
     except (OSError, EOFError, tarfile.TarError, ValueError):
         pass
     return first
+
+
+def unpacked_data_head(data: bytes, size: int) -> bytes:
+    """The first ``size`` bytes of ``data`` (a file's bytes, read whole) unpacked, one layer of the compression its
+    first bytes say (:func:`compression_of`); ``b""`` when it is none, or cannot be unpacked (zstd, cut or corrupt data)."""
+    packed = compression_of(data[:6])
+    return _unpacked_head(data, [packed], size) if packed else b""
 
 
 def tar_header(head: bytes) -> bool:

@@ -60,6 +60,7 @@ from .errors import (
     as_unescaped,
     binary_kind,
     class_name,
+    compression_of,
     encoding_note,
     escape_controls,
     has_lone_surrogate,
@@ -78,6 +79,7 @@ from .errors import (
     shown_name,
     suggest,
     text_command,
+    unpacked_data_head,
 )
 from .model import CheckResult, Column, Sink
 from .paths import parse_path, root_dollar, to_dot_notation
@@ -155,34 +157,74 @@ def _records_hint(text: str, file: str | None = None) -> str:
     that makes them the JSON array a definition is (``jq -s . entries.ndjson > entries.json``, ``file`` named
     as :func:`~mapper.errors.shell_file` names it); or sink definitions one a line, told to give one."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
-    if len(lines) < 2:
+    kind = _lines_kind(lines)
+    if kind is None:
         return ""
-    try:
-        first = json.loads(lines[0])
-    except ValueError:
-        return ""
-    if not isinstance(first, (dict, list)):
-        return ""
-    try:
-        head = [json.loads(ln) for ln in lines[:20]]
-    except ValueError:  # (a later line no JSON, cut short: records still, as its first line says; no entries or sinks to join)
-        head = []
-    if head and all(isinstance(d, dict) and "name" in d and "path" in d for d in head):  # (column entries, a line each)
+    if kind == "entries":
         out = new_file_beside(file, ".json", stem="definition")
         return (
             f": it is column entries, one a line (NDJSON), not one JSON document: a definition is a JSON array of them "
             f"(make it one: {text_command('jq -s .', file)} > {out}, then give {out})"
         )
-    if head and all(isinstance(d, dict) and ("schema" in d or "definition" in d) for d in head):  # (whole sinks, a line each)
+    if kind == "sinks":
         out = new_file_beside(file, ".json", stem="sink")
         return f": it holds {len(lines):,} sink definitions, one a line (NDJSON): give one, a JSON document (the first: {text_command('head -n 1', file)} > {out}, then give {out})"
     said = (
         ": it looks like NDJSON records (one JSON value a line), not a sink definition; the sink comes first, then the records (mapper validate SINK RECORDS)"
     )
-    if file is None or not isinstance(first, dict):
+    if file is None or kind != "records":
         return said
+    return f"{said}; {_infer_said(file)}"
+
+
+def _lines_kind(lines: list[str]) -> str | None:
+    """What the non-blank ``lines`` of a definition's text are, when they are several JSON values, one a line (NDJSON):
+    ``"entries"`` (column entries, ``{"name", "path", ...}``), ``"sinks"`` (whole definitions), ``"records"`` (objects,
+    anything else), ``"values"`` (arrays: records still, no command drafts a sink from them); else None."""
+    if len(lines) < 2:
+        return None
+    try:
+        first = json.loads(lines[0])
+    except ValueError:
+        return None
+    if not isinstance(first, (dict, list)):
+        return None
+    try:
+        head = [json.loads(ln) for ln in lines[:20]]
+    except ValueError:  # (a later line no JSON, cut short: records still, as its first line says; no entries or sinks to join)
+        head = []
+    if head and all(isinstance(d, dict) and "name" in d and "path" in d for d in head):  # (column entries, a line each)
+        return "entries"
+    if head and all(isinstance(d, dict) and ("schema" in d or "definition" in d) for d in head):  # (whole sinks, a line each)
+        return "sinks"
+    return "records" if isinstance(first, dict) else "values"
+
+
+def _infer_said(file: str) -> str:
+    """What drafts a sink from the records in ``file`` (named as :func:`~mapper.errors.shell_file` names it; standard
+    input, what it came from piped to ``mapper infer -``), in backquotes, then ``drafts a sink from them``."""
     given = "... | mapper infer -" if read_once(file) else f"mapper infer {shell_file(file)}"
-    return f"{said}; `{given} > {new_file_beside(None, '.json', stem='sink')}` drafts a sink from them"
+    return f"`{given} > {new_file_beside(None, '.json', stem='sink')}` drafts a sink from them"
+
+
+def _packed_records(data: bytes, what: str, file: str | None) -> DefinitionError | None:
+    """The error of a definition (``what``, the file ``file``) given as compressed data whose text is NDJSON records
+    (``rr.ndjson.gz`` given as SINK), saying so: it was told to write the text out and give it (``gzip -dc rr.ndjson.gz >
+    rr.ndjson, then give rr.ndjson``), the records as the sink. None for any other data (a compressed definition is told
+    to be unpacked, :func:`~mapper.errors.binary_kind`). Only on the error path: 64 KiB of the text unpacked."""
+    size = 1 << 16
+    head = unpacked_data_head(data, size)
+    lines = [ln for ln in head.decode("utf-8", "replace").splitlines() if ln.strip()]
+    if len(head) == size:
+        lines = lines[:-1]  # (the last may be cut)
+    if _lines_kind(lines) != "records":
+        return None
+    packed = compression_of(data[:6])
+    said = (
+        f"{what} is {packed}-compressed NDJSON records: SINK is the sink definition, a JSON document (the POST /v1/sinks "
+        "body), and the records come after it, compressed as they are (mapper validate SINK RECORDS)"
+    )
+    return DefinitionError([Problem("error", "", f"{said}; {_infer_said(file)}" if file is not None else said, "invalid-utf8")])
 
 
 def _reject_constant(name: str) -> Any:
@@ -192,6 +234,8 @@ def _reject_constant(name: str) -> Any:
 def _not_text(data: bytes, what: str, file: str | None) -> DefinitionError | None:
     """The error of a definition (``what``, the file ``file``) given as bytes that are no JSON text, saying what they are
     (:func:`~mapper.errors.binary_kind`: an archive, compressed data, a file mapper wrote), or None when that is not known."""
+    if (records := _packed_records(data, what, file)) is not None:
+        return records
     kind, instead = binary_kind(data[:512], compressed=True, file=file)
     if not kind:
         return None

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from tests.cli_inproc import ROOT, run_main
 
 ERRORS = ROOT / "examples" / "errors"
+RECORDS = b'{"id": 1, "iataId": ""}\n\n{"id": 2, "iataId": "X"}\n{"id": 3, "iataId": "Y"}\n'
 
 
 # -- standard error that cannot be written: the command's own exit status -----------------------------
@@ -116,3 +120,32 @@ def test_serve_create_delay_past_a_day_is_refused_naming_the_bound(tmp_path: Pat
     # (1e29 was taken, and the server started: a sink created stayed CREATING for ever)
     ran = run_main("serve", "--db", ":memory:", "--port", "0", "--create-delay", "1e29", cwd=tmp_path, timeout=20)
     assert (ran.returncode, ran.err) == (2, "mapper serve: --create-delay must be a finite number of seconds, at least 0, at most 86,400, not 1e29\n")
+
+
+# -- a compressed SINK holding records: said so ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "pack"), [("rr.ndjson.gz", gzip.compress), ("rr.ndjson.bz2", bz2.compress)])
+def test_a_compressed_sink_holding_records_is_said_to_hold_records(tmp_path: Path, name: str, pack: Callable[[bytes], bytes]) -> None:
+    (tmp_path / name).write_bytes(pack(RECORDS))
+    (tmp_path / "rr.ndjson").write_bytes(RECORDS)
+    ran = run_main("check", name, cwd=tmp_path)
+    assert ran.returncode == 2, ran.out
+    kind = "gzip" if name.endswith(".gz") else "bzip2"
+    # (it was told `gzip -dc rr.ndjson.gz > rr-2.ndjson, then give rr-2.ndjson`: the records given as the sink)
+    assert (
+        f"sink file {name} is {kind}-compressed NDJSON records: SINK is the sink definition, a JSON document (the POST /v1/sinks body), "
+        f"and the records come after it, compressed as they are (mapper validate SINK RECORDS); `mapper infer {name} > sink.json` drafts a sink from them"
+    ) in ran.out, ran.out
+    assert "then give" not in ran.out, ran.out
+    piped = run_main("check", "-", input=pack(RECORDS), cwd=tmp_path)
+    assert "sink definition is" in piped.out and "-compressed NDJSON records: SINK is the sink definition" in piped.out, piped.out
+    assert "`... | mapper infer - > sink.json` drafts a sink from them" in piped.out, piped.out
+
+
+def test_a_compressed_sink_definition_is_still_told_to_be_unpacked(tmp_path: Path) -> None:
+    (tmp_path / "sink.json.gz").write_bytes(gzip.compress(b'{"name": "x", "schema": {}}\n'))
+    ran = run_main("check", "sink.json.gz", cwd=tmp_path)
+    assert "is gzip-compressed data, not JSON text" in ran.out and "(unpack it first: gzip -dc sink.json.gz > sink.json, then give sink.json)" in ran.out, (
+        ran.out
+    )
