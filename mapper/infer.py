@@ -1081,11 +1081,10 @@ class _Scanner:
             self.bad_record(idx, line, source, "nested too deeply", "nested too deeply")
 
     def place(self, index: int) -> str:
-        """``record 242``, or ``record 242, b.ndjson line 250`` when several inputs were read (its line where it is known),
-        as validate names it: see :func:`_record_place`. (One input's record is ``record 242`` alone, as the README's quick
-        start shows it: validate's ``line N`` there too is a change of the README's.)"""
-        several = _source_of(self.sources, index) is not None
-        return _record_place(self.sources, index, self.lines.of(index) if several else None)
+        """``record 242, line 250``, or ``record 242, b.ndjson line 250`` when several inputs were read (``record 242``
+        alone where its line is not known, Python objects), as validate names it: see :func:`_record_place`. (One
+        input's record was ``record 242`` alone, where validate's note on the same record said its line too.)"""
+        return _record_place(self.sources, index, self.lines.of(index))
 
     def missing_record(self, st: _PathStats) -> int:
         """The record (numbered as validate numbers them, bad records too) of the first JSON object

@@ -149,3 +149,21 @@ def test_a_compressed_sink_definition_is_still_told_to_be_unpacked(tmp_path: Pat
     assert "is gzip-compressed data, not JSON text" in ran.out and "(unpack it first: gzip -dc sink.json.gz > sink.json, then give sink.json)" in ran.out, (
         ran.out
     )
+
+
+# -- infer's notes with one input: the record's line, as validate says it ------------------------------
+
+
+def test_infer_notes_of_one_input_say_the_records_line_as_validate_does(tmp_path: Path) -> None:
+    (tmp_path / "data.json").write_bytes(RECORDS)
+    ran = run_main("infer", "data.json", cwd=tmp_path)
+    assert ran.returncode == 0, ran.err
+    # (it said "(first: record 0)", where validate says "record 0, line 1" of the same record)
+    assert 'note: iataId: "" in 1 of 3 records (first: record 0, line 1): ' in ran.err, ran.err
+    (tmp_path / "draft.json").write_text(ran.out)
+    said = run_main("validate", "draft.json", "data.json", cwd=tmp_path)
+    assert "record 0, line 1: empty string taken as no value" in said.out, said.out
+    # (a record after a blank line: its own line)
+    (tmp_path / "later.json").write_bytes(b'{"id": 1, "iataId": "X"}\n\n{"id": 2, "iataId": ""}\n')
+    later = run_main("infer", "later.json", cwd=tmp_path)
+    assert "(first: record 1, line 3)" in later.err, later.err

@@ -130,7 +130,7 @@ def test_infer_names_a_huge_integer_by_its_own_length(tmp_path: Path) -> None:
     proc = run("infer", "r.ndjson", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     note = next(line for line in proc.stderr.decode().splitlines() if line.startswith("note: v:"))
-    assert f"(the first in record 0, {'1' * 40}...(400 characters))" in note, note
+    assert f"(the first in record 0, line 1, {'1' * 40}...(400 characters))" in note, note
 
 
 def test_a_raw_control_character_in_a_string_is_named(tmp_path: Path) -> None:

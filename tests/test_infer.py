@@ -474,7 +474,10 @@ def test_negative_ids_are_noted_however_the_id_field_was_chosen() -> None:
 
 def test_an_identity_missing_in_some_records_is_noted() -> None:
     r = infer(ndjson({"k": "a", "x": 1}, {"x": 2}, {"k": None}, {"k": ""}), primary_key_fields=["k"])
-    assert any("identity k is missing in 1 (first: record 1), null in 1 (first: record 2), empty in 1 (first: record 3) of 4 records" in n for n in r.notes)
+    assert any(
+        "identity k is missing in 1 (first: record 1, line 2), null in 1 (first: record 2, line 3), empty in 1 (first: record 3, line 4) of 4 records" in n
+        for n in r.notes
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def test_the_verification_walks_the_warnings_once_for_every_note(monkeypatch: py
 
 def _empty_noted(notes: list[str]) -> dict[str, tuple[int, int]]:
     """The empty-string notes: dot path -> (records holding "", the first of them)."""
-    found = [re.fullmatch(r'(\S+): "" in ([0-9,]+) of [0-9,]+ records? \(first: record ([0-9]+)\): .*', n) for n in notes]
+    found = [re.fullmatch(r'(\S+): "" in ([0-9,]+) of [0-9,]+ records? \(first: record ([0-9]+), line [0-9]+\): .*', n) for n in notes]
     return {m[1]: (int(m[2].replace(",", "")), int(m[3])) for m in found if m}
 
 
@@ -89,7 +89,7 @@ def test_empty_strings_are_noted_per_column_as_validate_warns_them(tmp_path: Pat
     firsts = {w.column: w.record for w in reversed(warned)}
     assert {c: (n, firsts[c]) for (c, kind), n in report.warning_counts.items() if kind == "empty_string"} == _empty_noted(r.notes)
     assert (
-        's: "" in 2 of 3 records (first: record 0): the endpoint stores no value for it, and validate warns empty_string '
+        's: "" in 2 of 3 records (first: record 0, line 1): the endpoint stores no value for it, and validate warns empty_string '
         '("empty string taken as no value") for each (--ignore-warning empty_string silences them)'
     ) in r.notes
     (b,) = [n for n in r.notes if n.startswith('b: "" in')]
@@ -107,7 +107,7 @@ def test_empty_strings_a_column_refuses_or_an_identity_fails_are_no_empty_string
     assert _empty_noted(typed.notes) == {"s": (2, 0), "b": (1, 1), "n": (1, 1)}
     keyed = mapper.infer(EMPTIES, primary_key_fields=["s"])
     assert "s" not in _empty_noted(keyed.notes)
-    assert "identity s is empty in 2 (first: record 0) of 3 records: the endpoint fails those records" in keyed.notes
+    assert "identity s is empty in 2 (first: record 0, line 1) of 3 records: the endpoint fails those records" in keyed.notes
     assert _empty_noted(mapper.infer(EMPTIES, primary_key_fields=["id", "s"]).notes)["s"] == (2, 0)
 
 
@@ -116,7 +116,7 @@ def test_an_id_field_holding_empty_strings_is_said_to_fail_those_records() -> No
     # (only of a one-field primary key's "")
     text = b'{"id": 1, "v": "a"}\n{"id": "", "v": "b"}\n{"id": "3", "v": "c"}\n'
     r = mapper.infer(text, id_field="id")
-    assert "identity id is empty in 1 (first: record 1) of 3 records: the endpoint fails those records" in r.notes
+    assert "identity id is empty in 1 (first: record 1, line 2) of 3 records: the endpoint fails those records" in r.notes
     assert "id" not in _empty_noted(r.notes)
     assert r.verified == {"records": 3, "refused": 1, "errors": {"invalid_id": 1}}
 
@@ -126,7 +126,7 @@ def test_empty_strings_are_one_note_a_column_however_many_records() -> None:
     r = mapper.infer(text)
     assert _empty_noted(r.notes) == {"s": (2000, 1), "u": (3000, 0)}
     assert len([n for n in r.notes if '"" in' in n]) == 2
-    assert 'u: "" in 3,000 of 3,000 records (first: record 0): ' in "\n".join(r.notes)
+    assert 'u: "" in 3,000 of 3,000 records (first: record 0, line 1): ' in "\n".join(r.notes)
 
 
 def _missing_note(notes: list[str]) -> list[str]:

@@ -46,8 +46,9 @@ def test_infer_notes_of_one_input_name_no_file(tmp_path: Path) -> None:
     r = run_main("infer", "--id-field", "id", "b.ndjson", cwd=tmp_path)
     err = r.stderr.decode()
     assert r.returncode == 1 and "the draft refuses 2 of 3 records" in err, err  # (most of them: exit 1)
-    assert "identity id is missing in 1 (first: record 1) of 2 records" in err, err
-    assert "(the first in record 1, 1e400)" in err, err
+    # (its line too, as validate says it: "(first: record 1)" alone before)
+    assert "identity id is missing in 1 (first: record 1, line 2) of 2 records" in err, err
+    assert "(the first in record 1, line 2, 1e400)" in err, err
     assert "(e.g. record 1, line 2: sent" in err, err
     assert "  record 2, line 3: Invalid JSON" in err, err
     assert "v: str 1 (records 0); int 1 (records 1)" in err, err

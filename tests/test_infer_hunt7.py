@@ -120,10 +120,12 @@ def test_a_timestamp_type_names_an_empty_string_it_refuses() -> None:
 def test_an_identity_missing_in_some_records_names_the_first() -> None:
     data = b'{"id": 1, "k": "a"}\nnot json\n{"k": "b"}\n{"id": null, "k": "c"}\n{"id": 4, "k": "d"}\n{"k": "e"}\n'
     r = infer(data, id_field="id")
-    assert "identity id is missing in 2 (first: record 2), null in 1 (first: record 3) of 5 records: the endpoint fails those records" in r.notes, r.notes
+    assert (
+        "identity id is missing in 2 (first: record 2, line 3), null in 1 (first: record 3, line 4) of 5 records: the endpoint fails those records" in r.notes
+    ), r.notes
     # the key held by the first records only: the first after them
     r = infer(ndjson({"id": 1}, {"id": 2}, {"x": 3}), id_field="id")
-    assert any("missing in 1 (first: record 2)" in n for n in r.notes), r.notes
+    assert any("missing in 1 (first: record 2, line 3)" in n for n in r.notes), r.notes
 
 
 def test_an_id_field_of_numbers_beyond_float64_says_what_they_are() -> None:
