@@ -81,9 +81,9 @@ def test_a_body_over_one_second_of_the_limits_names_the_keywords_from_python() -
         ),
         (["serve", "--bytes-per-s", "10"], "--bytes-per-s must be a finite number, at least 26 (to admit a body of one record), not 10"),
         (["serve", "--max-connections", "0"], "--max-connections must be a whole number of connections, at least 1, not 0"),
-        (["serve", "--create-delay", "-1"], "--create-delay must be a finite number of seconds, at least 0, not -1"),
+        (["serve", "--create-delay", "-1"], "--create-delay must be a finite number of seconds, at least 0, at most 86,400, not -1"),
         (["serve", "--max-body-bytes", "0"], "--max-body-bytes must be a whole number of bytes, at least 1, not 0"),
-        (["serve", "--port", "70000"], "--port must be a whole number, at least 0, at most 65,535 (0 picks a free one), not 70,000"),
+        (["serve", "--port", "70000"], "--port must be a whole number, at least 0, at most 65,535 (0 picks a free one), not 70000"),
     ],
 )
 def test_the_command_lines_name_a_refused_number_by_its_flag_alone(argv: list[str], said: str) -> None:
@@ -153,11 +153,13 @@ def test_a_file_named_dash_is_written_as_dot_slash_dash(tmp_path: Any, monkeypat
 
 
 def test_a_number_refused_from_python_and_from_the_command_line_is_said_alike() -> None:
-    """Sender(backoff=86401) said "not 86401" where mapper send --backoff 86401 (a float to argparse) said "not 86,401"."""
+    """Sender(backoff=86401) said "not 86401" where mapper send --backoff 86401 (a float to argparse) said "not 86,401".
+    Since stop 61 each says the value as its caller gave it: Python the number, its thousands separated, the command
+    line the text typed (it said 99,999 of a --port 99999 typed); the rule and its bound are said alike."""
     with pytest.raises(mapper.OptionError) as info:
         _sender(backoff=86401)
     proc = run_main("send", "examples/aircraft/sink.json", "examples/aircraft/records.ndjson", "--dry-run", "--backoff", "86401")
-    assert str(info.value).endswith(", at most 86,400, not 86,401") and proc.err.endswith(", at most 86,400, not 86,401\n"), (str(info.value), proc.err)
+    assert str(info.value).endswith(", at most 86,400, not 86,401") and proc.err.endswith(", at most 86,400, not 86401\n"), (str(info.value), proc.err)
 
 
 def test_the_limits_are_said_as_every_number_is() -> None:
