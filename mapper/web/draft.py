@@ -551,6 +551,12 @@ class Paste(NamedTuple):
     cols: Sequence[int]
 
 
+#: A paste of no records, ``[]`` or the endpoint's body ``{"records": []}``: one refusal for both (the
+#: body was sent, "0 of 0 records stored", a request counted against the endpoint's limits, while ``[]``
+#: was refused), nothing sent.
+NO_RECORDS = "nothing to send: the paste holds no records (an empty array); nothing was sent"
+
+
 def paste_records(text: Any) -> Paste:
     """The request body for pasted records, each record's line, and each record's text (for display).
 
@@ -599,6 +605,8 @@ def paste_records(text: Any) -> Paste:
             raise _body_refusal(data, lead, stripped, problem)
         if items is None:  # ("records": null: a body of none, as Go decodes it)
             raise ServiceError(400, INVALID_BODY, 'nothing to send: the body\'s "records" is null (no records); nothing was sent')
+        if items == []:  # ({"records": []}: refused as [] is, in its words; the endpoint answers it "0 stored, 0 refused", a request counted)
+            raise ServiceError(400, INVALID_BODY, NO_RECORDS)
         if not isinstance(items, list):  # refused whole, where mapper validate says it
             _document_records(data, endpoint_units(data))
             raise ServiceError(400, INVALID_BODY, f"the body's records must be an array, not {json_type(items)}")  # pragma: no cover - said above
@@ -621,7 +629,7 @@ def paste_records(text: Any) -> Paste:
             _document_records(data, endpoint_units(data))  # (raises: a body read whole was taken above)
         raws, lines, cols = _ndjson_records(data)
     if not raws:  # an array of no records ([] as typed): a body of none would only count a request
-        raise ServiceError(400, INVALID_BODY, "nothing to send: the paste holds no records (an empty array); nothing was sent")
+        raise ServiceError(400, INVALID_BODY, NO_RECORDS)
     held = _held(data, raws, lines)
     return Paste(encode_body([r for i, r in enumerate(raws) if i not in held]), lines, [_cut(r) for r in raws], held, cols)
 
