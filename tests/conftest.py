@@ -136,6 +136,7 @@ NOT_TRACED = frozenset(
         "test_web60.py",  # (a browser's too)
         "test_web_reach_rows.py",  # (a browser's too)
         "test_web61.py",  # (a browser's too)
+        "test_web62.py",  # (a browser's too)
         "test_serve57.py",
     }
 ) | frozenset(

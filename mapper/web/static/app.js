@@ -1232,12 +1232,16 @@
       });
     }
 
-    // The page of rows shown is the address's (?page=N; page 1 has none): a reload, back and
-    // forward, and a link to page N show that page, not page 1 again.
+    // The page of rows shown is the address's (?page=N; page 1 has none), and so are the columns
+    // of a wide source (?columns=N, the first column shown, counted from 1 as the page says
+    // "Columns 101 to 200"; columns 1 to 100 have none): a reload, back and forward, and a link
+    // to page N show that page and those columns, not page 1 and the first columns again.
     function pageAddress(n) {
       var params = new URLSearchParams(location.search);
-      if (n > 1) params.set("page", String(n));
-      else params.delete("page");
+      params.delete("page");
+      params.delete("columns");
+      if (n > 1) params.set("page", String(n));  // (page first, columns second, whichever changed)
+      if (columnsOffset > 0) params.set("columns", String(columnsOffset + 1));
       var query = params.toString();
       return location.pathname + (query ? "?" + query : "") + location.hash;
     }
@@ -1251,11 +1255,39 @@
       if (!(/^[0-9]+$/.test(raw === null ? "1" : raw) && n >= 1)) {
         setText("rows-note", "page=" + raw + " in the address is not a page number (1, 2, ...): page 1 is shown.");
         n = 1;
-        history.replaceState(history.state, "", pageAddress(1));
+        history.replaceState(history.state, "", addressWithout("page"));
       }
       rowsOffset = (n - 1) * pageSize;
       askedPage = raw === null || n === 1 ? null : raw.replace(/^0+/, "");
       pastLastOf = null;
+    }
+
+    // The address's columns -> columnsOffset; a value that is no column number is said (beside
+    // what the page's says), and the first columns shown.
+    function columnsFromAddress() {
+      var raw = new URLSearchParams(location.search).get("columns");
+      columnsOffset = 0;
+      if (raw === null) return;
+      if (/^[0-9]+$/.test(raw) && Number(raw) >= 1) {
+        columnsOffset = Math.min(Number(raw), 1e12) - 1;  // (one past the last: said when the rows come)
+        return;
+      }
+      addRowsNote("columns=" + raw + " in the address is not a column number (1, 101, ...): the first columns are shown.");
+      history.replaceState(history.state, "", addressWithout("columns"));
+    }
+
+    // The address without its ``name`` (a page or columns it names that are none): the other
+    // kept as the address has it (read from it in turn, the one not read yet not lost).
+    function addressWithout(name) {
+      var params = new URLSearchParams(location.search);
+      params.delete(name);
+      var query = params.toString();
+      return location.pathname + (query ? "?" + query : "") + location.hash;
+    }
+
+    function addRowsNote(text) {
+      var was = $("rows-note").textContent;
+      setText("rows-note", was ? was + " " + text : text);
     }
 
     var askedPage = null;  // the page the address asked for, as typed: said when past the last
@@ -1317,8 +1349,14 @@
           return;
         }
         var page = res.data;
-        if (columnsOffset > 0 && columnsOffset >= page.column_total) {  // (the source created again with fewer columns)
-          columnsOffset = 0;
+        if (columnsOffset > 0 && columnsOffset >= page.column_total) {
+          // columns past the last (a link made of a source created again with fewer columns,
+          // ?columns=5000 of 1,100): said, and the last columns shown, the address saying them
+          var lastFrom = Math.max(0, Math.floor((page.column_total - 1) / COLUMNS_AT_ONCE) * COLUMNS_AT_ONCE);
+          addRowsNote("There is no column " + COUNT.format(columnsOffset + 1) + ": the source has " + howMany(page.column_total, "column") +
+            (lastFrom ? "; the last are shown." : "; the first are shown."));
+          columnsOffset = lastFrom;
+          history.replaceState(history.state, "", pageAddress(rowsOffset / pageSize + 1));
           return loadRows();
         }
         if (page.offset > 0 && page.offset >= page.total) {
@@ -1406,6 +1444,7 @@
 
     function goToColumns(offset) {
       columnsOffset = Math.max(0, offset);
+      history.pushState(history.state, "", pageAddress(rowsOffset / pageSize + 1));
       loadRows();
     }
 
@@ -1620,9 +1659,10 @@
     $("rows-next").addEventListener("click", function () { goToPage(rowsOffset + pageSize); });
     $("columns-prev").addEventListener("click", function () { goToColumns(columnsOffset - COLUMNS_AT_ONCE); });
     $("columns-next").addEventListener("click", function () { goToColumns(columnsOffset + COLUMNS_AT_ONCE); });
-    window.addEventListener("popstate", function () { pageFromAddress(); loadRows(); });
+    window.addEventListener("popstate", function () { pageFromAddress(); columnsFromAddress(); loadRows(); });
 
     pageFromAddress();
+    columnsFromAddress();
     loadSink();  // (and the rows)
   }
 
