@@ -1,5 +1,6 @@
 """Stop 62's leftovers of the web UI: a wide source's pagers reached from the keyboard before its
-values' "Show whole value" buttons, and its column window kept in the address as its page is.
+values' "Show whole value" buttons, its column window kept in the address as its page is, and what
+using the pages as a newcomer found (empty tables and disabled pagers standing for nothing).
 
 ``tests/test_web_browser.py``'s fixtures (Debian's chromium, skipped without it). Every wait is bounded.
 """
@@ -12,9 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from mapper.serve import Server
+from tests.test_web_browser import AIRCRAFT_PATHS, ROOT, SEED, api, by_id, css, new_source, paste, rows_shown, text_of, wait
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
-from tests.test_web_browser import by_id, css, rows_shown, text_of, wait
 from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
 from tests.test_web_browser import ui_server as browser_server
 
@@ -109,4 +110,37 @@ def test_the_columns_shown_and_the_page_are_kept_in_the_address(browser: Any) ->
         wait(driver, lambda d: shown(d) == ("Rows 1 to 25 of 30.", "Columns 101 to 150 of 150", "c100"), "the last columns")
         assert text_of(driver, "rows-note") == "There is no column 1,000: the source has 150 columns; the last are shown."
         assert _address(driver) == "/ui/sources/wide?columns=101"
+        driver.get("about:blank")
+
+
+def test_rows_that_fill_one_page_show_no_pager(browser: Any) -> None:  # noqa: F811
+    # "Rows 1 to 1 of 1." stood over two disabled buttons, Previous page and Next page (now above
+    # the table, the first thing under the count), with nothing to page through
+    driver = browser
+    sink = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
+    sid = sink["name"]
+    with browser_server(refresh=0.2) as server:
+        assert api(server, "POST", "/v1/sinks", sink)[0] == 200
+        assert api(server, "POST", f"/v2/sinks/{sid}", {"records": [{"value": json.loads(SEED)}]})[0] == 200
+        driver.get(server.url + f"/ui/sources/{sid}")
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 1 of 1.", "the row")
+        assert by_id(driver, "rows").is_displayed() and not by_id(driver, "rows-pager").is_displayed()
+        records = [{"value": json.loads(SEED) | {"id": f"r{i}"}} for i in range(30)]
+        assert api(server, "POST", f"/v2/sinks/{sid}", {"records": records})[0] == 200
+        wait(driver, lambda d: rows_shown(d)[0] == "Rows 1 to 25 of 31.", "the rows that came")
+        assert by_id(driver, "rows-pager").is_displayed() and by_id(driver, "rows-next").is_enabled()
+        driver.get("about:blank")
+
+
+def test_a_sample_that_is_no_record_shows_no_empty_preview_table(browser: Any) -> None:  # noqa: F811
+    # "the sample record: Invalid JSON: unexpected end of the record (truncated)" stood over the
+    # preview's column names (Column, Path, Value found, Stored, Notes) and no row under them
+    driver = browser
+    with browser_server() as server:
+        new_source(driver, server, "flights", "preview", "aircraft", AIRCRAFT_PATHS, "continue", '{"id": "x", "data": {')
+        wait(driver, lambda d: "Invalid JSON" in text_of(d, "preview-summary"), "the sample refused")
+        assert not by_id(driver, "preview-table").is_displayed()
+        paste(driver, "sample", SEED)
+        wait(driver, lambda d: text_of(d, "preview-summary").startswith("The endpoint would"), "the sample previewed")
+        assert by_id(driver, "preview-table").is_displayed() and len(css(driver, "#preview-table tbody tr")) > 1
         driver.get("about:blank")

@@ -858,6 +858,9 @@
       if (!preview) return;
       var errs = clear($("preview-record-errors"));
       var body = clear($("preview-table").tBodies[0]);
+      // a sample that is no record (not JSON, several records): said, with no table of column
+      // names only under it, as if the record had found nothing in any column
+      $("preview-table").parentNode.hidden = !!preview.error;
       if (preview.error) {
         setText("preview-summary", preview.error);
         return;
@@ -1397,10 +1400,13 @@
           focusRowsAt(focused);
         }
         showColumnsPager(page);
-        // no rows: no table of column names only, no pager of two disabled buttons under "No rows stored yet."
-        $("rows-box").hidden = $("rows-pager").hidden = page.total === 0;
+        // no rows: no table of column names only, no pager of two disabled buttons under "No rows stored yet.";
+        // and no pager of two disabled buttons over rows that fill one page (kept while it holds the focus)
         var first = page.total ? page.offset + 1 : 0;
         var last = page.offset + page.rows.length;
+        var onePage = page.offset <= 0 && last >= page.total;
+        $("rows-box").hidden = page.total === 0;
+        $("rows-pager").hidden = page.total === 0 || (onePage && !$("rows-pager").contains(document.activeElement));
         var stored = page.records && page.records.stored;
         setText("rows-summary", (page.total ? "Rows " + COUNT.format(first) + " to " + COUNT.format(last) + " of " + COUNT.format(page.total) + "."
           : stored ? "No rows." : "No rows stored yet.") + rowsNote(page.total, page.records));
