@@ -344,7 +344,12 @@ def timestamp_of(v: Any, cfg: dict, warn: list, times: dict[str, TimeText]) -> i
         stored = epoch_ns // g + dur  # TimestampToVal floors the epoch
         if not lo // g <= stored <= hi // g:
             raise err("out_of_range")
-        if epoch_ns + n * NS[unit] != stored * g:
+        # the count without the float64: exact, truncated toward zero as Go's int64() truncates
+        exact = abs(n * NS[unit]) // g * (1 if n >= 0 else -1)
+        if dur != exact:  # the float64 moved it (a JSON number beyond 2^53 says so already)
+            if not any(w[0] == "int_precision" and w[1] is v for w in warn):
+                warn.append(("int_precision", v, rfc3339(stored * g, DIGITS[gran])))
+        elif epoch_ns + n * NS[unit] != stored * g:
             warn.append(("timestamp_truncated", v, rfc3339(stored * g, DIGITS[gran])))
         return stored
     if not isinstance(v, str):

@@ -211,7 +211,7 @@ LOSSY_KINDS = {
     "float_truncated": "float truncated",
     "float_decimal": "float arithmetic changes the decimal",
     "decimal_truncated": "more digits than Scale",
-    "int_precision": "integer beyond 2^53 changed by float decoding",
+    "int_precision": "integer beyond 2^53 changed by float64 decoding or arithmetic",
     "string_from_value": "non-string stored as text",
     "comma_split": "comma string split into a set",
     "empty_string": "empty string taken as no value",

@@ -202,7 +202,9 @@ class TimestampType(_Time):
 
     def _convert_number(self, value: Any, notes: list[Lossy] | None) -> int:
         unit, gran = self._unit, self.unit or "s"
+        before = len(notes) if notes is not None else 0
         v = to_int64(value, notes, f"`timestamp` (a number of {unit})")
+        decoded_note = notes is not None and any(n.kind == "int_precision" for n in notes[before:])
         dur = int(float(v) * self._ratio) if abs(float(v) * self._ratio) < 9.223372036854776e18 else None
         if dur is None or (dur >= 0 and v < 0) or (dur < 0 and v > 0):
             raise ConversionError.showing("out_of_range", "timestamp ", value, f" {unit} is out of range at granularity {gran}")
@@ -212,9 +214,22 @@ class TimestampType(_Time):
             outside = _RANGE_TEXT if gran != "ns" else f"{_NANO_RANGE_TEXT} (granularity ns)"
             raise ConversionError.showing("out_of_range", "timestamp ", value, f" {unit} is outside {outside}")
         if notes is not None:
-            gran_ns = UNIT_NS[gran]
-            exact_ns = self.config.epoch_ns + v * UNIT_NS[unit]
-            if exact_ns != stored * gran_ns:
+            gran_ns, unit_ns = UNIT_NS[gran], UNIT_NS[unit]
+            exact = abs(v) * unit_ns // gran_ns  # the count Go's int64() would give of the exact product
+            exact = -exact if v < 0 else exact
+            if dur != exact:
+                if not decoded_note:  # (a JSON number beyond 2^53 is int_precision already)
+                    notes.append(
+                        Lossy(
+                            "int_precision",
+                            value,
+                            golayout.format_rfc3339(stored * gran_ns, self.digits),
+                            f"the ingester scales a count of {unit} to {gran} through a float64, int64(float64(v) * {unit}/{gran}), which keeps "
+                            f"53 bits: not {golayout.format_rfc3339((self._epoch_v + exact) * gran_ns, self.digits)}; "
+                            "send an RFC 3339 string (no Unit or Epoch) to store it exactly",
+                        )
+                    )
+            elif self.config.epoch_ns + v * unit_ns != stored * gran_ns:
                 notes.append(Lossy("timestamp_truncated", value, golayout.format_rfc3339(stored * gran_ns, self.digits), f"granularity is {gran}"))
         return stored
 
@@ -509,12 +524,17 @@ def _timestamp_vector(ts: TimestampType, exact: bool) -> Vector | None:
         if pre_ok is not None:
             good &= pre_ok
         out[:] = stored
+        # what Go's int64() would give of the exact product: where dur is not it, the float64
+        # moved the count (int_precision); else a count finer than the granularity was cut
         if unit_ns >= gran_ns:
-            inexact = good & (dur != v * (unit_ns // gran_ns))
+            rounded = good & (dur != v * (unit_ns // gran_ns))
+            truncated = None
         else:
             k = gran_ns // unit_ns
-            inexact = good & ((v % k != 0) | (dur != v // k))
-        return (None if good.all() else good), ([("timestamp_truncated", inexact)] if inexact.any() else [])
+            rounded = good & (dur != np.sign(v) * (np.abs(v) // k))
+            truncated = good & ~rounded & (v % k != 0)
+        lossy = [(kind, mask) for kind, mask in (("timestamp_truncated", truncated), ("int_precision", rounded)) if mask is not None and mask.any()]
+        return (None if good.all() else good), lossy
 
     return vec
 
