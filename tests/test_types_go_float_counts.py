@@ -39,6 +39,8 @@ def _notes(value: Any, config: dict[str, Any]) -> list[Any]:
         (4294967295999, {"Unit": "ms", "Granularity": "ns"}, 4294967295999000064),  # 64 ns late
         (1659981468260123, {"Unit": "us", "Granularity": "ns"}, 1659981468260122880),
         ("1659981468260123457", {"Unit": "ns", "Granularity": "ns"}, 1659981468260123392),  # a string: exact until the float
+        # a finer Unit: 8900882685762.999 us, whose product rounds up to the next whole us (not cut to ...762)
+        (8900882685762999, {"Unit": "ns", "Granularity": "us"}, 8900882685763),
     ],
 )
 def test_a_count_the_ingesters_float64_moves_is_int_precision(value, config, expect):
@@ -54,19 +56,26 @@ def test_a_count_finer_than_the_granularity_is_still_truncated():
     assert stored("timestamp", 1659981468260, {"Unit": "ms", "Granularity": "ns"}) == (1659981468260000000, [])
 
 
-def test_the_fast_path_says_the_same():
+@pytest.mark.parametrize(
+    "config, moved, stored, said",
+    [
+        ({"Unit": "ms", "Granularity": "ns"}, 1659981468261, 1659981468260999936, "2022-08-08T17:57:48.260999936Z"),
+        ({"Unit": "ns", "Granularity": "us"}, 8900882685762999, 8900882685763, "1970-04-14T00:28:02.685763Z"),
+    ],
+)
+def test_the_fast_path_says_the_same(config, moved, stored, said):
     m = mapper.compile_sink(
-        [{"name": "k", "path": ["k"], "type": "id"}, {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "ns"}}],
+        [{"name": "k", "path": ["k"], "type": "id"}, {"name": "t", "path": ["t"], "type": "timestamp", "config": config}],
         id_field="k",
         allow_missing_fields=True,
     )
-    sent = [1659981468261, 1659981468260] * 150  # enough records for the vector form
+    sent = [moved, moved - 1] * 150  # enough records for the vector form
     data = "\n".join(f'{{"k":{i},"t":{v}}}' for i, v in enumerate(sent)).encode()
-    said = []
+    seen = []
     for fast in (True, False):
         batch = m.map(data, on_error="skip", fast=fast)
-        said.append([(w.record, w.kind, w.stored, "float64" in w.hint) for w in batch.report.warnings])
-        assert batch.columns["t"].values[0] == 1659981468260999936
-    assert said[0] == said[1]
-    assert said[0][0] == (0, "int_precision", "2022-08-08T17:57:48.260999936Z", True)
-    assert len(said[0]) == 150
+        seen.append([(w.record, w.kind, w.stored, "float64" in w.hint) for w in batch.report.warnings if w.kind != "timestamp_truncated"])
+        assert batch.columns["t"].values[0] == stored
+    assert seen[0] == seen[1]
+    assert seen[0][0] == (0, "int_precision", said, True)
+    assert len(seen[0]) == 150
