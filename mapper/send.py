@@ -2332,11 +2332,21 @@ class SendRun:
         a relative path from elsewhere, a hard link: the same real path, or device and inode; a
         file under the recorded name is its file when its first bytes are: :class:`_DeadLetters`).
         A resume whose ``--rejects`` is another file is refused naming both: the run's letters
-        past its checkpoint would stay in the first and be written again into the other."""
-        if not isinstance(recorded, dict) or rejects is None:
+        past its checkpoint would stay in the first and be written again into the other. So is one
+        without ``--rejects`` while that file is there: the rest of the run's letters were written
+        nowhere, and the checkpoint, forgetting the file, let a later resume naming it again
+        append the letters past the checkpoint a second time."""
+        if not isinstance(recorded, dict):
             return None
         was, there = recorded.get("path"), recorded.get("file")
         if not isinstance(was, str):
+            return None
+        if rejects is None:
+            if os.path.isfile(was):
+                raise OptionError(
+                    f"the run this checkpoint resumes wrote its dead letters to {shown_name(was)}, and a resume writes the rest there"
+                    f" (cut back to what the checkpoint counted first): give --rejects {shown_name(was)} (one --rejects per checkpoint)"
+                )
             return None
         now = _file_id(rejects)
         named = was == rejects or os.path.realpath(was) == os.path.realpath(rejects)

@@ -1,0 +1,54 @@
+"""``mapper send`` hunt (send2): what a bug hunt against a real ``mapper serve`` found. Servers run
+in this process on 127.0.0.1 (``tests/test_send_serve.py``'s fault server), each test bounded in
+count and time."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_send_serve import EXIT_REJECTED, EXIT_USAGE, SINK, SINK_ID, aircraft, fault_server, main_in_process  # noqa: E402
+
+from mapper.serve import App  # noqa: E402
+from mapper.store import Store  # noqa: E402
+
+
+def _log(path: Path, n: int) -> Path:
+    """n aircraft records: every 4th, from the second, has a bad altitude (refused by pre-validation)."""
+    recs = [aircraft(i, altitude="high") if i % 4 == 1 else aircraft(i) for i in range(n)]
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs))
+    return path
+
+
+def _letter_ids(path: Path) -> list[str]:
+    return [json.loads(json.loads(line)["raw"])["id"] for line in path.read_text().splitlines()]
+
+
+def test_a_resume_without_the_rejects_its_run_wrote_is_refused_and_writes_nothing(tmp_path, capsys):
+    # A run with --rejects stops (a 401 on its second body); its resume without --rejects went on:
+    # the refusals after the stop were counted but written to no file, a letter the stopped run
+    # wrote past its checkpoint (killed between its letters and its checkpoint) was never cut back,
+    # and the checkpoint forgot the file, so a later resume naming it again appended those letters
+    # a second time. A resume naming another file was refused already (one --rejects per checkpoint).
+    log, rejects, cp = _log(tmp_path / "log.ndjson", 12), tmp_path / "rejects.ndjson", tmp_path / "cp.json"
+    store = Store(tmp_path / "s.db")
+    store.create_sink(SINK)
+    try:
+        with fault_server(App(store), ["ok", "401"]) as (url, seen):
+            common = ["send", SINK, log, "--endpoint", f"{url}/v2/sinks/{SINK_ID}", "--body-records", 3, "--checkpoint", cp, "-q"]
+            rc, _out, _err = main_in_process(capsys, *common, "--rejects", rejects)
+            assert rc == EXIT_USAGE and _letter_ids(rejects) == ["r1"]
+            requests = len(seen)
+            rc, _out, err = main_in_process(capsys, *common)
+            assert rc == EXIT_USAGE, err
+            assert f"--rejects {rejects}" in err and "dead letters" in err, err
+            assert len(seen) == requests  # (refused before anything was sent)
+            rc, _out, err = main_in_process(capsys, *common, "--rejects", rejects)
+    finally:
+        store.close()
+    assert rc == EXIT_REJECTED, err
+    assert _letter_ids(rejects) == ["r1", "r5", "r9"]  # each refused record's letter, once
