@@ -1674,10 +1674,24 @@ def _refused_note(letter: dict[str, Any]) -> str:
     if letter["source"] == "service":  # (its message is in the body's terms: the input's place is said first)
         file, line = letter.get("file"), letter["line"]
         by = f"the service, {f'file {shown_name(file)}, ' if file else ''}record {letter['record']}{f', line {line}' if line is not None else ''}"
-    more = f", and {plural(len(errors) - 1, 'other error')} of the record" if len(errors) > 1 else ""
+    count = letter.get("error_count", len(errors))
+    more = f", and {plural(count - 1, 'other error')} of the record" if count > 1 else ""
     also = ", mapper validate SINK RECORDS reports them all" if letter["source"] != "service" else ""
     why = preview(f"{first.get('message')}{more}", 500)  # (a pre-validation message places itself: record, line, column, file of several)
     return f"the first record refused ({first.get('code')}, by {by}): {why}; --rejects FILE writes every refused record with its errors{also}"
+
+
+def _first_refused(kept: Any) -> dict[str, Any] | None:
+    """A checkpoint's ``first_refused`` (the first dead letter of the run, without its text), or None
+    when it has none or it is not one (edited by hand: the note is left out, the resume goes on)."""
+    if not isinstance(kept, dict) or kept.get("source") not in ("pre-validation", "service"):
+        return None
+    errors, count = kept.get("errors"), kept.get("error_count")
+    if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors) or not isinstance(kept.get("record"), int):
+        return None
+    if not isinstance(count, int) or isinstance(count, bool) or count < len(errors):
+        return None
+    return kept
 
 
 def _mark_within(errors: tuple[RecordError, ...], pos: Position) -> tuple[RecordError, ...]:
@@ -2163,6 +2177,7 @@ class SendRun:
                 self.read_on = (pos["index"], _place_of(pos, self.names))
             else:  # (the same run goes on: its refusals before the interruption still count, and make its exit status)
                 self.resumed_at = pos["index"]  # (-1: nothing was acknowledged before)
+                self.first_refused = _first_refused(state.get("first_refused"))  # (and its notes say why the first was)
             if state.get("in_flight"):
                 resend_upto = state["in_flight"]["last"]
             if state.get("done") and not self._grown(state):
@@ -2194,6 +2209,8 @@ class SendRun:
             "rejects": self._rejects_state(rejects),
             "done": False,
         }
+        if self.first_refused is not None:
+            self._state["first_refused"] = self.first_refused
         if state is not None and state.get("input_files"):  # the inputs before the position are not read again: as they were read
             self._state["input_files"][: start.file] = state["input_files"][: start.file]
         self._ends: dict[int, int] = {}  # bytes read of each input read to its end (read_records)
@@ -2533,7 +2550,11 @@ class SendRun:
     def _write_letters(self, letters: list[dict[str, Any]]) -> None:
         """Write dead letters (in record order), keeping the first of the run for :meth:`notes`."""
         if letters and self.first_refused is None:
-            self.first_refused = {k: v for k, v in letters[0].items() if k not in ("raw", "raw_base64")}  # (a record may be 16 MiB)
+            first = {k: v for k, v in letters[0].items() if k not in ("raw", "raw_base64")}  # (a record may be 16 MiB)
+            # its first error and their count (the note says no more): kept in the checkpoint, for the
+            # resume that finishes the run to say why its first refusal was, made before the stop
+            self.first_refused = {**first, "errors": first["errors"][:1], "error_count": len(first["errors"])}
+            self._state["first_refused"] = self.first_refused
         if letters and self._unmarked:  # (a new run's first letter: its checkpoint unfinished first, see _run)
             self.checkpoint.save(self._state)
             self._unmarked = False

@@ -52,3 +52,27 @@ def test_a_resume_without_the_rejects_its_run_wrote_is_refused_and_writes_nothin
         store.close()
     assert rc == EXIT_REJECTED, err
     assert _letter_ids(rejects) == ["r1", "r5", "r9"]  # each refused record's letter, once
+
+
+def test_a_resumed_run_without_rejects_says_why_its_first_refused_record_was(tmp_path, capsys):
+    # Without --rejects a run's summary ends with why its first refused record was. A resume
+    # finishes the run that stopped, counting its refusals before the stop, but said why the
+    # first refusal after the resume was (record 5), or nothing at all when every refusal came
+    # before the stop; the checkpoint now keeps the run's first.
+    log, cp = _log(tmp_path / "log.ndjson", 12), tmp_path / "cp.json"
+    store = Store(tmp_path / "s.db")
+    store.create_sink(SINK)
+    try:
+        with fault_server(App(store), ["ok", "401"]) as (url, _seen):
+            common = ["send", SINK, log, "--endpoint", f"{url}/v2/sinks/{SINK_ID}", "--body-records", 3, "--checkpoint", cp, "--report", "json"]
+            rc, out, err = main_in_process(capsys, *common)
+            assert rc == EXIT_USAGE, err
+            assert "(record 1, line 2" in json.loads(out)["notes"][-1]
+            rc, out, err = main_in_process(capsys, *common)
+    finally:
+        store.close()
+    assert rc == EXIT_REJECTED, err
+    report = json.loads(out)
+    assert report["refused_prevalidation"] == 3
+    note = report["notes"][-1]
+    assert note.startswith("the first record refused (invalid_value, by pre-validation)") and "(record 1, line 2" in note, note
