@@ -2776,7 +2776,9 @@ def cmd_send(args: argparse.Namespace) -> int:
     if args.dry_run and args.checkpoint and not args.quiet:
         print(f"mapper send: --dry-run neither reads nor writes the checkpoint {shown_name(args.checkpoint)}", file=sys.stderr)
     run: SendRun | None = None
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # (an inherited SIG_IGN stays, as every command keeps it: a non-interactive shell's `mapper send ... &`
+    # is started with SIGINT ignored, so that a Ctrl-C meant for the script's foreground command leaves it be)
+    previous = {sig: handler for sig in (signal.SIGTERM, signal.SIGINT) if (handler := signal.getsignal(sig)) is not signal.SIG_IGN}
     try:
         for sig in previous:
             signal.signal(sig, _interrupt)

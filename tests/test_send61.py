@@ -5,8 +5,11 @@ count and time."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -76,3 +79,35 @@ def test_a_resumed_run_without_rejects_says_why_its_first_refused_record_was(tmp
     assert report["refused_prevalidation"] == 3
     note = report["notes"][-1]
     assert note.startswith("the first record refused (invalid_value, by pre-validation)") and "(record 1, line 2" in note, note
+
+
+class _SignalledApp:
+    """The service, sending this process ``signum`` as each request is dispatched (before it is answered)."""
+
+    def __init__(self, app: App, signum: int):
+        self.app, self.signum = app, signum
+
+    def dispatch(self, *args: Any, **kw: Any) -> Any:
+        os.kill(os.getpid(), self.signum)  # (taken by the main thread, waiting for this answer)
+        return self.app.dispatch(*args, **kw)
+
+
+def test_send_keeps_an_inherited_sig_ign_as_every_other_command_does(tmp_path, capsys):
+    # A shell without job control starts `mapper send ... &` with SIGINT ignored, so that a Ctrl-C
+    # meant for the script's foreground command leaves it alone; the other commands keep an
+    # inherited SIG_IGN (tests/test_cli.py), but send put its own handler in its place: the Ctrl-C
+    # stopped it, exit 2, "interrupted". Here SIGINT comes while each body's answer is awaited.
+    log = _log(tmp_path / "log.ndjson", 8)
+    store = Store(tmp_path / "s.db")
+    store.create_sink(SINK)
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with fault_server(_SignalledApp(App(store), signal.SIGINT), []) as (url, seen):  # type: ignore[arg-type]
+            rc, out, err = main_in_process(capsys, "send", SINK, log, "--endpoint", f"{url}/v2/sinks/{SINK_ID}", "--body-records", 3, "--report", "json")
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # (and left as it was)
+    finally:
+        signal.signal(signal.SIGINT, before)
+        store.close()
+    assert rc == EXIT_REJECTED and "interrupted" not in err, err
+    report = json.loads(out)
+    assert report["completed"] and report["stored"] == 6 and report["refused_prevalidation"] == 2 and len(seen) == 2
