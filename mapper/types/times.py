@@ -204,7 +204,6 @@ class TimestampType(_Time):
         unit, gran = self._unit, self.unit or "s"
         before = len(notes) if notes is not None else 0
         v = to_int64(value, notes, f"`timestamp` (a number of {unit})")
-        decoded_note = notes is not None and any(n.kind == "int_precision" for n in notes[before:])
         dur = int(float(v) * self._ratio) if abs(float(v) * self._ratio) < 9.223372036854776e18 else None
         if dur is None or (dur >= 0 and v < 0) or (dur < 0 and v > 0):
             raise ConversionError.showing("out_of_range", "timestamp ", value, f" {unit} is out of range at granularity {gran}")
@@ -218,7 +217,7 @@ class TimestampType(_Time):
             exact = abs(v) * unit_ns // gran_ns  # the count Go's int64() would give of the exact product
             exact = -exact if v < 0 else exact
             if dur != exact:
-                if not decoded_note:  # (a JSON number beyond 2^53 is int_precision already)
+                if not any(n.kind == "int_precision" for n in notes[before:]):  # (a JSON number beyond 2^53 is int_precision already)
                     notes.append(
                         Lossy(
                             "int_precision",
