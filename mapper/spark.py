@@ -1916,9 +1916,60 @@ def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, lo
     options = _log_options(confs, args.quiet, directory, local_dir)
     if options is not None:
         builder = builder.config("spark.driver.extraJavaOptions", options)
-    spark = builder.getOrCreate()
+    started = _children()
+    try:
+        spark = builder.getOrCreate()
+    except BaseException:
+        # (Ctrl-C while the JVM starts: pyspark stops waiting and removes the file the JVM was to
+        # write its address in, without ending it; the JVM, which ignores SIGINT, printed a stack
+        # trace and stayed up for ever, holding this command's stdout and stderr open)
+        _end_processes(_children() - started)
+        raise
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def _children() -> set[int]:
+    """This process's child processes (from Linux's ``/proc``; none where there is none)."""
+    me, found = os.getpid(), set[int]()
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return found
+    for name in names:
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()  # (after the command's name, which may hold anything)
+            except (OSError, IndexError):
+                continue
+            if len(fields) > 1 and fields[1] == str(me).encode():
+                found.add(int(name))
+    return found
+
+
+def _end_processes(pids: set[int], wait: float = 10.0) -> None:
+    """End child processes ``pids`` (a JVM that pyspark started and left: SIGTERM, its shutdown hooks
+    run; SIGKILL after ``wait`` seconds) and reap them."""
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    left, killed, deadline = set(pids), False, time.monotonic() + wait
+    while left:
+        for pid in list(left):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    left.discard(pid)
+            except OSError:  # (not ours to reap, or reaped already)
+                left.discard(pid)
+        if not left or (killed and time.monotonic() > deadline):
+            return  # (one SIGKILL does not end, in an uninterruptible wait: not waited on for ever)
+        if not killed and time.monotonic() > deadline:
+            for pid in left:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            killed, deadline = True, time.monotonic() + wait
+        time.sleep(0.05)
 
 
 def cmd_spark_validate(args: argparse.Namespace) -> int:
