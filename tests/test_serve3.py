@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import mapper.serve
 from mapper.errors import MapperError
 from mapper.store import Store
 from tests.cli_inproc import ROOT, run_main
+from tests.slow_client import trickle
 
 SINK = ROOT / "examples" / "aircraft" / "sink.json"
 
@@ -116,34 +116,6 @@ def test_a_store_creates_a_sink_from_a_compiled_mapper_without_compiling_it_agai
 # 3. A chunked body refused, sent slowly: answered at once, and the connection closed within LINGER after the answer
 
 
-def _chunk_trickle(port: int, head: bytes, first: bytes, seconds: float) -> tuple[bytes, float | None, float | None]:
-    """Send ``head`` and ``first``, then a one-byte chunk every 0.1 s (each pause well within LINGER) for at most
-    ``seconds``; what the server wrote, when its answer's head came and when it closed (seconds from the head; None: never)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(head + first)
-        start = time.monotonic()
-        got = b""
-        answered = None
-        s.settimeout(0.1)
-        while time.monotonic() - start < seconds:
-            try:
-                s.sendall(b"1\r\n \r\n")
-            except OSError:  # (closed by the server: what it wrote is still there to read)
-                pass
-            try:
-                chunk = s.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return got, answered, time.monotonic() - start
-            if not chunk:
-                return got, answered, time.monotonic() - start
-            got += chunk
-            if answered is None and b"\r\n\r\n" in got:
-                answered = time.monotonic() - start
-        return got, answered, None
-
-
 def _chunked_head(path: str, content_type: str = "application/json") -> bytes:
     return f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
 
@@ -167,7 +139,7 @@ def test_a_chunked_body_refused_unread_and_sent_slowly_is_answered_at_once_and_c
     # answer waited 28 s; then read away after it, LINGER and a second per 10,000 bytes of four times the cap: 400 s)
     monkeypatch.setattr(mapper.serve, "LINGER", 0.3)
     with serving() as (server, _):
-        raw, answered, closed = _chunk_trickle(server.port, _chunked_head(path, content_type), b"", seconds=6)
+        raw, answered, closed = trickle(server.port, _chunked_head(path, content_type), b"1\r\n \r\n", seconds=6)
     assert answered is not None and answered < 3, f"no answer within {answered or 6:.1f} s"
     got, headers, answer = _answer(raw)
     assert got == status and headers["connection"] == "close", (got, headers, answer)
@@ -178,7 +150,7 @@ def test_a_chunked_body_past_the_cap_then_sent_slowly_is_closed_soon_after_its_4
     monkeypatch.setattr(mapper.serve, "LINGER", 0.3)
     with serving(max_body_bytes=1000) as (server, _):
         first = b"%x\r\n%s\r\n" % (1500, b" " * 1500)
-        raw, answered, closed = _chunk_trickle(server.port, _chunked_head(f"/v2/sinks/{SINK_ID}"), first, seconds=6)
+        raw, answered, closed = trickle(server.port, _chunked_head(f"/v2/sinks/{SINK_ID}") + first, b"1\r\n \r\n", seconds=6)
     assert answered is not None and answered < 3
     got, headers, answer = _answer(raw)
     assert (got, answer["code"], headers["connection"]) == (413, "RequestEntityTooLarge", "close"), answer

@@ -28,6 +28,7 @@ from mapper.endpoint import ServiceError
 from mapper.serve import App, Server
 from mapper.store import Store
 from tests.cli_inproc import ROOT, run_main
+from tests.slow_client import trickle
 
 
 @contextmanager
@@ -218,41 +219,13 @@ def test_a_store_opening_a_locked_database_tells_its_waiting_hook_once(tmp_path:
 # 3. A refused body with a Content-Length: read away within LINGER of the answer, and a lingering close
 
 
-def _trickle(port: int, head: bytes, seconds: float) -> tuple[bytes, float | None, float | None]:
-    """Send ``head``, then a byte of its body every 0.1 s (each pause well within LINGER) for at most ``seconds``; what
-    the server wrote, when its answer's head came and when it closed (seconds from the head; None: never)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(head)
-        start = time.monotonic()
-        got = b""
-        answered = None
-        s.settimeout(0.1)
-        while time.monotonic() - start < seconds:
-            try:
-                s.sendall(b" ")
-            except OSError:  # (closed by the server: what it wrote is still there to read)
-                pass
-            try:
-                chunk = s.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return got, answered, time.monotonic() - start
-            if not chunk:
-                return got, answered, time.monotonic() - start
-            got += chunk
-            if answered is None and b"\r\n\r\n" in got:
-                answered = time.monotonic() - start
-        return got, answered, None
-
-
 def test_a_refused_body_with_a_content_length_sent_slowly_is_closed_within_linger_of_the_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     # (under 256 KiB, read away after the answer to keep the connection: LINGER a pause and a second per 10,000 bytes in all,
     # 28 s for 256 KiB; 10.3 s here for 100,000 bytes with LINGER made 0.3 s)
     monkeypatch.setattr(mapper.serve, "LINGER", 0.3)
     head = b"POST /v2/sinks/nobody HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
     with serving_file_memory() as server:
-        raw, answered, closed = _trickle(server.port, head, seconds=6)
+        raw, answered, closed = trickle(server.port, head, b" ", seconds=6)
     assert answered is not None and answered < 3, f"no answer within {answered or 6:.1f} s"
     assert raw.startswith(b"HTTP/1.1 404 "), raw[:100]
     assert closed is not None and closed - answered < 3, f"the connection was still open {6 - answered:.1f} s after the answer"
