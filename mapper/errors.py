@@ -27,9 +27,9 @@ import re
 import shlex
 import stat
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from types import ModuleType
 from typing import Any, Callable, Literal
 
@@ -831,29 +831,49 @@ def database_instead(name: str, made: bool = True) -> str | None:
 def _database_member(name: str, kind: str, packed: str | None) -> str | None:
     """The name of the first file, among the first entries of the archive ``name`` (``kind``: tar, compressed once as
     ``packed``; or ZIP, not compressed), that is an SQLite database (:data:`SQLITE_MAGIC`); None when there is none."""
+    if kind == "zip" and packed:
+        return None
+    return next((member for member, head in _members(name, kind) if head(len(SQLITE_MAGIC)) == SQLITE_MAGIC), None)
+
+
+def _members(name: str, kind: str) -> Iterator[tuple[str, Callable[[int], bytes]]]:
+    """The regular files among the first :data:`_MOST_MEMBERS` entries of the archive ``name`` (``kind``: ``zip``, or a tar,
+    compressed once or not), by name (none that reads as an option, ``-x``), each with a function reading its first bytes
+    (``b""`` when it cannot be read), as long as the archive reads: the one walk of an archive's files that the words
+    naming one to write out use (a sink definition in it, a database). Only on the error path."""
     import tarfile
     import zipfile
 
+    def read(opened: Callable[[], Any], size: int) -> bytes:
+        try:
+            member = opened()
+            if member is None:
+                return b""
+            with member:
+                return bytes(member.read(size))
+        except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, ValueError, NotImplementedError):
+            return b""
+
     try:
         if kind == "zip":
-            if packed:
-                return None
             with zipfile.ZipFile(name) as archive:
                 for info in archive.infolist()[:_MOST_MEMBERS]:
                     if not info.is_dir() and not info.filename.startswith("-"):
-                        with archive.open(info) as member:
-                            if member.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC:
-                                return info.filename
-            return None
+                        yield info.filename, partial(read, partial(archive.open, info))
+            return
         with tarfile.open(name, mode="r|*") as tar:
             for _n, entry in zip(range(_MOST_MEMBERS), tar):
                 if entry.isfile() and not entry.name.startswith("-"):
-                    extracted = tar.extractfile(entry)
-                    if extracted is not None and extracted.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC:
-                        return entry.name
+                    yield entry.name, partial(read, partial(tar.extractfile, entry))
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, ValueError, NotImplementedError):
-        pass
-    return None
+        return
+
+
+def _named_member(name: str, kind: str, ending: str) -> str | None:
+    """The first file of the archive ``name`` (:func:`_members`) whose name ends in ``ending`` (``.json``), else its
+    first file; None when it holds none or cannot be read."""
+    names = [member for member, _head in _members(name, kind)]
+    return next((n for n in names if n.lower().endswith(ending)), names[0] if names else None)
 
 
 #: The Python modules that unpack the compressions mapper's reader unpacks (zstd has none in Python 3.11's library).
@@ -879,7 +899,7 @@ def packed_layers(name: str, packed: str | None, ending: str = "") -> tuple[list
         layers.append(inner)
     if not tar_header(head):
         return layers, None
-    return layers, _first_member(name, ending) if len(layers) <= 1 else ""
+    return layers, (_named_member(name, "tar", ending) or "") if len(layers) <= 1 else ""
 
 
 def _unpacked_head(name: str | bytes, layers: list[str], size: int) -> bytes:
@@ -900,25 +920,6 @@ def _unpacked_head(name: str | bytes, layers: list[str], size: int) -> bytes:
             return stream.read(size)  # type: ignore[no-any-return]
         except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error):  # (gzip's BadGzipFile is an OSError)
             return b""
-
-
-def _first_member(name: str, ending: str = "") -> str:
-    """The name of the first regular file among the first entries of the tar archive ``name`` (compressed once), or ``""``;
-    given an ``ending`` (``.json``, of a sink definition), the first whose name has it, if one does (``r.ndjson`` before
-    ``sink.json`` in it: a sink file was told to be unpacked to the records)."""
-    import tarfile
-
-    first = ""
-    try:
-        with tarfile.open(name, mode="r|*") as archive:
-            for _n, entry in zip(range(_MOST_MEMBERS), archive):
-                if entry.isfile() and not entry.name.startswith("-"):
-                    if not ending or entry.name.lower().endswith(ending):
-                        return entry.name
-                    first = first or entry.name
-    except (OSError, EOFError, tarfile.TarError, ValueError):
-        pass
-    return first
 
 
 def unpacked_data_head(data: bytes, size: int) -> bytes:
@@ -1026,19 +1027,6 @@ def archive_refusal(archives: Mapping[str, tuple[str, str | None]], command: str
         name, (kind, packed) = next(iter(archives.items()))
         command = f"{archive_text(name, kind, packed)} | mapper ... -" if name and len(archives) == 1 else ""
     return f"{said}, not records: mapper reads NDJSON, a JSON array or a request body, never {held}" + (f"; give their text, e.g. {command}" if command else "")
-
-
-def _zip_member(name: str, ending: str) -> str | None:
-    """The first file among the first entries of the ZIP archive ``name`` whose name ends in ``ending`` (``.json``), else
-    its first file; None when it holds none or cannot be read (:func:`_first_member`'s, of a ZIP)."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(name) as archive:
-            names = [n for n in archive.namelist()[:_MOST_MEMBERS] if not n.endswith("/") and not n.startswith("-")]
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
-        return None
-    return next((n for n in names if n.lower().endswith(ending)), names[0] if names else None)
 
 
 def zip_kind(name: str) -> str | None:
@@ -1268,7 +1256,7 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
     if compressed and head.startswith((b"PK\x03\x04", b"PK\x05\x06")) and file is not None and os.path.isfile(file):
         # (a sink file that is a ZIP archive, not a .npz file: the sink definition written out of it, as of a tar)
         name = os.fsdecode(file)
-        member = _zip_member(name, ".json") if zip_kind(name) == "zip" else None
+        member = _named_member(name, "zip", ".json") if zip_kind(name) == "zip" else None
         if member is not None:
             stem, ending = _kind_split(os.path.basename(member), ".json")
             out = _unused(stem, ending, own=name)
