@@ -20,6 +20,7 @@ import mapper
 import mapper.serve
 from mapper.serve import App, Server
 from mapper.store import Store
+from tests import slow_client
 
 ROOT = Path(__file__).resolve().parents[1]
 SINK = ROOT / "examples" / "aircraft" / "sink.json"
@@ -46,29 +47,9 @@ def head(path: str, length: int) -> bytes:
 def trickle(server: Server, path: str, length: int, seconds: float) -> tuple[bytes, float, bool]:
     """Send a request head, then its body a byte every 0.1 s (each well within the idle timeout) for at most ``seconds``;
     what the server wrote, when it closed (seconds from the head), and whether it did."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
-        s.sendall(head(path, length))
-        start = time.monotonic()
-        got = b""
-        s.settimeout(0.1)
-        sent = 0
-        while time.monotonic() - start < seconds:
-            if sent < length:
-                try:
-                    s.sendall(b" ")
-                    sent += 1
-                except OSError:  # (closed by the server: what it wrote is still there to read)
-                    pass
-            try:
-                chunk = s.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return got, time.monotonic() - start, True
-            if not chunk:
-                return got, time.monotonic() - start, True
-            got += chunk
-        return got, time.monotonic() - start, False
+    start = time.monotonic()
+    got, _answered, closed = slow_client.trickle(server.port, head(path, length), b" ", seconds, drips=length)
+    return got, time.monotonic() - start if closed is None else closed, closed is not None
 
 
 def answer_of(raw: bytes) -> tuple[int, Any]:
